@@ -1,0 +1,36 @@
+#pragma once
+/* A network's weights as a weighted undirected graph (rolled: one node per channel or neuron).
+   Node order: the input channels, then the output channels or neurons of each conv or linear layer
+   in stack order. Each such block is a "node group" named after its layer ("input", "conv1", ...).
+   Edges join consecutive groups, complete bipartite:
+     conv (o, i)      -> ||W[o,i,:,:]||_2 (Frobenius norm of the kernel slice)
+     flatten (o, c)   -> ||W[o, c*H*W : (c+1)*H*W]||_2 (the linear weights joining neuron o to channel c)
+     linear (o, i)    -> |W[o,i]|
+   The matrix is symmetric (both (i,j) and (j,i) stored). Its pattern is fixed per architecture and
+   assembled once (MatSetPreallocationCOO); values are set per epoch (MatSetValuesCOO). */
+#include <petscmat.h>
+#include "cnndyn/model.h"
+
+typedef struct {
+  PetscInt nnodes;
+  PetscInt nedges; /* undirected edges */
+  int      ngroups;
+  char     group_name[CDN_MAX_LAYERS + 1][CDN_NAME_LEN];
+  PetscInt group_start[CDN_MAX_LAYERS + 1];
+  PetscInt group_size[CDN_MAX_LAYERS + 1];
+  PetscInt    ncoo;  /* 2 * nedges */
+  PetscInt    *coo_i, *coo_j;
+  PetscScalar *coo_v;
+  Mat          A;
+} cdn_graph_t;
+
+/* Builds the pattern for desc's architecture on comm (PETSC_COMM_SELF for a graph one rank holds).
+   Values are zero until cdn_graph_set_weights. */
+PetscErrorCode cdn_graph_create(MPI_Comm comm, const cdn_model_desc_t *desc, cdn_graph_t *g);
+/* Sets edge weights from desc's current parameters (same architecture as at create). */
+PetscErrorCode cdn_graph_set_weights(cdn_graph_t *g, const cdn_model_desc_t *desc);
+PetscErrorCode cdn_graph_destroy(cdn_graph_t *g);
+/* Matrix Market "coordinate real symmetric", lower triangle, 1-based, written atomically. */
+PetscErrorCode cdn_graph_export_mtx(const cdn_graph_t *g, const char *path);
+/* Node id -> (group index, index inside the group). */
+void cdn_graph_node_group(const cdn_graph_t *g, PetscInt node, int *group, PetscInt *local);

@@ -1,0 +1,70 @@
+#pragma once
+/* Job specs: strict INI files (jobs/README.md documents every key). Rank 0 parses and validates,
+   then broadcasts; any problem stops the job with "file:line: key: reason" (CDN_ERR_INPUT) on every
+   rank before any work is spent. */
+#include <petscsys.h>
+#include <stdint.h>
+
+#define CDN_MAX_AXIS_VALUES 64
+
+typedef enum {
+  CDN_HP_LEARNING_RATE,
+  CDN_HP_MOMENTUM,
+  CDN_HP_BATCH_SIZE,
+  CDN_HP_DROPOUT,
+  CDN_HP_WEIGHT_DECAY,
+  CDN_HP_INIT_SCALE,
+  CDN_HP_COUNT
+} cdn_hparam_t;
+
+/* A hyperparameter is either a list of values (a grid axis) or a distribution sampled per config. */
+typedef enum { CDN_AXIS_LIST, CDN_AXIS_UNIFORM, CDN_AXIS_LOGUNIFORM } cdn_axis_kind_t;
+
+typedef struct {
+  cdn_axis_kind_t kind;
+  int             n;                      /* list: number of values; distributions: 2 */
+  double          v[CDN_MAX_AXIS_VALUES]; /* list values, or (low, high) */
+} cdn_axis_t;
+
+typedef struct {
+  char source[PETSC_MAX_PATH_LEN]; /* the file it came from */
+
+  /* [population] */
+  uint64_t   seed;
+  int        samples;    /* draws of the distribution axes per grid point */
+  int        replicates; /* seeds per configuration */
+  cdn_axis_t axis[CDN_HP_COUNT];
+
+  /* [data] */
+  char dataset[32];                  /* "fashion-mnist" or "idx" */
+  char data_dir[PETSC_MAX_PATH_LEN]; /* folder with the four IDX files (.gz or raw) */
+  int  train_size;                   /* 0: all that is left after validation */
+  int  validation_size;
+  int  test_size;                    /* 0: all */
+
+  /* [training] */
+  char architecture[32]; /* "lenet5" */
+  int  epochs;
+
+  /* [graph] */
+  unsigned stat_mask; /* bit cdn_stat_t */
+
+  /* [features] */
+  int      budget;      /* epochs of training the predictor may see (k) */
+  unsigned agg_mask;    /* bit cdn_agg_t */
+  int      differences; /* add epoch-to-epoch differences to the summary */
+
+  /* [prediction] */
+  int    folds;
+  double ridge_lambda;
+  double logistic_c;
+
+  /* [output] */
+  int snapshots; /* write a snapshot per model and epoch */
+} cdn_jobspec_t;
+
+/* Pure parsing, for tests and for rank 0: name is used in messages. Fills spec with defaults first. */
+PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_jobspec_t *spec);
+/* Collective on comm: rank 0 reads and parses path, every rank receives the spec or the error. */
+PetscErrorCode cdn_jobspec_load(MPI_Comm comm, const char *path, cdn_jobspec_t *spec);
+const char    *cdn_hparam_name(cdn_hparam_t h); /* the job spec key, e.g. "learning_rate" */

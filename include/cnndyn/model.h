@@ -1,0 +1,48 @@
+#pragma once
+/* A network's layer stack as other stages see it: what snapshots store, what graphs are built
+   from. Parameter tensors are in PyTorch layouts: conv weight [out][in][kh][kw], linear weight
+   [out][in], bias [out]. The nn module fills one of these with views into its parameter block;
+   the snapshot reader fills one with memory it owns. */
+
+#define CDN_MAX_LAYERS 64
+#define CDN_NAME_LEN   32
+
+typedef enum {
+  CDN_OP_CONV2D,
+  CDN_OP_LINEAR,
+  CDN_OP_RELU,
+  CDN_OP_MAXPOOL2D,
+  CDN_OP_DROPOUT,
+  CDN_OP_FLATTEN
+} cdn_op_t;
+
+typedef struct {
+  cdn_op_t op;
+  char     name[CDN_NAME_LEN]; /* "conv1", "fc2", "relu3": unique in the stack */
+  int      in_c, out_c;        /* conv: channels; linear: features; others: channels kept */
+  int      in_h, in_w;         /* spatial size of this layer's input (1x1 after flatten) */
+  int      out_h, out_w;
+  int      kernel, stride, padding; /* conv and pool */
+  float    p;                  /* dropout probability */
+  float   *weight;             /* NULL for layers without parameters */
+  float   *bias;
+} cdn_layer_desc_t;
+
+typedef struct {
+  char             arch[CDN_NAME_LEN]; /* "lenet5" */
+  int              in_c, in_h, in_w;
+  int              num_classes;
+  int              nlayers;
+  cdn_layer_desc_t layer[CDN_MAX_LAYERS];
+} cdn_model_desc_t;
+
+static inline int cdn_layer_weight_count(const cdn_layer_desc_t *l)
+{
+  if (l->op == CDN_OP_CONV2D) return l->out_c * l->in_c * l->kernel * l->kernel;
+  if (l->op == CDN_OP_LINEAR) return l->out_c * l->in_c;
+  return 0;
+}
+static inline int cdn_layer_has_params(const cdn_layer_desc_t *l)
+{
+  return l->op == CDN_OP_CONV2D || l->op == CDN_OP_LINEAR;
+}

@@ -1,0 +1,16 @@
+#pragma once
+/* Snapshots: a folder with one NumPy .npy file per parameter tensor ("conv1.weight.npy", float32,
+   little endian, C order, PyTorch layout) and model.json describing the whole layer stack, so that
+   numpy and PyTorch can load them. Written into a temporary folder, then renamed. */
+#include <petscsys.h>
+#include "cnndyn/model.h"
+
+PetscErrorCode cdn_snapshot_write(const char *dir, const cdn_model_desc_t *desc);
+/* Reads a snapshot into desc, allocating its weight and bias arrays. A missing or corrupt file
+   gives CDN_ERR_OPEN or CDN_ERR_CORRUPT naming the file. */
+PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t *desc);
+void           cdn_snapshot_free(cdn_model_desc_t *desc);
+
+/* .npy helpers, also used by tests. shape has ndim entries. */
+PetscErrorCode cdn_npy_write(const char *path, const float *data, int ndim, const int *shape);
+PetscErrorCode cdn_npy_read(const char *path, float **data, int *ndim, int shape[4]);

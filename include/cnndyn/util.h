@@ -1,0 +1,63 @@
+#pragma once
+/* Shared plumbing: start-up, user-facing errors, random numbers, atomic files. */
+#include <petscsys.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- start-up ------------------------------------------------------------------------------ */
+
+/* PetscInitialize + SlepcInitialize, and installs cnndyn's error handler: errors caused by the user
+   (codes below) are recorded and returned quietly so the caller prints one clear line; every other
+   error gets PETSc's traceback. */
+PetscErrorCode cdn_initialize(int *argc, char ***argv, const char *help);
+PetscErrorCode cdn_finalize(void);
+
+/* ---- user-facing errors -------------------------------------------------------------------- */
+
+/* Bad job spec, bad option, missing or corrupt input: raise with one of these codes and a message
+   that names the file, line or field. */
+#define CDN_ERR_INPUT   PETSC_ERR_USER_INPUT       /* "file:line: key: reason" */
+#define CDN_ERR_OPEN    PETSC_ERR_FILE_OPEN        /* "path: reason" */
+#define CDN_ERR_CORRUPT PETSC_ERR_FILE_UNEXPECTED  /* "path: what is wrong" */
+#define CDN_ERR_WRITE   PETSC_ERR_FILE_WRITE       /* "path: reason" */
+
+PetscBool   cdn_error_is_user(PetscErrorCode code);
+/* The message of the most recent error raised on this rank ("" if none). */
+const char *cdn_error_message(void);
+
+/* Call on every rank of comm after work that may have failed on some ranks only (for example a
+   file read on rank 0). If any rank failed, every rank returns the error of the lowest failing
+   rank, with its message, so that no rank waits for a peer that has left. */
+PetscErrorCode cdn_error_share(MPI_Comm comm, PetscErrorCode local);
+
+/* ---- random numbers (xoshiro256**, seeded through splitmix64) -------------------------------- */
+
+typedef struct {
+  uint64_t s[4];
+} cdn_rng_t;
+
+/* Independent streams: the state depends only on (seed, stream), never on rank or time. */
+void     cdn_rng_seed(cdn_rng_t *rng, uint64_t seed, uint64_t stream);
+uint64_t cdn_rng_u64(cdn_rng_t *rng);
+double   cdn_rng_uniform(cdn_rng_t *rng);              /* [0, 1) with 53 random bits */
+double   cdn_rng_normal(cdn_rng_t *rng);               /* standard normal, Box-Muller */
+uint64_t cdn_rng_below(cdn_rng_t *rng, uint64_t n);    /* uniform in [0, n), unbiased */
+void     cdn_rng_shuffle(cdn_rng_t *rng, int *a, int n); /* Fisher-Yates */
+uint64_t cdn_hash64(uint64_t a, uint64_t b);           /* mixes two words into a seed */
+
+/* ---- atomic output files ------------------------------------------------------------------- */
+
+/* Write to "PATH.tmp.PID", then fsync and rename onto PATH in cdn_afile_commit. A file that was
+   not committed is removed by cdn_afile_abort, so no half-written output is ever left behind. */
+typedef struct {
+  FILE *fp;
+  char  path[PETSC_MAX_PATH_LEN];
+  char  tmp[PETSC_MAX_PATH_LEN + 32];
+} cdn_afile_t;
+
+PetscErrorCode cdn_afile_open(cdn_afile_t *af, const char *path);
+PetscErrorCode cdn_afile_commit(cdn_afile_t *af);
+void           cdn_afile_abort(cdn_afile_t *af);
+
+/* Creates a directory and its parents (mkdir -p); fine if it exists. */
+PetscErrorCode cdn_mkdir_p(const char *path);

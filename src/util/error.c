@@ -1,0 +1,60 @@
+/* Start-up and user-facing errors. A job must end on every rank with one readable line when the
+   user's input is wrong, and with a full traceback when cnndyn itself is wrong. */
+#include <slepcsys.h>
+#include "cnndyn/util.h"
+
+static char last_message[4096];
+
+PetscBool cdn_error_is_user(PetscErrorCode code)
+{
+  return (code == CDN_ERR_INPUT || code == CDN_ERR_OPEN || code == CDN_ERR_CORRUPT || code == CDN_ERR_WRITE)
+           ? PETSC_TRUE
+           : PETSC_FALSE;
+}
+
+const char *cdn_error_message(void) { return last_message; }
+
+/* Records the first message of every error; user errors pass quietly up to the caller, which
+   prints the message once; anything else also gets PETSc's traceback. */
+static PetscErrorCode handler(MPI_Comm comm, int line, const char *func, const char *file, PetscErrorCode n,
+                              PetscErrorType p, const char *mess, void *ctx)
+{
+  if (p == PETSC_ERROR_INITIAL && mess) snprintf(last_message, sizeof last_message, "%s", mess);
+  if (cdn_error_is_user(n)) return n;
+  return PetscTraceBackErrorHandler(comm, line, func, file, n, p, mess, ctx);
+}
+
+PetscErrorCode cdn_initialize(int *argc, char ***argv, const char *help)
+{
+  PetscCall(SlepcInitialize(argc, argv, NULL, help));
+  PetscCall(PetscPushErrorHandler(handler, NULL));
+  return 0;
+}
+
+PetscErrorCode cdn_finalize(void)
+{
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(SlepcFinalize());
+  return 0;
+}
+
+PetscErrorCode cdn_error_share(MPI_Comm comm, PetscErrorCode local)
+{
+  PetscMPIInt rank, size, first;
+  int         code = (int)local, worst;
+  char        msg[sizeof last_message];
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, comm));
+  if (!worst) PetscFunctionReturn(0);
+  {
+    PetscMPIInt mine = code ? rank : size;
+    PetscCallMPI(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm));
+  }
+  if (rank == first) snprintf(msg, sizeof msg, "%s", last_message);
+  PetscCallMPI(MPI_Bcast(&code, 1, MPI_INT, first, comm));
+  PetscCallMPI(MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first, comm));
+  SETERRQ(PETSC_COMM_SELF, (PetscErrorCode)code, "%s", msg);
+}

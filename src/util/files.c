@@ -1,0 +1,61 @@
+/* Output files appear whole or not at all: written under a temporary name, flushed to disk, then
+   renamed, which POSIX makes atomic within one file system. */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cnndyn/util.h"
+
+PetscErrorCode cdn_afile_open(cdn_afile_t *af, const char *path)
+{
+  PetscFunctionBeginUser;
+  snprintf(af->path, sizeof af->path, "%s", path);
+  snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
+  af->fp = fopen(af->tmp, "w");
+  PetscCheck(af->fp, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write: %s", af->tmp, strerror(errno));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_afile_commit(cdn_afile_t *af)
+{
+  int ok;
+
+  PetscFunctionBeginUser;
+  ok     = fflush(af->fp) == 0 && fsync(fileno(af->fp)) == 0;
+  ok     = (fclose(af->fp) == 0) && ok;
+  af->fp = NULL;
+  if (ok) ok = rename(af->tmp, af->path) == 0;
+  if (!ok) {
+    int err = errno;
+    remove(af->tmp);
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write: %s", af->path, strerror(err));
+  }
+  PetscFunctionReturn(0);
+}
+
+void cdn_afile_abort(cdn_afile_t *af)
+{
+  if (af->fp) fclose(af->fp);
+  af->fp = NULL;
+  if (af->tmp[0]) remove(af->tmp);
+}
+
+PetscErrorCode cdn_mkdir_p(const char *path)
+{
+  char buf[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBeginUser;
+  PetscCheck(strlen(path) < sizeof buf, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: path too long", path);
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char c = *p;
+      *p     = '\0';
+      if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        SETERRQ(PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot create directory: %s", buf, strerror(errno));
+      *p = c;
+      if (!c) break;
+    }
+  }
+  PetscFunctionReturn(0);
+}
