@@ -1,0 +1,71 @@
+/* cnndyn: the command line. Parses arguments and hands over to the library; holds no logic a
+   library user would need. Exit status: 0 success, 1 bad input (one message on stderr), 2 bad
+   usage, 3 internal error (PETSc traceback). */
+#include <string.h>
+#include "cli.h"
+#include "cnndyn/util.h"
+
+static const char usage[] =
+  "usage: cnndyn run JOB.ini --out DIR [--force] [--quiet] [PETSc options]\n"
+  "       cnndyn graph SNAPSHOT --export FILE.mtx\n"
+  "       cnndyn stats SNAPSHOT [--out FILE.csv]\n"
+  "       cnndyn --help | --version\n"
+  "\n"
+  "  run     train the population of JOB.ini (run under mpirun or srun for several ranks) and\n"
+  "          write models.csv, curves.csv, timing.csv, features.csv, predictions.csv, report.csv\n"
+  "          and logs/ into DIR; snapshots/ too when the job asks for them\n"
+  "  graph   write a snapshot's rolled weight graph in Matrix Market format\n"
+  "  stats   per-node statistics of a snapshot's graph as CSV (stdout unless --out)\n"
+  "\n"
+  "Options after the first argument that starts with a single '-' go to PETSc, for example\n"
+  "  -log_view                          time per pipeline stage\n"
+  "  -eigenvector_eps_tol 1e-12         eigenvector centrality solver tolerance\n"
+  "See README.md, jobs/README.md for job specs, and the CSV column reference in README.md.\n";
+
+int cdn_cli_usage_error(const char *fmt, const char *arg)
+{
+  PetscMPIInt rank;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (rank == 0) {
+    fprintf(stderr, "cnndyn: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n%s", usage);
+  }
+  return CDN_CLI_USAGE;
+}
+
+/* Our arguments end where PETSc's begin: at the first one with a single leading dash. */
+static int own_argc(int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    if (argv[i][0] == '-' && argv[i][1] != '-' && argv[i][1] != '\0') return i;
+  return argc;
+}
+
+int main(int argc, char **argv)
+{
+  int            n, status = 0;
+  PetscMPIInt    rank;
+  PetscErrorCode ierr;
+
+  ierr = cdn_initialize(&argc, &argv, NULL);
+  if (ierr) return CDN_CLI_INTERNAL;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  n = own_argc(argc, argv);
+  if (n < 2) status = cdn_cli_usage_error("%s", "no command given");
+  else if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    if (rank == 0) fputs(usage, stdout);
+  } else if (!strcmp(argv[1], "--version")) {
+    if (rank == 0) printf("cnndyn %s\n", CDN_VERSION);
+  } else if (!strcmp(argv[1], "run")) status = cdn_cli_run(n - 2, argv + 2, &ierr);
+  else if (!strcmp(argv[1], "graph")) status = cdn_cli_graph(n - 2, argv + 2, &ierr);
+  else if (!strcmp(argv[1], "stats")) status = cdn_cli_stats(n - 2, argv + 2, &ierr);
+  else status = cdn_cli_usage_error("unknown command '%s'", argv[1]);
+
+  if (ierr) {
+    status = cdn_error_is_user(ierr) ? CDN_CLI_INPUT : CDN_CLI_INTERNAL;
+    if (rank == 0 && status == CDN_CLI_INPUT) fprintf(stderr, "cnndyn: error: %s\n", cdn_error_message());
+  }
+  if (cdn_finalize()) return CDN_CLI_INTERNAL;
+  return status;
+}
