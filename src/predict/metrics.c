@@ -77,11 +77,11 @@ double cdn_kendall_tau(const double *a, const double *b, int n)
 
 double cdn_r2(const double *y, const double *pred, int n)
 {
-  double mean = 0, ss_res = 0, ss_tot = 0;
+  double mean = 0, ss_res = 0, ss_tot = 0, lo = INFINITY, hi = -INFINITY;
   int    m = 0;
   for (int i = 0; i < n; i++)
-    if (isfinite(y[i]) && isfinite(pred[i])) mean += y[i], m++;
-  if (!m) return NAN;
+    if (isfinite(y[i]) && isfinite(pred[i])) mean += y[i], m++, lo = fmin(lo, y[i]), hi = fmax(hi, y[i]);
+  if (!m || lo == hi) return NAN; /* tested exactly: round-off in the mean would make SStot tiny, not 0 */
   mean /= m;
   for (int i = 0; i < n; i++) {
     if (!(isfinite(y[i]) && isfinite(pred[i]))) continue;
