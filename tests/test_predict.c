@@ -252,7 +252,13 @@ static PetscErrorCode test_robust(void)
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   PetscErrorCode err = cdn_predict_cv(&pb, CDN_LEARNER_LINEAR, 1, x3, pred, cls, &m);
   PetscCall(PetscPopErrorHandler());
-  CHECK(err != 0);
+  CHECK(err == PETSC_ERR_ARG_WRONG);
+  {
+    const char *text;
+    char       *specific = NULL;
+    PetscCall(PetscErrorMessage(err, &text, &specific));
+    CHECK_CONTAINS(specific, "label of model 1 is not finite");
+  }
   PetscFunctionReturn(0);
 }
 
