@@ -38,8 +38,8 @@ typedef struct {
    Folds: cdn_folds_grouped with pb->folds (>= 2); with fewer groups than folds, one fold per group.
    LINEAR: per fold, on the training rows only: x -> sign(x) log1p|x|; non-finite -> training mean;
    all values clipped to the training range, cut at Tukey's far-out fences (quartiles -/+ 3 IQR, when
-   the quartiles differ) so one exploded model cannot set the fit alone; standardised by training mean and std (population);
-   columns constant or never finite on the training rows are dropped. Ridge minimises
+   the quartiles differ) so one exploded model cannot set the fit alone; standardised by training
+   mean and std (population); columns constant or never finite on the training rows are dropped. Ridge minimises
    |y - b0 - Zw|^2 + ridge_lambda * n_train * |w|^2 (b0 unpenalised), in dual form when d > n_train.
    Logistic: liblinear L2R_LR, C = logistic_c, bias 1; a training fold with one class predicts it.
    SCORE (d = 1): non-finite scores -> training-fold mean; pred = least-squares line a + b * score fitted
@@ -48,8 +48,8 @@ typedef struct {
    the raw score, non-finite scores replaced by the lower median of the finite ones.
    Metrics are over all n models (predictions are always finite when there are >= 2 groups).
    With one group there is no honest out-of-fold prediction: pred = NaN, pred_class = 0, and every
-   metric is NaN but majority (and SCORE's tau, which needs no fit). Errors: n < 1, folds < 2, d < 1, d != 1 for SCORE, ridge_lambda or
-   logistic_c not positive (LINEAR), any non-finite label. X may hold NaN, Inf and huge values.
+   metric is NaN but majority (and SCORE's tau, which needs no fit). Errors: n < 1, folds < 2, d < 1,
+   d != 1 for SCORE, ridge_lambda or logistic_c not positive (LINEAR), any non-finite label. X may hold NaN, Inf and huge values.
    Cost per fold: O(n d min(n, d) + min(n, d)^3) for ridge, plus liblinear. */
 PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t learner, int d, const double *X,
                               double *pred, int *pred_class, cdn_metrics_t *m);
