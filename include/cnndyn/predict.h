@@ -33,14 +33,49 @@ typedef struct {
 } cdn_predict_problem_t;
 
 /* k-fold cross-validation: every model is predicted by a learner that never saw its group.
-   X is n x d, row-major. pred (n) and pred_class (n, 0 or 1) receive out-of-fold predictions. */
+   X is n x d, row-major. pred (n) and pred_class (n, 0 or 1) receive out-of-fold predictions.
+   Classes are cdn_median_classes of all of y. group may be NULL: every model is its own group.
+   Folds: cdn_folds_grouped with pb->folds (>= 2); with fewer groups than folds, one fold per group.
+   LINEAR: per fold, on the training rows only: x -> sign(x) log1p|x|; non-finite -> training mean;
+   all values clipped to the training range, cut at Tukey's far-out fences (quartiles -/+ 3 IQR, when
+   the quartiles differ) so one exploded model cannot set the fit alone; standardised by training
+   mean and std (population); columns constant or never finite on the training rows are dropped. Ridge minimises
+   |y - b0 - Zw|^2 + ridge_lambda * n_train * |w|^2 (b0 unpenalised), in dual form when d > n_train.
+   Logistic: liblinear L2R_LR, C = logistic_c, bias 1; a training fold with one class predicts it.
+   SCORE (d = 1): non-finite scores -> training-fold mean; pred = least-squares line a + b * score fitted
+   on the training folds, score clipped to the training range; class 1 when dir * (score - t) > 0,
+   t and dir in {+1, -1} maximising training accuracy (ties: dir +1, then the lowest t). m->tau uses
+   the raw score, non-finite scores replaced by the lower median of the finite ones.
+   Metrics are over all n models (predictions are always finite when there are >= 2 groups).
+   With one group there is no honest out-of-fold prediction: pred = NaN, pred_class = 0, and every
+   metric is NaN but majority (and SCORE's tau, which needs no fit). Errors: n < 1, folds < 2, d < 1,
+   d != 1 for SCORE, ridge_lambda or logistic_c not positive (LINEAR), any non-finite label. X may hold NaN, Inf and huge values.
+   Cost per fold: O(n d min(n, d) + min(n, d)^3) for ridge, plus liblinear. */
 PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t learner, int d, const double *X,
                               double *pred, int *pred_class, cdn_metrics_t *m);
 
-/* Class of each label: 1 if above the median of all labels, else 0. */
+/* Class of each label: 1 if above the median of all labels, else 0. The median is taken over the
+   finite labels (the mean of the two middle ones for an even count); a non-finite label is class 0;
+   all labels equal gives all 0. Allocates n doubles; if that fails, every class is 0. */
 void cdn_median_classes(const double *y, int n, int *cls);
-/* Fold of each model (0..k-1), groups kept whole, assignment shuffled by seed. */
+/* Fold of each model (0..k-1), groups kept whole, assignment shuffled by seed. Distinct groups are
+   taken in order of first appearance, shuffled with cdn_rng_seed(seed, "folds" stream) and dealt
+   round-robin, so fold sizes in groups differ by at most one. group NULL: each model its own group.
+   Fewer groups than k: as many folds as groups, none empty (k < 1 counts as 1). Deterministic for
+   (n, group, k, seed). Allocates O(n); if that fails, every fold is -1. */
 void   cdn_folds_grouped(int n, const int *group, int k, uint64_t seed, int *fold);
+
+/* Metrics: each uses only the pairs where both values are finite and returns NaN when undefined. */
+/* Kendall tau-b (tie-corrected), O(n log n). NaN if fewer than 2 finite pairs or either side is
+   constant over them. */
 double cdn_kendall_tau(const double *a, const double *b, int n);
+/* 1 - SSres / SStot; NaN if SStot = 0 or no finite pair; can be very negative (huge predictions). */
 double cdn_r2(const double *y, const double *pred, int n);
+/* Mean |y - pred|; NaN if no finite pair. */
 double cdn_mae(const double *y, const double *pred, int n);
+/* Fraction of truth[i] == pred[i]; NaN if n = 0. */
+double cdn_accuracy(const int *truth, const int *pred, int n);
+/* F1 of class 1: 2TP / (2TP + FP + FN); NaN when class 1 appears in neither truth nor pred. */
+double cdn_f1(const int *truth, const int *pred, int n);
+/* Share of the more common class (classes 0 and 1): the accuracy of always guessing it; NaN if n = 0. */
+double cdn_majority_rate(const int *cls, int n);

@@ -1,0 +1,84 @@
+/* CDN_LEARNER_SCORE on one fold: a single early signal (validation accuracy at epoch k, say) used
+   as the prediction. Its line and its threshold are fitted on the training rows, so the baseline is
+   cross-validated exactly like the learned predictors it is compared with. */
+#include <math.h>
+#include <stdlib.h>
+#include "predict_impl.h"
+
+typedef struct {
+  double s;
+  int    cls;
+} scored_t;
+
+static int by_score(const void *p, const void *q)
+{
+  const scored_t *a = p, *b = q;
+  if (a->s != b->s) return a->s < b->s ? -1 : 1;
+  return a->cls - b->cls;
+}
+
+/* The threshold t and direction dir (class 1 when dir * (s - t) > 0) with the best training
+   accuracy, over cuts between distinct sorted scores and both ends. Ties go to dir = +1 first, then
+   to the lowest cut, so the choice is deterministic. */
+static void fit_threshold(scored_t *v, int n, double *t, int *dir)
+{
+  int ones = 0, best = -1, zeros_below = 0, ones_below = 0;
+
+  for (int i = 0; i < n; i++) ones += v[i].cls == 1;
+  qsort(v, (size_t)n, sizeof *v, by_score);
+  *t = -INFINITY, *dir = 1;
+  for (int c = 0; c <= n; c++) {
+    if (c > 0) zeros_below += v[c - 1].cls != 1, ones_below += v[c - 1].cls == 1;
+    if (c > 0 && c < n && v[c - 1].s == v[c].s) continue; /* no threshold separates equal scores */
+    int    up = zeros_below + (ones - ones_below); /* correct when class 1 is above the cut */
+    double tc = c == 0 ? -INFINITY : c == n ? INFINITY : 0.5 * v[c - 1].s + 0.5 * v[c].s;
+    if (up > best) best = up, *t = tc, *dir = 1;
+  }
+  zeros_below = ones_below = 0;
+  for (int c = 0; c <= n; c++) {
+    if (c > 0) zeros_below += v[c - 1].cls != 1, ones_below += v[c - 1].cls == 1;
+    if (c > 0 && c < n && v[c - 1].s == v[c].s) continue;
+    int    down = ones_below + (n - c - (ones - ones_below)); /* class 1 below the cut */
+    double tc   = c == 0 ? -INFINITY : c == n ? INFINITY : 0.5 * v[c - 1].s + 0.5 * v[c].s;
+    if (down > best) best = down, *t = tc, *dir = -1;
+  }
+}
+
+PetscErrorCode cdn_score_fold(const cdn_fold_t *f, double *pred, int *pred_class)
+{
+  scored_t *v;
+  double    fill = 0, sbar = 0, ybar = 0, sxx = 0, sxy = 0, lo = INFINITY, hi = -INFINITY, a, b, t;
+  int       m = 0, dir;
+
+  PetscFunctionBeginUser;
+  PetscCheck(f->d == 1, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "score learner: needs exactly one column, got %d", f->d);
+  PetscCall(PetscMalloc1(f->ntr > 0 ? f->ntr : 1, &v));
+  for (int i = 0; i < f->ntr; i++)
+    if (isfinite(f->X[f->train[i]])) fill += f->X[f->train[i]], m++;
+  fill = m ? fill / m : 0; /* a diverged model's NaN score says nothing: give it the average */
+  if (!isfinite(fill)) fill = 0;
+  for (int i = 0; i < f->ntr; i++) {
+    double s = f->X[f->train[i]];
+    v[i]     = (scored_t){isfinite(s) ? s : fill, f->cls[f->train[i]]};
+    sbar += v[i].s / f->ntr;
+    lo = fmin(lo, v[i].s), hi = fmax(hi, v[i].s);
+    ybar += f->y[f->train[i]] / f->ntr;
+  }
+  for (int i = 0; i < f->ntr; i++) {
+    sxx += (v[i].s - sbar) * (v[i].s - sbar);
+    sxy += (v[i].s - sbar) * (f->y[f->train[i]] - ybar);
+  }
+  b = sxx > 0 ? sxy / sxx : 0;
+  if (!isfinite(b)) b = 0; /* scores near 1e200 overflow the sums: fall back to the mean */
+  a = ybar - b * sbar;
+  if (!isfinite(a)) a = ybar, b = 0;
+  fit_threshold(v, f->ntr, &t, &dir);
+  for (int i = 0; i < f->nte; i++) {
+    int    r = f->test[i];
+    double s = isfinite(f->X[r]) ? f->X[r] : fill;
+    pred[r]       = a + b * fmin(fmax(s, lo), hi); /* the line is not extrapolated */
+    pred_class[r] = dir > 0 ? s > t : s < t;
+  }
+  PetscCall(PetscFree(v));
+  PetscFunctionReturn(0);
+}
