@@ -168,25 +168,25 @@ typedef struct {
 
 static PetscErrorCode parse_section(parser_t *ps, int line, char *s)
 {
-  char           *close = strchr(s, ']'), *name, expected[256];
+  char           *close = strchr(s, ']'), *name, expected[256], head[80];
   cdn_js_where_t  w     = {ps->file, line, s};
 
   PetscFunctionBeginUser;
   if (!close || close[1] != '\0') CDN_JS_FAIL(&w, "%s", "a section header must be '[name]' with nothing after ']'");
   *close = '\0';
-  name   = cdn_js_trim(s + 1);
+  name = cdn_js_trim(s + 1);
+  snprintf(head, sizeof head, "[%s]", name);
+  w.key = head;
   for (int i = 0; i < NSECTIONS; i++) {
     if (strcmp(name, sections[i])) continue;
-    w.key = sections[i];
     /* a section split over two places is almost always a copy-paste accident: refuse it */
-    if (ps->section_line[i]) CDN_JS_FAIL(&w, "[%s] appears twice (first at line %d)", name, ps->section_line[i]);
+    if (ps->section_line[i]) CDN_JS_FAIL(&w, "section appears twice (first at line %d)", ps->section_line[i]);
     ps->section_line[i] = line;
     ps->section         = i;
     PetscFunctionReturn(0);
   }
   join_names(expected, sizeof expected, sections, NSECTIONS);
-  w.key = "[section]";
-  CDN_JS_FAIL(&w, "unknown section [%s] (expected one of: %s)", name, expected);
+  CDN_JS_FAIL(&w, "unknown section (expected one of: %s)", expected);
 }
 
 static PetscErrorCode parse_assignment(parser_t *ps, int line, char *s, cdn_jobspec_t *spec)
@@ -202,7 +202,10 @@ static PetscErrorCode parse_assignment(parser_t *ps, int line, char *s, cdn_jobs
   key   = cdn_js_trim(s);
   value = cdn_js_trim(eq + 1);
   w.key = key;
-  if (!key[0]) CDN_JS_FAIL(&w, "%s", "missing key before '='");
+  if (!key[0]) {
+    w.key = "(no key)";
+    CDN_JS_FAIL(&w, "%s", "missing key before '='");
+  }
   if (ps->section < 0) CDN_JS_FAIL(&w, "%s", "key outside a section (put it under a [section] header)");
   expected[0] = '\0';
   for (int i = 0; i < NKEYS; i++) {
@@ -262,8 +265,14 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec)
   for (int h = 0; h < CDN_HP_COUNT; h++)
     if (spec->axis[h].kind == CDN_AXIS_LIST) models *= spec->axis[h].n;
   if (models > CDN_MAX_MODELS) {
-    for (int i = 0; i < NKEYS; i++)
-      if (!strcmp(keys[i].section, "population") && ps->key_line[i] > last) last = ps->key_line[i], w.key = key_name(&keys[i]);
+    /* blame the last line that multiplied the population */
+    for (int i = 0; i < NKEYS; i++) {
+      const key_def_t *k    = &keys[i];
+      int              grow = k->kind == V_AXIS ? spec->axis[k->hp].kind == CDN_AXIS_LIST && spec->axis[k->hp].n > 1
+                            : k->offset == offsetof(cdn_jobspec_t, samples) ? spec->samples > 1
+                            : k->offset == offsetof(cdn_jobspec_t, replicates) ? spec->replicates > 1 : 0;
+      if (grow && ps->key_line[i] > last) last = ps->key_line[i], w.key = key_name(k);
+    }
     w.line = last;
     CDN_JS_FAIL(&w, "the population has %.0f models, more than the limit of %d", models, CDN_MAX_MODELS);
   }
