@@ -6,6 +6,11 @@
 #include <stdint.h>
 
 #define CDN_MAX_AXIS_VALUES 64
+/* Largest population a job spec may describe (grid x samples x replicates), checked at parse time
+   so that model ids always fit an int. */
+#define CDN_MAX_MODELS 10000000
+/* Where the Debian package dataset-fashion-mnist puts its files: the default [data] path. */
+#define CDN_DEFAULT_DATA_DIR "/usr/share/datasets/fashion-mnist"
 
 typedef enum {
   CDN_HP_LEARNING_RATE,
@@ -67,4 +72,6 @@ typedef struct {
 PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_jobspec_t *spec);
 /* Collective on comm: rank 0 reads and parses path, every rank receives the spec or the error. */
 PetscErrorCode cdn_jobspec_load(MPI_Comm comm, const char *path, cdn_jobspec_t *spec);
-const char    *cdn_hparam_name(cdn_hparam_t h); /* the job spec key, e.g. "learning_rate" */
+const char    *cdn_hparam_name(cdn_hparam_t h); /* the job spec key, e.g. "learning_rate"; "?" if invalid */
+/* The defaults of every key, exactly as cdn_jobspec_parse_string starts from. */
+void           cdn_jobspec_defaults(cdn_jobspec_t *spec);

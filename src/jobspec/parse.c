@@ -1,0 +1,309 @@
+/* Job spec parsing: a strict INI reader driven by one table of keys. Every problem stops the job
+   with "FILE:LINE: key: reason" before any work is spent, so the table below is the single place
+   that says which keys exist, what they hold and where they are stored. */
+#include <ctype.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+#include "cnndyn/stats.h"
+#include "values.h"
+
+#define LINE_MAX_LEN (2 * PETSC_MAX_PATH_LEN)
+
+typedef enum { V_AXIS, V_INT, V_U64, V_REAL, V_BOOL, V_DATASET, V_PATH, V_ARCH, V_STATS, V_AGGS } value_kind_t;
+
+typedef struct {
+  const char    *section, *key;
+  value_kind_t   kind;
+  size_t         offset; /* field in cdn_jobspec_t */
+  int            lo, hi; /* V_INT */
+  cdn_js_range_t range;  /* V_REAL */
+  cdn_hparam_t   hp;     /* V_AXIS */
+} key_def_t;
+
+static const char *const sections[] = {"population", "data", "training", "graph", "features", "prediction", "output"};
+#define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
+
+/* Ranges keep runs meaningful: beyond them a model can only diverge or do nothing. */
+#define OPEN_CLOSED(a, b) {.lo = a, .hi = b, .lo_open = 1}
+#define CLOSED_OPEN(a, b) {.lo = a, .hi = b, .hi_open = 1}
+#define CLOSED(a, b)      {.lo = a, .hi = b}
+static const struct {
+  const char    *name;
+  cdn_js_range_t range;
+  double         def;
+} hparams[CDN_HP_COUNT] = {
+  [CDN_HP_LEARNING_RATE] = {"learning_rate", OPEN_CLOSED(0, 10), 0.01},
+  [CDN_HP_MOMENTUM]      = {"momentum", CLOSED_OPEN(0, 1), 0.9},
+  [CDN_HP_BATCH_SIZE]    = {"batch_size", {.lo = 1, .hi = 4096, .integer = 1}, 64},
+  [CDN_HP_DROPOUT]       = {"dropout", CLOSED_OPEN(0, 1), 0},
+  [CDN_HP_WEIGHT_DECAY]  = {"weight_decay", CLOSED(0, 1), 0},
+  [CDN_HP_INIT_SCALE]    = {"init_scale", OPEN_CLOSED(0, 100), 1},
+};
+
+/* Our own name tables, so that parsing does not need the stats module at link time. */
+static const char *const stat_names[CDN_STAT_COUNT] = {[CDN_STAT_DEGREE] = "degree", [CDN_STAT_EIGENVECTOR] = "eigenvector"};
+static const char *const agg_names[CDN_AGG_COUNT]   = {
+  [CDN_AGG_MEAN] = "mean", [CDN_AGG_STD] = "std", [CDN_AGG_MIN] = "min", [CDN_AGG_MAX] = "max",
+  [CDN_AGG_MEDIAN] = "median", [CDN_AGG_Q25] = "q25", [CDN_AGG_Q75] = "q75"};
+static const char *const datasets[]      = {"fashion-mnist", "idx"};
+static const char *const architectures[] = {"lenet5"};
+
+#define F(field)                 offsetof(cdn_jobspec_t, field)
+#define KEY(s, k, v, f)          {.section = s, .key = k, .kind = v, .offset = F(f)}
+#define KINT(s, k, f, a, b)      {.section = s, .key = k, .kind = V_INT, .offset = F(f), .lo = a, .hi = b}
+#define KPOS(s, k, f)            {.section = s, .key = k, .kind = V_REAL, .offset = F(f), .range = {.lo = 0, .hi = HUGE_VAL, .lo_open = 1}}
+#define AXIS(h)                  {.section = "population", .kind = V_AXIS, .hp = h}
+static const key_def_t keys[] = {
+  KEY("population", "seed", V_U64, seed),
+  KINT("population", "replicates", replicates, 1, 1000),
+  KINT("population", "samples", samples, 1, 100000),
+  AXIS(CDN_HP_LEARNING_RATE), AXIS(CDN_HP_MOMENTUM), AXIS(CDN_HP_BATCH_SIZE),
+  AXIS(CDN_HP_DROPOUT), AXIS(CDN_HP_WEIGHT_DECAY), AXIS(CDN_HP_INIT_SCALE),
+  KEY("data", "dataset", V_DATASET, dataset),
+  KEY("data", "path", V_PATH, data_dir),
+  KINT("data", "train_size", train_size, 0, 60000),
+  KINT("data", "validation_size", validation_size, 0, 59999),
+  KINT("data", "test_size", test_size, 0, 10000),
+  KEY("training", "architecture", V_ARCH, architecture),
+  KINT("training", "epochs", epochs, 1, 1000),
+  KEY("graph", "statistics", V_STATS, stat_mask),
+  KINT("features", "budget", budget, 1, 1000),
+  KEY("features", "aggregators", V_AGGS, agg_mask),
+  KEY("features", "differences", V_BOOL, differences),
+  KINT("prediction", "folds", folds, 2, 100),
+  KPOS("prediction", "ridge_lambda", ridge_lambda),
+  KPOS("prediction", "logistic_c", logistic_c),
+  KEY("output", "snapshots", V_BOOL, snapshots),
+};
+#define NKEYS ((int)(sizeof keys / sizeof keys[0]))
+
+const char *cdn_hparam_name(cdn_hparam_t h) { return (h >= 0 && h < CDN_HP_COUNT) ? hparams[h].name : "?"; }
+
+static const char *key_name(const key_def_t *k) { return k->kind == V_AXIS ? hparams[k->hp].name : k->key; }
+
+void cdn_jobspec_defaults(cdn_jobspec_t *spec)
+{
+  memset(spec, 0, sizeof *spec);
+  spec->seed       = 1;
+  spec->samples    = 1;
+  spec->replicates = 1;
+  for (int h = 0; h < CDN_HP_COUNT; h++) {
+    spec->axis[h].kind = CDN_AXIS_LIST;
+    spec->axis[h].n    = 1;
+    spec->axis[h].v[0] = hparams[h].def;
+  }
+  snprintf(spec->dataset, sizeof spec->dataset, "%s", "fashion-mnist");
+  snprintf(spec->data_dir, sizeof spec->data_dir, "%s", CDN_DEFAULT_DATA_DIR);
+  spec->validation_size = 5000;
+  snprintf(spec->architecture, sizeof spec->architecture, "%s", "lenet5");
+  spec->epochs       = 10;
+  spec->stat_mask    = (1u << CDN_STAT_DEGREE) | (1u << CDN_STAT_EIGENVECTOR);
+  spec->budget       = 3;
+  spec->agg_mask     = (1u << CDN_AGG_MEAN) | (1u << CDN_AGG_STD) | (1u << CDN_AGG_MIN) | (1u << CDN_AGG_MAX) |
+                   (1u << CDN_AGG_MEDIAN);
+  spec->differences  = 1;
+  spec->folds        = 5;
+  spec->ridge_lambda = 1.0;
+  spec->logistic_c   = 1.0;
+  spec->snapshots    = 0;
+}
+
+static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, char *value, cdn_jobspec_t *spec)
+{
+  void *field = (char *)spec + k->offset;
+  int   choice;
+
+  PetscFunctionBeginUser;
+  switch (k->kind) {
+  case V_AXIS: PetscCall(cdn_js_axis(w, value, &hparams[k->hp].range, &spec->axis[k->hp])); break;
+  case V_INT: PetscCall(cdn_js_int(w, value, k->lo, k->hi, (int *)field)); break;
+  case V_U64: PetscCall(cdn_js_u64(w, value, (uint64_t *)field)); break;
+  case V_REAL: PetscCall(cdn_js_real(w, value, &k->range, (double *)field)); break;
+  case V_BOOL: PetscCall(cdn_js_bool(w, value, (int *)field)); break;
+  case V_DATASET:
+    PetscCall(cdn_js_choice(w, value, datasets, 2, &choice));
+    snprintf(spec->dataset, sizeof spec->dataset, "%s", datasets[choice]);
+    break;
+  case V_ARCH:
+    PetscCall(cdn_js_choice(w, value, architectures, 1, &choice));
+    snprintf(spec->architecture, sizeof spec->architecture, "%s", architectures[choice]);
+    break;
+  case V_PATH:
+    if (strlen(value) >= sizeof spec->data_dir) CDN_JS_FAIL(w, "longer than %d characters", (int)sizeof spec->data_dir - 1);
+    snprintf(spec->data_dir, sizeof spec->data_dir, "%s", value);
+    break;
+  case V_STATS: PetscCall(cdn_js_names(w, value, stat_names, CDN_STAT_COUNT, (unsigned *)field)); break;
+  case V_AGGS: PetscCall(cdn_js_names(w, value, agg_names, CDN_AGG_COUNT, (unsigned *)field)); break;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Comments start with # or ; at the start of a line or after whitespace, so values such as
+   "a#b" survive but "0.1  # why" loses its remark. */
+static void strip_comment(char *s)
+{
+  for (int i = 0; s[i]; i++)
+    if ((s[i] == '#' || s[i] == ';') && (i == 0 || isspace((unsigned char)s[i - 1]))) {
+      s[i] = '\0';
+      return;
+    }
+}
+
+static void join_names(char *buf, size_t n, const char *const *names, int count)
+{
+  buf[0] = '\0';
+  for (int i = 0; i < count; i++) {
+    strncat(buf, i ? ", " : "", n - strlen(buf) - 1);
+    strncat(buf, names[i], n - strlen(buf) - 1);
+  }
+}
+
+typedef struct {
+  const char *file;
+  int         section;            /* -1 before the first header */
+  int         section_line[NSECTIONS];
+  int         key_line[NKEYS];
+} parser_t;
+
+static PetscErrorCode parse_section(parser_t *ps, int line, char *s)
+{
+  char           *close = strchr(s, ']'), *name, expected[256], head[80];
+  cdn_js_where_t  w     = {ps->file, line, s};
+
+  PetscFunctionBeginUser;
+  if (!close || close[1] != '\0') CDN_JS_FAIL(&w, "%s", "a section header must be '[name]' with nothing after ']'");
+  *close = '\0';
+  name = cdn_js_trim(s + 1);
+  snprintf(head, sizeof head, "[%s]", name);
+  w.key = head;
+  for (int i = 0; i < NSECTIONS; i++) {
+    if (strcmp(name, sections[i])) continue;
+    /* a section split over two places is almost always a copy-paste accident: refuse it */
+    if (ps->section_line[i]) CDN_JS_FAIL(&w, "section appears twice (first at line %d)", ps->section_line[i]);
+    ps->section_line[i] = line;
+    ps->section         = i;
+    PetscFunctionReturn(0);
+  }
+  join_names(expected, sizeof expected, sections, NSECTIONS);
+  CDN_JS_FAIL(&w, "unknown section (expected one of: %s)", expected);
+}
+
+static PetscErrorCode parse_assignment(parser_t *ps, int line, char *s, cdn_jobspec_t *spec)
+{
+  char           *eq = strchr(s, '='), *key, *value, expected[512], head[41];
+  cdn_js_where_t  w  = {ps->file, line, head};
+  int             n  = 0;
+
+  PetscFunctionBeginUser;
+  snprintf(head, sizeof head, "%s", s); /* enough of a malformed line to find it */
+  if (!eq) CDN_JS_FAIL(&w, "%s", "expected 'key = value' or '[section]'");
+  *eq   = '\0';
+  key   = cdn_js_trim(s);
+  value = cdn_js_trim(eq + 1);
+  w.key = key;
+  if (!key[0]) {
+    w.key = "(no key)";
+    CDN_JS_FAIL(&w, "%s", "missing key before '='");
+  }
+  if (ps->section < 0) CDN_JS_FAIL(&w, "%s", "key outside a section (put it under a [section] header)");
+  expected[0] = '\0';
+  for (int i = 0; i < NKEYS; i++) {
+    const key_def_t *k = &keys[i];
+    if (strcmp(k->section, sections[ps->section])) continue;
+    strncat(expected, n++ ? ", " : "", sizeof expected - strlen(expected) - 1);
+    strncat(expected, key_name(k), sizeof expected - strlen(expected) - 1);
+    if (strcmp(key, key_name(k))) continue;
+    if (ps->key_line[i]) CDN_JS_FAIL(&w, "duplicate key (first at line %d)", ps->key_line[i]);
+    if (!value[0]) CDN_JS_FAIL(&w, "%s", "empty value");
+    ps->key_line[i] = line;
+    PetscCall(set_value(&w, k, value, spec));
+    PetscFunctionReturn(0);
+  }
+  CDN_JS_FAIL(&w, "unknown key in [%s] (expected one of: %s)", sections[ps->section], expected);
+}
+
+/* Line of a key in the file, 0 if absent. */
+static int line_of(const parser_t *ps, const char *key)
+{
+  for (int i = 0; i < NKEYS; i++)
+    if (!strcmp(key_name(&keys[i]), key)) return ps->key_line[i];
+  return 0;
+}
+
+/* Checks that involve several keys; each names the line of the key the user should change. */
+static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec)
+{
+  cdn_js_where_t w    = {ps->file, 0, ""};
+  int            dist = 0, last = 0;
+  double         models;
+
+  PetscFunctionBeginUser;
+  if (spec->budget > spec->epochs) {
+    if (line_of(ps, "budget")) {
+      w.line = line_of(ps, "budget"), w.key = "budget";
+      CDN_JS_FAIL(&w, "%d is more than epochs (%d): the predictor can only see trained epochs", spec->budget, spec->epochs);
+    }
+    w.line = line_of(ps, "epochs"), w.key = "epochs";
+    CDN_JS_FAIL(&w, "%d is less than budget (%d, the default): set [features] budget too", spec->epochs, spec->budget);
+  }
+  for (int h = 0; h < CDN_HP_COUNT; h++) dist |= spec->axis[h].kind != CDN_AXIS_LIST;
+  if (spec->samples > 1 && !dist) {
+    w.line = line_of(ps, "samples"), w.key = "samples";
+    CDN_JS_FAIL(&w, "%d draws per grid point, but no hyperparameter is uniform(...) or loguniform(...)", spec->samples);
+  }
+  if (!strcmp(spec->dataset, "idx") && !line_of(ps, "path")) {
+    w.line = line_of(ps, "dataset"), w.key = "dataset";
+    CDN_JS_FAIL(&w, "%s", "dataset = idx needs path = FOLDER (with the four IDX files) in [data]");
+  }
+  if (spec->train_size > 0 && spec->train_size + spec->validation_size > 60000) {
+    w.line = line_of(ps, "train_size"), w.key = "train_size";
+    CDN_JS_FAIL(&w, "%d + validation_size %d is more than the 60000 training images", spec->train_size, spec->validation_size);
+  }
+  /* in floating point, so a huge grid cannot overflow before it is refused */
+  models = (double)spec->samples * spec->replicates;
+  for (int h = 0; h < CDN_HP_COUNT; h++)
+    if (spec->axis[h].kind == CDN_AXIS_LIST) models *= spec->axis[h].n;
+  if (models > CDN_MAX_MODELS) {
+    /* blame the last line that multiplied the population */
+    for (int i = 0; i < NKEYS; i++) {
+      const key_def_t *k    = &keys[i];
+      int              grow = k->kind == V_AXIS ? spec->axis[k->hp].kind == CDN_AXIS_LIST && spec->axis[k->hp].n > 1
+                            : k->offset == offsetof(cdn_jobspec_t, samples) ? spec->samples > 1
+                            : k->offset == offsetof(cdn_jobspec_t, replicates) ? spec->replicates > 1 : 0;
+      if (grow && ps->key_line[i] > last) last = ps->key_line[i], w.key = key_name(k);
+    }
+    w.line = last;
+    CDN_JS_FAIL(&w, "the population has %.0f models, more than the limit of %d", models, CDN_MAX_MODELS);
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_jobspec_t *spec)
+{
+  parser_t ps = {name, -1, {0}, {0}};
+  char     buf[LINE_MAX_LEN];
+  int      line = 0;
+
+  PetscFunctionBeginUser;
+  cdn_jobspec_defaults(spec);
+  snprintf(spec->source, sizeof spec->source, "%s", name);
+  for (const char *p = text; *p;) {
+    const char    *nl  = strchr(p, '\n');
+    size_t         len = nl ? (size_t)(nl - p) : strlen(p);
+    char          *s;
+    cdn_js_where_t w = {name, ++line, "line"};
+
+    if (len >= sizeof buf) CDN_JS_FAIL(&w, "longer than %d characters", (int)sizeof buf - 1);
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    p += len + (nl ? 1 : 0);
+    strip_comment(buf);
+    s = cdn_js_trim(buf); /* also drops the '\r' of CRLF files */
+    if (!s[0]) continue;
+    if (s[0] == '[') PetscCall(parse_section(&ps, line, s));
+    else PetscCall(parse_assignment(&ps, line, s, spec));
+  }
+  PetscCall(check_spec(&ps, spec));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,183 @@
+/* Job specs: good files parse to exactly the expected values, defaults fill absent sections, and
+   every kind of mistake stops with "FILE:LINE: key: reason" naming the right line and key.
+   Runs on any number of ranks: cdn_jobspec_load must give every rank the same spec or error. */
+#include "check.h"
+#include "cnndyn/jobspec.h"
+#include "cnndyn/population.h"
+#include "cnndyn/stats.h"
+#include "cnndyn/util.h"
+
+#define BIT(x) (1u << (x))
+
+static void check_list(const cdn_axis_t *a, int n, const double *v)
+{
+  CHECK(a->kind == CDN_AXIS_LIST);
+  CHECK(a->n == n);
+  for (int i = 0; i < n && i < a->n; i++) CHECK(a->v[i] == v[i]);
+}
+
+static void check_defaults(const cdn_jobspec_t *s)
+{
+  static const double def[CDN_HP_COUNT] = {0.01, 0.9, 64, 0, 0, 1};
+  CHECK(s->seed == 1 && s->replicates == 1 && s->samples == 1);
+  for (int h = 0; h < CDN_HP_COUNT; h++) check_list(&s->axis[h], 1, &def[h]);
+  CHECK(!strcmp(s->dataset, "fashion-mnist"));
+  CHECK(!strcmp(s->data_dir, "/usr/share/datasets/fashion-mnist"));
+  CHECK(s->train_size == 0 && s->validation_size == 5000 && s->test_size == 0);
+  CHECK(!strcmp(s->architecture, "lenet5") && s->epochs == 10);
+  CHECK(s->stat_mask == (BIT(CDN_STAT_DEGREE) | BIT(CDN_STAT_EIGENVECTOR)));
+  CHECK(s->budget == 3 && s->differences == 1);
+  CHECK(s->agg_mask == (BIT(CDN_AGG_MEAN) | BIT(CDN_AGG_STD) | BIT(CDN_AGG_MIN) | BIT(CDN_AGG_MAX) | BIT(CDN_AGG_MEDIAN)));
+  CHECK(s->folds == 5 && s->ridge_lambda == 1.0 && s->logistic_c == 1.0 && s->snapshots == 0);
+  CHECK(cdn_population_size(s) == 1);
+}
+
+static void test_good_full(void)
+{
+  cdn_jobspec_t  s;
+  PetscErrorCode ierr = cdn_jobspec_load(PETSC_COMM_WORLD, "data/jobs/good_full.ini", &s);
+  CHECK(ierr == 0);
+  if (ierr) { fprintf(stderr, "%s\n", cdn_error_message()); return; }
+  CHECK(!strcmp(s.source, "data/jobs/good_full.ini"));
+  CHECK(s.seed == UINT64_MAX && s.replicates == 3 && s.samples == 4);
+  check_list(&s.axis[CDN_HP_LEARNING_RATE], 3, (double[]){0.1, 0.01, 1e-3});
+  CHECK(s.axis[CDN_HP_MOMENTUM].kind == CDN_AXIS_UNIFORM && s.axis[CDN_HP_MOMENTUM].n == 2);
+  CHECK(s.axis[CDN_HP_MOMENTUM].v[0] == 0.5 && s.axis[CDN_HP_MOMENTUM].v[1] == 0.99);
+  check_list(&s.axis[CDN_HP_BATCH_SIZE], 2, (double[]){32, 128});
+  check_list(&s.axis[CDN_HP_DROPOUT], 1, (double[]){0});
+  CHECK(s.axis[CDN_HP_WEIGHT_DECAY].kind == CDN_AXIS_LOGUNIFORM);
+  CHECK(s.axis[CDN_HP_WEIGHT_DECAY].v[0] == 1e-6 && s.axis[CDN_HP_WEIGHT_DECAY].v[1] == 1e-2);
+  check_list(&s.axis[CDN_HP_INIT_SCALE], 2, (double[]){0.5, 2});
+  CHECK(!strcmp(s.dataset, "idx"));
+  CHECK(!strcmp(s.data_dir, "/tmp/my data#1"));
+  CHECK(s.train_size == 20000 && s.validation_size == 0 && s.test_size == 10000);
+  CHECK(!strcmp(s.architecture, "lenet5") && s.epochs == 7);
+  CHECK(s.stat_mask == BIT(CDN_STAT_EIGENVECTOR));
+  CHECK(s.budget == 7 && s.differences == 0);
+  CHECK(s.agg_mask == (BIT(CDN_AGG_Q75) | BIT(CDN_AGG_MEAN) | BIT(CDN_AGG_MEDIAN)));
+  CHECK(s.folds == 10 && s.ridge_lambda == 0.25 && s.logistic_c == 100 && s.snapshots == 1);
+  CHECK(cdn_population_size(&s) == 3 * 2 * 2 * 4 * 3);
+}
+
+static void test_strings(void)
+{
+  cdn_jobspec_t s;
+  /* empty text, and sections present but empty: all defaults */
+  CHECK(cdn_jobspec_parse_string("empty", "", &s) == 0);
+  check_defaults(&s);
+  CHECK(!strcmp(s.source, "empty"));
+  CHECK(cdn_jobspec_parse_string("blank", "\n  \n# only comments\n[training]\n[output]\n", &s) == 0);
+  check_defaults(&s);
+  /* CRLF line ends, no spaces around '=', tab before a comment, no final newline */
+  CHECK(cdn_jobspec_parse_string("crlf", "[training]\r\nepochs=4\t# four\r\n[features]\r\nbudget=4", &s) == 0);
+  CHECK(s.epochs == 4 && s.budget == 4);
+  const char *bools[] = {"true", "yes", "1", "false", "no", "0"};
+  for (int i = 0; i < 6; i++) {
+    char text[64];
+    snprintf(text, sizeof text, "[output]\nsnapshots = %s\n", bools[i]);
+    CHECK(cdn_jobspec_parse_string("bool", text, &s) == 0 && s.snapshots == (i < 3));
+  }
+  /* the grid cap is checked without overflow: 64^4 x 1000 replicates */
+  {
+    char text[4096] = "[population]\nreplicates = 1000\n";
+    const char *names[] = {"learning_rate", "momentum", "dropout", "init_scale"};
+    for (int k = 0; k < 4; k++) {
+      size_t n = strlen(text);
+      n += snprintf(text + n, sizeof text - n, "%s = ", names[k]);
+      for (int i = 0; i < 64; i++) n += snprintf(text + n, sizeof text - n, "%s0.%02d", i ? "," : "", i + 1);
+      snprintf(text + n, sizeof text - n, "\n");
+    }
+    CHECK(cdn_jobspec_parse_string("huge", text, &s) == CDN_ERR_INPUT);
+    CHECK_CONTAINS(cdn_error_message(), "huge:6: init_scale: the population has 16777216000 models");
+  }
+  CHECK(!strcmp(cdn_hparam_name(CDN_HP_LEARNING_RATE), "learning_rate"));
+  CHECK(!strcmp(cdn_hparam_name(CDN_HP_INIT_SCALE), "init_scale"));
+  CHECK(!strcmp(cdn_hparam_name(CDN_HP_COUNT), "?"));
+}
+
+/* The shipped job files must parse and describe the populations their comments promise. */
+static void test_shipped_jobs(void)
+{
+  static const struct { const char *path; int models, epochs, budget; } jobs[] = {
+    {"../jobs/smoke.ini", 8, 3, 2}, {"../jobs/quickstart.ini", 32, 6, 3}, {"../jobs/paper_lenet.ini", 160, 15, 5}};
+  for (int i = 0; i < 3; i++) {
+    cdn_jobspec_t  s;
+    PetscErrorCode ierr = cdn_jobspec_load(PETSC_COMM_WORLD, jobs[i].path, &s);
+    CHECK(ierr == 0);
+    if (ierr) { fprintf(stderr, "%s\n", cdn_error_message()); continue; }
+    CHECK(cdn_population_size(&s) == jobs[i].models);
+    CHECK(s.epochs == jobs[i].epochs && s.budget == jobs[i].budget);
+  }
+}
+
+static const struct {
+  const char *file, *where, *reason;
+} bad[] = {
+  {"bad_unknown_section.ini", ":3: [trainig]: ", "unknown section (expected one of: population, data,"},
+  {"bad_unknown_key.ini", ":2: epoch: ", "unknown key in [training] (expected one of: architecture, epochs)"},
+  {"bad_duplicate_key.ini", ":4: epochs: ", "duplicate key (first at line 2)"},
+  {"bad_duplicate_section.ini", ":6: [data]: ", "section appears twice (first at line 1)"},
+  {"bad_outside_section.ini", ":2: seed: ", "key outside a section"},
+  {"bad_no_equals.ini", ":2: epochs 3: ", "expected 'key = value' or '[section]'"},
+  {"bad_empty_value.ini", ":2: learning_rate: ", "empty value"},
+  {"bad_trailing_garbage.ini", ":2: epochs: ", "'10x' is not an integer"},
+  {"bad_number.ini", ":2: learning_rate: ", "'1e-3x' is not a finite number"},
+  {"bad_range.ini", ":2: momentum: ", "1.0 is out of range: must be a number in [0, 1)"},
+  {"bad_budget.ini", ":4: budget: ", "5 is more than epochs (3)"},
+  {"bad_budget_default.ini", ":2: epochs: ", "2 is less than budget (3, the default)"},
+  {"bad_bool.ini", ":2: snapshots: ", "'maybe' is not a boolean"},
+  {"bad_batch_distribution.ini", ":2: batch_size: ", "takes a list of integers, not a distribution"},
+  {"bad_batch_fraction.ini", ":2: batch_size: ", "'32.5' is not an integer"},
+  {"bad_uniform_order.ini", ":2: learning_rate: ", "uniform(0.5, 0.1): LOW must be less than HIGH"},
+  {"bad_loguniform_zero.ini", ":2: weight_decay: ", "loguniform(0, 0.01): LOW must be > 0"},
+  {"bad_distribution_name.ini", ":2: dropout: ", "unknown distribution 'normal'"},
+  {"bad_distribution_tail.ini", ":2: dropout: ", "uniform(...) must end with ')' and nothing after it"},
+  {"bad_samples.ini", ":3: samples: ", "4 draws per grid point, but no hyperparameter is uniform"},
+  {"bad_idx_path.ini", ":2: dataset: ", "dataset = idx needs path = FOLDER"},
+  {"bad_too_many_models.ini", ":7: samples: ", "the population has 20000000 models, more than the limit of 10000000"},
+  {"bad_statistic.ini", ":2: statistics: ", "unknown value 'closeness' (expected one of: degree, eigenvector)"},
+  {"bad_aggregator_twice.ini", ":2: aggregators: ", "'mean' appears twice"},
+  {"bad_nan.ini", ":2: learning_rate: ", "'nan' is not a finite number"},
+  {"bad_seed_negative.ini", ":2: seed: ", "'-1' is not an unsigned 64-bit integer"},
+  {"bad_duplicate_value.ini", ":2: learning_rate: ", "value 0.1 appears twice"},
+  {"bad_train_size.ini", ":2: train_size: ", "58000 + validation_size 5000 is more than the 60000 training images"},
+  {"bad_empty_item.ini", ":2: learning_rate: ", "empty item in the list (item 2)"},
+  {"bad_section_syntax.ini", ":1: [population] extra: ", "a section header must be '[name]'"},
+  {"bad_missing_key.ini", ":2: (no key): ", "missing key before '='"},
+  {"bad_dataset.ini", ":2: dataset: ", "unknown value 'cifar10' (expected one of: fashion-mnist, idx)"},
+};
+
+static void test_bad_files(void)
+{
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char          path[256], where[512];
+    cdn_jobspec_t s;
+    snprintf(path, sizeof path, "data/jobs/%s", bad[i].file);
+    snprintf(where, sizeof where, "%s%s", path, bad[i].where);
+    CHECK(cdn_jobspec_load(PETSC_COMM_WORLD, path, &s) == CDN_ERR_INPUT);
+    CHECK(!strncmp(cdn_error_message(), where, strlen(where)));
+    if (strncmp(cdn_error_message(), where, strlen(where))) fprintf(stderr, "  want prefix \"%s\"\n", where);
+    CHECK_CONTAINS(cdn_error_message(), bad[i].reason);
+  }
+}
+
+static void test_unreadable(void)
+{
+  cdn_jobspec_t s;
+  CHECK(cdn_jobspec_load(PETSC_COMM_WORLD, "data/jobs/no_such_job.ini", &s) == CDN_ERR_OPEN);
+  CHECK_CONTAINS(cdn_error_message(), "data/jobs/no_such_job.ini: cannot read: No such file or directory");
+  CHECK(cdn_jobspec_load(PETSC_COMM_WORLD, "data/jobs", &s) == CDN_ERR_OPEN);
+  CHECK_CONTAINS(cdn_error_message(), "data/jobs: cannot read: Is a directory");
+}
+
+int main(int argc, char **argv)
+{
+  if (cdn_initialize(&argc, &argv, NULL)) return 1;
+  test_good_full();
+  test_strings();
+  test_shipped_jobs();
+  test_bad_files();
+  test_unreadable();
+  if (cdn_finalize()) return 1;
+  return CHECK_STATUS();
+}
