@@ -34,3 +34,9 @@ PetscErrorCode cdn_graph_destroy(cdn_graph_t *g);
 PetscErrorCode cdn_graph_export_mtx(const cdn_graph_t *g, const char *path);
 /* Node id -> (group index, index inside the group). */
 void cdn_graph_node_group(const cdn_graph_t *g, PetscInt node, int *group, PetscInt *local);
+
+/* A symmetric n x n matrix from m undirected edges (ei[k], ej[k], w[k]), both directions stored,
+   for graphs that do not come from a network (tests, imported graphs). Repeated edges add up;
+   self-loops are refused. Indices are global and given on rank 0; other ranks pass m = 0. */
+PetscErrorCode cdn_graph_mat_from_edges(MPI_Comm comm, PetscInt n, PetscInt m, const PetscInt *ei, const PetscInt *ej,
+                                        const PetscReal *w, Mat *A);

@@ -114,11 +114,12 @@ static PetscErrorCode solve_largest(Mat B, Vec x, PetscReal *lambda)
      - any NaN or Inf weight: every entry NaN and lambda NaN (the solver is never called);
      - no stored entries or all weights zero: every entry 1, lambda 0.
    Disconnected graphs: the component with the largest eigenvalue carries the vector and the other
-   components get ~0 (then exactly 0 after clamping). Ties (components sharing the top eigenvalue,
-   e.g. two identical layers' worth of graph) make the eigenvector non-unique; with the constant
-   start vector a Krylov solver returns, up to round-off, the projection of that vector onto the
-   tied eigenspace, so every tied component keeps its own Perron vector weighted by its share of the
-   constant vector. Treat tied cases as defined only up to that choice.
+   components get ~0 (then exactly 0 after clamping). Ties (several components sharing the top
+   eigenvalue, e.g. two identical sub-graphs) make the eigenvector non-unique. The Krylov space of
+   the constant start vector sees only the tied components' common direction; SLEPc then restarts
+   from its own fixed-seed random vectors, so the answer is SOME non-negative mix of the tied
+   components' Perron vectors: a valid eigenvector, the same on every run with the same build and
+   rank count, but not a canonical one (measured: two identical stars gave centres 1 and 0.73).
    Cost: a few sparse mat-vecs per Krylov step; the whole LeNet graph takes well under a second. */
 PetscErrorCode cdn_stat_eigenvector(Mat A, PetscReal *cent, PetscReal *lambda)
 {
