@@ -127,8 +127,8 @@ static PetscErrorCode read_layer(ctx_t *c, const cJSON *o, const char *dir, cdn_
   /* Shape chain: a linear layer sees the flattened C*H*W features; others must see (c, h, w). */
   if (lin) {
     PetscCheck((long)l->in_c == (long)*rc * *rh * *rw, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
-               "%s: %s: %d, but the layers before give %d x %d x %d", c->path, at(c, "in_features"), l->in_c, *rc,
-               *rh, *rw);
+               "%s: %s: %d, but the layers before give %ld", c->path, at(c, "in_features"), l->in_c,
+               (long)*rc * *rh * *rw);
     *rc = l->out_c, *rh = *rw = 1;
   } else {
     PetscCheck(l->in_c == *rc && l->in_h == *rh && l->in_w == *rw, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
