@@ -7,7 +7,10 @@
      flatten (o, c)   -> ||W[o, c*H*W : (c+1)*H*W]||_2 (the linear weights joining neuron o to channel c)
      linear (o, i)    -> |W[o,i]|
    The matrix is symmetric (both (i,j) and (j,i) stored). Its pattern is fixed per architecture and
-   assembled once (MatSetPreallocationCOO); values are set per epoch (MatSetValuesCOO). */
+   assembled once (MatSetPreallocationCOO); values are set per epoch (MatSetValuesCOO).
+   COO entry 2e is edge e as (later group's node, earlier group's node), 2e+1 its mirror; edges run
+   layer by layer, output-major. Weights are reduced in double; NaN/Inf weights pass through.
+   Only single-rank communicators are supported for now (checked). */
 #include <petscmat.h>
 #include "cnndyn/model.h"
 
@@ -32,5 +35,11 @@ PetscErrorCode cdn_graph_set_weights(cdn_graph_t *g, const cdn_model_desc_t *des
 PetscErrorCode cdn_graph_destroy(cdn_graph_t *g);
 /* Matrix Market "coordinate real symmetric", lower triangle, 1-based, written atomically. */
 PetscErrorCode cdn_graph_export_mtx(const cdn_graph_t *g, const char *path);
-/* Node id -> (group index, index inside the group). */
+/* Node id -> (group index, index inside the group); both -1 for a node outside the graph. */
 void cdn_graph_node_group(const cdn_graph_t *g, PetscInt node, int *group, PetscInt *local);
+
+/* A symmetric n x n matrix from m undirected edges (ei[k], ej[k], w[k]), both directions stored,
+   for graphs that do not come from a network (tests, imported graphs). Repeated edges add up;
+   self-loops are refused. Indices are global and given on rank 0; other ranks pass m = 0. */
+PetscErrorCode cdn_graph_mat_from_edges(MPI_Comm comm, PetscInt n, PetscInt m, const PetscInt *ei, const PetscInt *ej,
+                                        const PetscReal *w, Mat *A);

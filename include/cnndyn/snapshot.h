@@ -5,12 +5,15 @@
 #include <petscsys.h>
 #include "cnndyn/model.h"
 
+/* Creates dir's parent if needed; an existing dir is an error (CDN_ERR_WRITE), never replaced. */
 PetscErrorCode cdn_snapshot_write(const char *dir, const cdn_model_desc_t *desc);
 /* Reads a snapshot into desc, allocating its weight and bias arrays. A missing or corrupt file
    gives CDN_ERR_OPEN or CDN_ERR_CORRUPT naming the file. */
 PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t *desc);
 void           cdn_snapshot_free(cdn_model_desc_t *desc);
 
-/* .npy helpers, also used by tests. shape has ndim entries. */
+/* .npy helpers, also used by tests. shape has ndim entries (1..4). Writing is atomic. Reading
+   accepts versions 1.0 and 2.0, '<f4' in C order only, and rejects truncated files or trailing
+   bytes; *data comes from PetscMalloc1: release it with PetscFree. */
 PetscErrorCode cdn_npy_write(const char *path, const float *data, int ndim, const int *shape);
 PetscErrorCode cdn_npy_read(const char *path, float **data, int *ndim, int shape[4]);

@@ -21,10 +21,18 @@ PetscErrorCode cdn_stat_degree(Mat A, PetscReal *deg);
 /* Eigenvector centrality: the eigenvector of the largest real eigenvalue of the symmetric matrix A
    (SLEPc, EPS_HEP, EPS_LARGEST_REAL, deterministic start vector), sign fixed so that its entries
    sum to a non-negative value, scaled so that its largest entry is 1. Graphs without edges or with
-   all-zero weights give 1 for every node and lambda 0. Options prefix "eigenvector_". */
+   all-zero weights give 1 for every node and lambda 0; any NaN or Inf weight gives NaN for every
+   node and lambda NaN without running the solver. Weights are assumed non-negative. The solve runs
+   on A / max|a_ij| (lambda is reported in A's units), so exploded weights (1e18) are fine. Negative
+   round-off is clamped to 0. Disconnected graphs: the component with the largest eigenvalue gets
+   the mass, the others 0; ties are resolved by the solver (see centrality.c). Options prefix
+   "eigenvector_" (tolerance 1e-10, at most 10000 iterations by default); not converging is an
+   error (PETSC_ERR_CONV_FAILED), never a hang. */
 PetscErrorCode cdn_stat_eigenvector(Mat A, PetscReal *cent, PetscReal *lambda);
 
-/* Writes one value per aggregator set in agg_mask, in enum order. n == 0 gives NaN for each. */
+/* Writes one value per aggregator set in agg_mask (bit 1u << cdn_agg_t), in enum order. n == 0
+   gives NaN for each, and so does any NaN among the values. std divides by n; quantiles interpolate
+   linearly between order statistics (numpy's default). */
 void cdn_aggregate(const PetscReal *x, int n, unsigned agg_mask, PetscReal *out);
 
 /* One feature row for a graph: for each statistic in stat_mask, for scope "all" and then each node

@@ -1,0 +1,153 @@
+/* Snapshot folders: model.json (the layer stack) plus one .npy per parameter tensor. A folder
+   appears whole or not at all: it is filled under DIR.tmp.PID and renamed onto DIR. An existing
+   DIR is never replaced (an error), so a resumed job cannot silently mix two epochs' files. */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cnndyn/snapshot.h"
+#include "cnndyn/util.h"
+
+static const char *op_names[] = {"conv2d", "linear", "relu", "maxpool2d", "dropout", "flatten"};
+
+static PetscErrorCode join(char *out, const char *dir, const char *name, const char *suffix)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(snprintf(out, PETSC_MAX_PATH_LEN, "%s/%s%s", dir, name, suffix) < PETSC_MAX_PATH_LEN, PETSC_COMM_SELF,
+             CDN_ERR_INPUT, "%s/%s%s: path too long", dir, name, suffix);
+  PetscFunctionReturn(0);
+}
+
+/* ---- writing --------------------------------------------------------------------------------- */
+
+static cJSON *pair(int a, int b)
+{
+  int v[2] = {a, b};
+  return cJSON_CreateIntArray(v, 2);
+}
+
+static cJSON *layer_json(const cdn_layer_desc_t *l)
+{
+  cJSON *o     = cJSON_CreateObject();
+  int    lin   = l->op == CDN_OP_LINEAR;
+  char   f[CDN_NAME_LEN + 16];
+
+  cJSON_AddStringToObject(o, "type", op_names[l->op]);
+  cJSON_AddStringToObject(o, "name", l->name);
+  cJSON_AddNumberToObject(o, lin ? "in_features" : "in_channels", l->in_c);
+  cJSON_AddNumberToObject(o, lin ? "out_features" : "out_channels", l->out_c);
+  cJSON_AddItemToObject(o, "input_size", pair(l->in_h, l->in_w));
+  cJSON_AddItemToObject(o, "output_size", pair(l->out_h, l->out_w));
+  if (l->op == CDN_OP_CONV2D || l->op == CDN_OP_MAXPOOL2D) {
+    cJSON_AddNumberToObject(o, "kernel_size", l->kernel);
+    cJSON_AddNumberToObject(o, "stride", l->stride);
+    cJSON_AddNumberToObject(o, "padding", l->padding);
+  }
+  if (l->op == CDN_OP_DROPOUT) cJSON_AddNumberToObject(o, "p", (double)l->p);
+  if (cdn_layer_has_params(l)) {
+    snprintf(f, sizeof f, "%s.weight.npy", l->name);
+    cJSON_AddStringToObject(o, "weight", f);
+    snprintf(f, sizeof f, "%s.bias.npy", l->name);
+    if (l->bias) cJSON_AddStringToObject(o, "bias", f);
+    else cJSON_AddNullToObject(o, "bias");
+  }
+  return o;
+}
+
+static PetscErrorCode write_json(const char *path, const cdn_model_desc_t *d)
+{
+  cJSON      *root = cJSON_CreateObject(), *layers = cJSON_CreateArray();
+  int         in[3] = {d->in_c, d->in_h, d->in_w}, ok;
+  char       *text;
+  cdn_afile_t af = {0};
+
+  PetscFunctionBeginUser;
+  cJSON_AddStringToObject(root, "format", "cnndyn-snapshot-1");
+  cJSON_AddStringToObject(root, "arch", d->arch);
+  cJSON_AddItemToObject(root, "input", cJSON_CreateIntArray(in, 3));
+  cJSON_AddNumberToObject(root, "num_classes", d->num_classes);
+  for (int k = 0; k < d->nlayers; k++) cJSON_AddItemToArray(layers, layer_json(&d->layer[k]));
+  cJSON_AddItemToObject(root, "layers", layers);
+  text = cJSON_Print(root);
+  cJSON_Delete(root);
+  PetscCheck(text, PETSC_COMM_SELF, PETSC_ERR_MEM, "%s: out of memory building JSON", path);
+  PetscCall(cdn_afile_open(&af, path));
+  ok = fputs(text, af.fp) >= 0 && fputc('\n', af.fp) != EOF;
+  cJSON_free(text);
+  if (!ok) {
+    cdn_afile_abort(&af);
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write", path);
+  }
+  PetscCall(cdn_afile_commit(&af));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode write_contents(const char *tmp, const cdn_model_desc_t *d)
+{
+  char path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBeginUser;
+  for (int k = 0; k < d->nlayers; k++) {
+    const cdn_layer_desc_t *l = &d->layer[k];
+    if (!cdn_layer_has_params(l)) continue;
+    int conv = l->op == CDN_OP_CONV2D, ws[4] = {l->out_c, l->in_c, l->kernel, l->kernel};
+    PetscCheck(l->weight, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "%s: layer has no weight array", l->name);
+    PetscCall(join(path, tmp, l->name, ".weight.npy"));
+    PetscCall(cdn_npy_write(path, l->weight, conv ? 4 : 2, ws));
+    if (l->bias) {
+      PetscCall(join(path, tmp, l->name, ".bias.npy"));
+      PetscCall(cdn_npy_write(path, l->bias, 1, &l->out_c));
+    }
+  }
+  PetscCall(join(path, tmp, "model", ".json"));
+  PetscCall(write_json(path, d));
+  PetscFunctionReturn(0);
+}
+
+/* Our temporary folder holds only files we wrote: one level of unlink, then rmdir. */
+static void remove_flat(const char *dir)
+{
+  DIR           *dp = opendir(dir);
+  struct dirent *e;
+  char           p[PETSC_MAX_PATH_LEN];
+
+  if (!dp) return;
+  while ((e = readdir(dp)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+      snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+      unlink(p);
+    }
+  closedir(dp);
+  rmdir(dir);
+}
+
+PetscErrorCode cdn_snapshot_write(const char *dir, const cdn_model_desc_t *desc)
+{
+  char           tmp[PETSC_MAX_PATH_LEN], parent[PETSC_MAX_PATH_LEN];
+  struct stat    st;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCheck(stat(dir, &st) != 0, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: snapshot already exists", dir);
+  PetscCheck(snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dir, (long)getpid()) < (int)sizeof tmp, PETSC_COMM_SELF,
+             CDN_ERR_INPUT, "%s: path too long", dir);
+  snprintf(parent, sizeof parent, "%s", dir);
+  char *slash = strrchr(parent, '/');
+  if (slash && slash != parent) {
+    *slash = '\0';
+    PetscCall(cdn_mkdir_p(parent));
+  }
+  remove_flat(tmp); /* left by a killed run with our pid: it was never renamed, so it is garbage */
+  PetscCheck(mkdir(tmp, 0777) == 0, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot create: %s", tmp, strerror(errno));
+  ierr = write_contents(tmp, desc);
+  if (!ierr && rename(tmp, dir) != 0) {
+    int err = errno;
+    remove_flat(tmp);
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot rename %s into place: %s", dir, tmp, strerror(err));
+  }
+  if (ierr) remove_flat(tmp);
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}

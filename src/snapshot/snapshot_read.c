@@ -1,0 +1,231 @@
+/* Reading a snapshot back. Everything is checked before it is trusted: the JSON fields, the layer
+   stack's shapes from input to output, and every .npy file's shape against its layer, so a damaged
+   or hand-edited snapshot fails with the file and field named instead of feeding wrong weights. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cnndyn/snapshot.h"
+#include "cnndyn/util.h"
+
+static const char *op_names[] = {"conv2d", "linear", "relu", "maxpool2d", "dropout", "flatten"};
+#define NOPS ((int)(sizeof op_names / sizeof op_names[0]))
+
+typedef struct {
+  const char *path; /* model.json, for messages */
+  int         k;    /* layer index, -1 at the top level */
+  char        where[64];
+} ctx_t;
+
+static const char *at(ctx_t *c, const char *key)
+{
+  if (c->k < 0) snprintf(c->where, sizeof c->where, "%s", key);
+  else snprintf(c->where, sizeof c->where, "layers[%d].%s", c->k, key);
+  return c->where;
+}
+
+static PetscErrorCode get_int(ctx_t *c, const cJSON *o, const char *key, int lo, int *out)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+  PetscFunctionBeginUser;
+  PetscCheck(cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) && v->valuedouble >= lo &&
+               v->valuedouble <= 1e9,
+             PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s: missing or not an integer >= %d", c->path, at(c, key), lo);
+  *out = (int)v->valuedouble;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode get_ints(ctx_t *c, const cJSON *o, const char *key, int n, int *out)
+{
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+
+  PetscFunctionBeginUser;
+  PetscCheck(cJSON_IsArray(a) && cJSON_GetArraySize(a) == n, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+             "%s: %s: missing or not an array of %d integers", c->path, at(c, key), n);
+  for (int i = 0; i < n; i++) {
+    const cJSON *v = cJSON_GetArrayItem(a, i);
+    PetscCheck(cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) && v->valuedouble >= 1 &&
+                 v->valuedouble <= 1e9,
+               PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s: entry %d is not a positive integer", c->path, at(c, key), i);
+    out[i] = (int)v->valuedouble;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Names become file names, so they must stay inside the snapshot folder. */
+static PetscErrorCode get_name(ctx_t *c, const cJSON *o, const char *key, char *out, size_t cap)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+  PetscFunctionBeginUser;
+  PetscCheck(cJSON_IsString(v) && v->valuestring[0] && strlen(v->valuestring) < cap && !strchr(v->valuestring, '/'),
+             PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s: missing, empty, too long or containing '/'", c->path,
+             at(c, key));
+  snprintf(out, cap, "%s", v->valuestring);
+  PetscFunctionReturn(0);
+}
+
+/* Reads one parameter tensor and checks its shape against what the layer implies. */
+static PetscErrorCode load_tensor(const char *dir, const char *file, int ndim, const int *want, const char *lname,
+                                  float **data)
+{
+  char path[PETSC_MAX_PATH_LEN];
+  int  nd, shape[4], same;
+
+  PetscFunctionBeginUser;
+  PetscCheck(snprintf(path, sizeof path, "%s/%s", dir, file) < (int)sizeof path, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "%s/%s: path too long", dir, file);
+  PetscCall(cdn_npy_read(path, data, &nd, shape));
+  same = nd == ndim;
+  for (int d = 0; same && d < nd; d++) same = shape[d] == want[d];
+  if (!same) {
+    PetscCall(PetscFree(*data));
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: shape does not match layer %s (expected %d dims: %d %d %d %d)",
+            path, lname, ndim, want[0], ndim > 1 ? want[1] : 0, ndim > 2 ? want[2] : 0, ndim > 3 ? want[3] : 0);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Fills one layer from JSON and checks it against the running shape (c, h, w) of the stack. */
+static PetscErrorCode read_layer(ctx_t *c, const cJSON *o, const char *dir, cdn_layer_desc_t *l, int *rc, int *rh,
+                                 int *rw)
+{
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "type"), *b;
+  int          in[2], out[2], lin, conv, pool, ws[4];
+  char         file[CDN_NAME_LEN + 32];
+
+  PetscFunctionBeginUser;
+  PetscCheck(cJSON_IsObject(o), PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: layers[%d]: not an object", c->path, c->k);
+  PetscCheck(cJSON_IsString(t), PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s: missing", c->path, at(c, "type"));
+  l->op = (cdn_op_t)NOPS;
+  for (int i = 0; i < NOPS; i++)
+    if (!strcmp(t->valuestring, op_names[i])) l->op = (cdn_op_t)i;
+  PetscCheck((int)l->op < NOPS, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s: unknown layer type '%s'", c->path,
+             at(c, "type"), t->valuestring);
+  lin  = l->op == CDN_OP_LINEAR;
+  conv = l->op == CDN_OP_CONV2D;
+  pool = l->op == CDN_OP_MAXPOOL2D;
+  PetscCall(get_name(c, o, "name", l->name, sizeof l->name));
+  PetscCall(get_int(c, o, lin ? "in_features" : "in_channels", 1, &l->in_c));
+  PetscCall(get_int(c, o, lin ? "out_features" : "out_channels", 1, &l->out_c));
+  PetscCall(get_ints(c, o, "input_size", 2, in));
+  PetscCall(get_ints(c, o, "output_size", 2, out));
+  l->in_h = in[0], l->in_w = in[1], l->out_h = out[0], l->out_w = out[1];
+  if (conv || pool) {
+    PetscCall(get_int(c, o, "kernel_size", 1, &l->kernel));
+    PetscCall(get_int(c, o, "stride", 1, &l->stride));
+    PetscCall(get_int(c, o, "padding", 0, &l->padding));
+  }
+  if (l->op == CDN_OP_DROPOUT) {
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "p");
+    PetscCheck(cJSON_IsNumber(p) && p->valuedouble >= 0 && p->valuedouble < 1, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+               "%s: %s: missing or not in [0, 1)", c->path, at(c, "p"));
+    l->p = (float)p->valuedouble;
+  }
+  /* Shape chain: a linear layer sees the flattened C*H*W features; others must see (c, h, w). */
+  if (lin) {
+    PetscCheck((long)l->in_c == (long)*rc * *rh * *rw, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+               "%s: %s: %d, but the layers before give %ld", c->path, at(c, "in_features"), l->in_c,
+               (long)*rc * *rh * *rw);
+    *rc = l->out_c, *rh = *rw = 1;
+  } else {
+    PetscCheck(l->in_c == *rc && l->in_h == *rh && l->in_w == *rw, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+               "%s: layers[%d] (%s): input %d x %d x %d, but the layers before give %d x %d x %d", c->path, c->k,
+               l->name, l->in_c, l->in_h, l->in_w, *rc, *rh, *rw);
+    if (conv || pool) {
+      int oh = (l->in_h + 2 * l->padding - l->kernel) / l->stride + 1, ow = (l->in_w + 2 * l->padding - l->kernel) / l->stride + 1;
+      PetscCheck(l->out_h == oh && l->out_w == ow && (conv || l->out_c == l->in_c), PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+                 "%s: layers[%d] (%s): output_size %d x %d does not follow from kernel/stride/padding (%d x %d)",
+                 c->path, c->k, l->name, l->out_h, l->out_w, oh, ow);
+      *rc = l->out_c, *rh = oh, *rw = ow;
+    } else if (l->op == CDN_OP_FLATTEN) {
+      *rc = *rc * *rh * *rw, *rh = *rw = 1;
+    } else {
+      PetscCheck(l->out_c == l->in_c && l->out_h == l->in_h && l->out_w == l->in_w, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+                 "%s: layers[%d] (%s): a %s layer must keep its input shape", c->path, c->k, l->name, op_names[l->op]);
+    }
+  }
+  if (!cdn_layer_has_params(l)) PetscFunctionReturn(0);
+  ws[0] = l->out_c, ws[1] = l->in_c, ws[2] = ws[3] = l->kernel;
+  PetscCall(get_name(c, o, "weight", file, sizeof file));
+  PetscCall(load_tensor(dir, file, conv ? 4 : 2, ws, l->name, &l->weight));
+  b = cJSON_GetObjectItemCaseSensitive(o, "bias");
+  if (b && !cJSON_IsNull(b)) {
+    PetscCall(get_name(c, o, "bias", file, sizeof file));
+    PetscCall(load_tensor(dir, file, 1, &l->out_c, l->name, &l->bias));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode read_model(const cJSON *root, const char *dir, ctx_t *c, cdn_model_desc_t *d)
+{
+  const cJSON *layers;
+  int          in[3], rc, rh, rw;
+
+  PetscFunctionBeginUser;
+  PetscCheck(cJSON_IsObject(root), PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: not a JSON object", c->path);
+  PetscCall(get_name(c, root, "arch", d->arch, sizeof d->arch));
+  PetscCall(get_ints(c, root, "input", 3, in));
+  d->in_c = rc = in[0], d->in_h = rh = in[1], d->in_w = rw = in[2];
+  PetscCall(get_int(c, root, "num_classes", 1, &d->num_classes));
+  layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
+  PetscCheck(cJSON_IsArray(layers) && cJSON_GetArraySize(layers) >= 1 && cJSON_GetArraySize(layers) <= CDN_MAX_LAYERS,
+             PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: layers: missing, empty or more than %d", c->path, CDN_MAX_LAYERS);
+  for (c->k = 0; c->k < cJSON_GetArraySize(layers); c->k++) {
+    d->nlayers = c->k + 1; /* first, so cdn_snapshot_free releases a half-read layer too */
+    PetscCall(read_layer(c, cJSON_GetArrayItem(layers, c->k), dir, &d->layer[c->k], &rc, &rh, &rw));
+    for (int j = 0; j < c->k; j++)
+      PetscCheck(strcmp(d->layer[j].name, d->layer[c->k].name), PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+                 "%s: %s: '%s' is used twice", c->path, at(c, "name"), d->layer[c->k].name);
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode slurp(const char *path, char **text)
+{
+  FILE *fp = fopen(path, "rb");
+  long  n;
+  int   ok;
+
+  PetscFunctionBeginUser;
+  PetscCheck(fp, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot open: %s", path, strerror(errno));
+  ok = fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0;
+  if (ok) ok = (*text = malloc((size_t)n + 1)) != NULL;
+  if (ok) ok = fread(*text, 1, (size_t)n, fp) == (size_t)n;
+  fclose(fp);
+  PetscCheck(ok, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot read", path);
+  (*text)[n] = '\0';
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t *desc)
+{
+  char           path[PETSC_MAX_PATH_LEN], *text = NULL;
+  cJSON         *root;
+  ctx_t          c = {path, -1, ""};
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(desc, sizeof *desc));
+  PetscCheck(snprintf(path, sizeof path, "%s/model.json", dir) < (int)sizeof path, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "%s: path too long", dir);
+  PetscCall(slurp(path, &text));
+  root = cJSON_Parse(text);
+  free(text);
+  PetscCheck(root, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: not valid JSON", path);
+  ierr = read_model(root, dir, &c, desc);
+  cJSON_Delete(root);
+  if (ierr) cdn_snapshot_free(desc);
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+void cdn_snapshot_free(cdn_model_desc_t *desc)
+{
+  for (int k = 0; k < desc->nlayers; k++) {
+    (void)PetscFree(desc->layer[k].weight);
+    (void)PetscFree(desc->layer[k].bias);
+  }
+}

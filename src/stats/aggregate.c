@@ -1,0 +1,75 @@
+/* Aggregators over node values and the names that tie statistics to feature columns. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cnndyn/stats.h"
+
+static const char *stat_names[CDN_STAT_COUNT] = {"degree", "eigenvector"};
+static const char *agg_names[CDN_AGG_COUNT]   = {"mean", "std", "min", "max", "median", "q25", "q75"};
+
+const char *cdn_stat_name(cdn_stat_t s) { return (unsigned)s < CDN_STAT_COUNT ? stat_names[s] : "?"; }
+const char *cdn_agg_name(cdn_agg_t a) { return (unsigned)a < CDN_AGG_COUNT ? agg_names[a] : "?"; }
+
+int cdn_stat_from_name(const char *name)
+{
+  for (int s = 0; name && s < CDN_STAT_COUNT; s++)
+    if (!strcmp(name, stat_names[s])) return s;
+  return -1;
+}
+
+int cdn_agg_from_name(const char *name)
+{
+  for (int a = 0; name && a < CDN_AGG_COUNT; a++)
+    if (!strcmp(name, agg_names[a])) return a;
+  return -1;
+}
+
+static int cmp_real(const void *a, const void *b)
+{
+  PetscReal x = *(const PetscReal *)a, y = *(const PetscReal *)b;
+  return (x > y) - (x < y);
+}
+
+/* numpy's default ("linear"): position q*(n-1) in the sorted values, interpolated. */
+static PetscReal quantile(const PetscReal *s, int n, double q)
+{
+  double pos = q * (n - 1);
+  int    lo  = (int)floor(pos);
+  if (lo >= n - 1) return s[n - 1];
+  return s[lo] + (pos - lo) * (s[lo + 1] - s[lo]);
+}
+
+/* Conventions: std is the population one (divides by n, numpy's default); any NaN among the values
+   makes every aggregate NaN, so a diverged network never looks ordinary; n == 0 gives NaN. This is
+   a numeric kernel and cannot report errors: if the sort buffer cannot be allocated, the order
+   statistics come out NaN. */
+void cdn_aggregate(const PetscReal *x, int n, unsigned agg_mask, PetscReal *out)
+{
+  PetscReal  v[CDN_AGG_COUNT];
+  PetscReal *s    = NULL;
+  double     mean = 0, var = 0;
+  int        nan  = n <= 0, k = 0;
+
+  for (int i = 0; i < n && !nan; i++) nan = isnan(x[i]);
+  for (int a = 0; a < CDN_AGG_COUNT; a++) v[a] = NAN;
+  if (!nan) {
+    for (int i = 0; i < n; i++) mean += x[i];
+    mean /= n;
+    for (int i = 0; i < n; i++) var += (x[i] - mean) * (x[i] - mean);
+    v[CDN_AGG_MEAN] = mean;
+    v[CDN_AGG_STD]  = sqrt(var / n);
+    s               = malloc((size_t)n * sizeof *s);
+  }
+  if (s) {
+    memcpy(s, x, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_real);
+    v[CDN_AGG_MIN]    = s[0];
+    v[CDN_AGG_MAX]    = s[n - 1];
+    v[CDN_AGG_MEDIAN] = quantile(s, n, 0.5);
+    v[CDN_AGG_Q25]    = quantile(s, n, 0.25);
+    v[CDN_AGG_Q75]    = quantile(s, n, 0.75);
+    free(s);
+  }
+  for (int a = 0; a < CDN_AGG_COUNT; a++)
+    if (agg_mask & (1u << a)) out[k++] = v[a];
+}

@@ -1,0 +1,159 @@
+/* Node statistics on a symmetric weighted adjacency matrix: weighted degree and eigenvector
+   centrality. */
+#include <slepceps.h>
+#include "cnndyn/stats.h"
+#include "cnndyn/util.h"
+
+/* Copies a (possibly distributed) vector into a plain array on every rank. */
+static PetscErrorCode vec_to_array(Vec v, PetscReal *out)
+{
+  VecScatter         sc;
+  Vec                all;
+  const PetscScalar *a;
+  PetscInt           n;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecScatterCreateToAll(v, &sc, &all));
+  PetscCall(VecScatterBegin(sc, v, all, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(sc, v, all, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecGetSize(all, &n));
+  PetscCall(VecGetArrayRead(all, &a));
+  for (PetscInt i = 0; i < n; i++) out[i] = PetscRealPart(a[i]);
+  PetscCall(VecRestoreArrayRead(all, &a));
+  PetscCall(VecScatterDestroy(&sc));
+  PetscCall(VecDestroy(&all));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_stat_degree(Mat A, PetscReal *deg)
+{
+  Vec d;
+
+  PetscFunctionBeginUser;
+  PetscCall(MatCreateVecs(A, NULL, &d));
+  PetscCall(MatGetRowSum(A, d));
+  PetscCall(vec_to_array(d, deg));
+  PetscCall(VecDestroy(&d));
+  PetscFunctionReturn(0);
+}
+
+/* Largest |a_ij| over the stored entries, and whether any entry is NaN or Inf (then *maxabs is
+   meaningless). Decides the degenerate cases before any solver runs. */
+static PetscErrorCode scan_entries(Mat A, PetscReal *maxabs, PetscBool *nonfinite)
+{
+  PetscInt  r0, r1, ncols;
+  PetscReal m[2] = {0, 0}, g[2];
+  const PetscScalar *v;
+
+  PetscFunctionBeginUser;
+  PetscCall(MatGetOwnershipRange(A, &r0, &r1));
+  for (PetscInt r = r0; r < r1; r++) {
+    PetscCall(MatGetRow(A, r, &ncols, NULL, &v));
+    for (PetscInt k = 0; k < ncols; k++) {
+      PetscReal a = PetscAbsScalar(v[k]);
+      if (PetscIsInfOrNanReal(a)) m[1] = 1;
+      else if (a > m[0]) m[0] = a;
+    }
+    PetscCall(MatRestoreRow(A, r, &ncols, NULL, &v));
+  }
+  PetscCall(MPIU_Allreduce(m, g, 2, MPIU_REAL, MPIU_MAX, PetscObjectComm((PetscObject)A)));
+  *maxabs    = g[0];
+  *nonfinite = g[1] > 0 ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* Solves B x = lambda x for the largest real lambda. B is A / max|a_ij|, so entries are at most 1
+   whatever the weights' scale (exploded nets reach 1e18): the solver's tolerances and the Krylov
+   vectors stay well inside double range. */
+static PetscErrorCode solve_largest(Mat B, Vec x, PetscReal *lambda)
+{
+  EPS         eps;
+  Vec         v0;
+  PetscInt    nconv, its, maxit;
+  PetscReal   tol;
+  PetscScalar kr;
+
+  PetscFunctionBeginUser;
+  PetscCall(EPSCreate(PetscObjectComm((PetscObject)B), &eps));
+  PetscCall(EPSSetOperators(eps, B, NULL));
+  /* Layered graphs hold both +lambda and -lambda: largest magnitude would pick either. */
+  PetscCall(EPSSetProblemType(eps, EPS_HEP));
+  PetscCall(EPSSetWhichEigenpairs(eps, EPS_LARGEST_REAL));
+  PetscCall(EPSSetDimensions(eps, 1, PETSC_DEFAULT, PETSC_DEFAULT));
+  /* A cap, so a pathological matrix ends with an error instead of a hang. */
+  PetscCall(EPSSetTolerances(eps, 1e-10, 10000));
+  /* The constant vector is deterministic and never orthogonal to a non-negative Perron vector. */
+  PetscCall(MatCreateVecs(B, &v0, NULL));
+  PetscCall(VecSet(v0, 1.0));
+  PetscCall(EPSSetInitialSpace(eps, 1, &v0));
+  PetscCall(EPSSetOptionsPrefix(eps, "eigenvector_"));
+  PetscCall(EPSSetFromOptions(eps));
+  PetscCall(EPSSolve(eps));
+  PetscCall(EPSGetConverged(eps, &nconv));
+  if (nconv < 1) {
+    PetscCall(EPSGetIterationNumber(eps, &its));
+    PetscCall(EPSGetTolerances(eps, &tol, &maxit));
+    PetscCall(VecDestroy(&v0));
+    PetscCall(EPSDestroy(&eps));
+    SETERRQ(PetscObjectComm((PetscObject)B), PETSC_ERR_CONV_FAILED,
+            "eigenvector centrality: SLEPc did not converge in %d iterations (tol %g); "
+            "raise -eigenvector_eps_max_it or -eigenvector_eps_tol",
+            (int)its, (double)tol);
+  }
+  PetscCall(EPSGetEigenpair(eps, 0, &kr, NULL, x, NULL));
+  *lambda = PetscRealPart(kr);
+  PetscCall(VecDestroy(&v0));
+  PetscCall(EPSDestroy(&eps));
+  PetscFunctionReturn(0);
+}
+
+/* Conventions (see stats.h): the eigenvector of the largest real eigenvalue, signed so its entries
+   sum to >= 0, negatives (round-off around zero) clamped to 0, scaled to a maximum of 1.
+   Weights are assumed non-negative (true for norms), so a Perron vector exists.
+   Degenerate cases, decided before the solver:
+     - any NaN or Inf weight: every entry NaN and lambda NaN (the solver is never called);
+     - no stored entries or all weights zero: every entry 1, lambda 0.
+   Disconnected graphs: the component with the largest eigenvalue carries the vector and the other
+   components get ~0 (then exactly 0 after clamping). Ties (several components sharing the top
+   eigenvalue, e.g. two identical sub-graphs) make the eigenvector non-unique. The Krylov space of
+   the constant start vector sees only the tied components' common direction; SLEPc then restarts
+   from its own fixed-seed random vectors, so the answer is SOME non-negative mix of the tied
+   components' Perron vectors: a valid eigenvector, the same on every run with the same build and
+   rank count, but not a canonical one (measured: two identical stars gave centres 1 and 0.73).
+   Cost: a few sparse mat-vecs per Krylov step; the whole LeNet graph takes well under a second. */
+PetscErrorCode cdn_stat_eigenvector(Mat A, PetscReal *cent, PetscReal *lambda)
+{
+  PetscReal      maxabs, sum = 0, top = 0, lam = 0;
+  PetscBool      nonfinite;
+  PetscErrorCode ierr;
+  PetscInt  n;
+  Mat       B;
+  Vec       x;
+
+  PetscFunctionBeginUser;
+  PetscCall(MatGetSize(A, &n, NULL));
+  PetscCall(scan_entries(A, &maxabs, &nonfinite));
+  if (nonfinite || maxabs == 0) {
+    for (PetscInt i = 0; i < n; i++) cent[i] = nonfinite ? NAN : 1.0;
+    *lambda = nonfinite ? NAN : 0.0;
+    PetscFunctionReturn(0);
+  }
+  PetscCall(MatDuplicate(A, MAT_COPY_VALUES, &B));
+  PetscCall(MatScale(B, 1.0 / maxabs));
+  PetscCall(MatCreateVecs(B, &x, NULL));
+  ierr = solve_largest(B, x, &lam);
+  if (!ierr) ierr = vec_to_array(x, cent);
+  PetscCall(VecDestroy(&x));
+  PetscCall(MatDestroy(&B));
+  PetscCall(ierr); /* after the clean-up, so a solver failure leaks nothing */
+  for (PetscInt i = 0; i < n; i++) sum += cent[i];
+  for (PetscInt i = 0; i < n; i++) {
+    if (sum < 0) cent[i] = -cent[i];
+    if (cent[i] < 0) cent[i] = 0;
+    if (cent[i] > top) top = cent[i];
+  }
+  PetscCheck(top > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "eigenvector centrality: solver returned a zero vector");
+  for (PetscInt i = 0; i < n; i++) cent[i] /= top;
+  *lambda = lam * maxabs;
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,230 @@
+/* Snapshots: a LeNet-5 round trip is byte-exact, numpy reads our .npy files and we read numpy's,
+   and every kind of damage gives the right code with the file and field named. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "check.h"
+#include "cnndyn/snapshot.h"
+#include "cnndyn/util.h"
+
+static char root[256];
+
+static cdn_layer_desc_t layer(cdn_op_t op, const char *name, int in_c, int out_c, int in_hw, int out_hw, int k)
+{
+  cdn_layer_desc_t l = {.op = op, .in_c = in_c, .out_c = out_c, .in_h = in_hw, .in_w = in_hw, .out_h = out_hw,
+                        .out_w = out_hw, .kernel = k, .stride = k};
+  snprintf(l.name, sizeof l.name, "%s", name);
+  return l;
+}
+
+/* LeNet-5 on 1x28x28 with weights drawn from a seeded stream. */
+static void lenet(cdn_model_desc_t *d)
+{
+  cdn_rng_t rng;
+  int       k = 0;
+  memset(d, 0, sizeof *d);
+  snprintf(d->arch, sizeof d->arch, "lenet5");
+  d->in_c = 1, d->in_h = d->in_w = 28, d->num_classes = 10;
+  d->layer[k++]           = layer(CDN_OP_CONV2D, "conv1", 1, 6, 28, 28, 5);
+  d->layer[k - 1].stride  = 1;
+  d->layer[k - 1].padding = 2;
+  d->layer[k++]           = layer(CDN_OP_RELU, "relu1", 6, 6, 28, 28, 0);
+  d->layer[k++]           = layer(CDN_OP_MAXPOOL2D, "pool1", 6, 6, 28, 14, 2);
+  d->layer[k++]           = layer(CDN_OP_CONV2D, "conv2", 6, 16, 14, 10, 5);
+  d->layer[k - 1].stride  = 1;
+  d->layer[k++]           = layer(CDN_OP_RELU, "relu2", 16, 16, 10, 10, 0);
+  d->layer[k++]           = layer(CDN_OP_MAXPOOL2D, "pool2", 16, 16, 10, 5, 2);
+  d->layer[k++]           = layer(CDN_OP_FLATTEN, "flatten", 16, 400, 5, 1, 0);
+  d->layer[k++]           = layer(CDN_OP_DROPOUT, "drop1", 400, 400, 1, 1, 0);
+  d->layer[k - 1].p       = 0.1f;
+  d->layer[k++]           = layer(CDN_OP_LINEAR, "fc1", 400, 120, 1, 1, 0);
+  d->layer[k++]           = layer(CDN_OP_LINEAR, "fc2", 120, 84, 1, 1, 0);
+  d->layer[k++]           = layer(CDN_OP_LINEAR, "fc3", 84, 10, 1, 1, 0);
+  d->nlayers              = k;
+  cdn_rng_seed(&rng, 7, 1);
+  for (int i = 0; i < k; i++) {
+    cdn_layer_desc_t *l = &d->layer[i];
+    if (!cdn_layer_has_params(l)) continue;
+    l->weight = malloc(cdn_layer_weight_count(l) * sizeof(float));
+    l->bias   = malloc(l->out_c * sizeof(float));
+    for (int j = 0; j < cdn_layer_weight_count(l); j++) l->weight[j] = (float)cdn_rng_normal(&rng);
+    for (int j = 0; j < l->out_c; j++) l->bias[j] = (float)cdn_rng_normal(&rng);
+  }
+}
+
+static void free_lenet(cdn_model_desc_t *d)
+{
+  for (int i = 0; i < d->nlayers; i++) free(d->layer[i].weight), free(d->layer[i].bias);
+}
+
+static int same_file(const char *a, const char *b)
+{
+  FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+  int   same = fa && fb, ca, cb;
+  while (same && ((ca = fgetc(fa)) != EOF) | ((cb = fgetc(fb)) != EOF)) same = ca == cb;
+  if (fa) fclose(fa);
+  if (fb) fclose(fb);
+  return same;
+}
+
+static const char *at(const char *a, const char *b)
+{
+  static char p[4][512];
+  static int  r;
+  r = (r + 1) % 4;
+  snprintf(p[r], sizeof p[r], "%s/%s%s%s", root, a, b ? "/" : "", b ? b : "");
+  return p[r];
+}
+
+static void test_round_trip(cdn_model_desc_t *d)
+{
+  cdn_model_desc_t r;
+  const char      *files[] = {"model.json", "conv1.weight.npy", "conv2.bias.npy", "fc3.weight.npy"};
+  CHECK(!cdn_snapshot_write(at("e0", NULL), d));
+  CHECK(!cdn_snapshot_read(at("e0", NULL), &r));
+  CHECK(!strcmp(r.arch, "lenet5") && r.in_c == 1 && r.in_h == 28 && r.num_classes == 10 && r.nlayers == d->nlayers);
+  int bad = 0;
+  for (int i = 0; i < d->nlayers; i++) {
+    cdn_layer_desc_t *a = &d->layer[i], *b = &r.layer[i];
+    bad += a->op != b->op || strcmp(a->name, b->name) || a->in_c != b->in_c || a->out_c != b->out_c ||
+           a->in_h != b->in_h || a->out_w != b->out_w || a->kernel != b->kernel || a->stride != b->stride ||
+           a->padding != b->padding || a->p != b->p;
+    if (cdn_layer_has_params(a))
+      bad += memcmp(a->weight, b->weight, cdn_layer_weight_count(a) * sizeof(float)) ||
+             memcmp(a->bias, b->bias, a->out_c * sizeof(float));
+  }
+  CHECK(bad == 0);
+  /* Writing what was read gives the same bytes. */
+  CHECK(!cdn_snapshot_write(at("e0again", NULL), &r));
+  for (int f = 0; f < 4; f++) CHECK(same_file(at("e0", files[f]), at("e0again", files[f])));
+  cdn_snapshot_free(&r);
+  /* An existing snapshot is never replaced, and a failed write leaves nothing behind. */
+  CHECK(cdn_snapshot_write(at("e0", NULL), d) == CDN_ERR_WRITE);
+  CHECK_CONTAINS(cdn_error_message(), "already exists");
+  float *w              = d->layer[8].weight;
+  d->layer[8].weight    = NULL;
+  struct stat st;
+  char        tmp[600];
+  CHECK(cdn_snapshot_write(at("e1", NULL), d) != 0);
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", at("e1", NULL), (long)getpid());
+  CHECK(stat(at("e1", NULL), &st) != 0 && stat(tmp, &st) != 0);
+  d->layer[8].weight = w;
+}
+
+/* Our files load in numpy with the right shape and values; numpy's own files load here. */
+static void test_numpy(void)
+{
+  if (access("/usr/bin/python3", X_OK) || system("/usr/bin/python3 -c 'import numpy' 2>/dev/null")) {
+    printf("numpy check skipped: /usr/bin/python3 with numpy not found\n");
+    return;
+  }
+  float v[6] = {1.5f, -2, 3.25f, 0, 1e-3f, -7e10f};
+  int   s1[1] = {6}, s4[4] = {1, 2, 1, 3};
+  char  cmd[2048];
+  CHECK(!cdn_npy_write(at("a.npy", NULL), v, 1, s1));
+  CHECK(!cdn_npy_write(at("b.npy", NULL), v, 4, s4));
+  snprintf(cmd, sizeof cmd,
+           "/usr/bin/python3 -c \"import numpy as np; v=np.array([1.5,-2,3.25,0,1e-3,-7e10],dtype='<f4'); "
+           "a=np.load('%s'); b=np.load('%s'); w=np.load('%s'); "
+           "assert a.shape==(6,) and b.shape==(1,2,1,3) and a.dtype==np.float32 and (a==v).all() and (b.ravel()==v).all(); "
+           "assert w.shape==(6,1,5,5); "
+           "np.save('%s', np.arange(12,dtype='<f4').reshape(3,4)/8)\"",
+           at("a.npy", NULL), at("b.npy", NULL), at("e0", "conv1.weight.npy"), at("c.npy", NULL));
+  CHECK(system(cmd) == 0);
+  float *c = NULL;
+  int    nd = 0, sh[4];
+  CHECK(!cdn_npy_read(at("c.npy", NULL), &c, &nd, sh));
+  CHECK(nd == 2 && sh[0] == 3 && sh[1] == 4 && c && c[11] == 11.0f / 8);
+  PetscFree(c);
+}
+
+/* Writes a fresh copy of the snapshot, applies one change to its model.json, returns the read code. */
+typedef void (*mutate_t)(cJSON *root);
+static int damaged(cdn_model_desc_t *d, const char *name, mutate_t mutate, const char *rm, const char *trunc)
+{
+  cdn_model_desc_t r;
+  const char      *dir = at(name, NULL);
+  CHECK(!cdn_snapshot_write(dir, d));
+  if (mutate) {
+    FILE *fp = fopen(at(name, "model.json"), "rb");
+    char  buf[1 << 16];
+    size_t n = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
+    if (fp) fclose(fp);
+    buf[n]      = 0;
+    cJSON *root = cJSON_Parse(buf);
+    mutate(root);
+    char *text = cJSON_Print(root);
+    fp         = fopen(at(name, "model.json"), "wb");
+    fputs(text, fp);
+    fclose(fp);
+    cJSON_free(text);
+    cJSON_Delete(root);
+  }
+  if (rm) remove(at(name, rm));
+  if (trunc) CHECK(truncate(at(name, trunc), 200) == 0);
+  int code = cdn_snapshot_read(dir, &r);
+  if (!code) cdn_snapshot_free(&r);
+  return code;
+}
+
+static cJSON *layer_at(cJSON *root, int k) { return cJSON_GetArrayItem(cJSON_GetObjectItem(root, "layers"), k); }
+static void   unknown_type(cJSON *r) { cJSON_ReplaceItemInObject(layer_at(r, 1), "type", cJSON_CreateString("gelu")); }
+static void   no_kernel(cJSON *r) { cJSON_DeleteItemFromObject(layer_at(r, 3), "kernel_size"); }
+static void   wrong_features(cJSON *r) { cJSON_ReplaceItemInObject(layer_at(r, 8), "in_features", cJSON_CreateNumber(401)); }
+static void   bad_output(cJSON *r) { cJSON_ReplaceItemInObject(layer_at(r, 2), "output_size", cJSON_CreateString("14")); }
+static void   wrong_file(cJSON *r) { cJSON_ReplaceItemInObject(layer_at(r, 9), "weight", cJSON_CreateString("fc1.weight.npy")); }
+static void   escape(cJSON *r) { cJSON_ReplaceItemInObject(layer_at(r, 9), "weight", cJSON_CreateString("../x.npy")); }
+static void   dup_name(cJSON *r) { cJSON_ReplaceItemInObject(layer_at(r, 4), "name", cJSON_CreateString("relu1")); }
+
+static void test_damage(cdn_model_desc_t *d)
+{
+  cdn_model_desc_t r;
+  CHECK(cdn_snapshot_read(at("nowhere", NULL), &r) == CDN_ERR_OPEN);
+  CHECK_CONTAINS(cdn_error_message(), "nowhere/model.json: cannot open");
+  CHECK(damaged(d, "d_type", unknown_type, NULL, NULL) == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "model.json: layers[1].type: unknown layer type 'gelu'");
+  CHECK(damaged(d, "d_kernel", no_kernel, NULL, NULL) == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "layers[3].kernel_size: missing");
+  CHECK(damaged(d, "d_feat", wrong_features, NULL, NULL) == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "layers[8].in_features: 401, but the layers before give 400");
+  CHECK(damaged(d, "d_out", bad_output, NULL, NULL) == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "layers[2].output_size");
+  CHECK(damaged(d, "d_shape", wrong_file, NULL, NULL) == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "d_shape/fc1.weight.npy: shape does not match layer fc2");
+  CHECK(damaged(d, "d_escape", escape, NULL, NULL) == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "layers[9].weight");
+  CHECK(damaged(d, "d_dup", dup_name, NULL, NULL) == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "'relu1' is used twice");
+  CHECK(damaged(d, "d_missing", NULL, "conv2.bias.npy", NULL) == CDN_ERR_OPEN);
+  CHECK_CONTAINS(cdn_error_message(), "d_missing/conv2.bias.npy: cannot open");
+  CHECK(damaged(d, "d_trunc", NULL, NULL, "fc1.weight.npy") == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "d_trunc/fc1.weight.npy: truncated data");
+  CHECK(damaged(d, "d_json", NULL, NULL, "model.json") == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "d_json/model.json: not valid JSON");
+  FILE *fp = fopen(at("bad.npy", NULL), "wb");
+  fputs("PK\003\004 not numpy at all", fp);
+  fclose(fp);
+  float *x;
+  int    nd, sh[4];
+  CHECK(cdn_npy_read(at("bad.npy", NULL), &x, &nd, sh) == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "bad.npy: not a .npy file");
+}
+
+int main(int argc, char **argv)
+{
+  cdn_model_desc_t d;
+  char             cmd[300];
+  if (cdn_initialize(&argc, &argv, NULL)) return 1;
+  snprintf(root, sizeof root, "/tmp/cdn_test_snapshot_%ld", (long)getpid());
+  CHECK(!cdn_mkdir_p(root));
+  lenet(&d);
+  test_round_trip(&d);
+  test_numpy();
+  test_damage(&d);
+  free_lenet(&d);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  if (!check_failures) CHECK(system(cmd) == 0);
+  cdn_finalize();
+  return CHECK_STATUS();
+}
