@@ -26,7 +26,7 @@ const cdn_model_desc_t *cdn_net_desc(const cdn_net_t *net);
    mean_loss is the mean training loss; NaN or Inf means the model diverged. */
 PetscErrorCode cdn_net_train_epoch(cdn_net_t *net, const cdn_data_t *data, const cdn_images_t *set,
                                    cdn_rng_t *rng, double *mean_loss);
-/* Mean loss and accuracy on set (dropout off). */
+/* Mean loss and accuracy on set (dropout off). Both are NaN for an empty set (validation_size 0). */
 PetscErrorCode cdn_net_evaluate(cdn_net_t *net, const cdn_data_t *data, const cdn_images_t *set,
                                 double *loss, double *accuracy);
 

@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <string.h>
 #include "cnndyn/nn.h"
+#include "layer.h"
 
 /* Range of output columns ow whose input column ow + kj - pad lies inside [0, W). */
 static inline void valid_cols(int OW, int W, int kj, int pad, int *lo, int *hi)
@@ -96,7 +97,6 @@ void cdn_conv2d_backward(float *din, float *dw, float *db, float *dcol, const fl
 }
 
 /* ---- layer table ---- */
-#include "layer.h"
 
 static int conv_params(const cdn_layer_desc_t *d) { return cdn_layer_weight_count(d) + d->out_c; }
 static int conv_shape(cdn_layer_desc_t *d)

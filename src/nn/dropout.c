@@ -1,5 +1,7 @@
 /* Inverted dropout: survivors are scaled by 1/(1-p) during training so evaluation is the identity. */
+#include <string.h>
 #include "cnndyn/nn.h"
+#include "layer.h"
 
 void cdn_dropout_mask(float *mask, int n, double p, cdn_rng_t *rng)
 {
@@ -18,8 +20,6 @@ void cdn_dropout_backward(float *din, const float *dout, const float *mask, int 
 }
 
 /* ---- layer table ---- */
-#include <string.h>
-#include "layer.h"
 
 static int drop_params(const cdn_layer_desc_t *d) { return 0; }
 static int drop_shape(cdn_layer_desc_t *d)

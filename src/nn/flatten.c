@@ -2,6 +2,7 @@
    PyTorch's flatten gives an NCHW tensor, so fc1's weights keep PyTorch's meaning. */
 #include <string.h>
 #include "cnndyn/nn.h"
+#include "layer.h"
 
 void cdn_flatten_forward(float *out, const float *in, int B, int C, int HW)
 {
@@ -16,7 +17,6 @@ void cdn_flatten_backward(float *din, const float *dout, int B, int C, int HW)
 }
 
 /* ---- layer table ---- */
-#include "layer.h"
 
 static int flat_params(const cdn_layer_desc_t *d) { return 0; }
 static int flat_shape(cdn_layer_desc_t *d)

@@ -1,6 +1,7 @@
 /* Fully connected layer with PyTorch's weight layout [out][in]; three sgemm calls. */
 #include <cblas.h>
 #include "cnndyn/nn.h"
+#include "layer.h"
 
 void cdn_linear_forward(float *out, const float *in, const float *w, const float *b, int B, int nin, int nout)
 {
@@ -22,7 +23,6 @@ void cdn_linear_backward(float *din, float *dw, float *db, const float *dout, co
 }
 
 /* ---- layer table ---- */
-#include "layer.h"
 
 static int lin_params(const cdn_layer_desc_t *d) { return cdn_layer_weight_count(d) + d->out_c; }
 static int lin_shape(cdn_layer_desc_t *d)

@@ -2,6 +2,7 @@
    so that backward is a scatter, and a NaN input picks the first element instead of reading junk. */
 #include <string.h>
 #include "cnndyn/nn.h"
+#include "layer.h"
 
 void cdn_maxpool2_forward(float *out, int *arg, const float *in, int P, int H, int W)
 {
@@ -29,7 +30,6 @@ void cdn_maxpool2_backward(float *din, const float *dout, const int *arg, int P,
 }
 
 /* ---- layer table ---- */
-#include "layer.h"
 
 static int pool_params(const cdn_layer_desc_t *d) { return 0; }
 static int pool_shape(cdn_layer_desc_t *d)

@@ -1,5 +1,6 @@
 /* ReLU; backward reads the output (positive exactly where the input was). */
 #include "cnndyn/nn.h"
+#include "layer.h"
 
 void cdn_relu_forward(float *out, const float *in, int n)
 {
@@ -12,7 +13,6 @@ void cdn_relu_backward(float *din, const float *dout, const float *out, int n)
 }
 
 /* ---- layer table ---- */
-#include "layer.h"
 
 static int relu_params(const cdn_layer_desc_t *d) { return 0; }
 static int relu_shape(cdn_layer_desc_t *d)
