@@ -26,6 +26,55 @@ const cdn_model_desc_t *cdn_net_desc(const cdn_net_t *net);
    mean_loss is the mean training loss; NaN or Inf means the model diverged. */
 PetscErrorCode cdn_net_train_epoch(cdn_net_t *net, const cdn_data_t *data, const cdn_images_t *set,
                                    cdn_rng_t *rng, double *mean_loss);
-/* Mean loss and accuracy on set (dropout off). */
+/* Mean loss and accuracy on set (dropout off). Both are NaN for an empty set (validation_size 0). */
 PetscErrorCode cdn_net_evaluate(cdn_net_t *net, const cdn_data_t *data, const cdn_images_t *set,
                                 double *loss, double *accuracy);
+
+/* ---- lower level: one step, parameters, for tests and later optimisers ----------------------- */
+
+/* The parameter block, its gradients and momentum (all count floats, layer by layer, each layer's
+   weight then bias, in PyTorch layouts). */
+void cdn_net_params(cdn_net_t *net, float **param, float **grad, float **momentum, int *count);
+/* Largest batch the workspaces hold (max of cfg->batch_size and the evaluation batch). */
+int cdn_net_max_batch(const cdn_net_t *net);
+/* Forward pass on n <= max_batch items x (NCHW, normalised) with labels y; when grads is true also
+   the backward pass, leaving d(mean loss)/d(param) in the gradient block. train turns dropout on
+   (masks drawn from rng). Returns the mean loss (NaN/Inf when diverged); correct may be NULL. */
+double cdn_net_forward_backward(cdn_net_t *net, const float *x, const int *y, int n, PetscBool train,
+                                PetscBool grads, cdn_rng_t *rng, int *correct);
+/* One SGD step in PyTorch's semantics: g = grad + wd*w; buf = momentum*buf + g; w -= lr*buf. */
+void cdn_net_sgd_step(cdn_net_t *net);
+
+/* ---- layer kernels over plain float arrays --------------------------------------------------
+   Spatial activations are channel-major over the batch, [C][B][H][W], so that a convolution of a
+   whole batch is one GEMM; flatten turns them into [B][C*H*W] (PyTorch's order per item). Backward
+   kernels overwrite (not accumulate) their outputs; din may be NULL when not needed. */
+
+/* out[O][B][OH][OW], col[C*K*K][B*OH*OW] (kept for backward), in[C][B][H][W], w[O][C][K][K], b[O];
+   OH = H + 2*pad - K + 1, stride 1. */
+void cdn_conv2d_forward(float *out, float *col, const float *in, const float *w, const float *b, int B, int C,
+                        int H, int W, int O, int K, int pad);
+/* col is what forward left; dcol is a workspace of the same size and may be col itself. */
+void cdn_conv2d_backward(float *din, float *dw, float *db, float *dcol, const float *dout, const float *col,
+                         const float *w, int B, int C, int H, int W, int O, int K, int pad);
+/* 2x2 max-pool, stride 2, over P = C*B planes: in[P][H][W] -> out[P][H/2][W/2]; arg[P*(H/2)*(W/2)]
+   holds the index into in of each maximum. */
+void cdn_maxpool2_forward(float *out, int *arg, const float *in, int P, int H, int W);
+void cdn_maxpool2_backward(float *din, const float *dout, const int *arg, int P, int H, int W);
+/* elementwise over n */
+void cdn_relu_forward(float *out, const float *in, int n);
+void cdn_relu_backward(float *din, const float *dout, const float *out, int n);
+/* inverted dropout: mask[i] = 0 with probability p, else 1/(1-p) */
+void cdn_dropout_mask(float *mask, int n, double p, cdn_rng_t *rng);
+void cdn_dropout_forward(float *out, const float *in, const float *mask, int n);
+void cdn_dropout_backward(float *din, const float *dout, const float *mask, int n);
+/* in[C][B][HW] -> out[B][C*HW] and back */
+void cdn_flatten_forward(float *out, const float *in, int B, int C, int HW);
+void cdn_flatten_backward(float *din, const float *dout, int B, int C, int HW);
+/* out[B][nout] = in[B][nin] w[nout][nin]^T + b[nout] */
+void cdn_linear_forward(float *out, const float *in, const float *w, const float *b, int B, int nin, int nout);
+void cdn_linear_backward(float *din, float *dw, float *db, const float *dout, const float *in, const float *w, int B,
+                         int nin, int nout);
+/* Mean softmax cross-entropy of logits[B][K] against y; dlogits (may be NULL) gets its gradient,
+   correct (may be NULL) the number of items whose largest logit is the label. */
+double cdn_softmax_xent(float *dlogits, int *correct, const float *logits, const int *y, int B, int K);

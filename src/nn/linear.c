@@ -1,0 +1,42 @@
+/* Fully connected layer with PyTorch's weight layout [out][in]; three sgemm calls. */
+#include <cblas.h>
+#include "cnndyn/nn.h"
+#include "layer.h"
+
+void cdn_linear_forward(float *out, const float *in, const float *w, const float *b, int B, int nin, int nout)
+{
+  for (int i = 0; i < B; i++)
+    for (int o = 0; o < nout; o++) out[i * nout + o] = b[o];
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, nout, nin, 1.0f, in, nin, w, nin, 1.0f, out, nout);
+}
+
+void cdn_linear_backward(float *din, float *dw, float *db, const float *dout, const float *in, const float *w, int B,
+                         int nin, int nout)
+{
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nout, nin, B, 1.0f, dout, nout, in, nin, 0.0f, dw, nin);
+  for (int o = 0; o < nout; o++) {
+    double s = 0;
+    for (int i = 0; i < B; i++) s += dout[i * nout + o];
+    db[o] = (float)s;
+  }
+  if (din) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, nin, nout, 1.0f, dout, nout, w, nin, 0.0f, din, nin);
+}
+
+/* ---- layer table ---- */
+
+static int lin_params(const cdn_layer_desc_t *d) { return cdn_layer_weight_count(d) + d->out_c; }
+static int lin_shape(cdn_layer_desc_t *d)
+{
+  d->out_h = d->out_w = 1;
+  return d->in_h == 1 && d->in_w == 1 && d->out_c > 0; /* needs a flatten before it */
+}
+static size_t lin_work(const cdn_layer_desc_t *d, int B) { return 0; }
+static void   lin_fwd(cdn_layer_t *l, const float *in, int B, PetscBool train, cdn_rng_t *rng)
+{
+  cdn_linear_forward(l->out, in, l->d->weight, l->d->bias, B, l->d->in_c, l->d->out_c);
+}
+static void lin_bwd(cdn_layer_t *l, const float *in, float *din, int B)
+{
+  cdn_linear_backward(din, l->gw, l->gb, l->dout, in, l->d->weight, B, l->d->in_c, l->d->out_c);
+}
+const cdn_layer_ops_t cdn_linear_ops = {CDN_OP_LINEAR, lin_params, lin_shape, lin_work, lin_fwd, lin_bwd};
