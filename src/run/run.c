@@ -61,7 +61,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   cdn_data_t       data;
   cdn_stages_t     st;
   PetscLogStage    predict_stage;
-  int              N = cdn_population_size(spec), nfeat, len, nmine = 0, *counts = NULL, *displs = NULL;
+  int              N = cdn_population_size(spec), nfeat = 0, len, nmine = 0, *counts = NULL, *displs = NULL;
   char (*names)[64];
   double          *mine, *all = NULL;
   PetscErrorCode   ierr = 0;

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# End-to-end checks of `cnndyn` on jobs/smoke.ini. Usage: e2e.sh CASE CNNDYN PROJECT_DIR
+#   ranks  1-rank and 2-rank runs write byte-identical CSVs with the expected rows
+#   input  bad input stops every rank with one clear message, exit 1, and no output folder
+#   tools  snapshots are written; `cnndyn graph` and `cnndyn stats` read them
+set -uo pipefail
+case_=$1 cnndyn=$2 top=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail=0
+check() { if ! eval "$1"; then echo "FAILED: $2"; fail=$((fail + 1)); fi; }
+mpi() { local n=$1; shift; mpirun -n "$n" --oversubscribe --bind-to none "$@"; }
+rows() { tail -n +2 "$1" | wc -l; }
+
+# A copy of the smoke job with one [output] key set.
+job_with() { # key value dest
+  awk -v k="$1" -v v="$2" '
+    /^\[/ { if (insec && !done) { print k " = " v; done = 1 } insec = ($0 == "[output]") }
+    insec && $1 == k { print k " = " v; done = 1; next }
+    { print }
+    END { if (!done) { if (!insec) print "[output]"; print k " = " v } }' "$top/jobs/smoke.ini" > "$3"
+}
+
+case $case_ in
+ranks)
+  mpi 1 "$cnndyn" run "$top/jobs/smoke.ini" --out "$work/r1" > "$work/r1.out" 2>&1 || { cat "$work/r1.out"; exit 1; }
+  mpi 2 "$cnndyn" run "$top/jobs/smoke.ini" --out "$work/r2" > "$work/r2.out" 2>&1 || { cat "$work/r2.out"; exit 1; }
+  cat "$work/r2.out"
+  for f in models.csv curves.csv features.csv predictions.csv report.csv; do
+    check "cmp -s '$work/r1/$f' '$work/r2/$f'" "$f differs between 1 and 2 ranks"
+  done
+  n=$(rows "$work/r1/models.csv")
+  check "[ '$n' -ge 4 ]" "models.csv has $n rows"
+  # features.csv has one row per model and completed epoch, like curves.csv.
+  check "[ $(rows "$work/r1/features.csv") -eq $(rows "$work/r1/curves.csv") ]" "features and curves row counts differ"
+  check "grep -q '^graph,' '$work/r1/report.csv'" "report.csv has no graph method"
+  check "grep -q '^val_acc,' '$work/r1/report.csv'" "report.csv has no val_acc baseline"
+  check "grep -q 'kendall_tau' '$work/r1/report.csv'" "report.csv has no kendall_tau"
+  # Every row of models.csv names a status, and every ok model has a test accuracy in (0, 1].
+  check "awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[\$i] = i; next }
+         { s = \$c[\"status\"]; a = \$c[\"final_test_accuracy\"];
+           if (s != \"ok\" && s != \"diverged\") exit 1; if (s == \"ok\" && !(a > 0 && a <= 1)) exit 1 }' '$work/r1/models.csv'" \
+    "models.csv status or accuracy out of range"
+  check "grep -q 'graph' '$work/r2.out'" "no summary table on stdout"
+  check "[ -s '$work/r2/logs/rank-1.log' ]" "rank 1 wrote no log"
+  check "! ls '$work/r2' | grep -q tmp" "temporary files left behind"
+  ;;
+input)
+  printf '[population]\nseed = 1\nbogus = 3\n' > "$work/bad.ini"
+  mpi 2 "$cnndyn" run "$work/bad.ini" --out "$work/o1" > "$work/out" 2>&1
+  code=$?
+  check "[ $code -eq 1 ]" "bad key: exit $code, want 1"
+  check "[ \$(grep -c 'bad.ini:3: bogus' '$work/out') -eq 1 ]" "bad key: message not printed exactly once: $(cat "$work/out")"
+  check "! grep -q 'PETSC ERROR' '$work/out'" "bad key: traceback shown for a user error"
+  check "[ ! -e '$work/o1' ]" "bad key: output folder created"
+
+  mpi 2 "$cnndyn" run "$work/missing.ini" --out "$work/o2" > "$work/out" 2>&1
+  code=$?
+  check "[ $code -eq 1 ]" "missing job: exit $code"
+  check "grep -q 'missing.ini' '$work/out'" "missing job: message does not name the file"
+  check "[ ! -e '$work/o2' ]" "missing job: output folder created"
+
+  sed 's#^\[data\]#[data]\ndataset = idx\npath = '"$work"'/nodata#' "$top/jobs/smoke.ini" > "$work/nodata.ini"
+  mkdir -p "$work/nodata"
+  mpi 2 "$cnndyn" run "$work/nodata.ini" --out "$work/o3" > "$work/out" 2>&1
+  code=$?
+  check "[ $code -eq 1 ]" "missing data: exit $code: $(cat "$work/out")"
+  check "grep -q 'nodata' '$work/out'" "missing data: message does not name the folder"
+  check "[ ! -e '$work/o3' ]" "missing data: output folder created"
+
+  mkdir -p "$work/full" && touch "$work/full/keep"
+  mpi 1 "$cnndyn" run "$top/jobs/smoke.ini" --out "$work/full" > "$work/out" 2>&1
+  code=$?
+  check "[ $code -eq 1 ] && grep -q 'not empty' '$work/out'" "non-empty output folder accepted"
+
+  "$cnndyn" run > "$work/out" 2>&1
+  check "[ $? -eq 2 ] && grep -q usage '$work/out'" "usage error"
+  ;;
+tools)
+  job_with snapshots true "$work/snap.ini"
+  mpi 2 "$cnndyn" run "$work/snap.ini" --out "$work/s" --quiet > "$work/out" 2>&1 || { cat "$work/out"; exit 1; }
+  snap="$work/s/snapshots/model-000001/epoch-001"
+  check "[ -f '$snap/model.json' ] && [ -f '$snap/conv1.weight.npy' ] && [ -f '$snap/fc3.bias.npy' ]" "snapshot files missing"
+  "$cnndyn" graph "$snap" --export "$work/g.mtx" > "$work/out" 2>&1
+  check "[ $? -eq 0 ]" "graph export failed: $(cat "$work/out")"
+  check "[ \"\$(sed -n 1p '$work/g.mtx')\" = '%%MatrixMarket matrix coordinate real symmetric' ]" "mtx header: $(sed -n 1p "$work/g.mtx")"
+  size_line=$(awk '!/^%/ { print; exit }' "$work/g.mtx")
+  check "[ '$size_line' = '237 237 12942' ]" "mtx size line: $size_line"
+  check "[ \$(grep -vc '^%' '$work/g.mtx') -eq 12943 ]" "mtx edge count"
+  "$cnndyn" stats "$snap" --out "$work/nodes.csv" > "$work/out" 2>&1
+  check "[ $? -eq 0 ]" "stats failed: $(cat "$work/out")"
+  check "[ \$(rows '$work/nodes.csv') -eq 237 ]" "stats rows"
+  check "[ \"\$(sed -n 1p '$work/nodes.csv')\" = node,layer,channel,degree,eigenvector ]" "stats header"
+  # The eigenvector column is scaled to a maximum of 1.
+  check "awk -F, 'NR > 1 && \$5 > m { m = \$5 } END { exit !(m > 0.999999 && m < 1.000001) }' '$work/nodes.csv'" "centrality max is not 1"
+  "$cnndyn" stats "$work/s/snapshots/nonexistent" > "$work/out" 2>&1
+  check "[ $? -eq 1 ] && grep -q nonexistent '$work/out'" "missing snapshot: $(cat "$work/out")"
+  if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    /usr/bin/python3 - "$snap" <<'PY' || { echo "FAILED: numpy cannot read the snapshot"; fail=$((fail + 1)); }
+import json, sys, numpy as np
+d = sys.argv[1]
+m = json.load(open(d + "/model.json"))
+w = np.load(d + "/conv1.weight.npy")
+assert w.shape == (6, 1, 5, 5) and w.dtype == np.float32, w.shape
+assert np.load(d + "/fc1.weight.npy").shape == (120, 400)
+PY
+  else
+    echo "numpy check skipped: Debian's python3-numpy is not installed"
+  fi
+  ;;
+*) echo "unknown case $case_"; exit 2 ;;
+esac
+echo "$case_: $fail failure(s)"
+[ $fail -eq 0 ]
