@@ -3,6 +3,7 @@
 #   ranks  1-rank and 2-rank runs write byte-identical CSVs with the expected rows
 #   input  bad input stops every rank with one clear message, exit 1, and no output folder
 #   tools  snapshots are written; `cnndyn graph` and `cnndyn stats` read them
+#   diverge  models that go NaN, explode or stick at chance neither stop the job nor differ by rank
 set -uo pipefail
 case_=$1 cnndyn=$2 top=$3
 work=$(mktemp -d)
@@ -80,6 +81,8 @@ tools)
   job_with snapshots true "$work/snap.ini"
   mpi 2 "$cnndyn" run "$work/snap.ini" --out "$work/s" --quiet > "$work/out" 2>&1 || { cat "$work/out"; exit 1; }
   snap="$work/s/snapshots/model-000001/epoch-001"
+  mpi 1 "$cnndyn" run "$work/snap.ini" --out "$work/s" --force --quiet > "$work/out" 2>&1
+  check "[ $? -eq 1 ] && grep -q 'holds snapshots' '$work/out'" "--force over old snapshots: $(cat "$work/out")"
   check "[ -f '$snap/model.json' ] && [ -f '$snap/conv1.weight.npy' ] && [ -f '$snap/fc3.bias.npy' ]" "snapshot files missing"
   "$cnndyn" graph "$snap" --export "$work/g.mtx" > "$work/out" 2>&1
   check "[ $? -eq 0 ]" "graph export failed: $(cat "$work/out")"
@@ -107,6 +110,29 @@ PY
   else
     echo "numpy check skipped: Debian's python3-numpy is not installed"
   fi
+  ;;
+diverge)
+  # lr 10 with 10x initial weights goes NaN in epoch 1; lr 0.01 with them sticks at chance.
+  sed 's/^learning_rate = .*/learning_rate = 0.01, 0.03, 10\ninit_scale = 1, 10/' "$top/jobs/smoke.ini" > "$work/div.ini"
+  for n in 1 2; do
+    mpi $n "$cnndyn" run "$work/div.ini" --out "$work/d$n" > "$work/d$n.out" 2>&1
+    check "[ $? -eq 0 ]" "$n ranks: run failed: $(cat "$work/d$n.out")"
+  done
+  for f in models.csv curves.csv features.csv predictions.csv report.csv; do
+    check "cmp -s '$work/d1/$f' '$work/d2/$f'" "$f differs between 1 and 2 ranks"
+  done
+  ndiv=$(grep -c ',diverged,' "$work/d1/models.csv")
+  check "[ '$ndiv' -ge 1 ] && [ '$ndiv' -lt 12 ]" "want some but not all models diverged, got $ndiv"
+  # A model that diverged in epoch d keeps the rows of epochs 0..d-1 and no more.
+  awk -F, 'NR > 1 && $0 ~ /,diverged,/ { print $1, $(NF - 4) }' "$work/d1/models.csv" > "$work/div.txt"
+  while read -r model d; do
+    nc=$(awk -F, -v m="$model" 'NR > 1 && $1 == m' "$work/d1/curves.csv" | wc -l)
+    nf=$(awk -F, -v m="$model" 'NR > 1 && $1 == m' "$work/d1/features.csv" | wc -l)
+    check "[ '$nc' -eq '$d' ] && [ '$nf' -eq '$d' ]" "model $model diverged in epoch $d but has $nc curve and $nf feature rows"
+  done < "$work/div.txt"
+  check "[ -s '$work/div.txt' ]" "no diverged model listed"
+  check "awk -F, '\$1 == \"graph\" && \$3 == \"kendall_tau\" && \$4 != \"\" { ok = 1 } END { exit !ok }' '$work/d1/report.csv'" \
+    "no tau for the graph method with diverged models present"
   ;;
 *) echo "unknown case $case_"; exit 2 ;;
 esac

@@ -28,6 +28,34 @@ static PetscErrorCode feature_layout(const cdn_jobspec_t *spec, const cdn_data_t
   PetscFunctionReturn(0);
 }
 
+/* Root: everything after the gather. Its error is returned to the caller, which shares it with the
+   ranks waiting for the root. */
+static PetscErrorCode predict_and_report(const cdn_jobspec_t *spec, int num_classes, int N, const double *all,
+                                         int nfeat, char (*names)[64], const char *outdir,
+                                         const cdn_run_options_t *opt, PetscLogStage stage, double t0)
+{
+  cdn_results_t    res = {0};
+  cdn_evaluation_t ev;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogStagePush(stage));
+  PetscCall(cdn_results_from_records(spec, N, all, nfeat, &res));
+  PetscCall(PetscMalloc1(nfeat, &res.feat_names));
+  PetscCall(PetscArraycpy(res.feat_names, names, nfeat));
+  res.num_classes = num_classes;
+  PetscCall(cdn_evaluate(spec, &res, &ev));
+  PetscCall(cdn_report_write(outdir, &res, &ev));
+  if (!opt->quiet) {
+    cdn_report_print_summary(stdout, &res, &ev);
+    printf("Reports in %s (%.1f s)\n", outdir, MPI_Wtime() - t0);
+    fflush(stdout);
+  }
+  PetscCall(cdn_evaluation_free(&ev));
+  PetscCall(cdn_results_free(&res));
+  PetscCall(PetscLogStagePop());
+  PetscFunctionReturn(0);
+}
+
 /* Trains this rank's share; the error, if any, is returned rather than raised so that the caller
    can share it with every rank before anyone waits in the gather. */
 static PetscErrorCode train_share(const cdn_jobspec_t *spec, const cdn_data_t *data, const char *outdir, int rank,
@@ -77,7 +105,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(PetscLogStageRegister("Predict+report", &predict_stage));
 
   /* Everything that can be wrong with the input is found before the output folder exists. */
-  if (rank == 0) ierr = cdn_outdir_check(outdir, opt->force);
+  if (rank == 0) ierr = cdn_outdir_check(outdir, opt->force, spec->snapshots ? PETSC_TRUE : PETSC_FALSE);
   PetscCall(cdn_error_share(comm, ierr));
   PetscCall(cdn_data_load(comm, spec, &data));
   if (rank == 0) {
@@ -112,28 +140,10 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCallMPI(MPI_Gatherv(mine, nmine * len, MPI_DOUBLE, all, counts, displs, MPI_DOUBLE, 0, comm));
   PetscCall(PetscFree(mine));
 
-  if (rank == 0) {
-    cdn_results_t    res = {0};
-    cdn_evaluation_t ev;
-    PetscCall(PetscLogStagePush(predict_stage));
-    PetscCall(cdn_results_from_records(spec, N, all, nfeat, &res));
-    res.feat_names  = names;
-    res.num_classes = data.num_classes;
-    names           = NULL;
-    ierr            = cdn_evaluate(spec, &res, &ev);
-    if (!ierr) ierr = cdn_report_write(outdir, &res, &ev);
-    if (!ierr && !opt->quiet) {
-      cdn_report_print_summary(stdout, &res, &ev);
-      printf("Reports in %s (%.1f s)\n", outdir, MPI_Wtime() - t0);
-      fflush(stdout);
-    }
-    if (!ierr) ierr = cdn_evaluation_free(&ev);
-    PetscCall(cdn_results_free(&res));
-    PetscCall(PetscLogStagePop());
-    PetscCall(PetscFree(all));
-    PetscCall(PetscFree(counts));
-    PetscCall(PetscFree(displs));
-  }
+  if (rank == 0) ierr = predict_and_report(spec, data.num_classes, N, all, nfeat, names, outdir, opt, predict_stage, t0);
+  PetscCall(PetscFree(all));
+  PetscCall(PetscFree(counts));
+  PetscCall(PetscFree(displs));
   PetscCall(PetscFree(names));
   PetscCall(cdn_error_share(comm, ierr));
   cdn_data_free(&data);

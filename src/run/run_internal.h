@@ -12,7 +12,8 @@ typedef struct {
   PetscLogStage train, evaluate, graph, snapshot;
 } cdn_stages_t;
 
-PetscErrorCode cdn_outdir_check(const char *outdir, PetscBool force);
+/* Checks that outdir is absent, empty, or (force) holds no snapshots that this run would write over. */
+PetscErrorCode cdn_outdir_check(const char *outdir, PetscBool force, PetscBool snapshots);
 /* Trains one model and fills its record (length cdn_record_length). log may be NULL. */
 PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data, const cdn_model_config_t *cfg,
                                const char *outdir, const cdn_stages_t *stages, int rank, int nfeat, FILE *log,
