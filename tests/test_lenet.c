@@ -65,6 +65,41 @@ static void test_determinism(void)
   cdn_net_destroy(&b);
 }
 
+/* Two epochs straight, or one epoch, save, restore into a fresh network, one more epoch: the same
+   bits. A state from another network shape is refused. */
+static void test_state(void)
+{
+  cdn_net_t   *a = make(0.01, 0, 16, 5), *b = make(0.01, 0, 16, 5), *c = make(0.01, 0, 16, 99);
+  cdn_images_t sub = data.train;
+  cdn_rng_t    ra, rb, rb_saved;
+  float       *wa, *wc;
+  int          n;
+  double       la, lb;
+  void        *buf;
+  size_t       bytes = cdn_net_state_bytes(a);
+  sub.n = 300;
+  cdn_rng_seed(&ra, 5, 2), cdn_rng_seed(&rb, 5, 2);
+  CHECK(cdn_net_train_epoch(a, &data, &sub, &ra, &la) == 0);
+  CHECK(cdn_net_train_epoch(a, &data, &sub, &ra, &la) == 0);
+  CHECK(cdn_net_train_epoch(b, &data, &sub, &rb, &lb) == 0);
+  buf = malloc(bytes);
+  cdn_net_state_save(b, buf);
+  rb_saved = rb;
+  cdn_net_destroy(&b);
+  CHECK(cdn_net_state_load(c, buf, bytes) == 0); /* c started from other weights */
+  CHECK(cdn_net_train_epoch(c, &data, &sub, &rb_saved, &lb) == 0);
+  cdn_net_params(a, &wa, NULL, NULL, &n);
+  cdn_net_params(c, &wc, NULL, NULL, NULL);
+  CHECK(memcmp(wa, wc, sizeof(float) * n) == 0);
+  CHECK(la == lb);
+  CHECK(cdn_net_state_load(c, buf, bytes - 4) == CDN_ERR_CORRUPT);
+  ((char *)buf)[0] ^= 1;
+  CHECK(cdn_net_state_load(c, buf, bytes) == CDN_ERR_CORRUPT);
+  free(buf);
+  cdn_net_destroy(&a);
+  cdn_net_destroy(&c);
+}
+
 static void test_divergence(void)
 {
   cdn_net_t   *net = make(1e4, 0, 64, 3);
@@ -122,6 +157,7 @@ int main(int argc, char **argv)
   if (cdn_data_load(PETSC_COMM_WORLD, &spec, &data)) return 1;
   test_overfit();
   test_determinism();
+  test_state();
   test_divergence();
   test_desc();
   cdn_data_free(&data);

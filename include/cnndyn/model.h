@@ -13,19 +13,32 @@ typedef enum {
   CDN_OP_RELU,
   CDN_OP_MAXPOOL2D,
   CDN_OP_DROPOUT,
-  CDN_OP_FLATTEN
+  CDN_OP_FLATTEN,
+  CDN_OP_BATCHNORM,     /* per channel: weight = gamma, bias = beta, running_mean, running_var, eps */
+  CDN_OP_AVGPOOL2D,     /* kernel, stride, padding */
+  CDN_OP_GLOBALAVGPOOL, /* C x H x W -> C x 1 x 1 */
+  CDN_OP_ADD            /* residual sum of the outputs of layers src and src2 (same shape) */
 } cdn_op_t;
 
+/* Layers are listed in an order where every layer comes after its inputs. A layer's input is the
+   output of layer src (-1: the network's input); sequential stacks have src = index - 1. A
+   residual block is a main path, a shortcut whose first layer has src = the block's input layer
+   (a 1x1 projection conv and its BatchNorm, or nothing for an identity shortcut), and an ADD with
+   src = the main path's last layer and src2 = the shortcut's last layer (or the block's input). */
 typedef struct {
   cdn_op_t op;
   char     name[CDN_NAME_LEN]; /* "conv1", "fc2", "relu3": unique in the stack */
+  int      src, src2;          /* input layer indices (src2: ADD only) */
   int      in_c, out_c;        /* conv: channels; linear: features; others: channels kept */
   int      in_h, in_w;         /* spatial size of this layer's input (1x1 after flatten) */
   int      out_h, out_w;
   int      kernel, stride, padding; /* conv and pool */
   float    p;                  /* dropout probability */
   float   *weight;             /* NULL for layers without parameters */
-  float   *bias;
+  float   *bias;               /* NULL for a conv or linear layer without bias */
+  float   *running_mean;       /* BATCHNORM only */
+  float   *running_var;
+  float    eps;                /* BATCHNORM only */
 } cdn_layer_desc_t;
 
 typedef struct {
@@ -42,6 +55,7 @@ static inline int cdn_layer_weight_count(const cdn_layer_desc_t *l)
   if (l->op == CDN_OP_LINEAR) return l->out_c * l->in_c;
   return 0;
 }
+/* Layers whose weights are edges of the graph. */
 static inline int cdn_layer_has_params(const cdn_layer_desc_t *l)
 {
   return l->op == CDN_OP_CONV2D || l->op == CDN_OP_LINEAR;

@@ -30,6 +30,14 @@ PetscErrorCode cdn_net_train_epoch(cdn_net_t *net, const cdn_data_t *data, const
 PetscErrorCode cdn_net_evaluate(cdn_net_t *net, const cdn_data_t *data, const cdn_images_t *set,
                                 double *loss, double *accuracy);
 
+/* ---- checkpoint state ------------------------------------------------------------------------
+   Everything a network needs to continue training bit-identically after a restart: parameters and
+   optimiser state (and, as layers gain them, running statistics and step counts). The format is
+   private to nn and versioned; load checks that it fits this network and says so otherwise. */
+size_t         cdn_net_state_bytes(const cdn_net_t *net);
+void           cdn_net_state_save(const cdn_net_t *net, void *buf);
+PetscErrorCode cdn_net_state_load(cdn_net_t *net, const void *buf, size_t bytes);
+
 /* ---- lower level: one step, parameters, for tests and later optimisers ----------------------- */
 
 /* The parameter block, its gradients and momentum (all count floats, layer by layer, each layer's

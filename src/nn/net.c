@@ -29,6 +29,8 @@ static PetscErrorCode push(cdn_net_t *net, cdn_op_t op, const char *name, int ar
   PetscFunctionBeginUser;
   PetscCheck(m->nlayers < CDN_MAX_LAYERS, PETSC_COMM_SELF, PETSC_ERR_PLIB, "too many layers");
   memset(d, 0, sizeof *d);
+  d->src  = m->nlayers - 1; /* sequential: the previous layer (or the input) */
+  d->src2 = -1;
   d->op = op;
   snprintf(d->name, sizeof d->name, "%s", name);
   if (m->nlayers) {

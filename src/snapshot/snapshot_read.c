@@ -176,6 +176,8 @@ static PetscErrorCode read_model(const cJSON *root, const char *dir, ctx_t *c, c
   for (c->k = 0; c->k < cJSON_GetArraySize(layers); c->k++) {
     d->nlayers = c->k + 1; /* first, so cdn_snapshot_free releases a half-read layer too */
     PetscCall(read_layer(c, cJSON_GetArrayItem(layers, c->k), dir, &d->layer[c->k], &rc, &rh, &rw));
+    d->layer[c->k].src  = c->k - 1; /* sequential stacks; residual blocks come with the ResNet family */
+    d->layer[c->k].src2 = -1;
     for (int j = 0; j < c->k; j++)
       PetscCheck(strcmp(d->layer[j].name, d->layer[c->k].name), PETSC_COMM_SELF, CDN_ERR_CORRUPT,
                  "%s: %s: '%s' is used twice", c->path, at(c, "name"), d->layer[c->k].name);
