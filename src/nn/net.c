@@ -16,8 +16,8 @@ static const cdn_layer_ops_t *ops_of(cdn_op_t op)
   case CDN_OP_MAXPOOL2D: return &cdn_maxpool2_ops;
   case CDN_OP_DROPOUT: return &cdn_dropout_ops;
   case CDN_OP_FLATTEN: return &cdn_flatten_ops;
+  default: return NULL; /* not built by any architecture yet */
   }
-  return NULL;
 }
 
 /* Appends a layer whose input is the previous layer's output; arg is conv/linear width. */
