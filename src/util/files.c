@@ -21,7 +21,8 @@ PetscErrorCode cdn_afile_commit(cdn_afile_t *af)
   int ok;
 
   PetscFunctionBeginUser;
-  ok     = fflush(af->fp) == 0 && fsync(fileno(af->fp)) == 0;
+  /* ferror catches a failed fprintf earlier on (disk full), which fflush alone may not report. */
+  ok     = !ferror(af->fp) && fflush(af->fp) == 0 && fsync(fileno(af->fp)) == 0;
   ok     = (fclose(af->fp) == 0) && ok;
   af->fp = NULL;
   if (ok) ok = rename(af->tmp, af->path) == 0;
