@@ -65,6 +65,8 @@ PetscErrorCode cdn_net_state_load(cdn_net_t *net, const void *buf, size_t bytes)
 /* The parameter block, its gradients and momentum (all count floats, layer by layer, each layer's
    weight then bias, in PyTorch layouts). */
 void cdn_net_params(cdn_net_t *net, float **param, float **grad, float **momentum, int *count);
+/* The logits [n][classes] of the last forward pass (valid until the next one). */
+const float *cdn_net_logits(const cdn_net_t *net);
 /* Largest batch the workspaces hold (max of cfg->batch_size and the evaluation batch). */
 int cdn_net_max_batch(const cdn_net_t *net);
 /* Forward pass on n <= max_batch items x (NCHW, normalised) with labels y; when grads is true also

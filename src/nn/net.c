@@ -202,3 +202,5 @@ void cdn_net_stats(cdn_net_t *net, float **stats, int *count)
 }
 
 int cdn_net_max_batch(const cdn_net_t *net) { return net->maxb; }
+
+const float *cdn_net_logits(const cdn_net_t *net) { return net->layer[net->nl - 1].out; }
