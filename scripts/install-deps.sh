@@ -13,6 +13,12 @@ packages=(
   python3-numpy
 )
 
+# --bench: also what benchmarks and fixture generators need (bench/train, tests/torch_ref/gen.py);
+# never part of the default install, so CI stays lean.
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(python3-torch)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -63,7 +63,7 @@ typedef struct {
 static double conv_loss(void *p)
 {
   conv_t *c = p;
-  cdn_conv2d_forward(c->out, c->col, c->in, c->w, c->b, CB, CC, CH, CW, CO, CK, CP);
+  cdn_conv2d_forward(c->out, c->col, c->in, c->w, c->b, CB, CC, CH, CW, CO, CK, 1, CP);
   return dot(c->out, c->r, CO * CB * COH * COW);
 }
 static void test_conv(void)
@@ -72,7 +72,7 @@ static void test_conv(void)
   float         din[sizeof c.in / 4], dw[sizeof c.w / 4], db[CO];
   randn(c.in, sizeof c.in / 4, 1), randn(c.w, sizeof c.w / 4, 0.5), randn(c.b, CO, 0.5), randn(c.r, sizeof c.r / 4, 1);
   conv_loss(&c);
-  cdn_conv2d_backward(din, dw, db, c.col, c.r, c.col, c.w, CB, CC, CH, CW, CO, CK, CP);
+  cdn_conv2d_backward(din, dw, db, c.col, c.r, c.col, c.w, CB, CC, CH, CW, CO, CK, 1, CP);
   fd_check("conv din", conv_loss, &c, c.in, din, sizeof c.in / 4, 1000, 1e-2f, 2e-2);
   fd_check("conv dw", conv_loss, &c, c.w, dw, sizeof c.w / 4, 1000, 1e-2f, 2e-2);
   fd_check("conv db", conv_loss, &c, c.b, db, CO, 1000, 1e-2f, 2e-2);
@@ -195,6 +195,120 @@ static void test_xent(void)
   CHECK(!isfinite(cdn_softmax_xent(NULL, NULL, big, &y0, 1, 2)));
 }
 
+
+/* ---- strided conv without bias: B=2, C=3, 7x6, 4 filters 3x3, stride 2, padding 1 ---- */
+enum { SB = 2, SC = 3, SH = 7, SW = 6, SO = 4, SK = 3, SS = 2, SP = 1, SOH = (SH + 2 * SP - SK) / SS + 1,
+       SOW = (SW + 2 * SP - SK) / SS + 1 };
+typedef struct {
+  float in[SC * SB * SH * SW], w[SO * SC * SK * SK], out[SO * SB * SOH * SOW], r[SO * SB * SOH * SOW];
+  float col[SC * SK * SK * SB * SOH * SOW];
+} sconv_t;
+static double sconv_loss(void *p)
+{
+  sconv_t *c = p;
+  cdn_conv2d_forward(c->out, c->col, c->in, c->w, NULL, SB, SC, SH, SW, SO, SK, SS, SP);
+  return dot(c->out, c->r, SO * SB * SOH * SOW);
+}
+static void test_conv_strided(void)
+{
+  static sconv_t c;
+  float          din[sizeof c.in / 4], dw[sizeof c.w / 4];
+  randn(c.in, sizeof c.in / 4, 1), randn(c.w, sizeof c.w / 4, 0.5), randn(c.r, sizeof c.r / 4, 1);
+  sconv_loss(&c);
+  cdn_conv2d_backward(din, dw, NULL, c.col, c.r, c.col, c.w, SB, SC, SH, SW, SO, SK, SS, SP);
+  fd_check("strided conv din", sconv_loss, &c, c.in, din, sizeof c.in / 4, 1000, 1e-2f, 2e-2);
+  fd_check("strided conv dw", sconv_loss, &c, c.w, dw, sizeof c.w / 4, 1000, 1e-2f, 2e-2);
+  /* output (1,1) of filter 2, item 0 reads input rows 1..3, columns 1..3 */
+  double v = 0;
+  for (int ci = 0; ci < SC; ci++)
+    for (int ki = 0; ki < SK; ki++)
+      for (int kj = 0; kj < SK; kj++) v += c.w[((2 * SC + ci) * SK + ki) * SK + kj] * c.in[((ci * SB + 0) * SH + 1 + ki) * SW + 1 + kj];
+  sconv_loss(&c);
+  CHECK_CLOSE(c.out[(2 * SB + 0) * SOH * SOW + 1 * SOW + 1], v, 1e-5);
+  CHECK(SOH == 4 && SOW == 3);
+}
+
+/* ---- general pools on 2 planes of 7x6: max 3x3/2 pad 1, avg 3x3/2 pad 1, global average ---- */
+enum { PP = 2, PH = 7, PW = 6, PK = 3, PS = 2, PD = 1, POH = (PH + 2 * PD - PK) / PS + 1, POW = (PW + 2 * PD - PK) / PS + 1 };
+typedef struct {
+  float in[PP * PH * PW], out[PP * POH * POW], r[PP * POH * POW];
+  int   arg[PP * POH * POW], kind;
+} gpool_t;
+static double gpool_loss(void *p)
+{
+  gpool_t *c = p;
+  if (c->kind == 0) cdn_maxpool_forward(c->out, c->arg, c->in, PP, PH, PW, PK, PS, PD);
+  if (c->kind == 1) cdn_avgpool_forward(c->out, c->in, PP, PH, PW, PK, PS, PD);
+  if (c->kind == 2) {
+    cdn_gap_forward(c->out, c->in, PP, PH * PW);
+    return dot(c->out, c->r, PP);
+  }
+  return dot(c->out, c->r, PP * POH * POW);
+}
+static void test_pools(void)
+{
+  static gpool_t c;
+  float          din[PP * PH * PW];
+  for (int i = 0; i < PP * PH * PW; i++) c.in[i] = (float)((i * 37) % 84) * 0.1f - 4; /* distinct, some negative */
+  randn(c.r, PP * POH * POW, 1);
+  c.kind = 0;
+  gpool_loss(&c);
+  cdn_maxpool_backward(din, c.r, c.arg, PP, PH, PW, PK, PS, PD);
+  fd_check("maxpool3 din", gpool_loss, &c, c.in, din, PP * PH * PW, 1000, 1e-3f, 2e-2);
+  /* window (0,0) covers rows -1..1, columns -1..1: padding never wins, even over negatives */
+  CHECK(c.out[0] == fmaxf(fmaxf(c.in[0], c.in[1]), fmaxf(c.in[PW], c.in[PW + 1])));
+  c.kind = 1;
+  gpool_loss(&c);
+  cdn_avgpool_backward(din, c.r, PP, PH, PW, PK, PS, PD);
+  fd_check("avgpool din", gpool_loss, &c, c.in, din, PP * PH * PW, 1000, 1e-2f, 2e-2);
+  CHECK_CLOSE(c.out[0], (c.in[0] + c.in[1] + c.in[PW] + c.in[PW + 1]) / 9.0, 1e-5); /* padding counted */
+  c.kind = 2;
+  gpool_loss(&c);
+  cdn_gap_backward(din, c.r, PP, PH * PW);
+  fd_check("gap din", gpool_loss, &c, c.in, din, PP * PH * PW, 1000, 1e-2f, 2e-2);
+}
+
+/* ---- BatchNorm over 3 channels x 4 items x 5 pixels, training and evaluation ---- */
+enum { NC = 3, NB = 4, NHW = 5, NN = NC * NB * NHW };
+typedef struct {
+  float in[NN], out[NN], r[NN], g[NC], b[NC], rm[NC], rv[NC], mean[NC], inv[NC];
+  PetscBool train;
+} bn_t;
+static double bn_loss(void *p)
+{
+  bn_t *c = p;
+  cdn_batchnorm_forward(c->out, c->mean, c->inv, c->in, c->g, c->b, c->rm, c->rv, NC, NB, NHW, 1e-5f, 0.1f, c->train);
+  return dot(c->out, c->r, NN);
+}
+static void test_batchnorm(void)
+{
+  static bn_t c;
+  float       din[NN], dg[NC], db[NC];
+  double      m = 0, v = 0;
+  randn(c.in, NN, 2), randn(c.g, NC, 1), randn(c.b, NC, 1), randn(c.r, NN, 1);
+  for (int i = 0; i < NC; i++) c.rm[i] = 0, c.rv[i] = 1;
+  c.train = PETSC_TRUE;
+  bn_loss(&c);
+  /* running statistics moved by 0.1 towards the batch's mean and unbiased variance */
+  for (int i = 0; i < NB * NHW; i++) m += c.in[i];
+  m /= NB * NHW;
+  for (int i = 0; i < NB * NHW; i++) v += (c.in[i] - m) * (c.in[i] - m);
+  CHECK_CLOSE(c.rm[0], 0.1 * m, 1e-5);
+  CHECK_CLOSE(c.rv[0], 0.9 + 0.1 * v / (NB * NHW - 1), 1e-5);
+  CHECK_CLOSE(c.out[0], c.g[0] * (c.in[0] - m) / sqrt(v / (NB * NHW) + 1e-5) + c.b[0], 1e-4);
+  cdn_batchnorm_backward(din, dg, db, c.r, c.in, c.mean, c.inv, c.g, NC, NB, NHW, PETSC_TRUE);
+  fd_check("bn train din", bn_loss, &c, c.in, din, NN, 1000, 1e-2f, 2e-2);
+  fd_check("bn train dgamma", bn_loss, &c, c.g, dg, NC, 100, 1e-2f, 2e-2);
+  fd_check("bn train dbeta", bn_loss, &c, c.b, db, NC, 100, 1e-2f, 2e-2);
+  c.train = PETSC_FALSE; /* evaluation: running statistics, an affine map */
+  c.rm[1] = 0.5f, c.rv[1] = 2;
+  bn_loss(&c);
+  CHECK_CLOSE(c.out[NB * NHW], c.g[1] * (c.in[NB * NHW] - 0.5) / sqrt(2 + 1e-5) + c.b[1], 1e-5);
+  cdn_batchnorm_backward(din, dg, db, c.r, c.in, c.mean, c.inv, c.g, NC, NB, NHW, PETSC_FALSE);
+  fd_check("bn eval din", bn_loss, &c, c.in, din, NN, 1000, 1e-2f, 2e-2);
+  fd_check("bn eval dgamma", bn_loss, &c, c.g, dg, NC, 100, 1e-2f, 2e-2);
+}
+
 /* ---- the whole LeNet (with dropout, same masks on every call) ---- */
 typedef struct {
   cdn_net_t *net;
@@ -277,7 +391,10 @@ int main(int argc, char **argv)
   /* A seed on the command line reruns the checks on other random data. */
   cdn_rng_seed(&rng, argc > 1 ? strtoull(argv[1], NULL, 10) : 2024, 1);
   test_conv();
+  test_conv_strided();
   test_pool();
+  test_pools();
+  test_batchnorm();
   test_linear();
   test_elementwise();
   test_xent();

@@ -144,7 +144,7 @@ static void test_desc(void)
     CHECK(net && cdn_net_desc(net)->layer[7].in_c == 576);
     cdn_net_destroy(&net);
     CHECK(cdn_net_create("lenet5", 1, 8, 8, 10, &cfg, &net) == CDN_ERR_INPUT);
-    CHECK(cdn_net_create("vgg", 1, 28, 28, 10, &cfg, &net) == CDN_ERR_INPUT);
+    CHECK(cdn_net_create("vgg16", 1, 28, 28, 10, &cfg, &net) == CDN_ERR_INPUT);
   }
 }
 

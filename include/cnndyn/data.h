@@ -1,8 +1,10 @@
 #pragma once
-/* Image data sets: IDX files (MNIST, Fashion-MNIST; gzipped or raw), splits and batches. */
+/* Image data sets: IDX files (MNIST, Fashion-MNIST; gzipped or raw), CIFAR-10 binary files, splits,
+   batches and augmentation. */
 #include <petscsys.h>
 #include <stdint.h>
 #include "cnndyn/jobspec.h"
+#include "cnndyn/util.h"
 
 typedef struct {
   int      n, c, h, w;
@@ -34,3 +36,13 @@ void           cdn_data_free(cdn_data_t *data);
 /* Copies items index[0..n) of set into x (n*c*h*w floats, normalised) and y. No allocation. */
 void cdn_batch_fill(const cdn_data_t *data, const cdn_images_t *set, const int *index, int n, float *x,
                     int *y);
+
+/* CIFAR-10 binary format: records of 1 label byte and 3 x 32 x 32 pixel bytes (red, green, blue
+   planes), 10000 per file. Reads dir/data_batch_1.bin .. data_batch_5.bin (train) or
+   dir/test_batch.bin into an IDX-shaped n x 3 x 32 x 32 image set and an n-label set. */
+PetscErrorCode cdn_cifar_read(const char *dir, PetscBool train, cdn_idx_t *images, cdn_idx_t *labels);
+
+/* In place on n normalised NCHW images: random crop with pad pixels of fill on every side, then a
+   horizontal flip with probability 1/2 (three draws from rng per image). w <= CDN_AUGMENT_MAX_WIDTH. */
+#define CDN_AUGMENT_MAX_WIDTH 256
+void cdn_augment_crop_flip(float *x, int n, int c, int h, int w, int pad, float fill, cdn_rng_t *rng);

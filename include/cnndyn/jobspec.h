@@ -41,15 +41,25 @@ typedef struct {
   cdn_axis_t axis[CDN_HP_COUNT];
 
   /* [data] */
-  char dataset[32];                  /* "fashion-mnist" or "idx" */
+  char dataset[32];                  /* "fashion-mnist", "idx" or "cifar10" */
   char data_dir[PETSC_MAX_PATH_LEN]; /* folder with the four IDX files (.gz or raw) */
   int  train_size;                   /* 0: all that is left after validation */
   int  validation_size;
   int  test_size;                    /* 0: all */
 
   /* [training] */
-  char architecture[32]; /* "lenet5" */
+  char architecture[32]; /* "lenet5", "alexnet", "vgg", "resnet" */
   int  epochs;
+  double width;     /* channel/neuron multiplier */
+  int    depth;     /* family-specific; 0: the family's default */
+  int    optimizer; /* cdn_optimizer_t (nn.h): sgd, nesterov, adam */
+  int    schedule;  /* cdn_schedule_t: constant, step, cosine */
+  int    step_size; /* step schedule: epochs between decays */
+  double gamma;     /* step schedule: decay factor */
+  int    init;      /* cdn_init_t: kaiming, xavier, normal */
+  double init_std;  /* init = normal */
+  int    threads;   /* BLAS threads per rank */
+  int    augment;   /* [data]: random crop + flip of training batches */
 
   /* [graph] */
   unsigned stat_mask; /* bit cdn_stat_t */

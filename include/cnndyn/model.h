@@ -4,7 +4,7 @@
    [out][in], bias [out]. The nn module fills one of these with views into its parameter block;
    the snapshot reader fills one with memory it owns. */
 
-#define CDN_MAX_LAYERS 64
+#define CDN_MAX_LAYERS 128 /* ResNet-32 has 111 */
 #define CDN_NAME_LEN   32
 
 typedef enum {

@@ -1,4 +1,4 @@
-/* Splits of an IDX data set. Rank 0 reads and validates everything, then every rank gets the same
+/* Splits of an IDX or CIFAR-10 data set. Rank 0 reads and validates everything, then every rank gets the same
    bytes, so the split never depends on the rank count. */
 #include <math.h>
 #include <string.h>
@@ -76,12 +76,19 @@ static PetscErrorCode load_root(const cdn_jobspec_t *spec, cdn_data_t *data, cdn
   size_t      npix;
 
   PetscFunctionBeginUser;
-  PetscCheck(!strcmp(spec->dataset, "fashion-mnist") || !strcmp(spec->dataset, "idx"), PETSC_COMM_SELF,
-             CDN_ERR_INPUT, "%s: dataset: \"%s\" is not \"fashion-mnist\" or \"idx\"", spec->source, spec->dataset);
-  PetscCall(read_named(dir, "train-images-idx3-ubyte", &f[0]));
-  PetscCall(read_named(dir, "train-labels-idx1-ubyte", &f[1]));
-  PetscCall(read_named(dir, "t10k-images-idx3-ubyte", &f[2]));
-  PetscCall(read_named(dir, "t10k-labels-idx1-ubyte", &f[3]));
+  PetscCheck(!strcmp(spec->dataset, "fashion-mnist") || !strcmp(spec->dataset, "idx") ||
+               !strcmp(spec->dataset, "cifar10"),
+             PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: dataset: \"%s\" is not \"fashion-mnist\", \"idx\" or \"cifar10\"",
+             spec->source, spec->dataset);
+  if (!strcmp(spec->dataset, "cifar10")) {
+    PetscCall(cdn_cifar_read(dir, PETSC_TRUE, &f[0], &f[1]));
+    PetscCall(cdn_cifar_read(dir, PETSC_FALSE, &f[2], &f[3]));
+  } else {
+    PetscCall(read_named(dir, "train-images-idx3-ubyte", &f[0]));
+    PetscCall(read_named(dir, "train-labels-idx1-ubyte", &f[1]));
+    PetscCall(read_named(dir, "t10k-images-idx3-ubyte", &f[2]));
+    PetscCall(read_named(dir, "t10k-labels-idx1-ubyte", &f[3]));
+  }
   PetscCall(check_pair(dir, "train", &f[0], &f[1]));
   PetscCall(check_pair(dir, "t10k", &f[2], &f[3]));
   for (int d = 1; d < f[0].ndims; d++)

@@ -10,7 +10,7 @@
 
 #define LINE_MAX_LEN (2 * PETSC_MAX_PATH_LEN)
 
-typedef enum { V_AXIS, V_INT, V_U64, V_REAL, V_BOOL, V_DATASET, V_PATH, V_ARCH, V_STATS, V_AGGS } value_kind_t;
+typedef enum { V_AXIS, V_INT, V_U64, V_REAL, V_BOOL, V_DATASET, V_PATH, V_ARCH, V_STATS, V_AGGS, V_CHOICE } value_kind_t;
 
 typedef struct {
   const char    *section, *key;
@@ -19,6 +19,8 @@ typedef struct {
   int            lo, hi; /* V_INT */
   cdn_js_range_t range;  /* V_REAL */
   cdn_hparam_t   hp;     /* V_AXIS */
+  const char *const *names; /* V_CHOICE: stored as the index (an int) */
+  int            nnames;
 } key_def_t;
 
 static const char *const sections[] = {"population", "data", "training", "graph", "features", "prediction", "output"};
@@ -46,13 +48,19 @@ static const char *const stat_names[CDN_STAT_COUNT] = {[CDN_STAT_DEGREE] = "degr
 static const char *const agg_names[CDN_AGG_COUNT]   = {
   [CDN_AGG_MEAN] = "mean", [CDN_AGG_STD] = "std", [CDN_AGG_MIN] = "min", [CDN_AGG_MAX] = "max",
   [CDN_AGG_MEDIAN] = "median", [CDN_AGG_Q25] = "q25", [CDN_AGG_Q75] = "q75"};
-static const char *const datasets[]      = {"fashion-mnist", "idx"};
-static const char *const architectures[] = {"lenet5"};
+static const char *const datasets[]      = {"fashion-mnist", "idx", "cifar10"};
+static const char *const architectures[] = {"lenet5", "alexnet", "vgg", "resnet"};
+/* in the order of the enums in nn.h */
+static const char *const optimizers[] = {"sgd", "nesterov", "adam"};
+static const char *const schedules[]  = {"constant", "step", "cosine"};
+static const char *const inits[]      = {"kaiming", "xavier", "normal"};
 
 #define F(field)                 offsetof(cdn_jobspec_t, field)
 #define KEY(s, k, v, f)          {.section = s, .key = k, .kind = v, .offset = F(f)}
 #define KINT(s, k, f, a, b)      {.section = s, .key = k, .kind = V_INT, .offset = F(f), .lo = a, .hi = b}
 #define KPOS(s, k, f)            {.section = s, .key = k, .kind = V_REAL, .offset = F(f), .range = {.lo = 0, .hi = HUGE_VAL, .lo_open = 1}}
+#define KCHOICE(s, k, f, t)      {.section = s, .key = k, .kind = V_CHOICE, .offset = F(f), .names = t, .nnames = (int)(sizeof t / sizeof t[0])}
+#define KRANGE(s, k, f, r)       {.section = s, .key = k, .kind = V_REAL, .offset = F(f), .range = r}
 #define AXIS(h)                  {.section = "population", .kind = V_AXIS, .hp = h}
 static const key_def_t keys[] = {
   KEY("population", "seed", V_U64, seed),
@@ -75,6 +83,16 @@ static const key_def_t keys[] = {
   KPOS("prediction", "ridge_lambda", ridge_lambda),
   KPOS("prediction", "logistic_c", logistic_c),
   KEY("output", "snapshots", V_BOOL, snapshots),
+  KRANGE("training", "width", width, OPEN_CLOSED(0, 64)),
+  KINT("training", "depth", depth, 0, 32),
+  KCHOICE("training", "optimizer", optimizer, optimizers),
+  KCHOICE("training", "schedule", schedule, schedules),
+  KINT("training", "step_size", step_size, 1, 1000),
+  KRANGE("training", "gamma", gamma, OPEN_CLOSED(0, 1)),
+  KCHOICE("training", "init", init, inits),
+  KRANGE("training", "init_std", init_std, OPEN_CLOSED(0, 10)),
+  KINT("training", "threads", threads, 1, 256),
+  KEY("data", "augment", V_BOOL, augment),
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
@@ -98,6 +116,11 @@ void cdn_jobspec_defaults(cdn_jobspec_t *spec)
   spec->validation_size = 5000;
   snprintf(spec->architecture, sizeof spec->architecture, "%s", "lenet5");
   spec->epochs       = 10;
+  spec->width        = 1;
+  spec->step_size    = 30;
+  spec->gamma        = 0.1;
+  spec->init_std     = 0.01;
+  spec->threads      = 1;
   spec->stat_mask    = (1u << CDN_STAT_DEGREE) | (1u << CDN_STAT_EIGENVECTOR);
   spec->budget       = 3;
   spec->agg_mask     = (1u << CDN_AGG_MEAN) | (1u << CDN_AGG_STD) | (1u << CDN_AGG_MIN) | (1u << CDN_AGG_MAX) |
@@ -122,11 +145,11 @@ static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, cha
   case V_REAL: PetscCall(cdn_js_real(w, value, &k->range, (double *)field)); break;
   case V_BOOL: PetscCall(cdn_js_bool(w, value, (int *)field)); break;
   case V_DATASET:
-    PetscCall(cdn_js_choice(w, value, datasets, 2, &choice));
+    PetscCall(cdn_js_choice(w, value, datasets, 3, &choice));
     snprintf(spec->dataset, sizeof spec->dataset, "%s", datasets[choice]);
     break;
   case V_ARCH:
-    PetscCall(cdn_js_choice(w, value, architectures, 1, &choice));
+    PetscCall(cdn_js_choice(w, value, architectures, 4, &choice));
     snprintf(spec->architecture, sizeof spec->architecture, "%s", architectures[choice]);
     break;
   case V_PATH:
@@ -135,6 +158,7 @@ static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, cha
     break;
   case V_STATS: PetscCall(cdn_js_names(w, value, stat_names, CDN_STAT_COUNT, (unsigned *)field)); break;
   case V_AGGS: PetscCall(cdn_js_names(w, value, agg_names, CDN_AGG_COUNT, (unsigned *)field)); break;
+  case V_CHOICE: PetscCall(cdn_js_choice(w, value, k->names, k->nnames, (int *)field)); break;
   }
   PetscFunctionReturn(0);
 }
@@ -255,6 +279,10 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec)
   if (!strcmp(spec->dataset, "idx") && !line_of(ps, "path")) {
     w.line = line_of(ps, "dataset"), w.key = "dataset";
     CDN_JS_FAIL(&w, "%s", "dataset = idx needs path = FOLDER (with the four IDX files) in [data]");
+  }
+  if (!strcmp(spec->dataset, "cifar10") && !line_of(ps, "path")) {
+    w.line = line_of(ps, "dataset"), w.key = "dataset";
+    CDN_JS_FAIL(&w, "%s", "dataset = cifar10 needs path = FOLDER (with data_batch_1.bin .. test_batch.bin) in [data]");
   }
   if (spec->train_size > 0 && spec->train_size + spec->validation_size > 60000) {
     w.line = line_of(ps, "train_size"), w.key = "train_size";

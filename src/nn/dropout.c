@@ -21,7 +21,6 @@ void cdn_dropout_backward(float *din, const float *dout, const float *mask, int 
 
 /* ---- layer table ---- */
 
-static int drop_params(const cdn_layer_desc_t *d) { return 0; }
 static int drop_shape(cdn_layer_desc_t *d)
 {
   d->out_c = d->in_c, d->out_h = d->in_h, d->out_w = d->in_w;
@@ -44,4 +43,4 @@ static void drop_bwd(cdn_layer_t *l, const float *in, float *din, int B)
   if (l->masked) cdn_dropout_backward(din, l->dout, l->work, n);
   else memcpy(din, l->dout, sizeof(float) * n);
 }
-const cdn_layer_ops_t cdn_dropout_ops = {CDN_OP_DROPOUT, drop_params, drop_shape, drop_work, drop_fwd, drop_bwd};
+const cdn_layer_ops_t cdn_dropout_ops = {CDN_OP_DROPOUT, drop_shape, drop_work, drop_fwd, drop_bwd};

@@ -18,7 +18,6 @@ void cdn_flatten_backward(float *din, const float *dout, int B, int C, int HW)
 
 /* ---- layer table ---- */
 
-static int flat_params(const cdn_layer_desc_t *d) { return 0; }
 static int flat_shape(cdn_layer_desc_t *d)
 {
   d->out_c = cdn_layer_in_size(d), d->out_h = d->out_w = 1;
@@ -33,4 +32,4 @@ static void flat_bwd(cdn_layer_t *l, const float *in, float *din, int B)
 {
   if (din) cdn_flatten_backward(din, l->dout, B, l->d->in_c, l->d->in_h * l->d->in_w);
 }
-const cdn_layer_ops_t cdn_flatten_ops = {CDN_OP_FLATTEN, flat_params, flat_shape, flat_work, flat_fwd, flat_bwd};
+const cdn_layer_ops_t cdn_flatten_ops = {CDN_OP_FLATTEN, flat_shape, flat_work, flat_fwd, flat_bwd};

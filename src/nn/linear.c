@@ -24,7 +24,6 @@ void cdn_linear_backward(float *din, float *dw, float *db, const float *dout, co
 
 /* ---- layer table ---- */
 
-static int lin_params(const cdn_layer_desc_t *d) { return cdn_layer_weight_count(d) + d->out_c; }
 static int lin_shape(cdn_layer_desc_t *d)
 {
   d->out_h = d->out_w = 1;
@@ -39,4 +38,4 @@ static void lin_bwd(cdn_layer_t *l, const float *in, float *din, int B)
 {
   cdn_linear_backward(din, l->gw, l->gb, l->dout, in, l->d->weight, B, l->d->in_c, l->d->out_c);
 }
-const cdn_layer_ops_t cdn_linear_ops = {CDN_OP_LINEAR, lin_params, lin_shape, lin_work, lin_fwd, lin_bwd};
+const cdn_layer_ops_t cdn_linear_ops = {CDN_OP_LINEAR, lin_shape, lin_work, lin_fwd, lin_bwd};

@@ -1,5 +1,7 @@
 /* Building a network: the layer stack is described first (shapes inferred and checked), then one
-   parameter block, its gradient and momentum twins, and the activation buffers are allocated. */
+   parameter block with its gradient and optimiser twins, the BatchNorm running statistics, and the
+   activation buffers are allocated. Nothing is allocated after cdn_net_create. */
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 #include "cnndyn/nn.h"
@@ -7,128 +9,134 @@
 
 #define CDN_EVAL_BATCH 256 /* evaluation needs no gradients: bigger batches, fewer GEMM calls */
 
+void openblas_set_num_threads(int); /* OpenBLAS's own call; cblas.h does not always declare it */
+
 static const cdn_layer_ops_t *ops_of(cdn_op_t op)
 {
   switch (op) {
   case CDN_OP_CONV2D: return &cdn_conv2d_ops;
   case CDN_OP_LINEAR: return &cdn_linear_ops;
   case CDN_OP_RELU: return &cdn_relu_ops;
-  case CDN_OP_MAXPOOL2D: return &cdn_maxpool2_ops;
+  case CDN_OP_MAXPOOL2D: return &cdn_maxpool_ops;
   case CDN_OP_DROPOUT: return &cdn_dropout_ops;
   case CDN_OP_FLATTEN: return &cdn_flatten_ops;
-  default: return NULL; /* not built by any architecture yet */
+  case CDN_OP_BATCHNORM: return &cdn_batchnorm_ops;
+  case CDN_OP_AVGPOOL2D: return &cdn_avgpool_ops;
+  case CDN_OP_GLOBALAVGPOOL: return &cdn_gap_ops;
+  case CDN_OP_ADD: return &cdn_add_ops;
   }
+  return NULL;
 }
 
-/* Appends a layer whose input is the previous layer's output; arg is conv/linear width. */
-static PetscErrorCode push(cdn_net_t *net, cdn_op_t op, const char *name, int arg, int kernel, int padding, float p)
+int cdn_net_add(cdn_net_t *net, cdn_op_t op, const char *name, int src, int width, int kernel, int stride,
+                int padding, float p, int bias)
 {
   cdn_model_desc_t *m = &net->desc;
   cdn_layer_desc_t *d = &m->layer[m->nlayers];
+  cdn_layer_t      *l = &net->layer[m->nlayers];
 
-  PetscFunctionBeginUser;
-  PetscCheck(m->nlayers < CDN_MAX_LAYERS, PETSC_COMM_SELF, PETSC_ERR_PLIB, "too many layers");
+  if (net->err[0]) return -1;
+  if (m->nlayers == CDN_MAX_LAYERS || src < -1 || src >= m->nlayers) {
+    snprintf(net->err, sizeof net->err, "layer %s: more than %d layers", name, CDN_MAX_LAYERS);
+    return -1;
+  }
   memset(d, 0, sizeof *d);
-  d->src  = m->nlayers - 1; /* sequential: the previous layer (or the input) */
-  d->src2 = -1;
-  d->op = op;
+  memset(l, 0, sizeof *l);
+  d->op  = op;
+  d->src = src, d->src2 = -1;
   snprintf(d->name, sizeof d->name, "%s", name);
-  if (m->nlayers) {
-    const cdn_layer_desc_t *prev = d - 1;
-    d->in_c = prev->out_c, d->in_h = prev->out_h, d->in_w = prev->out_w;
-  } else d->in_c = m->in_c, d->in_h = m->in_h, d->in_w = m->in_w;
-  d->out_c   = arg;
+  if (src >= 0) d->in_c = m->layer[src].out_c, d->in_h = m->layer[src].out_h, d->in_w = m->layer[src].out_w;
+  else d->in_c = m->in_c, d->in_h = m->in_h, d->in_w = m->in_w;
+  d->out_c   = width;
   d->kernel  = kernel;
-  d->stride  = op == CDN_OP_MAXPOOL2D ? 2 : 1;
+  d->stride  = stride;
   d->padding = padding;
   d->p       = p;
-  PetscCheck(ops_of(op)->out_shape(d), PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "%s: layer %s does not fit its %d x %d x %d input", m->arch, name, d->in_c, d->in_h, d->in_w);
-  m->nlayers++;
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode build_lenet5(cdn_net_t *net, double dropout)
-{
-  const char *drop[3] = {"drop1", "drop2", "drop3"}, *fc[3] = {"fc1", "fc2", "fc3"};
-  const char *relu[2] = {"relu3", "relu4"};
-  int         width[3] = {120, 84, net->desc.num_classes};
-
-  PetscFunctionBeginUser;
-  PetscCall(push(net, CDN_OP_CONV2D, "conv1", 6, 5, 2, 0));
-  PetscCall(push(net, CDN_OP_RELU, "relu1", 0, 0, 0, 0));
-  PetscCall(push(net, CDN_OP_MAXPOOL2D, "pool1", 0, 2, 0, 0));
-  PetscCall(push(net, CDN_OP_CONV2D, "conv2", 16, 5, 0, 0));
-  PetscCall(push(net, CDN_OP_RELU, "relu2", 0, 0, 0, 0));
-  PetscCall(push(net, CDN_OP_MAXPOOL2D, "pool2", 0, 2, 0, 0));
-  PetscCall(push(net, CDN_OP_FLATTEN, "flatten", 0, 0, 0, 0));
-  for (int i = 0; i < 3; i++) {
-    if (dropout > 0) PetscCall(push(net, CDN_OP_DROPOUT, drop[i], 0, 0, 0, (float)dropout));
-    PetscCall(push(net, CDN_OP_LINEAR, fc[i], width[i], 0, 0, 0));
-    if (i < 2) PetscCall(push(net, CDN_OP_RELU, relu[i], 0, 0, 0, 0));
+  if (op == CDN_OP_BATCHNORM) d->eps = 1e-5f;
+  l->d   = d;
+  l->ops = ops_of(op);
+  if (!l->ops->out_shape(d)) {
+    snprintf(net->err, sizeof net->err, "layer %s does not fit its %d x %d x %d input", name, d->in_c, d->in_h,
+             d->in_w);
+    return -1;
   }
-  PetscFunctionReturn(0);
+  if (op == CDN_OP_CONV2D || op == CDN_OP_LINEAR) l->nw = cdn_layer_weight_count(d), l->nb = bias ? d->out_c : 0;
+  if (op == CDN_OP_BATCHNORM) l->nw = l->nb = d->in_c, l->momentum = 0.1f;
+  return m->nlayers++;
 }
 
 PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, int num_classes,
                               const cdn_train_config_t *cfg, cdn_net_t **out)
 {
   cdn_net_t *net;
-  size_t     nparam = 0, nbuf = 0, off = 0;
+  size_t     nparam = 0, nstats = 0, nbuf = 0, off = 0, maxact = 0;
   int        B, insz = in_c * in_h * in_w;
 
   PetscFunctionBeginUser;
   *out = NULL;
-  PetscCheck(!strcmp(arch, "lenet5"), PETSC_COMM_SELF, CDN_ERR_INPUT, "architecture: \"%s\" is not \"lenet5\"", arch);
   PetscCheck(in_c > 0 && in_h > 0 && in_w > 0 && num_classes > 1, PETSC_COMM_SELF, CDN_ERR_INPUT,
              "%s: bad input shape %d x %d x %d or %d classes", arch, in_c, in_h, in_w, num_classes);
   PetscCheck(cfg->batch_size >= 1, PETSC_COMM_SELF, CDN_ERR_INPUT, "batch_size: %d is below 1", cfg->batch_size);
   PetscCheck(cfg->dropout >= 0 && cfg->dropout < 1, PETSC_COMM_SELF, CDN_ERR_INPUT, "dropout: %g is not in [0, 1)",
              cfg->dropout);
+  PetscCheck(cfg->width >= 0 && cfg->width <= 64, PETSC_COMM_SELF, CDN_ERR_INPUT, "width: %g is not in (0, 64]",
+             cfg->width);
   PetscCall(PetscCalloc1(1, &net));
   net->cfg = *cfg;
+  if (!(net->cfg.width > 0)) net->cfg.width = 1;
   snprintf(net->desc.arch, sizeof net->desc.arch, "%s", arch);
   net->desc.in_c = in_c, net->desc.in_h = in_h, net->desc.in_w = in_w, net->desc.num_classes = num_classes;
   {
-    PetscErrorCode ierr = build_lenet5(net, cfg->dropout);
+    PetscErrorCode ierr = cdn_arch_build(net, arch);
     if (ierr) PetscCall(PetscFree(net)); /* a shape error: nothing but the struct to free */
     PetscCall(ierr);
   }
+  if (cfg->threads > 0) openblas_set_num_threads(cfg->threads);
   net->nl   = net->desc.nlayers;
   net->maxb = B = cfg->batch_size > CDN_EVAL_BATCH ? cfg->batch_size : CDN_EVAL_BATCH;
 
-  /* sizes first, then one block each for parameters (x3) and for buffers */
+  /* sizes first, then one block each for parameters (x3 or x4), statistics and buffers */
   for (int i = 0; i < net->nl; i++) {
-    cdn_layer_desc_t *d = &net->desc.layer[i];
-    net->layer[i].d     = d;
-    net->layer[i].ops   = ops_of(d->op);
-    nparam += net->layer[i].ops->param_count(d);
-    nbuf += 2 * (size_t)B * cdn_layer_out_size(d) + (net->layer[i].ops->work_bytes(d, B) + 63) / sizeof(float);
+    cdn_layer_t *l = &net->layer[i];
+    size_t       o = (size_t)cdn_layer_out_size(l->d);
+    nparam += l->nw + l->nb;
+    if (l->d->op == CDN_OP_BATCHNORM) nstats += 2 * (size_t)l->d->in_c;
+    nbuf += 2 * (size_t)B * o + (l->ops->work_bytes(l->d, B) + 63) / sizeof(float);
+    if (o > maxact) maxact = o;
   }
-  nbuf += 2 * (size_t)B * insz; /* the NCHW batch and its channel-major copy */
+  nbuf += 2 * (size_t)B * insz + (size_t)B * maxact; /* the NCHW batch, its channel-major copy, scratch */
   net->nparam = (int)nparam;
+  net->nstats = (int)nstats;
   PetscCall(PetscCalloc1(nparam, &net->param));
   PetscCall(PetscCalloc1(nparam, &net->grad));
   PetscCall(PetscCalloc1(nparam, &net->mom));
+  if (cfg->optimizer == CDN_OPT_ADAM) PetscCall(PetscCalloc1(nparam, &net->mom2));
+  PetscCall(PetscCalloc1(nstats + 1, &net->stats));
   PetscCall(PetscMalloc1(nbuf, &net->buf));
   PetscCall(PetscMalloc1(B, &net->y));
-  net->x  = net->buf;
-  net->xc = net->buf + (size_t)B * insz;
-  off     = 2 * (size_t)B * insz;
-  nparam  = 0;
+  net->x       = net->buf;
+  net->xc      = net->buf + (size_t)B * insz;
+  net->scratch = net->buf + 2 * (size_t)B * insz;
+  off          = 2 * (size_t)B * insz + (size_t)B * maxact;
+  nparam = nstats = 0;
   for (int i = 0; i < net->nl; i++) {
     cdn_layer_t      *l = &net->layer[i];
     cdn_layer_desc_t *d = l->d;
-    size_t            o = (size_t)B * cdn_layer_out_size(d), nw = cdn_layer_weight_count(d);
-    if (l->ops->param_count(d)) {
-      d->weight = net->param + nparam, d->bias = d->weight + nw;
-      l->gw = net->grad + nparam, l->gb = l->gw + nw;
-      nparam += l->ops->param_count(d);
+    size_t            o = (size_t)B * cdn_layer_out_size(d);
+    if (l->nw) d->weight = net->param + nparam, l->gw = net->grad + nparam;
+    if (l->nb) d->bias = net->param + nparam + l->nw, l->gb = net->grad + nparam + l->nw;
+    nparam += l->nw + l->nb;
+    if (d->op == CDN_OP_BATCHNORM) {
+      d->running_mean = net->stats + nstats, d->running_var = d->running_mean + d->in_c;
+      nstats += 2 * (size_t)d->in_c;
     }
     l->out  = net->buf + off, off += o;
     l->dout = net->buf + off, off += o;
     l->work = net->buf + off, off += (l->ops->work_bytes(d, B) + 63) / sizeof(float);
   }
+  for (int i = 0; i < net->nl; i++)
+    if (net->desc.layer[i].op == CDN_OP_ADD) net->layer[i].in2 = net->layer[net->desc.layer[i].src2].out;
+  cdn_net_init(net, NULL);
   *out = net;
   PetscFunctionReturn(0);
 }
@@ -140,22 +148,40 @@ void cdn_net_destroy(cdn_net_t **pnet)
   (void)PetscFree(net->param);
   (void)PetscFree(net->grad);
   (void)PetscFree(net->mom);
+  (void)PetscFree(net->mom2);
+  (void)PetscFree(net->stats);
   (void)PetscFree(net->buf);
   (void)PetscFree(net->y);
   (void)PetscFree(net);
   *pnet = NULL;
 }
 
+/* Draws only for conv and linear weights, layer by layer, so LeNet-5's Kaiming weights are the
+   foundation's draws exactly. rng NULL: deterministic parts only (zero weights). */
 void cdn_net_init(cdn_net_t *net, cdn_rng_t *rng)
 {
+  const cdn_train_config_t *cfg = &net->cfg;
   memset(net->param, 0, sizeof(float) * net->nparam);
   memset(net->mom, 0, sizeof(float) * net->nparam);
+  if (net->mom2) memset(net->mom2, 0, sizeof(float) * net->nparam);
+  net->step = 0, net->epoch = 0;
   for (int i = 0; i < net->nl; i++) {
     cdn_layer_desc_t *d = net->layer[i].d;
-    int               n = cdn_layer_weight_count(d), fan_in = n / (d->out_c ? d->out_c : 1);
-    if (!n) continue;
-    double sd = sqrt(2.0 / fan_in) * net->cfg.init_scale;
-    for (int k = 0; k < n; k++) d->weight[k] = (float)(sd * cdn_rng_normal(rng));
+    int               n = cdn_layer_weight_count(d), recept = n ? n / (d->out_c * d->in_c) : 0;
+    int               fan_in = d->in_c * recept, fan_out = d->out_c * recept;
+    if (d->op == CDN_OP_BATCHNORM) {
+      for (int c = 0; c < d->in_c; c++) d->weight[c] = 1, d->running_mean[c] = 0, d->running_var[c] = 1;
+      continue;
+    }
+    if (!n || !rng) continue;
+    if (cfg->init == CDN_INIT_XAVIER) {
+      double a = sqrt(6.0 / (fan_in + fan_out)) * cfg->init_scale;
+      for (int k = 0; k < n; k++) d->weight[k] = (float)(a * (2 * cdn_rng_uniform(rng) - 1));
+    } else {
+      double sd = cfg->init == CDN_INIT_NORMAL ? (cfg->init_std > 0 ? cfg->init_std : 0.01) : sqrt(2.0 / fan_in);
+      sd *= cfg->init_scale;
+      for (int k = 0; k < n; k++) d->weight[k] = (float)(sd * cdn_rng_normal(rng));
+    }
   }
 }
 
@@ -169,4 +195,12 @@ void cdn_net_params(cdn_net_t *net, float **param, float **grad, float **momentu
   if (count) *count = net->nparam;
 }
 
+void cdn_net_stats(cdn_net_t *net, float **stats, int *count)
+{
+  if (stats) *stats = net->stats;
+  if (count) *count = net->nstats;
+}
+
 int cdn_net_max_batch(const cdn_net_t *net) { return net->maxb; }
+
+const float *cdn_net_logits(const cdn_net_t *net) { return net->layer[net->nl - 1].out; }

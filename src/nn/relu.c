@@ -14,7 +14,6 @@ void cdn_relu_backward(float *din, const float *dout, const float *out, int n)
 
 /* ---- layer table ---- */
 
-static int relu_params(const cdn_layer_desc_t *d) { return 0; }
 static int relu_shape(cdn_layer_desc_t *d)
 {
   d->out_c = d->in_c, d->out_h = d->in_h, d->out_w = d->in_w;
@@ -29,4 +28,4 @@ static void relu_bwd(cdn_layer_t *l, const float *in, float *din, int B)
 {
   if (din) cdn_relu_backward(din, l->dout, l->out, B * cdn_layer_out_size(l->d));
 }
-const cdn_layer_ops_t cdn_relu_ops = {CDN_OP_RELU, relu_params, relu_shape, relu_work, relu_fwd, relu_bwd};
+const cdn_layer_ops_t cdn_relu_ops = {CDN_OP_RELU, relu_shape, relu_work, relu_fwd, relu_bwd};

@@ -1,4 +1,4 @@
-/* The training step (forward, backward, SGD) and the epoch loops. Nothing here allocates per
+/* The training step (forward, backward, optimiser) and the epoch loops. Nothing here allocates per
    step; a non-finite loss ends the epoch so a diverged model costs nothing more. */
 #include <math.h>
 #include <string.h>
@@ -15,34 +15,41 @@ static const float *channel_major(cdn_net_t *net, const float *x, int n)
   return net->xc;
 }
 
+/* Layers run in stack order, each reading the output of its src. Backward runs in reverse; a
+   layer whose output feeds two layers (a residual block's input) receives the second gradient
+   through the scratch buffer and a sum, since every backward kernel overwrites its din. */
 double cdn_net_forward_backward(cdn_net_t *net, const float *x, const int *y, int n, PetscBool train, PetscBool grads,
                                 cdn_rng_t *rng, int *correct)
 {
-  const float *x0 = channel_major(net, x, n), *in = x0;
+  const float *x0   = channel_major(net, x, n);
   cdn_layer_t *last = &net->layer[net->nl - 1];
+  char         written[CDN_MAX_LAYERS] = {0};
   double       loss;
 
   for (int i = 0; i < net->nl; i++) {
-    net->layer[i].ops->forward(&net->layer[i], in, n, train, rng);
-    in = net->layer[i].out;
+    int src = net->desc.layer[i].src;
+    net->layer[i].ops->forward(&net->layer[i], src < 0 ? x0 : net->layer[src].out, n, train, rng);
   }
   loss = cdn_softmax_xent(grads ? last->dout : NULL, correct, last->out, y, n, net->desc.num_classes);
   if (!grads || !isfinite(loss)) return loss;
   for (int i = net->nl - 1; i >= 0; i--) {
-    cdn_layer_t *l = &net->layer[i];
-    l->ops->backward(l, i ? net->layer[i - 1].out : x0, i ? net->layer[i - 1].dout : NULL, n);
+    cdn_layer_t            *l = &net->layer[i];
+    const cdn_layer_desc_t *d = l->d;
+    int                     s = d->src, m = n * cdn_layer_in_size(d);
+    float                  *din = s < 0 ? NULL : written[s] ? net->scratch : net->layer[s].dout;
+    l->ops->backward(l, s < 0 ? x0 : net->layer[s].out, din, n);
+    if (s >= 0 && written[s])
+      for (int k = 0; k < m; k++) net->layer[s].dout[k] += net->scratch[k];
+    if (s >= 0) written[s] = 1;
+    if (d->op == CDN_OP_ADD && d->src2 >= 0) {
+      float *d2 = net->layer[d->src2].dout;
+      if (written[d->src2])
+        for (int k = 0; k < m; k++) d2[k] += l->dout[k];
+      else memcpy(d2, l->dout, sizeof(float) * m);
+      written[d->src2] = 1;
+    }
   }
   return loss;
-}
-
-void cdn_net_sgd_step(cdn_net_t *net)
-{
-  float  lr = (float)net->cfg.lr, mu = (float)net->cfg.momentum, wd = (float)net->cfg.weight_decay;
-  float *w = net->param, *g = net->grad, *m = net->mom;
-  for (int i = 0; i < net->nparam; i++) {
-    m[i] = mu * m[i] + g[i] + wd * w[i];
-    w[i] -= lr * m[i];
-  }
 }
 
 static PetscErrorCode check_set(const cdn_net_t *net, const cdn_images_t *set)
@@ -58,7 +65,7 @@ PetscErrorCode cdn_net_train_epoch(cdn_net_t *net, const cdn_data_t *data, const
                                    double *mean_loss)
 {
   int   *order, bs = net->cfg.batch_size;
-  double sum = 0;
+  double sum = 0, lr = cdn_schedule_lr(&net->cfg, net->epoch);
 
   PetscFunctionBeginUser;
   PetscCall(check_set(net, set));
@@ -69,14 +76,16 @@ PetscErrorCode cdn_net_train_epoch(cdn_net_t *net, const cdn_data_t *data, const
     int    nb = set->n - s < bs ? set->n - s : bs;
     double loss;
     cdn_batch_fill(data, set, order + s, nb, net->x, net->y);
+    if (net->cfg.augment) cdn_augment_crop_flip(net->x, nb, set->c, set->h, set->w, 4, net->cfg.pad_value, rng);
     loss = cdn_net_forward_backward(net, net->x, net->y, nb, PETSC_TRUE, PETSC_TRUE, rng, NULL);
     if (!isfinite(loss)) { /* diverged: the caller records it; the weights are not touched again */
       sum = NAN;
       break;
     }
-    cdn_net_sgd_step(net);
+    cdn_net_step(net, lr);
     sum += loss * nb;
   }
+  net->epoch++;
   PetscCall(PetscFree(order));
   *mean_loss = set->n ? sum / set->n : 0;
   PetscFunctionReturn(0);

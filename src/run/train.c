@@ -57,7 +57,19 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
                                 .weight_decay = cfg->hp[CDN_HP_WEIGHT_DECAY],
                                 .dropout      = cfg->hp[CDN_HP_DROPOUT],
                                 .init_scale   = cfg->hp[CDN_HP_INIT_SCALE],
-                                .batch_size   = (int)cfg->hp[CDN_HP_BATCH_SIZE]};
+                                .batch_size   = (int)cfg->hp[CDN_HP_BATCH_SIZE],
+                                .width        = spec->width,
+                                .depth        = spec->depth,
+                                .optimizer    = (cdn_optimizer_t)spec->optimizer,
+                                .schedule     = (cdn_schedule_t)spec->schedule,
+                                .epochs       = spec->epochs,
+                                .step_size    = spec->step_size,
+                                .gamma        = spec->gamma,
+                                .init         = (cdn_init_t)spec->init,
+                                .init_std     = spec->init_std,
+                                .augment      = spec->augment,
+                                .pad_value    = -data->mean / data->std,
+                                .threads      = spec->threads};
   cdn_net_t              *net;
   cdn_rng_t               init_rng, train_rng;
   cdn_graph_t             g;

@@ -1,0 +1,170 @@
+/* The architecture families, as layer stacks (README.md, "Architectures", shows each one). Every
+   family takes cfg.width (a multiplier on channel and neuron counts) and cfg.depth; names follow
+   PyTorch's conventions (torchvision's for ResNet) so snapshots load into an equivalent module. */
+#include <math.h>
+#include <string.h>
+#include "cnndyn/nn.h"
+#include "net.h"
+
+#define CONV(name, src, w, k, s, p, bias) cdn_net_add(net, CDN_OP_CONV2D, name, src, w, k, s, p, 0, bias)
+#define POOL(op, name, src, k, s, p)      cdn_net_add(net, op, name, src, 0, k, s, p, 0, 0)
+#define SIMPLE(op, name, src)             cdn_net_add(net, op, name, src, 0, 0, 0, 0, 0, 0)
+
+static int scaled(const cdn_net_t *net, int base)
+{
+  int w = (int)lround(base * net->cfg.width);
+  return w < 1 ? 1 : w;
+}
+
+/* flatten, then [dropout] linear relu per hidden width, then [dropout] linear to the classes;
+   relu and dropout names are numbered on from the first free index. */
+static int head(cdn_net_t *net, int cur, const int *hidden, int nh, int relu_from)
+{
+  char name[CDN_NAME_LEN];
+  cur = SIMPLE(CDN_OP_FLATTEN, "flatten", cur);
+  for (int i = 0; i <= nh; i++) {
+    if (net->cfg.dropout > 0) {
+      snprintf(name, sizeof name, "drop%d", i + 1);
+      cur = cdn_net_add(net, CDN_OP_DROPOUT, name, cur, 0, 0, 0, 0, (float)net->cfg.dropout, 0);
+    }
+    snprintf(name, sizeof name, "fc%d", i + 1);
+    cur = cdn_net_add(net, CDN_OP_LINEAR, name, cur, i < nh ? hidden[i] : net->desc.num_classes, 0, 0, 0, 0, 1);
+    if (i < nh) {
+      snprintf(name, sizeof name, "relu%d", relu_from + i);
+      cur = SIMPLE(CDN_OP_RELU, name, cur);
+    }
+  }
+  return cur;
+}
+
+static PetscErrorCode lenet5(cdn_net_t *net)
+{
+  int cur, hidden[2] = {scaled(net, 120), scaled(net, 84)};
+
+  PetscFunctionBeginUser;
+  PetscCheck(net->cfg.depth == 0 || net->cfg.depth == 5, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "depth: lenet5 has depth 5 (2 conv + 3 linear layers), not %d", net->cfg.depth);
+  cur = CONV("conv1", -1, scaled(net, 6), 5, 1, 2, 1);
+  cur = SIMPLE(CDN_OP_RELU, "relu1", cur);
+  cur = POOL(CDN_OP_MAXPOOL2D, "pool1", cur, 2, 2, 0);
+  cur = CONV("conv2", cur, scaled(net, 16), 5, 1, 0, 1);
+  cur = SIMPLE(CDN_OP_RELU, "relu2", cur);
+  cur = POOL(CDN_OP_MAXPOOL2D, "pool2", cur, 2, 2, 0);
+  head(net, cur, hidden, 2, 3);
+  PetscFunctionReturn(0);
+}
+
+/* Five convolutions (more with depth > 5: extra 3x3 256-wide convolutions before the last pool),
+   three overlapping 3x3/2 max-pools, three linear layers with dropout. */
+static PetscErrorCode alexnet(cdn_net_t *net)
+{
+  int  depth = net->cfg.depth ? net->cfg.depth : 5, cur = -1, relu = 1;
+  int  width[3] = {64, 192, 384}, hidden[2] = {scaled(net, 1024), scaled(net, 1024)};
+  char name[CDN_NAME_LEN];
+
+  PetscFunctionBeginUser;
+  PetscCheck(depth >= 5 && depth <= 10, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "depth: alexnet takes 5 to 10 convolutions, not %d", depth);
+  for (int i = 0; i < depth; i++) {
+    snprintf(name, sizeof name, "conv%d", i + 1);
+    cur = CONV(name, cur, scaled(net, i < 3 ? width[i] : 256), i < 2 ? 5 : 3, 1, i < 2 ? 2 : 1, 1);
+    snprintf(name, sizeof name, "relu%d", relu++);
+    cur = SIMPLE(CDN_OP_RELU, name, cur);
+    if (i < 2 || i == depth - 1) {
+      snprintf(name, sizeof name, "pool%d", i < 2 ? i + 1 : 3);
+      cur = POOL(CDN_OP_MAXPOOL2D, name, cur, 3, 2, 1);
+    }
+  }
+  head(net, cur, hidden, 2, relu);
+  PetscFunctionReturn(0);
+}
+
+/* depth/2 blocks of two 3x3 convolutions (32, 64, 128, 256 channels) each followed by a 2x2
+   max-pool, then a 256-wide hidden linear layer. depth 4 is the small VGG of the benchmarks. */
+static PetscErrorCode vgg(cdn_net_t *net)
+{
+  int  depth = net->cfg.depth ? net->cfg.depth : 4, cur = -1, n = 0, hidden[1] = {scaled(net, 256)};
+  char name[CDN_NAME_LEN];
+
+  PetscFunctionBeginUser;
+  PetscCheck(depth >= 2 && depth <= 8 && depth % 2 == 0, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "depth: vgg takes 2, 4, 6 or 8 convolutions, not %d", depth);
+  for (int b = 0; b < depth / 2; b++) {
+    for (int k = 0; k < 2; k++) {
+      n++;
+      snprintf(name, sizeof name, "conv%d", n);
+      cur = CONV(name, cur, scaled(net, 32 << b), 3, 1, 1, 1);
+      snprintf(name, sizeof name, "relu%d", n);
+      cur = SIMPLE(CDN_OP_RELU, name, cur);
+    }
+    snprintf(name, sizeof name, "pool%d", b + 1);
+    cur = POOL(CDN_OP_MAXPOOL2D, name, cur, 2, 2, 0);
+  }
+  head(net, cur, hidden, 1, n + 1);
+  PetscFunctionReturn(0);
+}
+
+/* He et al.'s CIFAR ResNet: depth = 6n + 2; a 3x3 stem, three stages of n basic blocks (16, 32, 64
+   channels times width; stages 2 and 3 start with stride 2 and a 1x1 projection shortcut with
+   BatchNorm), global average pooling, one linear layer. Convolutions have no bias (BatchNorm
+   follows each), as in torchvision. */
+static int block(cdn_net_t *net, int in, int stage, int idx, int width, int stride)
+{
+  char p[16], name[CDN_NAME_LEN + 16]; /* "layer3.4.downsample.1": 21 characters */
+  int  cur, sc = in;
+#define NAME(s) (snprintf(name, sizeof name, "%s.%s", p, s), name)
+  snprintf(p, sizeof p, "layer%d.%d", stage, idx % 100);
+  cur = CONV(NAME("conv1"), in, width, 3, stride, 1, 0);
+  cur = SIMPLE(CDN_OP_BATCHNORM, NAME("bn1"), cur);
+  cur = SIMPLE(CDN_OP_RELU, NAME("relu1"), cur);
+  cur = CONV(NAME("conv2"), cur, width, 3, 1, 1, 0);
+  cur = SIMPLE(CDN_OP_BATCHNORM, NAME("bn2"), cur);
+  if (cur >= 0 && (stride != 1 || net->desc.layer[in].out_c != width)) {
+    sc = CONV(NAME("downsample.0"), in, width, 1, stride, 0, 0);
+    sc = SIMPLE(CDN_OP_BATCHNORM, NAME("downsample.1"), sc);
+  }
+  if (cur < 0 || sc < 0) return -1;
+  cur = SIMPLE(CDN_OP_ADD, NAME("add"), cur);
+  if (cur >= 0) {
+    cdn_layer_desc_t *a = &net->desc.layer[cur], *s = &net->desc.layer[sc];
+    a->src2 = sc;
+    if (s->out_c != a->out_c || s->out_h != a->out_h || s->out_w != a->out_w) {
+      snprintf(net->err, sizeof net->err, "%s: shortcut shape differs", p);
+      return -1;
+    }
+  }
+  return SIMPLE(CDN_OP_RELU, NAME("relu2"), cur);
+#undef NAME
+}
+
+static PetscErrorCode resnet(cdn_net_t *net)
+{
+  int depth = net->cfg.depth ? net->cfg.depth : 8, n = (depth - 2) / 6, cur;
+
+  PetscFunctionBeginUser;
+  PetscCheck(depth >= 8 && (depth - 2) % 6 == 0 && depth <= 32, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "depth: resnet takes 6n+2 layers (8, 14, 20, 26, 32), not %d", depth);
+  cur = CONV("conv1", -1, scaled(net, 16), 3, 1, 1, 0);
+  cur = SIMPLE(CDN_OP_BATCHNORM, "bn1", cur);
+  cur = SIMPLE(CDN_OP_RELU, "relu", cur);
+  for (int s = 0; s < 3; s++)
+    for (int b = 0; b < n && cur >= 0; b++) cur = block(net, cur, s + 1, b, scaled(net, 16 << s), s && !b ? 2 : 1);
+  cur = SIMPLE(CDN_OP_GLOBALAVGPOOL, "avgpool", cur);
+  cur = SIMPLE(CDN_OP_FLATTEN, "flatten", cur);
+  if (net->cfg.dropout > 0) cur = cdn_net_add(net, CDN_OP_DROPOUT, "drop1", cur, 0, 0, 0, 0, (float)net->cfg.dropout, 0);
+  cdn_net_add(net, CDN_OP_LINEAR, "fc", cur, net->desc.num_classes, 0, 0, 0, 0, 1);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_arch_build(cdn_net_t *net, const char *arch)
+{
+  PetscFunctionBeginUser;
+  if (!strcmp(arch, "lenet5")) PetscCall(lenet5(net));
+  else if (!strcmp(arch, "alexnet")) PetscCall(alexnet(net));
+  else if (!strcmp(arch, "vgg")) PetscCall(vgg(net));
+  else if (!strcmp(arch, "resnet")) PetscCall(resnet(net));
+  else SETERRQ(PETSC_COMM_SELF, CDN_ERR_INPUT, "architecture: \"%s\" is not lenet5, alexnet, vgg or resnet", arch);
+  PetscCheck(!net->err[0], PETSC_COMM_SELF, CDN_ERR_INPUT, "%s on %d x %d x %d input: %s", arch, net->desc.in_c,
+             net->desc.in_h, net->desc.in_w, net->err);
+  PetscFunctionReturn(0);
+}
