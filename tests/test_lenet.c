@@ -123,6 +123,14 @@ static void test_divergence(void)
   CHECK(acc >= 0 && acc <= 1);
   CHECK(cdn_net_train_epoch(net, &data, &sub, &rng, &loss) == 0);
   cdn_net_destroy(&net);
+
+  /* NaN weights in the first layer: ReLU hides them from the loss, the epoch must not. */
+  net = make(0.01, 0, 64, 3);
+  cdn_net_params(net, &w, NULL, NULL, &n);
+  for (int i = 0; i < 150; i++) w[i] = NAN;
+  CHECK(cdn_net_train_epoch(net, &data, &sub, &rng, &loss) == 0);
+  CHECK(isnan(loss));
+  cdn_net_destroy(&net);
 }
 
 static void test_desc(void)

@@ -61,6 +61,13 @@ static PetscErrorCode check_set(const cdn_net_t *net, const cdn_images_t *set)
   PetscFunctionReturn(0);
 }
 
+static int params_finite(const cdn_net_t *net)
+{
+  float acc = 0; /* NaN or Inf anywhere makes the product with zero NaN */
+  for (int i = 0; i < net->nparam; i++) acc += 0.0f * net->param[i];
+  return acc == 0.0f;
+}
+
 PetscErrorCode cdn_net_train_epoch(cdn_net_t *net, const cdn_data_t *data, const cdn_images_t *set, cdn_rng_t *rng,
                                    double *mean_loss)
 {
@@ -88,6 +95,9 @@ PetscErrorCode cdn_net_train_epoch(cdn_net_t *net, const cdn_data_t *data, const
   net->epoch++;
   PetscCall(PetscFree(order));
   *mean_loss = set->n ? sum / set->n : 0;
+  /* ReLU and max-pool turn NaN into a number, so a network whose weights went NaN can still report
+     a finite loss at chance accuracy: the parameters themselves decide divergence too. */
+  if (isfinite(*mean_loss) && !params_finite(net)) *mean_loss = NAN;
   PetscFunctionReturn(0);
 }
 
