@@ -200,7 +200,7 @@ static void test_features(void)
   memset(&d, 0, sizeof d);
   d.in_c = d.in_h = d.in_w = 1;
   d.nlayers                = 1;
-  d.layer[0]               = (cdn_layer_desc_t){.op = CDN_OP_LINEAR, .name = "fc1", .in_c = 1, .out_c = 3, .weight = wt};
+  d.layer[0]               = (cdn_layer_desc_t){.op = CDN_OP_LINEAR, .name = "fc1", .src = -1, .in_c = 1, .out_c = 3, .weight = wt};
   CHECK(!cdn_graph_create(PETSC_COMM_SELF, &d, &g));
   CHECK(!cdn_graph_set_weights(&g, &d));
   int n = cdn_feature_count(&g, 3, all);
