@@ -184,7 +184,7 @@ static void test_names(void)
   CHECK(!strcmp(cdn_stat_name(CDN_STAT_EIGENVECTOR), "eigenvector") && !strcmp(cdn_agg_name(CDN_AGG_Q25), "q25"));
   for (int s = 0; s < CDN_STAT_COUNT; s++) CHECK(cdn_stat_from_name(cdn_stat_name((cdn_stat_t)s)) == s);
   for (int a = 0; a < CDN_AGG_COUNT; a++) CHECK(cdn_agg_from_name(cdn_agg_name((cdn_agg_t)a)) == a);
-  CHECK(cdn_stat_from_name("pagerank") == -1 && cdn_agg_from_name("Mean") == -1 && cdn_agg_from_name(NULL) == -1);
+  CHECK(cdn_stat_from_name("closeness") == -1 && cdn_agg_from_name("Mean") == -1 && cdn_agg_from_name(NULL) == -1);
 }
 
 /* A one-layer net: input (1 node) -> fc1 (3 neurons) with weights 1, 2, 3, a weighted star. */

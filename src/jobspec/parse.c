@@ -42,7 +42,9 @@ static const struct {
 };
 
 /* Our own name tables, so that parsing does not need the stats module at link time. */
-static const char *const stat_names[CDN_STAT_COUNT] = {[CDN_STAT_DEGREE] = "degree", [CDN_STAT_EIGENVECTOR] = "eigenvector"};
+static const char *const stat_names[CDN_STAT_COUNT] = {[CDN_STAT_DEGREE] = "degree", [CDN_STAT_EIGENVECTOR] = "eigenvector",
+  [CDN_STAT_PAGERANK] = "pagerank", [CDN_STAT_SINGULAR] = "singular", [CDN_STAT_IN_STRENGTH] = "in_strength",
+  [CDN_STAT_OUT_STRENGTH] = "out_strength"};
 static const char *const agg_names[CDN_AGG_COUNT]   = {
   [CDN_AGG_MEAN] = "mean", [CDN_AGG_STD] = "std", [CDN_AGG_MIN] = "min", [CDN_AGG_MAX] = "max",
   [CDN_AGG_MEDIAN] = "median", [CDN_AGG_Q25] = "q25", [CDN_AGG_Q75] = "q75"};

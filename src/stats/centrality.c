@@ -3,9 +3,9 @@
 #include <slepceps.h>
 #include "cnndyn/stats.h"
 #include "cnndyn/util.h"
+#include "stats_impl.h"
 
-/* Copies a (possibly distributed) vector into a plain array on every rank. */
-static PetscErrorCode vec_to_array(Vec v, PetscReal *out)
+PetscErrorCode cdn_vec_to_array(Vec v, PetscReal *out)
 {
   VecScatter         sc;
   Vec                all;
@@ -32,14 +32,14 @@ PetscErrorCode cdn_stat_degree(Mat A, PetscReal *deg)
   PetscFunctionBeginUser;
   PetscCall(MatCreateVecs(A, NULL, &d));
   PetscCall(MatGetRowSum(A, d));
-  PetscCall(vec_to_array(d, deg));
+  PetscCall(cdn_vec_to_array(d, deg));
   PetscCall(VecDestroy(&d));
   PetscFunctionReturn(0);
 }
 
 /* Largest |a_ij| over the stored entries, and whether any entry is NaN or Inf (then *maxabs is
    meaningless). Decides the degenerate cases before any solver runs. */
-static PetscErrorCode scan_entries(Mat A, PetscReal *maxabs, PetscBool *nonfinite)
+PetscErrorCode cdn_scan_entries(Mat A, PetscReal *maxabs, PetscBool *nonfinite)
 {
   PetscInt  r0, r1, ncols;
   PetscReal m[2] = {0, 0}, g[2];
@@ -132,7 +132,7 @@ PetscErrorCode cdn_stat_eigenvector(Mat A, PetscReal *cent, PetscReal *lambda)
 
   PetscFunctionBeginUser;
   PetscCall(MatGetSize(A, &n, NULL));
-  PetscCall(scan_entries(A, &maxabs, &nonfinite));
+  PetscCall(cdn_scan_entries(A, &maxabs, &nonfinite));
   if (nonfinite || maxabs == 0) {
     for (PetscInt i = 0; i < n; i++) cent[i] = nonfinite ? NAN : 1.0;
     *lambda = nonfinite ? NAN : 0.0;
@@ -142,7 +142,7 @@ PetscErrorCode cdn_stat_eigenvector(Mat A, PetscReal *cent, PetscReal *lambda)
   PetscCall(MatScale(B, 1.0 / maxabs));
   PetscCall(MatCreateVecs(B, &x, NULL));
   ierr = solve_largest(B, x, &lam);
-  if (!ierr) ierr = vec_to_array(x, cent);
+  if (!ierr) ierr = cdn_vec_to_array(x, cent);
   PetscCall(VecDestroy(&x));
   PetscCall(MatDestroy(&B));
   PetscCall(ierr); /* after the clean-up, so a solver failure leaks nothing */
