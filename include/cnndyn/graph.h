@@ -36,7 +36,7 @@
 #include <petscmat.h>
 #include "cnndyn/model.h"
 
-typedef enum { CDN_BLOCK_WEIGHTS, CDN_BLOCK_IDENTITY } cdn_block_kind_t;
+typedef enum { CDN_BLOCK_WEIGHTS, CDN_BLOCK_IDENTITY, CDN_BLOCK_POOL } cdn_block_kind_t;
 
 typedef struct {
   cdn_block_kind_t kind;
@@ -45,6 +45,8 @@ typedef struct {
   int              g0, g1; /* from group (input side), to group (output side) */
   PetscInt         hw;    /* weights per edge: k*k (conv), H*W (flatten), 1 */
   char             name[CDN_NAME_LEN];
+  /* unrolled graphs only: the layer's geometry (the export walks the pattern without a desc) */
+  int op, in_h, in_w, out_h, out_w, kernel, stride, padding;
 } cdn_edge_block_t;
 
 typedef struct {
@@ -58,6 +60,7 @@ typedef struct {
   cdn_edge_block_t block[CDN_MAX_LAYERS];
   PetscInt         ncoo;  /* COO entries held on this rank (2 * nedges on one rank) */
   PetscInt         rstart, rend; /* rows this rank owns */
+  int              unrolled;     /* built by cdn_graph_create_unrolled */
   PetscScalar     *coo_v;
   Mat              A;
 } cdn_graph_t;
@@ -70,6 +73,19 @@ PetscErrorCode cdn_graph_create(MPI_Comm comm, const cdn_model_desc_t *desc, cdn
    each rank reduces only the edges of its own rows. */
 PetscErrorCode cdn_graph_set_weights(cdn_graph_t *g, const cdn_model_desc_t *desc);
 PetscErrorCode cdn_graph_destroy(cdn_graph_t *g);
+/* The unrolled graph (Gebhart et al. 2019): one node per channel and pixel position, README "The
+   graph" documents it. Refused (CDN_ERR_INPUT, the count and the limit named) when it would have
+   more than max_edges edges; residual networks are not supported (CDN_ERR_INPUT). Weights are set
+   with cdn_graph_set_weights like a rolled graph. */
+PetscErrorCode cdn_graph_create_unrolled(MPI_Comm comm, const cdn_model_desc_t *desc, PetscInt64 max_edges,
+                                         cdn_graph_t *g);
+/* The graph a job spec asks for: unrolled or rolled, refused (CDN_ERR_INPUT) above max_edges. */
+PetscErrorCode cdn_graph_create_as(MPI_Comm comm, const cdn_model_desc_t *desc, int unrolled, PetscInt64 max_edges,
+                                   cdn_graph_t *g);
+/* Where a graph of nedges edges lives: on team (the ranks that hold the model) when threshold > 0
+   and nedges >= threshold, otherwise on PETSC_COMM_SELF. Statistics are the same either way (to
+   about 1e-9; the CSV writer's 9 digits make them identical). */
+MPI_Comm cdn_graph_comm_for(MPI_Comm team, PetscInt64 nedges, PetscInt64 threshold);
 /* Only the node groups and edge blocks (no matrix): counts, names, checks. */
 PetscErrorCode cdn_graph_plan(const cdn_model_desc_t *desc, cdn_graph_t *g);
 /* Matrix Market "coordinate real symmetric", lower triangle, 1-based, written atomically, edges in

@@ -6,35 +6,10 @@
 #include <stdlib.h>
 #include "cnndyn/graph.h"
 #include "cnndyn/util.h"
-
-typedef enum { WALK_COUNT, WALK_PATTERN, WALK_VALUES } walk_mode_t;
-
-typedef struct {
-  cdn_graph_t *g;
-  walk_mode_t  mode;
-  PetscInt     n;      /* COO slots filled so far */
-  PetscInt    *ci, *cj; /* WALK_PATTERN */
-} walker_t;
-
-static inline int owns(const cdn_graph_t *g, PetscInt r) { return r >= g->rstart && r < g->rend; }
-
-/* Edge (r later, c earlier) is two COO entries, row r and row c; a rank keeps the ones it owns. */
-static inline void put(walker_t *w, PetscInt r, PetscInt c, PetscScalar v)
-{
-  if (owns(w->g, r)) {
-    if (w->mode == WALK_PATTERN) w->ci[w->n] = r, w->cj[w->n] = c;
-    else if (w->mode == WALK_VALUES) w->g->coo_v[w->n] = v;
-    w->n++;
-  }
-  if (owns(w->g, c)) {
-    if (w->mode == WALK_PATTERN) w->ci[w->n] = c, w->cj[w->n] = r;
-    else if (w->mode == WALK_VALUES) w->g->coo_v[w->n] = v;
-    w->n++;
-  }
-}
+#include "graph_impl.h"
 
 /* |gamma_o| / sqrt(var_o + eps): BatchNorm's per-channel gain (graph.h). */
-static PetscErrorCode bn_scale(const cdn_layer_desc_t *bn, PetscInt o, double *s)
+PetscErrorCode cdn_bn_scale(const cdn_layer_desc_t *bn, PetscInt o, double *s)
 {
   PetscFunctionBeginUser;
   PetscCheck(bn->running_var, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: BatchNorm without running_var", bn->name);
@@ -52,7 +27,7 @@ static PetscErrorCode walk_block(walker_t *w, const cdn_model_desc_t *d, const c
 
   PetscFunctionBeginUser;
   if (b->kind == CDN_BLOCK_IDENTITY) {
-    for (PetscInt c = 0; c < n0; c++) put(w, s1 + c, s0 + c, 1.0);
+    for (PetscInt c = 0; c < n0; c++) cdn_put(w, s1 + c, s0 + c, 1.0);
     PetscFunctionReturn(0);
   }
   const cdn_layer_desc_t *l = vals ? &d->layer[b->layer] : NULL; /* counting and patterns need no weights */
@@ -62,12 +37,12 @@ static PetscErrorCode walk_block(walker_t *w, const cdn_model_desc_t *d, const c
   if (!mine0 && !mine1) PetscFunctionReturn(0);
   for (PetscInt o = 0; o < n1; o++) {
     double s = 1;
-    if (vals && b->bn >= 0) PetscCall(bn_scale(&d->layer[b->bn], o, &s));
-    if (!owns(g, s1 + o) && !mine0) continue;
+    if (vals && b->bn >= 0) PetscCall(cdn_bn_scale(&d->layer[b->bn], o, &s));
+    if (!cdn_owns(g, s1 + o) && !mine0) continue;
     for (PetscInt i = 0; i < n0; i++) {
       double v = 0;
       /* Conv [o][i][kh][kw] and linear [o][c*hw + r] both put edge (o, i) at (o*n0 + i)*hw. */
-      if (vals && (owns(g, s1 + o) || owns(g, s0 + i))) {
+      if (vals && (cdn_owns(g, s1 + o) || cdn_owns(g, s0 + i))) {
         const float *x = l->weight + ((size_t)o * n0 + i) * hw;
         if (hw == 1) v = fabs((double)x[0]);
         else {
@@ -76,7 +51,7 @@ static PetscErrorCode walk_block(walker_t *w, const cdn_model_desc_t *d, const c
         }
         v *= s;
       }
-      put(w, s1 + o, s0 + i, v);
+      cdn_put(w, s1 + o, s0 + i, v);
     }
   }
   PetscFunctionReturn(0);
@@ -86,18 +61,18 @@ static PetscErrorCode walk(walker_t *w, const cdn_model_desc_t *d)
 {
   PetscFunctionBeginUser;
   w->n = 0;
-  for (int b = 0; b < w->g->nblocks; b++) PetscCall(walk_block(w, d, &w->g->block[b]));
+  if (w->g->unrolled) PetscCall(cdn_unrolled_walk(w, d));
+  else for (int b = 0; b < w->g->nblocks; b++) PetscCall(walk_block(w, d, &w->g->block[b]));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_graph_create(MPI_Comm comm, const cdn_model_desc_t *desc, cdn_graph_t *g)
+/* From a plan to the matrix: this rank's rows, their COO pattern, zero values. */
+static PetscErrorCode assemble(MPI_Comm comm, const cdn_model_desc_t *desc, cdn_graph_t *g)
 {
   PetscInt nlocal = PETSC_DECIDE, end;
   walker_t w;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMemzero(g, sizeof *g));
-  PetscCall(cdn_graph_plan(desc, g));
   PetscCall(PetscSplitOwnership(comm, &nlocal, &g->nnodes));
   PetscCallMPI(MPI_Scan(&nlocal, &end, 1, MPIU_INT, MPI_SUM, comm));
   g->rstart = end - nlocal, g->rend = end;
@@ -119,6 +94,46 @@ PetscErrorCode cdn_graph_create(MPI_Comm comm, const cdn_model_desc_t *desc, cdn
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode cdn_graph_create(MPI_Comm comm, const cdn_model_desc_t *desc, cdn_graph_t *g)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(g, sizeof *g));
+  PetscCall(cdn_graph_plan(desc, g));
+  PetscCall(assemble(comm, desc, g));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_graph_create_unrolled(MPI_Comm comm, const cdn_model_desc_t *desc, PetscInt64 max_edges,
+                                         cdn_graph_t *g)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(g, sizeof *g));
+  PetscCall(cdn_unrolled_plan(desc, max_edges, g));
+  PetscCall(assemble(comm, desc, g));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_graph_create_as(MPI_Comm comm, const cdn_model_desc_t *desc, int unrolled, PetscInt64 max_edges,
+                                   cdn_graph_t *g)
+{
+  PetscFunctionBeginUser;
+  if (unrolled) PetscCall(cdn_graph_create_unrolled(comm, desc, max_edges, g));
+  else {
+    PetscCall(PetscMemzero(g, sizeof *g));
+    PetscCall(cdn_graph_plan(desc, g));
+    PetscCheck(g->nedges <= max_edges, PETSC_COMM_SELF, CDN_ERR_INPUT,
+               "%s: the graph would have %lld edges, more than the limit of %lld ([graph] max_edges)", desc->arch,
+               (long long)g->nedges, (long long)max_edges);
+    PetscCall(assemble(comm, desc, g));
+  }
+  PetscFunctionReturn(0);
+}
+
+MPI_Comm cdn_graph_comm_for(MPI_Comm team, PetscInt64 nedges, PetscInt64 threshold)
+{
+  return threshold > 0 && nedges >= threshold ? team : PETSC_COMM_SELF;
+}
+
 /* Weights are read as float and reduced in double: an exploded net with entries near 1e18 still
    gives finite squares, and NaN or Inf weights pass through to the statistics, which define them. */
 PetscErrorCode cdn_graph_set_weights(cdn_graph_t *g, const cdn_model_desc_t *desc)
@@ -128,7 +143,8 @@ PetscErrorCode cdn_graph_set_weights(cdn_graph_t *g, const cdn_model_desc_t *des
 
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(&shape, sizeof shape));
-  PetscCall(cdn_graph_plan(desc, &shape));
+  if (g->unrolled) PetscCall(cdn_unrolled_plan(desc, PETSC_MAX_INT, &shape));
+  else PetscCall(cdn_graph_plan(desc, &shape));
   int same = shape.ngroups == g->ngroups && shape.nblocks == g->nblocks && shape.nnodes == g->nnodes &&
              shape.nedges == g->nedges;
   for (int k = 0; same && k < g->ngroups; k++) same = shape.group_size[k] == g->group_size[k];
