@@ -13,6 +13,15 @@ packages=(
   python3-numpy
 )
 
+# Opt-in extras for the benchmarks under bench/ (scripts/install-deps.sh --bench).
+bench_packages=(python3-scipy)
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=("${bench_packages[@]}") ;;
+    *) echo "install-deps: unknown option '$arg' (known: --bench)" >&2; exit 2 ;;
+  esac
+done
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -2,6 +2,7 @@
 /* Hand-built layer stacks of each family's shape (LeNet-5, a small AlexNet, a small VGG with
    BatchNorm, a tiny ResNet with an identity and a projection shortcut), with zeroed weights
    (calloc), BatchNorm gamma 1, running_var 1, eps 1e-5, for graph and snapshot tests. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cnndyn/model.h"

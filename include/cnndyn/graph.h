@@ -96,6 +96,7 @@ void cdn_graph_node_group(const cdn_graph_t *g, PetscInt node, int *group, Petsc
 
 /* A symmetric n x n matrix from m undirected edges (ei[k], ej[k], w[k]), both directions stored,
    for graphs that do not come from a network (tests, imported graphs). Repeated edges add up;
-   self-loops are refused. Indices are global and given on rank 0; other ranks pass m = 0. */
+   self-loops are refused. Indices are global; each rank passes its own share of the edges (any
+   split: rank 0 may pass them all and the others m = 0). */
 PetscErrorCode cdn_graph_mat_from_edges(MPI_Comm comm, PetscInt n, PetscInt m, const PetscInt *ei, const PetscInt *ej,
                                         const PetscReal *w, Mat *A);

@@ -33,7 +33,8 @@ PetscErrorCode cdn_stat_degree(Mat A, PetscReal *deg);
    sum to a non-negative value, scaled so that its largest entry is 1. Graphs without edges or with
    all-zero weights give 1 for every node and lambda 0; any NaN or Inf weight gives NaN for every
    node and lambda NaN without running the solver. Weights are assumed non-negative. The solve runs
-   on A / max|a_ij| (lambda is reported in A's units), so exploded weights (1e18) are fine. Negative
+   on A itself, or on A / max|a_ij| when that is outside [1e-100, 1e100] (lambda is reported in
+   A's units), so exploded weights (1e18 and far beyond) are fine. Negative
    round-off is clamped to 0. Disconnected graphs: the component with the largest eigenvalue gets
    the mass, the others 0; ties are resolved by the solver (see centrality.c). Options prefix
    "eigenvector_" (tolerance 1e-10, at most 10000 iterations by default); not converging is an
