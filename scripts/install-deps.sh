@@ -13,11 +13,15 @@ packages=(
   python3-numpy
 )
 
-# --bench: also what benchmarks and fixture generators need (bench/train, tests/torch_ref/gen.py);
-# never part of the default install, so CI stays lean.
-if [ "${1:-}" = "--bench" ]; then
-  packages+=(python3-torch)
-fi
+# --bench: also what the benchmarks and fixture generators need (bench/train, bench/graph,
+# tests/torch_ref/gen.py); never part of the default install, so CI stays lean.
+bench_packages=(python3-torch python3-scipy)
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=("${bench_packages[@]}") ;;
+    *) echo "install-deps: unknown option '$arg' (known: --bench)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -36,6 +36,7 @@ static void tiny(cdn_model_desc_t *d)
   d->layer[5]        = layer(CDN_OP_LINEAR, "fc2", 3, 2, 1, 1, 0);
   d->layer[5].weight = fc2_w;
   d->nlayers         = 6;
+  for (int k = 0; k < 6; k++) d->layer[k].src = k - 1;
 }
 
 /* Expected dense adjacency (nodes: input 0 | conv1 1-2 | fc1 3-5 | fc2 6-7). */
@@ -60,7 +61,7 @@ static void test_tiny(void)
   tiny(&d);
   tiny_expected(E);
   CHECK(!cdn_graph_create(PETSC_COMM_SELF, &d, &g));
-  CHECK(g.nnodes == 8 && g.nedges == 14 && g.ncoo == 28 && g.ngroups == 4);
+  CHECK(g.nnodes == 8 && g.nedges == 14 && g.ncoo == 28 && g.ngroups == 4 && g.nblocks == 3);
   CHECK(!strcmp(g.group_name[0], "input") && !strcmp(g.group_name[1], "conv1") && !strcmp(g.group_name[3], "fc2"));
   CHECK(g.group_start[2] == 3 && g.group_size[2] == 3);
   cdn_graph_node_group(&g, 4, &grp, &loc);
@@ -119,6 +120,11 @@ static void test_tiny(void)
   d.layer[3].in_c = 7;
   CHECK(cdn_graph_create(PETSC_COMM_SELF, &d, &g) == CDN_ERR_INPUT);
   CHECK_CONTAINS(cdn_error_message(), "fc1");
+  /* A layer reading itself or a later layer is refused, naming it. */
+  tiny(&d);
+  d.layer[3].src = 3;
+  CHECK(cdn_graph_create(PETSC_COMM_SELF, &d, &g) == CDN_ERR_INPUT);
+  CHECK_CONTAINS(cdn_error_message(), "(fc1): src 3");
 }
 
 /* LeNet-5 as in the paper's code: conv 5x5 -> 6, pool, conv 5x5 -> 16, pool, FC 400-120-84-10. */
@@ -141,6 +147,7 @@ static void lenet(cdn_model_desc_t *d, int c, int hw)
   d->layer[k++]           = layer(CDN_OP_LINEAR, "fc2", 120, 84, 1, 1, 0);
   d->layer[k++]           = layer(CDN_OP_LINEAR, "fc3", 84, 10, 1, 1, 0);
   d->nlayers              = k;
+  for (int i = 0; i < k; i++) d->layer[i].src = i - 1;
   for (int i = 0; i < k; i++)
     if (cdn_layer_has_params(&d->layer[i])) d->layer[i].weight = calloc(cdn_layer_weight_count(&d->layer[i]), 4);
 }

@@ -135,7 +135,7 @@ static const struct {
   {"bad_samples.ini", ":3: samples: ", "4 draws per grid point, but no hyperparameter is uniform"},
   {"bad_idx_path.ini", ":2: dataset: ", "dataset = idx needs path = FOLDER"},
   {"bad_too_many_models.ini", ":7: samples: ", "the population has 20000000 models, more than the limit of 10000000"},
-  {"bad_statistic.ini", ":2: statistics: ", "unknown value 'closeness' (expected one of: degree, eigenvector)"},
+  {"bad_statistic.ini", ":2: statistics: ", "unknown value 'closeness' (expected one of: degree, eigenvector, pagerank, singular, in_strength, out_strength)"},
   {"bad_aggregator_twice.ini", ":2: aggregators: ", "'mean' appears twice"},
   {"bad_nan.ini", ":2: learning_rate: ", "'nan' is not a finite number"},
   {"bad_seed_negative.ini", ":2: seed: ", "'-1' is not an unsigned 64-bit integer"},

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
+#include "families.h"
+#include "cnndyn/graph.h"
 #include "cnndyn/snapshot.h"
 #include "cnndyn/util.h"
 
@@ -42,6 +44,7 @@ static void lenet(cdn_model_desc_t *d)
   d->layer[k++]           = layer(CDN_OP_LINEAR, "fc2", 120, 84, 1, 1, 0);
   d->layer[k++]           = layer(CDN_OP_LINEAR, "fc3", 84, 10, 1, 1, 0);
   d->nlayers              = k;
+  for (int i = 0; i < k; i++) d->layer[i].src = i - 1, d->layer[i].src2 = -1;
   cdn_rng_seed(&rng, 7, 1);
   for (int i = 0; i < k; i++) {
     cdn_layer_desc_t *l = &d->layer[i];
@@ -211,6 +214,61 @@ static void test_damage(cdn_model_desc_t *d)
   CHECK_CONTAINS(cdn_error_message(), "bad.npy: not a .npy file");
 }
 
+/* Residual links, BatchNorm statistics and global average pooling survive a round trip, and the
+   graph of what was read back has the same edges as the graph of the original. */
+static void test_families(void)
+{
+  cdn_model_desc_t d, r;
+  cdn_rng_t        rng;
+  int              id[4];
+  cdn_graph_t      g1, g2;
+
+  for (int fam = 0; fam < 2; fam++) {
+    if (fam == 0) fam_resnet(&d, id);
+    else fam_vgg(&d);
+    cdn_rng_seed(&rng, 11, fam);
+    for (int k = 0; k < d.nlayers; k++) {
+      cdn_layer_desc_t *l = &d.layer[k];
+      int               n = l->op == CDN_OP_BATCHNORM ? l->out_c : cdn_layer_weight_count(l);
+      for (int i = 0; l->weight && i < n; i++) l->weight[i] = (float)cdn_rng_normal(&rng);
+      for (int i = 0; l->running_var && i < n; i++) l->running_var[i] = (float)(0.5 + cdn_rng_uniform(&rng));
+      for (int i = 0; l->running_mean && i < n; i++) l->running_mean[i] = (float)cdn_rng_normal(&rng);
+    }
+    CHECK(!cdn_snapshot_write(at(fam ? "vgg" : "resnet", NULL), &d));
+    if (cdn_snapshot_read(at(fam ? "vgg" : "resnet", NULL), &r)) {
+      CHECK(!cdn_error_message());
+      fam_free(&d);
+      continue;
+    }
+    int bad = r.nlayers != d.nlayers;
+    for (int k = 0; !bad && k < d.nlayers; k++) {
+      cdn_layer_desc_t *a = &d.layer[k], *b = &r.layer[k];
+      bad += a->op != b->op || a->src != b->src || a->src2 != b->src2 || a->eps != b->eps || a->out_h != b->out_h;
+      if (a->op == CDN_OP_BATCHNORM)
+        bad += memcmp(a->weight, b->weight, a->out_c * 4) || memcmp(a->bias, b->bias, a->out_c * 4) ||
+               memcmp(a->running_mean, b->running_mean, a->out_c * 4) || memcmp(a->running_var, b->running_var, a->out_c * 4);
+    }
+    CHECK(bad == 0);
+    if (fam == 0) CHECK(r.layer[id[2] + 1].op == CDN_OP_ADD && r.layer[id[2] + 1].src2 == id[2]);
+    CHECK(!cdn_graph_create(PETSC_COMM_SELF, &d, &g1) && !cdn_graph_create(PETSC_COMM_SELF, &r, &g2));
+    CHECK(!cdn_graph_set_weights(&g1, &d) && !cdn_graph_set_weights(&g2, &r));
+    CHECK(g1.ncoo == g2.ncoo && g1.ncoo > 0);
+    bad = 0;
+    for (PetscInt c = 0; c < g1.ncoo && g1.ncoo == g2.ncoo; c++) bad += g1.coo_v[c] != g2.coo_v[c];
+    CHECK(bad == 0);
+    cdn_graph_destroy(&g1), cdn_graph_destroy(&g2);
+    cdn_snapshot_free(&r);
+    fam_free(&d);
+  }
+  /* An ADD of two different shapes is named. */
+  fam_resnet(&d, id);
+  d.layer[id[2] + 1].src2 = 2; /* relu1: 4 x 8 x 8 against 8 x 4 x 4 */
+  CHECK(!cdn_snapshot_write(at("badadd", NULL), &d));
+  CHECK(cdn_snapshot_read(at("badadd", NULL), &r) == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "(b2.add): adds a 4 x 8 x 8 input to a 8 x 4 x 4 one");
+  fam_free(&d);
+}
+
 int main(int argc, char **argv)
 {
   cdn_model_desc_t d;
@@ -222,6 +280,7 @@ int main(int argc, char **argv)
   test_round_trip(&d);
   test_numpy();
   test_damage(&d);
+  test_families();
   free_lenet(&d);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
   if (!check_failures) CHECK(system(cmd) == 0);

@@ -184,7 +184,7 @@ static void test_names(void)
   CHECK(!strcmp(cdn_stat_name(CDN_STAT_EIGENVECTOR), "eigenvector") && !strcmp(cdn_agg_name(CDN_AGG_Q25), "q25"));
   for (int s = 0; s < CDN_STAT_COUNT; s++) CHECK(cdn_stat_from_name(cdn_stat_name((cdn_stat_t)s)) == s);
   for (int a = 0; a < CDN_AGG_COUNT; a++) CHECK(cdn_agg_from_name(cdn_agg_name((cdn_agg_t)a)) == a);
-  CHECK(cdn_stat_from_name("pagerank") == -1 && cdn_agg_from_name("Mean") == -1 && cdn_agg_from_name(NULL) == -1);
+  CHECK(cdn_stat_from_name("closeness") == -1 && cdn_agg_from_name("Mean") == -1 && cdn_agg_from_name(NULL) == -1);
 }
 
 /* A one-layer net: input (1 node) -> fc1 (3 neurons) with weights 1, 2, 3, a weighted star. */
@@ -200,7 +200,7 @@ static void test_features(void)
   memset(&d, 0, sizeof d);
   d.in_c = d.in_h = d.in_w = 1;
   d.nlayers                = 1;
-  d.layer[0]               = (cdn_layer_desc_t){.op = CDN_OP_LINEAR, .name = "fc1", .in_c = 1, .out_c = 3, .weight = wt};
+  d.layer[0]               = (cdn_layer_desc_t){.op = CDN_OP_LINEAR, .name = "fc1", .src = -1, .in_c = 1, .out_c = 3, .weight = wt};
   CHECK(!cdn_graph_create(PETSC_COMM_SELF, &d, &g));
   CHECK(!cdn_graph_set_weights(&g, &d));
   int n = cdn_feature_count(&g, 3, all);

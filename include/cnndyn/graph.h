@@ -1,45 +1,102 @@
 #pragma once
 /* A network's weights as a weighted undirected graph (rolled: one node per channel or neuron).
-   Node order: the input channels, then the output channels or neurons of each conv or linear layer
-   in stack order. Each such block is a "node group" named after its layer ("input", "conv1", ...).
-   Edges join consecutive groups, complete bipartite:
-     conv (o, i)      -> ||W[o,i,:,:]||_2 (Frobenius norm of the kernel slice)
-     flatten (o, c)   -> ||W[o, c*H*W : (c+1)*H*W]||_2 (the linear weights joining neuron o to channel c)
-     linear (o, i)    -> |W[o,i]|
-   The matrix is symmetric (both (i,j) and (j,i) stored). Its pattern is fixed per architecture and
-   assembled once (MatSetPreallocationCOO); values are set per epoch (MatSetValuesCOO).
-   COO entry 2e is edge e as (later group's node, earlier group's node), 2e+1 its mirror; edges run
-   layer by layer, output-major. Weights are reduced in double; NaN/Inf weights pass through.
-   Only single-rank communicators are supported for now (checked). */
+   README "The graph" is the user-facing reference; this is the contract.
+
+   Nodes. The input channels (group "input"), then one group per conv or linear layer in stack
+   order, named after the layer, holding its output channels or neurons. A 1x1 projection conv on
+   a residual shortcut adds no group (its edges end on the block's output nodes, see below).
+   Pooling, activation, dropout, BatchNorm, global average pooling, flatten and ADD add no nodes.
+
+   Edge blocks. Each conv or linear layer joins the group its input comes from (following src
+   through node-less layers) to its own group, complete bipartite, in layer order, output-major:
+     conv (o, i)      -> |s_o| ||W[o,i,:,:]||_2  (Frobenius norm of the kernel slice)
+     flatten (o, c)   -> |s_o| ||W[o, c*H*W : (c+1)*H*W]||_2 (H*W = in_features / channels; 1
+                         after global average pooling, where in_features == channels)
+     linear (o, i)    -> |s_o| |W[o,i]|
+   s_o = gamma_o / sqrt(running_var_o + eps) when a BatchNorm reads this layer's output (and
+   nothing else does): BN's affine map, folded into the layer's output channel o. beta and
+   running_mean only shift the output (like a bias) and are not edges; gamma NULL means 1.
+   s_o = 1 without a BatchNorm. A BatchNorm anywhere else is not folded and adds nothing.
+   Residual blocks (ADD with src = main path, src2 = shortcut): the ADD's output nodes are the
+   main path's nodes (the group of the conv that ends the main path). The shortcut becomes edges
+   into those nodes from the block's input group:
+     identity shortcut  (c, c) -> 1, one edge per channel (the identity map's gain); the block
+                         is named after the ADD layer;
+     1x1 projection     (o, i) -> |s_o| ||W[o,i]|| as a conv edge, BN folded, named after the conv.
+   A shortcut is a projection when src2 reaches a conv through at most one BatchNorm and no other
+   layer reads that conv or BatchNorm; otherwise it is an identity and needs equal channel counts.
+   Blocks run in the stack order of the layer that owns them (the ADD for an identity).
+
+   Storage. The symmetric adjacency matrix A (both directions stored) is a PETSc AIJ Mat on the
+   graph's communicator; every edge joins an earlier group to a later one, so node ids also give
+   a direction (input side -> output side) used by in/out strength. Edge e (global order above) is
+   the COO pair (later node, earlier node) and its mirror; on a communicator of several ranks each
+   rank holds only the COO entries of the rows it owns (PETSc's default row split). The pattern is assembled once (MatSetPreallocationCOO); values
+   are set per epoch (MatSetValuesCOO). Weights are reduced in double; NaN/Inf pass through. */
 #include <petscmat.h>
 #include "cnndyn/model.h"
 
+typedef enum { CDN_BLOCK_WEIGHTS, CDN_BLOCK_IDENTITY, CDN_BLOCK_POOL } cdn_block_kind_t;
+
+typedef struct {
+  cdn_block_kind_t kind;
+  int              layer; /* conv/linear layer (WEIGHTS) or ADD layer (IDENTITY) */
+  int              bn;    /* BatchNorm layer folded into it, or -1 */
+  int              g0, g1; /* from group (input side), to group (output side) */
+  PetscInt         hw;    /* weights per edge: k*k (conv), H*W (flatten), 1 */
+  char             name[CDN_NAME_LEN];
+  /* unrolled graphs only: the layer's geometry (the export walks the pattern without a desc) */
+  int op, in_h, in_w, out_h, out_w, kernel, stride, padding;
+} cdn_edge_block_t;
+
 typedef struct {
   PetscInt nnodes;
-  PetscInt nedges; /* undirected edges */
+  PetscInt nedges; /* undirected edges, over all ranks */
   int      ngroups;
   char     group_name[CDN_MAX_LAYERS + 1][CDN_NAME_LEN];
   PetscInt group_start[CDN_MAX_LAYERS + 1];
   PetscInt group_size[CDN_MAX_LAYERS + 1];
-  PetscInt    ncoo;  /* 2 * nedges */
-  PetscInt    *coo_i, *coo_j;
-  PetscScalar *coo_v;
-  Mat          A;
+  int              nblocks;
+  cdn_edge_block_t block[CDN_MAX_LAYERS];
+  PetscInt         ncoo;  /* COO entries held on this rank (2 * nedges on one rank) */
+  PetscInt         rstart, rend; /* rows this rank owns */
+  int              unrolled;     /* built by cdn_graph_create_unrolled */
+  PetscScalar     *coo_v;
+  Mat              A;
 } cdn_graph_t;
 
-/* Builds the pattern for desc's architecture on comm (PETSC_COMM_SELF for a graph one rank holds).
-   Values are zero until cdn_graph_set_weights. */
+/* Builds the pattern for desc's architecture on comm (PETSC_COMM_SELF for a graph one rank holds,
+   a team's communicator for a large one: collective, every rank passes the same desc). Values are
+   zero until cdn_graph_set_weights. */
 PetscErrorCode cdn_graph_create(MPI_Comm comm, const cdn_model_desc_t *desc, cdn_graph_t *g);
-/* Sets edge weights from desc's current parameters (same architecture as at create). */
+/* Sets edge weights from desc's current parameters (same architecture as at create); collective,
+   each rank reduces only the edges of its own rows. */
 PetscErrorCode cdn_graph_set_weights(cdn_graph_t *g, const cdn_model_desc_t *desc);
 PetscErrorCode cdn_graph_destroy(cdn_graph_t *g);
-/* Matrix Market "coordinate real symmetric", lower triangle, 1-based, written atomically. */
+/* The unrolled graph (Gebhart et al. 2019): one node per channel and pixel position, README "The
+   graph" documents it. Refused (CDN_ERR_INPUT, the count and the limit named) when it would have
+   more than max_edges edges; residual networks are not supported (CDN_ERR_INPUT). Weights are set
+   with cdn_graph_set_weights like a rolled graph. */
+PetscErrorCode cdn_graph_create_unrolled(MPI_Comm comm, const cdn_model_desc_t *desc, PetscInt64 max_edges,
+                                         cdn_graph_t *g);
+/* The graph a job spec asks for: unrolled or rolled, refused (CDN_ERR_INPUT) above max_edges. */
+PetscErrorCode cdn_graph_create_as(MPI_Comm comm, const cdn_model_desc_t *desc, int unrolled, PetscInt64 max_edges,
+                                   cdn_graph_t *g);
+/* Where a graph of nedges edges lives: on team (the ranks that hold the model) when threshold > 0
+   and nedges >= threshold, otherwise on PETSC_COMM_SELF. Statistics are the same either way (to
+   about 1e-9; the CSV writer's 9 digits make them identical). */
+MPI_Comm cdn_graph_comm_for(MPI_Comm team, PetscInt64 nedges, PetscInt64 threshold);
+/* Only the node groups and edge blocks (no matrix): counts, names, checks. */
+PetscErrorCode cdn_graph_plan(const cdn_model_desc_t *desc, cdn_graph_t *g);
+/* Matrix Market "coordinate real symmetric", lower triangle, 1-based, written atomically, edges in
+   the builder's order. Needs the graph on one rank (a graph on several ranks: PETSC_ERR_SUP). */
 PetscErrorCode cdn_graph_export_mtx(const cdn_graph_t *g, const char *path);
 /* Node id -> (group index, index inside the group); both -1 for a node outside the graph. */
 void cdn_graph_node_group(const cdn_graph_t *g, PetscInt node, int *group, PetscInt *local);
 
 /* A symmetric n x n matrix from m undirected edges (ei[k], ej[k], w[k]), both directions stored,
    for graphs that do not come from a network (tests, imported graphs). Repeated edges add up;
-   self-loops are refused. Indices are global and given on rank 0; other ranks pass m = 0. */
+   self-loops are refused. Indices are global; each rank passes its own share of the edges (any
+   split: rank 0 may pass them all and the others m = 0). */
 PetscErrorCode cdn_graph_mat_from_edges(MPI_Comm comm, PetscInt n, PetscInt m, const PetscInt *ei, const PetscInt *ej,
                                         const PetscReal *w, Mat *A);

@@ -63,6 +63,10 @@ typedef struct {
 
   /* [graph] */
   unsigned stat_mask; /* bit cdn_stat_t */
+  int      unrolled;         /* one node per channel and pixel (small sequential nets) */
+  int      max_edges;        /* refuse a graph with more edges (the unrolled graph's size guard) */
+  int      directed;         /* degree becomes in_strength and out_strength */
+  int      distribute_edges; /* graphs with at least this many edges live on the model's team; 0 never */
 
   /* [features] */
   int      budget;      /* epochs of training the predictor may see (k) */

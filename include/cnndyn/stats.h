@@ -3,13 +3,23 @@
 #include <petscmat.h>
 #include "cnndyn/graph.h"
 
-typedef enum { CDN_STAT_DEGREE, CDN_STAT_EIGENVECTOR, CDN_STAT_COUNT } cdn_stat_t;
+/* Node statistics give one value per node (aggregated over the whole graph and each node group);
+   SINGULAR is a layer statistic: one value per edge block (graph.h), see cdn_graph_features. */
+typedef enum {
+  CDN_STAT_DEGREE,
+  CDN_STAT_EIGENVECTOR,
+  CDN_STAT_PAGERANK,
+  CDN_STAT_SINGULAR,
+  CDN_STAT_IN_STRENGTH,
+  CDN_STAT_OUT_STRENGTH,
+  CDN_STAT_COUNT
+} cdn_stat_t;
 typedef enum {
   CDN_AGG_MEAN, CDN_AGG_STD, CDN_AGG_MIN, CDN_AGG_MAX, CDN_AGG_MEDIAN, CDN_AGG_Q25, CDN_AGG_Q75,
   CDN_AGG_COUNT
 } cdn_agg_t;
 
-const char *cdn_stat_name(cdn_stat_t s); /* "degree", "eigenvector" */
+const char *cdn_stat_name(cdn_stat_t s); /* "degree", "eigenvector", "pagerank", "singular", "in_strength", "out_strength" */
 const char *cdn_agg_name(cdn_agg_t a);   /* "mean", "std", "min", "max", "median", "q25", "q75" */
 /* Name to enum; returns -1 for an unknown name. */
 int cdn_stat_from_name(const char *name);
@@ -23,21 +33,43 @@ PetscErrorCode cdn_stat_degree(Mat A, PetscReal *deg);
    sum to a non-negative value, scaled so that its largest entry is 1. Graphs without edges or with
    all-zero weights give 1 for every node and lambda 0; any NaN or Inf weight gives NaN for every
    node and lambda NaN without running the solver. Weights are assumed non-negative. The solve runs
-   on A / max|a_ij| (lambda is reported in A's units), so exploded weights (1e18) are fine. Negative
+   on A itself, or on A / max|a_ij| when that is outside [1e-100, 1e100] (lambda is reported in
+   A's units), so exploded weights (1e18 and far beyond) are fine. Negative
    round-off is clamped to 0. Disconnected graphs: the component with the largest eigenvalue gets
    the mass, the others 0; ties are resolved by the solver (see centrality.c). Options prefix
    "eigenvector_" (tolerance 1e-10, at most 10000 iterations by default); not converging is an
    error (PETSC_ERR_CONV_FAILED), never a hang. */
 PetscErrorCode cdn_stat_eigenvector(Mat A, PetscReal *cent, PetscReal *lambda);
 
+/* PageRank of the undirected weighted graph: the stationary distribution of a walk that follows
+   an edge with probability proportional to its weight (damping d, default 0.85) or jumps to a
+   uniformly chosen node (1 - d); a node with zero strength jumps uniformly. Entries sum to 1.
+   Power iteration from the uniform vector until the L1 change is below tol (1e-10) or an error
+   after max_it (1000) steps; options -pagerank_damping, -pagerank_tol, -pagerank_max_it. Any NaN
+   or Inf weight gives NaN everywhere. Weights are assumed non-negative; the scale of the weights
+   does not matter. Cost: one sparse mat-vec per step, about 140 steps at d = 0.85. */
+PetscErrorCode cdn_stat_pagerank(Mat A, PetscReal *pr);
+
+/* Directed strengths, with edges pointing from the lower node id to the higher one (for a
+   network's graph: from the input side to the output side, graph.h): in[i] = sum of A[i][j] over
+   j < i, out[i] = the sum over j > i. in + out = degree. */
+PetscErrorCode cdn_stat_strength(Mat A, PetscReal *in, PetscReal *out);
+
+/* Leading singular value (spectral norm) of the block A[r0 .. r0+nr, c0 .. c0+nc) (SLEPc SVD,
+   largest, options prefix "singular_", tolerance 1e-10). For an edge block of a network's graph
+   it measures how strongly that layer can amplify a signal, BN gain included. All-zero block: 0;
+   any NaN or Inf entry: NaN (no solver run); the solve runs on the block scaled to max 1. */
+PetscErrorCode cdn_stat_block_singular(Mat A, PetscInt r0, PetscInt nr, PetscInt c0, PetscInt nc, PetscReal *sigma);
+
 /* Writes one value per aggregator set in agg_mask (bit 1u << cdn_agg_t), in enum order. n == 0
    gives NaN for each, and so does any NaN among the values. std divides by n; quantiles interpolate
    linearly between order statistics (numpy's default). */
 void cdn_aggregate(const PetscReal *x, int n, unsigned agg_mask, PetscReal *out);
 
-/* One feature row for a graph: for each statistic in stat_mask, for scope "all" and then each node
-   group of g, each aggregator in agg_mask. Names are "statistic.scope.aggregator", e.g.
-   "degree.conv2.median". */
+/* One feature row for a graph, statistics in enum order. A node statistic gives, for scope "all"
+   and then each node group of g, each aggregator in agg_mask: "degree.conv2.median". The layer
+   statistic SINGULAR gives each aggregator over the edge blocks ("singular.all.max"), then one
+   value per edge block named after it: "singular.conv2.value". */
 int            cdn_feature_count(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask);
 PetscErrorCode cdn_feature_names(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask, char (*names)[64]);
 PetscErrorCode cdn_graph_features(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask, PetscReal *row);

@@ -7,19 +7,23 @@
 
 static const char usage[] =
   "usage: cnndyn run JOB.ini --out DIR [--force] [--quiet] [PETSc options]\n"
-  "       cnndyn graph SNAPSHOT --export FILE.mtx\n"
-  "       cnndyn stats SNAPSHOT [--out FILE.csv]\n"
+  "       cnndyn graph SNAPSHOT --export FILE.mtx [--unrolled]\n"
+  "       cnndyn stats SNAPSHOT [--out FILE.csv] [--unrolled] [--statistics LIST]\n"
+  "       cnndyn stats RUN_DIR[/snapshots] [--out FILE.csv] [--unrolled] [--statistics LIST] [--aggregators LIST]\n"
   "       cnndyn --help | --version\n"
   "\n"
   "  run     train the population of JOB.ini (run under mpirun or srun for several ranks) and\n"
   "          write models.csv, curves.csv, timing.csv, features.csv, predictions.csv, report.csv\n"
   "          and logs/ into DIR; snapshots/ too when the job asks for them\n"
   "  graph   write a snapshot's rolled weight graph in Matrix Market format\n"
-  "  stats   per-node statistics of a snapshot's graph as CSV (stdout unless --out)\n"
+  "  stats   per-node statistics of a snapshot's graph as CSV (stdout unless --out); given a run's\n"
+  "          snapshots, one features.csv row per snapshot, recomputed without training\n"
   "\n"
   "Options after the first argument that starts with a single '-' go to PETSc, for example\n"
   "  -log_view                          time per pipeline stage\n"
   "  -eigenvector_eps_tol 1e-12         eigenvector centrality solver tolerance\n"
+  "  -pagerank_damping 0.9              PageRank damping (also -pagerank_tol, -pagerank_max_it)\n"
+  "  -singular_svd_tol 1e-8             per-layer singular value solver tolerance\n"
   "See README.md, jobs/README.md for job specs, and the CSV column reference in README.md.\n";
 
 int cdn_cli_usage_error(const char *fmt, const char *arg)

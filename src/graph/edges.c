@@ -22,10 +22,8 @@ PetscErrorCode cdn_graph_mat_from_edges(MPI_Comm comm, PetscInt n, PetscInt m, c
   PetscCall(MatCreate(comm, A));
   PetscCall(MatSetSizes(*A, PETSC_DECIDE, PETSC_DECIDE, n, n));
   PetscCall(MatSetType(*A, MATAIJ));
-  /* Only rank 0 contributes entries; COO assembly sends them where they belong. */
-  PetscMPIInt rank;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(MatSetPreallocationCOO(*A, rank ? 0 : 2 * m, ci, cj));
+  /* Every rank contributes the edges it was given; COO assembly sends them where they belong. */
+  PetscCall(MatSetPreallocationCOO(*A, 2 * m, ci, cj));
   PetscCall(MatSetValuesCOO(*A, cv, ADD_VALUES));
   PetscCall(PetscFree3(ci, cj, cv));
   PetscFunctionReturn(0);

@@ -1,100 +1,137 @@
-/* The rolled layer graph: one node per channel or neuron, one edge per (output, input) pair of
-   consecutive parametric layers. The pattern depends only on the architecture, so it is built once
-   as COO coordinates and only the values change per epoch. */
+/* The rolled layer graph as a PETSc matrix. The pattern depends only on the architecture, so it is
+   built once from COO coordinates and only the values change per epoch. One walk over the edges,
+   in the order graph.h documents, serves counting, the pattern, the values and the export, so the
+   four can never disagree about which COO slot holds which edge. */
 #include <math.h>
 #include <stdlib.h>
 #include "cnndyn/graph.h"
 #include "cnndyn/util.h"
+#include "graph_impl.h"
 
-/* Visits the parametric layers in order, with the size of the group before each one. The block
-   size hw is how many weights join one neuron to one node of the previous group: 1 for a linear
-   layer after a linear layer, H*W for the first linear layer after a flatten (PyTorch flattens in
-   C,H,W order, so channel c owns the contiguous slice c*H*W .. (c+1)*H*W). */
-static PetscErrorCode layer_block(const cdn_layer_desc_t *l, PetscInt prev, PetscInt *hw)
+/* |gamma_o| / sqrt(var_o + eps): BatchNorm's per-channel gain (graph.h). */
+PetscErrorCode cdn_bn_scale(const cdn_layer_desc_t *bn, PetscInt o, double *s)
 {
   PetscFunctionBeginUser;
-  if (l->op == CDN_OP_CONV2D) {
-    PetscCheck(l->in_c == prev, PETSC_COMM_SELF, CDN_ERR_INPUT,
-               "%s: conv layer has %d input channels but the previous layer gives %d", l->name, l->in_c, (int)prev);
-    PetscCheck(l->kernel > 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: kernel size %d", l->name, l->kernel);
-    *hw = (PetscInt)l->kernel * l->kernel;
-  } else {
-    PetscCheck(prev > 0 && l->in_c > 0 && l->in_c % prev == 0, PETSC_COMM_SELF, CDN_ERR_INPUT,
-               "%s: linear layer has %d inputs, not a multiple of the %d nodes before it", l->name, l->in_c,
-               (int)prev);
-    *hw = l->in_c / prev;
-  }
-  PetscCheck(l->out_c > 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: %d outputs", l->name, l->out_c);
+  PetscCheck(bn->running_var, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: BatchNorm without running_var", bn->name);
+  double gamma = bn->weight ? bn->weight[o] : 1.0;
+  *s           = fabs(gamma) / sqrt((double)bn->running_var[o] + (double)bn->eps);
   PetscFunctionReturn(0);
 }
 
-/* Fills the node groups from desc; counts edges in 64 bits so an oversized net fails cleanly
-   instead of wrapping 32-bit PetscInt. */
-static PetscErrorCode build_groups(const cdn_model_desc_t *desc, cdn_graph_t *g)
+static PetscErrorCode walk_block(walker_t *w, const cdn_model_desc_t *d, const cdn_edge_block_t *b)
 {
-  PetscInt64 nodes, edges = 0;
-  PetscInt   hw;
+  cdn_graph_t *g  = w->g;
+  PetscInt     s0 = g->group_start[b->g0], n0 = g->group_size[b->g0], s1 = g->group_start[b->g1];
+  PetscInt     n1 = g->group_size[b->g1], hw = b->hw;
+  int          vals = w->mode == WALK_VALUES;
 
   PetscFunctionBeginUser;
-  PetscCheck(desc->in_c > 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: %d input channels", desc->arch, desc->in_c);
-  g->ngroups = 1;
-  snprintf(g->group_name[0], CDN_NAME_LEN, "input");
-  g->group_start[0] = 0;
-  g->group_size[0]  = desc->in_c;
-  nodes             = desc->in_c;
-  for (int k = 0; k < desc->nlayers; k++) {
-    const cdn_layer_desc_t *l = &desc->layer[k];
-    if (!cdn_layer_has_params(l)) continue;
-    PetscInt prev = g->group_size[g->ngroups - 1];
-    PetscCall(layer_block(l, prev, &hw));
-    snprintf(g->group_name[g->ngroups], CDN_NAME_LEN, "%s", l->name);
-    g->group_start[g->ngroups] = (PetscInt)nodes;
-    g->group_size[g->ngroups]  = l->out_c;
-    g->ngroups++;
-    nodes += l->out_c;
-    edges += (PetscInt64)l->out_c * prev;
+  if (b->kind == CDN_BLOCK_IDENTITY) {
+    for (PetscInt c = 0; c < n0; c++) cdn_put(w, s1 + c, s0 + c, 1.0);
+    PetscFunctionReturn(0);
   }
-  PetscCheck(2 * edges < PETSC_MAX_INT && nodes < PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_SUP,
-             "%s: graph too large for 32-bit indices (%lld edges)", desc->arch, (long long)edges);
-  g->nnodes = (PetscInt)nodes;
-  g->nedges = (PetscInt)edges;
-  g->ncoo   = (PetscInt)(2 * edges);
+  const cdn_layer_desc_t *l = vals ? &d->layer[b->layer] : NULL; /* counting and patterns need no weights */
+  PetscCheck(!vals || l->weight, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "%s: no weights", l->name);
+  /* A rank's rows are one contiguous range: blocks entirely outside it only advance nothing. */
+  int mine0 = s0 < g->rend && s0 + n0 > g->rstart, mine1 = s1 < g->rend && s1 + n1 > g->rstart;
+  if (!mine0 && !mine1) PetscFunctionReturn(0);
+  for (PetscInt o = 0; o < n1; o++) {
+    double s = 1;
+    if (vals && b->bn >= 0) PetscCall(cdn_bn_scale(&d->layer[b->bn], o, &s));
+    if (!cdn_owns(g, s1 + o) && !mine0) continue;
+    for (PetscInt i = 0; i < n0; i++) {
+      double v = 0;
+      /* Conv [o][i][kh][kw] and linear [o][c*hw + r] both put edge (o, i) at (o*n0 + i)*hw. */
+      if (vals && (cdn_owns(g, s1 + o) || cdn_owns(g, s0 + i))) {
+        const float *x = l->weight + ((size_t)o * n0 + i) * hw;
+        if (hw == 1) v = fabs((double)x[0]);
+        else {
+          for (PetscInt r = 0; r < hw; r++) v += (double)x[r] * x[r];
+          v = sqrt(v);
+        }
+        v *= s;
+      }
+      cdn_put(w, s1 + o, s0 + i, v);
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode walk(walker_t *w, const cdn_model_desc_t *d)
+{
+  PetscFunctionBeginUser;
+  w->n = 0;
+  if (w->g->unrolled) PetscCall(cdn_unrolled_walk(w, d));
+  else for (int b = 0; b < w->g->nblocks; b++) PetscCall(walk_block(w, d, &w->g->block[b]));
+  PetscFunctionReturn(0);
+}
+
+/* From a plan to the matrix: this rank's rows, their COO pattern, zero values. */
+static PetscErrorCode assemble(MPI_Comm comm, const cdn_model_desc_t *desc, cdn_graph_t *g)
+{
+  PetscInt nlocal = PETSC_DECIDE, end;
+  walker_t w;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSplitOwnership(comm, &nlocal, &g->nnodes));
+  PetscCallMPI(MPI_Scan(&nlocal, &end, 1, MPIU_INT, MPI_SUM, comm));
+  g->rstart = end - nlocal, g->rend = end;
+  w = (walker_t){.g = g, .mode = WALK_COUNT};
+  PetscCall(walk(&w, desc));
+  g->ncoo = w.n;
+  PetscCall(PetscCalloc1(g->ncoo, &g->coo_v));
+  w.mode = WALK_PATTERN;
+  PetscCall(PetscMalloc2(g->ncoo, &w.ci, g->ncoo, &w.cj));
+  PetscCall(walk(&w, desc));
+  PetscCall(MatCreate(comm, &g->A));
+  PetscCall(MatSetSizes(g->A, nlocal, nlocal, g->nnodes, g->nnodes));
+  PetscCall(MatSetType(g->A, MATAIJ));
+  /* The coordinates are not kept: the export regenerates them, which halves the resident memory
+     of a graph with millions of edges. */
+  PetscCall(MatSetPreallocationCOO(g->A, g->ncoo, w.ci, w.cj));
+  PetscCall(PetscFree2(w.ci, w.cj));
+  PetscCall(MatSetValuesCOO(g->A, g->coo_v, INSERT_VALUES));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode cdn_graph_create(MPI_Comm comm, const cdn_model_desc_t *desc, cdn_graph_t *g)
 {
-  PetscMPIInt size;
-  PetscInt   *ci, *cj, e = 0;
-
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(g, sizeof *g));
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCheck(size == 1, comm, PETSC_ERR_SUP,
-             "cdn_graph_create: a graph spread over %d ranks is not supported yet; use PETSC_COMM_SELF", size);
-  PetscCall(build_groups(desc, g));
-  PetscCall(PetscMalloc3(g->ncoo, &g->coo_i, g->ncoo, &g->coo_j, g->ncoo, &g->coo_v));
-  /* Edge e is stored twice, at 2e (output row) and 2e+1 (its mirror), so the matrix is symmetric. */
-  for (int k = 1; k < g->ngroups; k++) {
-    PetscInt s0 = g->group_start[k - 1], n0 = g->group_size[k - 1], s1 = g->group_start[k];
-    for (PetscInt o = 0; o < g->group_size[k]; o++)
-      for (PetscInt i = 0; i < n0; i++, e++) {
-        g->coo_i[2 * e] = g->coo_j[2 * e + 1] = s1 + o;
-        g->coo_j[2 * e] = g->coo_i[2 * e + 1] = s0 + i;
-      }
-  }
-  for (PetscInt c = 0; c < g->ncoo; c++) g->coo_v[c] = 0;
-  PetscCall(MatCreate(comm, &g->A));
-  PetscCall(MatSetSizes(g->A, g->nnodes, g->nnodes, g->nnodes, g->nnodes));
-  PetscCall(MatSetType(g->A, MATAIJ));
-  /* PETSc may reorder the index arrays it is given; keep ours intact for export. */
-  PetscCall(PetscMalloc2(g->ncoo, &ci, g->ncoo, &cj));
-  PetscCall(PetscArraycpy(ci, g->coo_i, g->ncoo));
-  PetscCall(PetscArraycpy(cj, g->coo_j, g->ncoo));
-  PetscCall(MatSetPreallocationCOO(g->A, g->ncoo, ci, cj));
-  PetscCall(PetscFree2(ci, cj));
-  PetscCall(MatSetValuesCOO(g->A, g->coo_v, INSERT_VALUES));
+  PetscCall(cdn_graph_plan(desc, g));
+  PetscCall(assemble(comm, desc, g));
   PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_graph_create_unrolled(MPI_Comm comm, const cdn_model_desc_t *desc, PetscInt64 max_edges,
+                                         cdn_graph_t *g)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(g, sizeof *g));
+  PetscCall(cdn_unrolled_plan(desc, max_edges, g));
+  PetscCall(assemble(comm, desc, g));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_graph_create_as(MPI_Comm comm, const cdn_model_desc_t *desc, int unrolled, PetscInt64 max_edges,
+                                   cdn_graph_t *g)
+{
+  PetscFunctionBeginUser;
+  if (unrolled) PetscCall(cdn_graph_create_unrolled(comm, desc, max_edges, g));
+  else {
+    PetscCall(PetscMemzero(g, sizeof *g));
+    PetscCall(cdn_graph_plan(desc, g));
+    PetscCheck(g->nedges <= max_edges, PETSC_COMM_SELF, CDN_ERR_INPUT,
+               "%s: the graph would have %lld edges, more than the limit of %lld ([graph] max_edges)", desc->arch,
+               (long long)g->nedges, (long long)max_edges);
+    PetscCall(assemble(comm, desc, g));
+  }
+  PetscFunctionReturn(0);
+}
+
+MPI_Comm cdn_graph_comm_for(MPI_Comm team, PetscInt64 nedges, PetscInt64 threshold)
+{
+  return threshold > 0 && nedges >= threshold ? team : PETSC_COMM_SELF;
 }
 
 /* Weights are read as float and reduced in double: an exploded net with entries near 1e18 still
@@ -102,32 +139,18 @@ PetscErrorCode cdn_graph_create(MPI_Comm comm, const cdn_model_desc_t *desc, cdn
 PetscErrorCode cdn_graph_set_weights(cdn_graph_t *g, const cdn_model_desc_t *desc)
 {
   cdn_graph_t shape;
-  PetscInt    e = 0, hw;
-  int         grp = 1;
+  walker_t    w = {.g = g, .mode = WALK_VALUES};
 
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(&shape, sizeof shape));
-  PetscCall(build_groups(desc, &shape));
-  PetscCheck(shape.ngroups == g->ngroups && shape.nnodes == g->nnodes && shape.nedges == g->nedges, PETSC_COMM_SELF,
-             CDN_ERR_INPUT, "%s: architecture differs from the one the graph was created for", desc->arch);
-  for (int k = 0; k < desc->nlayers; k++) {
-    const cdn_layer_desc_t *l = &desc->layer[k];
-    if (!cdn_layer_has_params(l)) continue;
-    PetscInt n0 = g->group_size[grp - 1];
-    PetscCheck(l->out_c == g->group_size[grp], PETSC_COMM_SELF, CDN_ERR_INPUT,
-               "%s: %d outputs, graph group has %d", l->name, l->out_c, (int)g->group_size[grp]);
-    PetscCheck(l->weight, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "%s: no weights", l->name);
-    PetscCall(layer_block(l, n0, &hw));
-    /* Conv [o][i][kh][kw] and linear [o][c*hw + r] both put edge (o, i) at o*n0*hw + i*hw. */
-    for (PetscInt o = 0; o < l->out_c; o++)
-      for (PetscInt i = 0; i < n0; i++, e++) {
-        const float *w = l->weight + ((size_t)o * n0 + i) * hw;
-        double       s = 0;
-        for (PetscInt r = 0; r < hw; r++) s += (double)w[r] * w[r];
-        g->coo_v[2 * e] = g->coo_v[2 * e + 1] = hw == 1 ? fabs((double)w[0]) : sqrt(s);
-      }
-    grp++;
-  }
+  if (g->unrolled) PetscCall(cdn_unrolled_plan(desc, PETSC_MAX_INT, &shape));
+  else PetscCall(cdn_graph_plan(desc, &shape));
+  int same = shape.ngroups == g->ngroups && shape.nblocks == g->nblocks && shape.nnodes == g->nnodes &&
+             shape.nedges == g->nedges;
+  for (int k = 0; same && k < g->ngroups; k++) same = shape.group_size[k] == g->group_size[k];
+  PetscCheck(same, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: architecture differs from the one the graph was created for",
+             desc->arch);
+  PetscCall(walk(&w, desc));
   PetscCall(MatSetValuesCOO(g->A, g->coo_v, INSERT_VALUES));
   PetscFunctionReturn(0);
 }
@@ -136,24 +159,29 @@ PetscErrorCode cdn_graph_destroy(cdn_graph_t *g)
 {
   PetscFunctionBeginUser;
   PetscCall(MatDestroy(&g->A));
-  PetscCall(PetscFree3(g->coo_i, g->coo_j, g->coo_v));
+  PetscCall(PetscFree(g->coo_v));
   g->ncoo = g->nnodes = g->nedges = 0;
   PetscFunctionReturn(0);
 }
 
-/* Written from the COO arrays, so the edge order is the builder's and independent of PETSc's. */
+/* Written from the COO values in the builder's edge order, independent of PETSc's storage. */
 PetscErrorCode cdn_graph_export_mtx(const cdn_graph_t *g, const char *path)
 {
   cdn_afile_t af = {0};
+  walker_t    w  = {.g = (cdn_graph_t *)g, .mode = WALK_PATTERN};
   int         bad;
 
   PetscFunctionBeginUser;
+  PetscCheck(g->rstart == 0 && g->rend == g->nnodes, PETSC_COMM_SELF, PETSC_ERR_SUP,
+             "%s: export needs the graph on one rank", path);
+  PetscCall(PetscMalloc2(g->ncoo, &w.ci, g->ncoo, &w.cj));
+  PetscCall(walk(&w, NULL)); /* the pattern walk reads no weights */
   PetscCall(cdn_afile_open(&af, path));
   bad = fprintf(af.fp, "%%%%MatrixMarket matrix coordinate real symmetric\n%d %d %d\n", (int)g->nnodes,
                 (int)g->nnodes, (int)g->nedges) < 0;
   for (PetscInt c = 0; c < g->ncoo && !bad; c++)
-    if (g->coo_i[c] > g->coo_j[c])
-      bad = fprintf(af.fp, "%d %d %.17g\n", (int)g->coo_i[c] + 1, (int)g->coo_j[c] + 1, (double)g->coo_v[c]) < 0;
+    if (w.ci[c] > w.cj[c]) bad = fprintf(af.fp, "%d %d %.17g\n", (int)w.ci[c] + 1, (int)w.cj[c] + 1, (double)g->coo_v[c]) < 0;
+  PetscCall(PetscFree2(w.ci, w.cj));
   if (bad) {
     cdn_afile_abort(&af);
     SETERRQ(PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write", path);

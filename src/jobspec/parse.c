@@ -44,7 +44,9 @@ static const struct {
 };
 
 /* Our own name tables, so that parsing does not need the stats module at link time. */
-static const char *const stat_names[CDN_STAT_COUNT] = {[CDN_STAT_DEGREE] = "degree", [CDN_STAT_EIGENVECTOR] = "eigenvector"};
+static const char *const stat_names[CDN_STAT_COUNT] = {[CDN_STAT_DEGREE] = "degree", [CDN_STAT_EIGENVECTOR] = "eigenvector",
+  [CDN_STAT_PAGERANK] = "pagerank", [CDN_STAT_SINGULAR] = "singular", [CDN_STAT_IN_STRENGTH] = "in_strength",
+  [CDN_STAT_OUT_STRENGTH] = "out_strength"};
 static const char *const agg_names[CDN_AGG_COUNT]   = {
   [CDN_AGG_MEAN] = "mean", [CDN_AGG_STD] = "std", [CDN_AGG_MIN] = "min", [CDN_AGG_MAX] = "max",
   [CDN_AGG_MEDIAN] = "median", [CDN_AGG_Q25] = "q25", [CDN_AGG_Q75] = "q75"};
@@ -76,6 +78,10 @@ static const key_def_t keys[] = {
   KEY("training", "architecture", V_ARCH, architecture),
   KINT("training", "epochs", epochs, 1, 1000),
   KEY("graph", "statistics", V_STATS, stat_mask),
+  KEY("graph", "unrolled", V_BOOL, unrolled),
+  KINT("graph", "max_edges", max_edges, 1, 2000000000),
+  KEY("graph", "directed", V_BOOL, directed),
+  KINT("graph", "distribute_edges", distribute_edges, 0, 2000000000),
   KINT("features", "budget", budget, 1, 1000),
   KEY("features", "aggregators", V_AGGS, agg_mask),
   KEY("features", "differences", V_BOOL, differences),
@@ -123,6 +129,7 @@ void cdn_jobspec_defaults(cdn_jobspec_t *spec)
   spec->threads      = 1;
   spec->stat_mask    = (1u << CDN_STAT_DEGREE) | (1u << CDN_STAT_EIGENVECTOR);
   spec->budget       = 3;
+  spec->max_edges    = 50000000;
   spec->agg_mask     = (1u << CDN_AGG_MEAN) | (1u << CDN_AGG_STD) | (1u << CDN_AGG_MIN) | (1u << CDN_AGG_MAX) |
                    (1u << CDN_AGG_MEDIAN);
   spec->differences  = 1;
@@ -333,5 +340,8 @@ PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_
     else PetscCall(parse_assignment(&ps, line, s, spec));
   }
   PetscCall(check_spec(&ps, spec));
+  /* The directed variant reads strength with a direction: degree splits into its two halves. */
+  if (spec->directed && (spec->stat_mask & (1u << CDN_STAT_DEGREE)))
+    spec->stat_mask = (spec->stat_mask & ~(1u << CDN_STAT_DEGREE)) | 1u << CDN_STAT_IN_STRENGTH | 1u << CDN_STAT_OUT_STRENGTH;
   PetscFunctionReturn(0);
 }

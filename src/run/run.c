@@ -19,7 +19,7 @@ static PetscErrorCode feature_layout(const cdn_jobspec_t *spec, const cdn_data_t
   PetscFunctionBeginUser;
   PetscCall(cdn_net_create(spec->architecture, data->train.c, data->train.h, data->train.w, data->num_classes, &tc,
                            &net));
-  PetscCall(cdn_graph_create(PETSC_COMM_SELF, cdn_net_desc(net), &g));
+  PetscCall(cdn_graph_create_as(PETSC_COMM_SELF, cdn_net_desc(net), spec->unrolled, spec->max_edges, &g));
   *nfeat = cdn_feature_count(&g, spec->stat_mask, spec->agg_mask);
   PetscCall(PetscMalloc1(*nfeat, names));
   PetscCall(cdn_feature_names(&g, spec->stat_mask, spec->agg_mask, *names));

@@ -88,7 +88,15 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
   cdn_rng_seed(&train_rng, cfg->seed, STREAM_TRAIN);
   cdn_net_init(net, &init_rng);
   desc = cdn_net_desc(net);
-  PetscCall(cdn_graph_create(PETSC_COMM_SELF, desc, &g));
+  {
+    /* Until the run module hands models to teams, a model's team is its one rank. */
+    cdn_graph_t plan;
+    MPI_Comm    team = PETSC_COMM_SELF;
+    PetscCall(PetscMemzero(&plan, sizeof plan));
+    if (!spec->unrolled) PetscCall(cdn_graph_plan(desc, &plan));
+    PetscCall(cdn_graph_create_as(cdn_graph_comm_for(team, plan.nedges, spec->distribute_edges), desc, spec->unrolled,
+                                  spec->max_edges, &g));
+  }
 
   for (int e = 0; e <= E; e++) {
     double *c = rec_curve(rec, e), *t = rec_time(rec, E, e), t0;

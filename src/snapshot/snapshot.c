@@ -10,7 +10,9 @@
 #include "cnndyn/snapshot.h"
 #include "cnndyn/util.h"
 
-static const char *op_names[] = {"conv2d", "linear", "relu", "maxpool2d", "dropout", "flatten"};
+/* In cdn_op_t order; snapshot_read.c has the same table. */
+static const char *op_names[] = {"conv2d",    "linear",    "relu",          "maxpool2d", "dropout",
+                                 "flatten",   "batchnorm", "avgpool2d",     "globalavgpool", "add"};
 
 static PetscErrorCode join(char *out, const char *dir, const char *name, const char *suffix)
 {
@@ -40,12 +42,22 @@ static cJSON *layer_json(const cdn_layer_desc_t *l)
   cJSON_AddNumberToObject(o, lin ? "out_features" : "out_channels", l->out_c);
   cJSON_AddItemToObject(o, "input_size", pair(l->in_h, l->in_w));
   cJSON_AddItemToObject(o, "output_size", pair(l->out_h, l->out_w));
-  if (l->op == CDN_OP_CONV2D || l->op == CDN_OP_MAXPOOL2D) {
+  cJSON_AddNumberToObject(o, "src", l->src);
+  if (l->op == CDN_OP_ADD) cJSON_AddNumberToObject(o, "src2", l->src2);
+  if (l->op == CDN_OP_CONV2D || l->op == CDN_OP_MAXPOOL2D || l->op == CDN_OP_AVGPOOL2D) {
     cJSON_AddNumberToObject(o, "kernel_size", l->kernel);
     cJSON_AddNumberToObject(o, "stride", l->stride);
     cJSON_AddNumberToObject(o, "padding", l->padding);
   }
   if (l->op == CDN_OP_DROPOUT) cJSON_AddNumberToObject(o, "p", (double)l->p);
+  if (l->op == CDN_OP_BATCHNORM) {
+    static const char *const part[4] = {"weight", "bias", "running_mean", "running_var"};
+    cJSON_AddNumberToObject(o, "eps", (double)l->eps);
+    for (int t = 0; t < 4; t++) {
+      snprintf(f, sizeof f, "%s.%s.npy", l->name, part[t]);
+      cJSON_AddStringToObject(o, part[t], f);
+    }
+  }
   if (cdn_layer_has_params(l)) {
     snprintf(f, sizeof f, "%s.weight.npy", l->name);
     cJSON_AddStringToObject(o, "weight", f);
@@ -84,6 +96,22 @@ static PetscErrorCode write_json(const char *path, const cdn_model_desc_t *d)
   PetscFunctionReturn(0);
 }
 
+/* BatchNorm: gamma, beta and the running statistics, one [C] tensor each (PyTorch's names). */
+static PetscErrorCode write_bn(const char *tmp, const cdn_layer_desc_t *l)
+{
+  const float *t[4]    = {l->weight, l->bias, l->running_mean, l->running_var};
+  const char  *part[4] = {".weight.npy", ".bias.npy", ".running_mean.npy", ".running_var.npy"};
+  char         path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBeginUser;
+  for (int i = 0; i < 4; i++) {
+    PetscCheck(t[i], PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "%s: BatchNorm without its%s tensor", l->name, part[i]);
+    PetscCall(join(path, tmp, l->name, part[i]));
+    PetscCall(cdn_npy_write(path, t[i], 1, &l->out_c));
+  }
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode write_contents(const char *tmp, const cdn_model_desc_t *d)
 {
   char path[PETSC_MAX_PATH_LEN];
@@ -91,6 +119,10 @@ static PetscErrorCode write_contents(const char *tmp, const cdn_model_desc_t *d)
   PetscFunctionBeginUser;
   for (int k = 0; k < d->nlayers; k++) {
     const cdn_layer_desc_t *l = &d->layer[k];
+    if (l->op == CDN_OP_BATCHNORM) {
+      PetscCall(write_bn(tmp, l));
+      continue;
+    }
     if (!cdn_layer_has_params(l)) continue;
     int conv = l->op == CDN_OP_CONV2D, ws[4] = {l->out_c, l->in_c, l->kernel, l->kernel};
     PetscCheck(l->weight, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "%s: layer has no weight array", l->name);

@@ -9,7 +9,9 @@
 #include "cnndyn/snapshot.h"
 #include "cnndyn/util.h"
 
-static const char *op_names[] = {"conv2d", "linear", "relu", "maxpool2d", "dropout", "flatten"};
+/* In cdn_op_t order, as snapshot.c writes them. */
+static const char *op_names[] = {"conv2d",    "linear",    "relu",          "maxpool2d", "dropout",
+                                 "flatten",   "batchnorm", "avgpool2d",     "globalavgpool", "add"};
 #define NOPS ((int)(sizeof op_names / sizeof op_names[0]))
 
 typedef struct {
@@ -88,13 +90,49 @@ static PetscErrorCode load_tensor(const char *dir, const char *file, int ndim, c
   PetscFunctionReturn(0);
 }
 
-/* Fills one layer from JSON and checks it against the running shape (c, h, w) of the stack. */
-static PetscErrorCode read_layer(ctx_t *c, const cJSON *o, const char *dir, cdn_layer_desc_t *l, int *rc, int *rh,
-                                 int *rw)
+/* Where a layer reads from: "src" (absent in snapshots written before residual networks: the
+   previous layer) and, for an ADD, "src2"; both must be earlier layers or -1, the input. */
+static PetscErrorCode read_links(ctx_t *c, const cJSON *o, cdn_layer_desc_t *l)
 {
-  const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "type"), *b;
-  int          in[2], out[2], lin, conv, pool, ws[4];
-  char         file[CDN_NAME_LEN + 32];
+  const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "src");
+
+  PetscFunctionBeginUser;
+  l->src = c->k - 1, l->src2 = -1;
+  if (s) PetscCall(get_int(c, o, "src", -1, &l->src));
+  if (l->op == CDN_OP_ADD) PetscCall(get_int(c, o, "src2", -1, &l->src2));
+  PetscCheck(l->src < c->k && l->src2 < c->k, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+             "%s: layers[%d] (%s): src %d / src2 %d is not an earlier layer", c->path, c->k, l->name, l->src, l->src2);
+  PetscFunctionReturn(0);
+}
+
+/* BatchNorm: eps and four [C] tensors, all required (the graph folds gamma and running_var). */
+static PetscErrorCode read_bn(ctx_t *c, const cJSON *o, const char *dir, cdn_layer_desc_t *l)
+{
+  static const char *const part[4] = {"weight", "bias", "running_mean", "running_var"};
+  float                  **t[4]    = {&l->weight, &l->bias, &l->running_mean, &l->running_var};
+  const cJSON             *e       = cJSON_GetObjectItemCaseSensitive(o, "eps");
+  char                     file[CDN_NAME_LEN + 32];
+
+  PetscFunctionBeginUser;
+  PetscCheck(cJSON_IsNumber(e) && e->valuedouble >= 0 && e->valuedouble < 1, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+             "%s: %s: missing or not in [0, 1)", c->path, at(c, "eps"));
+  l->eps = (float)e->valuedouble;
+  for (int i = 0; i < 4; i++) {
+    PetscCall(get_name(c, o, part[i], file, sizeof file));
+    PetscCall(load_tensor(dir, file, 1, &l->out_c, l->name, t[i]));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Fills layer c->k from JSON and checks it against the output shape (c, h, w) of the layer it
+   reads; shp[k] receives its own output shape. */
+static PetscErrorCode read_layer(ctx_t *c, const cJSON *o, const char *dir, cdn_model_desc_t *d, int (*shp)[3])
+{
+  const cJSON      *t = cJSON_GetObjectItemCaseSensitive(o, "type"), *b;
+  cdn_layer_desc_t *l = &d->layer[c->k];
+  int               in[2], out[2], lin, conv, pool, ws[4];
+  char              file[CDN_NAME_LEN + 32];
+  int              *rc, *rh, *rw;
 
   PetscFunctionBeginUser;
   PetscCheck(cJSON_IsObject(o), PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: layers[%d]: not an object", c->path, c->k);
@@ -106,8 +144,12 @@ static PetscErrorCode read_layer(ctx_t *c, const cJSON *o, const char *dir, cdn_
              at(c, "type"), t->valuestring);
   lin  = l->op == CDN_OP_LINEAR;
   conv = l->op == CDN_OP_CONV2D;
-  pool = l->op == CDN_OP_MAXPOOL2D;
+  pool = l->op == CDN_OP_MAXPOOL2D || l->op == CDN_OP_AVGPOOL2D;
   PetscCall(get_name(c, o, "name", l->name, sizeof l->name));
+  PetscCall(read_links(c, o, l));
+  int *from = l->src < 0 ? shp[CDN_MAX_LAYERS] : shp[l->src];
+  shp[c->k][0] = from[0], shp[c->k][1] = from[1], shp[c->k][2] = from[2];
+  rc = &shp[c->k][0], rh = &shp[c->k][1], rw = &shp[c->k][2];
   PetscCall(get_int(c, o, lin ? "in_features" : "in_channels", 1, &l->in_c));
   PetscCall(get_int(c, o, lin ? "out_features" : "out_channels", 1, &l->out_c));
   PetscCall(get_ints(c, o, "input_size", 2, in));
@@ -142,11 +184,20 @@ static PetscErrorCode read_layer(ctx_t *c, const cJSON *o, const char *dir, cdn_
       *rc = l->out_c, *rh = oh, *rw = ow;
     } else if (l->op == CDN_OP_FLATTEN) {
       *rc = *rc * *rh * *rw, *rh = *rw = 1;
+    } else if (l->op == CDN_OP_GLOBALAVGPOOL) {
+      PetscCheck(l->out_c == l->in_c && l->out_h == 1 && l->out_w == 1, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+                 "%s: layers[%d] (%s): global average pooling must give %d x 1 x 1", c->path, c->k, l->name, l->in_c);
+      *rh = *rw = 1;
     } else {
+      const int *s2 = l->src2 < 0 ? shp[CDN_MAX_LAYERS] : shp[l->src2];
+      PetscCheck(l->op != CDN_OP_ADD || (s2[0] == *rc && s2[1] == *rh && s2[2] == *rw), PETSC_COMM_SELF,
+                 CDN_ERR_CORRUPT, "%s: layers[%d] (%s): adds a %d x %d x %d input to a %d x %d x %d one", c->path, c->k,
+                 l->name, s2[0], s2[1], s2[2], *rc, *rh, *rw);
       PetscCheck(l->out_c == l->in_c && l->out_h == l->in_h && l->out_w == l->in_w, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
                  "%s: layers[%d] (%s): a %s layer must keep its input shape", c->path, c->k, l->name, op_names[l->op]);
     }
   }
+  if (l->op == CDN_OP_BATCHNORM) PetscCall(read_bn(c, o, dir, l));
   if (!cdn_layer_has_params(l)) PetscFunctionReturn(0);
   ws[0] = l->out_c, ws[1] = l->in_c, ws[2] = ws[3] = l->kernel;
   PetscCall(get_name(c, o, "weight", file, sizeof file));
@@ -162,22 +213,21 @@ static PetscErrorCode read_layer(ctx_t *c, const cJSON *o, const char *dir, cdn_
 static PetscErrorCode read_model(const cJSON *root, const char *dir, ctx_t *c, cdn_model_desc_t *d)
 {
   const cJSON *layers;
-  int          in[3], rc, rh, rw;
+  int          in[3], shp[CDN_MAX_LAYERS + 1][3]; /* output shape per layer; the input last */
 
   PetscFunctionBeginUser;
   PetscCheck(cJSON_IsObject(root), PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: not a JSON object", c->path);
   PetscCall(get_name(c, root, "arch", d->arch, sizeof d->arch));
   PetscCall(get_ints(c, root, "input", 3, in));
-  d->in_c = rc = in[0], d->in_h = rh = in[1], d->in_w = rw = in[2];
+  d->in_c = shp[CDN_MAX_LAYERS][0] = in[0], d->in_h = shp[CDN_MAX_LAYERS][1] = in[1];
+  d->in_w = shp[CDN_MAX_LAYERS][2] = in[2];
   PetscCall(get_int(c, root, "num_classes", 1, &d->num_classes));
   layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
   PetscCheck(cJSON_IsArray(layers) && cJSON_GetArraySize(layers) >= 1 && cJSON_GetArraySize(layers) <= CDN_MAX_LAYERS,
              PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: layers: missing, empty or more than %d", c->path, CDN_MAX_LAYERS);
   for (c->k = 0; c->k < cJSON_GetArraySize(layers); c->k++) {
     d->nlayers = c->k + 1; /* first, so cdn_snapshot_free releases a half-read layer too */
-    PetscCall(read_layer(c, cJSON_GetArrayItem(layers, c->k), dir, &d->layer[c->k], &rc, &rh, &rw));
-    d->layer[c->k].src  = c->k - 1; /* sequential stacks; residual blocks come with the ResNet family */
-    d->layer[c->k].src2 = -1;
+    PetscCall(read_layer(c, cJSON_GetArrayItem(layers, c->k), dir, d, shp));
     for (int j = 0; j < c->k; j++)
       PetscCheck(strcmp(d->layer[j].name, d->layer[c->k].name), PETSC_COMM_SELF, CDN_ERR_CORRUPT,
                  "%s: %s: '%s' is used twice", c->path, at(c, "name"), d->layer[c->k].name);
@@ -229,5 +279,7 @@ void cdn_snapshot_free(cdn_model_desc_t *desc)
   for (int k = 0; k < desc->nlayers; k++) {
     (void)PetscFree(desc->layer[k].weight);
     (void)PetscFree(desc->layer[k].bias);
+    (void)PetscFree(desc->layer[k].running_mean);
+    (void)PetscFree(desc->layer[k].running_var);
   }
 }

@@ -4,7 +4,8 @@
 #include <string.h>
 #include "cnndyn/stats.h"
 
-static const char *stat_names[CDN_STAT_COUNT] = {"degree", "eigenvector"};
+static const char *stat_names[CDN_STAT_COUNT] = {"degree",   "eigenvector", "pagerank",
+                                                 "singular", "in_strength", "out_strength"};
 static const char *agg_names[CDN_AGG_COUNT]   = {"mean", "std", "min", "max", "median", "q25", "q75"};
 
 const char *cdn_stat_name(cdn_stat_t s) { return (unsigned)s < CDN_STAT_COUNT ? stat_names[s] : "?"; }

@@ -1,4 +1,5 @@
-/* One feature row per graph: statistic x scope ("all", then each node group) x aggregator. */
+/* One feature row per graph: node statistics x scope ("all", then each node group) x aggregator,
+   and the layer statistic (singular) as aggregates over edge blocks plus one value per block. */
 #include <stdio.h>
 #include "cnndyn/stats.h"
 
@@ -9,9 +10,29 @@ static int popcount_below(unsigned mask, int limit)
   return c;
 }
 
+static int is_layer_stat(int s) { return s == CDN_STAT_SINGULAR; }
+
+/* Columns one statistic contributes. */
+static int stat_width(const cdn_graph_t *g, int s, int na)
+{
+  return is_layer_stat(s) ? na + g->nblocks : (1 + g->ngroups) * na;
+}
+
 int cdn_feature_count(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask)
 {
-  return popcount_below(stat_mask, CDN_STAT_COUNT) * (1 + g->ngroups) * popcount_below(agg_mask, CDN_AGG_COUNT);
+  int n = 0, na = popcount_below(agg_mask, CDN_AGG_COUNT);
+  for (int s = 0; s < CDN_STAT_COUNT; s++)
+    if (stat_mask & (1u << s)) n += stat_width(g, s, na);
+  return n;
+}
+
+static PetscErrorCode name(char (*names)[64], int *k, const char *stat, const char *scope, const char *agg)
+{
+  PetscFunctionBeginUser;
+  int len = snprintf(names[*k], 64, "%s.%s.%s", stat, scope, agg);
+  PetscCheck(len < 64, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "feature name too long: %s", names[*k]);
+  (*k)++;
+  PetscFunctionReturn(0);
 }
 
 PetscErrorCode cdn_feature_names(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask, char (*names)[64])
@@ -20,35 +41,74 @@ PetscErrorCode cdn_feature_names(const cdn_graph_t *g, unsigned stat_mask, unsig
 
   PetscFunctionBeginUser;
   for (int s = 0; s < CDN_STAT_COUNT; s++) {
+    const char *sn = cdn_stat_name((cdn_stat_t)s);
     if (!(stat_mask & (1u << s))) continue;
-    for (int scope = -1; scope < g->ngroups; scope++)
-      for (int a = 0; a < CDN_AGG_COUNT; a++) {
-        if (!(agg_mask & (1u << a))) continue;
-        int len = snprintf(names[k++], 64, "%s.%s.%s", cdn_stat_name((cdn_stat_t)s),
-                           scope < 0 ? "all" : g->group_name[scope], cdn_agg_name((cdn_agg_t)a));
-        PetscCheck(len < 64, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "feature name too long: %s", names[k - 1]);
+    int nscope = is_layer_stat(s) ? 0 : g->ngroups;
+    for (int scope = -1; scope < nscope; scope++)
+      for (int a = 0; a < CDN_AGG_COUNT; a++)
+        if (agg_mask & (1u << a))
+          PetscCall(name(names, &k, sn, scope < 0 ? "all" : g->group_name[scope], cdn_agg_name((cdn_agg_t)a)));
+    if (is_layer_stat(s))
+      for (int b = 0; b < g->nblocks; b++) PetscCall(name(names, &k, sn, g->block[b].name, "value"));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The node statistic s on every node; NULL-safe scratch for the directed pair. */
+static PetscErrorCode node_stat(const cdn_graph_t *g, int s, PetscReal *x, PetscReal *scratch)
+{
+  PetscReal lambda;
+
+  PetscFunctionBeginUser;
+  switch (s) {
+  case CDN_STAT_DEGREE: PetscCall(cdn_stat_degree(g->A, x)); break;
+  case CDN_STAT_EIGENVECTOR: PetscCall(cdn_stat_eigenvector(g->A, x, &lambda)); break;
+  case CDN_STAT_PAGERANK: PetscCall(cdn_stat_pagerank(g->A, x)); break;
+  case CDN_STAT_IN_STRENGTH: PetscCall(cdn_stat_strength(g->A, x, scratch)); break;
+  case CDN_STAT_OUT_STRENGTH: PetscCall(cdn_stat_strength(g->A, scratch, x)); break;
+  default: SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "statistic %d is not a node statistic", s);
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode fill_row(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask, PetscReal *row,
+                               PetscReal *x, PetscReal *scratch)
+{
+  int na = popcount_below(agg_mask, CDN_AGG_COUNT), k = 0;
+
+  PetscFunctionBeginUser;
+  for (int s = 0; s < CDN_STAT_COUNT; s++) {
+    if (!(stat_mask & (1u << s))) continue;
+    if (is_layer_stat(s)) {
+      PetscReal sv[CDN_MAX_LAYERS];
+      for (int b = 0; b < g->nblocks; b++) {
+        const cdn_edge_block_t *e = &g->block[b];
+        PetscCall(cdn_stat_block_singular(g->A, g->group_start[e->g1], g->group_size[e->g1], g->group_start[e->g0],
+                                          g->group_size[e->g0], &sv[b]));
       }
+      cdn_aggregate(sv, g->nblocks, agg_mask, row + k);
+      k += na;
+      for (int b = 0; b < g->nblocks; b++) row[k++] = sv[b];
+      continue;
+    }
+    PetscCall(node_stat(g, s, x, scratch));
+    cdn_aggregate(x, (int)g->nnodes, agg_mask, row + k);
+    k += na;
+    for (int grp = 0; grp < g->ngroups; grp++, k += na)
+      cdn_aggregate(x + g->group_start[grp], (int)g->group_size[grp], agg_mask, row + k);
   }
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode cdn_graph_features(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask, PetscReal *row)
 {
-  PetscReal *x, lambda;
-  int        na = popcount_below(agg_mask, CDN_AGG_COUNT), k = 0;
+  PetscReal     *x, *scratch;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1(g->nnodes, &x));
-  for (int s = 0; s < CDN_STAT_COUNT; s++) {
-    if (!(stat_mask & (1u << s))) continue;
-    PetscErrorCode ierr = s == CDN_STAT_DEGREE ? cdn_stat_degree(g->A, x) : cdn_stat_eigenvector(g->A, x, &lambda);
-    if (ierr) PetscCall(PetscFree(x));
-    PetscCall(ierr);
-    cdn_aggregate(x, (int)g->nnodes, agg_mask, row + k);
-    k += na;
-    for (int grp = 0; grp < g->ngroups; grp++, k += na)
-      cdn_aggregate(x + g->group_start[grp], (int)g->group_size[grp], agg_mask, row + k);
-  }
-  PetscCall(PetscFree(x));
+  PetscCall(PetscMalloc2(g->nnodes, &x, g->nnodes, &scratch));
+  ierr = fill_row(g, stat_mask, agg_mask, row, x, scratch);
+  PetscCall(PetscFree2(x, scratch));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }

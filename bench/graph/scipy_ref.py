@@ -1,0 +1,54 @@
+#!/usr/bin/python3
+"""The scipy reference for bench/graph (Debian's python3-scipy; run by run.sh).
+
+  scipy_ref.py gen DIR      writes the benchmark inputs: W.npy (4096 x 4096 FC layer) and the
+                            random graph ei.npy, ej.npy, w.npy (1M nodes, 10M edges, float32)
+  scipy_ref.py fc DIR       eigsh on the FC layer's graph (input nodes first, as cnndyn numbers them)
+  scipy_ref.py random DIR   eigsh on the random graph
+Each timing phase prints "key value" lines, including its peak resident memory.
+"""
+import resource
+import sys
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import eigsh
+
+N_RANDOM, M_RANDOM, FC = 1_000_000, 10_000_000, 4096
+
+
+def gen(d):
+    rng = np.random.default_rng(1)
+    np.save(f"{d}/W.npy", rng.standard_normal((FC, FC), dtype=np.float32))
+    i = rng.integers(0, N_RANDOM, M_RANDOM)
+    j = (i + 1 + rng.integers(0, N_RANDOM - 1, M_RANDOM)) % N_RANDOM  # never a self-loop
+    np.save(f"{d}/ei.npy", i.astype(np.float32))
+    np.save(f"{d}/ej.npy", j.astype(np.float32))
+    np.save(f"{d}/w.npy", rng.uniform(0.1, 1.0, M_RANDOM).astype(np.float32))
+
+
+def solve(a, key):
+    # Same problem as cnndyn asks SLEPc: largest real eigenvalue, constant start, tol 1e-10.
+    t0 = time.perf_counter()
+    vals, _ = eigsh(a, k=1, which="LA", tol=1e-10, v0=np.ones(a.shape[0]))
+    print(f"{key} {time.perf_counter() - t0:.6g}")
+    print(f"lambda {vals[0]:.12g}")
+    print(f"peak_rss_mib {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.6g}")
+
+
+def fc(d):
+    b = sp.csr_matrix(np.abs(np.load(f"{d}/W.npy")).astype(np.float64))
+    solve(sp.bmat([[None, b.T], [b, None]], format="csr"), "fc_eigenvector_s")
+
+
+def random(d):
+    i = np.load(f"{d}/ei.npy").astype(np.int64)
+    j = np.load(f"{d}/ej.npy").astype(np.int64)
+    w = np.load(f"{d}/w.npy").astype(np.float64)
+    a = sp.coo_matrix((w, (i, j)), shape=(N_RANDOM, N_RANDOM))
+    solve((a + a.T).tocsr(), "random_eigenvector_s")
+
+
+if __name__ == "__main__":
+    {"gen": gen, "fc": fc, "random": random}[sys.argv[1]](sys.argv[2])

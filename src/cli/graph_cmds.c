@@ -1,0 +1,225 @@
+/* `cnndyn graph` and `cnndyn stats`: a snapshot's graph as Matrix Market, its per-node statistics
+   as CSV, or, given a finished run's snapshots folder, features.csv recomputed without training.
+   All reading and writing happens on rank 0; the other ranks wait for its verdict. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "cli.h"
+#include "cnndyn/graph.h"
+#include "cnndyn/snapshot.h"
+#include "cnndyn/stats.h"
+#include "cnndyn/util.h"
+
+typedef struct {
+  const char *snap, *file;
+  int         unrolled;
+  unsigned    stat_mask, agg_mask;
+} gopts_t;
+
+static PetscErrorCode load_graph(const char *snap, const gopts_t *o, cdn_model_desc_t *desc, cdn_graph_t *g)
+{
+  PetscFunctionBeginUser;
+  PetscCall(cdn_snapshot_read(snap, desc));
+  PetscCall(cdn_graph_create_as(PETSC_COMM_SELF, desc, o->unrolled, 2000000000, g));
+  PetscCall(cdn_graph_set_weights(g, desc));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode graph_export(const gopts_t *o)
+{
+  cdn_model_desc_t desc;
+  cdn_graph_t      g;
+
+  PetscFunctionBeginUser;
+  PetscCall(load_graph(o->snap, o, &desc, &g));
+  PetscCall(cdn_graph_export_mtx(&g, o->file));
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s: %d nodes, %d edges\n", o->file, (int)g.nnodes, (int)g.nedges));
+  PetscCall(cdn_graph_destroy(&g));
+  cdn_snapshot_free(&desc);
+  PetscFunctionReturn(0);
+}
+
+/* One row per node: node id, its layer and channel (unrolled: index inside the layer's maps),
+   then each selected node statistic. */
+static PetscErrorCode node_stats(const gopts_t *o)
+{
+  cdn_model_desc_t desc;
+  cdn_graph_t      g;
+  PetscReal       *x[CDN_STAT_COUNT] = {NULL}, lambda;
+  cdn_afile_t      af = {0};
+  FILE            *fp = stdout;
+
+  PetscFunctionBeginUser;
+  PetscCheck(!(o->stat_mask & (1u << CDN_STAT_SINGULAR)), PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "--statistics: singular is a layer statistic; give stats a run's snapshots folder for feature rows");
+  PetscCall(load_graph(o->snap, o, &desc, &g));
+  for (int s = 0; s < CDN_STAT_COUNT; s++) {
+    if (!(o->stat_mask & (1u << s))) continue;
+    PetscCall(PetscMalloc1(g.nnodes, &x[s]));
+    if (s == CDN_STAT_DEGREE) PetscCall(cdn_stat_degree(g.A, x[s]));
+    if (s == CDN_STAT_EIGENVECTOR) PetscCall(cdn_stat_eigenvector(g.A, x[s], &lambda));
+    if (s == CDN_STAT_PAGERANK) PetscCall(cdn_stat_pagerank(g.A, x[s]));
+    if (s == CDN_STAT_IN_STRENGTH || s == CDN_STAT_OUT_STRENGTH) {
+      PetscReal *other;
+      PetscCall(PetscMalloc1(g.nnodes, &other));
+      PetscCall(s == CDN_STAT_IN_STRENGTH ? cdn_stat_strength(g.A, x[s], other) : cdn_stat_strength(g.A, other, x[s]));
+      PetscCall(PetscFree(other));
+    }
+  }
+  if (o->file) {
+    PetscCall(cdn_afile_open(&af, o->file));
+    fp = af.fp;
+  }
+  fprintf(fp, "node,layer,channel");
+  for (int s = 0; s < CDN_STAT_COUNT; s++)
+    if (x[s]) fprintf(fp, ",%s", cdn_stat_name((cdn_stat_t)s));
+  fputc('\n', fp);
+  for (PetscInt v = 0; v < g.nnodes; v++) {
+    int      grp;
+    PetscInt local;
+    cdn_graph_node_group(&g, v, &grp, &local);
+    fprintf(fp, "%d,%s,%d", (int)v, g.group_name[grp], (int)local);
+    for (int s = 0; s < CDN_STAT_COUNT; s++)
+      if (x[s]) fprintf(fp, ",%.9g", (double)x[s][v]);
+    fputc('\n', fp);
+  }
+  if (o->file) PetscCall(cdn_afile_commit(&af));
+  for (int s = 0; s < CDN_STAT_COUNT; s++) PetscCall(PetscFree(x[s]));
+  PetscCall(cdn_graph_destroy(&g));
+  cdn_snapshot_free(&desc);
+  PetscFunctionReturn(0);
+}
+
+static int is_dir(const char *p)
+{
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int pick(const struct dirent *e, const char *pfx) { return !strncmp(e->d_name, pfx, strlen(pfx)) && !strchr(e->d_name, '.'); }
+static int pick_model(const struct dirent *e) { return pick(e, "model-"); }
+static int pick_epoch(const struct dirent *e) { return pick(e, "epoch-"); }
+
+/* One snapshot's feature row; the header comes from the first snapshot's graph. */
+static PetscErrorCode feature_row(const char *dir, const gopts_t *o, FILE *fp, int model, int epoch, int *nfeat)
+{
+  cdn_model_desc_t desc;
+  cdn_graph_t      g;
+  PetscReal       *row;
+  char (*names)[64];
+  int              n;
+
+  PetscFunctionBeginUser;
+  PetscCall(load_graph(dir, o, &desc, &g));
+  n = cdn_feature_count(&g, o->stat_mask, o->agg_mask);
+  if (*nfeat < 0) {
+    PetscCall(PetscMalloc1(n, &names));
+    PetscCall(cdn_feature_names(&g, o->stat_mask, o->agg_mask, names));
+    fprintf(fp, "model,epoch");
+    for (int k = 0; k < n; k++) fprintf(fp, ",%s", names[k]);
+    fputc('\n', fp);
+    PetscCall(PetscFree(names));
+    *nfeat = n;
+  }
+  PetscCheck(n == *nfeat, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: another architecture than the first snapshot (%d features, not %d)",
+             dir, n, *nfeat);
+  PetscCall(PetscMalloc1(n, &row));
+  PetscCall(cdn_graph_features(&g, o->stat_mask, o->agg_mask, row));
+  fprintf(fp, "%d,%d", model, epoch);
+  for (int k = 0; k < n; k++)
+    if (PetscIsNanReal(row[k])) fputc(',', fp);
+    else fprintf(fp, ",%.9g", (double)row[k]);
+  fputc('\n', fp);
+  PetscCall(PetscFree(row));
+  PetscCall(cdn_graph_destroy(&g));
+  cdn_snapshot_free(&desc);
+  PetscFunctionReturn(0);
+}
+
+/* A run's snapshots folder (or the run folder holding it): model-MMMMMM/epoch-EEE in order. */
+static PetscErrorCode run_features(const char *root, const gopts_t *o)
+{
+  char            dir[PETSC_MAX_PATH_LEN], snap[PETSC_MAX_PATH_LEN + 600]; /* + two entry names */
+  struct dirent **models = NULL, **epochs = NULL;
+  int             nm, ne, nfeat = -1;
+  cdn_afile_t     af = {0};
+  FILE           *fp = stdout;
+  PetscErrorCode  ierr = 0;
+
+  PetscFunctionBeginUser;
+  snprintf(dir, sizeof dir, "%s/snapshots", root);
+  if (!is_dir(dir)) snprintf(dir, sizeof dir, "%s", root);
+  nm = scandir(dir, &models, pick_model, alphasort);
+  PetscCheck(nm > 0, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: no model.json and no model-NNNNNN snapshot folders", root);
+  if (o->file) ierr = cdn_afile_open(&af, o->file), fp = af.fp;
+  for (int m = 0; m < nm && !ierr; m++) {
+    snprintf(snap, sizeof snap, "%s/%s", dir, models[m]->d_name);
+    ne = scandir(snap, &epochs, pick_epoch, alphasort);
+    for (int e = 0; e < ne; e++) {
+      snprintf(snap, sizeof snap, "%s/%s/%s", dir, models[m]->d_name, epochs[e]->d_name);
+      if (!ierr) ierr = feature_row(snap, o, fp, atoi(models[m]->d_name + 6), atoi(epochs[e]->d_name + 6), &nfeat);
+      free(epochs[e]);
+    }
+    free(epochs);
+  }
+  for (int m = 0; m < nm; m++) free(models[m]);
+  free(models);
+  if (o->file && ierr) cdn_afile_abort(&af);
+  PetscCall(ierr);
+  if (o->file) PetscCall(cdn_afile_commit(&af));
+  PetscFunctionReturn(0);
+}
+
+/* "a,b,c" against a name table; a bad name is a usage error naming it. */
+static int parse_names(const char *list, int (*from_name)(const char *), unsigned *mask)
+{
+  char buf[512], *save, *tok;
+  snprintf(buf, sizeof buf, "%s", list);
+  *mask = 0;
+  for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+    int k = from_name(tok);
+    if (k < 0) return cdn_cli_usage_error("unknown name '%s' in the list", tok);
+    *mask |= 1u << k;
+  }
+  return *mask ? 0 : cdn_cli_usage_error("%s", "empty list");
+}
+
+static int graph_command(int argc, char **argv, PetscErrorCode *ierr, int is_graph)
+{
+  gopts_t     o = {.stat_mask = 1u << CDN_STAT_DEGREE | 1u << CDN_STAT_EIGENVECTOR,
+                   .agg_mask  = 1u << CDN_AGG_MEAN | 1u << CDN_AGG_STD | 1u << CDN_AGG_MIN | 1u << CDN_AGG_MAX |
+                               1u << CDN_AGG_MEDIAN};
+  const char *flag = is_graph ? "--export" : "--out";
+  char        json[PETSC_MAX_PATH_LEN];
+  PetscMPIInt rank;
+  int         st;
+
+  *ierr = 0;
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], flag) || (!is_graph && (!strcmp(argv[i], "--statistics") || !strcmp(argv[i], "--aggregators")))) {
+      if (i + 1 == argc) return cdn_cli_usage_error("%s needs a value", argv[i]);
+      if (!strcmp(argv[i], flag)) o.file = argv[++i];
+      else if (!strcmp(argv[i], "--statistics") && (st = parse_names(argv[++i], cdn_stat_from_name, &o.stat_mask))) return st;
+      else if (!strcmp(argv[i], "--aggregators") && (st = parse_names(argv[++i], cdn_agg_from_name, &o.agg_mask))) return st;
+    } else if (!strcmp(argv[i], "--unrolled")) o.unrolled = 1;
+    else if (argv[i][0] == '-') return cdn_cli_usage_error("unknown option '%s'", argv[i]);
+    else if (o.snap) return cdn_cli_usage_error("unexpected argument '%s' (one snapshot only)", argv[i]);
+    else o.snap = argv[i];
+  }
+  if (!o.snap) return cdn_cli_usage_error("%s: no snapshot folder given", is_graph ? "graph" : "stats");
+  if (is_graph && !o.file) return cdn_cli_usage_error("%s", "graph: --export FILE.mtx is required");
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (rank == 0) {
+    struct stat sb;
+    snprintf(json, sizeof json, "%s/model.json", o.snap);
+    if (is_graph) *ierr = graph_export(&o);
+    else if (stat(json, &sb) == 0 || !is_dir(o.snap)) *ierr = node_stats(&o);
+    else *ierr = run_features(o.snap, &o);
+  }
+  *ierr = cdn_error_share(PETSC_COMM_WORLD, *ierr);
+  return 0;
+}
+
+int cdn_cli_graph(int argc, char **argv, PetscErrorCode *ierr) { return graph_command(argc, argv, ierr, 1); }
+int cdn_cli_stats(int argc, char **argv, PetscErrorCode *ierr) { return graph_command(argc, argv, ierr, 0); }

@@ -1,0 +1,8 @@
+#pragma once
+/* Helpers shared by the statistics (centrality.c defines them). */
+#include <petscmat.h>
+
+/* Copies a (possibly distributed) vector into a plain array on every rank. */
+PetscErrorCode cdn_vec_to_array(Vec v, PetscReal *out);
+/* Largest |a_ij| over the stored entries and whether any is NaN or Inf; collective. */
+PetscErrorCode cdn_scan_entries(Mat A, PetscReal *maxabs, PetscBool *nonfinite);

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The graph tools on a tiny run: `cnndyn stats RUN` recomputes features.csv byte for byte, the
+# unrolled export and statistics work, and the size guard and a layer statistic per node are
+# refused with one clear line.
+cnndyn=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail=0
+check() { if ! eval "$1"; then echo "FAIL: $2"; fail=1; fi; }
+cat > "$work/job.ini" <<'INI'
+[population]
+seed = 3
+learning_rate = 0.01, 0.1
+[data]
+train_size = 300
+validation_size = 100
+test_size = 100
+[training]
+epochs = 1
+[features]
+budget = 1
+[prediction]
+folds = 2
+[graph]
+statistics = degree, pagerank, singular, in_strength
+[output]
+snapshots = true
+INI
+"$cnndyn" run "$work/job.ini" --out "$work/r" --quiet > "$work/out" 2>&1
+check "[ $? -eq 0 ]" "run failed: $(cat "$work/out")"
+mpirun -n 2 --oversubscribe "$cnndyn" stats "$work/r" --statistics degree,pagerank,singular,in_strength --out "$work/f.csv" > "$work/out" 2>&1
+check "[ $? -eq 0 ]" "stats over the run failed: $(cat "$work/out")"
+check "cmp -s '$work/r/features.csv' '$work/f.csv'" "stats over the run differs from features.csv"
+snap="$work/r/snapshots/model-000001/epoch-001"
+"$cnndyn" graph "$snap" --export "$work/u.mtx" --unrolled > "$work/out" 2>&1
+check "grep -q '8878 nodes, 412960 edges' '$work/out'" "unrolled export: $(cat "$work/out")"
+check "[ \"\$(sed -n 2p '$work/u.mtx')\" = '8878 8878 412960' ]" "unrolled mtx header"
+"$cnndyn" stats "$snap" --statistics in_strength,out_strength --out "$work/n.csv" > "$work/out" 2>&1
+check "[ \"\$(sed -n 1p '$work/n.csv')\" = node,layer,channel,in_strength,out_strength ]" "stats header"
+check "[ \$(wc -l < '$work/n.csv') -eq 238 ]" "stats rows"
+"$cnndyn" stats "$snap" --statistics singular > "$work/out" 2>&1
+check "[ $? -eq 1 ] && grep -q 'singular is a layer statistic' '$work/out'" "singular per node not refused"
+printf '[graph]\nunrolled = true\nmax_edges = 1000\n' > "$work/big.ini"
+sed -n '/\[population\]/,/folds/p' "$work/job.ini" >> "$work/big.ini"
+"$cnndyn" run "$work/big.ini" --out "$work/b" > "$work/out" 2>&1
+check "[ $? -eq 1 ] && grep -q 'more than the limit of 1000 (\[graph\] max_edges)' '$work/out'" "size guard: $(cat "$work/out")"
+exit $fail
