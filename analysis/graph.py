@@ -106,7 +106,7 @@ def draw(outdir, model, epochs, accuracy, path):
         for j, p in enumerate(pos):
             ax.scatter(p[:, 0], p[:, 1], s=max(4, 60 / np.sqrt(len(p))), color="#ff7f0e",
                        edgecolor="black", linewidth=0.3, zorder=3)
-        ax.set_xticks(range(len(names)), [f"{n}\n{s} nodes" for n, s in zip(names, sizes)], fontsize=8)
+        ax.set_xticks(range(len(names)), [f"{n}\n{s} node{'s' if s != 1 else ''}" for n, s in zip(names, sizes)], fontsize=8)
         ax.set_yticks([])
         ax.set_xlim(-0.3, len(names) - 0.7)
         ax.set_ylim(-0.04, 1.04)

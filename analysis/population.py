@@ -201,9 +201,6 @@ def layer_statistics(models, features, path):
             if r == len(stats) - 1:
                 ax.set_xlabel("epoch")
             ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-            pos = features[centre].dropna()
-            if st == "degree" and len(pos) and (pos > 0).all() and pos.max() / pos.min() > 30:
-                ax.set_yscale("log")
     handles = []
     for name, m in picks.items():
         acc = info.at[m, "final_test_accuracy"]
