@@ -1,5 +1,6 @@
 """Figures of the population: learning curves, accuracy over the grid, per-layer graph statistics."""
 import numpy as np
+import pandas as pd
 import matplotlib.pyplot as plt
 from matplotlib import cm, colors
 
@@ -76,8 +77,12 @@ def hyperparameters(models):
     """Varied hyperparameter columns, in file order."""
     out = []
     for c in models.columns:
-        if c in NOT_HYPER:
+        if c in NOT_HYPER or c.startswith("final_"):
             continue
+        if models[c].dtype == object:
+            as_num = pd.to_numeric(models[c].replace("", np.nan), errors="coerce")
+            if as_num.notna().sum() == models[c].replace("", np.nan).notna().sum():
+                models[c] = as_num
         vals = models[c].dropna()
         if vals.nunique() > 1:
             out.append(c)
@@ -91,6 +96,7 @@ def _fmt(v):
 
 
 def grid(models, path):
+    models = models.copy()
     hp = hyperparameters(models)
     if not hp:
         raise Skip("no hyperparameter varies across the population: no grid to show")
@@ -98,13 +104,21 @@ def grid(models, path):
     acc = "final_test_accuracy"
     norm, cmap = _acc_norm(models)
     gridlike = [c for c in hp if ok[c].nunique() <= 24]
+    if len(gridlike) > 2:
+        # Show the two axes that move accuracy most (spread of their per-value means).
+        spread = {c: ok.groupby(c)[acc].mean().std() for c in gridlike}
+        keep = sorted(gridlike, key=lambda c: -np.nan_to_num(spread[c]))[:2]
+        gridlike = [c for c in gridlike if c in keep]
     if len(gridlike) >= 2:
         x, y = gridlike[0], gridlike[1]
         others = [c for c in hp if c not in (x, y)]
         table = ok.groupby([y, x])[acc].mean().unstack(x)
         fig, ax = plt.subplots(figsize=(max(5.5, 0.75 * table.shape[1] + 2.5),
                                         max(3.5, 0.45 * table.shape[0] + 1.8)))
-        im = ax.imshow(table.to_numpy(), cmap=cmap, norm=norm, aspect="auto", origin="lower")
+        grey = cmap.copy()
+        grey.set_bad("#d9d9d9")                  # every model of the cell diverged
+        im = ax.imshow(np.ma.masked_invalid(table.to_numpy()), cmap=grey, norm=norm, aspect="auto",
+                       origin="lower")
         ax.set_xticks(range(table.shape[1]), [_fmt(v) for v in table.columns], rotation=45)
         ax.set_yticks(range(table.shape[0]), [_fmt(v) for v in table.index])
         ax.grid(False)
@@ -114,8 +128,8 @@ def grid(models, path):
         for i in range(vals.shape[0]):
             for j in range(vals.shape[1]):
                 v = vals[i, j]
-                text = "div." if not np.isfinite(v) else f"{v:.2f}"
-                shade = norm(v) if np.isfinite(v) else 0
+                text = "diverged" if not np.isfinite(v) else f"{v:.2f}"
+                shade = norm(v) if np.isfinite(v) else 1
                 ax.text(j, i, text, ha="center", va="center", fontsize=8,
                         color="white" if shade < 0.55 else "black")
         fig.colorbar(im, ax=ax, label="final test accuracy (fraction), mean over seeds")
@@ -126,14 +140,21 @@ def grid(models, path):
         save(fig, path)
         return
     x = hp[0]
+    names = None
+    if ok[x].dtype == object:
+        # A named hyperparameter (a family, say): one column of points per value.
+        names = sorted(ok[x].dropna().unique())
+        ok[x] = ok[x].map({n: i for i, n in enumerate(names)})
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    if names is not None:
+        ax.set_xticks(range(len(names)), names)
     sc = ax.scatter(ok[x], ok[acc], c=ok[acc], cmap=cmap, norm=norm, s=28, edgecolor="black",
                     linewidth=0.4, label="one model")
     div = ok[ok["status"] == "diverged"]
     if len(div):
         ax.scatter(div[x], np.zeros(len(div)), marker="X", color="#d62728", s=50,
                    label="diverged (no accuracy)")
-    if x == "learning_rate" or (ok[x] > 0).all() and ok[x].max() / ok[x].min() > 50:
+    if names is None and (ok[x] > 0).all() and ok[x].max() / ok[x].min() > 50:
         ax.set_xscale("log")
     means = ok.groupby(x)[acc].mean()
     if len(means) <= 64:

@@ -37,7 +37,9 @@ def main_subset(df):
 
 def _report_value(report, lab, epochs, metric):
     r = report[(report["label"] == lab) & (report["epochs"] == epochs) & (report["metric"] == metric)]
-    r = r[r["mean"].notna()]
+    r = r[(r["subset"] == main_subset(report)) & r["mean"].notna()]
+    if r["task"].nunique() > 1 and (r["task"] == "regression").any():
+        r = r[r["task"] == "regression"]
     return float(r["mean"].iloc[0]) if len(r) else None
 
 

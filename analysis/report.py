@@ -75,7 +75,8 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None):
            "Learning curves of every model, coloured by final test accuracy. Diverged models are "
            "dotted red, with an X at their last finite epoch.", population.learning_curves, models, curves)
     figure("grid.png", "Final test accuracy over the hyperparameters that vary in the job spec "
-           "(mean over the seeds of each configuration).", population.grid, models)
+           "(mean over the seeds of each configuration; diverged seeds have no accuracy and are left out, "
+           "grey cells diverged for every seed).", population.grid, models)
 
     page.h(2, "Predictions against the baselines")
     figure("metrics_by_budget.png",
