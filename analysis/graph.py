@@ -129,3 +129,87 @@ def check_model_snapshots(outdir, model):
                    "draw a network's graph)" if not eps else
                    f"model {model} has a snapshot at one epoch only: nothing to compare")
     return eps
+
+
+def node_statistics(snapdir):
+    """Per-node weighted degree and eigenvector centrality of a snapshot's graph, by the README's
+    conventions: centrality is the eigenvector of the largest real eigenvalue of the symmetric
+    adjacency matrix, signed so its entries sum to a non-negative number, scaled so its largest
+    entry is 1; a graph without edges or with all-zero weights gives 1 for every node, weights
+    that are not finite give NaN. Returns (group names, group of each node, degree, centrality)."""
+    names, sizes, blocks = layers(snapdir)
+    n = sum(sizes)
+    offs = np.concatenate([[0], np.cumsum(sizes)])
+    a = np.zeros((n, n))
+    for j, e in enumerate(blocks):
+        a[offs[j + 1]:offs[j + 2], offs[j]:offs[j + 1]] = e
+    a = a + a.T
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    degree = a.sum(axis=1)
+    if not np.isfinite(a).all():
+        return names, group, degree, np.full(n, np.nan)
+    top = np.abs(a).max()
+    if top == 0:
+        return names, group, degree, np.ones(n)
+    _, vecs = np.linalg.eigh(a / top)        # ascending eigenvalues: the last is the largest real
+    v = vecs[:, -1]
+    if v.sum() < 0:
+        v = -v
+    return names, group, degree, v / v.max()
+
+
+def layer_distributions(outdir, picks, accuracy, path):
+    """Per-layer distributions of node degree and centrality over epochs, from the snapshots of the
+    best, median and worst model, computed here with numpy: one box per model and epoch."""
+    from population import PICK_COLOURS
+    have = {name: m for name, m in picks.items() if len(snapshot_epochs(outdir, m)) >= 2}
+    if len(have) < len(picks):
+        raise Skip("the best, median and worst models have no snapshots (set `[output] snapshots = "
+                   "true`); the aggregates from features.csv above show the same statistics")
+    data = {}
+    for name, m in have.items():
+        for ep in snapshot_epochs(outdir, m):
+            d = os.path.join(outdir, "snapshots", f"model-{m:06d}", f"epoch-{ep:03d}")
+            data[name, ep] = node_statistics(d)
+    names = next(iter(data.values()))[0]
+    groups = [g for g in range(len(names)) if names[g] != "input"]   # one input node: no spread
+    epochs = sorted({ep for _, ep in data})
+    fig, axes = plt.subplots(2, len(groups), figsize=(2.7 * len(groups) + 0.6, 6.4), squeeze=False,
+                             sharex=True)
+    width = 0.8 / len(have)
+    for r, (stat, ylabel) in enumerate([(2, "weighted degree\n(sum of edge weights)"),
+                                        (3, "eigenvector centrality\n(largest entry = 1)")]):
+        for c, g in enumerate(groups):
+            ax = axes[r][c]
+            for i, name in enumerate(have):
+                vals, pos = [], []
+                for ep in epochs:
+                    if (name, ep) in data:
+                        s = data[name, ep]
+                        v = s[stat][s[1] == g]
+                        vals.append(v[np.isfinite(v)])
+                        pos.append(ep + (i - (len(have) - 1) / 2) * width)
+                col = PICK_COLOURS[name]
+                ax.boxplot(vals, positions=pos, widths=width * 0.85, showfliers=False,
+                           patch_artist=True, manage_ticks=False,
+                           boxprops=dict(facecolor=col, alpha=0.45, edgecolor=col),
+                           medianprops=dict(color=col), whiskerprops=dict(color=col),
+                           capprops=dict(color=col))
+            if r == 0:
+                ax.set_title(f"{names[g]} ({int((data[next(iter(data))][1] == g).sum())} nodes)")
+            if c == 0:
+                ax.set_ylabel(ylabel)
+            if r == 1:
+                ax.set_xlabel("epoch")
+            ax.set_xticks(epochs)
+    handles = []
+    for name, m in have.items():
+        acc = accuracy.get(m, float("nan"))
+        acc_t = f"{acc:.3f}" if np.isfinite(acc) else "diverged"
+        handles.append(plt.Rectangle((0, 0), 1, 1, facecolor=PICK_COLOURS[name], alpha=0.45,
+                                     label=f"{name}: model {m}, final accuracy {acc_t}"))
+    fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False,
+               title="boxes: 25-75% of the layer's nodes, line: median, whiskers: 1.5 IQR")
+    fig.suptitle("Distribution over each layer's nodes, per epoch, from the snapshots")
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    save(fig, path)

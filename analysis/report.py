@@ -18,14 +18,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 
-import graph  # noqa: E402
 import load  # noqa: E402
-import population  # noqa: E402
-import prediction  # noqa: E402
 from load import InputError  # noqa: E402
 from page import Page, quantiles  # noqa: E402
-from population import Skip  # noqa: E402
-from style import Palette, is_baseline, label  # noqa: E402
 
 
 def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None):
@@ -36,6 +31,12 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None):
     preds = load.predictions(outdir)
     report = load.report(outdir)
     timing = load.timing(outdir)
+    # matplotlib only once the input is known to be good: bad input fails in a fraction of a second.
+    import graph
+    import population
+    import prediction
+    from population import Skip
+    from style import Palette, is_baseline, label
 
     report["label"] = [label(r) for _, r in report.iterrows()]
     pred_labels = [(label(r), r["method"]) for _, r in
@@ -97,6 +98,11 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None):
            f"the best (model {picks['best']}), median (model {picks['median']}) and worst "
            f"(model {picks['worst']}) model, from features.csv.",
            population.layer_statistics, models, features)
+    accuracy = models.set_index("model")["final_test_accuracy"].to_dict()
+    figure("layer_distributions.png",
+           "Weighted degree and eigenvector centrality of every node, per layer and epoch, for the "
+           "same three models, computed with numpy from the snapshots' .npy files.",
+           graph.layer_distributions, outdir, picks, accuracy)
     gm = picks["best"] if graph_model is None else graph_model
     if gm not in set(models["model"]):
         raise InputError(f"--model {gm}: no such model in models.csv")

@@ -79,7 +79,8 @@ code=$?
 t1=$(date +%s.%N)
 check "[ $code -eq 0 ]" "smoke page: exit $code: $(cat "$work/page.err")"
 check "[ \"\$(cat '$work/page.out')\" = '$work/s/report/index.html' ]" "smoke page: stdout is not the page's path: $(cat "$work/page.out")"
-for f in index.html learning_curves.png grid.png metrics_by_budget.png predicted_vs_actual_k2.png layer_statistics.png; do
+for f in index.html learning_curves.png grid.png metrics_by_budget.png predicted_vs_actual_k2.png layer_statistics.png \
+         layer_distributions.png; do
   check "[ -s '$work/s/report/$f' ]" "smoke page: $f missing or empty"
 done
 check "ls '$work/s/report/' | grep -q '^graph_model[0-9]*\.png$'" "smoke page: no graph figure although snapshots exist"
@@ -106,6 +107,21 @@ for i, j, v in m:
     x = ours[(max(a, b), min(a, b))]
     assert abs(x - v) <= 1e-5 * max(1.0, abs(v)), (a, b, x, v)
 PY" "numpy edge weights differ from cnndyn graph --export"
+
+# ... and its per-node degree and centrality equal those of `cnndyn stats`.
+"$cnndyn" stats "$snap" --out "$work/nodes.csv" > /dev/null 2>&1
+check "$py - '$snap' '$work/nodes.csv' '$top/analysis' <<'PY'
+import csv, sys, numpy as np
+sys.path.insert(0, sys.argv[3])
+import graph
+names, group, deg, eig = graph.node_statistics(sys.argv[1])
+rows = list(csv.DictReader(open(sys.argv[2])))
+assert len(rows) == len(deg), (len(rows), len(deg))
+d = np.array([float(r['degree']) for r in rows]); e = np.array([float(r['eigenvector']) for r in rows])
+assert [names[g] for g in group] == [r['layer'] for r in rows], 'node order differs'
+assert np.allclose(deg, d, rtol=1e-5, atol=1e-6), abs(deg - d).max()
+assert np.allclose(eig, e, rtol=1e-5, atol=1e-6), abs(eig - e).max()
+PY" "numpy node statistics differ from cnndyn stats"
 
 # 2. Issue 8's report format: budgets 1..2, spread over repeats, prune beside successive halving.
 cp -r "$work/s" "$work/t" && rm -rf "$work/t/report" "$work/t/snapshots"
