@@ -47,6 +47,8 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None):
         budget = budgets[-1]
     elif budget not in budgets:
         raise InputError(f"--budget {budget}: report.csv has budgets {', '.join(map(str, budgets))}")
+    if graph_model is not None and graph_model not in set(models["model"]):
+        raise InputError(f"--model {graph_model}: no such model in models.csv")
 
     n = len(models)
     n_div = int((models["status"] == "diverged").sum())
@@ -61,61 +63,62 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None):
                       f"(graph and statistics {timing['graph_seconds'].sum():.1f} s)"))
     page.facts(facts)
 
-    def figure(name, caption, fn, *args):
+    def figure(name, title, caption, fn, *args):
         t0 = time.time()
         try:
             fn(*args, os.path.join(dest, name))
+            page.h(3, title)
             page.figure(name, caption)
             log(f"{name}: {time.time() - t0:.1f} s")
         except Skip as s:
-            page.note(f"{caption.split('.')[0]}: not drawn: {s}")
+            page.h(3, title)
+            page.note(f"Not drawn: {s}")
             log(f"{name}: skipped: {s}")
 
     page.h(2, "The population")
-    figure("learning_curves.png",
+    figure("learning_curves.png", "Learning curves",
            "Learning curves of every model, coloured by final test accuracy. Diverged models are "
            "dotted red, with an X at their last finite epoch.", population.learning_curves, models, curves)
-    figure("grid.png", "Final test accuracy over the hyperparameters that vary in the job spec "
+    figure("grid.png", "Accuracy over the grid", "Final test accuracy over the hyperparameters that vary in the job spec "
            "(mean over the seeds of each configuration; diverged seeds have no accuracy and are left out, "
            "grey cells diverged for every seed).", population.grid, models)
 
     page.h(2, "Predictions against the baselines")
-    figure("metrics_by_budget.png",
+    figure("metrics_by_budget.png", "Prediction quality against the epoch budget",
            "Kendall tau and classification accuracy against the number of epochs the predictor saw. "
            "Graph methods are solid lines, baselines dashed; the dotted black line is the majority "
            "class rate a classifier must beat.", prediction.metrics_by_budget, report, palette)
-    figure(f"predicted_vs_actual_k{budget}.png",
+    figure(f"predicted_vs_actual_k{budget}.png", f"Predicted against actual, k = {budget}",
            f"Predicted against actual final test accuracy after {budget} epochs, one panel per "
            "method; tau and R^2 as report.csv gives them.",
            prediction.predicted_vs_actual, preds, report, budget, palette)
-    figure("prune_tradeoff.png", "Early stopping: epochs saved against the regret of the best "
+    figure("prune_tradeoff.png", "Early stopping", "Early stopping: epochs saved against the regret of the best "
            "model kept, prune mode beside successive halving.", prediction.prune_tradeoff, report, palette)
 
     page.h(2, "The graphs")
     picks = population.pick_models(models)
-    figure("layer_statistics.png",
+    figure("layer_statistics.png", "Per-layer statistics over epochs",
            "Weighted degree and eigenvector centrality of each layer's nodes over the epochs, for "
            f"the best (model {picks['best']}), median (model {picks['median']}) and worst "
            f"(model {picks['worst']}) model, from features.csv.",
            population.layer_statistics, models, features)
     accuracy = models.set_index("model")["final_test_accuracy"].to_dict()
-    figure("layer_distributions.png",
+    figure("layer_distributions.png", "Per-layer distributions from the snapshots",
            "Weighted degree and eigenvector centrality of every node, per layer and epoch, for the "
            "same three models, computed with numpy from the snapshots' .npy files.",
            graph.layer_distributions, outdir, picks, accuracy)
     gm = picks["best"] if graph_model is None else graph_model
-    if gm not in set(models["model"]):
-        raise InputError(f"--model {gm}: no such model in models.csv")
     try:
         eps = graph.check_model_snapshots(outdir, gm)
         k = budget if budget in eps else eps[-1]
         acc = models.set_index("model").at[gm, "final_test_accuracy"]
-        figure(f"graph_model{gm}.png",
+        figure(f"graph_model{gm}.png", f"The rolled graph of model {gm}",
                f"The rolled graph of model {gm} at epoch {eps[0]} and epoch {k}: nodes by layer, edge "
                "width by weight (README, \"The graph\"), computed from the snapshot's .npy files.",
                graph.draw, outdir, gm, [eps[0], k], acc)
     except Skip as s:
-        page.note(f"The rolled graph: not drawn: {s}")
+        page.h(3, "The rolled graph")
+        page.note(f"Not drawn: {s}")
 
     page.h(2, "Report tables")
     page.p("Every number exactly as report.csv holds it (mean, then ± the standard deviation over "
