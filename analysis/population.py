@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 from matplotlib import cm, colors
+from matplotlib.collections import LineCollection
 
 from style import save
 
@@ -41,6 +42,7 @@ def learning_curves(models, curves, path):
     order = info["final_test_accuracy"].fillna(-1).sort_values().index
     n_div = 0
     for ax, (col, ylabel, logy) in zip(axes, panels):
+        lines, line_colours = [], []     # one LineCollection: thousands of models stay fast
         for m in order:
             g = by_model.get(m)
             if g is None:
@@ -53,9 +55,12 @@ def learning_curves(models, curves, path):
                 if len(g):
                     ax.plot(g["epoch"].iloc[-1], g[col].iloc[-1], marker="X", color="#d62728",
                             markersize=8, linestyle="none", zorder=3)
-            else:
-                c = cmap(norm(acc)) if np.isfinite(acc) else "grey"
-                ax.plot(g["epoch"], g[col], color=c, linewidth=1.1, alpha=0.85, zorder=2)
+            elif len(g):
+                lines.append(np.column_stack([g["epoch"], g[col]]))
+                line_colours.append(cmap(norm(acc)) if np.isfinite(acc) else (0.5, 0.5, 0.5, 1))
+        ax.add_collection(LineCollection(lines, colors=line_colours, linewidths=1.1, alpha=0.85,
+                                         zorder=2))
+        ax.autoscale_view()
         ax.set_xlabel("epoch (0 = initial weights)")
         ax.set_ylabel(ylabel)
         if logy:
@@ -66,7 +71,7 @@ def learning_curves(models, curves, path):
     if n_div:
         handles.append(plt.Line2D([], [], color="#d62728", linestyle=":", marker="X",
                                   label=f"diverged ({n_div}; X = last finite epoch)"))
-    axes[0].legend(handles=handles, loc="best")
+    fig.legend(handles=handles, loc="upper center", ncol=2, bbox_to_anchor=(0.45, 0.0), frameon=False)
     fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=list(axes),
                  label="final test accuracy (fraction)")
     fig.suptitle(f"Learning curves of all {len(info)} models, coloured by final test accuracy")

@@ -123,6 +123,17 @@ assert np.allclose(deg, d, rtol=1e-5, atol=1e-6), abs(deg - d).max()
 assert np.allclose(eig, e, rtol=1e-5, atol=1e-6), abs(eig - e).max()
 PY" "numpy node statistics differ from cnndyn stats"
 
+# The fallback metrics (used when report.csv lacks a panel's tau or R^2) on hand-computed cases.
+check "$py - '$top/analysis' <<'PY'
+import math, sys
+sys.path.insert(0, sys.argv[1])
+from prediction import kendall_tau_b, r2
+assert abs(kendall_tau_b([1, 2, 3], [1, 3, 2]) - 1 / 3) < 1e-12
+assert abs(kendall_tau_b([1, 1, 2], [1, 2, 3]) - 2 / math.sqrt(2 * 3)) < 1e-12   # a tie in x
+assert math.isnan(kendall_tau_b([1, 1], [1, 2]))
+assert abs(r2([1, 2, 3], [1, 2, 4]) - 0.5) < 1e-12
+PY" "kendall_tau_b or r2 wrong on hand-computed cases"
+
 # 2. Issue 8's report format: budgets 1..2, spread over repeats, prune beside successive halving.
 cp -r "$work/s" "$work/t" && rm -rf "$work/t/report" "$work/t/snapshots"
 $py - "$work/t" <<'PY'
