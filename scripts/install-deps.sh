@@ -10,7 +10,7 @@ packages=(
   libzmq3-dev libopenblas-dev zlib1g-dev libcjson-dev
   liblinear-dev
   dataset-fashion-mnist
-  python3-numpy
+  python3-numpy python3-matplotlib python3-pandas
 )
 
 # --bench: also what the benchmarks and fixture generators need (bench/train, bench/graph,

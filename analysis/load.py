@@ -1,0 +1,157 @@
+"""Reading and checking what `cnndyn run` writes.
+
+Every reader either returns a clean DataFrame or raises InputError with one message that names the
+file and, where it can, the line and column. Nothing downstream has to guess about a half-read file.
+"""
+import csv
+import os
+
+import numpy as np
+import pandas as pd
+
+
+class InputError(Exception):
+    """Bad or missing input: report.py prints it as one line and exits 1."""
+
+
+def _read(path, required, numeric, optional_numeric=()):
+    """Reads a CSV whose header must hold `required`; `numeric` columns must parse as numbers
+    (an empty field is a missing value). Returns a DataFrame with those columns as floats."""
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: missing (is this a `cnndyn run` output folder?)")
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise InputError(f"{path}: cannot read: {e}")
+    if not rows or not rows[0]:
+        raise InputError(f"{path}: empty file, expected a header row")
+    header = [h.strip() for h in rows[0]]
+    if len(set(header)) != len(header):
+        dup = sorted({h for h in header if header.count(h) > 1})
+        raise InputError(f"{path}: line 1: duplicate column {dup[0]!r}")
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(f"{path}: line 1: missing column {missing[0]!r} (header: {','.join(header)})")
+    body = []
+    for i, r in enumerate(rows[1:], start=2):
+        if not r:
+            continue
+        if len(r) != len(header):
+            raise InputError(f"{path}: line {i}: {len(r)} fields, the header has {len(header)}")
+        body.append(r)
+    df = pd.DataFrame(body, columns=header, dtype=object)
+    for c in list(numeric) + [c for c in optional_numeric if c in header]:
+        col = df[c].str.strip()
+        vals = pd.to_numeric(col.replace("", np.nan), errors="coerce")
+        bad = vals.isna() & (col != "") & ~col.str.lower().isin(["nan", "-nan"])
+        if bad.any():
+            j = int(np.argmax(bad.to_numpy()))
+            raise InputError(f"{path}: line {j + 2}: {c}: {df[c].iloc[j]!r} is not a number")
+        df[c] = vals.astype(float)
+    return df
+
+
+def models(outdir):
+    req = ["model", "status", "final_test_accuracy"]
+    df = _read(os.path.join(outdir, "models.csv"), req, ["model", "final_test_accuracy"],
+               ["config", "replicate", "diverged_epoch", "epochs_trained", "final_val_loss",
+                "final_val_accuracy", "learning_rate", "momentum", "batch_size", "dropout",
+                "weight_decay", "init_scale"])
+    if df.empty:
+        raise InputError(f"{outdir}/models.csv: no models (header only)")
+    df["model"] = df["model"].astype(int)
+    bad = ~df["status"].isin(["ok", "diverged"])
+    if bad.any():
+        j = int(np.argmax(bad.to_numpy()))
+        raise InputError(f"{outdir}/models.csv: line {j + 2}: status: {df['status'].iloc[j]!r} "
+                         "is not 'ok' or 'diverged'")
+    return df
+
+
+def curves(outdir):
+    df = _read(os.path.join(outdir, "curves.csv"), ["model", "epoch", "train_loss", "val_loss",
+               "val_accuracy"], ["model", "epoch", "train_loss", "val_loss", "val_accuracy"])
+    df["model"] = df["model"].astype(int)
+    df["epoch"] = df["epoch"].astype(int)
+    return df
+
+
+def features(outdir):
+    path = os.path.join(outdir, "features.csv")
+    with_header = _read(path, ["model", "epoch"], ["model", "epoch"])
+    cols = [c for c in with_header.columns if c not in ("model", "epoch")]
+    for c in cols:
+        if c.count(".") != 2:
+            raise InputError(f"{path}: line 1: column {c!r} is not named statistic.scope.aggregator")
+    df = _read(path, ["model", "epoch"], ["model", "epoch"] + cols)
+    df["model"] = df["model"].astype(int)
+    df["epoch"] = df["epoch"].astype(int)
+    return df
+
+
+def predictions(outdir):
+    path = os.path.join(outdir, "predictions.csv")
+    head = _read(path, ["model", "method", "actual", "predicted"], [])
+    budget = "epochs" if "epochs" in head.columns else "epochs_used"
+    if budget not in head.columns:
+        raise InputError(f"{path}: line 1: missing column 'epochs' (or 'epochs_used')")
+    df = _read(path, ["model", "method", budget, "actual", "predicted"],
+               ["model", budget, "actual", "predicted"], ["repeat"])
+    df = df.rename(columns={budget: "epochs"})
+    for c in ("subset", "features", "learner"):
+        if c not in df.columns:
+            df[c] = ""
+    return df
+
+
+REPORT_KEYS = ["subset", "method", "features", "learner", "task", "metric", "epochs"]
+
+
+def report(outdir):
+    """Reads report.csv in either format and returns the target format of issue 8:
+    subset, method, features, learner, epochs, task, metric, mean, std (+ mean_text, std_text: the
+    fields exactly as written, so the page can print the numbers the file holds)."""
+    path = os.path.join(outdir, "report.csv")
+    head = _read(path, ["method", "metric"], [])
+    if "mean" in head.columns:
+        df = _read(path, ["subset", "method", "features", "learner", "epochs", "task", "metric",
+                          "mean", "std"], ["epochs", "mean", "std"])
+        raw = _read(path, ["mean", "std"], [])
+        df["mean_text"] = raw["mean"].str.strip()
+        df["std_text"] = raw["std"].str.strip()
+    elif "value" in head.columns:
+        # Today's format: method, epochs_used, metric, value, input. One run, no repeats.
+        df = _read(path, ["method", "epochs_used", "metric", "value"], ["epochs_used", "value"])
+        raw = _read(path, ["value"], [])
+        df = df.rename(columns={"epochs_used": "epochs", "value": "mean"})
+        df["mean_text"] = raw["value"].str.strip()
+        df["std"] = np.nan
+        df["std_text"] = ""
+        df["subset"] = "all"
+        df["description"] = df["input"] if "input" in df.columns else ""
+        df["features"] = ""
+        df["learner"] = ""
+        df["task"] = ""
+    else:
+        raise InputError(f"{path}: line 1: expected a 'mean' column (or 'value' in the older format)")
+    if df.empty:
+        raise InputError(f"{path}: no rows (header only)")
+    if df["epochs"].isna().any():
+        j = int(np.argmax(df["epochs"].isna().to_numpy()))
+        raise InputError(f"{path}: line {j + 2}: epochs is empty")
+    df["epochs"] = df["epochs"].astype(int)
+    for c in ("subset", "method", "features", "learner", "task", "metric"):
+        df[c] = df[c].fillna("").astype(str).str.strip()
+    if "description" not in df.columns:
+        df["description"] = ""
+    return df[REPORT_KEYS + ["mean", "std", "mean_text", "std_text", "description"]]
+
+
+def timing(outdir):
+    """Optional: wall times. None when absent."""
+    path = os.path.join(outdir, "timing.csv")
+    if not os.path.isfile(path):
+        return None
+    return _read(path, ["model", "epoch", "train_seconds", "graph_seconds"],
+                 ["model", "epoch", "train_seconds", "graph_seconds"])

@@ -1,0 +1,248 @@
+"""Figures of the population: learning curves, accuracy over the grid, per-layer graph statistics."""
+import numpy as np
+import pandas as pd
+import matplotlib.pyplot as plt
+from matplotlib import cm, colors
+from matplotlib.collections import LineCollection
+
+from style import save
+
+
+class Skip(Exception):
+    """A figure the data cannot support: the page shows this note in its place."""
+
+
+# Columns of models.csv that are not hyperparameters (README "Outputs").
+NOT_HYPER = {"model", "config", "replicate", "seed", "status", "diverged_epoch", "epochs_trained",
+             "final_val_loss", "final_val_accuracy", "final_test_accuracy"}
+
+
+def _acc_norm(models):
+    acc = models["final_test_accuracy"].dropna()
+    lo, hi = (acc.min(), acc.max()) if len(acc) else (0.0, 1.0)
+    if hi - lo < 1e-9:
+        lo, hi = lo - 0.05, hi + 0.05
+    return colors.Normalize(lo, hi), cm.viridis
+
+
+def learning_curves(models, curves, path):
+    norm, cmap = _acc_norm(models)
+    has_val = curves["val_accuracy"].notna().any()
+    loss = curves["train_loss"][curves["train_loss"] > 0]
+    wide = len(loss) and loss.max() / loss.min() > 30
+    panels = [("train_loss", "training loss (cross-entropy" + (", log scale)" if wide else ")"), wide)]
+    if has_val:
+        panels = [("val_accuracy", "validation accuracy (fraction correct)", False)] + panels
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels) + 1, 4.4), squeeze=False,
+                             layout="constrained")
+    axes = axes[0]
+    by_model = {m: g.sort_values("epoch") for m, g in curves.groupby("model")}
+    info = models.set_index("model")
+    # Best models last, so they sit on top of the bundle.
+    order = info["final_test_accuracy"].fillna(-1).sort_values().index
+    n_div = 0
+    for ax, (col, ylabel, logy) in zip(axes, panels):
+        lines, line_colours = [], []     # one LineCollection: thousands of models stay fast
+        for m in order:
+            g = by_model.get(m)
+            if g is None:
+                continue
+            g = g[g[col].notna()]
+            acc = info.at[m, "final_test_accuracy"]
+            diverged = info.at[m, "status"] == "diverged"
+            if diverged:
+                ax.plot(g["epoch"], g[col], color="#d62728", linestyle=":", linewidth=1.2, zorder=1)
+                if len(g):
+                    ax.plot(g["epoch"].iloc[-1], g[col].iloc[-1], marker="X", color="#d62728",
+                            markersize=8, linestyle="none", zorder=3)
+            elif len(g):
+                lines.append(np.column_stack([g["epoch"], g[col]]))
+                line_colours.append(cmap(norm(acc)) if np.isfinite(acc) else (0.5, 0.5, 0.5, 1))
+        ax.add_collection(LineCollection(lines, colors=line_colours, linewidths=1.1, alpha=0.85,
+                                         zorder=2))
+        ax.autoscale_view()
+        ax.set_xlabel("epoch (0 = initial weights)")
+        ax.set_ylabel(ylabel)
+        if logy:
+            ax.set_yscale("log")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    n_div = int((info["status"] == "diverged").sum())
+    handles = [plt.Line2D([], [], color=cmap(0.8), label=f"trained ({len(info) - n_div} models)")]
+    if n_div:
+        handles.append(plt.Line2D([], [], color="#d62728", linestyle=":", marker="X",
+                                  label=f"diverged ({n_div}; X = last finite epoch)"))
+    fig.legend(handles=handles, loc="upper center", ncol=2, bbox_to_anchor=(0.45, 0.0), frameon=False)
+    fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=list(axes),
+                 label="final test accuracy (fraction)")
+    fig.suptitle(f"Learning curves of all {len(info)} models, coloured by final test accuracy")
+    save(fig, path)
+
+
+def hyperparameters(models):
+    """Varied hyperparameter columns, in file order."""
+    out = []
+    for c in models.columns:
+        if c in NOT_HYPER or c.startswith("final_"):
+            continue
+        if models[c].dtype == object:
+            as_num = pd.to_numeric(models[c].replace("", np.nan), errors="coerce")
+            if as_num.notna().sum() == models[c].replace("", np.nan).notna().sum():
+                models[c] = as_num
+        vals = models[c].dropna()
+        if vals.nunique() > 1:
+            out.append(c)
+    return out
+
+
+def _fmt(v):
+    if isinstance(v, str):
+        return v
+    return f"{v:g}"
+
+
+def grid(models, path):
+    models = models.copy()
+    hp = hyperparameters(models)
+    if not hp:
+        raise Skip("no hyperparameter varies across the population: no grid to show")
+    ok = models.copy()
+    acc = "final_test_accuracy"
+    norm, cmap = _acc_norm(models)
+    gridlike = [c for c in hp if ok[c].nunique() <= 24]
+    if len(gridlike) > 2:
+        # Show the two axes that move accuracy most (spread of their per-value means).
+        spread = {c: ok.groupby(c)[acc].mean().std() for c in gridlike}
+        keep = sorted(gridlike, key=lambda c: -np.nan_to_num(spread[c]))[:2]
+        gridlike = [c for c in gridlike if c in keep]
+    if len(gridlike) >= 2:
+        x, y = gridlike[0], gridlike[1]
+        others = [c for c in hp if c not in (x, y)]
+        table = ok.groupby([y, x])[acc].mean().unstack(x)
+        fig, ax = plt.subplots(figsize=(max(5.5, 0.75 * table.shape[1] + 2.5),
+                                        max(3.5, 0.45 * table.shape[0] + 1.8)))
+        grey = cmap.copy()
+        grey.set_bad("#d9d9d9")                  # every model of the cell diverged
+        im = ax.imshow(np.ma.masked_invalid(table.to_numpy()), cmap=grey, norm=norm, aspect="auto",
+                       origin="lower")
+        ax.set_xticks(range(table.shape[1]), [_fmt(v) for v in table.columns], rotation=45)
+        ax.set_yticks(range(table.shape[0]), [_fmt(v) for v in table.index])
+        ax.grid(False)
+        ax.set_xlabel(x.replace("_", " "))
+        ax.set_ylabel(y.replace("_", " "))
+        vals = table.to_numpy()
+        for i in range(vals.shape[0]):
+            for j in range(vals.shape[1]):
+                v = vals[i, j]
+                text = "diverged" if not np.isfinite(v) else f"{v:.2f}"
+                shade = norm(v) if np.isfinite(v) else 1
+                ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                        color="white" if shade < 0.55 else "black")
+        fig.colorbar(im, ax=ax, label="final test accuracy (fraction), mean over seeds")
+        title = "Final test accuracy over the grid"
+        if others:
+            title += f"\n(averaged over {', '.join(others)})"
+        ax.set_title(title)
+        save(fig, path)
+        return
+    x = hp[0]
+    names = None
+    if ok[x].dtype == object:
+        # A named hyperparameter (a family, say): one column of points per value.
+        names = sorted(ok[x].dropna().unique())
+        ok[x] = ok[x].map({n: i for i, n in enumerate(names)})
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    if names is not None:
+        ax.set_xticks(range(len(names)), names)
+    sc = ax.scatter(ok[x], ok[acc], c=ok[acc], cmap=cmap, norm=norm, s=28, edgecolor="black",
+                    linewidth=0.4, label="one model")
+    div = ok[ok["status"] == "diverged"]
+    if len(div):
+        ax.scatter(div[x], np.zeros(len(div)), marker="X", color="#d62728", s=50,
+                   label="diverged (no accuracy)")
+    if names is None and (ok[x] > 0).all() and ok[x].max() / ok[x].min() > 50:
+        ax.set_xscale("log")
+    means = ok.groupby(x)[acc].mean()
+    if len(means) <= 64:
+        ax.plot(means.index, means.to_numpy(), color="black", linewidth=1, label="mean over models")
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel("final test accuracy (fraction)")
+    ax.set_title(f"Final test accuracy against {x.replace('_', ' ')}")
+    ax.legend(loc="best")
+    fig.colorbar(sc, ax=ax, label="final test accuracy (fraction)")
+    save(fig, path)
+
+
+def pick_models(models):
+    """Best, median and worst model by final test accuracy (diverged ones count as worst)."""
+    acc = models.set_index("model")["final_test_accuracy"].fillna(-1).sort_values(kind="stable")
+    ids = acc.index.to_list()
+    return {"best": ids[-1], "median": ids[len(ids) // 2], "worst": ids[0]}
+
+
+PICK_COLOURS = {"best": "#1a9850", "median": "#4575b4", "worst": "#d73027"}
+
+
+def layer_statistics(models, features, path):
+    cols = [c for c in features.columns if c.count(".") == 2]
+    stats = sorted({c.split(".")[0] for c in cols}, key=lambda s: (s != "degree", s))
+    scopes = []
+    for c in cols:
+        s = c.split(".")[1]
+        if s not in scopes:
+            scopes.append(s)
+    if not stats:
+        raise Skip("features.csv holds no graph statistics")
+    picks = pick_models(models)
+    info = models.set_index("model")
+    fig, axes = plt.subplots(len(stats), len(scopes), figsize=(2.6 * len(scopes) + 0.6,
+                             2.6 * len(stats) + 0.9), squeeze=False, sharex=True)
+    for r, st in enumerate(stats):
+        for k, sc in enumerate(scopes):
+            ax = axes[r][k]
+            have = {a: f"{st}.{sc}.{a}" for a in ("mean", "median", "min", "max", "q25", "q75", "std")
+                    if f"{st}.{sc}.{a}" in features.columns}
+            centre = have.get("median", have.get("mean"))
+            if centre is None:
+                ax.set_visible(False)
+                continue
+            for name, m in picks.items():
+                g = features[features["model"] == m].sort_values("epoch")
+                c = PICK_COLOURS[name]
+                ax.plot(g["epoch"], g[centre], color=c, marker="o", markersize=3, linewidth=1.5)
+                if "q25" in have and "q75" in have:
+                    ax.fill_between(g["epoch"], g[have["q25"]], g[have["q75"]], color=c, alpha=0.25,
+                                    linewidth=0)
+                elif "std" in have and "mean" in have:
+                    ax.fill_between(g["epoch"], g[have["mean"]] - g[have["std"]],
+                                    g[have["mean"]] + g[have["std"]], color=c, alpha=0.2, linewidth=0)
+                if "min" in have and "max" in have:
+                    ax.plot(g["epoch"], g[have["min"]], color=c, linestyle=":", linewidth=0.9)
+                    ax.plot(g["epoch"], g[have["max"]], color=c, linestyle=":", linewidth=0.9)
+            if r == 0:
+                ax.set_title(sc if sc != "all" else "all nodes")
+            if k == 0:
+                unit = "weighted degree\n(sum of edge weights)" if st == "degree" else \
+                    f"{st} centrality\n(largest entry = 1)" if st == "eigenvector" else st
+                ax.set_ylabel(unit)
+            if r == len(stats) - 1:
+                ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    handles = []
+    for name, m in picks.items():
+        acc = info.at[m, "final_test_accuracy"]
+        acc_t = f"{acc:.3f}" if np.isfinite(acc) else "diverged"
+        handles.append(plt.Line2D([], [], color=PICK_COLOURS[name], marker="o",
+                                  label=f"{name}: model {m}, final accuracy {acc_t}"))
+    handles.append(plt.Line2D([], [], color="grey", label="line: median over the layer's nodes"
+                              if any(c.endswith(".median") for c in cols) else "line: mean over nodes"))
+    quart = any(c.endswith(".q25") for c in cols) and any(c.endswith(".q75") for c in cols)
+    band = "band: 25-75% of nodes" if quart else "band: mean ± std over nodes" \
+        if any(c.endswith(".std") for c in cols) else None
+    if band:
+        handles.append(plt.Rectangle((0, 0), 1, 1, color="grey", alpha=0.25, label=band))
+    handles.append(plt.Line2D([], [], color="grey", linestyle=":", label="dotted: min and max"))
+    fig.legend(handles=handles, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.02 - 0.02 *
+               (len(handles) > 3)), frameon=False)
+    fig.suptitle("Node statistics per layer over epochs: best, median and worst model")
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    save(fig, path)

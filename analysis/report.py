@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+"""cnndyn analysis page: `analysis/report.py OUTDIR` reads what `cnndyn run` wrote into OUTDIR and
+writes OUTDIR/report/index.html with its PNG figures beside it.
+
+Run it with Debian's python3 (/usr/bin/python3): it needs python3-matplotlib, python3-pandas and
+python3-numpy from Debian. Exit status: 0 page written; 1 bad or missing input (one line on stderr,
+no page written); 2 bad command line; 3 internal error.
+"""
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+
+import load  # noqa: E402
+from load import InputError  # noqa: E402
+from page import Page, quantiles  # noqa: E402
+
+
+def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None):
+    """Writes every figure and index.html into the folder `dest`. Raises InputError on bad input."""
+    models = load.models(outdir)
+    curves = load.curves(outdir)
+    features = load.features(outdir)
+    preds = load.predictions(outdir)
+    report = load.report(outdir)
+    timing = load.timing(outdir)
+    # matplotlib only once the input is known to be good: bad input fails in a fraction of a second.
+    import graph
+    import population
+    import prediction
+    from population import Skip
+    from style import Palette, is_baseline, label
+
+    report["label"] = [label(r) for _, r in report.iterrows()]
+    pred_labels = [(label(r), r["method"]) for _, r in
+                   preds[["method", "features", "learner"]].drop_duplicates().iterrows()]
+    palette = Palette(list(zip(report["label"], report["method"])) + pred_labels)
+    budgets = sorted(report["epochs"].unique())
+    if budget is None:
+        budget = budgets[-1]
+    elif budget not in budgets:
+        raise InputError(f"--budget {budget}: report.csv has budgets {', '.join(map(str, budgets))}")
+    if graph_model is not None and graph_model not in set(models["model"]):
+        raise InputError(f"--model {graph_model}: no such model in models.csv")
+
+    n = len(models)
+    n_div = int((models["status"] == "diverged").sum())
+    page = Page(f"cnndyn analysis: {os.path.basename(os.path.abspath(outdir))}")
+    facts = [("run folder", os.path.abspath(outdir)),
+             ("models", f"{n} ({n - n_div} trained, {n_div} diverged)"),
+             ("epochs", f"{int(curves['epoch'].max())} per model"),
+             ("final test accuracy", quantiles(models["final_test_accuracy"])),
+             ("prediction budgets", ", ".join(f"k = {b}" for b in budgets))]
+    if timing is not None and len(timing):
+        facts.append(("training time", f"{timing['train_seconds'].sum():.1f} s summed over models "
+                      f"(graph and statistics {timing['graph_seconds'].sum():.1f} s)"))
+    page.facts(facts)
+
+    def figure(name, title, caption, fn, *args):
+        t0 = time.time()
+        try:
+            fn(*args, os.path.join(dest, name))
+            page.h(3, title)
+            page.figure(name, caption)
+            log(f"{name}: {time.time() - t0:.1f} s")
+        except Skip as s:
+            page.h(3, title)
+            page.note(f"Not drawn: {s}")
+            log(f"{name}: skipped: {s}")
+
+    page.h(2, "The population")
+    figure("learning_curves.png", "Learning curves",
+           "Learning curves of every model, coloured by final test accuracy. Diverged models are "
+           "dotted red, with an X at their last finite epoch.", population.learning_curves, models, curves)
+    figure("grid.png", "Accuracy over the grid", "Final test accuracy over the hyperparameters that vary in the job spec "
+           "(mean over the seeds of each configuration; diverged seeds have no accuracy and are left out, "
+           "grey cells diverged for every seed).", population.grid, models)
+
+    page.h(2, "Predictions against the baselines")
+    figure("metrics_by_budget.png", "Prediction quality against the epoch budget",
+           "Kendall tau and classification accuracy against the number of epochs the predictor saw. "
+           "Graph methods are solid lines, baselines dashed; the dotted black line is the majority "
+           "class rate a classifier must beat.", prediction.metrics_by_budget, report, palette)
+    figure(f"predicted_vs_actual_k{budget}.png", f"Predicted against actual, k = {budget}",
+           f"Predicted against actual final test accuracy after {budget} epochs, one panel per "
+           "method; tau and R^2 as report.csv gives them.",
+           prediction.predicted_vs_actual, preds, report, budget, palette)
+    figure("prune_tradeoff.png", "Early stopping", "Early stopping: epochs saved against the regret of the best "
+           "model kept, prune mode beside successive halving.", prediction.prune_tradeoff, report, palette)
+
+    page.h(2, "The graphs")
+    picks = population.pick_models(models)
+    figure("layer_statistics.png", "Per-layer statistics over epochs",
+           "Weighted degree and eigenvector centrality of each layer's nodes over the epochs, for "
+           f"the best (model {picks['best']}), median (model {picks['median']}) and worst "
+           f"(model {picks['worst']}) model, from features.csv.",
+           population.layer_statistics, models, features)
+    accuracy = models.set_index("model")["final_test_accuracy"].to_dict()
+    figure("layer_distributions.png", "Per-layer distributions from the snapshots",
+           "Weighted degree and eigenvector centrality of every node, per layer and epoch, for the "
+           "same three models, computed with numpy from the snapshots' .npy files.",
+           graph.layer_distributions, outdir, picks, accuracy)
+    gm = picks["best"] if graph_model is None else graph_model
+    try:
+        eps = graph.check_model_snapshots(outdir, gm)
+        k = budget if budget in eps else eps[-1]
+        acc = models.set_index("model").at[gm, "final_test_accuracy"]
+        figure(f"graph_model{gm}.png", f"The rolled graph of model {gm}",
+               f"The rolled graph of model {gm} at epoch {eps[0]} and epoch {k}: nodes by layer, edge "
+               "width by weight (README, \"The graph\"), computed from the snapshot's .npy files.",
+               graph.draw, outdir, gm, [eps[0], k], acc)
+    except Skip as s:
+        page.h(3, "The rolled graph")
+        page.note(f"Not drawn: {s}")
+
+    page.h(2, "Report tables")
+    page.p("Every number exactly as report.csv holds it (mean, then ± the standard deviation over "
+           "repeats when there are several). Baselines in italics.")
+    page.report_tables(report, is_baseline, label)
+
+    with open(os.path.join(dest, "index.html"), "w") as f:
+        f.write(page.html())
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="analysis/report.py",
+                                 description="Write OUTDIR/report/index.html from a cnndyn run.")
+    ap.add_argument("outdir", help="folder a `cnndyn run ... --out OUTDIR` wrote")
+    ap.add_argument("--budget", type=int, help="epochs seen for the predicted-vs-actual panels "
+                    "(default: the largest budget in report.csv)")
+    ap.add_argument("--model", type=int, help="model whose graph is drawn (default: the best)")
+    ap.add_argument("--quiet", action="store_true", help="print only the page's path")
+    args = ap.parse_args(argv)
+    out = args.outdir.rstrip("/") or "/"
+    t0 = time.time()
+    log = (lambda s: None) if args.quiet else (lambda s: print(f"  {s}", file=sys.stderr))
+    if not os.path.isdir(out):
+        print(f"analysis: {out}: not a folder (expected the output folder of `cnndyn run`)",
+              file=sys.stderr)
+        return 1
+    final = os.path.join(out, "report")
+    try:
+        tmp = tempfile.mkdtemp(prefix=".report.tmp-", dir=out)
+    except OSError as err:
+        print(f"analysis: {out}: cannot write: {err}", file=sys.stderr)
+        return 1
+    try:
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the page is for reading
+        build(out, tmp, args.budget, args.model, log)
+        old = None
+        if os.path.exists(final):
+            old = tempfile.mkdtemp(prefix=".report.old-", dir=out)
+            os.rename(final, os.path.join(old, "report"))
+        os.rename(tmp, final)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+    except InputError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        print(f"analysis: {err}", file=sys.stderr)
+        return 1
+    except Exception:  # a bug, not bad input: show where, leave nothing behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        traceback.print_exc()
+        print("analysis: internal error (above); no page written", file=sys.stderr)
+        return 3
+    if not args.quiet:
+        print(f"analysis: page written in {time.time() - t0:.1f} s", file=sys.stderr)
+    print(os.path.join(final, "index.html"))
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    sys.exit(main(sys.argv[1:]))

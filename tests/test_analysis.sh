@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# The analysis page on the smoke job's real output. Usage: test_analysis.sh CNNDYN PROJECT_DIR
+#   - every figure and index.html written and non-empty, every image the page references exists,
+#     the numbers in the page's tables equal report.csv's, the graph drawn from the snapshots has
+#     the edge weights `cnndyn graph --export` writes;
+#   - the same on a synthetic report.csv in issue 8's format (budgets 1..2, repeats, prune rows);
+#   - no snapshots: the graph figure is replaced by a note, the page still written;
+#   - a malformed or missing CSV: one clear message, exit 1, no page and no temporary folder left.
+set -uo pipefail
+cnndyn=$1 top=$2
+py=/usr/bin/python3
+report=$top/analysis/report.py
+if ! $py -c 'import matplotlib, pandas, numpy' 2>/dev/null; then
+  echo "FAILED: Debian's python3-matplotlib, python3-pandas, python3-numpy are missing (scripts/install-deps.sh)"
+  exit 1
+fi
+work=$(mktemp -d)
+trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
+fail=0
+check() { if ! eval "$1"; then echo "FAILED: $2"; fail=$((fail + 1)); fi; }
+
+sed 's/^\[features\]/[output]\nsnapshots = true\n\n[features]/' "$top/jobs/smoke.ini" > "$work/smoke.ini"
+mpirun -n 2 --oversubscribe --bind-to none "$cnndyn" run "$work/smoke.ini" --out "$work/s" --quiet \
+  > "$work/run.out" 2>&1 || { cat "$work/run.out"; exit 1; }
+
+# page_ok DIR: the page's images exist, are PNGs, and its tables hold exactly report.csv's numbers.
+page_ok() {
+  $py - "$1" "$top/analysis" <<'PY'
+import csv, html.parser, os, sys
+d, lib = sys.argv[1], sys.argv[2]
+page = os.path.join(d, "report", "index.html")
+assert os.path.getsize(page) > 0, "index.html is empty"
+class P(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(); self.imgs, self.cells, self.key, self.span = [], {}, None, None
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img": self.imgs.append(a["src"])
+        if tag == "td" and "data-key" in a: self.key = a["data-key"]; self.cells[self.key] = {}
+        if tag == "span" and self.key: self.span = a.get("class")
+    def handle_endtag(self, tag):
+        if tag == "td": self.key = None
+        if tag == "span": self.span = None
+    def handle_data(self, data):
+        if self.key and self.span in ("mean", "std"):
+            self.cells[self.key][self.span] = data.replace("±", "").strip()
+p = P(); p.feed(open(page).read())
+assert p.imgs, "the page shows no image"
+for src in p.imgs:
+    f = os.path.join(d, "report", src)
+    assert os.path.isfile(f), f"{src}: referenced by index.html but missing"
+    assert open(f, "rb").read(8) == b"\x89PNG\r\n\x1a\n", f"{src}: not a PNG"
+    assert os.path.getsize(f) > 5000, f"{src}: only {os.path.getsize(f)} bytes"
+rows = list(csv.DictReader(open(os.path.join(d, "report.csv"))))
+def num(s): return float("nan") if s in ("", None) else float(s)
+def same(a, b): return (a != a and b != b) or a == b
+seen = 0
+for r in rows:
+    if "mean" in r:
+        key = "|".join([r["subset"], r["method"], r["features"], r["learner"], r["task"], r["metric"], r["epochs"]])
+        mean, std = r["mean"], r["std"]
+    else:
+        key = "|".join(["all", r["method"], "", "", "", r["metric"], r["epochs_used"]])
+        mean, std = r["value"], ""
+    assert key in p.cells, f"report.csv row {key} is not in the page's tables"
+    c = p.cells[key]
+    assert same(num(c.get("mean")), num(mean)), f"{key}: page shows {c.get('mean')}, report.csv {mean}"
+    assert same(num(c.get("std", "")), num(std)), f"{key}: page std {c.get('std')}, report.csv {std}"
+    seen += 1
+assert seen == len(p.cells) == len(rows), f"{len(rows)} report rows, {len(p.cells)} table cells"
+print(f"page ok: {len(p.imgs)} images, {seen} numbers equal to report.csv")
+PY
+}
+
+# 1. The smoke job's real output (today's report.csv format, snapshots on).
+t0=$(date +%s.%N)
+$py "$report" "$work/s" > "$work/page.out" 2> "$work/page.err"
+code=$?
+t1=$(date +%s.%N)
+check "[ $code -eq 0 ]" "smoke page: exit $code: $(cat "$work/page.err")"
+check "[ \"\$(cat '$work/page.out')\" = '$work/s/report/index.html' ]" "smoke page: stdout is not the page's path: $(cat "$work/page.out")"
+for f in index.html learning_curves.png grid.png metrics_by_budget.png predicted_vs_actual_k2.png layer_statistics.png \
+         layer_distributions.png; do
+  check "[ -s '$work/s/report/$f' ]" "smoke page: $f missing or empty"
+done
+check "ls '$work/s/report/' | grep -q '^graph_model[0-9]*\.png$'" "smoke page: no graph figure although snapshots exist"
+check "grep -q 'no prune-mode results' '$work/s/report/index.html'" "smoke page: no note for the missing prune results"
+check "page_ok '$work/s'" "smoke page: images or tables"
+check "! ls -a '$work/s' | grep -q '^\.report'" "smoke page: temporary folder left behind"
+echo "smoke page took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+
+# The numpy edge weights the figure draws equal those of `cnndyn graph --export`.
+snap=$work/s/snapshots/model-000001/epoch-002
+"$cnndyn" graph "$snap" --export "$work/g.mtx" > /dev/null 2>&1
+check "$py - '$snap' '$work/g.mtx' '$top/analysis' <<'PY'
+import sys, numpy as np
+sys.path.insert(0, sys.argv[3])
+import graph
+r, c, w, n = graph.edge_list(sys.argv[1])
+lines = [l for l in open(sys.argv[2]) if not l.startswith('%')]
+size = lines[0].split()
+m = np.loadtxt(lines[1:])
+assert int(size[0]) == n and int(size[2]) == len(w), (size, n, len(w))
+ours = dict(zip(zip(r.tolist(), c.tolist()), w.tolist()))
+for i, j, v in m:
+    a, b = int(i) - 1, int(j) - 1
+    x = ours[(max(a, b), min(a, b))]
+    assert abs(x - v) <= 1e-5 * max(1.0, abs(v)), (a, b, x, v)
+PY" "numpy edge weights differ from cnndyn graph --export"
+
+# ... and its per-node degree and centrality equal those of `cnndyn stats`.
+"$cnndyn" stats "$snap" --out "$work/nodes.csv" > /dev/null 2>&1
+check "$py - '$snap' '$work/nodes.csv' '$top/analysis' <<'PY'
+import csv, sys, numpy as np
+sys.path.insert(0, sys.argv[3])
+import graph
+names, group, deg, eig = graph.node_statistics(sys.argv[1])
+rows = list(csv.DictReader(open(sys.argv[2])))
+assert len(rows) == len(deg), (len(rows), len(deg))
+d = np.array([float(r['degree']) for r in rows]); e = np.array([float(r['eigenvector']) for r in rows])
+assert [names[g] for g in group] == [r['layer'] for r in rows], 'node order differs'
+assert np.allclose(deg, d, rtol=1e-5, atol=1e-6), abs(deg - d).max()
+assert np.allclose(eig, e, rtol=1e-5, atol=1e-6), abs(eig - e).max()
+PY" "numpy node statistics differ from cnndyn stats"
+
+# The fallback metrics (used when report.csv lacks a panel's tau or R^2) on hand-computed cases.
+check "$py - '$top/analysis' <<'PY'
+import math, sys
+sys.path.insert(0, sys.argv[1])
+from prediction import kendall_tau_b, r2
+assert abs(kendall_tau_b([1, 2, 3], [1, 3, 2]) - 1 / 3) < 1e-12
+assert abs(kendall_tau_b([1, 1, 2], [1, 2, 3]) - 2 / math.sqrt(2 * 3)) < 1e-12   # a tie in x
+assert math.isnan(kendall_tau_b([1, 1], [1, 2]))
+assert abs(r2([1, 2, 3], [1, 2, 4]) - 0.5) < 1e-12
+PY" "kendall_tau_b or r2 wrong on hand-computed cases"
+
+# 2. Issue 8's report format: budgets 1..2, spread over repeats, prune beside successive halving.
+cp -r "$work/s" "$work/t" && rm -rf "$work/t/report" "$work/t/snapshots"
+$py - "$work/t" <<'PY'
+import csv, os, sys
+d = sys.argv[1]
+rows = []
+for method, feats, learner, base in [("graph", "degree+diff", "xgboost", 0.6), ("graph", "both", "ridge", 0.3),
+                                     ("val_acc", "", "", 0.7), ("hyperparameters", "", "xgboost", 0.5)]:
+    for k in (1, 2):
+        for task, metrics in [("regression", ["kendall_tau", "r2", "regret_top1"]),
+                              ("median", ["accuracy", "majority_rate"])]:
+            for mt in metrics:
+                rows.append(["all", method, feats, learner, k, task, mt, f"{base + 0.05 * k:.4f}", "0.0312"])
+for method, saved, regret in [("prune", 0.55, 0.01), ("successive_halving", 0.45, 0.02)]:
+    for k in (1, 2):
+        rows.append(["all", method, "", "", k, "prune", "epochs_saved", f"{saved - 0.1 * k:.3f}", "0.02"])
+        rows.append(["all", method, "", "", k, "prune", "regret", f"{regret / k:.3f}", ""])
+with open(os.path.join(d, "report.csv"), "w", newline="") as f:
+    w = csv.writer(f); w.writerow("subset method features learner epochs task metric mean std".split()); w.writerows(rows)
+models = list(csv.DictReader(open(os.path.join(d, "models.csv"))))
+with open(os.path.join(d, "predictions.csv"), "w", newline="") as f:
+    w = csv.writer(f); w.writerow("subset method features learner epochs repeat model actual predicted".split())
+    for rep in (0, 1):
+        for m in models:
+            a = float(m["final_test_accuracy"] or 0.1)
+            for k in (1, 2):
+                w.writerow(["all", "graph", "degree+diff", "xgboost", k, rep, m["model"], a, a * 0.9 + 0.01 * rep])
+                w.writerow(["all", "val_acc", "", "", k, rep, m["model"], a, 0.5])
+PY
+$py "$report" "$work/t" --quiet > "$work/t.out" 2> "$work/t.err"
+code=$?
+check "[ $code -eq 0 ]" "target-format page: exit $code: $(cat "$work/t.err")"
+for f in prune_tradeoff.png metrics_by_budget.png predicted_vs_actual_k2.png; do
+  check "[ -s '$work/t/report/$f' ]" "target-format page: $f missing or empty"
+done
+check "page_ok '$work/t'" "target-format page: images or tables"
+# No snapshots here: a note instead of the graph figure, and no failure.
+check "grep -q 'no snapshots in this run' '$work/t/report/index.html' && ! ls '$work/t/report' | grep -q graph_model" \
+  "no snapshots: no note, or a graph figure anyway"
+
+# 3. Bad input: one line naming the file, exit 1, the previous page kept, nothing temporary left.
+bad() { # name dir expected-text
+  $py "$report" "$2" > "$work/bad.out" 2>&1
+  local code=$?
+  check "[ $code -eq 1 ]" "$1: exit $code, want 1: $(cat "$work/bad.out")"
+  check "[ \$(wc -l < '$work/bad.out') -eq 1 ] && grep -q -- '$3' '$work/bad.out'" "$1: message: $(cat "$work/bad.out")"
+  check "! ls -a '$2' 2>/dev/null | grep -q '^\.report'" "$1: temporary folder left behind"
+}
+cp -r "$work/t" "$work/m"
+awk -F, -v OFS=, 'NR == 4 { $NF = "0.7x" } { print }' "$work/t/models.csv" > "$work/m/models.csv"
+before=$(cksum < "$work/m/report/index.html")
+bad "malformed models.csv" "$work/m" "models.csv: line 4: final_test_accuracy: .0.7x. is not a number"
+check "[ \"\$(cksum < '$work/m/report/index.html')\" = '$before' ]" "malformed input: the previous page was changed"
+cp "$work/t/models.csv" "$work/m/models.csv"
+head -c 200 "$work/t/curves.csv" > "$work/m/curves.csv"
+bad "truncated curves.csv" "$work/m" "curves.csv: line"
+cp "$work/t/curves.csv" "$work/m/curves.csv" && rm "$work/m/report.csv"
+bad "missing report.csv" "$work/m" "report.csv: missing"
+printf 'method,metric\ngraph,r2\n' > "$work/m/report.csv"
+bad "report.csv without values" "$work/m" "report.csv: line 1: expected a .mean. column"
+bad "missing folder" "$work/nonexistent" "nonexistent: not a folder"
+
+echo "analysis: $fail failure(s)"
+[ $fail -eq 0 ]
