@@ -6,6 +6,10 @@
 #include "cnndyn/model.h"
 
 /* Creates dir's parent if needed; an existing dir is an error (CDN_ERR_WRITE), never replaced. */
+/* A layer type's name in model.json ("conv2d", "batchnorm", ...) and back (-1 if unknown). */
+const char *cdn_op_name(cdn_op_t op);
+int         cdn_op_from_name(const char *name);
+
 PetscErrorCode cdn_snapshot_write(const char *dir, const cdn_model_desc_t *desc);
 /* Reads a snapshot into desc, allocating its weight and bias arrays. A missing or corrupt file
    gives CDN_ERR_OPEN or CDN_ERR_CORRUPT naming the file. */

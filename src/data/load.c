@@ -7,7 +7,6 @@
 #include "cnndyn/util.h"
 
 #define CDN_DATA_STREAM   0x64617461ULL /* "data": the validation carve-out has its own stream */
-#define CDN_DEFAULT_FMNIST "/usr/share/datasets/fashion-mnist"
 
 /* The gzipped name first, then the raw one; a missing pair is reported by both names. */
 static PetscErrorCode read_named(const char *dir, const char *name, cdn_idx_t *idx)
@@ -69,7 +68,7 @@ static PetscErrorCode take(cdn_images_t *s, const cdn_idx_t *im, const cdn_idx_t
 
 static PetscErrorCode load_root(const cdn_jobspec_t *spec, cdn_data_t *data, cdn_idx_t f[4])
 {
-  const char *dir = spec->data_dir[0] ? spec->data_dir : CDN_DEFAULT_FMNIST;
+  const char *dir = spec->data_dir[0] ? spec->data_dir : CDN_DEFAULT_DATA_DIR;
   int         ntr, nte, nval = spec->validation_size, ntrain, ntest, *perm;
   cdn_rng_t   rng;
   double      s = 0, s2 = 0;
@@ -117,7 +116,12 @@ static PetscErrorCode load_root(const cdn_jobspec_t *spec, cdn_data_t *data, cdn
   PetscCall(take(&data->train, &f[0], &f[1], perm + nval, ntrain));
   PetscCall(PetscFree(perm));
   PetscCall(take(&data->test, &f[2], &f[3], NULL, ntest));
-  data->num_classes = 10;
+  /* The classes are the labels that occur (at most 10, checked above): chance accuracy, the label
+     of a diverged model, is 1/classes. */
+  data->num_classes = 0;
+  for (int k = 1; k < 4; k += 2)
+    for (int i = 0; i < f[k].dims[0]; i++)
+      if (f[k].data[i] + 1 > data->num_classes) data->num_classes = f[k].data[i] + 1;
 
   npix = (size_t)ntrain * data->train.c * data->train.h * data->train.w;
   for (size_t i = 0; i < npix; i++) {

@@ -10,9 +10,21 @@
 #include "cnndyn/snapshot.h"
 #include "cnndyn/util.h"
 
-/* In cdn_op_t order; snapshot_read.c has the same table. */
-static const char *op_names[] = {"conv2d",    "linear",    "relu",          "maxpool2d", "dropout",
-                                 "flatten",   "batchnorm", "avgpool2d",     "globalavgpool", "add"};
+/* In cdn_op_t order: the "type" of a layer in model.json. */
+static const char *op_names[] = {"conv2d",  "linear",    "relu",      "maxpool2d",     "dropout",
+                                 "flatten", "batchnorm", "avgpool2d", "globalavgpool", "add"};
+
+const char *cdn_op_name(cdn_op_t op)
+{
+  return (int)op >= 0 && (int)op < (int)(sizeof op_names / sizeof op_names[0]) ? op_names[op] : NULL;
+}
+
+int cdn_op_from_name(const char *name)
+{
+  for (int i = 0; i < (int)(sizeof op_names / sizeof op_names[0]); i++)
+    if (!strcmp(name, op_names[i])) return i;
+  return -1;
+}
 
 static PetscErrorCode join(char *out, const char *dir, const char *name, const char *suffix)
 {
@@ -36,7 +48,7 @@ static cJSON *layer_json(const cdn_layer_desc_t *l)
   int    lin   = l->op == CDN_OP_LINEAR;
   char   f[CDN_NAME_LEN + 16];
 
-  cJSON_AddStringToObject(o, "type", op_names[l->op]);
+  cJSON_AddStringToObject(o, "type", cdn_op_name(l->op));
   cJSON_AddStringToObject(o, "name", l->name);
   cJSON_AddNumberToObject(o, lin ? "in_features" : "in_channels", l->in_c);
   cJSON_AddNumberToObject(o, lin ? "out_features" : "out_channels", l->out_c);

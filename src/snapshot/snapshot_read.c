@@ -9,10 +9,6 @@
 #include "cnndyn/snapshot.h"
 #include "cnndyn/util.h"
 
-/* In cdn_op_t order, as snapshot.c writes them. */
-static const char *op_names[] = {"conv2d",    "linear",    "relu",          "maxpool2d", "dropout",
-                                 "flatten",   "batchnorm", "avgpool2d",     "globalavgpool", "add"};
-#define NOPS ((int)(sizeof op_names / sizeof op_names[0]))
 
 typedef struct {
   const char *path; /* model.json, for messages */
@@ -137,11 +133,9 @@ static PetscErrorCode read_layer(ctx_t *c, const cJSON *o, const char *dir, cdn_
   PetscFunctionBeginUser;
   PetscCheck(cJSON_IsObject(o), PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: layers[%d]: not an object", c->path, c->k);
   PetscCheck(cJSON_IsString(t), PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s: missing", c->path, at(c, "type"));
-  l->op = (cdn_op_t)NOPS;
-  for (int i = 0; i < NOPS; i++)
-    if (!strcmp(t->valuestring, op_names[i])) l->op = (cdn_op_t)i;
-  PetscCheck((int)l->op < NOPS, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s: unknown layer type '%s'", c->path,
+  PetscCheck(cdn_op_from_name(t->valuestring) >= 0, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s: unknown layer type '%s'", c->path,
              at(c, "type"), t->valuestring);
+  l->op = (cdn_op_t)cdn_op_from_name(t->valuestring);
   lin  = l->op == CDN_OP_LINEAR;
   conv = l->op == CDN_OP_CONV2D;
   pool = l->op == CDN_OP_MAXPOOL2D || l->op == CDN_OP_AVGPOOL2D;
@@ -194,7 +188,7 @@ static PetscErrorCode read_layer(ctx_t *c, const cJSON *o, const char *dir, cdn_
                  CDN_ERR_CORRUPT, "%s: layers[%d] (%s): adds a %d x %d x %d input to a %d x %d x %d one", c->path, c->k,
                  l->name, s2[0], s2[1], s2[2], *rc, *rh, *rw);
       PetscCheck(l->out_c == l->in_c && l->out_h == l->in_h && l->out_w == l->in_w, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
-                 "%s: layers[%d] (%s): a %s layer must keep its input shape", c->path, c->k, l->name, op_names[l->op]);
+                 "%s: layers[%d] (%s): a %s layer must keep its input shape", c->path, c->k, l->name, cdn_op_name(l->op));
     }
   }
   if (l->op == CDN_OP_BATCHNORM) PetscCall(read_bn(c, o, dir, l));
@@ -242,11 +236,13 @@ static PetscErrorCode slurp(const char *path, char **text)
   int   ok;
 
   PetscFunctionBeginUser;
+  *text = NULL;
   PetscCheck(fp, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot open: %s", path, strerror(errno));
   ok = fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0;
   if (ok) ok = (*text = malloc((size_t)n + 1)) != NULL;
   if (ok) ok = fread(*text, 1, (size_t)n, fp) == (size_t)n;
   fclose(fp);
+  if (!ok) free(*text), *text = NULL;
   PetscCheck(ok, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot read", path);
   (*text)[n] = '\0';
   PetscFunctionReturn(0);
