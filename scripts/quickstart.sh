@@ -8,6 +8,9 @@ scripts/install-deps.sh
 scripts/build.sh
 . scripts/env.sh
 out=${1:-out/quickstart}
+# A rerun replaces this script's previous output, snapshots included (cnndyn itself never deletes
+# snapshots: --force refuses to write over them).
+rm -rf "$out/snapshots"
 mpirun -n 2 --bind-to none build/cnndyn run jobs/quickstart.ini --out "$out" --force
 # The analysis page: figures of the population, the graphs and the predictions, with the tables.
 page=$(/usr/bin/python3 analysis/report.py "$out" --quiet)
