@@ -9,7 +9,7 @@ typedef struct {
   PetscBool quiet; /* no summary table on stdout */
 } cdn_run_options_t;
 
-/* Collective on comm. Models are shared out statically (model m on rank m mod size); each is
+/* Collective on comm. Ranks take models from a shared counter as they free up; each is
    trained, evaluated and turned into graph features by one rank alone, so every number is the
    same whatever the rank count. The root writes the CSVs into outdir. */
 PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *outdir, const cdn_run_options_t *opt);

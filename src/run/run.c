@@ -56,30 +56,91 @@ static PetscErrorCode predict_and_report(const cdn_jobspec_t *spec, int num_clas
   PetscFunctionReturn(0);
 }
 
-/* Trains this rank's share; the error, if any, is returned rather than raised so that the caller
-   can share it with every rank before anyone waits in the gather. */
+/* How well the dynamic schedule kept ranks busy: each rank's training time against the wall time
+   of the training phase (the difference is time spent waiting for the slowest rank). */
+static PetscErrorCode report_balance(MPI_Comm comm, double busy, double wall)
+{
+  double mn, mx, sum;
+  int    size;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Reduce(&busy, &mn, 1, MPI_DOUBLE, MPI_MIN, 0, comm));
+  PetscCallMPI(MPI_Reduce(&busy, &mx, 1, MPI_DOUBLE, MPI_MAX, 0, comm));
+  PetscCallMPI(MPI_Reduce(&busy, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, comm));
+  PetscCall(PetscPrintf(comm, "cnndyn: training took %.1f s; ranks idle %.1f%% of it waiting for the last model\n", wall,
+                        wall > 0 ? 100.0 * (size * wall - sum) / (size * wall) : 0.0));
+  PetscFunctionReturn(0);
+}
+
+/* Trains the models this rank takes from the shared counter, appending their records to *recs
+   (grown as needed). The error, if any, is returned rather than raised so that the caller can
+   share it with every rank before anyone waits in the gather; it also raises the stop word so
+   that the other ranks do not train the rest of the population for nothing. */
 static PetscErrorCode train_share(const cdn_jobspec_t *spec, const cdn_data_t *data, const char *outdir, int rank,
-                                  int size, int nfeat, const cdn_stages_t *st, double *recs, int *nmine)
+                                  int nfeat, const cdn_stages_t *st, cdn_sched_t *sched, double **recs, int *nmine,
+                                  double *busy)
 {
   const int N = cdn_population_size(spec), len = cdn_record_length(spec->epochs, nfeat);
   char      path[PETSC_MAX_PATH_LEN];
   FILE     *log;
+  int       cap = 0;
+  double    t0  = MPI_Wtime();
 
   PetscFunctionBeginUser;
   snprintf(path, sizeof path, "%s/logs/rank-%d.log", outdir, rank);
   log = fopen(path, "w");
   PetscCheck(log, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write", path);
   *nmine = 0;
-  for (int m = rank; m < N; m += size) {
+  for (;;) {
     cdn_model_config_t cfg;
-    PetscErrorCode     ierr;
-    cdn_population_config(spec, m, &cfg);
-    ierr = cdn_train_model(spec, data, &cfg, outdir, st, rank, nfeat, log, recs + (size_t)(*nmine) * len);
-    if (ierr) fclose(log);
+    PetscErrorCode     ierr = 0;
+    long               m;
+    PetscBool          stop;
+
+    PetscCall(cdn_sched_stop_raised(sched, &stop));
+    if (stop) break;
+    PetscCall(cdn_sched_next(sched, &m));
+    if (m >= N) break;
+    if (*nmine == cap) {
+      double *grown;
+      cap = cap ? 2 * cap : 4;
+      ierr = PetscMalloc1((size_t)cap * len, &grown);
+      if (!ierr) ierr = PetscArraycpy(grown, *recs, (size_t)(*nmine) * len);
+      if (!ierr) ierr = PetscFree(*recs);
+      if (!ierr) *recs = grown;
+    }
+    if (!ierr) {
+      cdn_population_config(spec, (int)m, &cfg);
+      ierr = cdn_train_model(spec, data, &cfg, outdir, st, rank, nfeat, log, *recs + (size_t)(*nmine) * len);
+    }
+    if (ierr) {
+      fclose(log);
+      (void)cdn_sched_raise_stop(sched);
+    }
     PetscCall(ierr);
     (*nmine)++;
   }
+  *busy = MPI_Wtime() - t0;
+  fprintf(log, "rank %d: %d models in %.2f s\n", rank, *nmine, *busy);
   fclose(log);
+  PetscFunctionReturn(0);
+}
+
+/* Root receives every rank's records; their order does not matter (records name their model). */
+static PetscErrorCode gather_records(MPI_Comm comm, int size, int len, const double *mine, int nmine, double *all)
+{
+  PetscMPIInt rank;
+  int        *counts = NULL, *displs = NULL, mycount = nmine * len;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) PetscCall(PetscMalloc2(size, &counts, size, &displs));
+  PetscCallMPI(MPI_Gather(&mycount, 1, MPI_INT, counts, 1, MPI_INT, 0, comm));
+  if (rank == 0)
+    for (int r = 0, off = 0; r < size; r++) displs[r] = off, off += counts[r];
+  PetscCallMPI(MPI_Gatherv(mine, mycount, MPI_DOUBLE, all, counts, displs, MPI_DOUBLE, 0, comm));
+  if (rank == 0) PetscCall(PetscFree2(counts, displs));
   PetscFunctionReturn(0);
 }
 
@@ -89,7 +150,9 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   cdn_data_t       data;
   cdn_stages_t     st;
   PetscLogStage    predict_stage;
-  int              N = cdn_population_size(spec), nfeat = 0, len, nmine = 0, *counts = NULL, *displs = NULL;
+  int              N = cdn_population_size(spec), nfeat = 0, len, nmine = 0;
+  cdn_sched_t      sched;
+  double           busy = 0, t_train;
   char (*names)[64];
   double          *mine, *all = NULL;
   PetscErrorCode   ierr = 0;
@@ -121,29 +184,21 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   len = cdn_record_length(spec->epochs, nfeat);
   PetscCall(PetscPrintf(comm, "cnndyn: %d models x %d epochs on %d rank%s; %d/%d/%d train/validation/test images; logs in %s/logs\n",
                         N, spec->epochs, size, size > 1 ? "s" : "", data.train.n, data.val.n, data.test.n, outdir));
+  t_train = MPI_Wtime();
 
-  PetscCall(PetscMalloc1((size_t)((N + size - 1) / size) * len + 1, &mine));
-  ierr = train_share(spec, &data, outdir, rank, size, nfeat, &st, mine, &nmine);
+  PetscCall(cdn_sched_create(comm, 0, &sched));
+  mine = NULL;
+  ierr = train_share(spec, &data, outdir, rank, nfeat, &st, &sched, &mine, &nmine, &busy);
   PetscCall(cdn_error_share(comm, ierr));
+  PetscCall(cdn_sched_destroy(&sched));
 
-  if (rank == 0) {
-    PetscCall(PetscMalloc1(size, &counts));
-    PetscCall(PetscMalloc1(size, &displs));
-    PetscCall(PetscMalloc1((size_t)N * len + 1, &all));
-    for (int r = 0, off = 0; r < size; r++) {
-      int nr    = N / size + (r < N % size);
-      counts[r] = nr * len;
-      displs[r] = off;
-      off += counts[r];
-    }
-  }
-  PetscCallMPI(MPI_Gatherv(mine, nmine * len, MPI_DOUBLE, all, counts, displs, MPI_DOUBLE, 0, comm));
+  if (rank == 0) PetscCall(PetscMalloc1((size_t)N * len + 1, &all));
+  PetscCall(gather_records(comm, size, len, mine, nmine, all));
   PetscCall(PetscFree(mine));
+  PetscCall(report_balance(comm, busy, MPI_Wtime() - t_train));
 
   if (rank == 0) ierr = predict_and_report(spec, data.num_classes, N, all, nfeat, names, outdir, opt, predict_stage, t0);
   PetscCall(PetscFree(all));
-  PetscCall(PetscFree(counts));
-  PetscCall(PetscFree(displs));
   PetscCall(PetscFree(names));
   PetscCall(cdn_error_share(comm, ierr));
   cdn_data_free(&data);

@@ -12,6 +12,22 @@ typedef struct {
   PetscLogStage train, evaluate, graph, snapshot;
 } cdn_stages_t;
 
+/* The shared model counter (schedule.c). */
+typedef struct {
+  MPI_Win win;
+  long   *base;
+} cdn_sched_t;
+
+/* Collective: the counter starts at first. */
+PetscErrorCode cdn_sched_create(MPI_Comm comm, int first, cdn_sched_t *s);
+/* The next model id for this rank (ids past the population mean: no work left). */
+PetscErrorCode cdn_sched_next(cdn_sched_t *s, long *model);
+/* Asks every rank to stop after its current epoch; any rank may poll. */
+PetscErrorCode cdn_sched_raise_stop(cdn_sched_t *s);
+PetscErrorCode cdn_sched_stop_raised(cdn_sched_t *s, PetscBool *stop);
+/* Collective. */
+PetscErrorCode cdn_sched_destroy(cdn_sched_t *s);
+
 /* Checks that outdir is absent, empty, or (force) holds no snapshots that this run would write over. */
 PetscErrorCode cdn_outdir_check(const char *outdir, PetscBool force, PetscBool snapshots);
 /* Trains one model and fills its record (length cdn_record_length). log may be NULL. */
