@@ -10,7 +10,7 @@
 
 #define LINE_MAX_LEN (2 * PETSC_MAX_PATH_LEN)
 
-typedef enum { V_AXIS, V_INT, V_U64, V_REAL, V_BOOL, V_DATASET, V_PATH, V_ARCH, V_STATS, V_AGGS } value_kind_t;
+typedef enum { V_AXIS, V_INT, V_U64, V_REAL, V_BOOL, V_DATASET, V_PATH, V_ARCH, V_STATS, V_AGGS, V_ENDPOINT } value_kind_t;
 
 typedef struct {
   const char    *section, *key;
@@ -21,7 +21,7 @@ typedef struct {
   cdn_hparam_t   hp;     /* V_AXIS */
 } key_def_t;
 
-static const char *const sections[] = {"population", "data", "training", "graph", "features", "prediction", "output"};
+static const char *const sections[] = {"population", "data", "training", "graph", "features", "prediction", "output", "cluster"};
 #define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
 
 /* Ranges keep runs meaningful: beyond them a model can only diverge or do nothing. */
@@ -75,6 +75,7 @@ static const key_def_t keys[] = {
   KPOS("prediction", "ridge_lambda", ridge_lambda),
   KPOS("prediction", "logistic_c", logistic_c),
   KEY("output", "snapshots", V_BOOL, snapshots),
+  KEY("cluster", "progress", V_ENDPOINT, progress),
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
@@ -107,6 +108,7 @@ void cdn_jobspec_defaults(cdn_jobspec_t *spec)
   spec->ridge_lambda = 1.0;
   spec->logistic_c   = 1.0;
   spec->snapshots    = 0;
+  snprintf(spec->progress, sizeof spec->progress, "%s", CDN_DEFAULT_PROGRESS);
 }
 
 static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, char *value, cdn_jobspec_t *spec)
@@ -135,6 +137,7 @@ static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, cha
     break;
   case V_STATS: PetscCall(cdn_js_names(w, value, stat_names, CDN_STAT_COUNT, (unsigned *)field)); break;
   case V_AGGS: PetscCall(cdn_js_names(w, value, agg_names, CDN_AGG_COUNT, (unsigned *)field)); break;
+  case V_ENDPOINT: PetscCall(cdn_js_endpoint(w, value, spec->progress, sizeof spec->progress)); break;
   }
   PetscFunctionReturn(0);
 }

@@ -73,92 +73,26 @@ static PetscErrorCode report_balance(MPI_Comm comm, double busy, double wall)
   PetscFunctionReturn(0);
 }
 
-/* Trains the models this rank takes from the shared counter, appending their records to *recs
-   (grown as needed). The error, if any, is returned rather than raised so that the caller can
-   share it with every rank before anyone waits in the gather; it also raises the stop word so
-   that the other ranks do not train the rest of the population for nothing. */
-static PetscErrorCode train_share(const cdn_jobspec_t *spec, const cdn_data_t *data, const char *outdir, int rank,
-                                  int nfeat, const cdn_stages_t *st, cdn_sched_t *sched, double **recs, int *nmine,
-                                  double *busy)
-{
-  const int N = cdn_population_size(spec), len = cdn_record_length(spec->epochs, nfeat);
-  char      path[PETSC_MAX_PATH_LEN];
-  FILE     *log;
-  int       cap = 0;
-  double    t0  = MPI_Wtime();
-
-  PetscFunctionBeginUser;
-  snprintf(path, sizeof path, "%s/logs/rank-%d.log", outdir, rank);
-  log = fopen(path, "w");
-  PetscCheck(log, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write", path);
-  *nmine = 0;
-  for (;;) {
-    cdn_model_config_t cfg;
-    PetscErrorCode     ierr = 0;
-    long               m;
-    PetscBool          stop;
-
-    PetscCall(cdn_sched_stop_raised(sched, &stop));
-    if (stop) break;
-    PetscCall(cdn_sched_next(sched, &m));
-    if (m >= N) break;
-    if (*nmine == cap) {
-      double *grown;
-      cap = cap ? 2 * cap : 4;
-      ierr = PetscMalloc1((size_t)cap * len, &grown);
-      if (!ierr) ierr = PetscArraycpy(grown, *recs, (size_t)(*nmine) * len);
-      if (!ierr) ierr = PetscFree(*recs);
-      if (!ierr) *recs = grown;
-    }
-    if (!ierr) {
-      cdn_population_config(spec, (int)m, &cfg);
-      ierr = cdn_train_model(spec, data, &cfg, outdir, st, rank, nfeat, log, *recs + (size_t)(*nmine) * len);
-    }
-    if (ierr) {
-      fclose(log);
-      (void)cdn_sched_raise_stop(sched);
-    }
-    PetscCall(ierr);
-    (*nmine)++;
-  }
-  *busy = MPI_Wtime() - t0;
-  fprintf(log, "rank %d: %d models in %.2f s\n", rank, *nmine, *busy);
-  fclose(log);
-  PetscFunctionReturn(0);
-}
-
-/* Root receives every rank's records; their order does not matter (records name their model). */
-static PetscErrorCode gather_records(MPI_Comm comm, int size, int len, const double *mine, int nmine, double *all)
-{
-  PetscMPIInt rank;
-  int        *counts = NULL, *displs = NULL, mycount = nmine * len;
-
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) PetscCall(PetscMalloc2(size, &counts, size, &displs));
-  PetscCallMPI(MPI_Gather(&mycount, 1, MPI_INT, counts, 1, MPI_INT, 0, comm));
-  if (rank == 0)
-    for (int r = 0, off = 0; r < size; r++) displs[r] = off, off += counts[r];
-  PetscCallMPI(MPI_Gatherv(mine, mycount, MPI_DOUBLE, all, counts, displs, MPI_DOUBLE, 0, comm));
-  if (rank == 0) PetscCall(PetscFree2(counts, displs));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *outdir, const cdn_run_options_t *opt)
+PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *outdir, const cdn_run_options_t *opt,
+                       PetscBool *stopped)
 {
   PetscMPIInt      rank, size;
   cdn_data_t       data;
   cdn_stages_t     st;
   PetscLogStage    predict_stage;
-  int              N = cdn_population_size(spec), nfeat = 0, len, nmine = 0;
+  int              N = cdn_population_size(spec), nfeat = 0, len, nmine = 0, flags[2] = {0, 0};
   cdn_sched_t      sched;
+  cdn_train_ctl_t  ctl = {.outdir = outdir, .sched = &sched};
   double           busy = 0, t_train;
   char (*names)[64];
-  double          *mine, *all = NULL;
+  double          *mine = NULL, *all = NULL;
   PetscErrorCode   ierr = 0;
   double           t0 = MPI_Wtime();
+  PetscBool        resuming = PETSC_FALSE, complete = PETSC_FALSE, any_stopped;
 
   PetscFunctionBeginUser;
+  *stopped = PETSC_FALSE;
+  cdn_signals_install();
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscLogStageRegister("Train", &st.train));
@@ -168,36 +102,49 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(PetscLogStageRegister("Predict+report", &predict_stage));
 
   /* Everything that can be wrong with the input is found before the output folder exists. */
-  if (rank == 0) ierr = cdn_outdir_check(outdir, opt->force, spec->snapshots ? PETSC_TRUE : PETSC_FALSE);
+  if (rank == 0) ierr = cdn_outdir_prepare(spec, outdir, opt, &resuming, &complete);
   PetscCall(cdn_error_share(comm, ierr));
-  PetscCall(cdn_data_load(comm, spec, &data));
-  if (rank == 0) {
-    ierr = cdn_mkdir_p(outdir);
-    if (!ierr) {
-      char logs[PETSC_MAX_PATH_LEN];
-      snprintf(logs, sizeof logs, "%s/logs", outdir);
-      ierr = cdn_mkdir_p(logs);
-    }
+  flags[0] = resuming, flags[1] = complete;
+  PetscCallMPI(MPI_Bcast(flags, 2, MPI_INT, 0, comm));
+  if (flags[1]) {
+    PetscCall(PetscPrintf(comm, "cnndyn: %s: this run is complete; nothing to resume\n", outdir));
+    PetscFunctionReturn(0);
   }
+  ctl.resume = flags[0] ? PETSC_TRUE : PETSC_FALSE;
+  PetscCall(cdn_data_load(comm, spec, &data));
+  if (rank == 0) ierr = cdn_outdir_create(spec, outdir, ctl.resume);
   PetscCall(cdn_error_share(comm, ierr));
   PetscCall(feature_layout(spec, &data, &nfeat, &names));
   len = cdn_record_length(spec->epochs, nfeat);
-  PetscCall(PetscPrintf(comm, "cnndyn: %d models x %d epochs on %d rank%s; %d/%d/%d train/validation/test images; logs in %s/logs\n",
-                        N, spec->epochs, size, size > 1 ? "s" : "", data.train.n, data.val.n, data.test.n, outdir));
+  PetscCall(PetscPrintf(comm, "cnndyn: %d models x %d epochs on %d rank%s; %d/%d/%d train/validation/test images; logs in %s/logs%s\n",
+                        N, spec->epochs, size, size > 1 ? "s" : "", data.train.n, data.val.n, data.test.n, outdir,
+                        ctl.resume ? "; resuming from checkpoints" : ""));
   t_train = MPI_Wtime();
 
+  PetscCall(cdn_progress_start(comm, opt->progress ? opt->progress : spec->progress, N, spec->epochs, opt->quiet,
+                               &ctl.progress));
   PetscCall(cdn_sched_create(comm, 0, &sched));
-  mine = NULL;
-  ierr = train_share(spec, &data, outdir, rank, nfeat, &st, &sched, &mine, &nmine, &busy);
+  ierr = cdn_train_share(spec, &data, rank, nfeat, &st, &ctl, &mine, &nmine, &busy);
   PetscCall(cdn_error_share(comm, ierr));
   PetscCall(cdn_sched_destroy(&sched));
+  PetscCall(cdn_progress_stop(&ctl.progress));
+  /* a stop seen by any rank leaves unfinished models: no reports, the run is to be resumed */
+  PetscCallMPI(MPI_Allreduce(&ctl.stopped, &any_stopped, 1, MPIU_BOOL, MPI_LOR, comm));
+  if (any_stopped) {
+    PetscCall(PetscFree(mine));
+    PetscCall(PetscFree(names));
+    cdn_data_free(&data);
+    *stopped = PETSC_TRUE;
+    PetscFunctionReturn(0);
+  }
 
   if (rank == 0) PetscCall(PetscMalloc1((size_t)N * len + 1, &all));
-  PetscCall(gather_records(comm, size, len, mine, nmine, all));
+  PetscCall(cdn_gather_records(comm, size, len, mine, nmine, all));
   PetscCall(PetscFree(mine));
   PetscCall(report_balance(comm, busy, MPI_Wtime() - t_train));
 
   if (rank == 0) ierr = predict_and_report(spec, data.num_classes, N, all, nfeat, names, outdir, opt, predict_stage, t0);
+  if (rank == 0 && !ierr) ierr = cdn_outdir_mark_complete(outdir);
   PetscCall(PetscFree(all));
   PetscCall(PetscFree(names));
   PetscCall(cdn_error_share(comm, ierr));

@@ -47,9 +47,31 @@ static PetscErrorCode snapshot(const char *outdir, int model, int epoch, const c
   PetscFunctionReturn(0);
 }
 
+/* Continues from the model's checkpoint, if it has one: *e0 is the first epoch still to run. */
+static PetscErrorCode resume_model(const cdn_jobspec_t *spec, const cdn_model_config_t *cfg, const char *outdir,
+                                   int nfeat, double *rec, cdn_rng_t *train_rng, cdn_net_t *net,
+                                   cdn_train_ctl_t *ctl, FILE *log, int *e0)
+{
+  PetscBool found;
+  int       done;
+
+  PetscFunctionBeginUser;
+  if (!ctl->resume) PetscFunctionReturn(0);
+  PetscCall(cdn_ckpt_load(outdir, cfg->id, &done, train_rng, rec, cdn_record_length(spec->epochs, nfeat), net, &found));
+  if (!found) PetscFunctionReturn(0);
+  *e0 = done + 1;
+  if (spec->snapshots) {
+    char dir[PETSC_MAX_PATH_LEN];
+    snprintf(dir, sizeof dir, "%s/snapshots/model-%06d/epoch-%03d", outdir, cfg->id, *e0);
+    PetscCall(cdn_ckpt_drop_snapshot(dir));
+  }
+  if (log) fprintf(log, "model %d: resumed after epoch %d\n", cfg->id, done), fflush(log);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data, const cdn_model_config_t *cfg,
                                const char *outdir, const cdn_stages_t *stages, int rank, int nfeat, FILE *log,
-                               double *rec)
+                               double *rec, cdn_train_ctl_t *ctl)
 {
   const int               E  = spec->epochs;
   cdn_train_config_t      tc = {.lr           = cfg->hp[CDN_HP_LEARNING_RATE],
@@ -63,6 +85,7 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
   cdn_graph_t             g;
   const cdn_model_desc_t *desc;
   const cdn_images_t     *tr = &data->train;
+  int                     e0 = 0;
 
   PetscFunctionBeginUser;
   for (int i = 0; i < cdn_record_length(E, nfeat); i++) rec[i] = NAN;
@@ -77,8 +100,9 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
   cdn_net_init(net, &init_rng);
   desc = cdn_net_desc(net);
   PetscCall(cdn_graph_create(PETSC_COMM_SELF, desc, &g));
+  if (ctl) PetscCall(resume_model(spec, cfg, outdir, nfeat, rec, &train_rng, net, ctl, log, &e0));
 
-  for (int e = 0; e <= E; e++) {
+  for (int e = e0; e <= E; e++) {
     double *c = rec_curve(rec, e), *t = rec_time(rec, E, e), t0;
 
     t[CDN_TIME_TRAIN] = 0;
@@ -114,14 +138,26 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
       PetscCall(PetscLogStagePop());
     }
     rec[REC_EPOCHS_DONE] = e;
+    if (ctl) cdn_progress_epoch(ctl->progress, cfg->id, e, c[CDN_CURVE_TRAIN_LOSS], c[CDN_CURVE_VAL_LOSS], c[CDN_CURVE_VAL_ACC], t[CDN_TIME_TRAIN] + t[CDN_TIME_GRAPH], rank);
     if (log) {
       fprintf(log, "model %d epoch %d: train_loss %.4f val_loss %.4f val_acc %.4f (%.2f s train, %.3f s graph)\n",
               cfg->id, e, c[CDN_CURVE_TRAIN_LOSS], c[CDN_CURVE_VAL_LOSS], c[CDN_CURVE_VAL_ACC], t[CDN_TIME_TRAIN],
               t[CDN_TIME_GRAPH]);
       fflush(log);
     }
+    if (ctl && e < E) {
+      PetscBool stop;
+      PetscCall(cdn_ckpt_save(outdir, cfg->id, e, &train_rng, rec, cdn_record_length(E, nfeat), net));
+      if (cdn_signals_caught()) PetscCall(cdn_sched_raise_stop(ctl->sched));
+      PetscCall(cdn_sched_stop_raised(ctl->sched, &stop));
+      if (stop) {
+        if (log) fprintf(log, "model %d: stopped after epoch %d, checkpointed\n", cfg->id, e), fflush(log);
+        ctl->stopped = PETSC_TRUE;
+        break;
+      }
+    }
   }
-  if (rec[REC_STATUS] == CDN_STATUS_OK) {
+  if (rec[REC_STATUS] == CDN_STATUS_OK && !(ctl && ctl->stopped)) {
     double loss;
     PetscCall(PetscLogStagePush(stages->evaluate));
     PetscCall(evaluate(net, data, &data->test, &loss, &rec[REC_TEST_ACC]));
