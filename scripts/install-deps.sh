@@ -11,6 +11,7 @@ packages=(
   liblinear-dev
   dataset-fashion-mnist
   python3-numpy
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()

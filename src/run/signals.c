@@ -2,6 +2,8 @@
    preemption) ask the run to stop cleanly: the handler only records the request; training looks
    at it at the end of each epoch, after the checkpoint, so no work of a finished epoch is lost. */
 #include <signal.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include "run_internal.h"
 
@@ -22,3 +24,16 @@ void cdn_signals_install(void)
 }
 
 int cdn_signals_caught(void) { return (int)stop_signal; }
+
+/* CNNDYN_TEST_EPOCH_PAUSE=SECONDS makes every epoch end wait that long: the Slurm test uses it so
+   that a tiny job is still running when Slurm's time-limit warning arrives (Slurm looks at time
+   limits only every 30 s). It changes no result; nothing else should set it. */
+void cdn_test_epoch_pause(void)
+{
+  const char *v = getenv("CNNDYN_TEST_EPOCH_PAUSE");
+  double      s = v ? atof(v) : 0;
+  if (s > 0 && s < 60) {
+    struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && !stop_signal) {}
+  }
+}

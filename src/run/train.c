@@ -148,6 +148,7 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
     if (ctl && e < E) {
       PetscBool stop;
       PetscCall(cdn_ckpt_save(outdir, cfg->id, e, &train_rng, rec, cdn_record_length(E, nfeat), net));
+      cdn_test_epoch_pause();
       if (cdn_signals_caught()) PetscCall(cdn_sched_raise_stop(ctl->sched));
       PetscCall(cdn_sched_stop_raised(ctl->sched, &stop));
       if (stop) {
