@@ -125,6 +125,41 @@ progress)
   "$cnndyn" watch "$ep" --timeout 1 > "$work/gone.out" 2>&1
   check "[ $? -eq 1 ] && grep -q 'publisher gone' '$work/gone.out'" "watch without publisher: $(cat "$work/gone.out")"
   ;;
+team)
+  sed 's/^\[prediction\]/[cluster]\nteam_size = 2\n[prediction]/' "$work/uneven.ini" > "$work/team2.ini"
+  mpi 1 "$cnndyn" run "$work/uneven.ini" --out "$work/t1" --quiet --progress off > "$work/t1.out" 2>&1 || { cat "$work/t1.out"; exit 1; }
+  for n in 2 4; do
+    mpi $n "$cnndyn" run "$work/team2.ini" --out "$work/t2x$n" --quiet --progress off > "$work/t2x$n.out" 2>&1
+    check "[ $? -eq 0 ]" "team_size 2 on $n ranks failed: $(cat "$work/t2x$n.out")"
+  done
+  # the same team size gives the same bytes whatever the number of teams
+  same "$work/t2x2" "$work/t2x4" "team_size 2: one team vs two teams"
+  # models are led (recorded) by team leaders only: ranks 0 and 2
+  check "! awk -F, 'NR > 1 { print \$3 }' '$work/t2x4/timing.csv' | grep -qv '^[02]\$'" "two teams: a model recorded by a team member"
+  # against a team of one: the documented tolerance (README.md, Teams)
+  /usr/bin/python3 - "$work/t1" "$work/t2x2" <<'PY' || { echo "FAILED: team_size 2 outside the tolerance of team_size 1"; fail=$((fail + 1)); }
+import csv, math, sys
+a, b = sys.argv[1], sys.argv[2]
+bad = 0
+for name, cols in (("curves.csv", ("train_loss", "val_loss", "val_accuracy")),
+                   ("models.csv", ("final_val_loss", "final_val_accuracy", "final_test_accuracy"))):
+    ra, rb = list(csv.DictReader(open(f"{a}/{name}"))), list(csv.DictReader(open(f"{b}/{name}")))
+    assert len(ra) == len(rb), name
+    for x, y in zip(ra, rb):
+        for c in cols:
+            if x[c] == y[c]:
+                continue
+            u, v = float(x[c]), float(y[c])
+            tol = 0.02 if "accuracy" in c else 1e-3 * max(1.0, abs(u))
+            if abs(u - v) > tol:
+                print(f"{name} model {x['model']} {c}: {u} vs {v}")
+                bad += 1
+sys.exit(bad > 0)
+PY
+  mpi 3 "$cnndyn" run "$work/team2.ini" --out "$work/t3" --quiet > "$work/t3.out" 2>&1
+  code=$?
+  check "[ $code -eq 1 ] && grep -q 'team_size: 2 does not divide the 3 ranks' '$work/t3.out' && [ ! -e '$work/t3' ]" "team_size not dividing the ranks: exit $code"
+  ;;
 *) echo "unknown case $case_"; exit 2 ;;
 esac
 echo "$case_: $fail failure(s)"

@@ -69,6 +69,7 @@ typedef struct {
 
   /* [cluster] */
   char progress[256]; /* ZeroMQ endpoint the root publishes progress on; "" = off */
+  int  team_size;     /* ranks that train one model together (batch split, gradients summed) */
 } cdn_jobspec_t;
 
 /* Where progress is published unless the job spec or the command line says otherwise. */

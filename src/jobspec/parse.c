@@ -76,6 +76,7 @@ static const key_def_t keys[] = {
   KPOS("prediction", "logistic_c", logistic_c),
   KEY("output", "snapshots", V_BOOL, snapshots),
   KEY("cluster", "progress", V_ENDPOINT, progress),
+  KINT("cluster", "team_size", team_size, 1, 4096),
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
@@ -109,6 +110,7 @@ void cdn_jobspec_defaults(cdn_jobspec_t *spec)
   spec->logistic_c   = 1.0;
   spec->snapshots    = 0;
   snprintf(spec->progress, sizeof spec->progress, "%s", CDN_DEFAULT_PROGRESS);
+  spec->team_size = 1;
 }
 
 static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, char *value, cdn_jobspec_t *spec)

@@ -82,7 +82,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscLogStage    predict_stage;
   int              N = cdn_population_size(spec), nfeat = 0, len, nmine = 0, flags[2] = {0, 0};
   cdn_sched_t      sched;
-  cdn_train_ctl_t  ctl = {.outdir = outdir, .sched = &sched};
+  cdn_train_ctl_t  ctl = {.outdir = outdir, .sched = &sched, .team = MPI_COMM_SELF, .team_size = 1};
   double           busy = 0, t_train;
   char (*names)[64];
   double          *mine = NULL, *all = NULL;
@@ -101,6 +101,10 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(PetscLogStageRegister("Snapshot", &st.snapshot));
   PetscCall(PetscLogStageRegister("Predict+report", &predict_stage));
 
+  /* Every rank sees the same sizes, so this error needs no sharing. */
+  PetscCheck(size % spec->team_size == 0, comm, CDN_ERR_INPUT,
+             "%s: team_size: %d does not divide the %d ranks of this run (teams are consecutive ranks)", spec->source,
+             spec->team_size, size);
   /* Everything that can be wrong with the input is found before the output folder exists. */
   if (rank == 0) ierr = cdn_outdir_prepare(spec, outdir, opt, &resuming, &complete);
   PetscCall(cdn_error_share(comm, ierr));
@@ -123,11 +127,17 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
 
   PetscCall(cdn_progress_start(comm, opt->progress ? opt->progress : spec->progress, N, spec->epochs, opt->quiet,
                                &ctl.progress));
+  if (spec->team_size > 1) {
+    PetscCallMPI(MPI_Comm_split(comm, rank / spec->team_size, rank, &ctl.team));
+    ctl.team_rank = rank % spec->team_size;
+    ctl.team_size = spec->team_size;
+  }
   PetscCall(cdn_sched_create(comm, 0, &sched));
   ierr = cdn_train_share(spec, &data, rank, nfeat, &st, &ctl, &mine, &nmine, &busy);
   PetscCall(cdn_error_share(comm, ierr));
   PetscCall(cdn_sched_destroy(&sched));
   PetscCall(cdn_progress_stop(&ctl.progress));
+  if (ctl.team_size > 1) PetscCallMPI(MPI_Comm_free(&ctl.team));
   /* a stop seen by any rank leaves unfinished models: no reports, the run is to be resumed */
   PetscCallMPI(MPI_Allreduce(&ctl.stopped, &any_stopped, 1, MPIU_BOOL, MPI_LOR, comm));
   if (any_stopped) {

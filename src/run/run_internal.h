@@ -67,6 +67,8 @@ typedef struct {
   cdn_sched_t *sched;   /* to see and raise the stop word */
   PetscBool    stopped; /* out: training stopped at an epoch end, the model is not finished */
   cdn_progress_t *progress; /* events of this rank's models; may be NULL */
+  MPI_Comm        team;      /* the ranks training a model together (MPI_COMM_SELF for one) */
+  int             team_rank, team_size; /* team rank 0 leads: schedule, measure, checkpoint */
 } cdn_train_ctl_t;
 
 /* Trains one model and fills its record (length cdn_record_length). log may be NULL. With ctl, the
@@ -75,6 +77,11 @@ typedef struct {
 PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data, const cdn_model_config_t *cfg,
                                const char *outdir, const cdn_stages_t *stages, int rank, int nfeat, FILE *log,
                                double *rec, cdn_train_ctl_t *ctl);
+
+/* ---- teams (team.c) ----------------------------------------------------------------------- */
+/* One training epoch of a team: the batch split over team's ranks, gradients summed (allreduce). */
+PetscErrorCode cdn_team_train_epoch(cdn_net_t *net, const cdn_data_t *data, const cdn_images_t *set, cdn_rng_t *rng,
+                                    uint64_t seed, int epoch, int batch_size, MPI_Comm team, double *mean_loss);
 
 /* ---- this rank's share (share.c) ------------------------------------------------------------ */
 /* Takes models from ctl->sched until none are left or a stop is requested (ctl->stopped), and

@@ -23,24 +23,49 @@ static PetscErrorCode one_model(const cdn_jobspec_t *spec, const cdn_data_t *dat
                                 const cdn_stages_t *st, cdn_train_ctl_t *ctl, FILE *log, double *rec,
                                 PetscBool *finished)
 {
-  const int          len = cdn_record_length(spec->epochs, nfeat);
+  const int          len    = cdn_record_length(spec->epochs, nfeat);
+  const PetscBool    leader = ctl->team_rank == 0;
   cdn_model_config_t cfg;
   PetscBool          found = PETSC_FALSE;
+  PetscErrorCode     ierr  = 0;
 
   PetscFunctionBeginUser;
   *finished = PETSC_TRUE;
-  if (ctl->resume) PetscCall(cdn_ckpt_load_done(ctl->outdir, m, rec, len, &found));
+  if (ctl->resume && leader) ierr = cdn_ckpt_load_done(ctl->outdir, m, rec, len, &found);
+  if (ctl->team_size > 1) {
+    int f = ierr ? 2 : (int)found;
+    PetscCallMPI(MPI_Bcast(&f, 1, MPI_INT, 0, ctl->team));
+    PetscCall(ierr);
+    PetscCheck(f != 2, PETSC_COMM_SELF, PETSC_ERR_LIB, "model %d: the team's leader could not read its record", m);
+    found = f ? PETSC_TRUE : PETSC_FALSE;
+  }
+  PetscCall(ierr);
   if (found) {
-    cdn_progress_model(ctl->progress, m, rec[REC_STATUS] == CDN_STATUS_DIVERGED, rank);
+    if (leader) cdn_progress_model(ctl->progress, m, rec[REC_STATUS] == CDN_STATUS_DIVERGED, rank);
     PetscFunctionReturn(0);
   }
   cdn_population_config(spec, m, &cfg);
   PetscCall(cdn_train_model(spec, data, &cfg, ctl->outdir, st, rank, nfeat, log, rec, ctl));
   if (ctl->stopped) *finished = PETSC_FALSE;
-  else {
+  else if (leader) {
     PetscCall(cdn_ckpt_save_done(ctl->outdir, m, rec, len));
     cdn_progress_model(ctl->progress, m, rec[REC_STATUS] == CDN_STATUS_DIVERGED, rank);
   }
+  PetscFunctionReturn(0);
+}
+
+/* The leader's next model for the team: -1 when a stop was requested, N or more when none is left. */
+static PetscErrorCode next_model(cdn_train_ctl_t *ctl, long *m)
+{
+  PetscFunctionBeginUser;
+  if (ctl->team_rank == 0) {
+    PetscBool stop;
+    if (cdn_signals_caught()) PetscCall(cdn_sched_raise_stop(ctl->sched));
+    PetscCall(cdn_sched_stop_raised(ctl->sched, &stop));
+    if (stop) *m = -1;
+    else PetscCall(cdn_sched_next(ctl->sched, m));
+  }
+  if (ctl->team_size > 1) PetscCallMPI(MPI_Bcast(m, 1, MPI_LONG, 0, ctl->team));
   PetscFunctionReturn(0);
 }
 
@@ -60,16 +85,14 @@ PetscErrorCode cdn_train_share(const cdn_jobspec_t *spec, const cdn_data_t *data
   *nmine = 0;
   for (;;) {
     PetscErrorCode ierr;
-    long           m;
-    PetscBool      stop, finished = PETSC_FALSE;
+    long           m = -1;
+    PetscBool      finished = PETSC_FALSE;
 
-    if (cdn_signals_caught()) PetscCall(cdn_sched_raise_stop(ctl->sched));
-    PetscCall(cdn_sched_stop_raised(ctl->sched, &stop));
-    if (stop) {
+    PetscCall(next_model(ctl, &m));
+    if (m < 0) {
       ctl->stopped = PETSC_TRUE;
       break;
     }
-    PetscCall(cdn_sched_next(ctl->sched, &m));
     if (m >= N) break;
     ierr = reserve(recs, *nmine, &cap, len);
     if (!ierr) ierr = one_model(spec, data, (int)m, rank, nfeat, st, ctl, log, *recs + (size_t)(*nmine) * len, &finished);
@@ -80,7 +103,7 @@ PetscErrorCode cdn_train_share(const cdn_jobspec_t *spec, const cdn_data_t *data
       PetscCall(ierr);
     }
     if (!finished) break;
-    (*nmine)++;
+    if (ctl->team_rank == 0) (*nmine)++; /* the leader holds the team's records */
   }
   *busy = MPI_Wtime() - t0;
   fprintf(log, "rank %d: %d models in %.2f s%s\n", rank, *nmine, *busy, ctl->stopped ? "; stopped on request" : "");
