@@ -11,6 +11,7 @@ packages=(
   liblinear-dev
   dataset-fashion-mnist
   python3-numpy python3-matplotlib python3-pandas
+  slurmctld slurmd slurm-client munge
 )
 
 # --bench: also what the benchmarks and fixture generators need (bench/train, bench/graph,

@@ -80,7 +80,14 @@ typedef struct {
 
   /* [output] */
   int snapshots; /* write a snapshot per model and epoch */
+
+  /* [cluster] */
+  char progress[256]; /* ZeroMQ endpoint the root publishes progress on; "" = off */
+  int  team_size;     /* ranks that train one model together (batch split, gradients summed) */
 } cdn_jobspec_t;
+
+/* Where progress is published unless the job spec or the command line says otherwise. */
+#define CDN_DEFAULT_PROGRESS "tcp://127.0.0.1:5557"
 
 /* Pure parsing, for tests and for rank 0: name is used in messages. Fills spec with defaults first. */
 PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_jobspec_t *spec);

@@ -7,12 +7,21 @@
 typedef struct {
   PetscBool force; /* write into a non-empty output folder */
   PetscBool quiet; /* no summary table on stdout */
+  PetscBool resume; /* continue the run in outdir from its checkpoints (a new run if it has none) */
+  const char *progress; /* ZeroMQ endpoint for progress, "" = off; NULL: the job spec's [cluster] progress */
 } cdn_run_options_t;
 
-/* Collective on comm. Models are shared out statically (model m on rank m mod size); each is
+/* Exit status of `cnndyn run` when a stop was requested (SIGTERM, SIGUSR1): every finished epoch is
+   checkpointed and `--resume` continues; batch scripts requeue on it (EX_TEMPFAIL). */
+#define CDN_EXIT_RESUMABLE 75
+
+/* Collective on comm. Ranks take models from a shared counter as they free up; each is
    trained, evaluated and turned into graph features by one rank alone, so every number is the
-   same whatever the rank count. The root writes the CSVs into outdir. */
-PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *outdir, const cdn_run_options_t *opt);
+   same whatever the rank count. The root writes the CSVs into outdir. Every model is
+   checkpointed at its epoch ends under outdir/checkpoints; on SIGTERM or SIGUSR1 each rank stops
+   at its next epoch end and *stopped is true (no reports are written; resume with opt->resume). */
+PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *outdir, const cdn_run_options_t *opt,
+                       PetscBool *stopped);
 
 /* Per-model record exchanged between ranks: its length in doubles for a spec and feature count. */
 int cdn_record_length(int epochs, int nfeat);

@@ -10,25 +10,45 @@
 
 int cdn_cli_run(int argc, char **argv, PetscErrorCode *ierr)
 {
-  const char       *job = NULL, *out = NULL;
-  cdn_run_options_t opt = {PETSC_FALSE, PETSC_FALSE};
+  const char       *job = NULL, *out = NULL, *resume = NULL;
+  cdn_run_options_t opt = {PETSC_FALSE, PETSC_FALSE, PETSC_FALSE, NULL};
   cdn_jobspec_t     spec;
+  char              copy[PETSC_MAX_PATH_LEN];
+  PetscBool         stopped = PETSC_FALSE;
 
   *ierr = 0;
   for (int i = 0; i < argc; i++) {
     if (!strcmp(argv[i], "--out")) {
       if (++i == argc) return cdn_cli_usage_error("%s", "--out needs a folder");
       out = argv[i];
+    } else if (!strcmp(argv[i], "--resume")) {
+      if (++i == argc) return cdn_cli_usage_error("%s", "--resume needs the run's folder");
+      resume = argv[i];
+    } else if (!strcmp(argv[i], "--progress")) {
+      if (++i == argc) return cdn_cli_usage_error("%s", "--progress needs an endpoint (tcp://HOST:PORT) or off");
+      opt.progress = strcmp(argv[i], "off") ? argv[i] : "";
     } else if (!strcmp(argv[i], "--force")) opt.force = PETSC_TRUE;
     else if (!strcmp(argv[i], "--quiet")) opt.quiet = PETSC_TRUE;
     else if (argv[i][0] == '-') return cdn_cli_usage_error("run: unknown option '%s'", argv[i]);
     else if (job) return cdn_cli_usage_error("run: unexpected argument '%s' (one job file only)", argv[i]);
     else job = argv[i];
   }
+  if (resume) {
+    /* --resume DIR: the job spec is DIR/job.ini unless given (then it must match that copy) */
+    if (out && strcmp(out, resume)) return cdn_cli_usage_error("%s", "run: --resume DIR writes into DIR: drop --out");
+    out = resume;
+    opt.resume = PETSC_TRUE;
+    snprintf(copy, sizeof copy, "%s/job.ini", resume);
+    if (!job) job = copy;
+  }
   if (!job) return cdn_cli_usage_error("%s", "run: no job file given");
   if (!out) return cdn_cli_usage_error("%s", "run: --out DIR is required");
   *ierr = cdn_jobspec_load(PETSC_COMM_WORLD, job, &spec);
-  if (!*ierr) *ierr = cdn_run(PETSC_COMM_WORLD, &spec, out, &opt);
+  if (!*ierr) *ierr = cdn_run(PETSC_COMM_WORLD, &spec, out, &opt, &stopped);
+  if (!*ierr && stopped) {
+    PetscPrintf(PETSC_COMM_WORLD, "cnndyn: stopped on request; every finished epoch is checkpointed: continue with cnndyn run --resume %s\n", out);
+    return CDN_CLI_RESUMABLE;
+  }
   return 0;
 }
 

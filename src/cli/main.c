@@ -6,16 +6,22 @@
 #include "cnndyn/util.h"
 
 static const char usage[] =
-  "usage: cnndyn run JOB.ini --out DIR [--force] [--quiet] [PETSc options]\n"
+  "usage: cnndyn run JOB.ini --out DIR [--force] [--quiet] [--progress ENDPOINT|off] [PETSc options]\n"
+  "       cnndyn run [JOB.ini] --resume DIR [--quiet] [PETSc options]\n"
   "       cnndyn graph SNAPSHOT --export FILE.mtx [--unrolled]\n"
   "       cnndyn stats SNAPSHOT [--out FILE.csv] [--unrolled] [--statistics LIST]\n"
   "       cnndyn stats RUN_DIR[/snapshots] [--out FILE.csv] [--unrolled] [--statistics LIST] [--aggregators LIST]\n"
+  "       cnndyn watch ENDPOINT [--timeout SECONDS]\n"
   "       cnndyn --help | --version\n"
   "\n"
   "  run     train the population of JOB.ini (run under mpirun or srun for several ranks) and\n"
   "          write models.csv, curves.csv, timing.csv, features.csv, predictions.csv, report.csv\n"
   "          and logs/ into DIR; snapshots/ too when the job asks for them\n"
+  "          --resume DIR continues a stopped or killed run from its checkpoints (exit 75 means\n"
+  "          stopped by SIGTERM/SIGUSR1 and resumable)\n"
   "  graph   write a snapshot's rolled weight graph in Matrix Market format\n"
+  "  watch   live progress of a run publishing on ENDPOINT (run --progress, [cluster] progress;\n"
+  "          default tcp://127.0.0.1:5557); exit 0 when the run ends, 1 when the publisher is gone\n"
   "  stats   per-node statistics of a snapshot's graph as CSV (stdout unless --out); given a run's\n"
   "          snapshots, one features.csv row per snapshot, recomputed without training\n"
   "\n"
@@ -64,6 +70,7 @@ int main(int argc, char **argv)
   } else if (!strcmp(argv[1], "run")) status = cdn_cli_run(n - 2, argv + 2, &ierr);
   else if (!strcmp(argv[1], "graph")) status = cdn_cli_graph(n - 2, argv + 2, &ierr);
   else if (!strcmp(argv[1], "stats")) status = cdn_cli_stats(n - 2, argv + 2, &ierr);
+  else if (!strcmp(argv[1], "watch")) status = cdn_cli_watch(n - 2, argv + 2, &ierr);
   else status = cdn_cli_usage_error("unknown command '%s'", argv[1]);
 
   if (ierr) {

@@ -10,7 +10,7 @@
 
 #define LINE_MAX_LEN (2 * PETSC_MAX_PATH_LEN)
 
-typedef enum { V_AXIS, V_INT, V_U64, V_REAL, V_BOOL, V_DATASET, V_PATH, V_ARCH, V_STATS, V_AGGS, V_CHOICE } value_kind_t;
+typedef enum { V_AXIS, V_INT, V_U64, V_REAL, V_BOOL, V_DATASET, V_PATH, V_ARCH, V_STATS, V_AGGS, V_CHOICE, V_ENDPOINT } value_kind_t;
 
 typedef struct {
   const char    *section, *key;
@@ -23,7 +23,7 @@ typedef struct {
   int            nnames;
 } key_def_t;
 
-static const char *const sections[] = {"population", "data", "training", "graph", "features", "prediction", "output"};
+static const char *const sections[] = {"population", "data", "training", "graph", "features", "prediction", "output", "cluster"};
 #define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
 
 /* Ranges keep runs meaningful: beyond them a model can only diverge or do nothing. */
@@ -99,6 +99,8 @@ static const key_def_t keys[] = {
   KRANGE("training", "init_std", init_std, OPEN_CLOSED(0, 10)),
   KINT("training", "threads", threads, 1, 256),
   KEY("data", "augment", V_BOOL, augment),
+  KEY("cluster", "progress", V_ENDPOINT, progress),
+  KINT("cluster", "team_size", team_size, 1, 4096),
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
@@ -137,6 +139,8 @@ void cdn_jobspec_defaults(cdn_jobspec_t *spec)
   spec->ridge_lambda = 1.0;
   spec->logistic_c   = 1.0;
   spec->snapshots    = 0;
+  snprintf(spec->progress, sizeof spec->progress, "%s", CDN_DEFAULT_PROGRESS);
+  spec->team_size = 1;
 }
 
 static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, char *value, cdn_jobspec_t *spec)
@@ -166,6 +170,7 @@ static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, cha
   case V_STATS: PetscCall(cdn_js_names(w, value, stat_names, CDN_STAT_COUNT, (unsigned *)field)); break;
   case V_AGGS: PetscCall(cdn_js_names(w, value, agg_names, CDN_AGG_COUNT, (unsigned *)field)); break;
   case V_CHOICE: PetscCall(cdn_js_choice(w, value, k->names, k->nnames, (int *)field)); break;
+  case V_ENDPOINT: PetscCall(cdn_js_endpoint(w, value, spec->progress, sizeof spec->progress)); break;
   }
   PetscFunctionReturn(0);
 }

@@ -199,3 +199,17 @@ PetscErrorCode cdn_js_names(const cdn_js_where_t *w, char *s, const char *const 
   }
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode cdn_js_endpoint(const cdn_js_where_t *w, const char *s, char *out, size_t n)
+{
+  PetscFunctionBeginUser;
+  if (!strcmp(s, "off")) {
+    out[0] = '\0';
+    PetscFunctionReturn(0);
+  }
+  if (strncmp(s, "tcp://", 6) && strncmp(s, "ipc://", 6))
+    CDN_JS_FAIL(w, "'%s' is not a ZeroMQ endpoint (expected off, tcp://HOST:PORT or ipc://PATH)", s);
+  if (strlen(s) >= n) CDN_JS_FAIL(w, "longer than %d characters", (int)n - 1);
+  snprintf(out, n, "%s", s);
+  PetscFunctionReturn(0);
+}

@@ -32,3 +32,5 @@ PetscErrorCode cdn_js_axis(const cdn_js_where_t *w, char *s, const cdn_js_range_
 PetscErrorCode cdn_js_names(const cdn_js_where_t *w, char *s, const char *const *names, int count, unsigned *mask);
 /* One of names[0..count) exactly; *out is its index. */
 PetscErrorCode cdn_js_choice(const cdn_js_where_t *w, const char *s, const char *const *names, int count, int *out);
+/* "off" (out = "") or a ZeroMQ endpoint tcp://HOST:PORT or ipc://PATH shorter than n. */
+PetscErrorCode cdn_js_endpoint(const cdn_js_where_t *w, const char *s, char *out, size_t n);

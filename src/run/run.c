@@ -56,46 +56,43 @@ static PetscErrorCode predict_and_report(const cdn_jobspec_t *spec, int num_clas
   PetscFunctionReturn(0);
 }
 
-/* Trains this rank's share; the error, if any, is returned rather than raised so that the caller
-   can share it with every rank before anyone waits in the gather. */
-static PetscErrorCode train_share(const cdn_jobspec_t *spec, const cdn_data_t *data, const char *outdir, int rank,
-                                  int size, int nfeat, const cdn_stages_t *st, double *recs, int *nmine)
+/* How well the dynamic schedule kept ranks busy: each rank's training time against the wall time
+   of the training phase (the difference is time spent waiting for the slowest rank). */
+static PetscErrorCode report_balance(MPI_Comm comm, double busy, double wall)
 {
-  const int N = cdn_population_size(spec), len = cdn_record_length(spec->epochs, nfeat);
-  char      path[PETSC_MAX_PATH_LEN];
-  FILE     *log;
+  double mn, mx, sum;
+  int    size;
 
   PetscFunctionBeginUser;
-  snprintf(path, sizeof path, "%s/logs/rank-%d.log", outdir, rank);
-  log = fopen(path, "w");
-  PetscCheck(log, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write", path);
-  *nmine = 0;
-  for (int m = rank; m < N; m += size) {
-    cdn_model_config_t cfg;
-    PetscErrorCode     ierr;
-    cdn_population_config(spec, m, &cfg);
-    ierr = cdn_train_model(spec, data, &cfg, outdir, st, rank, nfeat, log, recs + (size_t)(*nmine) * len);
-    if (ierr) fclose(log);
-    PetscCall(ierr);
-    (*nmine)++;
-  }
-  fclose(log);
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Reduce(&busy, &mn, 1, MPI_DOUBLE, MPI_MIN, 0, comm));
+  PetscCallMPI(MPI_Reduce(&busy, &mx, 1, MPI_DOUBLE, MPI_MAX, 0, comm));
+  PetscCallMPI(MPI_Reduce(&busy, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, comm));
+  PetscCall(PetscPrintf(comm, "cnndyn: training took %.1f s; ranks idle %.1f%% of it waiting for the last model\n", wall,
+                        wall > 0 ? 100.0 * (size * wall - sum) / (size * wall) : 0.0));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *outdir, const cdn_run_options_t *opt)
+PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *outdir, const cdn_run_options_t *opt,
+                       PetscBool *stopped)
 {
   PetscMPIInt      rank, size;
   cdn_data_t       data;
   cdn_stages_t     st;
   PetscLogStage    predict_stage;
-  int              N = cdn_population_size(spec), nfeat = 0, len, nmine = 0, *counts = NULL, *displs = NULL;
+  int              N = cdn_population_size(spec), nfeat = 0, len, nmine = 0, flags[2] = {0, 0};
+  cdn_sched_t      sched;
+  cdn_train_ctl_t  ctl = {.outdir = outdir, .sched = &sched, .team = MPI_COMM_SELF, .team_size = 1};
+  double           busy = 0, t_train;
   char (*names)[64];
-  double          *mine, *all = NULL;
+  double          *mine = NULL, *all = NULL;
   PetscErrorCode   ierr = 0;
   double           t0 = MPI_Wtime();
+  PetscBool        resuming = PETSC_FALSE, complete = PETSC_FALSE, any_stopped;
 
   PetscFunctionBeginUser;
+  *stopped = PETSC_FALSE;
+  cdn_signals_install();
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscLogStageRegister("Train", &st.train));
@@ -104,46 +101,61 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(PetscLogStageRegister("Snapshot", &st.snapshot));
   PetscCall(PetscLogStageRegister("Predict+report", &predict_stage));
 
+  /* Every rank sees the same sizes, so this error needs no sharing. */
+  PetscCheck(size % spec->team_size == 0, comm, CDN_ERR_INPUT,
+             "%s: team_size: %d does not divide the %d ranks of this run (teams are consecutive ranks)", spec->source,
+             spec->team_size, size);
   /* Everything that can be wrong with the input is found before the output folder exists. */
-  if (rank == 0) ierr = cdn_outdir_check(outdir, opt->force, spec->snapshots ? PETSC_TRUE : PETSC_FALSE);
+  if (rank == 0) ierr = cdn_outdir_prepare(spec, outdir, opt, &resuming, &complete);
   PetscCall(cdn_error_share(comm, ierr));
-  PetscCall(cdn_data_load(comm, spec, &data));
-  if (rank == 0) {
-    ierr = cdn_mkdir_p(outdir);
-    if (!ierr) {
-      char logs[PETSC_MAX_PATH_LEN];
-      snprintf(logs, sizeof logs, "%s/logs", outdir);
-      ierr = cdn_mkdir_p(logs);
-    }
+  flags[0] = resuming, flags[1] = complete;
+  PetscCallMPI(MPI_Bcast(flags, 2, MPI_INT, 0, comm));
+  if (flags[1]) {
+    PetscCall(PetscPrintf(comm, "cnndyn: %s: this run is complete; nothing to resume\n", outdir));
+    PetscFunctionReturn(0);
   }
+  ctl.resume = flags[0] ? PETSC_TRUE : PETSC_FALSE;
+  PetscCall(cdn_data_load(comm, spec, &data));
+  if (rank == 0) ierr = cdn_outdir_create(spec, outdir, ctl.resume);
   PetscCall(cdn_error_share(comm, ierr));
   PetscCall(feature_layout(spec, &data, &nfeat, &names));
   len = cdn_record_length(spec->epochs, nfeat);
-  PetscCall(PetscPrintf(comm, "cnndyn: %d models x %d epochs on %d rank%s; %d/%d/%d train/validation/test images; logs in %s/logs\n",
-                        N, spec->epochs, size, size > 1 ? "s" : "", data.train.n, data.val.n, data.test.n, outdir));
+  PetscCall(PetscPrintf(comm, "cnndyn: %d models x %d epochs on %d rank%s; %d/%d/%d train/validation/test images; logs in %s/logs%s\n",
+                        N, spec->epochs, size, size > 1 ? "s" : "", data.train.n, data.val.n, data.test.n, outdir,
+                        ctl.resume ? "; resuming from checkpoints" : ""));
+  t_train = MPI_Wtime();
 
-  PetscCall(PetscMalloc1((size_t)((N + size - 1) / size) * len + 1, &mine));
-  ierr = train_share(spec, &data, outdir, rank, size, nfeat, &st, mine, &nmine);
-  PetscCall(cdn_error_share(comm, ierr));
-
-  if (rank == 0) {
-    PetscCall(PetscMalloc1(size, &counts));
-    PetscCall(PetscMalloc1(size, &displs));
-    PetscCall(PetscMalloc1((size_t)N * len + 1, &all));
-    for (int r = 0, off = 0; r < size; r++) {
-      int nr    = N / size + (r < N % size);
-      counts[r] = nr * len;
-      displs[r] = off;
-      off += counts[r];
-    }
+  PetscCall(cdn_progress_start(comm, opt->progress ? opt->progress : spec->progress, N, spec->epochs, opt->quiet,
+                               &ctl.progress));
+  if (spec->team_size > 1) {
+    PetscCallMPI(MPI_Comm_split(comm, rank / spec->team_size, rank, &ctl.team));
+    ctl.team_rank = rank % spec->team_size;
+    ctl.team_size = spec->team_size;
   }
-  PetscCallMPI(MPI_Gatherv(mine, nmine * len, MPI_DOUBLE, all, counts, displs, MPI_DOUBLE, 0, comm));
+  PetscCall(cdn_sched_create(comm, 0, &sched));
+  ierr = cdn_train_share(spec, &data, rank, nfeat, &st, &ctl, &mine, &nmine, &busy);
+  PetscCall(cdn_error_share(comm, ierr));
+  PetscCall(cdn_sched_destroy(&sched));
+  PetscCall(cdn_progress_stop(&ctl.progress));
+  if (ctl.team_size > 1) PetscCallMPI(MPI_Comm_free(&ctl.team));
+  /* a stop seen by any rank leaves unfinished models: no reports, the run is to be resumed */
+  PetscCallMPI(MPI_Allreduce(&ctl.stopped, &any_stopped, 1, MPIU_BOOL, MPI_LOR, comm));
+  if (any_stopped) {
+    PetscCall(PetscFree(mine));
+    PetscCall(PetscFree(names));
+    cdn_data_free(&data);
+    *stopped = PETSC_TRUE;
+    PetscFunctionReturn(0);
+  }
+
+  if (rank == 0) PetscCall(PetscMalloc1((size_t)N * len + 1, &all));
+  PetscCall(cdn_gather_records(comm, size, len, mine, nmine, all));
   PetscCall(PetscFree(mine));
+  PetscCall(report_balance(comm, busy, MPI_Wtime() - t_train));
 
   if (rank == 0) ierr = predict_and_report(spec, data.num_classes, N, all, nfeat, names, outdir, opt, predict_stage, t0);
+  if (rank == 0 && !ierr) ierr = cdn_outdir_mark_complete(outdir);
   PetscCall(PetscFree(all));
-  PetscCall(PetscFree(counts));
-  PetscCall(PetscFree(displs));
   PetscCall(PetscFree(names));
   PetscCall(cdn_error_share(comm, ierr));
   cdn_data_free(&data);

@@ -1,9 +1,12 @@
 #pragma once
 /* Pieces of the run module shared between its files. */
 #include "cnndyn/data.h"
+#include "cnndyn/nn.h"
 #include "cnndyn/jobspec.h"
 #include "cnndyn/population.h"
+#include "cnndyn/progress.h"
 #include "cnndyn/results.h"
+#include "cnndyn/run.h"
 
 /* Record layout (doubles): header, then per epoch 0..E the curve, timing and feature values. */
 enum { REC_MODEL, REC_STATUS, REC_DIVERGED_EPOCH, REC_EPOCHS_DONE, REC_TEST_ACC, REC_RANK, REC_HEADER };
@@ -12,13 +15,78 @@ typedef struct {
   PetscLogStage train, evaluate, graph, snapshot;
 } cdn_stages_t;
 
+/* The shared model counter (schedule.c). */
+typedef struct {
+  MPI_Win win;
+  long   *base;
+} cdn_sched_t;
+
+/* Collective: the counter starts at first. */
+PetscErrorCode cdn_sched_create(MPI_Comm comm, int first, cdn_sched_t *s);
+/* The next model id for this rank (ids past the population mean: no work left). */
+PetscErrorCode cdn_sched_next(cdn_sched_t *s, long *model);
+/* Asks every rank to stop after its current epoch; any rank may poll. */
+PetscErrorCode cdn_sched_raise_stop(cdn_sched_t *s);
+PetscErrorCode cdn_sched_stop_raised(cdn_sched_t *s, PetscBool *stop);
+/* Collective. */
+PetscErrorCode cdn_sched_destroy(cdn_sched_t *s);
+
+/* Root, before any work (resume.c): a resumable folder (opt->resume and DIR/job.ini present: the
+   spec must match it; *complete when its reports were written), else a folder fit for a new run. */
+PetscErrorCode cdn_outdir_prepare(const cdn_jobspec_t *spec, const char *outdir, const cdn_run_options_t *opt,
+                                  PetscBool *resuming, PetscBool *complete);
+PetscErrorCode cdn_outdir_create(const cdn_jobspec_t *spec, const char *outdir, PetscBool resuming);
+PetscErrorCode cdn_outdir_mark_complete(const char *outdir);
 /* Checks that outdir is absent, empty, or (force) holds no snapshots that this run would write over. */
 PetscErrorCode cdn_outdir_check(const char *outdir, PetscBool force, PetscBool snapshots);
-/* Trains one model and fills its record (length cdn_record_length). log may be NULL. */
-PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data, const cdn_model_config_t *cfg,
-                               const char *outdir, const cdn_stages_t *stages, int rank, int nfeat, FILE *log,
-                               double *rec);
 /* Root: fills res from all records (any order). */
 PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int nrec, const double *recs, int nfeat,
                                         cdn_results_t *res);
 PetscErrorCode cdn_results_free(cdn_results_t *res);
+
+/* ---- checkpoints (checkpoint.c) ------------------------------------------------------------ */
+PetscErrorCode cdn_ckpt_save(const char *outdir, int model, int epoch, const cdn_rng_t *rng, const double *rec,
+                             int reclen, const cdn_net_t *net);
+/* *found false (and nothing changed) when the model has no checkpoint. */
+PetscErrorCode cdn_ckpt_load(const char *outdir, int model, int *epoch, cdn_rng_t *rng, double *rec, int reclen,
+                             cdn_net_t *net, PetscBool *found);
+/* The finished record replaces the model's checkpoint. */
+PetscErrorCode cdn_ckpt_save_done(const char *outdir, int model, const double *rec, int reclen);
+PetscErrorCode cdn_ckpt_load_done(const char *outdir, int model, double *rec, int reclen, PetscBool *found);
+PetscErrorCode cdn_ckpt_drop_snapshot(const char *dir);
+
+/* ---- stop requests (signals.c) ------------------------------------------------------------- */
+void cdn_signals_install(void);
+int  cdn_signals_caught(void); /* the signal number, 0 if none */
+void cdn_test_epoch_pause(void); /* CNNDYN_TEST_EPOCH_PAUSE: a test hook, see signals.c */
+
+/* What training of one model needs from the run around it. */
+typedef struct {
+  const char  *outdir;
+  PetscBool    resume;  /* look for the model's checkpoint first */
+  cdn_sched_t *sched;   /* to see and raise the stop word */
+  PetscBool    stopped; /* out: training stopped at an epoch end, the model is not finished */
+  cdn_progress_t *progress; /* events of this rank's models; may be NULL */
+  MPI_Comm        team;      /* the ranks training a model together (MPI_COMM_SELF for one) */
+  int             team_rank, team_size; /* team rank 0 leads: schedule, measure, checkpoint */
+} cdn_train_ctl_t;
+
+/* Trains one model and fills its record (length cdn_record_length). log may be NULL. With ctl, the
+   model continues from its checkpoint (ctl->resume), is checkpointed at every epoch end, and stops
+   there when a stop is requested (ctl->stopped; the record is then incomplete). */
+PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data, const cdn_model_config_t *cfg,
+                               const char *outdir, const cdn_stages_t *stages, int rank, int nfeat, FILE *log,
+                               double *rec, cdn_train_ctl_t *ctl);
+
+/* ---- teams (team.c) ----------------------------------------------------------------------- */
+/* One training epoch of a team: the batch split over team's ranks, gradients summed (allreduce). */
+PetscErrorCode cdn_team_train_epoch(cdn_net_t *net, const cdn_data_t *data, const cdn_images_t *set, cdn_rng_t *rng,
+                                    uint64_t seed, int epoch, int batch_size, MPI_Comm team, double *mean_loss);
+
+/* ---- this rank's share (share.c) ------------------------------------------------------------ */
+/* Takes models from ctl->sched until none are left or a stop is requested (ctl->stopped), and
+   appends the record of every finished model to *recs (grown as needed; the caller frees it). */
+PetscErrorCode cdn_train_share(const cdn_jobspec_t *spec, const cdn_data_t *data, int rank, int nfeat,
+                               const cdn_stages_t *st, cdn_train_ctl_t *ctl, double **recs, int *nmine, double *busy);
+/* Root receives every rank's records, in any order (records name their model). */
+PetscErrorCode cdn_gather_records(MPI_Comm comm, int size, int len, const double *mine, int nmine, double *all);

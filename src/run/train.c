@@ -47,9 +47,91 @@ static PetscErrorCode snapshot(const char *outdir, int model, int epoch, const c
   PetscFunctionReturn(0);
 }
 
+/* Continues from the model's checkpoint, if it has one: *e0 is the first epoch still to run. */
+static PetscErrorCode resume_model(const cdn_jobspec_t *spec, const cdn_model_config_t *cfg, const char *outdir,
+                                   int nfeat, double *rec, cdn_rng_t *train_rng, cdn_net_t *net,
+                                   cdn_train_ctl_t *ctl, FILE *log, int *e0)
+{
+  PetscBool found;
+  int       done;
+
+  PetscFunctionBeginUser;
+  if (!ctl->resume) PetscFunctionReturn(0);
+  PetscCall(cdn_ckpt_load(outdir, cfg->id, &done, train_rng, rec, cdn_record_length(spec->epochs, nfeat), net, &found));
+  if (!found) PetscFunctionReturn(0);
+  *e0 = done + 1;
+  if (spec->snapshots && ctl->team_rank == 0) {
+    char dir[PETSC_MAX_PATH_LEN];
+    snprintf(dir, sizeof dir, "%s/snapshots/model-%06d/epoch-%03d", outdir, cfg->id, *e0);
+    PetscCall(cdn_ckpt_drop_snapshot(dir));
+  }
+  if (log) fprintf(log, "model %d: resumed after epoch %d\n", cfg->id, done), fflush(log);
+  PetscFunctionReturn(0);
+}
+
+/* The leader's work at an epoch end: validation, graph features, snapshot, log, progress. */
+static PetscErrorCode measure_epoch(const cdn_jobspec_t *spec, const cdn_data_t *data, cdn_net_t *net, cdn_graph_t *g,
+                                    const char *outdir, int model, int e, const cdn_stages_t *stages, int nfeat,
+                                    int rank, FILE *log, cdn_train_ctl_t *ctl, double *rec)
+{
+  const int               E    = spec->epochs;
+  const cdn_model_desc_t *desc = cdn_net_desc(net);
+  double                 *c = rec_curve(rec, e), *t = rec_time(rec, E, e), t0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogStagePush(stages->evaluate));
+  PetscCall(evaluate(net, data, &data->val, &c[CDN_CURVE_VAL_LOSS], &c[CDN_CURVE_VAL_ACC]));
+  PetscCall(PetscLogStagePop());
+
+  t0 = MPI_Wtime();
+  PetscCall(PetscLogStagePush(stages->graph));
+  PetscCall(cdn_graph_set_weights(g, desc));
+  PetscCall(cdn_graph_features(g, spec->stat_mask, spec->agg_mask, rec_features(rec, E, nfeat, e)));
+  PetscCall(PetscLogStagePop());
+  t[CDN_TIME_GRAPH] = MPI_Wtime() - t0;
+
+  if (spec->snapshots) {
+    PetscCall(PetscLogStagePush(stages->snapshot));
+    PetscCall(snapshot(outdir, model, e, desc));
+    PetscCall(PetscLogStagePop());
+  }
+  if (ctl) cdn_progress_epoch(ctl->progress, model, e, c[CDN_CURVE_TRAIN_LOSS], c[CDN_CURVE_VAL_LOSS], c[CDN_CURVE_VAL_ACC], t[CDN_TIME_TRAIN] + t[CDN_TIME_GRAPH], rank);
+  if (log) {
+    fprintf(log, "model %d epoch %d: train_loss %.4f val_loss %.4f val_acc %.4f (%.2f s train, %.3f s graph)\n",
+            model, e, c[CDN_CURVE_TRAIN_LOSS], c[CDN_CURVE_VAL_LOSS], c[CDN_CURVE_VAL_ACC], t[CDN_TIME_TRAIN],
+            t[CDN_TIME_GRAPH]);
+    fflush(log);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Checkpoint (leader) and the stop decision, which the leader shares with its team; a failure of
+   the leader stops the members too instead of leaving them in the next allreduce. */
+static PetscErrorCode epoch_end(const cdn_jobspec_t *spec, int model, int e, const cdn_rng_t *train_rng, double *rec,
+                                int nfeat, cdn_net_t *net, cdn_train_ctl_t *ctl, PetscBool leader, int team_size,
+                                PetscBool *stop)
+{
+  PetscErrorCode ierr = 0;
+  int            flag = 0; /* 0 go on, 1 stop, 2 the leader failed */
+
+  PetscFunctionBeginUser;
+  if (leader) {
+    ierr = cdn_ckpt_save(ctl->outdir, model, e, train_rng, rec, cdn_record_length(spec->epochs, nfeat), net);
+    cdn_test_epoch_pause();
+    if (!ierr && cdn_signals_caught()) ierr = cdn_sched_raise_stop(ctl->sched);
+    if (!ierr) ierr = cdn_sched_stop_raised(ctl->sched, stop);
+    flag = ierr ? 2 : (*stop ? 1 : 0);
+  }
+  if (team_size > 1) PetscCallMPI(MPI_Bcast(&flag, 1, MPI_INT, 0, ctl->team));
+  PetscCall(ierr);
+  PetscCheck(flag != 2, PETSC_COMM_SELF, PETSC_ERR_LIB, "model %d: the team's leader failed at the end of epoch %d", model, e);
+  *stop = flag == 1 ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data, const cdn_model_config_t *cfg,
                                const char *outdir, const cdn_stages_t *stages, int rank, int nfeat, FILE *log,
-                               double *rec)
+                               double *rec, cdn_train_ctl_t *ctl)
 {
   const int               E  = spec->epochs;
   cdn_train_config_t      tc = {.lr           = cfg->hp[CDN_HP_LEARNING_RATE],
@@ -75,6 +157,8 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
   cdn_graph_t             g;
   const cdn_model_desc_t *desc;
   const cdn_images_t     *tr = &data->train;
+  int                     e0 = 0, team_size = ctl ? ctl->team_size : 1;
+  PetscBool               leader = !ctl || ctl->team_rank == 0;
 
   PetscFunctionBeginUser;
   for (int i = 0; i < cdn_record_length(E, nfeat); i++) rec[i] = NAN;
@@ -88,24 +172,29 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
   cdn_rng_seed(&train_rng, cfg->seed, STREAM_TRAIN);
   cdn_net_init(net, &init_rng);
   desc = cdn_net_desc(net);
-  {
-    /* Until the run module hands models to teams, a model's team is its one rank. */
+  /* The graph lives with the team's leader, on PETSC_COMM_SELF: only the leader computes
+     statistics. Spreading a large graph over the team's ranks (cdn_graph_comm_for) needs every
+     member to join the statistics calls; until then distribute_edges has no effect in runs. */
+  if (leader) {
     cdn_graph_t plan;
-    MPI_Comm    team = PETSC_COMM_SELF;
     PetscCall(PetscMemzero(&plan, sizeof plan));
     if (!spec->unrolled) PetscCall(cdn_graph_plan(desc, &plan));
-    PetscCall(cdn_graph_create_as(cdn_graph_comm_for(team, plan.nedges, spec->distribute_edges), desc, spec->unrolled,
-                                  spec->max_edges, &g));
+    PetscCall(cdn_graph_create_as(cdn_graph_comm_for(PETSC_COMM_SELF, plan.nedges, spec->distribute_edges), desc,
+                                  spec->unrolled, spec->max_edges, &g));
   }
+  if (ctl) PetscCall(resume_model(spec, cfg, outdir, nfeat, rec, &train_rng, net, ctl, leader ? log : NULL, &e0));
 
-  for (int e = 0; e <= E; e++) {
+  for (int e = e0; e <= E; e++) {
     double *c = rec_curve(rec, e), *t = rec_time(rec, E, e), t0;
 
     t[CDN_TIME_TRAIN] = 0;
     if (e > 0) {
       t0 = MPI_Wtime();
       PetscCall(PetscLogStagePush(stages->train));
-      PetscCall(cdn_net_train_epoch(net, data, tr, &train_rng, &c[CDN_CURVE_TRAIN_LOSS]));
+      if (team_size > 1)
+        PetscCall(cdn_team_train_epoch(net, data, tr, &train_rng, cfg->seed, e, tc.batch_size, ctl->team,
+                                       &c[CDN_CURVE_TRAIN_LOSS]));
+      else PetscCall(cdn_net_train_epoch(net, data, tr, &train_rng, &c[CDN_CURVE_TRAIN_LOSS]));
       PetscCall(PetscLogStagePop());
       t[CDN_TIME_TRAIN] = MPI_Wtime() - t0;
       if (!isfinite(c[CDN_CURVE_TRAIN_LOSS])) {
@@ -113,41 +202,29 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
         t[CDN_TIME_TRAIN]       = NAN;
         rec[REC_STATUS]         = CDN_STATUS_DIVERGED;
         rec[REC_DIVERGED_EPOCH] = e;
-        if (log) fprintf(log, "model %d epoch %d: diverged (training loss not finite)\n", cfg->id, e), fflush(log);
+        if (log && leader) fprintf(log, "model %d epoch %d: diverged (training loss not finite)\n", cfg->id, e), fflush(log);
         break;
       }
     }
-    PetscCall(PetscLogStagePush(stages->evaluate));
-    PetscCall(evaluate(net, data, &data->val, &c[CDN_CURVE_VAL_LOSS], &c[CDN_CURVE_VAL_ACC]));
-    PetscCall(PetscLogStagePop());
-
-    t0 = MPI_Wtime();
-    PetscCall(PetscLogStagePush(stages->graph));
-    PetscCall(cdn_graph_set_weights(&g, desc));
-    PetscCall(cdn_graph_features(&g, spec->stat_mask, spec->agg_mask, rec_features(rec, E, nfeat, e)));
-    PetscCall(PetscLogStagePop());
-    t[CDN_TIME_GRAPH] = MPI_Wtime() - t0;
-
-    if (spec->snapshots) {
-      PetscCall(PetscLogStagePush(stages->snapshot));
-      PetscCall(snapshot(outdir, cfg->id, e, desc));
-      PetscCall(PetscLogStagePop());
-    }
+    if (leader) PetscCall(measure_epoch(spec, data, net, &g, outdir, cfg->id, e, stages, nfeat, rank, log, ctl, rec));
     rec[REC_EPOCHS_DONE] = e;
-    if (log) {
-      fprintf(log, "model %d epoch %d: train_loss %.4f val_loss %.4f val_acc %.4f (%.2f s train, %.3f s graph)\n",
-              cfg->id, e, c[CDN_CURVE_TRAIN_LOSS], c[CDN_CURVE_VAL_LOSS], c[CDN_CURVE_VAL_ACC], t[CDN_TIME_TRAIN],
-              t[CDN_TIME_GRAPH]);
-      fflush(log);
+    if (ctl && e < E) {
+      PetscBool stop;
+      PetscCall(epoch_end(spec, cfg->id, e, &train_rng, rec, nfeat, net, ctl, leader, team_size, &stop));
+      if (stop) {
+        if (log && leader) fprintf(log, "model %d: stopped after epoch %d, checkpointed\n", cfg->id, e), fflush(log);
+        ctl->stopped = PETSC_TRUE;
+        break;
+      }
     }
   }
-  if (rec[REC_STATUS] == CDN_STATUS_OK) {
+  if (leader && rec[REC_STATUS] == CDN_STATUS_OK && !(ctl && ctl->stopped)) {
     double loss;
     PetscCall(PetscLogStagePush(stages->evaluate));
     PetscCall(evaluate(net, data, &data->test, &loss, &rec[REC_TEST_ACC]));
     PetscCall(PetscLogStagePop());
   }
-  PetscCall(cdn_graph_destroy(&g));
+  if (leader) PetscCall(cdn_graph_destroy(&g));
   cdn_net_destroy(&net);
   PetscFunctionReturn(0);
 }

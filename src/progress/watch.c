@@ -1,0 +1,167 @@
+/* `cnndyn watch`: a subscriber that can join at any time. It keeps the latest row of every model
+   it has heard of and the run's latest summary, and redraws a table (terminal) or prints plain
+   lines (anything else). A message that is not the JSON it expects is counted and skipped. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+#include "cnndyn/progress.h"
+#include "progress_internal.h"
+
+#define SHOWN 12 /* rows of the live table */
+
+typedef struct {
+  int    model, epoch, rank, finished, diverged;
+  double train_loss, val_loss, val_acc, seconds;
+} row_t;
+
+typedef struct {
+  row_t  rows[SHOWN]; /* most recently heard of first */
+  int    nrows;
+  int    models, epochs, ranks, done, diverged, running, have_summary, malformed;
+  double elapsed;
+} view_t;
+
+static double field(const cJSON *j, const char *k)
+{
+  const cJSON *v = cJSON_GetObjectItem(j, k);
+  return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static row_t *row_for(view_t *v, int model)
+{
+  int i;
+  for (i = 0; i < v->nrows && v->rows[i].model != model; i++) {}
+  if (i == v->nrows) {
+    if (v->nrows < SHOWN) v->nrows++;
+    i = v->nrows - 1;
+    v->rows[i] = (row_t){.model = model, .epoch = -1, .train_loss = NAN, .val_loss = NAN, .val_acc = NAN, .seconds = NAN};
+  }
+  row_t r = v->rows[i];
+  memmove(v->rows + 1, v->rows, i * sizeof r);
+  v->rows[0] = r;
+  return &v->rows[0];
+}
+
+/* Returns 1 for "end", 0 otherwise; -1 for a malformed message. */
+static int apply(view_t *v, const char *msg, int n)
+{
+  cJSON      *j = cJSON_ParseWithLength(msg, n);
+  const char *ev;
+  int         rc = 0;
+
+  if (!j || !cJSON_IsObject(j) || !(ev = cJSON_GetStringValue(cJSON_GetObjectItem(j, "event")))) {
+    cJSON_Delete(j);
+    return -1;
+  }
+  if (!strcmp(ev, "summary") || !strcmp(ev, "end")) {
+    double m = field(j, "models");
+    if (isnan(m)) rc = -1;
+    else {
+      v->models = (int)m, v->epochs = (int)field(j, "epochs"), v->ranks = (int)field(j, "ranks");
+      v->done = (int)field(j, "done"), v->diverged = (int)field(j, "diverged");
+      v->running = (int)field(j, "running"), v->elapsed = field(j, "elapsed"), v->have_summary = 1;
+      rc = !strcmp(ev, "end");
+    }
+  } else if (!strcmp(ev, "epoch") || !strcmp(ev, "model")) {
+    double m = field(j, "model");
+    if (isnan(m) || m < 0) rc = -1;
+    else {
+      row_t *r = row_for(v, (int)m);
+      r->rank  = (int)field(j, "rank");
+      if (!strcmp(ev, "epoch")) {
+        r->epoch = (int)field(j, "epoch"), r->train_loss = field(j, "train_loss"), r->val_loss = field(j, "val_loss");
+        r->val_acc = field(j, "val_acc"), r->seconds = field(j, "seconds");
+      } else {
+        r->finished = 1;
+        r->diverged = !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(j, "status")) ?: "", "diverged");
+      }
+    }
+  } else rc = -1;
+  cJSON_Delete(j);
+  return rc;
+}
+
+static void summary_line(const view_t *v, char *buf, size_t n)
+{
+  double eta = v->done ? v->elapsed / v->done * (v->models - v->done) : NAN;
+  if (!v->have_summary) {
+    snprintf(buf, n, "waiting for the run's first summary");
+    return;
+  }
+  snprintf(buf, n, "%d/%d models done, %d running, %d diverged; %d ranks; %.0f s elapsed", v->done, v->models,
+           v->running, v->diverged, v->ranks, v->elapsed);
+  if (isfinite(eta) && v->done < v->models) snprintf(buf + strlen(buf), n - strlen(buf), ", ETA %.0f s", eta);
+}
+
+static void draw(FILE *out, const view_t *v)
+{
+  char line[256], bar[41];
+  int  k = v->models ? 40 * v->done / v->models : 0;
+
+  for (int i = 0; i < 40; i++) bar[i] = i < k ? '#' : '.';
+  bar[40] = '\0';
+  summary_line(v, line, sizeof line);
+  fprintf(out, "\033[H\033[J[%s] %s\n\n%8s %6s %5s %10s %10s %8s %8s  %s\n", bar, line, "model", "epoch", "rank",
+          "train_loss", "val_loss", "val_acc", "seconds", "status");
+  for (int i = 0; i < v->nrows; i++) {
+    const row_t *r = &v->rows[i];
+    fprintf(out, "%8d %6d %5d %10.4f %10.4f %8.4f %8.2f  %s\n", r->model, r->epoch, r->rank, r->train_loss, r->val_loss,
+            r->val_acc, r->seconds, r->finished ? (r->diverged ? "diverged" : "done") : "running");
+  }
+  if (v->malformed) fprintf(out, "\n%d malformed message%s ignored\n", v->malformed, v->malformed > 1 ? "s" : "");
+  fflush(out);
+}
+
+int cdn_watch(const char *endpoint, double timeout, FILE *out)
+{
+  void  *ctx = zmq_ctx_new(), *sub;
+  int    tty = isatty(fileno(out)), rto = 250, status = 1;
+  double last = cdn_progress_now();
+  view_t v    = {0};
+  char   msg[4096], line[256];
+
+  sub = zmq_socket(ctx, ZMQ_SUB);
+  cdn_progress_socket_options(sub);
+  zmq_setsockopt(sub, ZMQ_RCVTIMEO, &rto, sizeof rto);
+  zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
+  if (zmq_connect(sub, endpoint) != 0) {
+    fprintf(stderr, "cnndyn: error: watch %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
+    zmq_close(sub), zmq_ctx_term(ctx);
+    return 1;
+  }
+  if (!tty) fprintf(out, "watching %s\n", endpoint), fflush(out);
+  for (;;) {
+    int n = zmq_recv(sub, msg, sizeof msg, 0), rc;
+    if (n < 0) {
+      if (cdn_progress_now() - last > timeout) {
+        fprintf(out, "publisher gone: no message from %s for %.0f s\n", endpoint, timeout);
+        break;
+      }
+      continue;
+    }
+    last = cdn_progress_now();
+    rc   = n <= (int)sizeof msg ? apply(&v, msg, n) : -1;
+    if (rc < 0) {
+      v.malformed++;
+      if (!tty) fprintf(out, "ignored a malformed message (%d so far)\n", v.malformed);
+    } else if (tty) draw(out, &v);
+    else if (rc == 0 && v.nrows && !strstr(msg, "\"summary\"")) {
+      const row_t *r = &v.rows[0];
+      if (r->finished) fprintf(out, "model %d %s (rank %d)\n", r->model, r->diverged ? "diverged" : "done", r->rank);
+      else fprintf(out, "model %d epoch %d: val_acc %.4f (rank %d)\n", r->model, r->epoch, r->val_acc, r->rank);
+    }
+    if (rc == 1) {
+      summary_line(&v, line, sizeof line);
+      fprintf(out, "run finished: %s\n", line);
+      status = 0;
+      break;
+    }
+    fflush(out);
+  }
+  fflush(out);
+  zmq_close(sub);
+  zmq_ctx_term(ctx);
+  return status;
+}

@@ -1,0 +1,128 @@
+/* One rank's share of the population: models taken from the shared counter as the rank frees up,
+   their records appended to a growing buffer, and the gather of all records at the root. */
+#include "run_internal.h"
+
+/* Room for one more record. */
+static PetscErrorCode reserve(double **recs, int n, int *cap, int len)
+{
+  double *grown;
+
+  PetscFunctionBeginUser;
+  if (n < *cap) PetscFunctionReturn(0);
+  *cap = *cap ? 2 * *cap : 4;
+  PetscCall(PetscMalloc1((size_t)*cap * len, &grown));
+  if (n) PetscCall(PetscArraycpy(grown, *recs, (size_t)n * len));
+  PetscCall(PetscFree(*recs));
+  *recs = grown;
+  PetscFunctionReturn(0);
+}
+
+/* Model m into rec: its finished record when a resumed run has one, else trained (from its
+   checkpoint, if any). *finished is false when a stop request cut training short. */
+static PetscErrorCode one_model(const cdn_jobspec_t *spec, const cdn_data_t *data, int m, int rank, int nfeat,
+                                const cdn_stages_t *st, cdn_train_ctl_t *ctl, FILE *log, double *rec,
+                                PetscBool *finished)
+{
+  const int          len    = cdn_record_length(spec->epochs, nfeat);
+  const PetscBool    leader = ctl->team_rank == 0;
+  cdn_model_config_t cfg;
+  PetscBool          found = PETSC_FALSE;
+  PetscErrorCode     ierr  = 0;
+
+  PetscFunctionBeginUser;
+  *finished = PETSC_TRUE;
+  if (ctl->resume && leader) ierr = cdn_ckpt_load_done(ctl->outdir, m, rec, len, &found);
+  if (ctl->team_size > 1) {
+    int f = ierr ? 2 : (int)found;
+    PetscCallMPI(MPI_Bcast(&f, 1, MPI_INT, 0, ctl->team));
+    PetscCall(ierr);
+    PetscCheck(f != 2, PETSC_COMM_SELF, PETSC_ERR_LIB, "model %d: the team's leader could not read its record", m);
+    found = f ? PETSC_TRUE : PETSC_FALSE;
+  }
+  PetscCall(ierr);
+  if (found) {
+    if (leader) cdn_progress_model(ctl->progress, m, rec[REC_STATUS] == CDN_STATUS_DIVERGED, rank);
+    PetscFunctionReturn(0);
+  }
+  cdn_population_config(spec, m, &cfg);
+  PetscCall(cdn_train_model(spec, data, &cfg, ctl->outdir, st, rank, nfeat, log, rec, ctl));
+  if (ctl->stopped) *finished = PETSC_FALSE;
+  else if (leader) {
+    PetscCall(cdn_ckpt_save_done(ctl->outdir, m, rec, len));
+    cdn_progress_model(ctl->progress, m, rec[REC_STATUS] == CDN_STATUS_DIVERGED, rank);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The leader's next model for the team: -1 when a stop was requested, N or more when none is left. */
+static PetscErrorCode next_model(cdn_train_ctl_t *ctl, long *m)
+{
+  PetscFunctionBeginUser;
+  if (ctl->team_rank == 0) {
+    PetscBool stop;
+    if (cdn_signals_caught()) PetscCall(cdn_sched_raise_stop(ctl->sched));
+    PetscCall(cdn_sched_stop_raised(ctl->sched, &stop));
+    if (stop) *m = -1;
+    else PetscCall(cdn_sched_next(ctl->sched, m));
+  }
+  if (ctl->team_size > 1) PetscCallMPI(MPI_Bcast(m, 1, MPI_LONG, 0, ctl->team));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_train_share(const cdn_jobspec_t *spec, const cdn_data_t *data, int rank, int nfeat,
+                               const cdn_stages_t *st, cdn_train_ctl_t *ctl, double **recs, int *nmine, double *busy)
+{
+  const int N = cdn_population_size(spec), len = cdn_record_length(spec->epochs, nfeat);
+  char      path[PETSC_MAX_PATH_LEN];
+  FILE     *log;
+  int       cap = 0;
+  double    t0  = MPI_Wtime();
+
+  PetscFunctionBeginUser;
+  snprintf(path, sizeof path, "%s/logs/rank-%d.log", ctl->outdir, rank);
+  log = fopen(path, ctl->resume ? "a" : "w");
+  PetscCheck(log, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write", path);
+  *nmine = 0;
+  for (;;) {
+    PetscErrorCode ierr;
+    long           m = -1;
+    PetscBool      finished = PETSC_FALSE;
+
+    PetscCall(next_model(ctl, &m));
+    if (m < 0) {
+      ctl->stopped = PETSC_TRUE;
+      break;
+    }
+    if (m >= N) break;
+    ierr = reserve(recs, *nmine, &cap, len);
+    if (!ierr) ierr = one_model(spec, data, (int)m, rank, nfeat, st, ctl, log, *recs + (size_t)(*nmine) * len, &finished);
+    if (ierr) {
+      /* the others need not train the rest of the population for nothing */
+      fclose(log);
+      (void)cdn_sched_raise_stop(ctl->sched);
+      PetscCall(ierr);
+    }
+    if (!finished) break;
+    if (ctl->team_rank == 0) (*nmine)++; /* the leader holds the team's records */
+  }
+  *busy = MPI_Wtime() - t0;
+  fprintf(log, "rank %d: %d models in %.2f s%s\n", rank, *nmine, *busy, ctl->stopped ? "; stopped on request" : "");
+  fclose(log);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_gather_records(MPI_Comm comm, int size, int len, const double *mine, int nmine, double *all)
+{
+  PetscMPIInt rank;
+  int        *counts = NULL, *displs = NULL, mycount = nmine * len;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) PetscCall(PetscMalloc2(size, &counts, size, &displs));
+  PetscCallMPI(MPI_Gather(&mycount, 1, MPI_INT, counts, 1, MPI_INT, 0, comm));
+  if (rank == 0)
+    for (int r = 0, off = 0; r < size; r++) displs[r] = off, off += counts[r];
+  PetscCallMPI(MPI_Gatherv(mine, mycount, MPI_DOUBLE, all, counts, displs, MPI_DOUBLE, 0, comm));
+  if (rank == 0) PetscCall(PetscFree2(counts, displs));
+  PetscFunctionReturn(0);
+}

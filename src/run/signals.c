@@ -1,0 +1,39 @@
+/* SIGTERM and SIGUSR1 (what Slurm sends before a time limit with --signal, and what it sends on
+   preemption) ask the run to stop cleanly: the handler only records the request; training looks
+   at it at the end of each epoch, after the checkpoint, so no work of a finished epoch is lost. */
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+#include <string.h>
+#include "run_internal.h"
+
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+void cdn_signals_install(void)
+{
+  struct sigaction sa;
+
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART; /* a signal never fails a read or write in progress */
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGUSR1, &sa, NULL);
+}
+
+int cdn_signals_caught(void) { return (int)stop_signal; }
+
+/* CNNDYN_TEST_EPOCH_PAUSE=SECONDS makes every epoch end wait that long: the Slurm test uses it so
+   that a tiny job is still running when Slurm's time-limit warning arrives (Slurm looks at time
+   limits only every 30 s). It changes no result; nothing else should set it. */
+void cdn_test_epoch_pause(void)
+{
+  const char *v = getenv("CNNDYN_TEST_EPOCH_PAUSE");
+  double      s = v ? atof(v) : 0;
+  if (s > 0 && s < 60) {
+    struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && !stop_signal) {}
+  }
+}
