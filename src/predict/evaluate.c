@@ -17,7 +17,7 @@ static PetscErrorCode graph_inputs(const cdn_jobspec_t *spec, const cdn_results_
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(res->nfeat, &col));
   for (int f = 0; f < res->nfeat; f++)
-    if (!strncmp(res->feat_names[f], prefix, strlen(prefix))) col[nsel++] = f;
+    if (!strncmp(res->feat_names[f], prefix, strlen(prefix)) && strncmp(res->feat_names[f], "weights.", 8)) col[nsel++] = f;
   width = cdn_summary_width(nsel, k, spec->differences);
   PetscCall(PetscMalloc1((size_t)(k + 1) * nsel, &rows));
   PetscCall(PetscMalloc1((size_t)res->nmodels * width, &X));

@@ -1,6 +1,7 @@
 /* cdn_run: the pipeline of DESIGN.md from a validated job spec to the CSV reports. */
 #include <math.h>
 #include "cnndyn/evaluate.h"
+#include "cnndyn/features.h"
 #include "cnndyn/graph.h"
 #include "cnndyn/nn.h"
 #include "cnndyn/report.h"
@@ -21,8 +22,11 @@ static PetscErrorCode feature_layout(const cdn_jobspec_t *spec, const cdn_data_t
                            &net));
   PetscCall(cdn_graph_create(PETSC_COMM_SELF, cdn_net_desc(net), &g));
   *nfeat = cdn_feature_count(&g, spec->stat_mask, spec->agg_mask);
-  PetscCall(PetscMalloc1(*nfeat, names));
+  /* prediction: the weight-statistics baseline's columns follow the graph features (src/features) */
+  PetscCall(PetscMalloc1(*nfeat + cdn_weight_stats_count(cdn_net_desc(net)), names));
   PetscCall(cdn_feature_names(&g, spec->stat_mask, spec->agg_mask, *names));
+  cdn_weight_stats_names(cdn_net_desc(net), *names + *nfeat);
+  *nfeat += cdn_weight_stats_count(cdn_net_desc(net));
   PetscCall(cdn_graph_destroy(&g));
   cdn_net_destroy(&net);
   PetscFunctionReturn(0);

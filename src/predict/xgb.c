@@ -1,0 +1,66 @@
+/* CDN_LEARNER_XGB on one fold: gradient-boosted regression trees (XGBoost C API). Trees need no
+   scaling and order-invariant splits make the signed log pointless; non-finite values and values
+   beyond float range go in as missing, which XGBoost routes by a learned default direction. One
+   thread and a fixed seed make the fit identical on every rank. */
+#include <math.h>
+#include <xgboost/c_api.h>
+#include "predict_impl.h"
+
+#define XGB(call) PetscCheck((call) == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "xgboost: %s", XGBGetLastError())
+
+static void quiet(const char *s) { (void)s; }
+
+static void xgb_quiet_once(void)
+{
+  static int done = 0;
+  if (done) return;
+  XGBRegisterLogCallback(quiet);
+  XGBSetGlobalConfig("{\"verbosity\": 0}");
+  done = 1;
+}
+
+static PetscErrorCode to_float(const cdn_fold_t *f, const int *rows, int nr, float *out)
+{
+  PetscFunctionBeginUser;
+  for (int r = 0; r < nr; r++)
+    for (int j = 0; j < f->d; j++) {
+      double v = f->X[(size_t)rows[r] * f->d + j];
+      out[(size_t)r * f->d + j] = isfinite(v) && fabs(v) < 1e30 ? (float)v : NAN;
+    }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_xgb_fold(const cdn_fold_t *f, double *pred, int *pred_class)
+{
+  static const char *params[][2] = {
+    {"objective", "reg:squarederror"}, {"booster", "gbtree"}, {"tree_method", "exact"}, {"max_depth", "3"},
+    {"eta", "0.1"}, {"min_child_weight", "1"}, {"subsample", "1"}, {"nthread", "1"}, {"seed", "0"}, {"verbosity", "0"}};
+  float         *Xtr, *Xte, *ytr;
+  DMatrixHandle  dtr, dte;
+  BoosterHandle  b;
+  bst_ulong      len;
+  const float   *out;
+  double         med;
+
+  PetscFunctionBeginUser;
+  xgb_quiet_once();
+  PetscCall(PetscMalloc3((size_t)f->ntr * f->d, &Xtr, (size_t)(f->nte > 0 ? f->nte : 1) * f->d, &Xte, f->ntr, &ytr));
+  PetscCall(to_float(f, f->train, f->ntr, Xtr));
+  PetscCall(to_float(f, f->test, f->nte, Xte));
+  for (int i = 0; i < f->ntr; i++) ytr[i] = (float)f->y[f->train[i]];
+  XGB(XGDMatrixCreateFromMat(Xtr, f->ntr, f->d, NAN, &dtr));
+  XGB(XGDMatrixSetFloatInfo(dtr, "label", ytr, f->ntr));
+  XGB(XGDMatrixCreateFromMat(Xte, f->nte, f->d, NAN, &dte));
+  XGB(XGBoosterCreate(&dtr, 1, &b));
+  for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) XGB(XGBoosterSetParam(b, params[i][0], params[i][1]));
+  for (int it = 0; it < 100; it++) XGB(XGBoosterUpdateOneIter(b, it, dtr));
+  XGB(XGBoosterPredict(b, dte, 0, 0, 0, &len, &out));
+  PetscCheck((int)len == f->nte, PETSC_COMM_SELF, PETSC_ERR_LIB, "xgboost: %d predictions for %d rows", (int)len, f->nte);
+  med = cdn_fold_train_median(f);
+  for (int i = 0; i < f->nte; i++) pred[f->test[i]] = out[i], pred_class[f->test[i]] = cdn_fold_bin(f, med, out[i]);
+  XGB(XGBoosterFree(b));
+  XGB(XGDMatrixFree(dtr));
+  XGB(XGDMatrixFree(dte));
+  PetscCall(PetscFree3(Xtr, Xte, ytr));
+  PetscFunctionReturn(0);
+}
