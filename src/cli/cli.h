@@ -8,4 +8,5 @@ enum { CDN_CLI_OK = 0, CDN_CLI_INPUT = 1, CDN_CLI_USAGE = 2, CDN_CLI_INTERNAL = 
 int cdn_cli_run(int argc, char **argv, PetscErrorCode *ierr);
 int cdn_cli_graph(int argc, char **argv, PetscErrorCode *ierr);
 int cdn_cli_stats(int argc, char **argv, PetscErrorCode *ierr);
+int cdn_cli_predict(int argc, char **argv, PetscErrorCode *ierr);
 int cdn_cli_usage_error(const char *fmt, const char *arg);

@@ -9,6 +9,8 @@ static const char usage[] =
   "usage: cnndyn run JOB.ini --out DIR [--force] [--quiet] [PETSc options]\n"
   "       cnndyn graph SNAPSHOT --export FILE.mtx\n"
   "       cnndyn stats SNAPSHOT [--out FILE.csv]\n"
+  "       cnndyn predict DIR [--job JOB.ini] [--budget K] [--methods LIST] [--learners LIST]\n"
+  "                      [--repeats R] [--folds F] [--classes median|terciles|T1,T2] [--quiet]\n"
   "       cnndyn --help | --version\n"
   "\n"
   "  run     train the population of JOB.ini (run under mpirun or srun for several ranks) and\n"
@@ -16,6 +18,8 @@ static const char usage[] =
   "          and logs/ into DIR; snapshots/ too when the job asks for them\n"
   "  graph   write a snapshot's rolled weight graph in Matrix Market format\n"
   "  stats   per-node statistics of a snapshot's graph as CSV (stdout unless --out)\n"
+  "  predict rerun prediction on a finished run DIR from its CSVs (no training); rewrites its\n"
+  "          predictions.csv, report.csv, report.md and early_stop.csv\n"
   "\n"
   "Options after the first argument that starts with a single '-' go to PETSc, for example\n"
   "  -log_view                          time per pipeline stage\n"
@@ -60,6 +64,7 @@ int main(int argc, char **argv)
   } else if (!strcmp(argv[1], "run")) status = cdn_cli_run(n - 2, argv + 2, &ierr);
   else if (!strcmp(argv[1], "graph")) status = cdn_cli_graph(n - 2, argv + 2, &ierr);
   else if (!strcmp(argv[1], "stats")) status = cdn_cli_stats(n - 2, argv + 2, &ierr);
+  else if (!strcmp(argv[1], "predict")) status = cdn_cli_predict(n - 2, argv + 2, &ierr);
   else status = cdn_cli_usage_error("unknown command '%s'", argv[1]);
 
   if (ierr) {
