@@ -121,9 +121,12 @@ static PetscErrorCode logistic(const double *Ztr, const int *ctr, int ntr, int p
   PetscFunctionReturn(0);
 }
 
+/* Ridge fits are cheap and get six values; each logistic fit costs Newton iterations, more so at
+   large C, so its grid is four values. */
 static const double lambda_grid[] = {1e-3, 1e-2, 1e-1, 1, 10, 100};
-static const double c_grid[]      = {1e-3, 1e-2, 1e-1, 1, 10, 100};
+static const double c_grid[]      = {1e-2, 1e-1, 1, 10};
 #define NGRID ((int)(sizeof lambda_grid / sizeof lambda_grid[0]))
+#define NCGRID ((int)(sizeof c_grid / sizeof c_grid[0]))
 
 /* Inner cross-validation on the prepared training rows: the lambda with the least squared error
    and the C with the most correct classes (ties to the stronger penalty, listed first). */
@@ -154,14 +157,17 @@ static PetscErrorCode choose(const cdn_fold_t *f, const double *Ztr, const doubl
       int    *cl;
       PetscCall(PetscMalloc2(no, &pr, no, &cl));
       PetscCall(ridge(Zi, yi, ni, p, Zo, no, lambda_grid[a], pr));
-      PetscCall(logistic(Zi, ci, ni, p, Zo, no, c_grid[a], cl));
-      for (int i = 0; i < no; i++) err[a] += (pr[i] - po[i]) * (pr[i] - po[i]), hits[a] += cl[i] == cte[i];
+      for (int i = 0; i < no; i++) err[a] += (pr[i] - po[i]) * (pr[i] - po[i]);
+      if (a < NCGRID) {
+        PetscCall(logistic(Zi, ci, ni, p, Zo, no, c_grid[a], cl));
+        for (int i = 0; i < no; i++) hits[a] += cl[i] == cte[i];
+      }
       PetscCall(PetscFree2(pr, cl));
     }
   }
   for (int a = 0, bl = 0, bc = 0; a < NGRID; a++) {
     if (a == 0 || err[a] < err[bl]) bl = a, *lambda = lambda_grid[a];
-    if (a == 0 || hits[a] > hits[bc]) bc = a, *c = c_grid[a];
+    if (a < NCGRID && (a == 0 || hits[a] > hits[bc])) bc = a, *c = c_grid[a];
   }
   PetscCall(PetscFree6(Zi, Zo, yi, po, ci, cte));
   PetscCall(PetscFree(fold));

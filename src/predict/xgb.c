@@ -33,8 +33,8 @@ static PetscErrorCode to_float(const cdn_fold_t *f, const int *rows, int nr, flo
 PetscErrorCode cdn_xgb_fold(const cdn_fold_t *f, double *pred, int *pred_class)
 {
   static const char *params[][2] = {
-    {"objective", "reg:squarederror"}, {"booster", "gbtree"}, {"tree_method", "exact"}, {"max_depth", "3"},
-    {"eta", "0.1"}, {"min_child_weight", "1"}, {"subsample", "1"}, {"nthread", "1"}, {"seed", "0"}, {"verbosity", "0"}};
+    {"objective", "reg:squarederror"}, {"booster", "gbtree"}, {"tree_method", "hist"}, {"max_bin", "32"}, {"max_depth", "3"},
+    {"eta", "0.2"}, {"min_child_weight", "1"}, {"subsample", "1"}, {"colsample_bytree", "0.5"}, {"nthread", "1"}, {"seed", "0"}, {"verbosity", "0"}};
   float         *Xtr, *Xte, *ytr;
   DMatrixHandle  dtr, dte;
   BoosterHandle  b;
@@ -53,7 +53,7 @@ PetscErrorCode cdn_xgb_fold(const cdn_fold_t *f, double *pred, int *pred_class)
   XGB(XGDMatrixCreateFromMat(Xte, f->nte, f->d, NAN, &dte));
   XGB(XGBoosterCreate(&dtr, 1, &b));
   for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) XGB(XGBoosterSetParam(b, params[i][0], params[i][1]));
-  for (int it = 0; it < 100; it++) XGB(XGBoosterUpdateOneIter(b, it, dtr));
+  for (int it = 0; it < 50; it++) XGB(XGBoosterUpdateOneIter(b, it, dtr));
   XGB(XGBoosterPredict(b, dte, 0, 0, 0, &len, &out));
   PetscCheck((int)len == f->nte, PETSC_COMM_SELF, PETSC_ERR_LIB, "xgboost: %d predictions for %d rows", (int)len, f->nte);
   med = cdn_fold_train_median(f);
