@@ -59,6 +59,12 @@ ranks)
   mpi 1 "$cnndyn" predict "$work/r1" --job "$top/jobs/smoke.ini" --budget 1 --methods degree,val_acc --learners linear,score --quiet > "$work/p.out" 2>&1
   check "[ $? -eq 0 ] && [ \"\$(cut -d, -f5 '$work/r1/report.csv' | sort -u | tr '\n' ' ')\" = '1 epochs ' ]" "predict --budget 1: $(cut -d, -f5 "$work/r1/report.csv" | sort -u | tr '\n' ' ')"
   check "[ \"\$(cut -d, -f2 '$work/r1/report.csv' | sort -u | tr '\n' ' ')\" = 'degree method val_acc ' ]" "predict --methods"
+  # a saved predictor fitted on one run scores another run's models
+  mpi 1 "$cnndyn" predict "$work/r1" --methods degree_diff --budget 2 --save "$work/p.cdp" > "$work/p.out" 2>&1
+  check "[ $? -eq 0 ] && head -1 '$work/p.cdp' | grep -q '^cnndyn-predictor 1'" "predict --save: $(cat "$work/p.out")"
+  mpi 2 "$cnndyn" predict "$work/r2" --model "$work/p.cdp" > "$work/p.out" 2>&1
+  check "[ $? -eq 0 ] && [ \$(rows '$work/r2/scores.csv') -eq $n ]" "predict --model: $(cat "$work/p.out")"
+  check "awk -F, 'NR > 1 && \$4 == \"\" { bad = 1 } END { exit bad }' '$work/r2/scores.csv'" "predict --model: empty score"
   mpi 1 "$cnndyn" predict "$work/r1" --methods bogus > "$work/p.out" 2>&1
   check "[ $? -eq 1 ] && grep -q bogus '$work/p.out'" "predict: bad method accepted: $(cat "$work/p.out")"
   check "[ -s '$work/r2/logs/rank-1.log' ]" "rank 1 wrote no log"

@@ -86,3 +86,12 @@ typedef struct {
 } cdn_early_stop_t;
 void cdn_early_stop(const cdn_results_t *res, const double *label, const double *pred, int k, double fraction,
                     cdn_early_stop_t *out);
+
+/* A fitted predictor for use outside cross-validation: boosted trees (the only learner saved so
+   far) on method's inputs at budget k, fitted on every model of res; the file holds a text header
+   and XGBoost's JSON model and is written atomically. */
+PetscErrorCode cdn_predictor_save(const char *path, cdn_method_t method, int k, const cdn_results_t *res);
+/* Scores every model of res with a saved predictor (pred: nmodels); the run must have the inputs
+   the predictor was fitted on (same width) and at least its budget of epochs. */
+PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, double *pred, char *method,
+                                   size_t method_len, int *k);

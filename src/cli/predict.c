@@ -4,7 +4,9 @@
    job file and any mistake is reported the same way. */
 #include <string.h>
 #include "cli.h"
+#include "cnndyn/evaluate.h"
 #include "cnndyn/jobspec.h"
+#include "cnndyn/predict.h"
 #include "cnndyn/report.h"
 #include "cnndyn/util.h"
 
@@ -17,7 +19,45 @@ static const struct {
 };
 #define NOVERRIDES ((int)(sizeof overrides / sizeof overrides[0]))
 
-static PetscErrorCode predict(const char *dir, const char *job, const char **value, PetscBool quiet)
+/* --save: fit on every model of the run; --model: score the run's models into DIR/scores.csv. */
+static PetscErrorCode saved(const char *dir, const cdn_jobspec_t *spec, const cdn_results_t *res, const char *save,
+                            const char *model)
+{
+  PetscFunctionBeginUser;
+  if (save) {
+    int meth = -1;
+    for (int m = 0; m < CDN_METHOD_COUNT; m++)
+      if (spec->method_mask == 1u << m) meth = m;
+    PetscCheck(meth >= 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: name exactly one method with --methods");
+    PetscCall(cdn_predictor_save(save, (cdn_method_t)meth, spec->budget, res));
+    printf("%s: boosted trees on %s at %d epochs, fitted on %d models\n", save, cdn_method_name((cdn_method_t)meth),
+           spec->budget, res->nmodels);
+  } else {
+    double     *pred, *label;
+    char        meth[64], path[PETSC_MAX_PATH_LEN];
+    int         k;
+    cdn_afile_t af = {0};
+    PetscCall(PetscMalloc2(res->nmodels, &pred, res->nmodels, &label));
+    PetscCall(cdn_predictor_score(model, res, pred, meth, sizeof meth, &k));
+    snprintf(path, sizeof path, "%s/scores.csv", dir);
+    PetscCall(cdn_afile_open(&af, path));
+    fputs("model,method,epochs_used,predicted,actual\n", af.fp);
+    for (int m = 0; m < res->nmodels; m++) {
+      label[m] = cdn_results_label(res, m);
+      fprintf(af.fp, "%d,%s,%d,", m, meth, k);
+      cdn_csv_number(af.fp, pred[m]), fputc(',', af.fp);
+      cdn_csv_number(af.fp, label[m]), fputc('\n', af.fp);
+    }
+    PetscCall(cdn_afile_commit(&af));
+    printf("%s: %d models scored by %s (%s, %d epochs); Kendall tau against their labels %.3f\n", path, res->nmodels,
+           model, meth, k, cdn_kendall_tau(pred, label, res->nmodels));
+    PetscCall(PetscFree2(pred, label));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode predict(const char *dir, const char *job, const char **value, PetscBool quiet, const char *save,
+                              const char *model)
 {
   cdn_jobspec_t spec, opt;
   cdn_results_t res = {0};
@@ -51,11 +91,17 @@ static PetscErrorCode predict(const char *dir, const char *job, const char **val
   }
   if (rank == 0) {
     ierr = cdn_results_load(dir, &res);
-    if (!ierr && spec.budget >= res.epochs)
+    if (!ierr && !model && spec.budget >= res.epochs)
       ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_INPUT, PETSC_ERROR_INITIAL,
                         "budget: %d is not less than the run's %d epochs", spec.budget, res.epochs);
   }
   PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));
+  if (save || model) {
+    if (rank == 0) ierr = saved(dir, &spec, &res, save, model);
+    PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));
+    PetscCall(cdn_results_destroy(&res));
+    PetscFunctionReturn(0);
+  }
   PetscCall(cdn_prediction_stage(PETSC_COMM_WORLD, &spec, &res, dir, PETSC_TRUE, quiet));
   PetscCall(cdn_results_destroy(&res));
   PetscFunctionReturn(0);
@@ -63,7 +109,7 @@ static PetscErrorCode predict(const char *dir, const char *job, const char **val
 
 int cdn_cli_predict(int argc, char **argv, PetscErrorCode *ierr)
 {
-  const char *dir = NULL, *job = NULL, *value[NOVERRIDES] = {0};
+  const char *dir = NULL, *job = NULL, *value[NOVERRIDES] = {0}, *save = NULL, *model = NULL;
   PetscBool   quiet = PETSC_FALSE;
 
   *ierr = 0;
@@ -77,13 +123,17 @@ int cdn_cli_predict(int argc, char **argv, PetscErrorCode *ierr)
       if (++i == argc) return cdn_cli_usage_error("%s", "predict: --job needs a file");
       job = argv[i];
     } else if (!strcmp(argv[i], "--quiet")) quiet = PETSC_TRUE;
-    else if (!strcmp(argv[i], "--save") || !strcmp(argv[i], "--model"))
-      return cdn_cli_usage_error("predict: %s is not implemented yet", argv[i]);
+    else if (!strcmp(argv[i], "--save") || !strcmp(argv[i], "--model")) {
+      if (i + 1 == argc) return cdn_cli_usage_error("predict: %s needs a file", argv[i]);
+      if (argv[i][2] == 's') save = argv[++i];
+      else model = argv[++i];
+    }
     else if (argv[i][0] == '-') return cdn_cli_usage_error("predict: unknown option '%s'", argv[i]);
     else if (dir) return cdn_cli_usage_error("predict: unexpected argument '%s' (one run folder only)", argv[i]);
     else dir = argv[i];
   }
   if (!dir) return cdn_cli_usage_error("%s", "predict: no run folder given");
-  *ierr = predict(dir, job, value, quiet);
+  if (save && model) return cdn_cli_usage_error("%s", "predict: --save and --model exclude each other");
+  *ierr = predict(dir, job, value, quiet, save, model);
   return 0;
 }

@@ -37,3 +37,9 @@ double cdn_fold_train_median(const cdn_fold_t *f);
 
 /* Inner grouped folds over the training rows of f: fold[i] for train[i], k_used folds. */
 PetscErrorCode cdn_inner_folds(const cdn_fold_t *f, int *fold, int *k_used);
+
+/* Boosted trees outside cross-validation (saved predictors): fit on n rows, predict, as
+   cdn_xgb_fold does per fold. The booster is an XGBoost BoosterHandle (XGBoosterFree). */
+PetscErrorCode cdn_xgb_fit(const float *X, const float *y, int n, int d, void **booster);
+PetscErrorCode cdn_xgb_predict(void *booster, const float *X, int n, int d, double *pred);
+void           cdn_xgb_to_float(const double *X, int n, int d, float *out);
