@@ -99,8 +99,9 @@ static void test_strings(void)
 static void test_shipped_jobs(void)
 {
   static const struct { const char *path; int models, epochs, budget; } jobs[] = {
-    {"../jobs/smoke.ini", 8, 3, 2}, {"../jobs/quickstart.ini", 32, 6, 3}, {"../jobs/paper_lenet.ini", 160, 15, 5}};
-  for (int i = 0; i < 3; i++) {
+    {"../jobs/smoke.ini", 8, 3, 2}, {"../jobs/quickstart.ini", 32, 6, 3}, {"../jobs/paper_lenet.ini", 720, 15, 5},
+    {"../jobs/lenet_study.ini", 160, 10, 5}};
+  for (int i = 0; i < 4; i++) {
     cdn_jobspec_t  s;
     PetscErrorCode ierr = cdn_jobspec_load(PETSC_COMM_WORLD, jobs[i].path, &s);
     CHECK(ierr == 0);

@@ -1,28 +1,97 @@
 #pragma once
 /* Which predictors a run compares, on which inputs: the graph summaries against the signals a
-   practitioner already has, all on the same models, folds and epoch budget. */
+   practitioner already has, all on the same models, folds and epoch budgets, on two subsets,
+   repeated over fold shuffles, shared out over the ranks of a communicator. */
 #include "cnndyn/jobspec.h"
 #include "cnndyn/predict.h"
 #include "cnndyn/results.h"
 
-#define CDN_MAX_METHODS 8
+/* Methods: an input (feature set) and the learners that may read it. Order = job spec names. */
+typedef enum {
+  CDN_METHOD_DEGREE,           /* degree.* features at epochs 0..k */
+  CDN_METHOD_DEGREE_DIFF,      /* the same plus the k epoch-to-epoch differences */
+  CDN_METHOD_EIGENVECTOR,
+  CDN_METHOD_EIGENVECTOR_DIFF,
+  CDN_METHOD_GRAPH,            /* every graph statistic's features (all but weights.*) */
+  CDN_METHOD_GRAPH_DIFF,
+  CDN_METHOD_GRAPH_CURVE,      /* graph_diff plus the curve method's inputs */
+  CDN_METHOD_VAL_ACC,          /* baseline: validation accuracy at epoch k, raw */
+  CDN_METHOD_VAL_LOSS,         /* baseline: minus the validation loss at epoch k, raw */
+  CDN_METHOD_TSE,              /* baseline: minus the sum of training losses over epochs 1..k, raw */
+  CDN_METHOD_WEIGHTS,          /* baseline: weights.* statistics at epoch k */
+  CDN_METHOD_CURVE,            /* baseline: val accuracy at 1..k, its differences, hyperparameters */
+  CDN_METHOD_HPARAMS,          /* baseline: the hyperparameters alone (budget 0) */
+  CDN_METHOD_MAJORITY,         /* baseline: the training-fold mean / majority class (budget 0) */
+  CDN_METHOD_COUNT
+} cdn_method_t;
+
+const char *cdn_method_name(cdn_method_t m);
+int         cdn_method_is_graph(cdn_method_t m);
+/* Bit mask of the learners a method runs with (before the job spec's learners filter it). */
+unsigned    cdn_method_learners(cdn_method_t m);
+/* Builds the method's n x d input for budget k (owned by the caller, PetscFree). *d = 0 when the
+   population has no such columns (e.g. eigenvector not computed): the method is then skipped. */
+PetscErrorCode cdn_method_inputs(cdn_method_t m, const cdn_results_t *res, int k, double **X, int *d, char *desc,
+                                 size_t desc_len);
+
+enum { CDN_SUBSET_ALL, CDN_SUBSET_TRAINABLE, CDN_SUBSET_COUNT };
+const char *cdn_subset_name(int s); /* "all", "trainable" */
+
+/* One row of the comparison: metrics' mean and std (population, over repeats) and the
+   out-of-fold predictions of the first repeat, indexed like the subset's models. */
+typedef struct {
+  int           subset;
+  cdn_method_t  method;
+  cdn_learner_t learner;
+  int           budget; /* epochs seen; 0 for hparams and majority */
+  char          features[96];
+  cdn_metrics_t mean, std;
+  double       *pred;
+  int          *pred_class;
+} cdn_eval_row_t;
 
 typedef struct {
-  char          name[48];  /* "graph", "degree", "eigenvector", "val_acc" */
-  char          input[96]; /* what it sees, for the report */
-  int           budget;    /* epochs of training it may see */
-  cdn_metrics_t metrics;
-  double       *pred;       /* nmodels, out of fold */
-  int          *pred_class; /* nmodels, out of fold */
-} cdn_method_result_t;
-
-typedef struct {
-  int                 n;
-  double             *label;       /* final test accuracy (chance for diverged models) */
-  int                *label_class; /* 1 above the median label */
-  int                 nmethods;
-  cdn_method_result_t method[CDN_MAX_METHODS];
+  int     n;           /* models */
+  double *label;       /* n: final test accuracy, chance for diverged models */
+  int     nclasses;
+  double  thresholds[8]; /* nclasses - 1 label cuts of the classification task (all models) */
+  int    *label_class;   /* n */
+  double  sub_thresholds[CDN_SUBSET_COUNT][8]; /* the class task's cuts on each subset's labels */
+  int     nsub[CDN_SUBSET_COUNT];
+  int    *sub[CDN_SUBSET_COUNT]; /* model ids of each subset */
+  int     max_budget, repeats, ntasks;
+  int     nrows;
+  cdn_eval_row_t *row;
+  double  seconds; /* wall time of the prediction stage on the root */
 } cdn_evaluation_t;
 
-PetscErrorCode cdn_evaluate(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
+/* Collective on comm; res must be complete on every rank (cdn_results_bcast). Runs every selected
+   (subset, method, learner, budget, repeat) task, task t on rank t mod size, and gathers the
+   results to every rank's ev in task order, so that ev is identical for any rank count. Budgets run
+   1..spec->budget. Errors on any rank are shared (cdn_error_share) before anyone waits. */
+PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
 PetscErrorCode cdn_evaluation_free(cdn_evaluation_t *ev);
+/* Root's res (complete) to every rank of comm (others' res must be zeroed on entry). */
+PetscErrorCode cdn_results_bcast(MPI_Comm comm, cdn_results_t *res);
+
+/* Early-stopping decision simulated on the finished population at budget k: prune (stop the
+   spec->prune_fraction of models predicted worst after k epochs by the given out-of-fold
+   predictions, train the rest to the end) against successive halving on validation accuracy
+   (keep the best half at k, halve again at 2k, 4k, ... until the end), each reporting the epochs
+   trained, the fraction saved against training all to the end, and the regret of the best model
+   kept (best final label minus the best final label among the models trained to the end). */
+typedef struct {
+  double epochs_saved_prune, regret_prune;
+  double epochs_saved_halving, regret_halving;
+} cdn_early_stop_t;
+void cdn_early_stop(const cdn_results_t *res, const double *label, const double *pred, int k, double fraction,
+                    cdn_early_stop_t *out);
+
+/* A fitted predictor for use outside cross-validation: boosted trees (the only learner saved so
+   far) on method's inputs at budget k, fitted on every model of res; the file holds a text header
+   and XGBoost's JSON model and is written atomically. */
+PetscErrorCode cdn_predictor_save(const char *path, cdn_method_t method, int k, const cdn_results_t *res);
+/* Scores every model of res with a saved predictor (pred: nmodels); the run must have the inputs
+   the predictor was fitted on (same width) and at least its budget of epochs. */
+PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, double *pred, char *method,
+                                   size_t method_len, int *k);

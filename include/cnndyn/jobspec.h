@@ -31,6 +31,8 @@ typedef struct {
   double          v[CDN_MAX_AXIS_VALUES]; /* list values, or (low, high) */
 } cdn_axis_t;
 
+enum { CDN_CLASSES_MEDIAN, CDN_CLASSES_TERCILES, CDN_CLASSES_THRESHOLDS };
+
 typedef struct {
   char source[PETSC_MAX_PATH_LEN]; /* the file it came from */
 
@@ -77,6 +79,15 @@ typedef struct {
   int    folds;
   double ridge_lambda;
   double logistic_c;
+  unsigned method_mask;     /* bit cdn_method_t (evaluate.h); names in jobs/README.md */
+  unsigned learner_mask;    /* bit cdn_learner_t (predict.h) */
+  int      repeats;         /* cross-validation repeated with different fold shuffles */
+  int      inner_folds;     /* folds of the inner cross-validation that picks hyperparameters */
+  int      class_task;      /* CDN_CLASSES_* */
+  int      nthresholds;     /* CDN_CLASSES_THRESHOLDS: ascending label cuts */
+  double   thresholds[8];
+  double   trainable_above; /* the trainable subset: not diverged and final test accuracy above this */
+  double   prune_fraction;  /* early stopping: fraction of models stopped after k epochs */
 
   /* [output] */
   int snapshots; /* write a snapshot per model and epoch */

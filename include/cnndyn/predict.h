@@ -10,6 +10,11 @@ typedef struct {
   double accuracy; /* above/below-median classification accuracy */
   double f1;       /* F1 of the "above median" class */
   double majority; /* majority-class rate of the labels: the accuracy of always guessing it */
+  double tau_fold; /* Kendall tau-b within each test fold, averaged over folds with a defined tau */
+  double spearman; /* Spearman rho (average ranks for ties) between prediction and label */
+  double auc;      /* binary tasks: area under the ROC curve of the prediction against the class */
+  double regret1;  /* best label minus the label of the model predicted best */
+  double regret5;  /* best label minus the best label among the top 5% predicted (at least 1 model) */
 } cdn_metrics_t;
 
 typedef enum {
@@ -19,8 +24,20 @@ typedef enum {
   CDN_LEARNER_LINEAR,
   /* One column taken as the prediction itself: tau uses it raw; R^2 and MAE use a least-squares
      line fitted on the training folds; the class uses one threshold fitted on the training folds. */
-  CDN_LEARNER_SCORE
+  CDN_LEARNER_SCORE,
+  /* epsilon-SVR with an RBF kernel (libsvm) on the LINEAR learner's prepared features; C and gamma
+     chosen by the inner cross-validation; the class is the bin of the prediction. */
+  CDN_LEARNER_SVR,
+  /* Gradient-boosted trees (XGBoost: 50 rounds, depth 3, eta 0.2, histogram splits with 32 bins, one thread, fixed seed) on the
+     raw features, non-finite or beyond float range as missing; the class is the bin of the prediction. */
+  CDN_LEARNER_XGB,
+  /* Predicts the training-fold mean and the training-fold majority class: the floor to beat. */
+  CDN_LEARNER_MAJORITY,
+  CDN_LEARNER_COUNT
 } cdn_learner_t;
+
+const char *cdn_learner_name(cdn_learner_t l); /* "linear", "score", "svr", "xgboost", "majority" */
+int         cdn_learner_from_name(const char *name); /* -1 if unknown */
 
 typedef struct {
   int           n;     /* models */
@@ -30,6 +47,16 @@ typedef struct {
   uint64_t      seed;
   double        ridge_lambda;
   double        logistic_c;
+  /* The classification task. nclasses 0 or 2 with cls NULL: cdn_median_classes of y. Otherwise
+     cls[i] in 0..nclasses-1 (ordered by label) and thresholds (nclasses-1, ascending, in label
+     units) map a regression prediction to a class: the number of thresholds below it. */
+  int           nclasses;
+  const int    *cls;
+  const double *thresholds;
+  /* > 0: ridge_lambda, logistic_c and the SVR's (C, gamma) are chosen from fixed grids by an inner
+     grouped cross-validation with this many folds on each outer training set (seed derived from
+     seed); 0: ridge_lambda and logistic_c as given, SVR at C = 1, gamma = 1/features. */
+  int           inner_folds;
 } cdn_predict_problem_t;
 
 /* k-fold cross-validation: every model is predicted by a learner that never saw its group.
@@ -79,3 +106,12 @@ double cdn_accuracy(const int *truth, const int *pred, int n);
 double cdn_f1(const int *truth, const int *pred, int n);
 /* Share of the more common class (classes 0 and 1): the accuracy of always guessing it; NaN if n = 0. */
 double cdn_majority_rate(const int *cls, int n);
+/* Spearman rho with average ranks for ties; NaN if fewer than 2 finite pairs or a side is constant. */
+double cdn_spearman(const double *a, const double *b, int n);
+/* AUC of score against binary cls (Mann-Whitney, ties count half); NaN if a class is absent. */
+double cdn_auc(const int *cls, const double *score, int n);
+/* Best y minus the best y among the ceil(frac * n) models with the highest pred (frac 0: just the
+   top one; ties in pred broken by lower index). Non-finite predictions rank last. NaN if n = 0. */
+double cdn_regret(const double *y, const double *pred, int n, double frac);
+/* Macro F1 over classes 0..k-1 that appear in truth or pred (k = 2: F1 of class 1, as cdn_f1). */
+double cdn_f1_macro(const int *truth, const int *pred, int n, int k);

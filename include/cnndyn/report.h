@@ -1,14 +1,43 @@
 #pragma once
-/* The run's outputs: CSV files (README.md documents every column) and the summary on stdout. */
+/* The run's outputs: CSV files and report.md (README.md documents every column) and the summary on
+   stdout. */
 #include <stdio.h>
 #include "cnndyn/evaluate.h"
 #include "cnndyn/jobspec.h"
 #include "cnndyn/results.h"
 
-/* Writes models.csv, curves.csv, timing.csv, features.csv, predictions.csv and report.csv into
-   outdir. All are written under temporary names first and renamed only when every one is whole. */
-PetscErrorCode cdn_report_write(const char *outdir, const cdn_results_t *res, const cdn_evaluation_t *ev);
-/* The table of methods, budget and metrics, for people. */
-void cdn_report_print_summary(FILE *fp, const cdn_results_t *res, const cdn_evaluation_t *ev);
+/* Writes predictions.csv, report.csv, report.md, early_stop.csv and (unless prediction_only, as for
+   `cnndyn predict`) models.csv, curves.csv, timing.csv and features.csv into outdir. All are
+   written under temporary names first and renamed only when every one is whole. Root only. */
+PetscErrorCode cdn_report_write(const char *outdir, const cdn_jobspec_t *spec, const cdn_results_t *res,
+                                const cdn_evaluation_t *ev, PetscBool prediction_only);
+/* Per budget, the best graph method and the best baseline side by side, for people. */
+void cdn_report_print_summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev);
+/* The same without the wall time (report.md stays identical for any rank count). */
+void cdn_report_print_best(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev);
+/* report.md: the population described, then one table per metric (rows method/learner, columns budgets). */
+void cdn_report_markdown(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev);
 /* CSV number: 9 significant digits; NaN as an empty field; infinities as inf / -inf. */
 void cdn_csv_number(FILE *fp, double v);
+
+/* The metrics as reported, in report.csv order. */
+typedef struct {
+  const char *name;
+  int         classification; /* 1: of the class task; 0: of the regression/ranking */
+  int         higher_better;
+} cdn_report_metric_t;
+#define CDN_REPORT_NMETRICS 11
+extern const cdn_report_metric_t cdn_report_metrics[CDN_REPORT_NMETRICS];
+double cdn_report_metric(const cdn_metrics_t *m, int j);
+/* Class of model m in subset s's class task (label thresholds of that subset). */
+int    cdn_report_class_of(const cdn_evaluation_t *ev, int subset, int m);
+/* Rows (or -1) of the best graph method (best[0]) and the best baseline (best[1]) at budget k on
+   subset s by mean pooled Kendall tau; budgetless baselines (hparams, majority) compete at every k;
+   ties go to the earlier row. */
+void   cdn_report_best(const cdn_evaluation_t *ev, int subset, int k, int best[2]);
+
+/* The prediction stage, collective on comm: res complete on the root (zeroed elsewhere) is
+   broadcast, evaluated with the tasks spread over the ranks, written by the root
+   (cdn_report_write) and summarised on stdout unless quiet. Errors reach every rank. */
+PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_results_t *res, const char *outdir,
+                                    PetscBool prediction_only, PetscBool quiet);

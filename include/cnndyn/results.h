@@ -45,3 +45,12 @@ static inline double cdn_results_label(const cdn_results_t *r, int m)
 {
   return r->status[m] == CDN_STATUS_DIVERGED ? 1.0 / r->num_classes : r->test_acc[m];
 }
+
+#include <petscsys.h>
+/* Reads a finished run's models.csv, curves.csv and features.csv from dir into res (root only), so
+   that prediction can be rerun without training. Any missing file, unknown layout or unparsable
+   number is CDN_ERR_OPEN / CDN_ERR_CORRUPT naming the file and line. num_classes is taken from the
+   label of a diverged model (1/classes) when there is one, else 10. */
+PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res);
+/* Frees what cdn_results_load or cdn_results_bcast allocated. */
+PetscErrorCode cdn_results_destroy(cdn_results_t *res);

@@ -12,6 +12,9 @@ static const char usage[] =
   "       cnndyn stats SNAPSHOT [--out FILE.csv] [--unrolled] [--statistics LIST]\n"
   "       cnndyn stats RUN_DIR[/snapshots] [--out FILE.csv] [--unrolled] [--statistics LIST] [--aggregators LIST]\n"
   "       cnndyn watch ENDPOINT [--timeout SECONDS]\n"
+  "       cnndyn predict DIR [--job JOB.ini] [--budget K] [--methods LIST] [--learners LIST]\n"
+  "                      [--repeats R] [--folds F] [--classes median|terciles|T1,T2] [--quiet]\n"
+  "                      [--save FILE | --model FILE]\n"
   "       cnndyn --help | --version\n"
   "\n"
   "  run     train the population of JOB.ini (run under mpirun or srun for several ranks) and\n"
@@ -24,6 +27,10 @@ static const char usage[] =
   "          default tcp://127.0.0.1:5557); exit 0 when the run ends, 1 when the publisher is gone\n"
   "  stats   per-node statistics of a snapshot's graph as CSV (stdout unless --out); given a run's\n"
   "          snapshots, one features.csv row per snapshot, recomputed without training\n"
+  "  predict rerun prediction on a finished run DIR from its CSVs (no training); rewrites its\n"
+  "          predictions.csv, report.csv, report.md and early_stop.csv; --save FILE fits boosted\n"
+  "          trees for one method (--methods) at --budget on all its models; --model FILE scores\n"
+  "          DIR's models with a saved predictor into DIR/scores.csv\n"
   "\n"
   "Options after the first argument that starts with a single '-' go to PETSc, for example\n"
   "  -log_view                          time per pipeline stage\n"
@@ -71,6 +78,7 @@ int main(int argc, char **argv)
   else if (!strcmp(argv[1], "graph")) status = cdn_cli_graph(n - 2, argv + 2, &ierr);
   else if (!strcmp(argv[1], "stats")) status = cdn_cli_stats(n - 2, argv + 2, &ierr);
   else if (!strcmp(argv[1], "watch")) status = cdn_cli_watch(n - 2, argv + 2, &ierr);
+  else if (!strcmp(argv[1], "predict")) status = cdn_cli_predict(n - 2, argv + 2, &ierr);
   else status = cdn_cli_usage_error("unknown command '%s'", argv[1]);
 
   if (ierr) {

@@ -10,7 +10,10 @@
 
 #define LINE_MAX_LEN (2 * PETSC_MAX_PATH_LEN)
 
-typedef enum { V_AXIS, V_INT, V_U64, V_REAL, V_BOOL, V_DATASET, V_PATH, V_ARCH, V_STATS, V_AGGS, V_CHOICE, V_ENDPOINT } value_kind_t;
+typedef enum {
+  V_AXIS, V_INT, V_U64, V_REAL, V_BOOL, V_DATASET, V_PATH, V_ARCH, V_STATS, V_AGGS, V_CHOICE, V_ENDPOINT,
+  V_METHODS, V_LEARNERS, V_CLASSES
+} value_kind_t;
 
 typedef struct {
   const char    *section, *key;
@@ -56,6 +59,13 @@ static const char *const architectures[] = {"lenet5", "alexnet", "vgg", "resnet"
 static const char *const optimizers[] = {"sgd", "nesterov", "adam"};
 static const char *const schedules[]  = {"constant", "step", "cosine"};
 static const char *const inits[]      = {"kaiming", "xavier", "normal"};
+/* prediction: in the order of cdn_method_t (evaluate.h) and cdn_learner_t (predict.h) */
+static const char *const method_names[]  = {"degree", "degree_diff", "eigenvector", "eigenvector_diff", "graph",
+                                            "graph_diff", "graph_curve", "val_acc", "val_loss", "tse",
+                                            "weights", "curve", "hparams", "majority"};
+static const char *const learner_names[] = {"linear", "score", "svr", "xgboost", "majority"};
+#define NMETHOD_NAMES  ((int)(sizeof method_names / sizeof method_names[0]))
+#define NLEARNER_NAMES ((int)(sizeof learner_names / sizeof learner_names[0]))
 
 #define F(field)                 offsetof(cdn_jobspec_t, field)
 #define KEY(s, k, v, f)          {.section = s, .key = k, .kind = v, .offset = F(f)}
@@ -88,6 +98,13 @@ static const key_def_t keys[] = {
   KINT("prediction", "folds", folds, 2, 100),
   KPOS("prediction", "ridge_lambda", ridge_lambda),
   KPOS("prediction", "logistic_c", logistic_c),
+  KINT("prediction", "repeats", repeats, 1, 100),
+  KINT("prediction", "inner_folds", inner_folds, 0, 20),
+  KEY("prediction", "methods", V_METHODS, method_mask),
+  KEY("prediction", "learners", V_LEARNERS, learner_mask),
+  KEY("prediction", "classes", V_CLASSES, class_task),
+  {.section = "prediction", .key = "trainable_above", .kind = V_REAL, .offset = F(trainable_above), .range = CLOSED_OPEN(0, 1)},
+  {.section = "prediction", .key = "prune_fraction", .kind = V_REAL, .offset = F(prune_fraction), .range = {.lo = 0, .hi = 1, .lo_open = 1, .hi_open = 1}},
   KEY("output", "snapshots", V_BOOL, snapshots),
   KRANGE("training", "width", width, OPEN_CLOSED(0, 64)),
   KINT("training", "depth", depth, 0, 32),
@@ -141,6 +158,35 @@ void cdn_jobspec_defaults(cdn_jobspec_t *spec)
   spec->snapshots    = 0;
   snprintf(spec->progress, sizeof spec->progress, "%s", CDN_DEFAULT_PROGRESS);
   spec->team_size = 1;
+  spec->method_mask     = (1u << NMETHOD_NAMES) - 1;
+  spec->learner_mask    = (1u << NLEARNER_NAMES) - 1;
+  spec->repeats         = 3;
+  spec->inner_folds     = 3;
+  spec->class_task      = CDN_CLASSES_MEDIAN;
+  spec->trainable_above = 0.2;
+  spec->prune_fraction  = 0.5;
+}
+
+/* "median", "terciles", or ascending label thresholds in (0, 1), e.g. "0.7, 0.85". */
+static PetscErrorCode parse_classes(const cdn_js_where_t *w, char *value, cdn_jobspec_t *spec)
+{
+  cdn_js_range_t r = {.lo = 0, .hi = 1, .lo_open = 1, .hi_open = 1};
+  cdn_axis_t     a;
+
+  PetscFunctionBeginUser;
+  if (!strcmp(value, "median")) spec->class_task = CDN_CLASSES_MEDIAN;
+  else if (!strcmp(value, "terciles")) spec->class_task = CDN_CLASSES_TERCILES;
+  else {
+    if (strchr(value, '(')) CDN_JS_FAIL(w, "'%s': expected median, terciles or a list of accuracy thresholds", value);
+    PetscCall(cdn_js_axis(w, value, &r, &a));
+    if (a.n > 8) CDN_JS_FAIL(w, "%d thresholds: at most 8", a.n);
+    for (int i = 1; i < a.n; i++)
+      if (!(a.v[i] > a.v[i - 1])) CDN_JS_FAIL(w, "thresholds must increase (%g after %g)", a.v[i], a.v[i - 1]);
+    spec->class_task  = CDN_CLASSES_THRESHOLDS;
+    spec->nthresholds = a.n;
+    for (int i = 0; i < a.n; i++) spec->thresholds[i] = a.v[i];
+  }
+  PetscFunctionReturn(0);
 }
 
 static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, char *value, cdn_jobspec_t *spec)
@@ -171,6 +217,9 @@ static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, cha
   case V_AGGS: PetscCall(cdn_js_names(w, value, agg_names, CDN_AGG_COUNT, (unsigned *)field)); break;
   case V_CHOICE: PetscCall(cdn_js_choice(w, value, k->names, k->nnames, (int *)field)); break;
   case V_ENDPOINT: PetscCall(cdn_js_endpoint(w, value, spec->progress, sizeof spec->progress)); break;
+  case V_METHODS: PetscCall(cdn_js_names(w, value, method_names, NMETHOD_NAMES, (unsigned *)field)); break;
+  case V_LEARNERS: PetscCall(cdn_js_names(w, value, learner_names, NLEARNER_NAMES, (unsigned *)field)); break;
+  case V_CLASSES: PetscCall(parse_classes(w, value, spec)); break;
   }
   PetscFunctionReturn(0);
 }

@@ -2,6 +2,7 @@
    that hold none of its group's replicates, then scored against its label. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "predict_impl.h"
 
 static int cmp_double(const void *p, const void *q)
@@ -28,10 +29,40 @@ static PetscErrorCode neutral_scores(const double *x, int n, double *s)
   PetscFunctionReturn(0);
 }
 
+static const char *const learner_names[CDN_LEARNER_COUNT] = {
+  [CDN_LEARNER_LINEAR] = "linear", [CDN_LEARNER_SCORE] = "score", [CDN_LEARNER_SVR] = "svr",
+  [CDN_LEARNER_XGB] = "xgboost", [CDN_LEARNER_MAJORITY] = "majority"};
+
+const char *cdn_learner_name(cdn_learner_t l) { return l >= 0 && l < CDN_LEARNER_COUNT ? learner_names[l] : "?"; }
+
+int cdn_learner_from_name(const char *name)
+{
+  for (int l = 0; l < CDN_LEARNER_COUNT; l++)
+    if (!strcmp(name, learner_names[l])) return l;
+  return -1;
+}
+
+/* Mean over folds of tau within the fold's test models: how well the learner orders models it
+   never saw, without the offsets between folds that the pooled tau also rewards or punishes. */
+static double tau_within(const double *r, const double *y, const int *fold, int k, int n, int *idx, double *a, double *b)
+{
+  double sum = 0;
+  int    used = 0;
+  for (int g = 0; g < k; g++) {
+    int m = 0;
+    for (int i = 0; i < n; i++)
+      if (fold[i] == g) idx[m] = i, a[m] = r[i], b[m] = y[i], m++;
+    double t = cdn_kendall_tau(a, b, m);
+    if (isfinite(t)) sum += t, used++;
+  }
+  return used ? sum / used : NAN;
+}
+
 PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t learner, int d, const double *X,
                               double *pred, int *pred_class, cdn_metrics_t *m)
 {
-  int        n = pb->n, k, *fold, *cls, *train, *test;
+  int        n = pb->n, k, *fold, *cls, *train, *test, nclasses = pb->nclasses >= 2 ? pb->nclasses : 2;
+  double    *r, *wa, *wb;
   cdn_fold_t f;
 
   PetscFunctionBeginUser;
@@ -39,43 +70,68 @@ PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t lea
   PetscCheck(pb->folds >= 2, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "predict: folds must be at least 2, got %d",
              pb->folds);
   PetscCheck(d >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "predict: no feature columns");
+  PetscCheck(learner >= 0 && learner < CDN_LEARNER_COUNT, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "predict: unknown learner %d", (int)learner);
   PetscCheck(learner != CDN_LEARNER_SCORE || d == 1, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ,
              "predict: the score learner takes exactly one column, got %d", d);
   PetscCheck(learner != CDN_LEARNER_LINEAR || (pb->ridge_lambda > 0 && pb->logistic_c > 0), PETSC_COMM_SELF,
              PETSC_ERR_ARG_OUTOFRANGE, "predict: ridge_lambda (%g) and logistic_c (%g) must be positive",
              pb->ridge_lambda, pb->logistic_c);
+  PetscCheck(nclasses == 2 || (pb->cls && pb->thresholds), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
+             "predict: %d classes need cls and thresholds", nclasses);
   for (int i = 0; i < n; i++)
     PetscCheck(isfinite(pb->y[i]), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
                "predict: label of model %d is not finite (%g): drop unfinished models before predicting", i,
                pb->y[i]);
 
   PetscCall(PetscMalloc4(n, &fold, n, &cls, n, &train, n, &test));
-  PetscCall(cdn_median_classes_ex(pb->y, n, cls));
+  PetscCall(PetscMalloc3(n, &r, n, &wa, n, &wb));
+  if (pb->cls) PetscCall(PetscArraycpy(cls, pb->cls, n));
+  else PetscCall(cdn_median_classes_ex(pb->y, n, cls));
   PetscCall(cdn_folds_grouped_ex(n, pb->group, pb->folds, pb->seed, fold, &k));
-  f = (cdn_fold_t){.d = d, .X = X, .y = pb->y, .cls = cls, .train = train, .test = test};
+  f = (cdn_fold_t){.d = d, .X = X, .y = pb->y, .cls = cls, .train = train, .test = test, .group = pb->group,
+                   .nclasses = nclasses, .thresholds = pb->cls ? pb->thresholds : NULL,
+                   .inner_folds = pb->inner_folds, .lambda = pb->ridge_lambda, .c = pb->logistic_c};
   for (int i = 0; i < n; i++) pred[i] = NAN, pred_class[i] = 0; /* one group only: nothing to learn from */
   for (int g = 0; g < k && k >= 2; g++) {
     f.ntr = f.nte = 0;
+    f.seed        = cdn_hash64(pb->seed, (uint64_t)g);
     for (int i = 0; i < n; i++) {
       if (fold[i] == g) test[f.nte++] = i;
       else train[f.ntr++] = i;
     }
-    if (learner == CDN_LEARNER_SCORE) PetscCall(cdn_score_fold(&f, pred, pred_class));
-    else PetscCall(cdn_linear_fold(&f, pb->ridge_lambda, pb->logistic_c, pred, pred_class));
+    switch (learner) {
+    case CDN_LEARNER_SCORE: PetscCall(cdn_score_fold(&f, pred, pred_class)); break;
+    case CDN_LEARNER_LINEAR: PetscCall(cdn_linear_fold(&f, pred, pred_class)); break;
+    case CDN_LEARNER_SVR: PetscCall(cdn_svr_fold(&f, pred, pred_class)); break;
+    case CDN_LEARNER_XGB: PetscCall(cdn_xgb_fold(&f, pred, pred_class)); break;
+    default: PetscCall(cdn_majority_fold(&f, pred, pred_class)); break;
+    }
   }
 
-  if (learner == CDN_LEARNER_SCORE) {
-    double *s;
-    PetscCall(PetscMalloc1(n, &s));
-    PetscCall(neutral_scores(X, n, s));
-    m->tau = cdn_kendall_tau(s, pb->y, n);
-    PetscCall(PetscFree(s));
-  } else m->tau = cdn_kendall_tau(pred, pb->y, n);
+  /* Ranking metrics read the raw score of a score learner (it needs no fit), else the prediction. */
+  if (learner == CDN_LEARNER_SCORE) PetscCall(neutral_scores(X, n, r));
+  else PetscCall(PetscArraycpy(r, pred, n));
+  m->tau      = cdn_kendall_tau(r, pb->y, n);
+  m->tau_fold = k >= 2 ? tau_within(r, pb->y, fold, k, n, test, wa, wb) : NAN;
+  m->spearman = cdn_spearman(r, pb->y, n);
   m->r2       = cdn_r2(pb->y, pred, n);
   m->mae      = cdn_mae(pb->y, pred, n);
   m->accuracy = k >= 2 ? cdn_accuracy(cls, pred_class, n) : NAN;
-  m->f1       = k >= 2 ? cdn_f1(cls, pred_class, n) : NAN;
-  m->majority = cdn_majority_rate(cls, n);
+  m->f1       = k >= 2 ? cdn_f1_macro(cls, pred_class, n, nclasses) : NAN;
+  m->auc      = nclasses == 2 ? cdn_auc(cls, r, n) : NAN;
+  m->majority = nclasses == 2 ? cdn_majority_rate(cls, n) : NAN;
+  if (nclasses > 2) {
+    int *count;
+    PetscCall(PetscCalloc1(nclasses, &count));
+    for (int i = 0; i < n; i++) count[cls[i]]++;
+    m->majority = 0;
+    for (int c = 0; c < nclasses; c++) m->majority = fmax(m->majority, (double)count[c] / n);
+    PetscCall(PetscFree(count));
+  }
+  if (learner == CDN_LEARNER_MAJORITY || (k < 2 && learner != CDN_LEARNER_SCORE)) m->regret1 = m->regret5 = NAN;
+  else m->regret1 = cdn_regret(pb->y, r, n, 0), m->regret5 = cdn_regret(pb->y, r, n, 0.05);
+  PetscCall(PetscFree3(r, wa, wb));
   PetscCall(PetscFree4(fold, cls, train, test));
   PetscFunctionReturn(0);
 }

@@ -1,120 +1,261 @@
-/* The methods every report compares. Graph summaries go to the linear learner; the validation
-   accuracy at the same epoch budget is the baseline any early-stopping user already has. */
+/* The comparison every report carries: each selected method with each of its learners, at each
+   budget, on both subsets, repeated over fold shuffles. Every (subset, method, learner, budget,
+   repeat) is one task; task t runs on rank t mod size, and the results are gathered at the root in
+   task order, so the report is the same for any rank count. All methods of one repeat share its
+   folds, because the folds depend only on (job seed, repeat) and the subset's groups. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cnndyn/evaluate.h"
-#include "cnndyn/features.h"
-#include "cnndyn/stats.h"
+#include "cnndyn/util.h"
 
-/* X (n x width) from the summaries of the feature columns whose name starts with prefix ("" = all). */
-static PetscErrorCode graph_inputs(const cdn_jobspec_t *spec, const cdn_results_t *res, const char *prefix,
-                                   double **Xout, int *dout)
+#define NMET ((int)(sizeof(cdn_metrics_t) / sizeof(double)))
+
+typedef struct {
+  int row, repeat, offset, len;
+} task_t;
+
+static int cmp_double(const void *p, const void *q)
 {
-  int     k = spec->budget, nsel = 0, width;
-  int    *col;
-  double *rows, *X;
+  double a = *(const double *)p, b = *(const double *)q;
+  return (a > b) - (a < b);
+}
+
+/* The class task on a subset's labels: cuts in label units and each model's class. */
+static PetscErrorCode class_task(const cdn_jobspec_t *spec, const double *y, int n, int *nclasses, double *th, int *cls)
+{
+  double *v;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1(res->nfeat, &col));
-  for (int f = 0; f < res->nfeat; f++)
-    if (!strncmp(res->feat_names[f], prefix, strlen(prefix))) col[nsel++] = f;
-  width = cdn_summary_width(nsel, k, spec->differences);
-  PetscCall(PetscMalloc1((size_t)(k + 1) * nsel, &rows));
-  PetscCall(PetscMalloc1((size_t)res->nmodels * width, &X));
-  for (int m = 0; m < res->nmodels; m++) {
-    for (int e = 0; e <= k; e++) {
-      const double *fr = cdn_results_features(res, m, e);
-      for (int j = 0; j < nsel; j++) rows[e * nsel + j] = fr[col[j]];
+  PetscCall(PetscMalloc1(n > 0 ? n : 1, &v));
+  PetscCall(PetscArraycpy(v, y, n));
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  if (spec->class_task == CDN_CLASSES_THRESHOLDS) {
+    *nclasses = spec->nthresholds + 1;
+    for (int t = 0; t < spec->nthresholds; t++) th[t] = spec->thresholds[t];
+  } else {
+    int parts = spec->class_task == CDN_CLASSES_TERCILES ? 3 : 2;
+    *nclasses = parts;
+    for (int t = 1; t < parts; t++) { /* quantile t/parts, linear interpolation */
+      double pos = (double)t / parts * (n - 1);
+      int    lo  = (int)floor(pos);
+      th[t - 1]  = n ? (lo + 1 < n ? v[lo] + (pos - lo) * (v[lo + 1] - v[lo]) : v[n - 1]) : 0;
     }
-    cdn_summary_build(rows, nsel, k, spec->differences, X + (size_t)m * width);
   }
-  PetscCall(PetscFree(rows));
-  PetscCall(PetscFree(col));
-  *Xout = X;
-  *dout = width;
+  for (int i = 0; i < n; i++) {
+    cls[i] = 0;
+    for (int t = 0; t < *nclasses - 1; t++) cls[i] += y[i] > th[t];
+  }
+  PetscCall(PetscFree(v));
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode run_method(const cdn_predict_problem_t *pb, cdn_evaluation_t *ev, const char *name,
-                                 const char *input, int budget, cdn_learner_t learner, int d, const double *X)
+/* The rows of the comparison, in a fixed order; methods without inputs in this population (no
+   such statistic computed) are left out. */
+static PetscErrorCode plan_rows(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev)
 {
-  cdn_method_result_t *mr;
+  int cap = 0;
 
   PetscFunctionBeginUser;
-  PetscCheck(ev->nmethods < CDN_MAX_METHODS, PETSC_COMM_SELF, PETSC_ERR_PLIB, "too many methods");
-  mr = &ev->method[ev->nmethods++];
-  snprintf(mr->name, sizeof mr->name, "%s", name);
-  snprintf(mr->input, sizeof mr->input, "%s", input);
-  mr->budget = budget;
-  PetscCall(PetscMalloc1(pb->n, &mr->pred));
-  PetscCall(PetscMalloc1(pb->n, &mr->pred_class));
-  PetscCall(cdn_predict_cv(pb, learner, d, X, mr->pred, mr->pred_class, &mr->metrics));
+  for (int pass = 0; pass < 2; pass++) {
+    ev->nrows = 0;
+    for (int s = 0; s < CDN_SUBSET_COUNT; s++) {
+      if (ev->nsub[s] < 2) continue;
+      for (int m = 0; m < CDN_METHOD_COUNT; m++) {
+        int budgetless = m == CDN_METHOD_HPARAMS || m == CDN_METHOD_MAJORITY;
+        if (!(spec->method_mask & (1u << m))) continue;
+        for (int k = budgetless ? 0 : 1; k <= (budgetless ? 0 : spec->budget); k++)
+          for (int l = 0; l < CDN_LEARNER_COUNT; l++) {
+            double *X;
+            int     d;
+            char    desc[96];
+            if (!(cdn_method_learners((cdn_method_t)m) & spec->learner_mask & (1u << l))) continue;
+            if (pass == 1) {
+              cdn_eval_row_t *r = &ev->row[ev->nrows];
+              PetscCall(cdn_method_inputs((cdn_method_t)m, res, k ? k : 1, &X, &d, desc, sizeof desc));
+              PetscCall(PetscFree(X));
+              if (!d) continue;
+              *r = (cdn_eval_row_t){.subset = s, .method = (cdn_method_t)m, .learner = (cdn_learner_t)l, .budget = k};
+              snprintf(r->features, sizeof r->features, "%s", desc);
+            }
+            ev->nrows++;
+          }
+      }
+    }
+    if (pass == 0) {
+      cap = ev->nrows;
+      PetscCall(PetscCalloc1(cap + 1, &ev->row));
+    }
+  }
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_evaluate(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev)
+/* One task: the learner's cross-validation on the subset; out = metrics, then (repeat 0) the
+   subset's predictions and classes. */
+static PetscErrorCode run_task(const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev,
+                               const cdn_eval_row_t *row, int repeat, double *out)
 {
-  int                   n = res->nmodels, k = spec->budget, d, *group;
-  double               *X;
-  char                  input[96];
+  int                   s = row->subset, ns = ev->nsub[s], d, *grp, *cls, *pc, nclasses;
+  double               *X, *Xs, *y, *pred, th[8];
+  char                  desc[96];
+  cdn_metrics_t         m;
   cdn_predict_problem_t pb;
 
   PetscFunctionBeginUser;
-  memset(ev, 0, sizeof *ev);
-  ev->n = n;
-  PetscCall(PetscMalloc1(n, &ev->label));
-  PetscCall(PetscMalloc1(n, &ev->label_class));
-  PetscCall(PetscMalloc1(n, &group));
-  for (int m = 0; m < n; m++) {
-    ev->label[m] = cdn_results_label(res, m);
-    group[m]     = res->config[m].config_id;
+  PetscCall(cdn_method_inputs(row->method, res, row->budget ? row->budget : 1, &X, &d, desc, sizeof desc));
+  PetscCall(PetscMalloc6((size_t)ns * d, &Xs, ns, &y, ns, &pred, ns, &grp, ns, &cls, ns, &pc));
+  for (int i = 0; i < ns; i++) {
+    int mdl = ev->sub[s][i];
+    PetscCall(PetscArraycpy(Xs + (size_t)i * d, X + (size_t)mdl * d, d));
+    y[i]   = ev->label[mdl];
+    grp[i] = res->config[mdl].config_id;
   }
-  cdn_median_classes(ev->label, n, ev->label_class);
-  pb = (cdn_predict_problem_t){.n            = n,
-                               .y            = ev->label,
-                               .group        = group,
-                               .folds        = spec->folds,
-                               .seed         = spec->seed,
-                               .ridge_lambda = spec->ridge_lambda,
-                               .logistic_c   = spec->logistic_c};
-
-  /* All selected statistics together, then each alone when there is more than one. */
-  snprintf(input, sizeof input, "graph summary, epochs 0..%d%s", k, spec->differences ? " + differences" : "");
-  PetscCall(graph_inputs(spec, res, "", &X, &d));
-  PetscCall(run_method(&pb, ev, "graph", input, k, CDN_LEARNER_LINEAR, d, X));
+  PetscCall(class_task(spec, y, ns, &nclasses, th, cls));
+  pb = (cdn_predict_problem_t){.n = ns, .y = y, .group = grp, .folds = spec->folds,
+                               .seed = cdn_hash64(spec->seed, 0x5265706561ull + (uint64_t)repeat),
+                               .ridge_lambda = spec->ridge_lambda, .logistic_c = spec->logistic_c,
+                               .nclasses = nclasses, .cls = cls, .thresholds = th, .inner_folds = spec->inner_folds};
+  PetscCall(cdn_predict_cv(&pb, row->learner, d, Xs, pred, pc, &m));
+  memcpy(out, &m, sizeof m);
+  if (repeat == 0)
+    for (int i = 0; i < ns; i++) out[NMET + i] = pred[i], out[NMET + ns + i] = pc[i];
+  PetscCall(PetscFree6(Xs, y, pred, grp, cls, pc));
   PetscCall(PetscFree(X));
-  if (__builtin_popcount(spec->stat_mask) > 1) {
-    for (int s = 0; s < CDN_STAT_COUNT; s++) {
-      char prefix[64];
-      if (!(spec->stat_mask & (1u << s))) continue;
-      snprintf(prefix, sizeof prefix, "%s.", cdn_stat_name((cdn_stat_t)s));
-      snprintf(input, sizeof input, "%s summary, epochs 0..%d%s", cdn_stat_name((cdn_stat_t)s), k,
-               spec->differences ? " + differences" : "");
-      PetscCall(graph_inputs(spec, res, prefix, &X, &d));
-      PetscCall(run_method(&pb, ev, cdn_stat_name((cdn_stat_t)s), input, k, CDN_LEARNER_LINEAR, d, X));
-      PetscCall(PetscFree(X));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode run_mine(const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev,
+                               const task_t *task, int rank, int size, double *mine, int *nmine)
+{
+  PetscFunctionBeginUser;
+  *nmine = 0;
+  for (int t = rank; t < ev->ntasks; t += size) {
+    PetscCall(run_task(spec, res, ev, &ev->row[task[t].row], task[t].repeat, mine + *nmine));
+    *nmine += task[t].len;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Root: every task's results into the rows; mean and population std of each metric over the
+   repeats whose value is defined. */
+static PetscErrorCode collect(cdn_evaluation_t *ev, const task_t *task, const double *all)
+{
+  PetscFunctionBeginUser;
+  for (int r = 0; r < ev->nrows; r++) {
+    cdn_eval_row_t *row = &ev->row[r];
+    int             ns  = ev->nsub[row->subset];
+    double         *mean = (double *)&row->mean, *std = (double *)&row->std;
+    PetscCall(PetscMalloc1(ns, &row->pred));
+    PetscCall(PetscMalloc1(ns, &row->pred_class));
+    for (int j = 0; j < NMET; j++) {
+      double sum = 0, ss = 0;
+      int    c   = 0;
+      for (int q = 0; q < ev->repeats; q++) {
+        double v = all[task[r * ev->repeats + q].offset + j];
+        if (isfinite(v)) sum += v, c++;
+      }
+      mean[j] = c ? sum / c : NAN;
+      for (int q = 0; q < ev->repeats; q++) {
+        double v = all[task[r * ev->repeats + q].offset + j];
+        if (isfinite(v)) ss += (v - mean[j]) * (v - mean[j]);
+      }
+      std[j] = c ? sqrt(ss / c) : NAN;
     }
+    const double *first = all + task[r * ev->repeats].offset;
+    for (int i = 0; i < ns; i++) row->pred[i] = first[NMET + i], row->pred_class[i] = (int)first[NMET + ns + i];
   }
+  PetscFunctionReturn(0);
+}
 
-  /* Baseline: validation accuracy at epoch k, taken as the score itself. */
-  PetscCall(PetscMalloc1(n, &X));
-  for (int m = 0; m < n; m++) X[m] = cdn_results_curve(res, m, k)[CDN_CURVE_VAL_ACC];
-  snprintf(input, sizeof input, "validation accuracy at epoch %d", k);
-  PetscCall(run_method(&pb, ev, "val_acc", input, k, CDN_LEARNER_SCORE, 1, X));
-  PetscCall(PetscFree(X));
-  PetscCall(PetscFree(group));
+PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev)
+{
+  PetscMPIInt    rank, size;
+  int            n = res->nmodels, total = 0, nmine = 0, *counts = NULL, *displs = NULL, *sendlen;
+  task_t        *task;
+  double        *mine, *all = NULL, t0 = MPI_Wtime();
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  memset(ev, 0, sizeof *ev);
+  ev->n          = n;
+  ev->max_budget = spec->budget;
+  ev->repeats    = spec->repeats;
+  PetscCall(PetscMalloc2(n + 1, &ev->label, n + 1, &ev->label_class));
+  for (int s = 0; s < CDN_SUBSET_COUNT; s++) PetscCall(PetscMalloc1(n + 1, &ev->sub[s]));
+  for (int m = 0; m < n; m++) {
+    ev->label[m]                                     = cdn_results_label(res, m);
+    ev->sub[CDN_SUBSET_ALL][ev->nsub[CDN_SUBSET_ALL]++] = m;
+    if (res->status[m] == CDN_STATUS_OK && ev->label[m] > spec->trainable_above)
+      ev->sub[CDN_SUBSET_TRAINABLE][ev->nsub[CDN_SUBSET_TRAINABLE]++] = m;
+  }
+  PetscCall(class_task(spec, ev->label, n, &ev->nclasses, ev->thresholds, ev->label_class));
+  for (int s = 0; s < CDN_SUBSET_COUNT; s++) {
+    int    *c, nc;
+    double *y;
+    PetscCall(PetscMalloc2(ev->nsub[s] + 1, &y, ev->nsub[s] + 1, &c));
+    for (int i = 0; i < ev->nsub[s]; i++) y[i] = ev->label[ev->sub[s][i]];
+    PetscCall(class_task(spec, y, ev->nsub[s], &nc, ev->sub_thresholds[s], c));
+    PetscCall(PetscFree2(y, c));
+  }
+  PetscCall(plan_rows(spec, res, ev));
+
+  ev->ntasks = ev->nrows * ev->repeats;
+  PetscCall(PetscMalloc1(ev->ntasks + 1, &task));
+  for (int t = 0; t < ev->ntasks; t++) {
+    int r   = t / ev->repeats, q = t % ev->repeats;
+    task[t] = (task_t){r, q, total, NMET + (q == 0 ? 2 * ev->nsub[ev->row[r].subset] : 0)};
+    total += task[t].len;
+  }
+  PetscCall(PetscMalloc1(total + 1, &mine));
+  ierr = run_mine(spec, res, ev, task, rank, size, mine, &nmine);
+  PetscCall(cdn_error_share(comm, ierr));
+
+  /* rank r's tasks are r, r + size, ...: the root re-interleaves them */
+  PetscCall(PetscCalloc1(size, &sendlen));
+  if (rank == 0) {
+    PetscCall(PetscMalloc2(size, &counts, size, &displs));
+    PetscCall(PetscMalloc1(total + 1, &all));
+    for (int t = 0; t < ev->ntasks; t++) sendlen[t % size] += task[t].len;
+    for (int r = 0, off = 0; r < size; r++) counts[r] = sendlen[r], displs[r] = off, off += sendlen[r];
+  }
+  {
+    double *packed = NULL;
+    if (rank == 0) PetscCall(PetscMalloc1(total + 1, &packed));
+    PetscCallMPI(MPI_Gatherv(mine, nmine, MPI_DOUBLE, packed, counts, displs, MPI_DOUBLE, 0, comm));
+    if (rank == 0) {
+      int *pos;
+      PetscCall(PetscCalloc1(size, &pos));
+      for (int t = 0; t < ev->ntasks; t++) {
+        int r = t % size;
+        PetscCall(PetscArraycpy(all + task[t].offset, packed + displs[r] + pos[r], task[t].len));
+        pos[r] += task[t].len;
+      }
+      PetscCall(PetscFree(pos));
+      PetscCall(collect(ev, task, all));
+    }
+    PetscCall(PetscFree(packed));
+  }
+  ev->seconds = MPI_Wtime() - t0;
+  PetscCall(PetscFree(sendlen));
+  PetscCall(PetscFree(mine));
+  PetscCall(PetscFree(all));
+  PetscCall(PetscFree(task));
+  if (rank == 0) PetscCall(PetscFree2(counts, displs));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode cdn_evaluation_free(cdn_evaluation_t *ev)
 {
   PetscFunctionBeginUser;
-  for (int i = 0; i < ev->nmethods; i++) {
-    PetscCall(PetscFree(ev->method[i].pred));
-    PetscCall(PetscFree(ev->method[i].pred_class));
+  for (int i = 0; i < ev->nrows; i++) {
+    PetscCall(PetscFree(ev->row[i].pred));
+    PetscCall(PetscFree(ev->row[i].pred_class));
   }
-  PetscCall(PetscFree(ev->label));
-  PetscCall(PetscFree(ev->label_class));
-  ev->nmethods = 0;
+  PetscCall(PetscFree(ev->row));
+  PetscCall(PetscFree2(ev->label, ev->label_class));
+  for (int s = 0; s < CDN_SUBSET_COUNT; s++) PetscCall(PetscFree(ev->sub[s]));
+  ev->nrows = 0;
   PetscFunctionReturn(0);
 }

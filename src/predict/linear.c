@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <linear.h>
 #include <math.h>
+#include <string.h>
 #include "predict_impl.h"
 #include "scale.h"
 
@@ -78,21 +79,21 @@ static void to_nodes(const double *z, int p, struct feature_node *x)
   x[k]   = (struct feature_node){-1, 0.0};
 }
 
-/* L2R_LR (trust-region Newton on the primal) is deterministic. A fold with one class has nothing
-   to separate: it predicts that class. */
+/* L2R_LR (trust-region Newton on the primal) is deterministic; more than two classes are fitted
+   one-vs-rest by liblinear. A fold with one class has nothing to separate: it predicts that class. */
 static PetscErrorCode logistic(const double *Ztr, const int *ctr, int ntr, int p, const double *Zte, int nte,
                                double c, int *out)
 {
-  struct feature_node  *nodes, **rows;
-  double               *yd;
-  struct model         *model;
-  int                   ones = 0;
-  const char           *msg;
+  struct feature_node *nodes, **rows;
+  double              *yd;
+  struct model        *model;
+  int                  single = 1;
+  const char          *msg;
 
   PetscFunctionBeginUser;
-  for (int i = 0; i < ntr; i++) ones += ctr[i] == 1;
-  if (ones == 0 || ones == ntr) {
-    for (int i = 0; i < nte; i++) out[i] = ones > 0;
+  for (int i = 1; i < ntr; i++) single &= ctr[i] == ctr[0];
+  if (single) {
+    for (int i = 0; i < nte; i++) out[i] = ntr > 0 ? ctr[0] : 0;
     PetscFunctionReturn(0);
   }
   PetscCall(PetscMalloc3((size_t)(ntr + 1) * (p + 2), &nodes, ntr, &rows, ntr, &yd));
@@ -113,27 +114,81 @@ static PetscErrorCode logistic(const double *Ztr, const int *ctr, int ntr, int p
   for (int i = 0; i < nte; i++) { /* the spare row after the training rows holds one test row */
     struct feature_node *x = nodes + (size_t)ntr * (p + 2);
     to_nodes(Zte + (size_t)i * p, p, x);
-    out[i] = predict(model, x) > 0.5;
+    out[i] = (int)lround(predict(model, x));
   }
   free_and_destroy_model(&model);
   PetscCall(PetscFree3(nodes, rows, yd));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_linear_fold(const cdn_fold_t *f, double lambda, double c, double *pred, int *pred_class)
+/* Ridge fits are cheap and get six values; each logistic fit costs Newton iterations, more so at
+   large C, so its grid is four values. */
+static const double lambda_grid[] = {1e-3, 1e-2, 1e-1, 1, 10, 100};
+static const double c_grid[]      = {1e-2, 1e-1, 1, 10};
+#define NGRID ((int)(sizeof lambda_grid / sizeof lambda_grid[0]))
+#define NCGRID ((int)(sizeof c_grid / sizeof c_grid[0]))
+
+/* Inner cross-validation on the prepared training rows: the lambda with the least squared error
+   and the C with the most correct classes (ties to the stronger penalty, listed first). */
+static PetscErrorCode choose(const cdn_fold_t *f, const double *Ztr, const double *ytr, const int *ctr, int p,
+                             double *lambda, double *c)
+{
+  int    *fold, k, *ci, *cte;
+  double *Zi, *Zo, *yi, *po, err[NGRID] = {0}, hits[NGRID] = {0};
+
+  PetscFunctionBeginUser;
+  *lambda = f->lambda, *c = f->c;
+  PetscCall(PetscMalloc1(f->ntr, &fold));
+  PetscCall(cdn_inner_folds(f, fold, &k));
+  if (k < 2) {
+    PetscCall(PetscFree(fold));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscMalloc6((size_t)f->ntr * p + 1, &Zi, (size_t)f->ntr * p + 1, &Zo, f->ntr, &yi, f->ntr, &po, f->ntr, &ci,
+                         f->ntr, &cte));
+  for (int g = 0; g < k; g++) {
+    int ni = 0, no = 0;
+    for (int i = 0; i < f->ntr; i++) {
+      if (fold[i] == g) memcpy(Zo + (size_t)no * p, Ztr + (size_t)i * p, sizeof(double) * p), cte[no] = ctr[i], po[no] = ytr[i], no++;
+      else memcpy(Zi + (size_t)ni * p, Ztr + (size_t)i * p, sizeof(double) * p), yi[ni] = ytr[i], ci[ni] = ctr[i], ni++;
+    }
+    for (int a = 0; a < NGRID; a++) {
+      double *pr;
+      int    *cl;
+      PetscCall(PetscMalloc2(no, &pr, no, &cl));
+      PetscCall(ridge(Zi, yi, ni, p, Zo, no, lambda_grid[a], pr));
+      for (int i = 0; i < no; i++) err[a] += (pr[i] - po[i]) * (pr[i] - po[i]);
+      if (a < NCGRID) {
+        PetscCall(logistic(Zi, ci, ni, p, Zo, no, c_grid[a], cl));
+        for (int i = 0; i < no; i++) hits[a] += cl[i] == cte[i];
+      }
+      PetscCall(PetscFree2(pr, cl));
+    }
+  }
+  for (int a = 0, bl = 0, bc = 0; a < NGRID; a++) {
+    if (a == 0 || err[a] < err[bl]) bl = a, *lambda = lambda_grid[a];
+    if (a < NCGRID && (a == 0 || hits[a] > hits[bc])) bc = a, *c = c_grid[a];
+  }
+  PetscCall(PetscFree6(Zi, Zo, yi, po, ci, cte));
+  PetscCall(PetscFree(fold));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_linear_fold(const cdn_fold_t *f, double *pred, int *pred_class)
 {
   cdn_scaler_t sc;
-  double      *Ztr, *Zte, *ytr, *ptest;
+  double      *Ztr, *Zte, *ytr, *ptest, lambda, c;
   int         *ctr, *ctest, p;
 
   PetscFunctionBeginUser;
   PetscCall(cdn_scaler_fit(&sc, f->X, f->d, f->train, f->ntr));
-  p = sc.kept;
+  p = sc.width;
   PetscCall(PetscMalloc4((size_t)f->ntr * p + 1, &Ztr, (size_t)f->nte * p + 1, &Zte, f->ntr, &ytr, f->ntr, &ctr));
   PetscCall(PetscMalloc2(f->nte, &ptest, f->nte, &ctest));
   cdn_scaler_apply(&sc, f->X, f->train, f->ntr, Ztr);
   cdn_scaler_apply(&sc, f->X, f->test, f->nte, Zte);
   for (int i = 0; i < f->ntr; i++) ytr[i] = f->y[f->train[i]], ctr[i] = f->cls[f->train[i]];
+  PetscCall(choose(f, Ztr, ytr, ctr, p, &lambda, &c));
   PetscCall(ridge(Ztr, ytr, f->ntr, p, Zte, f->nte, lambda, ptest));
   PetscCall(logistic(Ztr, ctr, f->ntr, p, Zte, f->nte, c, ctest));
   for (int i = 0; i < f->nte; i++) pred[f->test[i]] = ptest[i], pred_class[f->test[i]] = ctest[i];

@@ -12,6 +12,8 @@
 
 static double slog(double x) { return copysign(log1p(fabs(x)), x); }
 
+static PetscErrorCode fit_indicators(cdn_scaler_t *s, const double *X, int d, const int *rows, int nr);
+
 static int cmp_double(const void *p, const void *q)
 {
   double a = *(const double *)p, b = *(const double *)q;
@@ -52,6 +54,36 @@ PetscErrorCode cdn_scaler_fit(cdn_scaler_t *s, const double *X, int d, const int
     s->kept++;
   }
   PetscCall(PetscFree(v));
+  PetscCall(fit_indicators(s, X, d, rows, nr));
+  PetscFunctionReturn(0);
+}
+
+static int missing(double x) { return !isfinite(slog(x)); }
+
+/* Indicator columns for the input columns with both finite and non-finite values on the training
+   rows, one per distinct pattern over those rows. */
+static PetscErrorCode fit_indicators(cdn_scaler_t *s, const double *X, int d, const int *rows, int nr)
+{
+  PetscFunctionBeginUser;
+  s->nind = 0;
+  PetscCall(PetscMalloc3(d, &s->ind_col, d, &s->ind_mean, d, &s->ind_std));
+  for (int j = 0; j < d; j++) {
+    int miss = 0, dup = 0;
+    for (int r = 0; r < nr; r++) miss += missing(X[(size_t)rows[r] * d + j]);
+    if (miss == 0 || miss == nr) continue;
+    for (int q = 0; q < s->nind && !dup; q++) {
+      int same = 1;
+      for (int r = 0; r < nr && same; r++)
+        same = missing(X[(size_t)rows[r] * d + j]) == missing(X[(size_t)rows[r] * d + s->ind_col[q]]);
+      dup = same;
+    }
+    if (dup) continue;
+    s->ind_col[s->nind]  = j;
+    s->ind_mean[s->nind] = (double)miss / nr;
+    s->ind_std[s->nind]  = sqrt(s->ind_mean[s->nind] * (1 - s->ind_mean[s->nind]));
+    s->nind++;
+  }
+  s->width = s->kept + s->nind;
   PetscFunctionReturn(0);
 }
 
@@ -62,13 +94,17 @@ void cdn_scaler_apply(const cdn_scaler_t *s, const double *X, const int *rows, i
       double v = slog(X[(size_t)rows[r] * s->d + s->col[k]]);
       if (!isfinite(v)) v = s->mean[k];
       v                          = fmin(fmax(v, s->lo[k]), s->hi[k]);
-      Z[(size_t)r * s->kept + k] = (v - s->mean[k]) / s->std[k];
+      Z[(size_t)r * s->width + k] = (v - s->mean[k]) / s->std[k];
     }
+  for (int r = 0; r < nr; r++)
+    for (int k = 0; k < s->nind; k++)
+      Z[(size_t)r * s->width + s->kept + k] = (missing(X[(size_t)rows[r] * s->d + s->ind_col[k]]) - s->ind_mean[k]) / s->ind_std[k];
 }
 
 PetscErrorCode cdn_scaler_destroy(cdn_scaler_t *s)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscFree5(s->col, s->mean, s->std, s->lo, s->hi));
+  PetscCall(PetscFree3(s->ind_col, s->ind_mean, s->ind_std));
   PetscFunctionReturn(0);
 }

@@ -73,11 +73,13 @@ PetscErrorCode cdn_score_fold(const cdn_fold_t *f, double *pred, int *pred_class
   a = ybar - b * sbar;
   if (!isfinite(a)) a = ybar, b = 0;
   fit_threshold(v, f->ntr, &t, &dir);
+  /* more than two classes: the bins of the fitted line (one threshold cannot make three classes) */
+  double med = f->nclasses > 2 ? cdn_fold_train_median(f) : 0;
   for (int i = 0; i < f->nte; i++) {
     int    r = f->test[i];
     double s = isfinite(f->X[r]) ? f->X[r] : fill;
     pred[r]       = a + b * fmin(fmax(s, lo), hi); /* the line is not extrapolated */
-    pred_class[r] = dir > 0 ? s > t : s < t;
+    pred_class[r] = f->nclasses > 2 ? cdn_fold_bin(f, med, pred[r]) : dir > 0 ? s > t : s < t;
   }
   PetscCall(PetscFree(v));
   PetscFunctionReturn(0);

@@ -18,7 +18,7 @@ static void write_models(FILE *fp, const cdn_results_t *r)
 {
   fputs("model,config,replicate,seed", fp);
   for (int h = 0; h < CDN_HP_COUNT; h++) fprintf(fp, ",%s", cdn_hparam_name((cdn_hparam_t)h));
-  fputs(",status,diverged_epoch,epochs_trained,final_val_loss,final_val_accuracy,final_test_accuracy\n", fp);
+  fputs(",status,diverged_epoch,epochs_trained,final_val_loss,final_val_accuracy,final_test_accuracy,label\n", fp);
   for (int m = 0; m < r->nmodels; m++) {
     const cdn_model_config_t *c    = &r->config[m];
     const double             *last = cdn_results_curve(r, m, r->epochs_done[m]);
@@ -29,7 +29,8 @@ static void write_models(FILE *fp, const cdn_results_t *r)
     fprintf(fp, ",%d,", r->epochs_done[m]);
     cdn_csv_number(fp, last[CDN_CURVE_VAL_LOSS]), sep(fp);
     cdn_csv_number(fp, last[CDN_CURVE_VAL_ACC]), sep(fp);
-    cdn_csv_number(fp, r->test_acc[m]);
+    cdn_csv_number(fp, r->test_acc[m]), sep(fp);
+    cdn_csv_number(fp, cdn_results_label(r, m));
     fputc('\n', fp);
   }
 }
@@ -74,73 +75,99 @@ static void write_features(FILE *fp, const cdn_results_t *r)
 
 static void write_predictions(FILE *fp, const cdn_evaluation_t *ev)
 {
-  fputs("model,method,epochs_used,actual,predicted,actual_class,predicted_class\n", fp);
-  for (int i = 0; i < ev->nmethods; i++) {
-    const cdn_method_result_t *mr = &ev->method[i];
-    for (int m = 0; m < ev->n; m++) {
-      fprintf(fp, "%d,%s,%d,", m, mr->name, mr->budget);
+  fputs("subset,method,learner,epochs_used,model,actual,predicted,actual_class,predicted_class\n", fp);
+  for (int i = 0; i < ev->nrows; i++) {
+    const cdn_eval_row_t *r = &ev->row[i];
+    for (int j = 0; j < ev->nsub[r->subset]; j++) {
+      int m = ev->sub[r->subset][j];
+      fprintf(fp, "%s,%s,%s,%d,%d,", cdn_subset_name(r->subset), cdn_method_name(r->method),
+              cdn_learner_name(r->learner), r->budget, m);
       cdn_csv_number(fp, ev->label[m]), sep(fp);
-      cdn_csv_number(fp, mr->pred[m]);
-      fprintf(fp, ",%d,%d\n", ev->label_class[m], mr->pred_class[m]);
+      cdn_csv_number(fp, r->pred[j]);
+      fprintf(fp, ",%d,%d\n", cdn_report_class_of(ev, r->subset, m), r->pred_class[j]);
     }
   }
 }
 
-static void write_report(FILE *fp, const cdn_evaluation_t *ev)
+static void write_report(FILE *fp, const cdn_evaluation_t *ev, const char *task)
 {
-  fputs("method,epochs_used,metric,value,input\n", fp);
-  for (int i = 0; i < ev->nmethods; i++) {
-    const cdn_method_result_t *mr = &ev->method[i];
-    const struct {
-      const char *name;
-      double      v;
-    } rows[] = {
-      {"kendall_tau", mr->metrics.tau},
-      {"r2", mr->metrics.r2},
-      {"mae", mr->metrics.mae},
-      {"accuracy", mr->metrics.accuracy},
-      {"f1", mr->metrics.f1},
-      {"majority_rate", mr->metrics.majority},
-    };
-    for (size_t j = 0; j < sizeof rows / sizeof rows[0]; j++) {
-      fprintf(fp, "%s,%d,%s,", mr->name, mr->budget, rows[j].name);
-      cdn_csv_number(fp, rows[j].v);
-      fprintf(fp, ",\"%s\"\n", mr->input);
+  fputs("subset,method,features,learner,epochs,task,metric,mean,std\n", fp);
+  for (int i = 0; i < ev->nrows; i++) {
+    const cdn_eval_row_t *r = &ev->row[i];
+    for (int j = 0; j < CDN_REPORT_NMETRICS; j++) {
+      const cdn_report_metric_t *mt = &cdn_report_metrics[j];
+      fprintf(fp, "%s,%s,\"%s\",%s,%d,%s,%s,", cdn_subset_name(r->subset), cdn_method_name(r->method), r->features,
+              cdn_learner_name(r->learner), r->budget, mt->classification ? task : "regression", mt->name);
+      cdn_csv_number(fp, cdn_report_metric(&r->mean, j)), sep(fp);
+      cdn_csv_number(fp, cdn_report_metric(&r->std, j));
+      fputc('\n', fp);
     }
   }
 }
 
-PetscErrorCode cdn_report_write(const char *outdir, const cdn_results_t *res, const cdn_evaluation_t *ev)
+static void write_early_stop(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev)
 {
-  enum { MODELS, CURVES, TIMING, FEATURES, PREDICTIONS, REPORT, NFILES };
-  static const char *names[NFILES] = {"models.csv",   "curves.csv",      "timing.csv",
-                                      "features.csv", "predictions.csv", "report.csv"};
+  fputs("epochs,policy,predictor,fraction_stopped,epochs_saved,regret_of_best_kept\n", fp);
+  for (int k = 1; k <= ev->max_budget && k < res->epochs; k++) {
+    int              best[2];
+    cdn_early_stop_t es;
+    cdn_report_best(ev, CDN_SUBSET_ALL, k, best);
+    for (int g = 0; g < 2; g++) {
+      const cdn_eval_row_t *r;
+      if (best[g] < 0) continue;
+      r = &ev->row[best[g]];
+      cdn_early_stop(res, ev->label, r->pred, k, spec->prune_fraction, &es);
+      fprintf(fp, "%d,prune,%s/%s,", k, cdn_method_name(r->method), cdn_learner_name(r->learner));
+      cdn_csv_number(fp, spec->prune_fraction), sep(fp);
+      cdn_csv_number(fp, es.epochs_saved_prune), sep(fp);
+      cdn_csv_number(fp, es.regret_prune), fputc('\n', fp);
+      if (g == 1) {
+        fprintf(fp, "%d,successive_halving,val_acc,,", k);
+        cdn_csv_number(fp, es.epochs_saved_halving), sep(fp);
+        cdn_csv_number(fp, es.regret_halving), fputc('\n', fp);
+      }
+    }
+  }
+}
+
+PetscErrorCode cdn_report_write(const char *outdir, const cdn_jobspec_t *spec, const cdn_results_t *res,
+                                const cdn_evaluation_t *ev, PetscBool prediction_only)
+{
+  enum { PREDICTIONS, REPORT, MARKDOWN, EARLY, MODELS, CURVES, TIMING, FEATURES, NFILES };
+  static const char *names[NFILES] = {"predictions.csv", "report.csv", "report.md", "early_stop.csv",
+                                      "models.csv",      "curves.csv", "timing.csv", "features.csv"};
+  const int          nfiles        = prediction_only ? MODELS : NFILES;
   cdn_afile_t        af[NFILES];
   PetscErrorCode     ierr = 0;
   int                opened;
+  const char        *task = spec->class_task == CDN_CLASSES_MEDIAN ? "median" : spec->class_task == CDN_CLASSES_TERCILES ? "terciles" : "thresholds";
 
   PetscFunctionBeginUser;
   memset(af, 0, sizeof af);
-  for (opened = 0; opened < NFILES && !ierr; opened++) {
+  for (opened = 0; opened < nfiles && !ierr; opened++) {
     char path[PETSC_MAX_PATH_LEN];
     snprintf(path, sizeof path, "%s/%s", outdir, names[opened]);
     ierr = cdn_afile_open(&af[opened], path);
   }
   if (!ierr) {
-    write_models(af[MODELS].fp, res);
-    write_curves(af[CURVES].fp, res);
-    write_timing(af[TIMING].fp, res);
-    write_features(af[FEATURES].fp, res);
+    if (!prediction_only) {
+      write_models(af[MODELS].fp, res);
+      write_curves(af[CURVES].fp, res);
+      write_timing(af[TIMING].fp, res);
+      write_features(af[FEATURES].fp, res);
+    }
     write_predictions(af[PREDICTIONS].fp, ev);
-    write_report(af[REPORT].fp, ev);
-    for (int i = 0; i < NFILES && !ierr; i++)
+    write_report(af[REPORT].fp, ev, task);
+    cdn_report_markdown(af[MARKDOWN].fp, spec, res, ev);
+    write_early_stop(af[EARLY].fp, spec, res, ev);
+    for (int i = 0; i < nfiles && !ierr; i++)
       if (ferror(af[i].fp)) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_WRITE,
                                               PETSC_ERROR_INITIAL, "%s: write failed", af[i].path);
   }
   /* Rename only when every file is whole: a failed run leaves the previous outputs, not a mix. */
-  for (int i = 0; i < NFILES && !ierr; i++) ierr = cdn_afile_commit(&af[i]);
+  for (int i = 0; i < nfiles && !ierr; i++) ierr = cdn_afile_commit(&af[i]);
   if (ierr)
-    for (int i = 0; i < NFILES; i++) cdn_afile_abort(&af[i]);
+    for (int i = 0; i < nfiles; i++) cdn_afile_abort(&af[i]);
   PetscCall(ierr);
   PetscFunctionReturn(0);
 }

@@ -1,30 +1,83 @@
-/* The table a user reads at the end of a run: is the graph method worth it against the baseline? */
+/* The metrics as reported and the table a user reads at the end of a run: at each budget, is the
+   best graph method worth it against the best signal a practitioner already has? */
 #include <math.h>
 #include "cnndyn/report.h"
 
-static void cell(FILE *fp, double v)
+const cdn_report_metric_t cdn_report_metrics[CDN_REPORT_NMETRICS] = {
+  {"kendall_tau", 0, 1}, {"kendall_tau_within_fold", 0, 1}, {"spearman", 0, 1}, {"r2", 0, 1},
+  {"mae", 0, 0},         {"regret_top1", 0, 0},              {"regret_top5pct", 0, 0}, {"accuracy", 1, 1},
+  {"f1", 1, 1},          {"auc", 1, 1},                      {"majority_rate", 1, 1}};
+
+double cdn_report_metric(const cdn_metrics_t *m, int j)
 {
-  if (isnan(v)) fprintf(fp, " %8s", "-");
-  else fprintf(fp, " %8.3f", v);
+  const double v[CDN_REPORT_NMETRICS] = {m->tau,     m->tau_fold, m->spearman, m->r2, m->mae,     m->regret1,
+                                         m->regret5, m->accuracy, m->f1,       m->auc, m->majority};
+  return j >= 0 && j < CDN_REPORT_NMETRICS ? v[j] : NAN;
 }
 
-void cdn_report_print_summary(FILE *fp, const cdn_results_t *res, const cdn_evaluation_t *ev)
+int cdn_report_class_of(const cdn_evaluation_t *ev, int subset, int m)
+{
+  int c = 0;
+  for (int t = 0; t < ev->nclasses - 1; t++) c += ev->label[m] > ev->sub_thresholds[subset][t];
+  return c;
+}
+
+void cdn_report_best(const cdn_evaluation_t *ev, int subset, int k, int best[2])
+{
+  best[0] = best[1] = -1;
+  for (int i = 0; i < ev->nrows; i++) {
+    const cdn_eval_row_t *r = &ev->row[i];
+    int                   g = cdn_method_is_graph(r->method);
+    if (r->subset != subset || (r->budget != k && !(r->budget == 0 && !g)) || !isfinite(r->mean.tau)) continue;
+    if (best[!g] < 0 || r->mean.tau > ev->row[best[!g]].mean.tau) best[!g] = i;
+  }
+}
+
+static void describe(FILE *fp, const cdn_evaluation_t *ev, int i)
+{
+  char name[64];
+  if (i < 0) {
+    fprintf(fp, " %-26s %13s %6s", "-", "", "");
+    return;
+  }
+  const cdn_eval_row_t *r = &ev->row[i];
+  snprintf(name, sizeof name, "%s/%s", cdn_method_name(r->method), cdn_learner_name(r->learner));
+  fprintf(fp, " %-26s %6.3f+-%5.3f %6.3f", name, r->mean.tau, r->std.tau, r->mean.accuracy);
+}
+
+static void summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev, int timing)
 {
   int diverged = 0;
   for (int m = 0; m < res->nmodels; m++) diverged += res->status[m] == CDN_STATUS_DIVERGED;
-  fprintf(fp, "\n%d models, %d epochs each, %d diverged. Label: final test accuracy; classes: above/below median.\n\n",
-          res->nmodels, res->epochs, diverged);
-  fprintf(fp, "%-12s %6s %8s %8s %8s %8s %8s  %s\n", "method", "epochs", "tau", "R^2", "MAE", "acc", "majority",
-          "input");
-  for (int i = 0; i < ev->nmethods; i++) {
-    const cdn_method_result_t *mr = &ev->method[i];
-    fprintf(fp, "%-12s %6d", mr->name, mr->budget);
-    cell(fp, mr->metrics.tau);
-    cell(fp, mr->metrics.r2);
-    cell(fp, mr->metrics.mae);
-    cell(fp, mr->metrics.accuracy);
-    cell(fp, mr->metrics.majority);
-    fprintf(fp, "  %s\n", mr->input);
+  fprintf(fp, "\n%d models, %d epochs each, %d diverged, %d trainable (final test accuracy > %g).\n", res->nmodels,
+          res->epochs, diverged, ev->nsub[CDN_SUBSET_TRAINABLE], spec->trainable_above);
+  fprintf(fp, "Prediction: %d rows x %d repeats of %d-fold grouped cross-validation", ev->nrows, ev->repeats, spec->folds);
+  if (timing) fprintf(fp, ", %.1f s", ev->seconds);
+  fprintf(fp, ". Kendall tau (mean+-std over repeats), class accuracy.\n");
+  for (int s = 0; s < CDN_SUBSET_COUNT; s++) {
+    if (ev->nsub[s] < 2) continue;
+    fprintf(fp, "\nsubset %s (%d models; majority rate of the class task shown in report.md)\n", cdn_subset_name(s), ev->nsub[s]);
+    fprintf(fp, "%-6s %-26s %13s %6s   %-26s %13s %6s\n", "epochs", "best graph method", "tau", "acc", "best baseline", "tau", "acc");
+    for (int k = 1; k <= ev->max_budget; k++) {
+      int best[2];
+      cdn_report_best(ev, s, k, best);
+      fprintf(fp, "%-6d", k);
+      describe(fp, ev, best[0]);
+      fputs("  ", fp);
+      describe(fp, ev, best[1]);
+      fputc('\n', fp);
+    }
   }
   fputc('\n', fp);
+}
+
+void cdn_report_print_summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev)
+{
+  summary(fp, spec, res, ev, 1);
+}
+
+/* report.md must not depend on the wall clock: same summary, no time. */
+void cdn_report_print_best(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev)
+{
+  summary(fp, spec, res, ev, 0);
 }

@@ -1,6 +1,7 @@
 /* cdn_run: the pipeline of DESIGN.md from a validated job spec to the CSV reports. */
 #include <math.h>
 #include "cnndyn/evaluate.h"
+#include "cnndyn/features.h"
 #include "cnndyn/graph.h"
 #include "cnndyn/nn.h"
 #include "cnndyn/report.h"
@@ -21,36 +22,41 @@ static PetscErrorCode feature_layout(const cdn_jobspec_t *spec, const cdn_data_t
                            &net));
   PetscCall(cdn_graph_create_as(PETSC_COMM_SELF, cdn_net_desc(net), spec->unrolled, spec->max_edges, &g));
   *nfeat = cdn_feature_count(&g, spec->stat_mask, spec->agg_mask);
-  PetscCall(PetscMalloc1(*nfeat, names));
+  /* prediction: the weight-statistics baseline's columns follow the graph features (src/features) */
+  PetscCall(PetscMalloc1(*nfeat + cdn_weight_stats_count(cdn_net_desc(net)), names));
   PetscCall(cdn_feature_names(&g, spec->stat_mask, spec->agg_mask, *names));
+  cdn_weight_stats_names(cdn_net_desc(net), *names + *nfeat);
+  *nfeat += cdn_weight_stats_count(cdn_net_desc(net));
   PetscCall(cdn_graph_destroy(&g));
   cdn_net_destroy(&net);
   PetscFunctionReturn(0);
 }
 
-/* Root: everything after the gather. Its error is returned to the caller, which shares it with the
-   ranks waiting for the root. */
-static PetscErrorCode predict_and_report(const cdn_jobspec_t *spec, int num_classes, int N, const double *all,
-                                         int nfeat, char (*names)[64], const char *outdir,
+/* Everything after the gather, on every rank: the root unpacks the records, then the prediction
+   stage (src/report/stage.c) shares its tasks over the ranks. Errors reach every rank. */
+static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spec, int num_classes, int N,
+                                         const double *all, int nfeat, char (*names)[64], const char *outdir,
                                          const cdn_run_options_t *opt, PetscLogStage stage, double t0)
 {
-  cdn_results_t    res = {0};
-  cdn_evaluation_t ev;
+  cdn_results_t  res = {0};
+  PetscMPIInt    rank;
+  PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscLogStagePush(stage));
-  PetscCall(cdn_results_from_records(spec, N, all, nfeat, &res));
-  PetscCall(PetscMalloc1(nfeat, &res.feat_names));
-  PetscCall(PetscArraycpy(res.feat_names, names, nfeat));
-  res.num_classes = num_classes;
-  PetscCall(cdn_evaluate(spec, &res, &ev));
-  PetscCall(cdn_report_write(outdir, &res, &ev));
-  if (!opt->quiet) {
-    cdn_report_print_summary(stdout, &res, &ev);
+  if (rank == 0) {
+    ierr = cdn_results_from_records(spec, N, all, nfeat, &res);
+    if (!ierr) ierr = PetscMalloc1(nfeat, &res.feat_names);
+    if (!ierr) ierr = PetscArraycpy(res.feat_names, names, nfeat);
+    res.num_classes = num_classes;
+  }
+  PetscCall(cdn_error_share(comm, ierr));
+  PetscCall(cdn_prediction_stage(comm, spec, &res, outdir, PETSC_FALSE, opt->quiet ? PETSC_TRUE : PETSC_FALSE));
+  if (!opt->quiet && rank == 0) {
     printf("Reports in %s (%.1f s)\n", outdir, MPI_Wtime() - t0);
     fflush(stdout);
   }
-  PetscCall(cdn_evaluation_free(&ev));
   PetscCall(cdn_results_free(&res));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(0);
@@ -153,7 +159,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(PetscFree(mine));
   PetscCall(report_balance(comm, busy, MPI_Wtime() - t_train));
 
-  if (rank == 0) ierr = predict_and_report(spec, data.num_classes, N, all, nfeat, names, outdir, opt, predict_stage, t0);
+  ierr = predict_and_report(comm, spec, data.num_classes, N, all, nfeat, names, outdir, opt, predict_stage, t0);
   if (rank == 0 && !ierr) ierr = cdn_outdir_mark_complete(outdir);
   PetscCall(PetscFree(all));
   PetscCall(PetscFree(names));

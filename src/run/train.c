@@ -1,6 +1,7 @@
 /* One model's life: initialise, then per epoch train, evaluate, read the weights as a graph and
    summarise it, snapshot. A model that diverges keeps the rows it has and stops there. */
 #include <math.h>
+#include "cnndyn/features.h"
 #include "cnndyn/graph.h"
 #include "cnndyn/nn.h"
 #include "cnndyn/run.h"
@@ -87,6 +88,8 @@ static PetscErrorCode measure_epoch(const cdn_jobspec_t *spec, const cdn_data_t 
   PetscCall(PetscLogStagePush(stages->graph));
   PetscCall(cdn_graph_set_weights(g, desc));
   PetscCall(cdn_graph_features(g, spec->stat_mask, spec->agg_mask, rec_features(rec, E, nfeat, e)));
+  /* prediction: the weight-statistics baseline, stored as the last feature columns */
+  PetscCall(cdn_weight_stats(desc, rec_features(rec, E, nfeat, e) + nfeat - cdn_weight_stats_count(desc)));
   PetscCall(PetscLogStagePop());
   t[CDN_TIME_GRAPH] = MPI_Wtime() - t0;
 

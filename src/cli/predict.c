@@ -1,0 +1,139 @@
+/* cnndyn predict OUTDIR: the prediction stage rerun on a finished run's CSVs, without training.
+   Settings come from the job spec's [features] budget and [prediction] keys (--job), and options
+   override them: each option is handed to the job spec parser, so it is checked exactly as in a
+   job file and any mistake is reported the same way. */
+#include <string.h>
+#include "cli.h"
+#include "cnndyn/evaluate.h"
+#include "cnndyn/jobspec.h"
+#include "cnndyn/predict.h"
+#include "cnndyn/report.h"
+#include "cnndyn/util.h"
+
+static const struct {
+  const char *option, *section, *key;
+} overrides[] = {
+  {"--budget", "features", "budget"},       {"--methods", "prediction", "methods"},
+  {"--learners", "prediction", "learners"}, {"--repeats", "prediction", "repeats"},
+  {"--folds", "prediction", "folds"},       {"--classes", "prediction", "classes"},
+};
+#define NOVERRIDES ((int)(sizeof overrides / sizeof overrides[0]))
+
+/* --save: fit on every model of the run; --model: score the run's models into DIR/scores.csv. */
+static PetscErrorCode saved(const char *dir, const cdn_jobspec_t *spec, const cdn_results_t *res, const char *save,
+                            const char *model)
+{
+  PetscFunctionBeginUser;
+  if (save) {
+    int meth = -1;
+    for (int m = 0; m < CDN_METHOD_COUNT; m++)
+      if (spec->method_mask == 1u << m) meth = m;
+    PetscCheck(meth >= 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: name exactly one method with --methods");
+    PetscCall(cdn_predictor_save(save, (cdn_method_t)meth, spec->budget, res));
+    printf("%s: boosted trees on %s at %d epochs, fitted on %d models\n", save, cdn_method_name((cdn_method_t)meth),
+           spec->budget, res->nmodels);
+  } else {
+    double     *pred, *label;
+    char        meth[64], path[PETSC_MAX_PATH_LEN];
+    int         k;
+    cdn_afile_t af = {0};
+    PetscCall(PetscMalloc2(res->nmodels, &pred, res->nmodels, &label));
+    PetscCall(cdn_predictor_score(model, res, pred, meth, sizeof meth, &k));
+    snprintf(path, sizeof path, "%s/scores.csv", dir);
+    PetscCall(cdn_afile_open(&af, path));
+    fputs("model,method,epochs_used,predicted,actual\n", af.fp);
+    for (int m = 0; m < res->nmodels; m++) {
+      label[m] = cdn_results_label(res, m);
+      fprintf(af.fp, "%d,%s,%d,", m, meth, k);
+      cdn_csv_number(af.fp, pred[m]), fputc(',', af.fp);
+      cdn_csv_number(af.fp, label[m]), fputc('\n', af.fp);
+    }
+    PetscCall(cdn_afile_commit(&af));
+    printf("%s: %d models scored by %s (%s, %d epochs); Kendall tau against their labels %.3f\n", path, res->nmodels,
+           model, meth, k, cdn_kendall_tau(pred, label, res->nmodels));
+    PetscCall(PetscFree2(pred, label));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode predict(const char *dir, const char *job, const char **value, PetscBool quiet, const char *save,
+                              const char *model)
+{
+  cdn_jobspec_t spec, opt;
+  cdn_results_t res = {0};
+  PetscMPIInt   rank;
+  char          text[4096] = "[training]\nepochs = 1000\n", line[512];
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  if (job) PetscCall(cdn_jobspec_load(PETSC_COMM_WORLD, job, &spec));
+  else cdn_jobspec_defaults(&spec);
+  for (int pass = 0; pass < 2; pass++) { /* a section may appear only once */
+    const char *section = pass ? "prediction" : "features";
+    snprintf(line, sizeof line, "[%s]\n", section);
+    strncat(text, line, sizeof text - strlen(text) - 1);
+    for (int i = 0; i < NOVERRIDES; i++)
+      if (value[i] && !strcmp(overrides[i].section, section)) {
+        snprintf(line, sizeof line, "%s = %s\n", overrides[i].key, value[i]);
+        strncat(text, line, sizeof text - strlen(text) - 1);
+      }
+  }
+  PetscCall(cdn_jobspec_parse_string("command line", text, &opt));
+  if (value[0]) spec.budget = opt.budget;
+  if (value[1]) spec.method_mask = opt.method_mask;
+  if (value[2]) spec.learner_mask = opt.learner_mask;
+  if (value[3]) spec.repeats = opt.repeats;
+  if (value[4]) spec.folds = opt.folds;
+  if (value[5]) {
+    spec.class_task = opt.class_task, spec.nthresholds = opt.nthresholds;
+    memcpy(spec.thresholds, opt.thresholds, sizeof spec.thresholds);
+  }
+  if (rank == 0) {
+    ierr = cdn_results_load(dir, &res);
+    if (!ierr && !model && spec.budget >= res.epochs)
+      ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_INPUT, PETSC_ERROR_INITIAL,
+                        "budget: %d is not less than the run's %d epochs", spec.budget, res.epochs);
+  }
+  PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));
+  if (save || model) {
+    if (rank == 0) ierr = saved(dir, &spec, &res, save, model);
+    PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));
+    PetscCall(cdn_results_destroy(&res));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(cdn_prediction_stage(PETSC_COMM_WORLD, &spec, &res, dir, PETSC_TRUE, quiet));
+  PetscCall(cdn_results_destroy(&res));
+  PetscFunctionReturn(0);
+}
+
+int cdn_cli_predict(int argc, char **argv, PetscErrorCode *ierr)
+{
+  const char *dir = NULL, *job = NULL, *value[NOVERRIDES] = {0}, *save = NULL, *model = NULL;
+  PetscBool   quiet = PETSC_FALSE;
+
+  *ierr = 0;
+  for (int i = 0; i < argc; i++) {
+    int o;
+    for (o = 0; o < NOVERRIDES && strcmp(argv[i], overrides[o].option); o++) {}
+    if (o < NOVERRIDES) {
+      if (++i == argc) return cdn_cli_usage_error("predict: %s needs a value", overrides[o].option);
+      value[o] = argv[i];
+    } else if (!strcmp(argv[i], "--job")) {
+      if (++i == argc) return cdn_cli_usage_error("%s", "predict: --job needs a file");
+      job = argv[i];
+    } else if (!strcmp(argv[i], "--quiet")) quiet = PETSC_TRUE;
+    else if (!strcmp(argv[i], "--save") || !strcmp(argv[i], "--model")) {
+      if (i + 1 == argc) return cdn_cli_usage_error("predict: %s needs a file", argv[i]);
+      if (argv[i][2] == 's') save = argv[++i];
+      else model = argv[++i];
+    }
+    else if (argv[i][0] == '-') return cdn_cli_usage_error("predict: unknown option '%s'", argv[i]);
+    else if (dir) return cdn_cli_usage_error("predict: unexpected argument '%s' (one run folder only)", argv[i]);
+    else dir = argv[i];
+  }
+  if (!dir) return cdn_cli_usage_error("%s", "predict: no run folder given");
+  if (save && model) return cdn_cli_usage_error("%s", "predict: --save and --model exclude each other");
+  *ierr = predict(dir, job, value, quiet, save, model);
+  return 0;
+}

@@ -1,0 +1,142 @@
+/* The inputs of every method, built from the gathered results for one epoch budget k. Graph
+   methods read the per-epoch graph feature rows; baselines read the curves, the weights.* columns
+   and the hyperparameters that any practitioner has without a graph. */
+#include <math.h>
+#include <string.h>
+#include "cnndyn/evaluate.h"
+#include "cnndyn/features.h"
+
+#define L(x) (1u << CDN_LEARNER_##x)
+static const struct {
+  const char *name;
+  int         graph;
+  unsigned    learners;
+} methods[CDN_METHOD_COUNT] = {
+  [CDN_METHOD_DEGREE]           = {"degree", 1, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_DEGREE_DIFF]      = {"degree_diff", 1, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_EIGENVECTOR]      = {"eigenvector", 1, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_EIGENVECTOR_DIFF] = {"eigenvector_diff", 1, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_GRAPH]            = {"graph", 1, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_GRAPH_DIFF]       = {"graph_diff", 1, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_GRAPH_CURVE]      = {"graph_curve", 1, L(SVR) | L(XGB)},
+  [CDN_METHOD_VAL_ACC]          = {"val_acc", 0, L(SCORE)},
+  [CDN_METHOD_VAL_LOSS]         = {"val_loss", 0, L(SCORE)},
+  [CDN_METHOD_TSE]              = {"tse", 0, L(SCORE)},
+  [CDN_METHOD_WEIGHTS]          = {"weights", 0, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_CURVE]            = {"curve", 0, L(SVR) | L(XGB)},
+  [CDN_METHOD_HPARAMS]          = {"hparams", 0, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_MAJORITY]         = {"majority", 0, L(MAJORITY)},
+};
+
+const char *cdn_method_name(cdn_method_t m) { return m >= 0 && m < CDN_METHOD_COUNT ? methods[m].name : "?"; }
+int         cdn_method_is_graph(cdn_method_t m) { return m >= 0 && m < CDN_METHOD_COUNT && methods[m].graph; }
+unsigned    cdn_method_learners(cdn_method_t m) { return m >= 0 && m < CDN_METHOD_COUNT ? methods[m].learners : 0; }
+const char *cdn_subset_name(int s) { return s == CDN_SUBSET_ALL ? "all" : s == CDN_SUBSET_TRAINABLE ? "trainable" : "?"; }
+
+/* Columns of the per-epoch feature rows a graph method reads: prefix "" = every graph column. */
+static int select_columns(const cdn_results_t *res, const char *prefix, int *col)
+{
+  int n = 0;
+  for (int f = 0; f < res->nfeat; f++) {
+    const char *nm = res->feat_names[f];
+    if (!strncmp(nm, "weights.", 8)) continue;
+    if (!strncmp(nm, prefix, strlen(prefix))) col[n++] = f;
+  }
+  return n;
+}
+
+/* Hyperparameters as features: log10 of the learning rate (the grid is log-spaced), the others raw.
+   Constant ones are dropped by the learners' preparation (trees ignore them). */
+static int hparam_features(const cdn_results_t *res, int m, double *out)
+{
+  for (int h = 0; h < CDN_HP_COUNT; h++) {
+    double v = res->config[m].hp[h];
+    out[h]   = h == CDN_HP_LEARNING_RATE ? log10(v) : v;
+  }
+  return CDN_HP_COUNT;
+}
+
+static int curve_width(int k) { return k + (k - 1) + CDN_HP_COUNT; }
+static void curve_features(const cdn_results_t *res, int m, int k, double *out)
+{
+  int w = 0;
+  for (int e = 1; e <= k; e++) out[w++] = cdn_results_curve(res, m, e)[CDN_CURVE_VAL_ACC];
+  for (int e = 2; e <= k; e++)
+    out[w++] = cdn_results_curve(res, m, e)[CDN_CURVE_VAL_ACC] - cdn_results_curve(res, m, e - 1)[CDN_CURVE_VAL_ACC];
+  hparam_features(res, m, out + w);
+}
+
+PetscErrorCode cdn_method_inputs(cdn_method_t meth, const cdn_results_t *res, int k, double **Xout, int *dout,
+                                 char *desc, size_t desc_len)
+{
+  int     n = res->nmodels, d = 0, nsel = 0, diff = 0, curve = 0, *col;
+  double *X = NULL, *rows = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(res->nfeat + 1, &col));
+  switch (meth) {
+  case CDN_METHOD_DEGREE_DIFF: diff = 1; /* fall through */
+  case CDN_METHOD_DEGREE: nsel = select_columns(res, "degree.", col); break;
+  case CDN_METHOD_EIGENVECTOR_DIFF: diff = 1; /* fall through */
+  case CDN_METHOD_EIGENVECTOR: nsel = select_columns(res, "eigenvector.", col); break;
+  case CDN_METHOD_GRAPH_CURVE: curve = 1; /* fall through */
+  case CDN_METHOD_GRAPH_DIFF: diff = 1; /* fall through */
+  case CDN_METHOD_GRAPH: nsel = select_columns(res, "", col); break;
+  default: break;
+  }
+  if (cdn_method_is_graph(meth)) {
+    int w = nsel ? cdn_summary_width(nsel, k, diff) : 0;
+    d     = w ? w + (curve ? curve_width(k) : 0) : 0;
+    snprintf(desc, desc_len, "%d graph features at epochs 0..%d%s%s", nsel, k, diff ? " + differences" : "",
+             curve ? " + learning curve" : "");
+    if (d) {
+      PetscCall(PetscMalloc1((size_t)n * d, &X));
+      PetscCall(PetscMalloc1((size_t)(k + 1) * nsel, &rows));
+      for (int m = 0; m < n; m++) {
+        for (int e = 0; e <= k; e++)
+          for (int j = 0; j < nsel; j++) rows[e * nsel + j] = cdn_results_features(res, m, e)[col[j]];
+        cdn_summary_build(rows, nsel, k, diff, X + (size_t)m * d);
+        if (curve) curve_features(res, m, k, X + (size_t)m * d + w);
+      }
+      PetscCall(PetscFree(rows));
+    }
+  } else if (meth == CDN_METHOD_WEIGHTS) {
+    for (int f = 0; f < res->nfeat; f++)
+      if (!strncmp(res->feat_names[f], "weights.", 8)) col[d++] = f;
+    snprintf(desc, desc_len, "%d weight statistics at epoch %d", d, k);
+    if (d) {
+      PetscCall(PetscMalloc1((size_t)n * d, &X));
+      for (int m = 0; m < n; m++)
+        for (int j = 0; j < d; j++) X[(size_t)m * d + j] = cdn_results_features(res, m, k)[col[j]];
+    }
+  } else if (meth == CDN_METHOD_CURVE) {
+    d = curve_width(k);
+    snprintf(desc, desc_len, "validation accuracy at epochs 1..%d + differences + hyperparameters", k);
+    PetscCall(PetscMalloc1((size_t)n * d, &X));
+    for (int m = 0; m < n; m++) curve_features(res, m, k, X + (size_t)m * d);
+  } else if (meth == CDN_METHOD_HPARAMS || meth == CDN_METHOD_MAJORITY) {
+    d = CDN_HP_COUNT;
+    snprintf(desc, desc_len, meth == CDN_METHOD_HPARAMS ? "hyperparameters (log10 learning rate)" : "none: training-fold mean and majority class");
+    PetscCall(PetscMalloc1((size_t)n * d, &X));
+    for (int m = 0; m < n; m++) hparam_features(res, m, X + (size_t)m * d);
+  } else { /* one raw score, oriented so that larger predicts better */
+    d = 1;
+    PetscCall(PetscMalloc1(n, &X));
+    for (int m = 0; m < n; m++) {
+      double v = 0;
+      if (meth == CDN_METHOD_VAL_ACC) v = cdn_results_curve(res, m, k)[CDN_CURVE_VAL_ACC];
+      else if (meth == CDN_METHOD_VAL_LOSS) v = -cdn_results_curve(res, m, k)[CDN_CURVE_VAL_LOSS];
+      else
+        for (int e = 1; e <= k; e++) v -= cdn_results_curve(res, m, e)[CDN_CURVE_TRAIN_LOSS];
+      X[m] = v;
+    }
+    snprintf(desc, desc_len, meth == CDN_METHOD_VAL_ACC    ? "validation accuracy at epoch %d"
+                             : meth == CDN_METHOD_VAL_LOSS ? "minus validation loss at epoch %d"
+                                                           : "minus the sum of training losses over epochs 1..%d",
+             k);
+  }
+  PetscCall(PetscFree(col));
+  *Xout = X;
+  *dout = d;
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,44 @@
+/* The prediction stage as one collective call, shared by `cnndyn run` and `cnndyn predict`. */
+#include <math.h>
+#include "cnndyn/report.h"
+#include <stdlib.h>
+#include "cnndyn/util.h"
+
+/* The values exactly as the CSVs print them (9 significant digits), so that `cnndyn predict` on
+   the CSVs reproduces the run's own report byte for byte. */
+static void as_printed(double *v, size_t n)
+{
+  char buf[40];
+  for (size_t i = 0; i < n; i++)
+    if (isfinite(v[i])) snprintf(buf, sizeof buf, "%.9g", v[i]), v[i] = strtod(buf, NULL);
+}
+
+PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_results_t *res, const char *outdir,
+                                    PetscBool prediction_only, PetscBool quiet)
+{
+  PetscMPIInt      rank;
+  cdn_evaluation_t ev;
+  PetscErrorCode   ierr = 0;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    size_t cells = (size_t)res->nmodels * (res->epochs + 1);
+    as_printed(res->test_acc, (size_t)res->nmodels);
+    as_printed(res->curves, cells * CDN_CURVE_COLS);
+    as_printed(res->features, cells * res->nfeat);
+    for (int m = 0; m < res->nmodels; m++) as_printed(res->config[m].hp, CDN_HP_COUNT);
+  }
+  PetscCall(cdn_results_bcast(comm, res));
+  PetscCall(cdn_evaluate(comm, spec, res, &ev));
+  if (rank == 0) {
+    ierr = cdn_report_write(outdir, spec, res, &ev, prediction_only);
+    if (!ierr && !quiet) {
+      cdn_report_print_summary(stdout, spec, res, &ev);
+      fflush(stdout);
+    }
+  }
+  PetscCall(cdn_evaluation_free(&ev));
+  PetscCall(cdn_error_share(comm, ierr));
+  PetscFunctionReturn(0);
+}
