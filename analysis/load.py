@@ -81,9 +81,12 @@ def features(outdir):
     path = os.path.join(outdir, "features.csv")
     with_header = _read(path, ["model", "epoch"], ["model", "epoch"])
     cols = [c for c in with_header.columns if c not in ("model", "epoch")]
+    # Graph features are statistic.scope.aggregator; the weight-statistics baseline adds
+    # weights.LAYER.TENSOR.STAT columns, which the figures here do not use.
     for c in cols:
-        if c.count(".") != 2:
-            raise InputError(f"{path}: line 1: column {c!r} is not named statistic.scope.aggregator")
+        if c.count(".") != 2 and not (c.startswith("weights.") and c.count(".") == 3):
+            raise InputError(f"{path}: line 1: column {c!r} is neither statistic.scope.aggregator "
+                             "nor weights.LAYER.TENSOR.STAT")
     df = _read(path, ["model", "epoch"], ["model", "epoch"] + cols)
     df["model"] = df["model"].astype(int)
     df["epoch"] = df["epoch"].astype(int)

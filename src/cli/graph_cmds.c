@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
+#include "cnndyn/features.h"
 #include "cnndyn/graph.h"
+#include "cnndyn/report.h"
 #include "cnndyn/snapshot.h"
 #include "cnndyn/stats.h"
 #include "cnndyn/util.h"
@@ -101,21 +103,24 @@ static int pick(const struct dirent *e, const char *pfx) { return !strncmp(e->d_
 static int pick_model(const struct dirent *e) { return pick(e, "model-"); }
 static int pick_epoch(const struct dirent *e) { return pick(e, "epoch-"); }
 
-/* One snapshot's feature row; the header comes from the first snapshot's graph. */
+/* One snapshot's feature row, as a run writes it: the graph features, then the weight statistics
+   of the weights baseline. The header comes from the first snapshot. */
 static PetscErrorCode feature_row(const char *dir, const gopts_t *o, FILE *fp, int model, int epoch, int *nfeat)
 {
   cdn_model_desc_t desc;
   cdn_graph_t      g;
   PetscReal       *row;
-  char (*names)[64];
-  int              n;
+  int              ng, n;
 
   PetscFunctionBeginUser;
   PetscCall(load_graph(dir, o, &desc, &g));
-  n = cdn_feature_count(&g, o->stat_mask, o->agg_mask);
+  ng = cdn_feature_count(&g, o->stat_mask, o->agg_mask);
+  n  = ng + cdn_weight_stats_count(&desc);
   if (*nfeat < 0) {
+    char (*names)[64];
     PetscCall(PetscMalloc1(n, &names));
     PetscCall(cdn_feature_names(&g, o->stat_mask, o->agg_mask, names));
+    cdn_weight_stats_names(&desc, names + ng);
     fprintf(fp, "model,epoch");
     for (int k = 0; k < n; k++) fprintf(fp, ",%s", names[k]);
     fputc('\n', fp);
@@ -126,10 +131,9 @@ static PetscErrorCode feature_row(const char *dir, const gopts_t *o, FILE *fp, i
              dir, n, *nfeat);
   PetscCall(PetscMalloc1(n, &row));
   PetscCall(cdn_graph_features(&g, o->stat_mask, o->agg_mask, row));
+  PetscCall(cdn_weight_stats(&desc, row + ng));
   fprintf(fp, "%d,%d", model, epoch);
-  for (int k = 0; k < n; k++)
-    if (PetscIsNanReal(row[k])) fputc(',', fp);
-    else fprintf(fp, ",%.9g", (double)row[k]);
+  for (int k = 0; k < n; k++) fputc(',', fp), cdn_csv_number(fp, (double)row[k]);
   fputc('\n', fp);
   PetscCall(PetscFree(row));
   PetscCall(cdn_graph_destroy(&g));

@@ -73,6 +73,10 @@ static PetscErrorCode fit_predict(const double *D, int n, const double *y, const
 static PetscErrorCode distances(const double *Z, int n, int p, double *D)
 {
   PetscFunctionBeginUser;
+  if (p == 0) { /* every column was constant on the training folds: all points coincide */
+    for (size_t i = 0; i < (size_t)n * n; i++) D[i] = 0;
+    PetscFunctionReturn(0);
+  }
   cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, n, p, 1.0, Z, p, 0.0, D, n);
   for (int i = 0; i < n; i++)
     for (int j = 0; j < i; j++) {
