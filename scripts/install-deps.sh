@@ -8,7 +8,7 @@ packages=(
   openmpi-bin libopenmpi-dev
   libpetsc-real-dev libslepc-real-dev
   libzmq3-dev libopenblas-dev zlib1g-dev libcjson-dev
-  liblinear-dev
+  liblinear-dev libdnnl-dev
   dataset-fashion-mnist
   python3-numpy
 )
