@@ -8,7 +8,7 @@ packages=(
   openmpi-bin libopenmpi-dev
   libpetsc-real-dev libslepc-real-dev
   libzmq3-dev libopenblas-dev zlib1g-dev libcjson-dev
-  liblinear-dev libsvm-dev libxgboost-dev
+  liblinear-dev libsvm-dev libxgboost-dev libdnnl-dev
   dataset-fashion-mnist
   python3-numpy python3-matplotlib python3-pandas
   slurmctld slurmd slurm-client munge

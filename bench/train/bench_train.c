@@ -1,9 +1,23 @@
 /* cnndyn's half of bench/train/run.sh: trains one network on Fashion-MNIST with the recipe the
    PyTorch half uses (SGD lr 0.01 momentum 0.9, Kaiming init, batch B) and prints one line:
-   "cnndyn ARCH images_per_s IPS test_acc ACC". Usage: bench_train ARCH WIDTH DEPTH BATCH EPOCHS
+   "cnndyn ARCH images_per_s IPS test_acc ACC mflop_per_image F gflop_s G" (F counts forward and
+   backward multiply-adds as 2 FLOPs: conv and linear layers, no input gradient for the first).
+   Usage: bench_train ARCH WIDTH DEPTH BATCH EPOCHS
    TRAIN_N (0: all 60000). */
 #include <stdlib.h>
 #include "cnndyn/nn.h"
+
+static double mflop_per_image(const cdn_model_desc_t *m)
+{
+  double macs = 0;
+  for (int i = 0; i < m->nlayers; i++) {
+    const cdn_layer_desc_t *d = &m->layer[i];
+    double f = d->op == CDN_OP_CONV2D ? (double)cdn_layer_weight_count(d) * d->out_h * d->out_w
+             : d->op == CDN_OP_LINEAR ? (double)cdn_layer_weight_count(d) : 0;
+    macs += f * (d->src < 0 ? 2 : 3); /* forward, weight gradient, input gradient */
+  }
+  return 2 * macs / 1e6;
+}
 
 int main(int argc, char **argv)
 {
@@ -34,7 +48,11 @@ int main(int argc, char **argv)
     fprintf(stderr, "cnndyn epoch %d loss %.4f (%.2f s)\n", e + 1, loss, MPI_Wtime() - t0);
   }
   if (cdn_net_evaluate(net, &data, &data.test, &loss, &acc)) return 1;
-  printf("cnndyn %s images_per_s %.0f test_acc %.4f\n", argv[1], epochs * (double)data.train.n / seconds, acc);
+  {
+    double ips = epochs * (double)data.train.n / seconds, mf = mflop_per_image(cdn_net_desc(net));
+    printf("cnndyn %s images_per_s %.0f test_acc %.4f mflop_per_image %.3f gflop_s %.1f\n", argv[1], ips, acc, mf,
+           ips * mf / 1e3);
+  }
   cdn_net_destroy(&net);
   cdn_data_free(&data);
   cdn_finalize();

@@ -27,7 +27,9 @@ typedef struct {
   double init_std;       /* normal: standard deviation (0: 0.01) */
   int    augment;        /* training batches: random crop (padding 4) and horizontal flip */
   float  pad_value;      /* augment: the normalised value of a black pixel */
-  int    threads;        /* BLAS threads of this rank (0: leave as the environment set it) */
+  int    threads;        /* oneDNN (OpenMP) and BLAS threads of this rank (0: oneDNN 1, BLAS as the
+                            environment set it) */
+  int    reference;      /* 1: the im2col reference kernels instead of oneDNN (tests compare them) */
 } cdn_train_config_t;
 
 typedef struct cdn_net cdn_net_t;

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include "cnndyn/nn.h"
-#include "net.h"
+#include "dnn.h"
 
 #define CDN_EVAL_BATCH 256 /* evaluation needs no gradients: bigger batches, fewer GEMM calls */
 
@@ -98,7 +98,7 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
   /* sizes first, then one block each for parameters (x3 or x4), statistics and buffers */
   for (int i = 0; i < net->nl; i++) {
     cdn_layer_t *l = &net->layer[i];
-    size_t       o = (size_t)cdn_layer_out_size(l->d);
+    size_t       o = cfg->reference ? (size_t)cdn_layer_out_size(l->d) : cdn_dnn_out_floats(net, i);
     nparam += l->nw + l->nb;
     if (l->d->op == CDN_OP_BATCHNORM) nstats += 2 * (size_t)l->d->in_c;
     nbuf += 2 * (size_t)B * o + (l->ops->work_bytes(l->d, B) + 63) / sizeof(float);
@@ -112,7 +112,7 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
   PetscCall(PetscCalloc1(nparam, &net->mom));
   if (cfg->optimizer == CDN_OPT_ADAM) PetscCall(PetscCalloc1(nparam, &net->mom2));
   PetscCall(PetscCalloc1(nstats + 1, &net->stats));
-  PetscCall(PetscMalloc1(nbuf, &net->buf));
+  PetscCall(PetscCalloc1(nbuf, &net->buf)); /* zeroed: oneDNN's padded channels must start at zero */
   PetscCall(PetscMalloc1(B, &net->y));
   net->x       = net->buf;
   net->xc      = net->buf + (size_t)B * insz;
@@ -122,7 +122,7 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
   for (int i = 0; i < net->nl; i++) {
     cdn_layer_t      *l = &net->layer[i];
     cdn_layer_desc_t *d = l->d;
-    size_t            o = (size_t)B * cdn_layer_out_size(d);
+    size_t            o = (size_t)B * (cfg->reference ? (size_t)cdn_layer_out_size(d) : cdn_dnn_out_floats(net, i));
     if (l->nw) d->weight = net->param + nparam, l->gw = net->grad + nparam;
     if (l->nb) d->bias = net->param + nparam + l->nw, l->gb = net->grad + nparam + l->nw;
     nparam += l->nw + l->nb;
@@ -136,6 +136,11 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
   }
   for (int i = 0; i < net->nl; i++)
     if (net->desc.layer[i].op == CDN_OP_ADD) net->layer[i].in2 = net->layer[net->desc.layer[i].src2].out;
+  if (!cfg->reference) {
+    PetscErrorCode ierr = cdn_dnn_create(net);
+    if (ierr) cdn_net_destroy(&net);
+    PetscCall(ierr);
+  }
   cdn_net_init(net, NULL);
   *out = net;
   PetscFunctionReturn(0);
@@ -145,6 +150,7 @@ void cdn_net_destroy(cdn_net_t **pnet)
 {
   cdn_net_t *net = *pnet;
   if (!net) return;
+  cdn_dnn_destroy(net);
   (void)PetscFree(net->param);
   (void)PetscFree(net->grad);
   (void)PetscFree(net->mom);

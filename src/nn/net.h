@@ -17,6 +17,7 @@ struct cdn_net {
   float             *x, *xc;             /* batch as NCHW, and as [C][B][H][W] when C > 1 */
   float             *scratch;            /* a gradient for a layer whose output feeds two layers */
   int               *y;
+  struct cdn_dnn    *dnn;                /* the oneDNN engine (NULL: the reference kernels) */
   char               err[160];           /* why the layer stack did not fit its input */
 };
 

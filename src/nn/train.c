@@ -2,8 +2,9 @@
    step; a non-finite loss ends the epoch so a diverged model costs nothing more. */
 #include <math.h>
 #include <string.h>
+#include <dnnl_debug.h>
 #include "cnndyn/nn.h"
-#include "net.h"
+#include "dnn.h"
 
 /* NCHW -> [C][B][H][W]; with one channel the two layouts are the same bytes. */
 static const float *channel_major(cdn_net_t *net, const float *x, int n)
@@ -26,6 +27,7 @@ double cdn_net_forward_backward(cdn_net_t *net, const float *x, const int *y, in
   char         written[CDN_MAX_LAYERS] = {0};
   double       loss;
 
+  if (net->dnn) return cdn_dnn_forward_backward(net, x, y, n, train, grads, rng, correct);
   for (int i = 0; i < net->nl; i++) {
     int src = net->desc.layer[i].src;
     net->layer[i].ops->forward(&net->layer[i], src < 0 ? x0 : net->layer[src].out, n, train, rng);
@@ -50,6 +52,15 @@ double cdn_net_forward_backward(cdn_net_t *net, const float *x, const int *y, in
     }
   }
   return loss;
+}
+
+/* A oneDNN execution failure is kept by the engine (the step returns NaN) and raised here. */
+static PetscErrorCode check_engine(const cdn_net_t *net)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(!net->dnn || net->dnn->status == dnnl_success, PETSC_COMM_SELF, PETSC_ERR_LIB, "%s: oneDNN %s failed: %s",
+             net->desc.arch, net->dnn->failed, dnnl_status2str(net->dnn->status));
+  PetscFunctionReturn(0);
 }
 
 static PetscErrorCode check_set(const cdn_net_t *net, const cdn_images_t *set)
@@ -85,6 +96,7 @@ PetscErrorCode cdn_net_train_epoch(cdn_net_t *net, const cdn_data_t *data, const
     cdn_batch_fill(data, set, order + s, nb, net->x, net->y);
     if (net->cfg.augment) cdn_augment_crop_flip(net->x, nb, set->c, set->h, set->w, 4, net->cfg.pad_value, rng);
     loss = cdn_net_forward_backward(net, net->x, net->y, nb, PETSC_TRUE, PETSC_TRUE, rng, NULL);
+    PetscCall(check_engine(net));
     if (!isfinite(loss)) { /* diverged: the caller records it; the weights are not touched again */
       sum = NAN;
       break;
@@ -115,6 +127,7 @@ PetscErrorCode cdn_net_evaluate(cdn_net_t *net, const cdn_data_t *data, const cd
     for (int i = 0; i < nb; i++) index[i] = s + i;
     cdn_batch_fill(data, set, index, nb, net->x, net->y);
     sum += nb * cdn_net_forward_backward(net, net->x, net->y, nb, PETSC_FALSE, PETSC_FALSE, NULL, &c);
+    PetscCall(check_engine(net));
     hits += c;
   }
   PetscCall(PetscFree(index));

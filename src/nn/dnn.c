@@ -1,0 +1,361 @@
+/* Building the oneDNN engine of a network (dnn.h says what it keeps where): for each plan (batch
+   size), conv and pooling primitives bound to the net's fixed buffers, weight reorders, and the
+   flatten's reorders; then one scratchpad for all of them. Everything is created here, once;
+   training steps only execute. */
+#include <dnnl_debug.h>
+#include <omp.h>
+#include <string.h>
+#include "cnndyn/nn.h"
+#include "dnn.h"
+
+#define DNNL_CALL(what, call)                                                                                     \
+  do {                                                                                                            \
+    dnnl_status_t s_ = (call);                                                                                    \
+    PetscCheck(s_ == dnnl_success, PETSC_COMM_SELF, PETSC_ERR_LIB, "oneDNN: %s: %s (layer %s)", what,           \
+               dnnl_status2str(s_), layer_name);                                                                  \
+  } while (0)
+
+int cdn_dnn_blocked(const cdn_net_t *net, int i)
+{
+  const cdn_layer_desc_t *d = &net->desc.layer[i];
+  if (d->op == CDN_OP_FLATTEN || d->op == CDN_OP_LINEAR) return 0;
+  return d->src < 0 ? d->op == CDN_OP_CONV2D : cdn_dnn_blocked(net, d->src);
+}
+
+size_t cdn_dnn_out_floats(const cdn_net_t *net, int i)
+{
+  const cdn_layer_desc_t *d = &net->desc.layer[i];
+  return (size_t)d->out_c * d->out_h * d->out_w; /* NHWC pads nothing */
+}
+
+static void md4(dnnl_memory_desc_t *md, int n, int c, int h, int w, dnnl_format_tag_t tag)
+{
+  dnnl_dims_t dims = {n, c, h, w};
+  (void)dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, tag); /* cannot fail for these tags */
+}
+
+static PetscErrorCode new_mem(cdn_dnn_t *d, const dnnl_memory_desc_t *md, void *ptr, dnnl_memory_t *out,
+                              const char *layer_name)
+{
+  PetscFunctionBeginUser;
+  if (d->nmem == d->maxmem) {
+    dnnl_memory_t *m;
+    PetscCall(PetscMalloc1(2 * d->maxmem + 64, &m));
+    if (d->nmem) PetscCall(PetscArraycpy(m, d->mem, d->nmem));
+    PetscCall(PetscFree(d->mem));
+    d->mem = m, d->maxmem = 2 * d->maxmem + 64;
+  }
+  DNNL_CALL("memory", dnnl_memory_create(out, md, d->eng, ptr));
+  d->mem[d->nmem++] = *out;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode new_buf(cdn_dnn_t *d, size_t bytes, void **out)
+{
+  PetscFunctionBeginUser;
+  if (d->nbufs == d->maxbufs) {
+    void **b;
+    PetscCall(PetscMalloc1(2 * d->maxbufs + 16, &b));
+    if (d->nbufs) PetscCall(PetscArraycpy(b, d->bufs, d->nbufs));
+    PetscCall(PetscFree(d->bufs));
+    d->bufs = b, d->maxbufs = 2 * d->maxbufs + 16;
+  }
+  PetscCall(PetscMalloc(bytes ? bytes : 1, out));
+  PetscCall(PetscMemzero(*out, bytes));
+  d->bufs[d->nbufs++] = *out;
+  PetscFunctionReturn(0);
+}
+
+/* Binds an argument: a memory object over ptr with layout md. */
+static PetscErrorCode arg(cdn_dnn_t *d, cdn_dnn_op_t *op, int what, const dnnl_memory_desc_t *md, void *ptr,
+                          const char *layer_name)
+{
+  dnnl_memory_t m;
+  PetscFunctionBeginUser;
+  PetscCall(new_mem(d, md, ptr, &m, layer_name));
+  op->args[op->nargs].arg = what, op->args[op->nargs].memory = m, op->nargs++;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode reorder(cdn_dnn_t *d, dnnl_primitive_attr_t attr, cdn_dnn_op_t *op, const dnnl_memory_desc_t *from,
+                              void *src, const dnnl_memory_desc_t *to, void *dst, const char *layer_name)
+{
+  PetscFunctionBeginUser;
+  DNNL_CALL("reorder", dnnl_reorder_primitive_desc_create(&op->pd, from, d->eng, to, d->eng, attr));
+  PetscCall(arg(d, op, DNNL_ARG_FROM, from, src, layer_name));
+  PetscCall(arg(d, op, DNNL_ARG_TO, to, dst, layer_name));
+  PetscFunctionReturn(0);
+}
+
+/* Weights in the layout a primitive chose: the parameter block itself when it is PyTorch's, else a
+   buffer of ours (reused when an earlier primitive of the layer chose the same layout). */
+static PetscErrorCode weights_in(cdn_dnn_t *d, const dnnl_memory_desc_t *want, const dnnl_memory_desc_t *oihw,
+                                 float *master, const dnnl_memory_desc_t *have, void *have_buf, void **out)
+{
+  PetscFunctionBeginUser;
+  if (dnnl_memory_desc_equal(want, oihw)) *out = master;
+  else if (have && dnnl_memory_desc_equal(want, have)) *out = have_buf;
+  else PetscCall(new_buf(d, dnnl_memory_desc_get_size(want), out));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode conv_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, int i, int B, cdn_dnn_layer_t *pl)
+{
+  cdn_dnn_t              *d = net->dnn;
+  cdn_layer_t            *l = &net->layer[i];
+  const cdn_layer_desc_t *ld = l->d;
+  const char             *layer_name = ld->name;
+  dnnl_memory_desc_t      src, dst, wany, oihw, bias;
+  const dnnl_memory_desc_t *wf, *wb, *wd;
+  dnnl_dims_t             strides = {ld->stride, ld->stride}, pad = {ld->padding, ld->padding}, wdims;
+  dnnl_convolution_desc_t cd;
+  void                   *in = ld->src >= 0 ? net->layer[ld->src].out : ld->in_c == 1 ? (void *)net->x : (void *)net->xc;
+  void                   *wfb, *wbb = NULL, *wdb;
+  void                   *din = d->to_scratch[i] ? net->scratch : ld->src >= 0 ? net->layer[ld->src].dout : NULL;
+
+  PetscFunctionBeginUser;
+  md4(&src, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nhwc);
+  md4(&dst, B, ld->out_c, ld->out_h, ld->out_w, dnnl_nhwc);
+  md4(&wany, ld->out_c, ld->in_c, ld->kernel, ld->kernel, dnnl_format_tag_any);
+  md4(&oihw, ld->out_c, ld->in_c, ld->kernel, ld->kernel, dnnl_oihw);
+  wdims[0] = ld->out_c;
+  DNNL_CALL("bias", dnnl_memory_desc_init_by_tag(&bias, 1, wdims, dnnl_f32, dnnl_x));
+
+  DNNL_CALL("convolution", dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_direct, &src,
+                                                              &wany, ld->bias ? &bias : NULL, &dst, strides, pad, pad));
+  DNNL_CALL("convolution", dnnl_primitive_desc_create(&pl->fwd.pd, &cd, attr, d->eng, NULL));
+  wf = dnnl_primitive_desc_query_md(pl->fwd.pd, dnnl_query_weights_md, 0);
+  PetscCall(weights_in(d, wf, &oihw, ld->weight, NULL, NULL, &wfb));
+  if (wfb != ld->weight) PetscCall(reorder(d, attr, &pl->w_fwd, &oihw, ld->weight, wf, wfb, layer_name));
+  PetscCall(arg(d, &pl->fwd, DNNL_ARG_SRC, &src, in, layer_name));
+  PetscCall(arg(d, &pl->fwd, DNNL_ARG_WEIGHTS, wf, wfb, layer_name));
+  if (ld->bias) PetscCall(arg(d, &pl->fwd, DNNL_ARG_BIAS, &bias, ld->bias, layer_name));
+  PetscCall(arg(d, &pl->fwd, DNNL_ARG_DST, &dst, l->out, layer_name));
+
+  if (din) { /* the network's input needs no gradient */
+    DNNL_CALL("convolution backward data", dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src,
+                                                                                     &wany, &dst, strides, pad, pad));
+    DNNL_CALL("convolution backward data", dnnl_primitive_desc_create(&pl->bwd.pd, &cd, attr, d->eng, pl->fwd.pd));
+    wb = dnnl_primitive_desc_query_md(pl->bwd.pd, dnnl_query_weights_md, 0);
+    PetscCall(weights_in(d, wb, &oihw, ld->weight, wf, wfb, &wbb));
+    if (wbb != ld->weight && wbb != wfb) PetscCall(reorder(d, attr, &pl->w_bwd, &oihw, ld->weight, wb, wbb, layer_name));
+    PetscCall(arg(d, &pl->bwd, DNNL_ARG_DIFF_DST, &dst, l->dout, layer_name));
+    PetscCall(arg(d, &pl->bwd, DNNL_ARG_WEIGHTS, wb, wbb, layer_name));
+    PetscCall(arg(d, &pl->bwd, DNNL_ARG_DIFF_SRC, &src, din, layer_name));
+  }
+
+  DNNL_CALL("convolution backward weights",
+            dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &src, &wany, ld->bias ? &bias : NULL,
+                                                        &dst, strides, pad, pad));
+  DNNL_CALL("convolution backward weights", dnnl_primitive_desc_create(&pl->bwd_w.pd, &cd, attr, d->eng, pl->fwd.pd));
+  wd = dnnl_primitive_desc_query_md(pl->bwd_w.pd, dnnl_query_diff_weights_md, 0);
+  if (dnnl_memory_desc_equal(wd, &oihw)) wdb = l->gw;
+  else {
+    PetscCall(new_buf(d, dnnl_memory_desc_get_size(wd), &wdb));
+    PetscCall(reorder(d, attr, &pl->dw, wd, wdb, &oihw, l->gw, layer_name));
+  }
+  PetscCall(arg(d, &pl->bwd_w, DNNL_ARG_SRC, &src, in, layer_name));
+  PetscCall(arg(d, &pl->bwd_w, DNNL_ARG_DIFF_DST, &dst, l->dout, layer_name));
+  PetscCall(arg(d, &pl->bwd_w, DNNL_ARG_DIFF_WEIGHTS, wd, wdb, layer_name));
+  if (ld->bias) PetscCall(arg(d, &pl->bwd_w, DNNL_ARG_DIFF_BIAS, &bias, l->gb, layer_name));
+  PetscFunctionReturn(0);
+}
+
+/* Max, average (padding counted, as PyTorch) and global average pooling. */
+static PetscErrorCode pool_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, int i, int B, cdn_dnn_layer_t *pl)
+{
+  cdn_dnn_t              *d = net->dnn;
+  cdn_layer_t            *l = &net->layer[i];
+  const cdn_layer_desc_t *ld = l->d;
+  const char             *layer_name = ld->name;
+  int                     gap = ld->op == CDN_OP_GLOBALAVGPOOL;
+  dnnl_memory_desc_t      src, dst;
+  const dnnl_memory_desc_t *ws;
+  dnnl_dims_t             strides = {gap ? 1 : ld->stride, gap ? 1 : ld->stride}, pad = {gap ? 0 : ld->padding, gap ? 0 : ld->padding};
+  dnnl_dims_t             kernel = {gap ? ld->in_h : ld->kernel, gap ? ld->in_w : ld->kernel};
+  dnnl_alg_kind_t         alg = ld->op == CDN_OP_MAXPOOL2D ? dnnl_pooling_max : dnnl_pooling_avg_include_padding;
+  dnnl_pooling_desc_t     pd;
+  void                   *wsb = NULL, *din = d->to_scratch[i] ? net->scratch : net->layer[ld->src].dout;
+
+  PetscFunctionBeginUser;
+  md4(&src, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nhwc);
+  md4(&dst, B, ld->out_c, ld->out_h, ld->out_w, dnnl_nhwc);
+  DNNL_CALL("pooling", dnnl_pooling_forward_desc_init(&pd, dnnl_forward_training, alg, &src, &dst, strides, kernel, pad, pad));
+  DNNL_CALL("pooling", dnnl_primitive_desc_create(&pl->fwd.pd, &pd, attr, d->eng, NULL));
+  ws = dnnl_primitive_desc_query_md(pl->fwd.pd, dnnl_query_workspace_md, 0);
+  if (ws && dnnl_memory_desc_get_size(ws)) PetscCall(new_buf(d, dnnl_memory_desc_get_size(ws), &wsb));
+  PetscCall(arg(d, &pl->fwd, DNNL_ARG_SRC, &src, net->layer[ld->src].out, layer_name));
+  PetscCall(arg(d, &pl->fwd, DNNL_ARG_DST, &dst, l->out, layer_name));
+  if (wsb) PetscCall(arg(d, &pl->fwd, DNNL_ARG_WORKSPACE, ws, wsb, layer_name));
+
+  DNNL_CALL("pooling backward", dnnl_pooling_backward_desc_init(&pd, alg, &src, &dst, strides, kernel, pad, pad));
+  DNNL_CALL("pooling backward", dnnl_primitive_desc_create(&pl->bwd.pd, &pd, attr, d->eng, pl->fwd.pd));
+  PetscCall(arg(d, &pl->bwd, DNNL_ARG_DIFF_DST, &dst, l->dout, layer_name));
+  PetscCall(arg(d, &pl->bwd, DNNL_ARG_DIFF_SRC, &src, din, layer_name));
+  if (wsb) PetscCall(arg(d, &pl->bwd, DNNL_ARG_WORKSPACE, ws, wsb, layer_name));
+  PetscFunctionReturn(0);
+}
+
+/* NHWC -> PyTorch's flatten order [B][C*H*W] (which is NCHW), and back for the gradient. */
+static PetscErrorCode flatten_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, int i, int B, cdn_dnn_layer_t *pl)
+{
+  cdn_dnn_t              *d = net->dnn;
+  cdn_layer_t            *l = &net->layer[i];
+  const cdn_layer_desc_t *ld = l->d;
+  const char             *layer_name = ld->name;
+  dnnl_memory_desc_t      blk, flat;
+  void                   *din = d->to_scratch[i] ? net->scratch : net->layer[ld->src].dout;
+
+  PetscFunctionBeginUser;
+  md4(&blk, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nhwc);
+  md4(&flat, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nchw);
+  PetscCall(reorder(d, attr, &pl->fwd, &blk, net->layer[ld->src].out, &flat, l->out, layer_name));
+  PetscCall(reorder(d, attr, &pl->bwd, &flat, l->dout, &blk, din, layer_name));
+  PetscFunctionReturn(0);
+}
+
+/* Which layers hand their input gradient to the scratch buffer: the same walk as the backward
+   pass, whose order never depends on the data. */
+static void route_gradients(cdn_net_t *net)
+{
+  char written[CDN_MAX_LAYERS] = {0};
+  for (int i = net->nl - 1; i >= 0; i--) {
+    const cdn_layer_desc_t *d = &net->desc.layer[i];
+    if (d->src >= 0) net->dnn->to_scratch[i] = written[d->src], written[d->src] = 1;
+    if (d->op == CDN_OP_ADD && d->src2 >= 0) written[d->src2] = 1;
+  }
+}
+
+static PetscErrorCode check_stack(const cdn_net_t *net)
+{
+  PetscFunctionBeginUser;
+  for (int i = 0; i < net->nl; i++) {
+    const cdn_layer_desc_t *d = &net->desc.layer[i];
+    int                     blk = cdn_dnn_blocked(net, i), ok;
+    switch (d->op) {
+    case CDN_OP_CONV2D: ok = blk; break;
+    case CDN_OP_MAXPOOL2D:
+    case CDN_OP_AVGPOOL2D:
+    case CDN_OP_GLOBALAVGPOOL:
+    case CDN_OP_BATCHNORM: ok = blk && d->src >= 0; break;
+    case CDN_OP_ADD: ok = blk && d->src2 >= 0 && cdn_dnn_blocked(net, d->src2); break;
+    case CDN_OP_FLATTEN: ok = d->src >= 0 && cdn_dnn_blocked(net, d->src); break;
+    case CDN_OP_DROPOUT: ok = !blk; break; /* masks are drawn in PyTorch's element order */
+    default: ok = 1;
+    }
+    PetscCheck(ok, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: layer %s is not supported by the oneDNN engine here",
+               net->desc.arch, d->name);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The k-th of layer i's six primitives; i = -1, k = 0: the input reorder. */
+static cdn_dnn_op_t *op_at(cdn_dnn_t *d, int p, int i, int k)
+{
+  cdn_dnn_layer_t *l = &d->plan[p].l[i < 0 ? 0 : i];
+  cdn_dnn_op_t    *ops[6] = {&l->fwd, &l->bwd, &l->bwd_w, &l->w_fwd, &l->w_bwd, &l->dw};
+  if (i < 0) return k ? NULL : &d->plan[p].in;
+  return ops[k];
+}
+
+/* After every plan exists: one scratchpad as large as the largest any primitive asked for, bound
+   to each, then the primitives themselves. */
+static PetscErrorCode finish(cdn_net_t *net)
+{
+  cdn_dnn_t  *d = net->dnn;
+  size_t      most = 0;
+  const char *layer_name = "";
+
+  PetscFunctionBeginUser;
+  for (int p = 0; p < d->nplan; p++)
+    for (int i = -1; i < net->nl; i++)
+      for (int k = 0; k < 6; k++) {
+        cdn_dnn_op_t *op = op_at(d, p, i, k);
+        if (op && op->pd) {
+          size_t sz = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(op->pd, dnnl_query_scratchpad_md, 0));
+          if (sz > most) most = sz;
+        }
+      }
+  PetscCall(new_buf(d, most, &d->scratch));
+  for (int p = 0; p < d->nplan; p++)
+    for (int i = -1; i < net->nl; i++)
+      for (int k = 0; k < 6; k++) {
+        cdn_dnn_op_t             *op = op_at(d, p, i, k);
+        const dnnl_memory_desc_t *sp;
+        if (!op || !op->pd) continue;
+        layer_name = i < 0 ? "input" : net->desc.layer[i].name;
+        sp         = dnnl_primitive_desc_query_md(op->pd, dnnl_query_scratchpad_md, 0);
+        if (dnnl_memory_desc_get_size(sp)) PetscCall(arg(d, op, DNNL_ARG_SCRATCHPAD, sp, d->scratch, layer_name));
+        DNNL_CALL("primitive", dnnl_primitive_create(&op->p, op->pd));
+        DNNL_CALL("primitive descriptor", dnnl_primitive_desc_destroy(op->pd));
+        op->pd = NULL;
+      }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_dnn_create(cdn_net_t *net)
+{
+  cdn_dnn_t            *d;
+  dnnl_primitive_attr_t attr = NULL;
+  const char           *layer_name = "";
+  int                   sizes[CDN_DNN_MAX_PLANS] = {net->cfg.batch_size, net->maxb};
+
+  PetscFunctionBeginUser;
+  PetscCall(check_stack(net));
+  PetscCall(PetscCalloc1(1, &d));
+  net->dnn = d;
+  /* a thread team per rank as the spec says (1 by default), the same for OpenBLAS */
+  omp_set_num_threads(net->cfg.threads > 0 ? net->cfg.threads : 1);
+  DNNL_CALL("engine", dnnl_engine_create(&d->eng, dnnl_cpu, 0));
+  DNNL_CALL("stream", dnnl_stream_create(&d->stream, d->eng, dnnl_stream_default_flags));
+  DNNL_CALL("attributes", dnnl_primitive_attr_create(&attr));
+  DNNL_CALL("attributes", dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
+  route_gradients(net);
+  for (int i = 0; i < net->nl; i++) d->blocked[i] = (char)cdn_dnn_blocked(net, i), d->floats[i] = cdn_dnn_out_floats(net, i);
+  for (int k = 0; k < CDN_DNN_MAX_PLANS; k++) {
+    cdn_dnn_plan_t *p = &d->plan[d->nplan];
+    if (k && sizes[k] == sizes[0]) continue;
+    p->B = sizes[k], d->nplan++;
+    if (net->desc.in_c > 1) {
+      dnnl_memory_desc_t nchw, nhwc;
+      md4(&nchw, p->B, net->desc.in_c, net->desc.in_h, net->desc.in_w, dnnl_nchw);
+      md4(&nhwc, p->B, net->desc.in_c, net->desc.in_h, net->desc.in_w, dnnl_nhwc);
+      PetscCall(reorder(d, attr, &p->in, &nchw, net->x, &nhwc, net->xc, "input"));
+    }
+    for (int i = 0; i < net->nl; i++) {
+      switch (net->desc.layer[i].op) {
+      case CDN_OP_CONV2D: PetscCall(conv_plan(net, attr, i, p->B, &p->l[i])); break;
+      case CDN_OP_MAXPOOL2D:
+      case CDN_OP_AVGPOOL2D:
+      case CDN_OP_GLOBALAVGPOOL: PetscCall(pool_plan(net, attr, i, p->B, &p->l[i])); break;
+      case CDN_OP_FLATTEN: PetscCall(flatten_plan(net, attr, i, p->B, &p->l[i])); break;
+      default: break;
+      }
+    }
+  }
+  PetscCall(finish(net));
+  DNNL_CALL("attributes", dnnl_primitive_attr_destroy(attr));
+  PetscFunctionReturn(0);
+}
+
+void cdn_dnn_destroy(cdn_net_t *net)
+{
+  cdn_dnn_t *d = net->dnn;
+  if (!d) return;
+  for (int p = 0; p < d->nplan; p++)
+    for (int i = -1; i < net->nl; i++)
+      for (int k = 0; k < 6; k++) {
+        cdn_dnn_op_t *op = op_at(d, p, i, k);
+        if (!op) continue;
+        if (op->p) (void)dnnl_primitive_destroy(op->p);
+        if (op->pd) (void)dnnl_primitive_desc_destroy(op->pd);
+      }
+  for (int k = 0; k < d->nmem; k++) (void)dnnl_memory_destroy(d->mem[k]);
+  for (int k = 0; k < d->nbufs; k++) (void)PetscFree(d->bufs[k]);
+  (void)PetscFree(d->mem);
+  (void)PetscFree(d->bufs);
+  if (d->stream) (void)dnnl_stream_destroy(d->stream);
+  if (d->eng) (void)dnnl_engine_destroy(d->eng);
+  (void)PetscFree(d);
+  net->dnn = NULL;
+}

@@ -1,0 +1,168 @@
+/* A training step on the oneDNN engine: the same walk as the reference (train.c), with NHWC
+   layers executing their bound primitives over the plan's B items and head layers (after the
+   flatten) running the reference kernels over the n real items. ReLU and add are elementwise and
+   run over all B items; BatchNorm is ours, on NHWC, because its statistics must skip the padded
+   tail. */
+#include <math.h>
+#include <string.h>
+#include "cnndyn/nn.h"
+#include "dnn.h"
+
+void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, double *acc, const float *in, const float *gamma,
+                         const float *beta, float *run_mean, float *run_var, int C, int B, int n, int HW, float eps,
+                         float momentum, PetscBool train)
+{
+  size_t N = (size_t)n * HW, rows = (size_t)B * HW;
+  double *s = acc, *s2 = acc + C;
+  float  *a = (float *)acc, *b = a + C; /* reused once the sums are done */
+  for (int c = 0; c < C; c++) s[c] = s2[c] = 0;
+  if (train) {
+    for (size_t r = 0; r < N; r++)
+      for (int c = 0; c < C; c++) s[c] += in[r * C + c];
+    for (int c = 0; c < C; c++) s[c] /= N;
+    for (size_t r = 0; r < N; r++)
+      for (int c = 0; c < C; c++) s2[c] += (in[r * C + c] - s[c]) * (in[r * C + c] - s[c]);
+  }
+  for (int c = 0; c < C; c++) {
+    double m = s[c], v = s2[c] / N;
+    if (train) {
+      run_mean[c] = (float)((1 - momentum) * run_mean[c] + momentum * m);
+      run_var[c]  = (float)((1 - momentum) * run_var[c] + momentum * (N > 1 ? s2[c] / (N - 1) : v));
+    } else m = run_mean[c], v = run_var[c];
+    mean[c]   = (float)m;
+    invstd[c] = (float)(1.0 / sqrt(v + eps));
+  }
+  for (int c = 0; c < C; c++) a[c] = gamma[c] * invstd[c], b[c] = beta[c] - mean[c] * a[c];
+  for (size_t r = 0; r < rows; r++) /* the padded tail too, so that it stays finite */
+    for (int c = 0; c < C; c++) out[r * C + c] = in[r * C + c] * a[c] + b[c];
+}
+
+void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, const float *dout, const float *in,
+                          const float *mean, const float *invstd, const float *gamma, int C, int B, int n, int HW,
+                          PetscBool train)
+{
+  size_t  N = (size_t)n * HW;
+  double *sg = acc, *sb = acc + C;
+  for (int c = 0; c < C; c++) sg[c] = sb[c] = 0;
+  for (size_t r = 0; r < N; r++)
+    for (int c = 0; c < C; c++) {
+      float dy = dout[r * C + c];
+      sb[c] += dy;
+      sg[c] += dy * ((in[r * C + c] - mean[c]) * invstd[c]);
+    }
+  for (int c = 0; c < C; c++) dgamma[c] = (float)sg[c], dbeta[c] = (float)sb[c];
+  if (!din) return;
+  {
+    float *k = (float *)(acc + 2 * C), *mb = k + C, *mg = mb + C; /* past the sums, still inside acc */
+    for (int c = 0; c < C; c++) {
+      k[c] = gamma[c] * invstd[c], mb[c] = train ? (float)(sb[c] / N) : 0, mg[c] = train ? (float)(sg[c] / N) : 0;
+      mg[c] *= invstd[c];
+    }
+    for (size_t r = 0; r < N; r++)
+      for (int c = 0; c < C; c++)
+        din[r * C + c] = k[c] * (dout[r * C + c] - mb[c] - (in[r * C + c] - mean[c]) * mg[c]);
+    memset(din + N * C, 0, sizeof(float) * ((size_t)B * HW - N) * C); /* padded items: no gradient */
+  }
+}
+
+static void run(cdn_dnn_t *d, cdn_dnn_op_t *op, const char *what)
+{
+  dnnl_status_t s;
+  if (!op->p || d->status != dnnl_success) return;
+  s = dnnl_primitive_execute(op->p, d->stream, op->nargs, op->args);
+  if (s == dnnl_success) s = dnnl_stream_wait(d->stream);
+  if (s != dnnl_success) d->status = s, d->failed = what;
+}
+
+double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, int n, PetscBool train, PetscBool grads,
+                                cdn_rng_t *rng, int *correct)
+{
+  cdn_dnn_t      *d    = net->dnn;
+  cdn_dnn_plan_t *plan = &d->plan[0];
+  cdn_layer_t    *last = &net->layer[net->nl - 1];
+  size_t          insz = (size_t)net->desc.in_c * net->desc.in_h * net->desc.in_w;
+  char            written[CDN_MAX_LAYERS] = {0};
+  double          loss;
+  int             B;
+
+  if (n > plan->B && d->nplan > 1) plan = &d->plan[1];
+  B = plan->B;
+  if (x != net->x) memcpy(net->x, x, sizeof(float) * n * insz);
+  if (n < B) memset(net->x + n * insz, 0, sizeof(float) * (B - n) * insz);
+  run(d, &plan->in, "input reorder");
+
+  for (int i = 0; i < net->nl; i++) {
+    cdn_layer_t      *l  = &net->layer[i];
+    cdn_layer_desc_t *ld = l->d;
+    cdn_dnn_layer_t  *pl = &plan->l[i];
+    const float      *in = ld->src < 0 ? net->x : net->layer[ld->src].out;
+    size_t            m  = (size_t)B * d->floats[i];
+    int               blk = d->blocked[i];
+    switch (ld->op) {
+    case CDN_OP_CONV2D: run(d, &pl->w_fwd, "weight reorder"), run(d, &pl->fwd, "convolution"); break;
+    case CDN_OP_MAXPOOL2D:
+    case CDN_OP_AVGPOOL2D:
+    case CDN_OP_GLOBALAVGPOOL: run(d, &pl->fwd, "pooling"); break;
+    case CDN_OP_FLATTEN: run(d, &pl->fwd, "flatten"); break;
+    case CDN_OP_BATCHNORM:
+      l->masked = train;
+      cdn_bn_nhwc_forward(l->out, l->work, (float *)l->work + ld->in_c, (double *)l->work + ld->in_c, in, ld->weight,
+                          ld->bias, ld->running_mean, ld->running_var, ld->in_c, B, n, ld->in_h * ld->in_w, ld->eps,
+                          l->momentum, train);
+      break;
+    case CDN_OP_RELU:
+      if (blk) cdn_relu_forward(l->out, in, (int)m);
+      else l->ops->forward(l, in, n, train, rng);
+      break;
+    case CDN_OP_ADD: cdn_add_forward(l->out, in, l->in2, (int)m); break;
+    default: l->ops->forward(l, in, n, train, rng);
+    }
+  }
+  loss = cdn_softmax_xent(grads ? last->dout : NULL, correct, last->out, y, n, net->desc.num_classes);
+  if (d->status != dnnl_success) return NAN;
+  if (!grads || !isfinite(loss)) return loss;
+
+  for (int i = net->nl - 1; i >= 0; i--) {
+    cdn_layer_t      *l  = &net->layer[i];
+    cdn_layer_desc_t *ld = l->d;
+    cdn_dnn_layer_t  *pl = &plan->l[i];
+    int               s = ld->src, blk = d->blocked[i];
+    const float      *in  = s < 0 ? net->x : net->layer[s].out;
+    float            *din = s < 0 ? NULL : d->to_scratch[i] ? net->scratch : net->layer[s].dout;
+    size_t            m   = s < 0 ? 0 : (size_t)(d->blocked[s] ? B : n) * d->floats[s];
+    switch (ld->op) {
+    case CDN_OP_CONV2D:
+      if (din) run(d, &pl->w_bwd, "weight reorder"), run(d, &pl->bwd, "convolution backward data");
+      run(d, &pl->bwd_w, "convolution backward weights"), run(d, &pl->dw, "weight gradient reorder");
+      break;
+    case CDN_OP_MAXPOOL2D:
+    case CDN_OP_AVGPOOL2D:
+    case CDN_OP_GLOBALAVGPOOL: run(d, &pl->bwd, "pooling backward"); break;
+    case CDN_OP_FLATTEN: /* the padded rows get no gradient */
+      if (n < B) memset(l->dout + (size_t)n * ld->out_c, 0, sizeof(float) * (size_t)(B - n) * ld->out_c);
+      run(d, &pl->bwd, "flatten backward");
+      break;
+    case CDN_OP_BATCHNORM:
+      cdn_bn_nhwc_backward(din, l->gw, l->gb, (double *)l->work + ld->in_c, l->dout, in, l->work,
+                           (const float *)l->work + ld->in_c, ld->weight, ld->in_c, B, n, ld->in_h * ld->in_w, l->masked);
+      break;
+    case CDN_OP_RELU:
+      if (blk) cdn_relu_backward(din, l->dout, l->out, (int)m);
+      else l->ops->backward(l, in, din, n);
+      break;
+    case CDN_OP_ADD: memcpy(din, l->dout, sizeof(float) * m); break;
+    default: l->ops->backward(l, in, din, n);
+    }
+    if (s >= 0 && written[s])
+      for (size_t k = 0; k < m; k++) net->layer[s].dout[k] += net->scratch[k];
+    if (s >= 0) written[s] = 1;
+    if (ld->op == CDN_OP_ADD && ld->src2 >= 0) {
+      float *d2 = net->layer[ld->src2].dout;
+      if (written[ld->src2])
+        for (size_t k = 0; k < m; k++) d2[k] += l->dout[k];
+      else memcpy(d2, l->dout, sizeof(float) * m);
+      written[ld->src2] = 1;
+    }
+  }
+  return d->status != dnnl_success ? NAN : loss;
+}
