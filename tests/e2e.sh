@@ -100,6 +100,20 @@ input)
 
   "$cnndyn" run > "$work/out" 2>&1
   check "[ $? -eq 2 ] && grep -q usage '$work/out'" "usage error"
+
+  # A graph over the size guard is found before the output folder exists, on every rank.
+  printf '\n[graph]\nmax_edges = 100\n' | cat "$top/jobs/smoke.ini" - > "$work/big.ini"
+  mpi 2 "$cnndyn" run "$work/big.ini" --out "$work/o4" > "$work/out" 2>&1
+  code=$?
+  check "[ $code -eq 1 ] && grep -q 'max_edges' '$work/out'" "size guard: exit $code: $(cat "$work/out")"
+  check "[ ! -e '$work/o4' ]" "size guard: output folder created"
+
+  # A solver that fails on a model's graph empties that model's graph features; the run goes on.
+  mpi 2 "$cnndyn" run "$top/jobs/smoke.ini" --out "$work/o5" --quiet --progress off \
+    -eigenvector_eps_max_it 3 -eigenvector_eps_ncv 3 > "$work/out" 2>&1
+  code=$?
+  check "[ $code -eq 0 ] && [ -f '$work/o5/report.csv' ]" "non-converging solver stopped the run: exit $code: $(cat "$work/out")"
+  check "cat '$work'/o5/logs/*.log | grep -q 'graph features left empty: eigenvector centrality'" "no log line for the empty features"
   ;;
 tools)
   job_with snapshots true "$work/snap.ini"

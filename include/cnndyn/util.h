@@ -25,6 +25,11 @@ PetscBool   cdn_error_is_user(PetscErrorCode code);
 /* The message of the most recent error raised on this rank ("" if none). */
 const char *cdn_error_message(void);
 
+/* Between these two calls errors are recorded (cdn_error_message) but not printed, for a caller
+   that handles them itself. */
+PetscErrorCode cdn_error_push_quiet(void);
+PetscErrorCode cdn_error_pop_quiet(void);
+
 /* Call on every rank of comm after work that may have failed on some ranks only (for example a
    file read on rank 0). If any rank failed, every rank returns the error of the lowest failing
    rank, with its message, so that no rank waits for a peer that has left. */

@@ -7,6 +7,7 @@ PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int nrec, con
                                         cdn_results_t *res)
 {
   const int E = spec->epochs, len = cdn_record_length(E, nfeat);
+  char     *seen;
 
   PetscFunctionBeginUser;
   res->nmodels = nrec;
@@ -21,10 +22,13 @@ PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int nrec, con
   PetscCall(PetscMalloc1((size_t)nrec * (E + 1) * CDN_CURVE_COLS, &res->curves));
   PetscCall(PetscMalloc1((size_t)nrec * (E + 1) * CDN_TIME_COLS, &res->timing));
   PetscCall(PetscMalloc1((size_t)nrec * (E + 1) * nfeat + 1, &res->features));
+  PetscCall(PetscCalloc1(nrec, &seen));
   for (int i = 0; i < nrec; i++) {
     const double *rec = recs + (size_t)i * len;
     int           m   = (int)rec[REC_MODEL];
     PetscCheck(m >= 0 && m < nrec, PETSC_COMM_SELF, PETSC_ERR_PLIB, "record %d names model %d of %d", i, m, nrec);
+    PetscCheck(!seen[m], PETSC_COMM_SELF, PETSC_ERR_PLIB, "model %d arrived twice in the gather", m);
+    seen[m] = 1;
     cdn_population_config(spec, m, &res->config[m]);
     res->status[m]         = (cdn_status_t)rec[REC_STATUS];
     res->diverged_epoch[m] = (int)rec[REC_DIVERGED_EPOCH];
@@ -40,6 +44,8 @@ PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int nrec, con
       for (int j = 0; j < nfeat; j++) cdn_results_features(res, m, e)[j] = src[e * nfeat + j];
     }
   }
+  /* nrec records with distinct ids in [0, nrec): every model arrived exactly once */
+  PetscCall(PetscFree(seen));
   PetscFunctionReturn(0);
 }
 

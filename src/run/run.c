@@ -122,10 +122,16 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   }
   ctl.resume = flags[0] ? PETSC_TRUE : PETSC_FALSE;
   PetscCall(cdn_data_load(comm, spec, &data));
-  if (rank == 0) ierr = cdn_outdir_create(spec, outdir, ctl.resume);
+  /* The network must fit the data and the graph the size guard before the output folder exists;
+     the root also reserves the gathered records now, not after hours of training. */
+  ierr = feature_layout(spec, &data, &nfeat, &names);
   PetscCall(cdn_error_share(comm, ierr));
-  PetscCall(feature_layout(spec, &data, &nfeat, &names));
   len = cdn_record_length(spec->epochs, nfeat);
+  if (rank == 0) {
+    ierr = PetscMalloc1((size_t)N * len + 1, &all);
+    if (!ierr) ierr = cdn_outdir_create(spec, outdir, ctl.resume);
+  }
+  PetscCall(cdn_error_share(comm, ierr));
   PetscCall(PetscPrintf(comm, "cnndyn: %d models x %d epochs on %d rank%s; %d/%d/%d train/validation/test images; logs in %s/logs%s\n",
                         N, spec->epochs, size, size > 1 ? "s" : "", data.train.n, data.val.n, data.test.n, outdir,
                         ctl.resume ? "; resuming from checkpoints" : ""));
@@ -148,13 +154,13 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCallMPI(MPI_Allreduce(&ctl.stopped, &any_stopped, 1, MPIU_BOOL, MPI_LOR, comm));
   if (any_stopped) {
     PetscCall(PetscFree(mine));
+    PetscCall(PetscFree(all));
     PetscCall(PetscFree(names));
     cdn_data_free(&data);
     *stopped = PETSC_TRUE;
     PetscFunctionReturn(0);
   }
 
-  if (rank == 0) PetscCall(PetscMalloc1((size_t)N * len + 1, &all));
   PetscCall(cdn_gather_records(comm, size, len, mine, nmine, all));
   PetscCall(PetscFree(mine));
   PetscCall(report_balance(comm, busy, MPI_Wtime() - t_train));

@@ -81,6 +81,7 @@ PetscErrorCode cdn_train_share(const cdn_jobspec_t *spec, const cdn_data_t *data
   PetscFunctionBeginUser;
   snprintf(path, sizeof path, "%s/logs/rank-%d.log", ctl->outdir, rank);
   log = fopen(path, ctl->resume ? "a" : "w");
+  if (!log) (void)cdn_sched_raise_stop(ctl->sched); /* the others stop at their next model */
   PetscCheck(log, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write", path);
   *nmine = 0;
   for (;;) {
@@ -113,16 +114,22 @@ PetscErrorCode cdn_train_share(const cdn_jobspec_t *spec, const cdn_data_t *data
 
 PetscErrorCode cdn_gather_records(MPI_Comm comm, int size, int len, const double *mine, int nmine, double *all)
 {
-  PetscMPIInt rank;
-  int        *counts = NULL, *displs = NULL, mycount = nmine * len;
+  PetscMPIInt  rank;
+  int         *counts = NULL, *displs = NULL;
+  MPI_Datatype record;
 
   PetscFunctionBeginUser;
+  /* Counted in records, not doubles: records x doubles per record overflows an int long before the
+     population limit (1000 epochs make a record of 75k doubles). */
+  PetscCallMPI(MPI_Type_contiguous(len, MPI_DOUBLE, &record));
+  PetscCallMPI(MPI_Type_commit(&record));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) PetscCall(PetscMalloc2(size, &counts, size, &displs));
-  PetscCallMPI(MPI_Gather(&mycount, 1, MPI_INT, counts, 1, MPI_INT, 0, comm));
+  PetscCallMPI(MPI_Gather(&nmine, 1, MPI_INT, counts, 1, MPI_INT, 0, comm));
   if (rank == 0)
     for (int r = 0, off = 0; r < size; r++) displs[r] = off, off += counts[r];
-  PetscCallMPI(MPI_Gatherv(mine, mycount, MPI_DOUBLE, all, counts, displs, MPI_DOUBLE, 0, comm));
+  PetscCallMPI(MPI_Gatherv(mine, nmine, record, all, counts, displs, record, 0, comm));
   if (rank == 0) PetscCall(PetscFree2(counts, displs));
+  PetscCallMPI(MPI_Type_free(&record));
   PetscFunctionReturn(0);
 }

@@ -70,6 +70,28 @@ static PetscErrorCode resume_model(const cdn_jobspec_t *spec, const cdn_model_co
   PetscFunctionReturn(0);
 }
 
+/* A solver that does not converge on one model's graph (an eigenproblem with a cluster of top
+   eigenvalues, say) costs that model this epoch's graph features, which stay empty, not the whole
+   population run. Any other error still stops the run. */
+static PetscErrorCode graph_features(const cdn_jobspec_t *spec, cdn_graph_t *g, int model, int e, FILE *log,
+                                     double *row)
+{
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(cdn_error_push_quiet());
+  ierr = cdn_graph_features(g, spec->stat_mask, spec->agg_mask, row);
+  PetscCall(cdn_error_pop_quiet());
+  if (ierr == PETSC_ERR_CONV_FAILED) {
+    for (int k = 0; k < cdn_feature_count(g, spec->stat_mask, spec->agg_mask); k++) row[k] = NAN;
+    if (log) fprintf(log, "model %d epoch %d: graph features left empty: %s\n", model, e, cdn_error_message());
+    PetscFunctionReturn(0);
+  }
+  PetscCheck(!ierr, PETSC_COMM_SELF, ierr, "model %d epoch %d: graph statistics failed: %s", model, e,
+             cdn_error_message());
+  PetscFunctionReturn(0);
+}
+
 /* The leader's work at an epoch end: validation, graph features, snapshot, log, progress. */
 static PetscErrorCode measure_epoch(const cdn_jobspec_t *spec, const cdn_data_t *data, cdn_net_t *net, cdn_graph_t *g,
                                     const char *outdir, int model, int e, const cdn_stages_t *stages, int nfeat,
@@ -87,7 +109,7 @@ static PetscErrorCode measure_epoch(const cdn_jobspec_t *spec, const cdn_data_t 
   t0 = MPI_Wtime();
   PetscCall(PetscLogStagePush(stages->graph));
   PetscCall(cdn_graph_set_weights(g, desc));
-  PetscCall(cdn_graph_features(g, spec->stat_mask, spec->agg_mask, rec_features(rec, E, nfeat, e)));
+  PetscCall(graph_features(spec, g, model, e, log, rec_features(rec, E, nfeat, e)));
   /* prediction: the weight-statistics baseline, stored as the last feature columns */
   PetscCall(cdn_weight_stats(desc, rec_features(rec, E, nfeat, e) + nfeat - cdn_weight_stats_count(desc)));
   PetscCall(PetscLogStagePop());

@@ -24,6 +24,17 @@ static PetscErrorCode handler(MPI_Comm comm, int line, const char *func, const c
   return PetscTraceBackErrorHandler(comm, line, func, file, n, p, mess, ctx);
 }
 
+/* Records the message and returns the error without printing: for callers that handle it. */
+static PetscErrorCode quiet_handler(MPI_Comm comm, int line, const char *func, const char *file, PetscErrorCode n,
+                                    PetscErrorType p, const char *mess, void *ctx)
+{
+  if (p == PETSC_ERROR_INITIAL && mess) snprintf(last_message, sizeof last_message, "%s", mess);
+  return n;
+}
+
+PetscErrorCode cdn_error_push_quiet(void) { return PetscPushErrorHandler(quiet_handler, NULL); }
+PetscErrorCode cdn_error_pop_quiet(void) { return PetscPopErrorHandler(); }
+
 PetscErrorCode cdn_initialize(int *argc, char ***argv, const char *help)
 {
   PetscCall(SlepcInitialize(argc, argv, NULL, help));
