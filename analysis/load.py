@@ -151,6 +151,18 @@ def report(outdir):
     return df[REPORT_KEYS + ["mean", "std", "mean_text", "std_text", "description"]]
 
 
+def early_stop(outdir):
+    """Optional: the early-stopping simulation (prune mode beside successive halving). None when
+    absent."""
+    path = os.path.join(outdir, "early_stop.csv")
+    if not os.path.isfile(path):
+        return None
+    df = _read(path, ["epochs", "policy", "predictor", "epochs_saved", "regret_of_best_kept"],
+               ["epochs", "epochs_saved", "regret_of_best_kept"])
+    df["predictor"] = df["predictor"].fillna("").astype(str)
+    return df
+
+
 def timing(outdir):
     """Optional: wall times. None when absent."""
     path = os.path.join(outdir, "timing.csv")

@@ -167,41 +167,28 @@ def metrics_by_budget(report, palette, path):
     save(fig, path)
 
 
-PRUNE_METRIC = "epochs_saved"
-
-
-def prune_tradeoff(report, palette, path):
-    """Epochs saved against regret for the prune mode beside successive halving. Looks for rows
-    whose metric names epochs saved, and pairs each with the same method's regret metric."""
-    r = report[report["subset"] == main_subset(report)]
-    saved = r[r["metric"].str.startswith(PRUNE_METRIC)]
-    if saved.empty:
-        raise Skip("no prune-mode results in report.csv (no 'epochs_saved' metric): "
-                   "the early-stopping comparison was not run")
-    regret_metrics = [m for m in r["metric"].unique() if m.startswith("regret")]
-    regret_metric = "regret" if "regret" in regret_metrics else (regret_metrics or [None])[0]
-    if regret_metric is None:
-        raise Skip("report.csv has epochs_saved but no regret metric to pair it with")
+def prune_tradeoff(early, palette, path):
+    """Epochs saved against the regret of the best model kept, one line per policy and predictor
+    (prune mode by the best graph method and by the best baseline, successive halving), one point
+    per budget k, from early_stop.csv."""
+    if early is None or early.empty:
+        raise Skip("no early_stop.csv: the early-stopping comparison was not run")
     fig, ax = plt.subplots(figsize=(6.8, 4.6))
-    key = ["label", "epochs"]
-    s = saved.groupby(key)[["mean", "std"]].first()
-    g = r[r["metric"] == regret_metric].groupby(key)[["mean", "std"]].first()
-    both = s.join(g, lsuffix="_saved", rsuffix="_regret", how="inner").reset_index()
-    if both.empty:
-        plt.close(fig)
-        raise Skip("prune results hold epochs_saved and regret for different methods: nothing to pair")
-    for lab, d in both.groupby("label"):
-        st = palette.line(lab)
+    # Lines often coincide (every prune policy stops the same fraction): distinct markers and
+    # sizes keep each visible; successive halving, the reference, is dashed.
+    markers = ["o", "s", "^", "D", "v"]
+    for i, ((policy, predictor), d) in enumerate(early.groupby(["policy", "predictor"], sort=True)):
+        lab = policy.replace("_", " ") + (f" by {predictor}" if predictor else "")
         d = d.sort_values("epochs")
-        ax.errorbar(d["mean_saved"], d["mean_regret"], xerr=d["std_saved"].fillna(0),
-                    yerr=d["std_regret"].fillna(0), label=lab, capsize=2, **st)
+        ax.plot(d["epochs_saved"], d["regret_of_best_kept"], label=lab, color=f"C{i}",
+                linestyle="--" if policy != "prune" else "-", marker=markers[i % len(markers)],
+                markersize=9 - 2 * (i % 3), linewidth=1.6, alpha=0.85)
         for _, row in d.iterrows():
-            ax.annotate(f"k={int(row['epochs'])}", (row["mean_saved"], row["mean_regret"]),
+            ax.annotate(f"k={int(row['epochs'])}", (row["epochs_saved"], row["regret_of_best_kept"]),
                         textcoords="offset points", xytext=(4, 4), fontsize=7.5)
-    ax.set_xlabel("epochs saved" + (" (fraction of the full budget)"
-                                    if both["mean_saved"].max() <= 1 else " (model-epochs)"))
-    ax.set_ylabel(f"{regret_metric.replace('_', ' ')} (accuracy lost by the best model kept)")
+    ax.set_xlabel("epochs saved (fraction of training every model to the end)")
+    ax.set_ylabel("regret of the best model kept (accuracy)")
     ax.set_title("Early stopping: prune mode beside successive halving\n"
                  "(lower right is better: more saved, less lost)")
-    ax.legend(loc="best")
+    ax.legend(loc="best", fontsize=8)
     save(fig, path)

@@ -93,7 +93,8 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None):
            "method; tau and R^2 as report.csv gives them.",
            prediction.predicted_vs_actual, preds, report, budget, palette)
     figure("prune_tradeoff.png", "Early stopping", "Early stopping: epochs saved against the regret of the best "
-           "model kept, prune mode beside successive halving.", prediction.prune_tradeoff, report, palette)
+           "model kept, prune mode beside successive halving.", prediction.prune_tradeoff,
+           load.early_stop(outdir), palette)
 
     page.h(2, "The graphs")
     picks = population.pick_models(models)

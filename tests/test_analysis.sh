@@ -3,7 +3,8 @@
 #   - every figure and index.html written and non-empty, every image the page references exists,
 #     the numbers in the page's tables equal report.csv's, the graph drawn from the snapshots has
 #     the edge weights `cnndyn graph --export` writes;
-#   - the same on a synthetic report.csv in issue 8's format (budgets 1..2, repeats, prune rows);
+#   - the same on a synthetic report.csv in issue 8's format (budgets 1..2, repeats), without
+#     early_stop.csv (a note instead of the early-stopping figure);
 #   - no snapshots: the graph figure is replaced by a note, the page still written;
 #   - a malformed or missing CSV: one clear message, exit 1, no page and no temporary folder left.
 set -uo pipefail
@@ -84,7 +85,7 @@ for f in index.html learning_curves.png grid.png metrics_by_budget.png predicted
   check "[ -s '$work/s/report/$f' ]" "smoke page: $f missing or empty"
 done
 check "ls '$work/s/report/' | grep -q '^graph_model[0-9]*\.png$'" "smoke page: no graph figure although snapshots exist"
-check "grep -q 'no prune-mode results' '$work/s/report/index.html'" "smoke page: no note for the missing prune results"
+check "[ -s '$work/s/report/prune_tradeoff.png' ]" "smoke page: no early-stopping figure from early_stop.csv"
 check "page_ok '$work/s'" "smoke page: images or tables"
 check "! ls -a '$work/s' | grep -q '^\.report'" "smoke page: temporary folder left behind"
 echo "smoke page took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
@@ -134,8 +135,8 @@ assert math.isnan(kendall_tau_b([1, 1], [1, 2]))
 assert abs(r2([1, 2, 3], [1, 2, 4]) - 0.5) < 1e-12
 PY" "kendall_tau_b or r2 wrong on hand-computed cases"
 
-# 2. Issue 8's report format: budgets 1..2, spread over repeats, prune beside successive halving.
-cp -r "$work/s" "$work/t" && rm -rf "$work/t/report" "$work/t/snapshots"
+# 2. Issue 8's report format: budgets 1..2, spread over repeats; no early_stop.csv.
+cp -r "$work/s" "$work/t" && rm -rf "$work/t/report" "$work/t/snapshots" "$work/t/early_stop.csv"
 $py - "$work/t" <<'PY'
 import csv, os, sys
 d = sys.argv[1]
@@ -147,10 +148,6 @@ for method, feats, learner, base in [("graph", "degree+diff", "xgboost", 0.6), (
                               ("median", ["accuracy", "majority_rate"])]:
             for mt in metrics:
                 rows.append(["all", method, feats, learner, k, task, mt, f"{base + 0.05 * k:.4f}", "0.0312"])
-for method, saved, regret in [("prune", 0.55, 0.01), ("successive_halving", 0.45, 0.02)]:
-    for k in (1, 2):
-        rows.append(["all", method, "", "", k, "prune", "epochs_saved", f"{saved - 0.1 * k:.3f}", "0.02"])
-        rows.append(["all", method, "", "", k, "prune", "regret", f"{regret / k:.3f}", ""])
 with open(os.path.join(d, "report.csv"), "w", newline="") as f:
     w = csv.writer(f); w.writerow("subset method features learner epochs task metric mean std".split()); w.writerows(rows)
 models = list(csv.DictReader(open(os.path.join(d, "models.csv"))))
@@ -166,7 +163,8 @@ PY
 $py "$report" "$work/t" --quiet > "$work/t.out" 2> "$work/t.err"
 code=$?
 check "[ $code -eq 0 ]" "target-format page: exit $code: $(cat "$work/t.err")"
-for f in prune_tradeoff.png metrics_by_budget.png predicted_vs_actual_k2.png; do
+check "grep -q 'no early_stop.csv' '$work/t/report/index.html'" "target-format page: no note for the missing early_stop.csv"
+for f in metrics_by_budget.png predicted_vs_actual_k2.png; do
   check "[ -s '$work/t/report/$f' ]" "target-format page: $f missing or empty"
 done
 check "page_ok '$work/t'" "target-format page: images or tables"
