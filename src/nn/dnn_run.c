@@ -65,6 +65,33 @@ void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, 
   }
 }
 
+void cdn_maxpool_nhwc_backward(float *din, const float *dout, const float *in, const float *out, int B, int C, int H,
+                               int W, int K)
+{
+  int OH = H / K, OW = W / K;
+  for (int b = 0; b < B; b++) {
+    const float *x  = in + (size_t)b * H * W * C;
+    float       *dx = din + (size_t)b * H * W * C;
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) {
+        size_t o = (((size_t)b * OH + oh) * OW + ow) * C;
+        for (int c = 0; c < C; c++) {
+          float m = out[o + c], g = dout[o + c];
+          int   open = 1; /* the first element equal to the max is still to come */
+          for (int ki = 0; ki < K; ki++)
+            for (int kj = 0; kj < K; kj++) {
+              size_t k   = ((size_t)(oh * K + ki) * W + ow * K + kj) * C + c;
+              int    hit = open && x[k] == m;
+              dx[k] = hit ? g : 0, open &= !hit;
+            }
+        }
+      }
+    /* rows and columns no window covers (floor mode) get no gradient */
+    for (int h = 0; h < H; h++)
+      for (int w = h < OH * K ? OW * K : 0; w < W; w++) memset(dx + ((size_t)h * W + w) * C, 0, sizeof(float) * C);
+  }
+}
+
 static void run(cdn_dnn_t *d, cdn_dnn_op_t *op, const char *what)
 {
   dnnl_status_t s;
@@ -137,7 +164,10 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
       break;
     case CDN_OP_MAXPOOL2D:
     case CDN_OP_AVGPOOL2D:
-    case CDN_OP_GLOBALAVGPOOL: run(d, &pl->bwd, "pooling backward"); break;
+    case CDN_OP_GLOBALAVGPOOL:
+      if (d->own_pool[i]) cdn_maxpool_nhwc_backward(din, l->dout, in, l->out, B, ld->in_c, ld->in_h, ld->in_w, ld->kernel);
+      else run(d, &pl->bwd, "pooling backward");
+      break;
     case CDN_OP_FLATTEN: /* the padded rows get no gradient */
       if (n < B) memset(l->dout + (size_t)n * ld->out_c, 0, sizeof(float) * (size_t)(B - n) * ld->out_c);
       run(d, &pl->bwd, "flatten backward");
