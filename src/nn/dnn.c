@@ -180,7 +180,10 @@ static PetscErrorCode pool_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, int 
   PetscFunctionBeginUser;
   md4(&src, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nhwc);
   md4(&dst, B, ld->out_c, ld->out_h, ld->out_w, dnnl_nhwc);
-  DNNL_CALL("pooling", dnnl_pooling_forward_desc_init(&pd, dnnl_forward_training, alg, &src, &dst, strides, kernel, pad, pad));
+  /* tiling max-pools (LeNet's) run our backward, which needs no workspace, so forward need not keep one */
+  d->own_pool[i] = ld->op == CDN_OP_MAXPOOL2D && ld->kernel == ld->stride && ld->padding == 0;
+  DNNL_CALL("pooling", dnnl_pooling_forward_desc_init(&pd, d->own_pool[i] ? dnnl_forward_inference : dnnl_forward_training,
+                                                      alg, &src, &dst, strides, kernel, pad, pad));
   DNNL_CALL("pooling", dnnl_primitive_desc_create(&pl->fwd.pd, &pd, attr, d->eng, NULL));
   ws = dnnl_primitive_desc_query_md(pl->fwd.pd, dnnl_query_workspace_md, 0);
   if (ws && dnnl_memory_desc_get_size(ws)) PetscCall(new_buf(d, dnnl_memory_desc_get_size(ws), &wsb));
@@ -188,6 +191,7 @@ static PetscErrorCode pool_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, int 
   PetscCall(arg(d, &pl->fwd, DNNL_ARG_DST, &dst, l->out, layer_name));
   if (wsb) PetscCall(arg(d, &pl->fwd, DNNL_ARG_WORKSPACE, ws, wsb, layer_name));
 
+  if (d->own_pool[i]) PetscFunctionReturn(0);
   DNNL_CALL("pooling backward", dnnl_pooling_backward_desc_init(&pd, alg, &src, &dst, strides, kernel, pad, pad));
   DNNL_CALL("pooling backward", dnnl_primitive_desc_create(&pl->bwd.pd, &pd, attr, d->eng, pl->fwd.pd));
   PetscCall(arg(d, &pl->bwd, DNNL_ARG_DIFF_DST, &dst, l->dout, layer_name));

@@ -4,6 +4,7 @@
    run over all B items; BatchNorm is ours, on NHWC, because its statistics must skip the padded
    tail. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include "cnndyn/nn.h"
 #include "dnn.h"
@@ -62,6 +63,40 @@ void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, 
       for (int c = 0; c < C; c++)
         din[r * C + c] = k[c] * (dout[r * C + c] - mb[c] - (in[r * C + c] - mean[c]) * mg[c]);
     memset(din + N * C, 0, sizeof(float) * ((size_t)B * HW - N) * C); /* padded items: no gradient */
+  }
+}
+
+void cdn_maxpool_nhwc_backward(float *din, const float *dout, const float *in, const float *out, int B, int C, int H,
+                               int W, int K)
+{
+  int OH = H / K, OW = W / K;
+  for (int b = 0; b < B; b++) {
+    const float *x  = in + (size_t)b * H * W * C;
+    float       *dx = din + (size_t)b * H * W * C;
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) {
+        size_t o = (((size_t)b * OH + oh) * OW + ow) * C;
+        /* channels innermost and contiguous, 64 at a time, so the compiler vectorises the compares */
+        for (int c0 = 0; c0 < C; c0 += 64) {
+          int     nc = C - c0 < 64 ? C - c0 : 64;
+          int32_t open[64]; /* the first element equal to the max is still to come */
+          const float *m = out + o + c0, *g = dout + o + c0;
+          for (int c = 0; c < nc; c++) open[c] = 1;
+          for (int ki = 0; ki < K; ki++)
+            for (int kj = 0; kj < K; kj++) {
+              size_t       k  = ((size_t)(oh * K + ki) * W + ow * K + kj) * C + c0;
+              const float *xk = x + k;
+              float       *dk = dx + k;
+              for (int c = 0; c < nc; c++) {
+                int32_t hit = open[c] & (xk[c] == m[c]);
+                dk[c] = hit ? g[c] : 0.0f, open[c] &= !hit;
+              }
+            }
+        }
+      }
+    /* rows and columns no window covers (floor mode) get no gradient */
+    for (int h = 0; h < H; h++)
+      for (int w = h < OH * K ? OW * K : 0; w < W; w++) memset(dx + ((size_t)h * W + w) * C, 0, sizeof(float) * C);
   }
 }
 
@@ -137,7 +172,10 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
       break;
     case CDN_OP_MAXPOOL2D:
     case CDN_OP_AVGPOOL2D:
-    case CDN_OP_GLOBALAVGPOOL: run(d, &pl->bwd, "pooling backward"); break;
+    case CDN_OP_GLOBALAVGPOOL:
+      if (d->own_pool[i]) cdn_maxpool_nhwc_backward(din, l->dout, in, l->out, B, ld->in_c, ld->in_h, ld->in_w, ld->kernel);
+      else run(d, &pl->bwd, "pooling backward");
+      break;
     case CDN_OP_FLATTEN: /* the padded rows get no gradient */
       if (n < B) memset(l->dout + (size_t)n * ld->out_c, 0, sizeof(float) * (size_t)(B - n) * ld->out_c);
       run(d, &pl->bwd, "flatten backward");

@@ -28,6 +28,16 @@ static const cdn_layer_ops_t *ops_of(cdn_op_t op)
   return NULL;
 }
 
+/* Floats of layer l's workspace. The oneDNN engine keeps its own pooling workspaces and needs no
+   im2col matrix, so conv and max-pool workspaces exist only for the reference kernels: at the
+   evaluation batch they are LeNet-5's largest buffers (35 MB), which would cost every rank of a
+   population job that much for nothing. */
+static size_t work_floats(const cdn_net_t *net, const cdn_layer_t *l, int B)
+{
+  if (!net->cfg.reference && (l->d->op == CDN_OP_CONV2D || l->d->op == CDN_OP_MAXPOOL2D)) return 0;
+  return (l->ops->work_bytes(l->d, B) + 63) / sizeof(float);
+}
+
 int cdn_net_add(cdn_net_t *net, cdn_op_t op, const char *name, int src, int width, int kernel, int stride,
                 int padding, float p, int bias)
 {
@@ -101,7 +111,7 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
     size_t       o = cfg->reference ? (size_t)cdn_layer_out_size(l->d) : cdn_dnn_out_floats(net, i);
     nparam += l->nw + l->nb;
     if (l->d->op == CDN_OP_BATCHNORM) nstats += 2 * (size_t)l->d->in_c;
-    nbuf += 2 * (size_t)B * o + (l->ops->work_bytes(l->d, B) + 63) / sizeof(float);
+    nbuf += 2 * (size_t)B * o + work_floats(net, l, B);
     if (o > maxact) maxact = o;
   }
   nbuf += 2 * (size_t)B * insz + (size_t)B * maxact; /* the NCHW batch, its channel-major copy, scratch */
@@ -132,7 +142,7 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
     }
     l->out  = net->buf + off, off += o;
     l->dout = net->buf + off, off += o;
-    l->work = net->buf + off, off += (l->ops->work_bytes(d, B) + 63) / sizeof(float);
+    l->work = net->buf + off, off += work_floats(net, l, B);
   }
   for (int i = 0; i < net->nl; i++)
     if (net->desc.layer[i].op == CDN_OP_ADD) net->layer[i].in2 = net->layer[net->desc.layer[i].src2].out;
