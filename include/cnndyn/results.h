@@ -52,5 +52,6 @@ static inline double cdn_results_label(const cdn_results_t *r, int m)
    number is CDN_ERR_OPEN / CDN_ERR_CORRUPT naming the file and line. num_classes is taken from the
    label of a diverged model (1/classes) when there is one, else 10. */
 PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res);
-/* Frees what cdn_results_load or cdn_results_bcast allocated. */
+/* Frees the arrays of a results struct however it was filled (gathered in a run, loaded from a
+   run's CSVs, or broadcast); an empty struct is fine. */
 PetscErrorCode cdn_results_destroy(cdn_results_t *res);

@@ -48,19 +48,3 @@ PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int nrec, con
   PetscCall(PetscFree(seen));
   PetscFunctionReturn(0);
 }
-
-PetscErrorCode cdn_results_free(cdn_results_t *res)
-{
-  PetscFunctionBeginUser;
-  PetscCall(PetscFree(res->config));
-  PetscCall(PetscFree(res->status));
-  PetscCall(PetscFree(res->diverged_epoch));
-  PetscCall(PetscFree(res->epochs_done));
-  PetscCall(PetscFree(res->rank));
-  PetscCall(PetscFree(res->test_acc));
-  PetscCall(PetscFree(res->curves));
-  PetscCall(PetscFree(res->timing));
-  PetscCall(PetscFree(res->features));
-  PetscCall(PetscFree(res->feat_names));
-  PetscFunctionReturn(0);
-}

@@ -57,7 +57,7 @@ static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spe
     printf("Reports in %s (%.1f s)\n", outdir, MPI_Wtime() - t0);
     fflush(stdout);
   }
-  PetscCall(cdn_results_free(&res));
+  PetscCall(cdn_results_destroy(&res));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(0);
 }

@@ -42,7 +42,6 @@ PetscErrorCode cdn_outdir_check(const char *outdir, PetscBool force, PetscBool s
 /* Root: fills res from all records (any order). */
 PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int nrec, const double *recs, int nfeat,
                                         cdn_results_t *res);
-PetscErrorCode cdn_results_free(cdn_results_t *res);
 
 /* ---- checkpoints (checkpoint.c) ------------------------------------------------------------ */
 PetscErrorCode cdn_ckpt_save(const char *outdir, int model, int epoch, const cdn_rng_t *rng, const double *rec,
