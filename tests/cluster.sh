@@ -56,8 +56,10 @@ resume)
   mpi 1 "$cnndyn" run "$job" --out "$work/ref" --quiet > "$work/ref.out" 2>&1 || { cat "$work/ref.out"; exit 1; }
   check "[ -f '$work/ref/job.ini' ] && [ -f '$work/ref/checkpoints/complete' ]" "job.ini copy or complete marker missing"
 
-  # kill -9 of the whole job (mpirun and its ranks) while a model is between epochs
-  setsid mpirun -n 2 --oversubscribe --bind-to none "$cnndyn" run "$job" --out "$work/k" --quiet > "$work/k.out" 2>&1 &
+  # kill -9 of the whole job (mpirun and its ranks) while a model is between epochs. Each epoch end
+  # waits 0.5 s (test hook, changes no result) so the kill lands mid-model however fast training is.
+  CNNDYN_TEST_EPOCH_PAUSE=0.5 setsid mpirun -n 2 --oversubscribe --bind-to none -x CNNDYN_TEST_EPOCH_PAUSE \
+    "$cnndyn" run "$job" --out "$work/k" --quiet > "$work/k.out" 2>&1 &
   pid=$!
   for _ in $(seq 400); do ls "$work"/k/checkpoints/*.ckpt > /dev/null 2>&1 && break; sleep 0.02; done
   # Open MPI puts every rank in a process group of its own: killing mpirun's group alone leaves the
@@ -72,7 +74,7 @@ resume)
   check "[ -z \"\$(find '$work/k' -name '*.tmp.*')\" ]" "temporary files left behind"
 
   # SIGTERM: the current epoch finishes, is checkpointed, exit 75; then resume
-  "$cnndyn" run "$job" --out "$work/t" --quiet > "$work/t.out" 2>&1 &
+  CNNDYN_TEST_EPOCH_PAUSE=0.3 "$cnndyn" run "$job" --out "$work/t" --quiet > "$work/t.out" 2>&1 &
   pid=$!
   for _ in $(seq 400); do ls "$work"/t/checkpoints/*.ckpt > /dev/null 2>&1 && break; sleep 0.02; done
   kill -TERM "$pid"
@@ -87,7 +89,8 @@ resume)
   same "$work/ref" "$work/t" "uninterrupted vs SIGTERM and resumed"
 
   # SIGUSR1 (Slurm's --signal) through mpirun reaches every rank: all stop with 75
-  mpirun -n 2 --oversubscribe --bind-to none "$cnndyn" run "$job" --out "$work/u" --quiet > "$work/u.out" 2>&1 &
+  CNNDYN_TEST_EPOCH_PAUSE=0.3 mpirun -n 2 --oversubscribe --bind-to none -x CNNDYN_TEST_EPOCH_PAUSE \
+    "$cnndyn" run "$job" --out "$work/u" --quiet > "$work/u.out" 2>&1 &
   pid=$!
   for _ in $(seq 400); do ls "$work"/u/checkpoints/*.ckpt > /dev/null 2>&1 && break; sleep 0.02; done
   kill -USR1 "$pid"
