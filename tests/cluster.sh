@@ -8,9 +8,7 @@ set -uo pipefail
 case_=$1 cnndyn=$2 top=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail=0
-check() { if ! eval "$1"; then echo "FAILED: $2"; fail=$((fail + 1)); fi; }
-mpi() { local n=$1; shift; mpirun -n "$n" --oversubscribe --bind-to none "$@"; }
+. "$(dirname "$0")/lib.sh"
 csvs="models.csv curves.csv features.csv predictions.csv report.csv"
 same() { # dirA dirB what
   for f in $csvs; do check "cmp -s '$1/$f' '$2/$f'" "$f differs: $3"; done

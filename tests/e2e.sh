@@ -8,9 +8,7 @@ set -uo pipefail
 case_=$1 cnndyn=$2 top=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail=0
-check() { if ! eval "$1"; then echo "FAILED: $2"; fail=$((fail + 1)); fi; }
-mpi() { local n=$1; shift; mpirun -n "$n" --oversubscribe --bind-to none "$@"; }
+. "$(dirname "$0")/lib.sh"
 rows() { tail -n +2 "$1" | wc -l; }
 
 # A copy of the smoke job with one [output] key set.

@@ -5,8 +5,7 @@
 cnndyn=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail=0
-check() { if ! eval "$1"; then echo "FAIL: $2"; fail=1; fi; }
+. "$(dirname "$0")/lib.sh"
 cat > "$work/job.ini" <<'INI'
 [population]
 seed = 3

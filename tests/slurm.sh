@@ -25,8 +25,7 @@ stop_daemons() {
   done
 }
 trap 'stop_daemons; rm -rf "$T"' EXIT
-fail=0
-check() { if ! eval "$1"; then echo "FAILED: $2"; fail=$((fail + 1)); fi; }
+. "$(dirname "$0")/lib.sh"
 free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 logs() { for f in "$T"/*.log "$T"/munge/*.log; do echo "== $f"; tail -20 "$f"; done; }
 

@@ -17,8 +17,7 @@ if ! $py -c 'import matplotlib, pandas, numpy' 2>/dev/null; then
 fi
 work=$(mktemp -d)
 trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
-fail=0
-check() { if ! eval "$1"; then echo "FAILED: $2"; fail=$((fail + 1)); fi; }
+. "$(dirname "$0")/lib.sh"
 
 sed 's/^\[features\]/[output]\nsnapshots = true\n\n[features]/' "$top/jobs/smoke.ini" > "$work/smoke.ini"
 mpirun -n 2 --oversubscribe --bind-to none "$cnndyn" run "$work/smoke.ini" --out "$work/s" --quiet \
