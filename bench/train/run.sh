@@ -10,7 +10,9 @@ root=$(cd "$here/../.." && pwd)
 . "$root/scripts/env.sh"
 args=("${@:-lenet5 1 0 64 3 0}")
 set -- ${args[*]}
-ours=$("$root/build/bench_train" "$@" | tail -1)
+bench=$root/build/bench/train/bench_train
+[ -x "$bench" ] || { echo "$0: $bench is missing: build first (scripts/build.sh)" >&2; exit 1; }
+ours=$("$bench" "$@" | tail -1)
 theirs=$(/usr/bin/python3 "$here/torch_train.py" "$@" | tail -1)
 echo "$ours"
 echo "$theirs"

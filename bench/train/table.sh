@@ -10,7 +10,7 @@ peak=117
 printf "%-26s %10s %10s %6s %8s %8s %9s %7s\n" network cnndyn_ips torch_ips ratio acc_ours acc_torch MFLOP/img %peak
 for r in $(seq "${1:-1}"); do
   for cfg in "lenet5 1 0 64 3 0" "vgg 1 4 64 1 6000" "resnet 1 8 64 1 6000"; do
-    out=$("$here/run.sh" $cfg 2>/dev/null)
+    out=$("$here/run.sh" $cfg)
     ours=$(echo "$out" | grep '^cnndyn'); theirs=$(echo "$out" | grep '^torch')
     set -- $cfg
     echo "$ours $theirs" | awk -v name="$1 w$2 d$3 b$4" -v peak=$peak '{
