@@ -3,6 +3,7 @@
 #   schedule  uneven model costs at 1, 2 and 3 (oversubscribed) ranks give byte-identical CSVs
 #   resume    kill -9 mid-run then --resume, SIGTERM/SIGUSR1 checkpoint and exit code, no-op resume
 #             of a finished run, refusal of a changed job spec
+#   failure   a rank that fails mid-run stops every rank promptly with one message; --resume finishes
 #   progress  a ZeroMQ publisher and `cnndyn watch` on loopback, with a malformed message injected
 set -uo pipefail
 case_=$1 cnndyn=$2 top=$3
@@ -111,6 +112,24 @@ resume)
   # a new run over old checkpoints is refused even with --force
   mpi 1 "$cnndyn" run "$job" --out "$work/t" --force > "$work/f.out" 2>&1
   check "[ $? -eq 1 ] && grep -q 'holds checkpoints' '$work/f.out'" "new run over checkpoints: $(cat "$work/f.out")"
+  ;;
+failure)
+  # Rank 1 fails at its first epoch end (test hook: a simulated write failure, as a full disk on
+  # its node would give). Rank 0 must stop at its own next epoch end instead of training the rest of
+  # the population, every rank must exit 1 with the one message, and no report may be written.
+  mpi 1 "$cnndyn" run "$work/uneven.ini" --out "$work/ref" --quiet --progress off > "$work/ref.out" 2>&1 || { cat "$work/ref.out"; exit 1; }
+  CNNDYN_TEST_FAIL_RANK=1 CNNDYN_TEST_EPOCH_PAUSE=0.2 timeout 120 mpirun -n 2 --oversubscribe --bind-to none \
+    -x CNNDYN_TEST_FAIL_RANK -x CNNDYN_TEST_EPOCH_PAUSE "$cnndyn" run "$work/uneven.ini" --out "$work/f" --quiet \
+    --progress off > "$work/f.out" 2>&1
+  code=$?
+  check "[ $code -eq 1 ]" "failing rank: exit $code, want 1: $(cat "$work/f.out")"
+  check "[ \$(grep -c 'cnndyn: error: rank 1: simulated write failure' '$work/f.out') -eq 1 ]" "failing rank: message not printed exactly once: $(cat "$work/f.out")"
+  check "! grep -q 'PETSC ERROR' '$work/f.out'" "failing rank: a traceback for a user-facing error"
+  check "[ ! -e '$work/f/models.csv' ] && [ -z \"\$(find '$work/f' -name '*.tmp.*')\" ]" "failing rank: reports or temporary files left"
+  check "grep -q 'stopped on request' '$work/f/logs/rank-0.log'" "rank 0 did not stop early: $(cat "$work/f/logs/rank-0.log")"
+  mpi 2 "$cnndyn" run --resume "$work/f" --quiet --progress off > "$work/f2.out" 2>&1
+  check "[ $? -eq 0 ]" "resume after a rank failure: $(cat "$work/f2.out")"
+  same "$work/ref" "$work/f" "uninterrupted vs a rank failure and resume"
   ;;
 progress)
   # a free loopback port: the run publishes there, a watcher started first follows it to the end

@@ -58,6 +58,7 @@ PetscErrorCode cdn_ckpt_drop_snapshot(const char *dir);
 void cdn_signals_install(void);
 int  cdn_signals_caught(void); /* the signal number, 0 if none */
 void cdn_test_epoch_pause(void); /* CNNDYN_TEST_EPOCH_PAUSE: a test hook, see signals.c */
+PetscErrorCode cdn_test_fail_point(int rank); /* CNNDYN_TEST_FAIL_RANK: a test hook, see signals.c */
 
 /* What training of one model needs from the run around it. */
 typedef struct {

@@ -37,3 +37,17 @@ void cdn_test_epoch_pause(void)
     while (nanosleep(&ts, &ts) != 0 && !stop_signal) {}
   }
 }
+
+/* CNNDYN_TEST_FAIL_RANK=R makes world rank R fail at its first epoch end, after the checkpoint, as
+   a full disk would. The cluster test uses it to check that a failure on any rank stops the whole
+   job promptly, with the message and a non-zero exit on every rank, and that --resume then
+   finishes the run. Nothing else should set it. */
+PetscErrorCode cdn_test_fail_point(int rank)
+{
+  const char *v = getenv("CNNDYN_TEST_FAIL_RANK");
+
+  PetscFunctionBeginUser;
+  PetscCheck(!v || atoi(v) != rank, PETSC_COMM_SELF, CDN_ERR_WRITE,
+             "rank %d: simulated write failure (test hook CNNDYN_TEST_FAIL_RANK)", rank);
+  PetscFunctionReturn(0);
+}

@@ -134,7 +134,7 @@ static PetscErrorCode measure_epoch(const cdn_jobspec_t *spec, const cdn_data_t 
    the leader stops the members too instead of leaving them in the next allreduce. */
 static PetscErrorCode epoch_end(const cdn_jobspec_t *spec, int model, int e, const cdn_rng_t *train_rng, double *rec,
                                 int nfeat, cdn_net_t *net, cdn_train_ctl_t *ctl, PetscBool leader, int team_size,
-                                PetscBool *stop)
+                                int rank, PetscBool *stop)
 {
   PetscErrorCode ierr = 0;
   int            flag = 0; /* 0 go on, 1 stop, 2 the leader failed */
@@ -143,6 +143,7 @@ static PetscErrorCode epoch_end(const cdn_jobspec_t *spec, int model, int e, con
   if (leader) {
     ierr = cdn_ckpt_save(ctl->outdir, model, e, train_rng, rec, cdn_record_length(spec->epochs, nfeat), net);
     cdn_test_epoch_pause();
+    if (!ierr) ierr = cdn_test_fail_point(rank);
     if (!ierr && cdn_signals_caught()) ierr = cdn_sched_raise_stop(ctl->sched);
     if (!ierr) ierr = cdn_sched_stop_raised(ctl->sched, stop);
     flag = ierr ? 2 : (*stop ? 1 : 0);
@@ -235,7 +236,7 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
     rec[REC_EPOCHS_DONE] = e;
     if (ctl && e < E) {
       PetscBool stop;
-      PetscCall(epoch_end(spec, cfg->id, e, &train_rng, rec, nfeat, net, ctl, leader, team_size, &stop));
+      PetscCall(epoch_end(spec, cfg->id, e, &train_rng, rec, nfeat, net, ctl, leader, team_size, rank, &stop));
       if (stop) {
         if (log && leader) fprintf(log, "model %d: stopped after epoch %d, checkpointed\n", cfg->id, e), fflush(log);
         ctl->stopped = PETSC_TRUE;
