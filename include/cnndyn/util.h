@@ -50,6 +50,13 @@ uint64_t cdn_rng_below(cdn_rng_t *rng, uint64_t n);    /* uniform in [0, n), unb
 void     cdn_rng_shuffle(cdn_rng_t *rng, int *a, int n); /* Fisher-Yates */
 uint64_t cdn_hash64(uint64_t a, uint64_t b);           /* mixes two words into a seed */
 
+/* ---- sorted values ------------------------------------------------------------------------- */
+
+void   cdn_sort_doubles(double *v, int n); /* ascending; NaN must be filtered out first */
+/* numpy's default ("linear") quantile: position q*(n-1) of the sorted values, interpolated; NaN
+   for n < 1. */
+double cdn_quantile_sorted(const double *sorted, int n, double q);
+
 /* ---- atomic output files ------------------------------------------------------------------- */
 
 /* Write to "PATH.tmp.PID", then fsync and rename onto PATH in cdn_afile_commit. A file that was

@@ -5,12 +5,6 @@
 #include <string.h>
 #include "predict_impl.h"
 
-static int cmp_double(const void *p, const void *q)
-{
-  double a = *(const double *)p, b = *(const double *)q;
-  return (a > b) - (a < b);
-}
-
 /* The raw score with each non-finite value replaced by the lower median of the finite ones (0 if
    none): a diverged model's NaN score then ranks as uninformative, not as best or worst. */
 static PetscErrorCode neutral_scores(const double *x, int n, double *s)
@@ -22,7 +16,7 @@ static PetscErrorCode neutral_scores(const double *x, int n, double *s)
   PetscCall(PetscMalloc1(n, &sorted));
   for (int i = 0; i < n; i++)
     if (isfinite(x[i])) sorted[m++] = x[i];
-  qsort(sorted, (size_t)m, sizeof *sorted, cmp_double);
+  cdn_sort_doubles(sorted, m);
   if (m) med = sorted[(m + 1) / 2 - 1];
   for (int i = 0; i < n; i++) s[i] = isfinite(x[i]) ? x[i] : med;
   PetscCall(PetscFree(sorted));

@@ -7,12 +7,6 @@
 /* Stream of the fold shuffle, so it never shares random numbers with training from the same seed. */
 #define FOLD_STREAM 0x666f6c6473ULL /* "folds" */
 
-static int cmp_double(const void *p, const void *q)
-{
-  double a = *(const double *)p, b = *(const double *)q;
-  return (a > b) - (a < b);
-}
-
 /* y > median is the same as y > lower median (s[ceil(m/2) - 1] of the sorted finite values), for
    even m too, since no label lies strictly between the two middle ones. That avoids averaging. */
 PetscErrorCode cdn_median_classes_ex(const double *y, int n, int *cls)
@@ -24,7 +18,7 @@ PetscErrorCode cdn_median_classes_ex(const double *y, int n, int *cls)
   PetscCall(PetscMalloc1(n > 0 ? n : 1, &s));
   for (int i = 0; i < n; i++)
     if (isfinite(y[i])) s[m++] = y[i];
-  qsort(s, (size_t)m, sizeof *s, cmp_double);
+  cdn_sort_doubles(s, m);
   for (int i = 0; i < n; i++) cls[i] = m > 0 && isfinite(y[i]) && y[i] > s[(m + 1) / 2 - 1];
   PetscCall(PetscFree(s));
   PetscFunctionReturn(0);

@@ -3,18 +3,12 @@
 #include <stdlib.h>
 #include "predict_impl.h"
 
-static int cmp_double(const void *p, const void *q)
-{
-  double a = *(const double *)p, b = *(const double *)q;
-  return (a > b) - (a < b);
-}
-
 double cdn_fold_train_median(const cdn_fold_t *f)
 {
   double *v = malloc(sizeof(double) * (size_t)(f->ntr > 0 ? f->ntr : 1)), med = NAN;
   if (!v) return NAN;
   for (int i = 0; i < f->ntr; i++) v[i] = f->y[f->train[i]];
-  qsort(v, (size_t)f->ntr, sizeof *v, cmp_double);
+  cdn_sort_doubles(v, f->ntr);
   if (f->ntr) med = f->ntr % 2 ? v[f->ntr / 2] : 0.5 * (v[f->ntr / 2 - 1] + v[f->ntr / 2]);
   free(v);
   return med;

@@ -14,12 +14,6 @@ static double slog(double x) { return copysign(log1p(fabs(x)), x); }
 
 static PetscErrorCode fit_indicators(cdn_scaler_t *s, const double *X, int d, const int *rows, int nr);
 
-static int cmp_double(const void *p, const void *q)
-{
-  double a = *(const double *)p, b = *(const double *)q;
-  return (a > b) - (a < b);
-}
-
 PetscErrorCode cdn_scaler_fit(cdn_scaler_t *s, const double *X, int d, const int *rows, int nr)
 {
   double *v;
@@ -37,7 +31,7 @@ PetscErrorCode cdn_scaler_fit(cdn_scaler_t *s, const double *X, int d, const int
       if (isfinite(t)) v[m++] = t;
     }
     if (!m) continue; /* nothing finite to learn from: drop the column */
-    qsort(v, (size_t)m, sizeof *v, cmp_double);
+    cdn_sort_doubles(v, m);
     lo = v[0], hi = v[m - 1], q1 = v[(m - 1) / 4], q3 = v[3 * (m - 1) / 4];
     if (q3 > q1) lo = fmax(lo, q1 - 3 * (q3 - q1)), hi = fmin(hi, q3 + 3 * (q3 - q1));
     for (int i = 0; i < m; i++) sum += fmin(fmax(v[i], lo), hi);

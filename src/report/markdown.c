@@ -4,19 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cnndyn/report.h"
-
-static int cmp_double(const void *p, const void *q)
-{
-  double a = *(const double *)p, b = *(const double *)q;
-  return (a > b) - (a < b);
-}
-
-static double quantile(const double *v, int n, double q)
-{
-  double pos = q * (n - 1);
-  int    lo  = (int)floor(pos);
-  return lo + 1 < n ? v[lo] + (pos - lo) * (v[lo + 1] - v[lo]) : v[n - 1];
-}
+#include "cnndyn/util.h"
 
 static void population(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev)
 {
@@ -38,9 +26,9 @@ static void population(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t 
     return;
   }
   for (int m = 0; m < n; m++) v[m] = ev->label[m];
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  cdn_sort_doubles(v, n);
   fprintf(fp, "- label (final test accuracy) quantiles: min %.4f, q25 %.4f, median %.4f, q75 %.4f, max %.4f\n",
-          v[0], quantile(v, n, 0.25), quantile(v, n, 0.5), quantile(v, n, 0.75), v[n - 1]);
+          v[0], cdn_quantile_sorted(v, n, 0.25), cdn_quantile_sorted(v, n, 0.5), cdn_quantile_sorted(v, n, 0.75), v[n - 1]);
   fprintf(fp, "- class task: %d classes, cuts on all models' labels:", ev->nclasses);
   for (int t = 0; t < ev->nclasses - 1; t++) fprintf(fp, " %.4f", ev->thresholds[t]);
   fprintf(fp, "\n\nLabel histogram:\n\n```\n");

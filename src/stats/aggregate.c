@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cnndyn/stats.h"
+#include "cnndyn/util.h"
 
 static const char *stat_names[CDN_STAT_COUNT] = {"degree",   "eigenvector", "pagerank",
                                                  "singular", "in_strength", "out_strength"};
@@ -23,21 +24,6 @@ int cdn_agg_from_name(const char *name)
   for (int a = 0; name && a < CDN_AGG_COUNT; a++)
     if (!strcmp(name, agg_names[a])) return a;
   return -1;
-}
-
-static int cmp_real(const void *a, const void *b)
-{
-  PetscReal x = *(const PetscReal *)a, y = *(const PetscReal *)b;
-  return (x > y) - (x < y);
-}
-
-/* numpy's default ("linear"): position q*(n-1) in the sorted values, interpolated. */
-static PetscReal quantile(const PetscReal *s, int n, double q)
-{
-  double pos = q * (n - 1);
-  int    lo  = (int)floor(pos);
-  if (lo >= n - 1) return s[n - 1];
-  return s[lo] + (pos - lo) * (s[lo + 1] - s[lo]);
 }
 
 /* Conventions: std is the population one (divides by n, numpy's default); any NaN among the values
@@ -63,12 +49,12 @@ void cdn_aggregate(const PetscReal *x, int n, unsigned agg_mask, PetscReal *out)
   }
   if (s) {
     memcpy(s, x, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_real);
+    cdn_sort_doubles(s, n);
     v[CDN_AGG_MIN]    = s[0];
     v[CDN_AGG_MAX]    = s[n - 1];
-    v[CDN_AGG_MEDIAN] = quantile(s, n, 0.5);
-    v[CDN_AGG_Q25]    = quantile(s, n, 0.25);
-    v[CDN_AGG_Q75]    = quantile(s, n, 0.75);
+    v[CDN_AGG_MEDIAN] = cdn_quantile_sorted(s, n, 0.5);
+    v[CDN_AGG_Q25]    = cdn_quantile_sorted(s, n, 0.25);
+    v[CDN_AGG_Q75]    = cdn_quantile_sorted(s, n, 0.75);
     free(s);
   }
   for (int a = 0; a < CDN_AGG_COUNT; a++)
