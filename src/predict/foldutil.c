@@ -20,14 +20,6 @@ double cdn_fold_train_median(const cdn_fold_t *f)
   return med;
 }
 
-int cdn_fold_bin(const cdn_fold_t *f, double median_train, double v)
-{
-  int c = 0;
-  if (!f->thresholds) return v > median_train;
-  for (int t = 0; t < f->nclasses - 1; t++) c += v > f->thresholds[t];
-  return c;
-}
-
 PetscErrorCode cdn_inner_folds(const cdn_fold_t *f, int *fold, int *k_used)
 {
   int *g;
@@ -39,23 +31,5 @@ PetscErrorCode cdn_inner_folds(const cdn_fold_t *f, int *fold, int *k_used)
   for (int i = 0; i < f->ntr; i++) g[i] = f->group ? f->group[f->train[i]] : f->train[i];
   PetscCall(cdn_folds_grouped_ex(f->ntr, g, f->inner_folds, cdn_hash64(f->seed, 0x696e6e6572ull), fold, k_used));
   PetscCall(PetscFree(g));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode cdn_majority_fold(const cdn_fold_t *f, double *pred, int *pred_class)
-{
-  int    *count, best = 0;
-  double  mean = 0;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscCalloc1(f->nclasses, &count));
-  for (int i = 0; i < f->ntr; i++) {
-    mean += f->y[f->train[i]] / f->ntr;
-    if (f->cls[f->train[i]] >= 0 && f->cls[f->train[i]] < f->nclasses) count[f->cls[f->train[i]]]++;
-  }
-  for (int c = 1; c < f->nclasses; c++)
-    if (count[c] > count[best]) best = c;
-  for (int i = 0; i < f->nte; i++) pred[f->test[i]] = mean, pred_class[f->test[i]] = best;
-  PetscCall(PetscFree(count));
   PetscFunctionReturn(0);
 }
