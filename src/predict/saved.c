@@ -140,8 +140,9 @@ PetscErrorCode cdn_predictor_save(const char *path, const cdn_jobspec_t *spec, c
   PetscFunctionBeginUser;
   PetscCheck(method >= 0 && method < CDN_METHOD_COUNT, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: unknown method %d",
              (int)method);
-  PetscCheck(cdn_method_learners(method) & (1u << learner), PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "--save: method %s does not take learner %s", cdn_method_name(method), cdn_learner_name(learner));
+  PetscCheck(learner >= 0 && learner < CDN_LEARNER_COUNT && (cdn_method_learners(method) & (1u << learner)),
+             PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: method %s does not take learner %s", cdn_method_name(method),
+             cdn_learner_name(learner));
   PetscCheck(n >= 2, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: %d model(s): nothing to fit on", n);
   PetscCall(cdn_method_inputs(method, res, k ? k : 1, &X, &d, desc, sizeof desc));
   PetscCheck(d > 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: method %s has no inputs in this run",
@@ -184,7 +185,7 @@ typedef struct {
   const char *path;
 } reader_t;
 
-#define BAD(r, ...) SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, __VA_ARGS__)
+#define BAD(...) SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, __VA_ARGS__)
 
 /* A block header "NAME COUNT" with 0 <= COUNT <= max. */
 static PetscErrorCode head(reader_t *r, const char *name, int max, int *n)
@@ -193,7 +194,7 @@ static PetscErrorCode head(reader_t *r, const char *name, int max, int *n)
 
   PetscFunctionBeginUser;
   if (fscanf(r->fp, "%63s %d", got, n) != 2 || strcmp(got, name) || *n < 0 || *n > max)
-    BAD(r, "%s: not a whole cnndyn predictor: block '%s' missing or malformed", r->path, name);
+    BAD("%s: not a whole cnndyn predictor: block '%s' missing or malformed", r->path, name);
   PetscFunctionReturn(0);
 }
 
@@ -201,7 +202,8 @@ static PetscErrorCode values(reader_t *r, const char *name, int n, double *v)
 {
   PetscFunctionBeginUser;
   for (int i = 0; i < n; i++)
-    if (fscanf(r->fp, "%lf", &v[i]) != 1) BAD(r, "%s: not a whole cnndyn predictor: block '%s' cut short", r->path, name);
+    if (fscanf(r->fp, "%lf", &v[i]) != 1)
+      BAD("%s: not a whole cnndyn predictor: block '%s' cut short", r->path, name);
   PetscFunctionReturn(0);
 }
 
@@ -212,7 +214,7 @@ static PetscErrorCode get(reader_t *r, const char *name, int n, double *v)
 
   PetscFunctionBeginUser;
   PetscCall(head(r, name, n, &c));
-  if (c != n) BAD(r, "%s: block '%s' has %d values, expected %d", r->path, name, c, n);
+  if (c != n) BAD("%s: block '%s' has %d values, expected %d", r->path, name, c, n);
   PetscCall(values(r, name, n, v));
   PetscFunctionReturn(0);
 }
@@ -224,10 +226,10 @@ static PetscErrorCode get_int(reader_t *r, const char *name, int n, int lo, int 
 
   PetscFunctionBeginUser;
   PetscCall(head(r, name, n, &c));
-  if (c != n) BAD(r, "%s: block '%s' has %d values, expected %d", r->path, name, c, n);
+  if (c != n) BAD("%s: block '%s' has %d values, expected %d", r->path, name, c, n);
   for (int i = 0; i < n; i++)
     if (fscanf(r->fp, "%d", &v[i]) != 1 || v[i] < lo || v[i] > hi)
-      BAD(r, "%s: block '%s': value %d missing or outside [%d, %d]", r->path, name, i, lo, hi);
+      BAD("%s: block '%s': value %d missing or outside [%d, %d]", r->path, name, i, lo, hi);
   PetscFunctionReturn(0);
 }
 
@@ -237,7 +239,7 @@ static PetscErrorCode get_scaler(reader_t *r, int width, cdn_scaler_t *s)
 
   PetscFunctionBeginUser;
   PetscCall(get_int(r, "scaler", 3, 0, width, dims));
-  if (dims[0] != width) BAD(r, "%s: preparation for %d columns in a predictor of width %d", r->path, dims[0], width);
+  if (dims[0] != width) BAD("%s: preparation for %d columns in a predictor of width %d", r->path, dims[0], width);
   PetscCall(cdn_scaler_alloc(s, width));
   s->kept = dims[1], s->nind = dims[2], s->width = s->kept + s->nind;
   PetscCall(get_int(r, "col", s->kept, 0, width - 1, s->col));
@@ -257,7 +259,7 @@ static PetscErrorCode parse(reader_t *r, const char *buf, size_t len, cdn_fitted
 
   PetscFunctionBeginUser;
   PetscCall(head(r, "cuts", 8, &m->ncuts));
-  if (m->ncuts < 1) BAD(r, "%s: no class cuts", r->path);
+  if (m->ncuts < 1) BAD("%s: no class cuts", r->path);
   PetscCall(values(r, "cuts", m->ncuts, m->cuts));
   switch (m->learner) {
   case CDN_LEARNER_LINEAR:
@@ -268,10 +270,10 @@ static PetscErrorCode parse(reader_t *r, const char *buf, size_t len, cdn_fitted
     PetscCall(PetscMalloc1(p + 1, &m->w));
     PetscCall(get(r, "ridge_weights", p, m->w));
     PetscCall(head(r, "logistic_classes", 9, &m->nlabel));
-    if (m->nlabel < 1) BAD(r, "%s: no logistic classes", r->path);
+    if (m->nlabel < 1) BAD("%s: no logistic classes", r->path);
     PetscCall(PetscMalloc1(m->nlabel, &m->label));
     for (int i = 0; i < m->nlabel; i++)
-      if (fscanf(r->fp, "%d", &m->label[i]) != 1) BAD(r, "%s: logistic classes cut short", r->path);
+      if (fscanf(r->fp, "%d", &m->label[i]) != 1) BAD("%s: logistic classes cut short", r->path);
     nw = m->nlabel == 1 ? 0 : (p + 1) * (m->nlabel == 2 ? 1 : m->nlabel);
     PetscCall(PetscMalloc1(nw + 1, &m->lw));
     PetscCall(get(r, "logistic_weights", nw, m->lw));
@@ -282,14 +284,14 @@ static PetscErrorCode parse(reader_t *r, const char *buf, size_t len, cdn_fitted
     p = m->sc.width;
     PetscCall(get(r, "intercept", 1, &m->b0));
     PetscCall(head(r, "dual_coefficients", 1 << 24, &m->nw));
-    if (p == 0 && m->nw) BAD(r, "%s: support vectors without features", r->path);
+    if (p == 0 && m->nw) BAD("%s: support vectors without features", r->path);
     PetscCall(PetscMalloc2(m->nw + 1, &m->w, (size_t)m->nw * p + 1, &m->sv));
     PetscCall(values(r, "dual_coefficients", m->nw, m->w));
     PetscCall(get(r, "support_vectors", m->nw * p, m->sv));
     break;
   case CDN_LEARNER_SCORE: {
     double v[6];
-    if (m->d != 1) BAD(r, "%s: a score predictor has width 1, not %d", r->path, m->d);
+    if (m->d != 1) BAD("%s: a score predictor has width 1, not %d", r->path, m->d);
     PetscCall(get(r, "score_fill_intercept_slope_lo_hi_cut", 6, v));
     m->fill = v[0], m->b0 = v[1], m->slope = v[2], m->lo = v[3], m->hi = v[4], m->t = v[5];
     PetscCall(get_int(r, "cut_direction", 1, -1, 1, &m->cls));
@@ -303,16 +305,17 @@ static PetscErrorCode parse(reader_t *r, const char *buf, size_t len, cdn_fitted
     long               at;
     if (fscanf(r->fp, " xgboost_json %llu", &n) != 1 || fgetc(r->fp) != '\n' || (at = ftell(r->fp)) < 0 ||
         (unsigned long long)at + n != len)
-      BAD(r, "%s: not a whole cnndyn predictor: XGBoost model missing or cut short", r->path);
+      BAD("%s: not a whole cnndyn predictor: XGBoost model missing or cut short", r->path);
     if (XGBoosterCreate(NULL, 0, &m->booster) || XGBoosterLoadModelFromBuffer(m->booster, buf + at, n))
-      BAD(r, "%s: xgboost cannot read the model: %s", r->path, XGBGetLastError());
+      BAD("%s: xgboost cannot read the model: %s", r->path, XGBGetLastError());
     fseek(r->fp, 0, SEEK_END);
   } break;
   default: break;
   }
   {
     char extra;
-    if (fscanf(r->fp, " %c", &extra) == 1) BAD(r, "%s: unexpected data after the %s model", r->path, cdn_learner_name(m->learner));
+    if (fscanf(r->fp, " %c", &extra) == 1)
+      BAD("%s: unexpected data after the %s model", r->path, cdn_learner_name(m->learner));
   }
   PetscFunctionReturn(0);
 }
@@ -338,18 +341,22 @@ static PetscErrorCode read_file(const char *path, cdn_predictor_info_t *info, in
   FILE              *fp = fopen(path, "rb");
   char               line[64] = "", mname[64] = "", lname[64] = "";
   int                format = 0, meth = -1, budgetless, ok;
+  long               at, end = 0;
   unsigned long long bytes = 0;
 
   PetscFunctionBeginUser;
   PetscCheck(fp, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot open", path);
-  ok = fgets(line, sizeof line, fp) && !strncmp(line, MAGIC, strlen(MAGIC)) && sscanf(line + strlen(MAGIC), "%d", &format) == 1;
+  ok = fgets(line, sizeof line, fp) && !strncmp(line, MAGIC, strlen(MAGIC)) &&
+       sscanf(line + strlen(MAGIC), "%d", &format) == 1;
   if (ok && format != FORMAT) {
     fclose(fp);
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: predictor format %d; this cnndyn reads format %d: fit it again with --save",
-            path, format, FORMAT);
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+            "%s: predictor format %d; this cnndyn reads format %d: fit it again with --save", path, format, FORMAT);
   }
-  ok = ok && fscanf(fp, "method %63s\nbudget %d\nwidth %d\nlearner %63s\nbytes %llu", mname, &info->budget, width, lname,
-                    &bytes) == 5 && fgetc(fp) == '\n';
+  ok = ok &&
+       fscanf(fp, "method %63s\nbudget %d\nwidth %d\nlearner %63s\nbytes %llu", mname, &info->budget, width, lname,
+              &bytes) == 5 &&
+       fgetc(fp) == '\n';
   for (int m = 0; m < CDN_METHOD_COUNT; m++)
     if (!strcmp(mname, cdn_method_name((cdn_method_t)m))) meth = m;
   info->method  = (cdn_method_t)meth;
@@ -361,14 +368,43 @@ static PetscErrorCode read_file(const char *path, cdn_predictor_info_t *info, in
     SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: not a cnndyn predictor (bad header%s%s%s%s)", path,
             mname[0] ? ": method " : "", mname, lname[0] ? ", learner " : "", lname);
   }
+  /* the payload's size is checked before it is read, so a damaged byte count allocates nothing */
+  at = ftell(fp);
+  ok = at >= 0 && fseek(fp, 0, SEEK_END) == 0 && (end = ftell(fp)) >= at && fseek(fp, at, SEEK_SET) == 0;
+  if (!ok || (unsigned long long)(end - at) != bytes) {
+    fclose(fp);
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s: %lld payload bytes, the header says %llu", path,
+            ok && (unsigned long long)(end - at) > bytes ? "unexpected data after the model" : "truncated",
+            ok ? (long long)(end - at) : -1LL, bytes);
+  }
   PetscCall(PetscMalloc1(bytes, buf));
   *len = fread(*buf, 1, bytes, fp);
-  ok   = *len == bytes && fgetc(fp) == EOF;
   fclose(fp);
-  if (!ok) {
+  if (*len != bytes) {
     PetscCall(PetscFree(*buf));
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s (%zu of %llu payload bytes read)", path,
-            *len < bytes ? "truncated" : "unexpected data after the model", *len, bytes);
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: read failed", path);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The run's inputs for the predictor of the header (X, n x width) or CDN_ERR_INPUT. */
+static PetscErrorCode inputs(const char *path, const cdn_predictor_info_t *info, int width, const cdn_results_t *res,
+                             double **X)
+{
+  char desc[96];
+  int  d;
+
+  PetscFunctionBeginUser;
+  PetscCheck(info->budget <= res->epochs, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: fitted at %d epochs, this run has only %d",
+             path, info->budget, res->epochs);
+  PetscCall(cdn_method_inputs(info->method, res, info->budget ? info->budget : 1, X, &d, desc, sizeof desc));
+  if (d != width) {
+    PetscCall(PetscFree(*X));
+    PetscCheck(d > 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: method %s has no inputs in this run (statistic not computed?)",
+               path, cdn_method_name(info->method));
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_INPUT,
+            "%s: fitted on %d input columns, this run's %s inputs have %d (different statistics or aggregators?)", path,
+            width, cdn_method_name(info->method), d);
   }
   PetscFunctionReturn(0);
 }
@@ -376,33 +412,30 @@ static PetscErrorCode read_file(const char *path, cdn_predictor_info_t *info, in
 PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, double *pred, int *pred_class,
                                    int *label_class, cdn_predictor_info_t *info)
 {
-  char        *buf, desc[96];
-  size_t       len = 0;
-  int          width, d, n = res->nmodels, *rows;
-  double      *X;
-  cdn_fitted_t m;
+  char          *buf;
+  size_t         len = 0;
+  int            width, n = res->nmodels, *rows;
+  double        *X;
+  cdn_fitted_t   m;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(read_file(path, info, &width, &buf, &len));
-  PetscCheck(info->budget <= res->epochs, PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "%s: fitted at %d epochs, this run has only %d", path, info->budget, res->epochs);
-  PetscCall(cdn_method_inputs(info->method, res, info->budget ? info->budget : 1, &X, &d, desc, sizeof desc));
-  PetscCheck(d > 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: method %s has no inputs in this run (statistic not computed?)",
-             path, cdn_method_name(info->method));
-  PetscCheck(d == width, PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "%s: fitted on %d input columns, this run's %s inputs have %d (different statistics or aggregators?)",
-             path, width, cdn_method_name(info->method), d);
-  m = (cdn_fitted_t){.learner = info->learner, .d = width};
-  PetscCall(cdn_fitted_parse(path, buf, len, &m));
-  info->ncuts = m.ncuts;
-  PetscCall(PetscArraycpy(info->cuts, m.cuts, m.ncuts));
+  m    = (cdn_fitted_t){.learner = info->learner, .d = width};
+  ierr = cdn_fitted_parse(path, buf, len, &m);
+  PetscCall(PetscFree(buf));
+  PetscCall(ierr);
+  ierr = inputs(path, info, width, res, &X);
+  if (ierr) PetscCall(cdn_fitted_destroy(&m));
+  PetscCall(ierr);
   PetscCall(PetscMalloc1(n + 1, &rows));
   for (int i = 0; i < n; i++) rows[i] = i;
   PetscCall(cdn_fitted_predict(&m, X, rows, n, pred, pred_class));
   for (int i = 0; i < n; i++) label_class[i] = cdn_fitted_bin(&m, cdn_results_label(res, i));
+  info->ncuts = m.ncuts;
+  PetscCall(PetscArraycpy(info->cuts, m.cuts, m.ncuts));
   PetscCall(cdn_fitted_destroy(&m));
   PetscCall(PetscFree(rows));
   PetscCall(PetscFree(X));
-  PetscCall(PetscFree(buf));
   PetscFunctionReturn(0);
 }

@@ -14,9 +14,8 @@ static const double gamma_grid[] = {0.3, 3}; /* times 1 / features */
 
 static void quiet(const char *s) { (void)s; }
 
-
 /* The kernel is precomputed (libsvm's PRECOMPUTED kernel) from the squared distances D between
-   all rows of the fold, computed once: every point of the (C, gamma) grid and every inner fold then
+   the training rows of the fold, computed once: every point of the (C, gamma) grid and every inner fold then
    reads exp(-gamma D) instead of recomputing distances over hundreds of features (measured: the
    SVR learner went from 32 s to a few seconds on a 200-model study). Row i of the kernel as libsvm
    nodes: its serial number (1-based) at index 0, then K(i, tr[j]) at index j + 1. */
@@ -29,8 +28,9 @@ static void kernel_row(const double *D, int n, int i, const int *tr, int ntr, do
 }
 
 /* Fits on rows tr of the fold (ntr) and predicts rows te (nte); keep, if not NULL, receives the
-   dual coefficients (w), -rho (b0) and each support vector's position in tr (label). The tube half-width epsilon is 5%
-   of the training labels' spread, so it means the same for any accuracy range. The solver stops
+   dual coefficients (w), -rho (b0) and each support vector's position in tr (label, for
+   cdn_svr_fit to replace by the rows). The tube half-width epsilon is 5% of the training labels'
+   spread, so it means the same for any accuracy range. The solver stops
    at a KKT violation of 1e-2 rather than libsvm's default 1e-3: SMO iterations were a fifth of the
    prediction stage's CPU time (perf, 200 models) and the looser stop moves predictions far less
    than the 5% tube already tolerates (README.md, Prediction-stage speed, gives the effect). */
@@ -68,7 +68,8 @@ static PetscErrorCode fit_predict(const double *D, int n, const double *y, const
     if (keep) { /* a support vector's node 0 holds its training row's serial number (1-based) */
       keep->nw = model->l, keep->b0 = -model->rho[0];
       PetscCall(PetscMalloc2(model->l + 1, &keep->w, model->l + 1, &keep->label));
-      for (int i = 0; i < model->l; i++) keep->w[i] = model->sv_coef[0][i], keep->label[i] = (int)model->SV[i][0].value - 1;
+      for (int i = 0; i < model->l; i++)
+        keep->w[i] = model->sv_coef[0][i], keep->label[i] = (int)model->SV[i][0].value - 1;
     }
     svm_free_and_destroy_model(&model);
   }
@@ -107,7 +108,8 @@ PetscErrorCode cdn_svr_fit(const cdn_fold_t *f, cdn_fitted_t *m)
   PetscFunctionBeginUser;
   PetscCall(cdn_scaler_fit(&m->sc, f->X, f->d, f->train, f->ntr));
   p = m->sc.width;
-  PetscCall(PetscMalloc6((size_t)n * (p > 0 ? p : 1) + 1, &Z, n + 1, &y, n + 1, &out, n + 1, &all, n + 1, &fold, n + 1, &itr));
+  PetscCall(PetscMalloc6((size_t)n * (p > 0 ? p : 1) + 1, &Z, n + 1, &y, n + 1, &out, n + 1, &all, n + 1, &fold,
+                         n + 1, &itr));
   PetscCall(PetscMalloc1(n + 1, &ite));
   PetscCall(PetscMalloc1((size_t)n * n + 1, &D));
   cdn_scaler_apply(&m->sc, f->X, f->train, f->ntr, Z);
