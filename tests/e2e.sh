@@ -59,10 +59,24 @@ ranks)
   check "[ \"\$(cut -d, -f2 '$work/r1/report.csv' | sort -u | tr '\n' ' ')\" = 'degree method val_acc ' ]" "predict --methods"
   # a saved predictor fitted on one run scores another run's models
   mpi 1 "$cnndyn" predict "$work/r1" --methods degree_diff --budget 2 --save "$work/p.cdp" > "$work/p.out" 2>&1
-  check "[ $? -eq 0 ] && head -1 '$work/p.cdp' | grep -q '^cnndyn-predictor 1'" "predict --save: $(cat "$work/p.out")"
+  check "[ $? -eq 0 ] && head -1 '$work/p.cdp' | grep -q '^cnndyn-predictor 2' && grep -q '^learner xgboost' '$work/p.cdp'" "predict --save: $(cat "$work/p.out")"
   mpi 2 "$cnndyn" predict "$work/r2" --model "$work/p.cdp" > "$work/p.out" 2>&1
   check "[ $? -eq 0 ] && [ \$(rows '$work/r2/scores.csv') -eq $n ]" "predict --model: $(cat "$work/p.out")"
   check "awk -F, 'NR > 1 && \$4 == \"\" { bad = 1 } END { exit bad }' '$work/r2/scores.csv'" "predict --model: empty score"
+  # every other learner saves and scores too; r1 and r2 hold the same models, so 1 and 2 ranks agree
+  for ml in degree,linear graph_curve,svr val_acc,score majority,majority; do
+    m=${ml%,*} l=${ml#*,}
+    mpi 1 "$cnndyn" predict "$work/r1" --methods $m --learners $l --budget 2 --save "$work/$l.cdp" > "$work/p.out" 2>&1
+    check "[ $? -eq 0 ] && grep -q '^learner $l' '$work/$l.cdp'" "predict --save --learners $l: $(cat "$work/p.out")"
+    mpi 1 "$cnndyn" predict "$work/r1" --model "$work/$l.cdp" > "$work/p.out" 2>&1 &&
+      mpi 2 "$cnndyn" predict "$work/r2" --model "$work/$l.cdp" >> "$work/p.out" 2>&1
+    check "[ $? -eq 0 ] && cmp -s '$work/r1/scores.csv' '$work/r2/scores.csv'" "predict --model $l.cdp: $(cat "$work/p.out")"
+    check "[ \"\$(sed -n 1p '$work/r2/scores.csv')\" = model,method,epochs_used,predicted,actual,predicted_class,actual_class ] &&
+           awk -F, 'NR > 1 && (\$4 == \"\" || \$6 !~ /^[01]\$/ || \$7 !~ /^[01]\$/) { bad = 1 } END { exit bad }' '$work/r2/scores.csv'" \
+      "scores.csv of $l: $(head -3 "$work/r2/scores.csv")"
+  done
+  mpi 1 "$cnndyn" predict "$work/r1" --methods val_acc --learners linear --budget 2 --save "$work/x.cdp" > "$work/p.out" 2>&1
+  check "[ $? -eq 1 ] && grep -q 'does not take learner linear' '$work/p.out' && [ ! -e '$work/x.cdp' ]" "predict --save, wrong learner: $(cat "$work/p.out")"
   mpi 1 "$cnndyn" predict "$work/r1" --methods bogus > "$work/p.out" 2>&1
   check "[ $? -eq 1 ] && grep -q bogus '$work/p.out'" "predict: bad method accepted: $(cat "$work/p.out")"
   check "[ -s '$work/r2/logs/rank-1.log' ]" "rank 1 wrote no log"

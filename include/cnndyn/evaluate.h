@@ -87,11 +87,27 @@ typedef struct {
 void cdn_early_stop(const cdn_results_t *res, const double *label, const double *pred, int k, double fraction,
                     cdn_early_stop_t *out);
 
-/* A fitted predictor for use outside cross-validation: boosted trees (the only learner saved so
-   far) on method's inputs at budget k, fitted on every model of res; the file holds a text header
-   and XGBoost's JSON model and is written atomically. */
-PetscErrorCode cdn_predictor_save(const char *path, cdn_method_t method, int k, const cdn_results_t *res);
-/* Scores every model of res with a saved predictor (pred: nmodels); the run must have the inputs
-   the predictor was fitted on (same width) and at least its budget of epochs. */
-PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, double *pred, char *method,
-                                   size_t method_len, int *k);
+/* A fitted predictor for use outside cross-validation: learner on method's inputs at budget k (0
+   for the budgetless methods hparams and majority), fitted on every model of res exactly as one
+   fold of the comparison fits it on its training models: the same preparation, inner CV (spec's
+   inner_folds, seeded from spec's seed) and class task (spec's classes, cut on res's labels).
+   The file is a text header and the learner's fitted state (README.md, `cnndyn predict`), written
+   atomically. A learner the method does not take, or a method without inputs in res, is
+   CDN_ERR_INPUT. */
+PetscErrorCode cdn_predictor_save(const char *path, const cdn_jobspec_t *spec, cdn_method_t method,
+                                  cdn_learner_t learner, int k, const cdn_results_t *res);
+
+typedef struct {
+  cdn_method_t  method;
+  cdn_learner_t learner;
+  int           budget;
+  int           ncuts;   /* class of a label or prediction: how many of cuts lie below it */
+  double        cuts[8];
+} cdn_predictor_info_t;
+
+/* Scores every model of res with a saved predictor: pred and pred_class (nmodels), label_class =
+   each model's label binned by the predictor's class cuts. A file that is not a whole predictor is
+   CDN_ERR_CORRUPT (naming the file); a run without the predictor's method, with a different input
+   width (statistics, aggregators, architecture) or fewer epochs than its budget is CDN_ERR_INPUT. */
+PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, double *pred, int *pred_class,
+                                   int *label_class, cdn_predictor_info_t *info);

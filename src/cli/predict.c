@@ -19,39 +19,51 @@ static const struct {
 };
 #define NOVERRIDES ((int)(sizeof overrides / sizeof overrides[0]))
 
-/* --save: fit on every model of the run; --model: score the run's models into DIR/scores.csv. */
+/* --save: fit one learner on every model of the run; --model: score the run's models into
+   DIR/scores.csv. Without --learners, --save fits boosted trees, or the method's only learner
+   (score for val_acc, val_loss, tse; majority for majority). */
 static PetscErrorCode saved(const char *dir, const cdn_jobspec_t *spec, const cdn_results_t *res, const char *save,
-                            const char *model)
+                            const char *model, PetscBool learners_given)
 {
   PetscFunctionBeginUser;
   if (save) {
-    int meth = -1;
+    int      meth = -1, learner = -1, k;
+    unsigned ok;
     for (int m = 0; m < CDN_METHOD_COUNT; m++)
       if (spec->method_mask == 1u << m) meth = m;
     PetscCheck(meth >= 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: name exactly one method with --methods");
-    PetscCall(cdn_predictor_save(save, (cdn_method_t)meth, spec->budget, res));
-    printf("%s: boosted trees on %s at %d epochs, fitted on %d models\n", save, cdn_method_name((cdn_method_t)meth),
-           spec->budget, res->nmodels);
+    ok = cdn_method_learners((cdn_method_t)meth);
+    for (int l = 0; l < CDN_LEARNER_COUNT; l++)
+      if (learners_given ? spec->learner_mask == 1u << l : (ok & (1u << l)) && (learner < 0 || l == CDN_LEARNER_XGB))
+        learner = l;
+    PetscCheck(learner >= 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: name exactly one learner with --learners");
+    k = meth == CDN_METHOD_HPARAMS || meth == CDN_METHOD_MAJORITY ? 0 : spec->budget;
+    PetscCall(cdn_predictor_save(save, spec, (cdn_method_t)meth, (cdn_learner_t)learner, k, res));
+    printf("%s: %s on %s at %d epochs, fitted on %d models\n", save, cdn_learner_name((cdn_learner_t)learner),
+           cdn_method_name((cdn_method_t)meth), k, res->nmodels);
   } else {
-    double     *pred, *label;
-    char        meth[64], path[PETSC_MAX_PATH_LEN];
-    int         k;
-    cdn_afile_t af = {0};
-    PetscCall(PetscMalloc2(res->nmodels, &pred, res->nmodels, &label));
-    PetscCall(cdn_predictor_score(model, res, pred, meth, sizeof meth, &k));
+    double              *pred, *label;
+    int                 *pc, *lc;
+    char                 path[PETSC_MAX_PATH_LEN];
+    cdn_predictor_info_t info;
+    cdn_afile_t          af = {0};
+    PetscCall(PetscMalloc4(res->nmodels, &pred, res->nmodels, &label, res->nmodels, &pc, res->nmodels, &lc));
+    PetscCall(cdn_predictor_score(model, res, pred, pc, lc, &info));
     snprintf(path, sizeof path, "%s/scores.csv", dir);
     PetscCall(cdn_afile_open(&af, path));
-    fputs("model,method,epochs_used,predicted,actual\n", af.fp);
+    fputs("model,method,epochs_used,predicted,actual,predicted_class,actual_class\n", af.fp);
     for (int m = 0; m < res->nmodels; m++) {
       label[m] = cdn_results_label(res, m);
-      fprintf(af.fp, "%d,%s,%d,", m, meth, k);
+      fprintf(af.fp, "%d,%s,%d,", m, cdn_method_name(info.method), info.budget);
       cdn_csv_number(af.fp, pred[m]), fputc(',', af.fp);
-      cdn_csv_number(af.fp, label[m]), fputc('\n', af.fp);
+      cdn_csv_number(af.fp, label[m]), fprintf(af.fp, ",%d,%d\n", pc[m], lc[m]);
     }
     PetscCall(cdn_afile_commit(&af));
-    printf("%s: %d models scored by %s (%s, %d epochs); Kendall tau against their labels %.3f\n", path, res->nmodels,
-           model, meth, k, cdn_kendall_tau(pred, label, res->nmodels));
-    PetscCall(PetscFree2(pred, label));
+    printf("%s: %d models scored by %s (%s on %s, %d epochs); Kendall tau against their labels %.3f, class accuracy "
+           "%.3f\n",
+           path, res->nmodels, model, cdn_learner_name(info.learner), cdn_method_name(info.method), info.budget,
+           cdn_kendall_tau(pred, label, res->nmodels), cdn_accuracy(lc, pc, res->nmodels));
+    PetscCall(PetscFree4(pred, label, pc, lc));
   }
   PetscFunctionReturn(0);
 }
@@ -97,7 +109,7 @@ static PetscErrorCode predict(const char *dir, const char *job, const char **val
   }
   PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));
   if (save || model) {
-    if (rank == 0) ierr = saved(dir, &spec, &res, save, model);
+    if (rank == 0) ierr = saved(dir, &spec, &res, save, model, value[2] ? PETSC_TRUE : PETSC_FALSE);
     PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));
     PetscCall(cdn_results_destroy(&res));
     PetscFunctionReturn(0);

@@ -94,13 +94,7 @@ PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t lea
       if (fold[i] == g) test[f.nte++] = i;
       else train[f.ntr++] = i;
     }
-    switch (learner) {
-    case CDN_LEARNER_SCORE: PetscCall(cdn_score_fold(&f, pred, pred_class)); break;
-    case CDN_LEARNER_LINEAR: PetscCall(cdn_linear_fold(&f, pred, pred_class)); break;
-    case CDN_LEARNER_SVR: PetscCall(cdn_svr_fold(&f, pred, pred_class)); break;
-    case CDN_LEARNER_XGB: PetscCall(cdn_xgb_fold(&f, pred, pred_class)); break;
-    default: PetscCall(cdn_majority_fold(&f, pred, pred_class)); break;
-    }
+    PetscCall(cdn_fitted_fold(&f, learner, pred, pred_class));
   }
 
   /* Ranking metrics read the raw score of a score learner (it needs no fit), else the prediction. */

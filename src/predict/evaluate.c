@@ -8,6 +8,7 @@
 #include <string.h>
 #include "cnndyn/evaluate.h"
 #include "cnndyn/util.h"
+#include "predict_impl.h"
 
 #define NMET ((int)(sizeof(cdn_metrics_t) / sizeof(double)))
 
@@ -15,38 +16,15 @@ typedef struct {
   int row, repeat, offset, len;
 } task_t;
 
-static int cmp_double(const void *p, const void *q)
-{
-  double a = *(const double *)p, b = *(const double *)q;
-  return (a > b) - (a < b);
-}
-
 /* The class task on a subset's labels: cuts in label units and each model's class. */
 static PetscErrorCode class_task(const cdn_jobspec_t *spec, const double *y, int n, int *nclasses, double *th, int *cls)
 {
-  double *v;
-
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1(n > 0 ? n : 1, &v));
-  PetscCall(PetscArraycpy(v, y, n));
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  if (spec->class_task == CDN_CLASSES_THRESHOLDS) {
-    *nclasses = spec->nthresholds + 1;
-    for (int t = 0; t < spec->nthresholds; t++) th[t] = spec->thresholds[t];
-  } else {
-    int parts = spec->class_task == CDN_CLASSES_TERCILES ? 3 : 2;
-    *nclasses = parts;
-    for (int t = 1; t < parts; t++) { /* quantile t/parts, linear interpolation */
-      double pos = (double)t / parts * (n - 1);
-      int    lo  = (int)floor(pos);
-      th[t - 1]  = n ? (lo + 1 < n ? v[lo] + (pos - lo) * (v[lo + 1] - v[lo]) : v[n - 1]) : 0;
-    }
-  }
+  PetscCall(cdn_class_cuts(spec, y, n, nclasses, th));
   for (int i = 0; i < n; i++) {
     cls[i] = 0;
     for (int t = 0; t < *nclasses - 1; t++) cls[i] += y[i] > th[t];
   }
-  PetscCall(PetscFree(v));
   PetscFunctionReturn(0);
 }
 

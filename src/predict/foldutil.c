@@ -14,14 +14,6 @@ double cdn_fold_train_median(const cdn_fold_t *f)
   return med;
 }
 
-int cdn_fold_bin(const cdn_fold_t *f, double median_train, double v)
-{
-  int c = 0;
-  if (!f->thresholds) return v > median_train;
-  for (int t = 0; t < f->nclasses - 1; t++) c += v > f->thresholds[t];
-  return c;
-}
-
 PetscErrorCode cdn_inner_folds(const cdn_fold_t *f, int *fold, int *k_used)
 {
   int *g;
@@ -36,20 +28,21 @@ PetscErrorCode cdn_inner_folds(const cdn_fold_t *f, int *fold, int *k_used)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_majority_fold(const cdn_fold_t *f, double *pred, int *pred_class)
+PetscErrorCode cdn_class_cuts(const cdn_jobspec_t *spec, const double *y, int n, int *nclasses, double *th)
 {
-  int    *count, best = 0;
-  double  mean = 0;
+  double *v;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscCalloc1(f->nclasses, &count));
-  for (int i = 0; i < f->ntr; i++) {
-    mean += f->y[f->train[i]] / f->ntr;
-    if (f->cls[f->train[i]] >= 0 && f->cls[f->train[i]] < f->nclasses) count[f->cls[f->train[i]]]++;
+  if (spec->class_task == CDN_CLASSES_THRESHOLDS) {
+    *nclasses = spec->nthresholds + 1;
+    for (int t = 0; t < spec->nthresholds; t++) th[t] = spec->thresholds[t];
+    PetscFunctionReturn(0);
   }
-  for (int c = 1; c < f->nclasses; c++)
-    if (count[c] > count[best]) best = c;
-  for (int i = 0; i < f->nte; i++) pred[f->test[i]] = mean, pred_class[f->test[i]] = best;
-  PetscCall(PetscFree(count));
+  *nclasses = spec->class_task == CDN_CLASSES_TERCILES ? 3 : 2;
+  PetscCall(PetscMalloc1(n > 0 ? n : 1, &v));
+  PetscCall(PetscArraycpy(v, y, n));
+  cdn_sort_doubles(v, n);
+  for (int t = 1; t < *nclasses; t++) th[t - 1] = n ? cdn_quantile_sorted(v, n, (double)t / *nclasses) : 0;
+  PetscCall(PetscFree(v));
   PetscFunctionReturn(0);
 }

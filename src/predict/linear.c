@@ -5,7 +5,6 @@
 #include <math.h>
 #include <string.h>
 #include "predict_impl.h"
-#include "scale.h"
 
 /* Solves A x = b in place (x in b) for symmetric positive definite A, row-major m x m, reading the
    lower triangle only. The ridge term makes A positive definite; a failed pivot means NaN crept in. */
@@ -38,16 +37,16 @@ static PetscErrorCode cholesky_solve(double *A, int m, double *b)
    are centred on the training rows, so b0 is the training mean of y. Scaling the penalty by ntr
    keeps one lambda meaning the same for any population size. The normal equations are p x p when
    p <= ntr; otherwise the dual w = Z^T (Z Z^T + lambda ntr I)^-1 (y - b0) is ntr x ntr, so 2000
-   features on 30 models costs a 30 x 30 solve. */
-static PetscErrorCode ridge(const double *Ztr, const double *ytr, int ntr, int p, const double *Zte, int nte,
-                            double lambda, double *pred)
+   features on 30 models costs a 30 x 30 solve. w has p entries. */
+static PetscErrorCode ridge_fit(const double *Ztr, const double *ytr, int ntr, int p, double lambda, double *b0,
+                                double *w)
 {
-  double *A, *yc, *w, ybar = 0, pen = lambda * ntr;
+  double *A, *yc, ybar = 0, pen = lambda * ntr;
   int     m = p <= ntr ? p : ntr;
 
   PetscFunctionBeginUser;
   for (int i = 0; i < ntr; i++) ybar += ytr[i] / ntr;
-  PetscCall(PetscMalloc3((size_t)m * m > 0 ? (size_t)m * m : 1, &A, ntr, &yc, p > 0 ? p : 1, &w));
+  PetscCall(PetscMalloc2((size_t)m * m > 0 ? (size_t)m * m : 1, &A, ntr + 1, &yc));
   for (int i = 0; i < ntr; i++) yc[i] = ytr[i] - ybar;
   for (int j = 0; j < p; j++) w[j] = 0;
   if (p > 0 && p <= ntr) {
@@ -61,9 +60,27 @@ static PetscErrorCode ridge(const double *Ztr, const double *ytr, int ntr, int p
     PetscCall(cholesky_solve(A, ntr, yc));
     cblas_dgemv(CblasRowMajor, CblasTrans, ntr, p, 1.0, Ztr, p, yc, 1, 0.0, w, 1);
   }
-  for (int i = 0; i < nte; i++) pred[i] = ybar;
-  if (p > 0 && nte > 0) cblas_dgemv(CblasRowMajor, CblasNoTrans, nte, p, 1.0, Zte, p, w, 1, 1.0, pred, 1);
-  PetscCall(PetscFree3(A, yc, w));
+  *b0 = ybar;
+  PetscCall(PetscFree2(A, yc));
+  PetscFunctionReturn(0);
+}
+
+static void ridge_apply(const double *Z, int n, int p, double b0, const double *w, double *pred)
+{
+  for (int i = 0; i < n; i++) pred[i] = b0;
+  if (p > 0 && n > 0) cblas_dgemv(CblasRowMajor, CblasNoTrans, n, p, 1.0, Z, p, w, 1, 1.0, pred, 1);
+}
+
+static PetscErrorCode ridge(const double *Ztr, const double *ytr, int ntr, int p, const double *Zte, int nte,
+                            double lambda, double *pred)
+{
+  double *w, b0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(p + 1, &w));
+  PetscCall(ridge_fit(Ztr, ytr, ntr, p, lambda, &b0, w));
+  ridge_apply(Zte, nte, p, b0, w, pred);
+  PetscCall(PetscFree(w));
   PetscFunctionReturn(0);
 }
 
@@ -80,23 +97,26 @@ static void to_nodes(const double *z, int p, struct feature_node *x)
 }
 
 /* L2R_LR (trust-region Newton on the primal) is deterministic; more than two classes are fitted
-   one-vs-rest by liblinear. A fold with one class has nothing to separate: it predicts that class. */
-static PetscErrorCode logistic(const double *Ztr, const int *ctr, int ntr, int p, const double *Zte, int nte,
-                               double c, int *out)
+   one-vs-rest by liblinear. A fold with one class has nothing to separate: it predicts that class.
+   liblinear's model is copied into m (nlabel, label, lw) and freed, so that a fitted learner owns
+   plain arrays that a saved predictor can write and read back. */
+static PetscErrorCode logistic_fit(const double *Ztr, const int *ctr, int ntr, int p, double c, cdn_fitted_t *m)
 {
   struct feature_node *nodes, **rows;
   double              *yd;
   struct model        *model;
-  int                  single = 1;
+  int                  single = 1, nw;
   const char          *msg;
 
   PetscFunctionBeginUser;
   for (int i = 1; i < ntr; i++) single &= ctr[i] == ctr[0];
   if (single) {
-    for (int i = 0; i < nte; i++) out[i] = ntr > 0 ? ctr[0] : 0;
+    m->nlabel = 1;
+    PetscCall(PetscMalloc1(1, &m->label));
+    m->label[0] = ntr > 0 ? ctr[0] : 0;
     PetscFunctionReturn(0);
   }
-  PetscCall(PetscMalloc3((size_t)(ntr + 1) * (p + 2), &nodes, ntr, &rows, ntr, &yd));
+  PetscCall(PetscMalloc3((size_t)ntr * (p + 2), &nodes, ntr, &rows, ntr, &yd));
   for (int i = 0; i < ntr; i++) {
     rows[i] = nodes + (size_t)i * (p + 2);
     yd[i]   = ctr[i];
@@ -111,13 +131,50 @@ static PetscErrorCode logistic(const double *Ztr, const int *ctr, int ntr, int p
     model = train(&prob, &par);
   }
   PetscCheck(model, PETSC_COMM_SELF, PETSC_ERR_MEM, "liblinear: training failed");
-  for (int i = 0; i < nte; i++) { /* the spare row after the training rows holds one test row */
-    struct feature_node *x = nodes + (size_t)ntr * (p + 2);
-    to_nodes(Zte + (size_t)i * p, p, x);
-    out[i] = (int)lround(predict(model, x));
-  }
+  PetscCheck(get_nr_feature(model) == p, PETSC_COMM_SELF, PETSC_ERR_LIB, "liblinear: %d features, expected %d",
+             get_nr_feature(model), p);
+  m->nlabel = get_nr_class(model);
+  nw        = m->nlabel == 2 ? 1 : m->nlabel;
+  PetscCall(PetscMalloc1(m->nlabel, &m->label));
+  PetscCall(PetscMalloc1((size_t)(p + 1) * nw, &m->lw));
+  get_labels(model, m->label);
+  PetscCall(PetscArraycpy(m->lw, model->w, (size_t)(p + 1) * nw));
   free_and_destroy_model(&model);
   PetscCall(PetscFree3(nodes, rows, yd));
+  PetscFunctionReturn(0);
+}
+
+/* The class of each row of Z (n x p) by liblinear's own decision rule, on a model rebuilt from m. */
+static PetscErrorCode logistic_apply(const cdn_fitted_t *m, const double *Z, int n, int p, int *out)
+{
+  struct feature_node *x;
+  struct model         model = {.param = {.solver_type = L2R_LR}, .nr_class = m->nlabel, .nr_feature = p,
+                                .w = m->lw, .label = m->label, .bias = 1.0};
+
+  PetscFunctionBeginUser;
+  if (m->nlabel == 1) {
+    for (int i = 0; i < n; i++) out[i] = m->label[0];
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscMalloc1(p + 2, &x));
+  for (int i = 0; i < n; i++) {
+    to_nodes(Z + (size_t)i * p, p, x);
+    out[i] = (int)lround(predict(&model, x));
+  }
+  PetscCall(PetscFree(x));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode logistic(const double *Ztr, const int *ctr, int ntr, int p, const double *Zte, int nte,
+                               double c, int *out)
+{
+  cdn_fitted_t m = {0};
+
+  PetscFunctionBeginUser;
+  PetscCall(logistic_fit(Ztr, ctr, ntr, p, c, &m));
+  PetscCall(logistic_apply(&m, Zte, nte, p, out));
+  PetscCall(PetscFree(m.label));
+  PetscCall(PetscFree(m.lw));
   PetscFunctionReturn(0);
 }
 
@@ -174,26 +231,36 @@ static PetscErrorCode choose(const cdn_fold_t *f, const double *Ztr, const doubl
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_linear_fold(const cdn_fold_t *f, double *pred, int *pred_class)
+PetscErrorCode cdn_linear_fit(const cdn_fold_t *f, cdn_fitted_t *m)
 {
-  cdn_scaler_t sc;
-  double      *Ztr, *Zte, *ytr, *ptest, lambda, c;
-  int         *ctr, *ctest, p;
+  double *Ztr, *ytr;
+  int    *ctr, p;
 
   PetscFunctionBeginUser;
-  PetscCall(cdn_scaler_fit(&sc, f->X, f->d, f->train, f->ntr));
-  p = sc.width;
-  PetscCall(PetscMalloc4((size_t)f->ntr * p + 1, &Ztr, (size_t)f->nte * p + 1, &Zte, f->ntr, &ytr, f->ntr, &ctr));
-  PetscCall(PetscMalloc2(f->nte, &ptest, f->nte, &ctest));
-  cdn_scaler_apply(&sc, f->X, f->train, f->ntr, Ztr);
-  cdn_scaler_apply(&sc, f->X, f->test, f->nte, Zte);
+  PetscCall(cdn_scaler_fit(&m->sc, f->X, f->d, f->train, f->ntr));
+  p = m->sc.width;
+  PetscCall(PetscMalloc3((size_t)f->ntr * p + 1, &Ztr, f->ntr + 1, &ytr, f->ntr + 1, &ctr));
+  cdn_scaler_apply(&m->sc, f->X, f->train, f->ntr, Ztr);
   for (int i = 0; i < f->ntr; i++) ytr[i] = f->y[f->train[i]], ctr[i] = f->cls[f->train[i]];
-  PetscCall(choose(f, Ztr, ytr, ctr, p, &lambda, &c));
-  PetscCall(ridge(Ztr, ytr, f->ntr, p, Zte, f->nte, lambda, ptest));
-  PetscCall(logistic(Ztr, ctr, f->ntr, p, Zte, f->nte, c, ctest));
-  for (int i = 0; i < f->nte; i++) pred[f->test[i]] = ptest[i], pred_class[f->test[i]] = ctest[i];
-  PetscCall(PetscFree2(ptest, ctest));
-  PetscCall(PetscFree4(Ztr, Zte, ytr, ctr));
-  PetscCall(cdn_scaler_destroy(&sc));
+  PetscCall(choose(f, Ztr, ytr, ctr, p, &m->hp[0], &m->hp[1]));
+  m->nw = p;
+  PetscCall(PetscMalloc1(p + 1, &m->w));
+  PetscCall(ridge_fit(Ztr, ytr, f->ntr, p, m->hp[0], &m->b0, m->w));
+  PetscCall(logistic_fit(Ztr, ctr, f->ntr, p, m->hp[1], m));
+  PetscCall(PetscFree3(Ztr, ytr, ctr));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_linear_predict(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred, int *cls)
+{
+  double *Z;
+  int     p = m->sc.width;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1((size_t)nr * p + 1, &Z));
+  cdn_scaler_apply(&m->sc, X, rows, nr, Z);
+  ridge_apply(Z, nr, p, m->b0, m->w, pred);
+  PetscCall(logistic_apply(m, Z, nr, p, cls));
+  PetscCall(PetscFree(Z));
   PetscFunctionReturn(0);
 }

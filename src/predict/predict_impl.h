@@ -1,7 +1,9 @@
 #pragma once
 /* Pieces of the predict module shared between its files; not part of the public API. */
+#include "cnndyn/jobspec.h"
 #include "cnndyn/predict.h"
 #include "cnndyn/util.h"
+#include "scale.h"
 
 /* Allocating versions of the public void functions, so cdn_predict_cv can report a failed
    allocation instead of silently working on a sentinel. */
@@ -24,22 +26,64 @@ typedef struct {
   double        lambda, c;  /* used when inner_folds = 0 */
 } cdn_fold_t;
 
-PetscErrorCode cdn_linear_fold(const cdn_fold_t *f, double *pred, int *pred_class);
-PetscErrorCode cdn_score_fold(const cdn_fold_t *f, double *pred, int *pred_class);
-PetscErrorCode cdn_svr_fold(const cdn_fold_t *f, double *pred, int *pred_class);
-PetscErrorCode cdn_xgb_fold(const cdn_fold_t *f, double *pred, int *pred_class);
-PetscErrorCode cdn_majority_fold(const cdn_fold_t *f, double *pred, int *pred_class);
-
-/* The class of a regression prediction: the number of f->thresholds below it; for the median task
-   (thresholds NULL) the cut is the median of the training labels. */
-int cdn_fold_bin(const cdn_fold_t *f, double median_train, double v);
+/* The median of the training labels: the class cut of the median task (thresholds NULL). */
 double cdn_fold_train_median(const cdn_fold_t *f);
+/* The class task's cuts in label units on labels y: the job spec's thresholds, or the median /
+   tercile cuts by linear interpolation of the sorted labels (0 for no labels). */
+PetscErrorCode cdn_class_cuts(const cdn_jobspec_t *spec, const double *y, int n, int *nclasses, double *th);
 
 /* Inner grouped folds over the training rows of f: fold[i] for train[i], k_used folds. */
 PetscErrorCode cdn_inner_folds(const cdn_fold_t *f, int *fold, int *k_used);
 
-/* Boosted trees outside cross-validation (saved predictors): fit on n rows, predict, as
-   cdn_xgb_fold does per fold. The booster is an XGBoost BoosterHandle (XGBoosterFree). */
+/* A learner fitted once on a fold's training rows and kept, so that it can predict any rows later:
+   each learner's fold is its fit, then its predict on the test rows (fitted.c), and a saved
+   predictor (saved.c) is this state written to a file. Fields a learner does not use stay zero. */
+typedef struct {
+  cdn_learner_t learner;
+  int           d;        /* input columns */
+  int           ncuts;    /* the class of a regression prediction: how many cuts lie below it */
+  double        cuts[8];  /* f->thresholds, or the training labels' median when there are none */
+  double        hp[2];    /* chosen by the inner CV: LINEAR lambda and C; SVR C and gamma (per feature) */
+  double        b0;       /* LINEAR ridge and MAJORITY: the training mean; SVR: -rho; SCORE: the line at 0 */
+  cdn_scaler_t  sc;       /* LINEAR, SVR: the feature preparation fitted on the training rows */
+  int           nw;       /* LINEAR: sc.width ridge weights; SVR: support vectors */
+  double       *w;        /* LINEAR: ridge weights; SVR: dual coefficients */
+  double       *sv;       /* SVR: nw x sc.width prepared support vectors */
+  int           nlabel;   /* LINEAR logistic: liblinear's classes; 1 = the one training class */
+  int          *label;
+  double       *lw;       /* LINEAR logistic: (sc.width + 1) x (nlabel == 2 ? 1 : nlabel), bias last */
+  double        fill, slope, lo, hi, t; /* SCORE: missing-score fill, line, clip range, class cut */
+  int           cls;      /* SCORE: direction of the cut (+1, -1); MAJORITY: the majority class */
+  void         *booster;  /* XGB: BoosterHandle */
+} cdn_fitted_t;
+
+/* Fit learner on f's training rows (f->test unused); predict rows[0..nr) of X (d columns). */
+PetscErrorCode cdn_fitted_fit(const cdn_fold_t *f, cdn_learner_t learner, cdn_fitted_t *m);
+PetscErrorCode cdn_fitted_predict(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred,
+                                  int *pred_class);
+PetscErrorCode cdn_fitted_destroy(cdn_fitted_t *m);
+/* A fold through cdn_fitted_fit and cdn_fitted_predict: pred[f->test[i]], pred_class[f->test[i]]. */
+PetscErrorCode cdn_fitted_fold(const cdn_fold_t *f, cdn_learner_t learner, double *pred, int *pred_class);
+/* The class of v: the number of m->cuts below it. */
+int cdn_fitted_bin(const cdn_fitted_t *m, double v);
+
+/* A fitted learner's state as the payload of a saved predictor (*buf of *len bytes, free()), and
+   back: m->learner and m->d set by the caller from the file's header; a payload that does not
+   match them is CDN_ERR_CORRUPT naming path. */
+PetscErrorCode cdn_fitted_payload(const cdn_fitted_t *m, char **buf, size_t *len);
+PetscErrorCode cdn_fitted_parse(const char *path, const char *buf, size_t len, cdn_fitted_t *m);
+
+/* Each learner's part of cdn_fitted_fit / cdn_fitted_predict. */
+PetscErrorCode cdn_linear_fit(const cdn_fold_t *f, cdn_fitted_t *m);
+PetscErrorCode cdn_linear_predict(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred, int *cls);
+PetscErrorCode cdn_svr_fit(const cdn_fold_t *f, cdn_fitted_t *m);
+PetscErrorCode cdn_svr_predict(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred, int *cls);
+PetscErrorCode cdn_score_fit(const cdn_fold_t *f, cdn_fitted_t *m);
+PetscErrorCode cdn_score_predict(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred, int *cls);
+PetscErrorCode cdn_xgb_fit_fold(const cdn_fold_t *f, cdn_fitted_t *m);
+PetscErrorCode cdn_xgb_predict_rows(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred, int *cls);
+
+/* Boosted trees on float rows (XGBoost's input): fit on n rows, predict n rows. The booster is an
+   XGBoost BoosterHandle (XGBoosterFree). */
 PetscErrorCode cdn_xgb_fit(const float *X, const float *y, int n, int d, void **booster);
 PetscErrorCode cdn_xgb_predict(void *booster, const float *X, int n, int d, double *pred);
-void           cdn_xgb_to_float(const double *X, int n, int d, float *out);

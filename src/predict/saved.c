@@ -1,98 +1,410 @@
-/* Saved predictors: boosted trees fitted on every model of a finished run for one method and
-   budget, written to a file, and used to score the models of another run. The file is a short
-   text header (format, method, budget, input width) followed by XGBoost's own JSON model, so
-   xgboost's Python package can read the model part too. */
+/* Saved predictors: one learner fitted on every model of a finished run for one method and budget,
+   written to a file, and used to score the models of another run. The file is a text header
+   (format, method, budget, input width, learner, payload bytes) and a payload holding the fitted
+   state of fitted.c: the class cuts, then per learner its preparation, chosen hyperparameters and
+   coefficients as named blocks of numbers ("NAME COUNT" then COUNT lines of %.17g, which read back
+   to the same doubles), or for boosted trees XGBoost's own JSON model. Scoring goes through
+   cdn_fitted_predict, the code a cross-validation fold predicts with, so a saved predictor scores a
+   model exactly as that fold's learner would. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xgboost/c_api.h>
 #include "cnndyn/evaluate.h"
-#include "cnndyn/util.h"
 #include "predict_impl.h"
 
-#define MAGIC "cnndyn-predictor 1"
+#define MAGIC "cnndyn-predictor "
+#define FORMAT 2
+#define MAX_BYTES (1ull << 31)
 
-PetscErrorCode cdn_predictor_save(const char *path, cdn_method_t method, int k, const cdn_results_t *res)
+/* ---- writing ---- */
+
+static void put(FILE *fp, const char *name, int n, const double *v)
 {
-  double       *X;
-  float        *Xf, *y;
-  int           d, n = res->nmodels;
-  char          desc[96];
-  void         *b;
-  bst_ulong     len;
-  const char   *buf;
-  cdn_afile_t   af = {0};
+  fprintf(fp, "%s %d\n", name, n);
+  for (int i = 0; i < n; i++) fprintf(fp, "%.17g\n", v[i]);
+}
+
+static void put_int(FILE *fp, const char *name, int n, const int *v)
+{
+  fprintf(fp, "%s %d\n", name, n);
+  for (int i = 0; i < n; i++) fprintf(fp, "%d\n", v[i]);
+}
+
+static void put_scaler(FILE *fp, const cdn_scaler_t *s)
+{
+  int dims[3] = {s->d, s->kept, s->nind};
+  put_int(fp, "scaler", 3, dims);
+  put_int(fp, "col", s->kept, s->col);
+  put(fp, "mean", s->kept, s->mean);
+  put(fp, "std", s->kept, s->std);
+  put(fp, "lo", s->kept, s->lo);
+  put(fp, "hi", s->kept, s->hi);
+  put_int(fp, "ind_col", s->nind, s->ind_col);
+  put(fp, "ind_mean", s->nind, s->ind_mean);
+  put(fp, "ind_std", s->nind, s->ind_std);
+}
+
+PetscErrorCode cdn_fitted_payload(const cdn_fitted_t *m, char **buf, size_t *len)
+{
+  FILE *fp = open_memstream(buf, len);
+  int   p  = m->sc.width;
 
   PetscFunctionBeginUser;
-  PetscCall(cdn_method_inputs(method, res, k, &X, &d, desc, sizeof desc));
-  PetscCheck(d > 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: method %s has no inputs in this run", cdn_method_name(method));
-  PetscCall(PetscMalloc2((size_t)n * d, &Xf, n, &y));
-  cdn_xgb_to_float(X, n, d, Xf);
-  for (int m = 0; m < n; m++) y[m] = (float)cdn_results_label(res, m);
-  PetscCall(cdn_xgb_fit(Xf, y, n, d, &b));
-  PetscCheck(XGBoosterSaveModelToBuffer(b, "{\"format\": \"json\"}", &len, &buf) == 0, PETSC_COMM_SELF, PETSC_ERR_LIB,
-             "xgboost: %s", XGBGetLastError());
+  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_MEM, "saved predictor: no memory for the payload");
+  put(fp, "cuts", m->ncuts, m->cuts);
+  switch (m->learner) {
+  case CDN_LEARNER_LINEAR:
+    put(fp, "hyperparameters", 2, m->hp);
+    put_scaler(fp, &m->sc);
+    put(fp, "ridge_intercept", 1, &m->b0);
+    put(fp, "ridge_weights", p, m->w);
+    put_int(fp, "logistic_classes", m->nlabel, m->label);
+    put(fp, "logistic_weights", m->nlabel > 1 ? (p + 1) * (m->nlabel == 2 ? 1 : m->nlabel) : 0, m->lw);
+    break;
+  case CDN_LEARNER_SVR:
+    put(fp, "hyperparameters", 2, m->hp);
+    put_scaler(fp, &m->sc);
+    put(fp, "intercept", 1, &m->b0);
+    put(fp, "dual_coefficients", m->nw, m->w);
+    put(fp, "support_vectors", m->nw * p, m->sv);
+    break;
+  case CDN_LEARNER_SCORE: {
+    double v[6] = {m->fill, m->b0, m->slope, m->lo, m->hi, m->t};
+    put(fp, "score_fill_intercept_slope_lo_hi_cut", 6, v);
+    put_int(fp, "cut_direction", 1, &m->cls);
+  } break;
+  case CDN_LEARNER_MAJORITY:
+    put(fp, "mean", 1, &m->b0);
+    put_int(fp, "class", 1, &m->cls);
+    break;
+  case CDN_LEARNER_XGB: {
+    bst_ulong   n;
+    const char *json;
+    if (XGBoosterSaveModelToBuffer(m->booster, "{\"format\": \"json\"}", &n, &json)) {
+      fclose(fp);
+      free(*buf);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "xgboost: %s", XGBGetLastError());
+    }
+    fprintf(fp, "xgboost_json %llu\n", (unsigned long long)n);
+    fwrite(json, 1, n, fp);
+  } break;
+  default: break;
+  }
+  PetscCheck(!ferror(fp) && fclose(fp) == 0, PETSC_COMM_SELF, PETSC_ERR_MEM, "saved predictor: payload not written");
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_predictor_save(const char *path, const cdn_jobspec_t *spec, cdn_method_t method,
+                                  cdn_learner_t learner, int k, const cdn_results_t *res)
+{
+  double      *X, *y, th[8];
+  int          d, n = res->nmodels, *all, *cls, *grp, nclasses = 2;
+  char         desc[96], *buf = NULL;
+  size_t       len = 0;
+  cdn_fitted_t m;
+  cdn_fold_t   f;
+  cdn_afile_t  af = {0};
+
+  PetscFunctionBeginUser;
+  PetscCheck(method >= 0 && method < CDN_METHOD_COUNT, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: unknown method %d",
+             (int)method);
+  PetscCheck(learner >= 0 && learner < CDN_LEARNER_COUNT && (cdn_method_learners(method) & (1u << learner)),
+             PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: method %s does not take learner %s", cdn_method_name(method),
+             cdn_learner_name(learner));
+  PetscCheck(n >= 2, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: %d model(s): nothing to fit on", n);
+  PetscCall(cdn_method_inputs(method, res, k ? k : 1, &X, &d, desc, sizeof desc));
+  PetscCheck(d > 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: method %s has no inputs in this run",
+             cdn_method_name(method));
+  PetscCall(PetscMalloc4(n, &y, n, &all, n, &cls, n, &grp));
+  for (int i = 0; i < n; i++) {
+    y[i] = cdn_results_label(res, i), all[i] = i, grp[i] = res->config[i].config_id;
+    PetscCheck(isfinite(y[i]), PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: model %d has no final accuracy", i);
+  }
+  PetscCall(cdn_class_cuts(spec, y, n, &nclasses, th));
+  for (int i = 0; i < n; i++) {
+    cls[i] = 0;
+    for (int t = 0; t < nclasses - 1; t++) cls[i] += y[i] > th[t];
+  }
+  f = (cdn_fold_t){.d = d, .X = X, .y = y, .cls = cls, .train = all, .ntr = n, .group = grp, .nclasses = nclasses,
+                   .thresholds = th, .inner_folds = spec->inner_folds, .seed = cdn_hash64(spec->seed, 0x7361766564ull),
+                   .lambda = spec->ridge_lambda, .c = spec->logistic_c};
+  PetscCall(cdn_fitted_fit(&f, learner, &m));
+  PetscCall(cdn_fitted_payload(&m, &buf, &len));
   PetscCall(cdn_afile_open(&af, path));
-  fprintf(af.fp, "%s\nmethod %s\nbudget %d\nwidth %d\nlearner xgboost\nbytes %llu\n", MAGIC, cdn_method_name(method), k, d,
-          (unsigned long long)len);
+  fprintf(af.fp, "%s%d\nmethod %s\nbudget %d\nwidth %d\nlearner %s\nbytes %zu\n", MAGIC, FORMAT,
+          cdn_method_name(method), k, d, cdn_learner_name(learner), len);
   fwrite(buf, 1, len, af.fp);
+  free(buf);
   if (ferror(af.fp)) {
     cdn_afile_abort(&af);
     SETERRQ(PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: write failed", path);
   }
   PetscCall(cdn_afile_commit(&af));
-  XGBoosterFree(b);
-  PetscCall(PetscFree2(Xf, y));
+  PetscCall(cdn_fitted_destroy(&m));
+  PetscCall(PetscFree4(y, all, cls, grp));
   PetscCall(PetscFree(X));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, double *pred, char *method_out,
-                                   size_t method_len, int *k_out)
+/* ---- reading ---- */
+
+typedef struct {
+  FILE       *fp;
+  const char *path;
+} reader_t;
+
+#define BAD(...) SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, __VA_ARGS__)
+
+/* A block header "NAME COUNT" with 0 <= COUNT <= max. */
+static PetscErrorCode head(reader_t *r, const char *name, int max, int *n)
+{
+  char got[64];
+
+  PetscFunctionBeginUser;
+  if (fscanf(r->fp, "%63s %d", got, n) != 2 || strcmp(got, name) || *n < 0 || *n > max)
+    BAD("%s: not a whole cnndyn predictor: block '%s' missing or malformed", r->path, name);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode values(reader_t *r, const char *name, int n, double *v)
+{
+  PetscFunctionBeginUser;
+  for (int i = 0; i < n; i++)
+    if (fscanf(r->fp, "%lf", &v[i]) != 1)
+      BAD("%s: not a whole cnndyn predictor: block '%s' cut short", r->path, name);
+  PetscFunctionReturn(0);
+}
+
+/* A block of exactly n numbers. */
+static PetscErrorCode get(reader_t *r, const char *name, int n, double *v)
+{
+  int c;
+
+  PetscFunctionBeginUser;
+  PetscCall(head(r, name, n, &c));
+  if (c != n) BAD("%s: block '%s' has %d values, expected %d", r->path, name, c, n);
+  PetscCall(values(r, name, n, v));
+  PetscFunctionReturn(0);
+}
+
+/* A block of exactly n integers in [lo, hi]. */
+static PetscErrorCode get_int(reader_t *r, const char *name, int n, int lo, int hi, int *v)
+{
+  int c;
+
+  PetscFunctionBeginUser;
+  PetscCall(head(r, name, n, &c));
+  if (c != n) BAD("%s: block '%s' has %d values, expected %d", r->path, name, c, n);
+  for (int i = 0; i < n; i++)
+    if (fscanf(r->fp, "%d", &v[i]) != 1 || v[i] < lo || v[i] > hi)
+      BAD("%s: block '%s': value %d missing or outside [%d, %d]", r->path, name, i, lo, hi);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode get_scaler(reader_t *r, int width, cdn_scaler_t *s)
+{
+  int dims[3];
+
+  PetscFunctionBeginUser;
+  PetscCall(get_int(r, "scaler", 3, 0, width, dims));
+  if (dims[0] != width) BAD("%s: preparation for %d columns in a predictor of width %d", r->path, dims[0], width);
+  PetscCall(cdn_scaler_alloc(s, width));
+  s->kept = dims[1], s->nind = dims[2], s->width = s->kept + s->nind;
+  PetscCall(get_int(r, "col", s->kept, 0, width - 1, s->col));
+  PetscCall(get(r, "mean", s->kept, s->mean));
+  PetscCall(get(r, "std", s->kept, s->std));
+  PetscCall(get(r, "lo", s->kept, s->lo));
+  PetscCall(get(r, "hi", s->kept, s->hi));
+  PetscCall(get_int(r, "ind_col", s->nind, 0, width - 1, s->ind_col));
+  PetscCall(get(r, "ind_mean", s->nind, s->ind_mean));
+  PetscCall(get(r, "ind_std", s->nind, s->ind_std));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode parse(reader_t *r, const char *buf, size_t len, cdn_fitted_t *m)
+{
+  int p, nw;
+
+  PetscFunctionBeginUser;
+  PetscCall(head(r, "cuts", 8, &m->ncuts));
+  if (m->ncuts < 1) BAD("%s: no class cuts", r->path);
+  PetscCall(values(r, "cuts", m->ncuts, m->cuts));
+  switch (m->learner) {
+  case CDN_LEARNER_LINEAR:
+    PetscCall(get(r, "hyperparameters", 2, m->hp));
+    PetscCall(get_scaler(r, m->d, &m->sc));
+    p = m->nw = m->sc.width;
+    PetscCall(get(r, "ridge_intercept", 1, &m->b0));
+    PetscCall(PetscMalloc1(p + 1, &m->w));
+    PetscCall(get(r, "ridge_weights", p, m->w));
+    PetscCall(head(r, "logistic_classes", 9, &m->nlabel));
+    if (m->nlabel < 1) BAD("%s: no logistic classes", r->path);
+    PetscCall(PetscMalloc1(m->nlabel, &m->label));
+    for (int i = 0; i < m->nlabel; i++)
+      if (fscanf(r->fp, "%d", &m->label[i]) != 1) BAD("%s: logistic classes cut short", r->path);
+    nw = m->nlabel == 1 ? 0 : (p + 1) * (m->nlabel == 2 ? 1 : m->nlabel);
+    PetscCall(PetscMalloc1(nw + 1, &m->lw));
+    PetscCall(get(r, "logistic_weights", nw, m->lw));
+    break;
+  case CDN_LEARNER_SVR:
+    PetscCall(get(r, "hyperparameters", 2, m->hp));
+    PetscCall(get_scaler(r, m->d, &m->sc));
+    p = m->sc.width;
+    PetscCall(get(r, "intercept", 1, &m->b0));
+    PetscCall(head(r, "dual_coefficients", 1 << 24, &m->nw));
+    if (p == 0 && m->nw) BAD("%s: support vectors without features", r->path);
+    PetscCall(PetscMalloc2(m->nw + 1, &m->w, (size_t)m->nw * p + 1, &m->sv));
+    PetscCall(values(r, "dual_coefficients", m->nw, m->w));
+    PetscCall(get(r, "support_vectors", m->nw * p, m->sv));
+    break;
+  case CDN_LEARNER_SCORE: {
+    double v[6];
+    if (m->d != 1) BAD("%s: a score predictor has width 1, not %d", r->path, m->d);
+    PetscCall(get(r, "score_fill_intercept_slope_lo_hi_cut", 6, v));
+    m->fill = v[0], m->b0 = v[1], m->slope = v[2], m->lo = v[3], m->hi = v[4], m->t = v[5];
+    PetscCall(get_int(r, "cut_direction", 1, -1, 1, &m->cls));
+  } break;
+  case CDN_LEARNER_MAJORITY:
+    PetscCall(get(r, "mean", 1, &m->b0));
+    PetscCall(get_int(r, "class", 1, 0, 8, &m->cls));
+    break;
+  case CDN_LEARNER_XGB: {
+    unsigned long long n = 0;
+    long               at;
+    if (fscanf(r->fp, " xgboost_json %llu", &n) != 1 || fgetc(r->fp) != '\n' || (at = ftell(r->fp)) < 0 ||
+        (unsigned long long)at + n != len)
+      BAD("%s: not a whole cnndyn predictor: XGBoost model missing or cut short", r->path);
+    if (XGBoosterCreate(NULL, 0, &m->booster) || XGBoosterLoadModelFromBuffer(m->booster, buf + at, n))
+      BAD("%s: xgboost cannot read the model: %s", r->path, XGBGetLastError());
+    fseek(r->fp, 0, SEEK_END);
+  } break;
+  default: break;
+  }
+  {
+    char extra;
+    if (fscanf(r->fp, " %c", &extra) == 1)
+      BAD("%s: unexpected data after the %s model", r->path, cdn_learner_name(m->learner));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_fitted_parse(const char *path, const char *buf, size_t len, cdn_fitted_t *m)
+{
+  reader_t       r = {fmemopen((void *)buf, len, "r"), path};
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCheck(r.fp, PETSC_COMM_SELF, PETSC_ERR_MEM, "%s: cannot read the payload", path);
+  ierr = parse(&r, buf, len, m);
+  fclose(r.fp);
+  if (ierr) PetscCall(cdn_fitted_destroy(m));
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+/* The header and the payload bytes of a predictor file; every field is checked here, so a
+   truncated or foreign file stops with one message naming it. */
+static PetscErrorCode read_file(const char *path, cdn_predictor_info_t *info, int *width, char **buf, size_t *len)
 {
   FILE              *fp = fopen(path, "rb");
-  char               magic[64] = "", mname[64] = "", lname[64] = "", *buf, desc[96];
-  int                k = 0, width = 0, d, meth = -1, n = res->nmodels;
+  char               line[64] = "", mname[64] = "", lname[64] = "";
+  int                format = 0, meth = -1, budgetless, ok;
+  long               at, end = 0;
   unsigned long long bytes = 0;
-  BoosterHandle      b;
-  double            *X;
-  float             *Xf;
 
   PetscFunctionBeginUser;
   PetscCheck(fp, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot open", path);
-  if (!fgets(magic, sizeof magic, fp) || strncmp(magic, MAGIC, strlen(MAGIC)) ||
-      fscanf(fp, "method %63s\nbudget %d\nwidth %d\nlearner %63s\nbytes %llu", mname, &k, &width, lname, &bytes) != 5 ||
-      fgetc(fp) != '\n') {
+  ok = fgets(line, sizeof line, fp) && !strncmp(line, MAGIC, strlen(MAGIC)) &&
+       sscanf(line + strlen(MAGIC), "%d", &format) == 1;
+  if (ok && format != FORMAT) {
     fclose(fp);
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: not a cnndyn predictor (header)", path);
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+            "%s: predictor format %d; this cnndyn reads format %d: fit it again with --save", path, format, FORMAT);
   }
+  ok = ok &&
+       fscanf(fp, "method %63s\nbudget %d\nwidth %d\nlearner %63s\nbytes %llu", mname, &info->budget, width, lname,
+              &bytes) == 5 &&
+       fgetc(fp) == '\n';
   for (int m = 0; m < CDN_METHOD_COUNT; m++)
     if (!strcmp(mname, cdn_method_name((cdn_method_t)m))) meth = m;
-  if (meth < 0 || strcmp(lname, "xgboost") || k < 1 || k > res->epochs || bytes == 0 || bytes > (1ull << 31)) {
+  info->method  = (cdn_method_t)meth;
+  info->learner = (cdn_learner_t)cdn_learner_from_name(lname);
+  budgetless    = meth == CDN_METHOD_HPARAMS || meth == CDN_METHOD_MAJORITY;
+  if (!ok || meth < 0 || info->learner < 0 || !(cdn_method_learners(info->method) & (1u << info->learner)) ||
+      info->budget < (budgetless ? 0 : 1) || *width < 1 || bytes == 0 || bytes > MAX_BYTES) {
     fclose(fp);
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: method %s, learner %s, budget %d: not usable on a run of %d epochs",
-            path, mname, lname, k, res->epochs);
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: not a cnndyn predictor (bad header%s%s%s%s)", path,
+            mname[0] ? ": method " : "", mname, lname[0] ? ", learner " : "", lname);
   }
-  PetscCall(PetscMalloc1(bytes, &buf));
-  if (fread(buf, 1, bytes, fp) != bytes) {
+  /* the payload's size is checked before it is read, so a damaged byte count allocates nothing */
+  at = ftell(fp);
+  ok = at >= 0 && fseek(fp, 0, SEEK_END) == 0 && (end = ftell(fp)) >= at && fseek(fp, at, SEEK_SET) == 0;
+  if (!ok || (unsigned long long)(end - at) != bytes) {
     fclose(fp);
-    PetscCall(PetscFree(buf));
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: model truncated", path);
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s: %lld payload bytes, the header says %llu", path,
+            ok && (unsigned long long)(end - at) > bytes ? "unexpected data after the model" : "truncated",
+            ok ? (long long)(end - at) : -1LL, bytes);
   }
+  PetscCall(PetscMalloc1(bytes, buf));
+  *len = fread(*buf, 1, bytes, fp);
   fclose(fp);
-  PetscCall(cdn_method_inputs((cdn_method_t)meth, res, k, &X, &d, desc, sizeof desc));
-  PetscCheck(d == width, PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "%s: fitted on %d input columns, this run's %s inputs have %d (different statistics or aggregators?)",
-             path, width, mname, d);
-  PetscCheck(XGBoosterCreate(NULL, 0, &b) == 0 && XGBoosterLoadModelFromBuffer(b, buf, bytes) == 0, PETSC_COMM_SELF,
-             CDN_ERR_CORRUPT, "%s: xgboost cannot read the model: %s", path, XGBGetLastError());
-  PetscCall(PetscMalloc1((size_t)n * d, &Xf));
-  cdn_xgb_to_float(X, n, d, Xf);
-  PetscCall(cdn_xgb_predict(b, Xf, n, d, pred));
-  XGBoosterFree(b);
-  snprintf(method_out, method_len, "%s", mname);
-  *k_out = k;
-  PetscCall(PetscFree(Xf));
-  PetscCall(PetscFree(X));
+  if (*len != bytes) {
+    PetscCall(PetscFree(*buf));
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: read failed", path);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The run's inputs for the predictor of the header (X, n x width) or CDN_ERR_INPUT. */
+static PetscErrorCode inputs(const char *path, const cdn_predictor_info_t *info, int width, const cdn_results_t *res,
+                             double **X)
+{
+  char desc[96];
+  int  d;
+
+  PetscFunctionBeginUser;
+  PetscCheck(info->budget <= res->epochs, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: fitted at %d epochs, this run has only %d",
+             path, info->budget, res->epochs);
+  PetscCall(cdn_method_inputs(info->method, res, info->budget ? info->budget : 1, X, &d, desc, sizeof desc));
+  if (d != width) {
+    PetscCall(PetscFree(*X));
+    PetscCheck(d > 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: method %s has no inputs in this run (statistic not computed?)",
+               path, cdn_method_name(info->method));
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_INPUT,
+            "%s: fitted on %d input columns, this run's %s inputs have %d (different statistics or aggregators?)", path,
+            width, cdn_method_name(info->method), d);
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, double *pred, int *pred_class,
+                                   int *label_class, cdn_predictor_info_t *info)
+{
+  char          *buf;
+  size_t         len = 0;
+  int            width, n = res->nmodels, *rows;
+  double        *X;
+  cdn_fitted_t   m;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(read_file(path, info, &width, &buf, &len));
+  m    = (cdn_fitted_t){.learner = info->learner, .d = width};
+  ierr = cdn_fitted_parse(path, buf, len, &m);
   PetscCall(PetscFree(buf));
+  PetscCall(ierr);
+  ierr = inputs(path, info, width, res, &X);
+  if (ierr) PetscCall(cdn_fitted_destroy(&m));
+  PetscCall(ierr);
+  PetscCall(PetscMalloc1(n + 1, &rows));
+  for (int i = 0; i < n; i++) rows[i] = i;
+  PetscCall(cdn_fitted_predict(&m, X, rows, n, pred, pred_class));
+  for (int i = 0; i < n; i++) label_class[i] = cdn_fitted_bin(&m, cdn_results_label(res, i));
+  info->ncuts = m.ncuts;
+  PetscCall(PetscArraycpy(info->cuts, m.cuts, m.ncuts));
+  PetscCall(cdn_fitted_destroy(&m));
+  PetscCall(PetscFree(rows));
+  PetscCall(PetscFree(X));
   PetscFunctionReturn(0);
 }

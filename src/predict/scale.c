@@ -14,14 +14,21 @@ static double slog(double x) { return copysign(log1p(fabs(x)), x); }
 
 static PetscErrorCode fit_indicators(cdn_scaler_t *s, const double *X, int d, const int *rows, int nr);
 
+PetscErrorCode cdn_scaler_alloc(cdn_scaler_t *s, int d)
+{
+  PetscFunctionBeginUser;
+  s->d = d, s->kept = s->nind = s->width = 0;
+  PetscCall(PetscMalloc5(d, &s->col, d, &s->mean, d, &s->std, d, &s->lo, d, &s->hi));
+  PetscCall(PetscMalloc3(d, &s->ind_col, d, &s->ind_mean, d, &s->ind_std));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode cdn_scaler_fit(cdn_scaler_t *s, const double *X, int d, const int *rows, int nr)
 {
   double *v;
 
   PetscFunctionBeginUser;
-  s->d    = d;
-  s->kept = 0;
-  PetscCall(PetscMalloc5(d, &s->col, d, &s->mean, d, &s->std, d, &s->lo, d, &s->hi));
+  PetscCall(cdn_scaler_alloc(s, d));
   PetscCall(PetscMalloc1(nr > 0 ? nr : 1, &v));
   for (int j = 0; j < d; j++) {
     double sum = 0, ss = 0, lo, hi, q1, q3, mean, std;
@@ -60,7 +67,6 @@ static PetscErrorCode fit_indicators(cdn_scaler_t *s, const double *X, int d, co
 {
   PetscFunctionBeginUser;
   s->nind = 0;
-  PetscCall(PetscMalloc3(d, &s->ind_col, d, &s->ind_mean, d, &s->ind_std));
   for (int j = 0; j < d; j++) {
     int miss = 0, dup = 0;
     for (int r = 0; r < nr; r++) miss += missing(X[(size_t)rows[r] * d + j]);

@@ -14,6 +14,9 @@ typedef struct {
   double *ind_mean, *ind_std;
 } cdn_scaler_t;
 
+/* Room for d input columns, nothing kept yet: cdn_scaler_fit fills it, so does a saved predictor
+   being read (saved.c). */
+PetscErrorCode cdn_scaler_alloc(cdn_scaler_t *s, int d);
 PetscErrorCode cdn_scaler_fit(cdn_scaler_t *s, const double *X, int d, const int *rows, int nr);
 /* Z is nr x s->width, row-major. */
 void           cdn_scaler_apply(const cdn_scaler_t *s, const double *X, const int *rows, int nr, double *Z);

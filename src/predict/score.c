@@ -44,18 +44,18 @@ static void fit_threshold(scored_t *v, int n, double *t, int *dir)
   }
 }
 
-PetscErrorCode cdn_score_fold(const cdn_fold_t *f, double *pred, int *pred_class)
+PetscErrorCode cdn_score_fit(const cdn_fold_t *f, cdn_fitted_t *m)
 {
   scored_t *v;
-  double    fill = 0, sbar = 0, ybar = 0, sxx = 0, sxy = 0, lo = INFINITY, hi = -INFINITY, a, b, t;
-  int       m = 0, dir;
+  double    fill = 0, sbar = 0, ybar = 0, sxx = 0, sxy = 0, lo = INFINITY, hi = -INFINITY, a, b;
+  int       n = 0;
 
   PetscFunctionBeginUser;
   PetscCheck(f->d == 1, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "score learner: needs exactly one column, got %d", f->d);
   PetscCall(PetscMalloc1(f->ntr > 0 ? f->ntr : 1, &v));
   for (int i = 0; i < f->ntr; i++)
-    if (isfinite(f->X[f->train[i]])) fill += f->X[f->train[i]], m++;
-  fill = m ? fill / m : 0; /* a diverged model's NaN score says nothing: give it the average */
+    if (isfinite(f->X[f->train[i]])) fill += f->X[f->train[i]], n++;
+  fill = n ? fill / n : 0; /* a diverged model's NaN score says nothing: give it the average */
   if (!isfinite(fill)) fill = 0;
   for (int i = 0; i < f->ntr; i++) {
     double s = f->X[f->train[i]];
@@ -72,15 +72,21 @@ PetscErrorCode cdn_score_fold(const cdn_fold_t *f, double *pred, int *pred_class
   if (!isfinite(b)) b = 0; /* scores near 1e200 overflow the sums: fall back to the mean */
   a = ybar - b * sbar;
   if (!isfinite(a)) a = ybar, b = 0;
-  fit_threshold(v, f->ntr, &t, &dir);
-  /* more than two classes: the bins of the fitted line (one threshold cannot make three classes) */
-  double med = f->nclasses > 2 ? cdn_fold_train_median(f) : 0;
-  for (int i = 0; i < f->nte; i++) {
-    int    r = f->test[i];
-    double s = isfinite(f->X[r]) ? f->X[r] : fill;
-    pred[r]       = a + b * fmin(fmax(s, lo), hi); /* the line is not extrapolated */
-    pred_class[r] = f->nclasses > 2 ? cdn_fold_bin(f, med, pred[r]) : dir > 0 ? s > t : s < t;
-  }
+  fit_threshold(v, f->ntr, &m->t, &m->cls);
+  m->fill = fill, m->b0 = a, m->slope = b, m->lo = lo, m->hi = hi;
   PetscCall(PetscFree(v));
+  PetscFunctionReturn(0);
+}
+
+/* More than two classes (more than one cut): the bins of the fitted line, since one threshold
+   cannot make three classes. */
+PetscErrorCode cdn_score_predict(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred, int *cls)
+{
+  PetscFunctionBeginUser;
+  for (int i = 0; i < nr; i++) {
+    double s = isfinite(X[rows[i]]) ? X[rows[i]] : m->fill;
+    pred[i]  = m->b0 + m->slope * fmin(fmax(s, m->lo), m->hi); /* the line is not extrapolated */
+    cls[i]   = m->ncuts > 1 ? cdn_fitted_bin(m, pred[i]) : m->cls > 0 ? s > m->t : s < m->t;
+  }
   PetscFunctionReturn(0);
 }

@@ -5,7 +5,6 @@
 #include <libsvm/svm.h>
 #include <math.h>
 #include "predict_impl.h"
-#include "scale.h"
 
 /* Six points: each SVR fit is cheap, but the grid is paid for in every fold of every task. */
 static const double c_grid[]     = {1, 10, 100};
@@ -15,9 +14,8 @@ static const double gamma_grid[] = {0.3, 3}; /* times 1 / features */
 
 static void quiet(const char *s) { (void)s; }
 
-
 /* The kernel is precomputed (libsvm's PRECOMPUTED kernel) from the squared distances D between
-   all rows of the fold, computed once: every point of the (C, gamma) grid and every inner fold then
+   the training rows of the fold, computed once: every point of the (C, gamma) grid and every inner fold then
    reads exp(-gamma D) instead of recomputing distances over hundreds of features (measured: the
    SVR learner went from 32 s to a few seconds on a 200-model study). Row i of the kernel as libsvm
    nodes: its serial number (1-based) at index 0, then K(i, tr[j]) at index j + 1. */
@@ -29,13 +27,15 @@ static void kernel_row(const double *D, int n, int i, const int *tr, int ntr, do
   x[ntr + 1] = (struct svm_node){-1, 0};
 }
 
-/* Fits on rows tr of the fold (ntr) and predicts rows te (nte). The tube half-width epsilon is 5%
-   of the training labels' spread, so it means the same for any accuracy range. The solver stops
+/* Fits on rows tr of the fold (ntr) and predicts rows te (nte); keep, if not NULL, receives the
+   dual coefficients (w), -rho (b0) and each support vector's position in tr (label, for
+   cdn_svr_fit to replace by the rows). The tube half-width epsilon is 5% of the training labels'
+   spread, so it means the same for any accuracy range. The solver stops
    at a KKT violation of 1e-2 rather than libsvm's default 1e-3: SMO iterations were a fifth of the
    prediction stage's CPU time (perf, 200 models) and the looser stop moves predictions far less
    than the 5% tube already tolerates (README.md, Prediction-stage speed, gives the effect). */
 static PetscErrorCode fit_predict(const double *D, int n, const double *y, const int *tr, int ntr, const int *te,
-                                  int nte, double C, double gamma, double *out)
+                                  int nte, double C, double gamma, double *out, cdn_fitted_t *keep)
 {
   struct svm_node  *nodes, **rows;
   double           *yt, mean = 0, var = 0;
@@ -65,6 +65,12 @@ static PetscErrorCode fit_predict(const double *D, int n, const double *y, const
       kernel_row(D, n, te[i], tr, ntr, gamma, 0, x);
       out[i] = svm_predict(model, x);
     }
+    if (keep) { /* a support vector's node 0 holds its training row's serial number (1-based) */
+      keep->nw = model->l, keep->b0 = -model->rho[0];
+      PetscCall(PetscMalloc2(model->l + 1, &keep->w, model->l + 1, &keep->label));
+      for (int i = 0; i < model->l; i++)
+        keep->w[i] = model->sv_coef[0][i], keep->label[i] = (int)model->SV[i][0].value - 1;
+    }
     svm_free_and_destroy_model(&model);
   }
   PetscCall(PetscFree3(nodes, rows, yt));
@@ -90,23 +96,24 @@ static PetscErrorCode distances(const double *Z, int n, int p, double *D)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_svr_fold(const cdn_fold_t *f, double *pred, int *pred_class)
+/* Fits on the training rows: C and gamma by the inner CV over the grid (squared error), then the
+   SVR on all training rows, whose support vectors are kept as prepared rows. Predictions need
+   only the kernel between a new row and the support vectors: the sum libsvm's svm_predict forms
+   for epsilon-SVR, coefficients times kernel values in support-vector order, minus rho. */
+PetscErrorCode cdn_svr_fit(const cdn_fold_t *f, cdn_fitted_t *m)
 {
-  cdn_scaler_t sc;
-  double      *Z, *D, *y, *out, bestC = 1, bestG = 1, med;
-  int         *all, *fold, k = 0, p, n = f->ntr + f->nte, *itr, *ite;
+  double *Z, *D, *y, *out, bestC = 1, bestG = 1, *coef;
+  int     *all, *fold, k = 0, p, n = f->ntr, *itr, *ite, *pos;
 
   PetscFunctionBeginUser;
-  PetscCall(cdn_scaler_fit(&sc, f->X, f->d, f->train, f->ntr));
-  p = sc.width;
-  /* Z holds the training rows first, then the test rows; y follows the same order */
-  PetscCall(PetscMalloc6((size_t)n * (p > 0 ? p : 1), &Z, n, &y, n, &out, n, &all, f->ntr, &fold, f->ntr, &itr));
-  PetscCall(PetscMalloc1(n, &ite));
-  PetscCall(PetscMalloc1((size_t)n * n, &D));
-  cdn_scaler_apply(&sc, f->X, f->train, f->ntr, Z);
-  cdn_scaler_apply(&sc, f->X, f->test, f->nte, Z + (size_t)f->ntr * p);
-  for (int i = 0; i < f->ntr; i++) y[i] = f->y[f->train[i]];
-  for (int i = 0; i < n; i++) all[i] = i;
+  PetscCall(cdn_scaler_fit(&m->sc, f->X, f->d, f->train, f->ntr));
+  p = m->sc.width;
+  PetscCall(PetscMalloc6((size_t)n * (p > 0 ? p : 1) + 1, &Z, n + 1, &y, n + 1, &out, n + 1, &all, n + 1, &fold,
+                         n + 1, &itr));
+  PetscCall(PetscMalloc1(n + 1, &ite));
+  PetscCall(PetscMalloc1((size_t)n * n + 1, &D));
+  cdn_scaler_apply(&m->sc, f->X, f->train, f->ntr, Z);
+  for (int i = 0; i < n; i++) y[i] = f->y[f->train[i]], all[i] = i;
   PetscCall(distances(Z, n, p, D));
   PetscCall(cdn_inner_folds(f, fold, &k));
   if (k >= 2 && p > 0) {
@@ -116,27 +123,57 @@ PetscErrorCode cdn_svr_fold(const cdn_fold_t *f, double *pred, int *pred_class)
         double err = 0;
         for (int g = 0; g < k; g++) {
           int ni = 0, no = 0;
-          for (int i = 0; i < f->ntr; i++) {
+          for (int i = 0; i < n; i++) {
             if (fold[i] == g) ite[no++] = i;
             else itr[ni++] = i;
           }
-          PetscCall(fit_predict(D, n, y, itr, ni, ite, no, c_grid[a], gamma_grid[b] / p, out));
+          PetscCall(fit_predict(D, n, y, itr, ni, ite, no, c_grid[a], gamma_grid[b] / p, out, NULL));
           for (int i = 0; i < no; i++) err += (out[i] - y[ite[i]]) * (out[i] - y[ite[i]]);
         }
         if (err < best) best = err, bestC = c_grid[a], bestG = gamma_grid[b];
       }
   }
-  if (p > 0) PetscCall(fit_predict(D, n, y, all, f->ntr, all + f->ntr, f->nte, bestC, bestG / p, out));
-  else
-    for (int i = 0; i < f->nte; i++) { /* nothing informative survived the preparation: the mean */
-      out[i] = 0;
-      for (int j = 0; j < f->ntr; j++) out[i] += y[j] / f->ntr;
+  m->hp[0] = bestC, m->hp[1] = p > 0 ? bestG / p : 0;
+  if (p > 0) {
+    PetscCall(fit_predict(D, n, y, all, n, NULL, 0, bestC, bestG / p, out, m));
+    coef = m->w, pos = m->label, m->label = NULL; /* support-vector positions: replaced by their rows */
+    PetscCall(PetscMalloc2(m->nw + 1, &m->w, (size_t)m->nw * p + 1, &m->sv));
+    for (int i = 0; i < m->nw; i++) {
+      m->w[i] = coef[i];
+      PetscCall(PetscArraycpy(m->sv + (size_t)i * p, Z + (size_t)pos[i] * p, p));
     }
-  med = cdn_fold_train_median(f);
-  for (int i = 0; i < f->nte; i++) pred[f->test[i]] = out[i], pred_class[f->test[i]] = cdn_fold_bin(f, med, out[i]);
+    PetscCall(PetscFree2(coef, pos));
+  } else { /* nothing informative survived the preparation: the mean */
+    m->b0 = 0;
+    for (int j = 0; j < n; j++) m->b0 += y[j] / n;
+  }
   PetscCall(PetscFree6(Z, y, out, all, fold, itr));
   PetscCall(PetscFree(ite));
   PetscCall(PetscFree(D));
-  PetscCall(cdn_scaler_destroy(&sc));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_svr_predict(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred, int *cls)
+{
+  double *Z;
+  int     p = m->sc.width;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1((size_t)nr * p + 1, &Z));
+  cdn_scaler_apply(&m->sc, X, rows, nr, Z);
+  for (int r = 0; r < nr; r++) {
+    double sum = 0;
+    for (int i = 0; i < m->nw; i++) {
+      double d2 = 0;
+      for (int j = 0; j < p; j++) {
+        double t = Z[(size_t)r * p + j] - m->sv[(size_t)i * p + j];
+        d2 += t * t;
+      }
+      sum += m->w[i] * exp(-m->hp[1] * d2);
+    }
+    pred[r] = sum + m->b0;
+    cls[r]  = cdn_fitted_bin(m, pred[r]);
+  }
+  PetscCall(PetscFree(Z));
   PetscFunctionReturn(0);
 }

@@ -19,15 +19,13 @@ static void xgb_quiet_once(void)
   done = 1;
 }
 
-static PetscErrorCode to_float(const cdn_fold_t *f, const int *rows, int nr, float *out)
+static void to_float(const double *X, int d, const int *rows, int nr, float *out)
 {
-  PetscFunctionBeginUser;
   for (int r = 0; r < nr; r++)
-    for (int j = 0; j < f->d; j++) {
-      double v = f->X[(size_t)rows[r] * f->d + j];
-      out[(size_t)r * f->d + j] = isfinite(v) && fabs(v) < 1e30 ? (float)v : NAN;
+    for (int j = 0; j < d; j++) {
+      double v = X[(size_t)rows[r] * d + j];
+      out[(size_t)r * d + j] = isfinite(v) && fabs(v) < 1e30 ? (float)v : NAN;
     }
-  PetscFunctionReturn(0);
 }
 
 PetscErrorCode cdn_xgb_fit(const float *X, const float *y, int n, int d, void **booster)
@@ -66,29 +64,28 @@ PetscErrorCode cdn_xgb_predict(void *booster, const float *X, int n, int d, doub
   PetscFunctionReturn(0);
 }
 
-void cdn_xgb_to_float(const double *X, int n, int d, float *out)
+PetscErrorCode cdn_xgb_fit_fold(const cdn_fold_t *f, cdn_fitted_t *m)
 {
-  for (size_t i = 0; i < (size_t)n * d; i++) out[i] = isfinite(X[i]) && fabs(X[i]) < 1e30 ? (float)X[i] : NAN;
-}
-
-PetscErrorCode cdn_xgb_fold(const cdn_fold_t *f, double *pred, int *pred_class)
-{
-  float  *Xtr, *Xte, *ytr;
-  double *out, med;
-  void   *b;
+  float *Xtr, *ytr;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc3((size_t)f->ntr * f->d, &Xtr, (size_t)(f->nte > 0 ? f->nte : 1) * f->d, &Xte, f->ntr, &ytr));
-  PetscCall(PetscMalloc1(f->nte + 1, &out));
-  PetscCall(to_float(f, f->train, f->ntr, Xtr));
-  PetscCall(to_float(f, f->test, f->nte, Xte));
+  PetscCall(PetscMalloc2((size_t)f->ntr * f->d + 1, &Xtr, f->ntr + 1, &ytr));
+  to_float(f->X, f->d, f->train, f->ntr, Xtr);
   for (int i = 0; i < f->ntr; i++) ytr[i] = (float)f->y[f->train[i]];
-  PetscCall(cdn_xgb_fit(Xtr, ytr, f->ntr, f->d, &b));
-  PetscCall(cdn_xgb_predict(b, Xte, f->nte, f->d, out));
-  XGB(XGBoosterFree(b));
-  med = cdn_fold_train_median(f);
-  for (int i = 0; i < f->nte; i++) pred[f->test[i]] = out[i], pred_class[f->test[i]] = cdn_fold_bin(f, med, out[i]);
-  PetscCall(PetscFree(out));
-  PetscCall(PetscFree3(Xtr, Xte, ytr));
+  PetscCall(cdn_xgb_fit(Xtr, ytr, f->ntr, f->d, &m->booster));
+  PetscCall(PetscFree2(Xtr, ytr));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_xgb_predict_rows(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred, int *cls)
+{
+  float *Xf;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1((size_t)nr * m->d + 1, &Xf));
+  to_float(X, m->d, rows, nr, Xf);
+  PetscCall(cdn_xgb_predict(m->booster, Xf, nr, m->d, pred));
+  for (int i = 0; i < nr; i++) cls[i] = cdn_fitted_bin(m, pred[i]);
+  PetscCall(PetscFree(Xf));
   PetscFunctionReturn(0);
 }

@@ -1,0 +1,97 @@
+/* A learner fitted once and kept: cross-validation fits one per fold and predicts the fold's test
+   rows with it; a saved predictor (saved.c) is the same state written to a file. One code path for
+   both is what makes a saved predictor score a model exactly as the fold's learner would. */
+#include <xgboost/c_api.h>
+#include "predict_impl.h"
+
+int cdn_fitted_bin(const cdn_fitted_t *m, double v)
+{
+  int c = 0;
+  for (int t = 0; t < m->ncuts; t++) c += v > m->cuts[t];
+  return c;
+}
+
+/* MAJORITY: the training mean and the most frequent training class (ties: the lowest class). */
+static PetscErrorCode majority_fit(const cdn_fold_t *f, cdn_fitted_t *m)
+{
+  int *count;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscCalloc1(f->nclasses, &count));
+  m->b0 = 0, m->cls = 0;
+  for (int i = 0; i < f->ntr; i++) {
+    m->b0 += f->y[f->train[i]] / f->ntr;
+    if (f->cls[f->train[i]] >= 0 && f->cls[f->train[i]] < f->nclasses) count[f->cls[f->train[i]]]++;
+  }
+  for (int c = 1; c < f->nclasses; c++)
+    if (count[c] > count[m->cls]) m->cls = c;
+  PetscCall(PetscFree(count));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_fitted_fit(const cdn_fold_t *f, cdn_learner_t learner, cdn_fitted_t *m)
+{
+  PetscFunctionBeginUser;
+  *m = (cdn_fitted_t){.learner = learner, .d = f->d};
+  if (f->thresholds) {
+    PetscCheck(f->nclasses - 1 <= (int)(sizeof m->cuts / sizeof m->cuts[0]), PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ,
+               "predict: %d classes, at most 9", f->nclasses);
+    m->ncuts = f->nclasses - 1;
+    for (int t = 0; t < m->ncuts; t++) m->cuts[t] = f->thresholds[t];
+  } else m->ncuts = 1, m->cuts[0] = cdn_fold_train_median(f);
+  switch (learner) {
+  case CDN_LEARNER_LINEAR: PetscCall(cdn_linear_fit(f, m)); break;
+  case CDN_LEARNER_SCORE: PetscCall(cdn_score_fit(f, m)); break;
+  case CDN_LEARNER_SVR: PetscCall(cdn_svr_fit(f, m)); break;
+  case CDN_LEARNER_XGB: PetscCall(cdn_xgb_fit_fold(f, m)); break;
+  case CDN_LEARNER_MAJORITY: PetscCall(majority_fit(f, m)); break;
+  default: SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "predict: unknown learner %d", (int)learner);
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_fitted_predict(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred,
+                                  int *pred_class)
+{
+  PetscFunctionBeginUser;
+  switch (m->learner) {
+  case CDN_LEARNER_LINEAR: PetscCall(cdn_linear_predict(m, X, rows, nr, pred, pred_class)); break;
+  case CDN_LEARNER_SCORE: PetscCall(cdn_score_predict(m, X, rows, nr, pred, pred_class)); break;
+  case CDN_LEARNER_SVR: PetscCall(cdn_svr_predict(m, X, rows, nr, pred, pred_class)); break;
+  case CDN_LEARNER_XGB: PetscCall(cdn_xgb_predict_rows(m, X, rows, nr, pred, pred_class)); break;
+  case CDN_LEARNER_MAJORITY:
+    for (int i = 0; i < nr; i++) pred[i] = m->b0, pred_class[i] = m->cls;
+    break;
+  default: SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "predict: unknown learner %d", (int)m->learner);
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_fitted_destroy(cdn_fitted_t *m)
+{
+  PetscFunctionBeginUser;
+  if (m->sc.col) PetscCall(cdn_scaler_destroy(&m->sc));
+  if (m->learner == CDN_LEARNER_SVR) PetscCall(PetscFree2(m->w, m->sv));
+  else PetscCall(PetscFree(m->w));
+  PetscCall(PetscFree(m->label));
+  PetscCall(PetscFree(m->lw));
+  if (m->booster) XGBoosterFree(m->booster);
+  *m = (cdn_fitted_t){0};
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_fitted_fold(const cdn_fold_t *f, cdn_learner_t learner, double *pred, int *pred_class)
+{
+  cdn_fitted_t m;
+  double      *p;
+  int         *c;
+
+  PetscFunctionBeginUser;
+  PetscCall(cdn_fitted_fit(f, learner, &m));
+  PetscCall(PetscMalloc2(f->nte + 1, &p, f->nte + 1, &c));
+  PetscCall(cdn_fitted_predict(&m, f->X, f->test, f->nte, p, c));
+  for (int i = 0; i < f->nte; i++) pred[f->test[i]] = p[i], pred_class[f->test[i]] = c[i];
+  PetscCall(PetscFree2(p, c));
+  PetscCall(cdn_fitted_destroy(&m));
+  PetscFunctionReturn(0);
+}
