@@ -112,6 +112,10 @@ input)
 
   "$cnndyn" run > "$work/out" 2>&1
   check "[ $? -eq 2 ] && grep -q usage '$work/out'" "usage error"
+  for h in "-h" "--help" "predict --help" "run x.ini --out y --help"; do
+    "$cnndyn" $h > "$work/out" 2>&1
+    check "[ $? -eq 0 ] && head -1 '$work/out' | grep -q '^usage: cnndyn run' && [ ! -e y ]" "cnndyn $h: not the usage with exit 0"
+  done
 
   # A graph over the size guard is found before the output folder exists, on every rank.
   printf '\n[graph]\nmax_edges = 100\n' | cat "$top/jobs/smoke.ini" - > "$work/big.ini"

@@ -59,6 +59,15 @@ static int own_argc(int argc, char **argv)
   return argc;
 }
 
+/* `cnndyn --help`, `cnndyn -h` and `cnndyn COMMAND ... --help`: the usage, exit 0. */
+static int wants_help(int n, char **argv)
+{
+  if (!strcmp(argv[1], "-h")) return 1;
+  for (int i = 1; i < n; i++)
+    if (!strcmp(argv[i], "--help")) return 1;
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   int            n, status = 0;
@@ -69,10 +78,10 @@ int main(int argc, char **argv)
   if (ierr) return CDN_CLI_INTERNAL;
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   n = own_argc(argc, argv);
-  if (n < 2) status = cdn_cli_usage_error("%s", "no command given");
-  else if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+  if (argc >= 2 && wants_help(n, argv)) {
     if (rank == 0) fputs(usage, stdout);
-  } else if (!strcmp(argv[1], "--version")) {
+  } else if (n < 2) status = cdn_cli_usage_error("%s", "no command given");
+  else if (!strcmp(argv[1], "--version")) {
     if (rank == 0) printf("cnndyn %s\n", CDN_VERSION);
   } else if (!strcmp(argv[1], "run")) status = cdn_cli_run(n - 2, argv + 2, &ierr);
   else if (!strcmp(argv[1], "graph")) status = cdn_cli_graph(n - 2, argv + 2, &ierr);
