@@ -57,7 +57,7 @@ def models(outdir):
     df = _read(os.path.join(outdir, "models.csv"), req, ["model", "final_test_accuracy"],
                ["config", "replicate", "diverged_epoch", "epochs_trained", "final_val_loss",
                 "final_val_accuracy", "learning_rate", "momentum", "batch_size", "dropout",
-                "weight_decay", "init_scale"])
+                "weight_decay", "init_scale", "width", "depth"])
     if df.empty:
         raise InputError(f"{outdir}/models.csv: no models (header only)")
     df["model"] = df["model"].astype(int)

@@ -13,7 +13,7 @@ class Skip(Exception):
 
 
 # Columns of models.csv that are not hyperparameters (README "Outputs").
-NOT_HYPER = {"model", "config", "replicate", "seed", "status", "diverged_epoch", "epochs_trained",
+NOT_HYPER = {"model", "config", "replicate", "seed", "architecture", "status", "diverged_epoch", "epochs_trained",
              "final_val_loss", "final_val_accuracy", "final_test_accuracy"}
 
 

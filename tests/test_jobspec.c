@@ -18,13 +18,13 @@ static void check_list(const cdn_axis_t *a, int n, const double *v)
 
 static void check_defaults(const cdn_jobspec_t *s)
 {
-  static const double def[CDN_HP_COUNT] = {0.01, 0.9, 64, 0, 0, 1};
+  static const double def[CDN_HP_COUNT] = {0.01, 0.9, 64, 0, 0, 1, 1, 0};
   CHECK(s->seed == 1 && s->replicates == 1 && s->samples == 1);
   for (int h = 0; h < CDN_HP_COUNT; h++) check_list(&s->axis[h], 1, &def[h]);
   CHECK(!strcmp(s->dataset, "fashion-mnist"));
   CHECK(!strcmp(s->data_dir, "/usr/share/datasets/fashion-mnist"));
   CHECK(s->train_size == 0 && s->validation_size == 5000 && s->test_size == 0);
-  CHECK(!strcmp(s->architecture, "lenet5") && s->epochs == 10);
+  CHECK(s->narchs == 1 && !strcmp(s->archs[0], "lenet5") && s->epochs == 10);
   CHECK(s->stat_mask == (BIT(CDN_STAT_DEGREE) | BIT(CDN_STAT_EIGENVECTOR)));
   CHECK(s->budget == 3 && s->differences == 1);
   CHECK(s->agg_mask == (BIT(CDN_AGG_MEAN) | BIT(CDN_AGG_STD) | BIT(CDN_AGG_MIN) | BIT(CDN_AGG_MAX) | BIT(CDN_AGG_MEDIAN)));
@@ -51,7 +51,7 @@ static void test_good_full(void)
   CHECK(!strcmp(s.dataset, "idx"));
   CHECK(!strcmp(s.data_dir, "/tmp/my data#1"));
   CHECK(s.train_size == 20000 && s.validation_size == 0 && s.test_size == 10000);
-  CHECK(!strcmp(s.architecture, "lenet5") && s.epochs == 7);
+  CHECK(s.narchs == 1 && !strcmp(s.archs[0], "lenet5") && s.epochs == 7);
   CHECK(s.stat_mask == BIT(CDN_STAT_EIGENVECTOR));
   CHECK(s.budget == 7 && s.differences == 0);
   CHECK(s.agg_mask == (BIT(CDN_AGG_Q75) | BIT(CDN_AGG_MEAN) | BIT(CDN_AGG_MEDIAN)));
@@ -93,6 +93,42 @@ static void test_strings(void)
   CHECK(!strcmp(cdn_hparam_name(CDN_HP_LEARNING_RATE), "learning_rate"));
   CHECK(!strcmp(cdn_hparam_name(CDN_HP_INIT_SCALE), "init_scale"));
   CHECK(!strcmp(cdn_hparam_name(CDN_HP_COUNT), "?"));
+}
+
+/* architecture, width and depth: one value as before, or a list that becomes a grid axis. */
+static void test_shape_axes(void)
+{
+  cdn_jobspec_t s;
+  CHECK(cdn_jobspec_parse_string("one", "[training]\narchitecture = vgg\nwidth = 0.5\ndepth = 3\n", &s) == 0);
+  CHECK(s.narchs == 1 && !strcmp(s.archs[0], "vgg"));
+  check_list(&s.axis[CDN_HP_WIDTH], 1, (double[]){0.5});
+  check_list(&s.axis[CDN_HP_DEPTH], 1, (double[]){3});
+  CHECK(cdn_population_size(&s) == 1);
+  CHECK(cdn_jobspec_parse_string("lists", "[population]\nreplicates = 2\n[training]\narchitecture = resnet, lenet5\n"
+                                 "width = 0.25, 1, 2\ndepth = 2,4\n", &s) == 0);
+  /* the order given is kept: it is the order of the grid */
+  CHECK(s.narchs == 2 && !strcmp(s.archs[0], "resnet") && !strcmp(s.archs[1], "lenet5"));
+  check_list(&s.axis[CDN_HP_WIDTH], 3, (double[]){0.25, 1, 2});
+  check_list(&s.axis[CDN_HP_DEPTH], 2, (double[]){2, 4});
+  CHECK(cdn_population_size(&s) == 2 * 3 * 2 * 2);
+  static const struct { const char *text, *msg; } bad[] = {
+    {"[training]\narchitecture = lenet5, lenet7\n", "bad:2: architecture: unknown value 'lenet7' (expected one of: lenet5, alexnet, vgg, resnet)"},
+    {"[training]\narchitecture = vgg, vgg\n", "bad:2: architecture: 'vgg' appears twice"},
+    {"[training]\narchitecture = vgg,\n", "bad:2: architecture: empty item"},
+    {"[training]\nwidth = 1, 0\n", "bad:2: width: 0 is out of range: must be a number in (0, 64]"},
+    {"[training]\nwidth = -0.5\n", "bad:2: width: -0.5 is out of range"},
+    {"[training]\nwidth = 1, 1\n", "bad:2: width: value 1 appears twice"},
+    {"[training]\nwidth = uniform(0.5, 2)\n", "bad:2: width: takes one value or a list, not a distribution"},
+    {"[training]\ndepth = 2, 2.5\n", "bad:2: depth: '2.5' is not an integer"},
+    {"[training]\ndepth = 40\n", "bad:2: depth: 40 is out of range"},
+    {"[prediction]\nsubsets = all, sideways\n", "bad:2: subsets: unknown value 'sideways' (expected one of: all, trainable, heldout, wide)"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    CHECK(cdn_jobspec_parse_string("bad", bad[i].text, &s) == CDN_ERR_INPUT);
+    CHECK_CONTAINS(cdn_error_message(), bad[i].msg);
+  }
+  CHECK(cdn_jobspec_parse_string("subsets", "[prediction]\nsubsets = wide, heldout\n", &s) == 0);
+  CHECK(s.subset_mask == (BIT(2) | BIT(3)));
 }
 
 /* The shipped job files must parse and describe the populations their comments promise. */
@@ -176,6 +212,7 @@ int main(int argc, char **argv)
   if (cdn_initialize(&argc, &argv, NULL)) return 1;
   test_good_full();
   test_strings();
+  test_shape_axes();
   test_shipped_jobs();
   test_bad_files();
   test_unreadable();

@@ -46,6 +46,34 @@ static void test_grid(void)
   CHECK(c.id == -1);
 }
 
+/* architecture x width: architecture slowest, then the hyperparameter lists, width and depth
+   last; models carry their family's name and the width and depth in hp[]. */
+static void test_shape_grid(void)
+{
+  cdn_jobspec_t      s;
+  cdn_model_config_t c;
+  const char *text = "[population]\nreplicates = 2\nlearning_rate = 0.1, 0.01\n"
+                     "[training]\narchitecture = lenet5, vgg\nwidth = 0.5, 1, 2\n";
+  CHECK(cdn_jobspec_parse_string("shape", text, &s) == 0);
+  CHECK(cdn_population_size(&s) == 2 * 2 * 3 * 2);
+  CHECK(cdn_population_configs(&s) == 12);
+  for (int a = 0, id = 0; a < 2; a++)
+    for (int lr = 0; lr < 2; lr++)
+      for (int w = 0; w < 3; w++)
+        for (int r = 0; r < 2; r++, id++) {
+          cdn_population_config(&s, id, &c);
+          CHECK(c.id == id && c.config_id == id / 2 && c.replicate == r);
+          CHECK(!strcmp(c.arch, a ? "vgg" : "lenet5"));
+          CHECK(c.hp[CDN_HP_LEARNING_RATE] == s.axis[CDN_HP_LEARNING_RATE].v[lr]);
+          CHECK(c.hp[CDN_HP_WIDTH] == s.axis[CDN_HP_WIDTH].v[w]);
+          CHECK(c.hp[CDN_HP_DEPTH] == 0);
+        }
+  /* one family and width, as every job spec before these axes: ids and values unchanged */
+  CHECK(cdn_jobspec_parse_string("plain", "[population]\nlearning_rate = 0.1, 0.01\n", &s) == 0);
+  cdn_population_config(&s, 1, &c);
+  CHECK(!strcmp(c.arch, "lenet5") && c.hp[CDN_HP_LEARNING_RATE] == 0.01 && c.hp[CDN_HP_WIDTH] == 1);
+}
+
 static void test_distributions(void)
 {
   cdn_jobspec_t      s, s2;
@@ -109,6 +137,7 @@ int main(int argc, char **argv)
 {
   if (cdn_initialize(&argc, &argv, NULL)) return 1; /* parsing uses PETSc's error machinery */
   test_grid();
+  test_shape_grid();
   test_distributions();
   test_limits();
   if (cdn_finalize()) return 1;

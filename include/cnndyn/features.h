@@ -19,3 +19,9 @@ void cdn_summary_build(const double *rows, int nfeat, int k, int differences, do
 int            cdn_weight_stats_count(const cdn_model_desc_t *desc);
 void           cdn_weight_stats_names(const cdn_model_desc_t *desc, char (*names)[64]);
 PetscErrorCode cdn_weight_stats(const cdn_model_desc_t *desc, double *out);
+/* The same seven statistics over every weight tensor pooled into one set, then every bias tensor:
+   the columns any network has, whatever its layers, for populations that mix layer layouts.
+   Named "weights.all.weight.STAT" / "weights.all.bias.STAT"; a network without biases gives NaN. */
+#define CDN_WEIGHT_POOLED_COUNT (2 * CDN_WEIGHT_STATS_PER_TENSOR)
+void           cdn_weight_pooled_names(char (*names)[64]);
+PetscErrorCode cdn_weight_stats_pooled(const cdn_model_desc_t *desc, double *out);

@@ -6,6 +6,9 @@
 #include <stdint.h>
 
 #define CDN_MAX_AXIS_VALUES 64
+/* Architecture families one population may mix ([training] architecture is a list of them). */
+#define CDN_MAX_ARCHS 4
+#define CDN_ARCH_LEN  16
 /* Largest population a job spec may describe (grid x samples x replicates), checked at parse time
    so that model ids always fit an int. */
 #define CDN_MAX_MODELS 10000000
@@ -19,6 +22,8 @@ typedef enum {
   CDN_HP_DROPOUT,
   CDN_HP_WEIGHT_DECAY,
   CDN_HP_INIT_SCALE,
+  CDN_HP_WIDTH, /* [training] width: channel/neuron multiplier (a list only) */
+  CDN_HP_DEPTH, /* [training] depth: family-specific, 0 the family's default (a list only) */
   CDN_HP_COUNT
 } cdn_hparam_t;
 
@@ -50,10 +55,11 @@ typedef struct {
   int  test_size;                    /* 0: all */
 
   /* [training] */
-  char architecture[32]; /* "lenet5", "alexnet", "vgg", "resnet" */
+  /* "lenet5", "alexnet", "vgg", "resnet": a grid axis, the slowest of all (population.h);
+     width and depth are the axes axis[CDN_HP_WIDTH] and axis[CDN_HP_DEPTH] */
+  int  narchs;
+  char archs[CDN_MAX_ARCHS][CDN_ARCH_LEN];
   int  epochs;
-  double width;     /* channel/neuron multiplier */
-  int    depth;     /* family-specific; 0: the family's default */
   int    optimizer; /* cdn_optimizer_t (nn.h): sgd, nesterov, adam */
   int    schedule;  /* cdn_schedule_t: constant, step, cosine */
   int    step_size; /* step schedule: epochs between decays */
@@ -88,6 +94,7 @@ typedef struct {
   double   thresholds[8];
   double   trainable_above; /* the trainable subset: not diverged and final test accuracy above this */
   double   prune_fraction;  /* early stopping: fraction of models stopped after k epochs */
+  unsigned subset_mask;     /* bit cdn_subset_kind_t (evaluate.h): all, trainable, heldout, wide */
 
   /* [output] */
   int snapshots; /* write a snapshot per model and epoch */

@@ -1,7 +1,8 @@
 #pragma once
 /* The population: model id -> configuration, a pure function of (job spec, model id).
    Model ids run grid point (slowest), then sample, then replicate (fastest); the replicates of one
-   configuration share every hyperparameter and differ in seed only. */
+   configuration share every hyperparameter and differ in seed only. Grid points run architecture
+   (slowest), then the list axes in cdn_hparam_t order (the last fastest). */
 #include <stdint.h>
 #include "cnndyn/jobspec.h"
 
@@ -9,11 +10,12 @@ typedef struct {
   int      id;
   int      config_id; /* replicates of a configuration share it (cross-validation groups by it) */
   int      replicate;
-  double   hp[CDN_HP_COUNT]; /* batch size stored as a whole number */
+  char     arch[CDN_ARCH_LEN]; /* the architecture family, e.g. "lenet5" */
+  double   hp[CDN_HP_COUNT];   /* batch size and depth stored as whole numbers */
   uint64_t seed;             /* the model's own seed: initialisation, data order, dropout */
 } cdn_model_config_t;
 
-/* Number of models: (product of list-axis lengths) x samples x replicates. A parsed spec never
+/* Number of models: architectures x (product of list-axis lengths) x samples x replicates. A parsed spec never
    exceeds CDN_MAX_MODELS; for a hand-built spec beyond it (or with an empty axis) this returns -1. */
 int  cdn_population_size(const cdn_jobspec_t *spec);
 /* Distribution axes are drawn from a stream seeded by (spec seed, config id), in cdn_hparam_t

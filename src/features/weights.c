@@ -84,3 +84,35 @@ PetscErrorCode cdn_weight_stats(const cdn_model_desc_t *desc, double *out)
   PetscCall(PetscFree(buf));
   PetscFunctionReturn(0);
 }
+
+void cdn_weight_pooled_names(char (*names)[64])
+{
+  for (int t = 0; t < 2; t++)
+    for (int s = 0; s < CDN_WEIGHT_STATS_PER_TENSOR; s++)
+      snprintf(names[t * CDN_WEIGHT_STATS_PER_TENSOR + s], 64, "weights.all.%s.%s", t ? "bias" : "weight", stat_names[s]);
+}
+
+PetscErrorCode cdn_weight_stats_pooled(const cdn_model_desc_t *desc, double *out)
+{
+  size_t total[2] = {0, 0}, n[2] = {0, 0};
+  float *pool[2], *buf;
+
+  PetscFunctionBeginUser;
+  for (int i = 0; i < desc->nlayers; i++) {
+    const cdn_layer_desc_t *l = &desc->layer[i];
+    if (!cdn_layer_has_params(l) || !l->weight) continue;
+    total[0] += (size_t)cdn_layer_weight_count(l);
+    if (l->bias) total[1] += (size_t)l->out_c;
+  }
+  PetscCall(PetscMalloc3(total[0] + 1, &pool[0], total[1] + 1, &pool[1], (total[0] > total[1] ? total[0] : total[1]) + 1, &buf));
+  for (int i = 0; i < desc->nlayers; i++) {
+    const cdn_layer_desc_t *l = &desc->layer[i];
+    if (!cdn_layer_has_params(l) || !l->weight) continue;
+    memcpy(pool[0] + n[0], l->weight, (size_t)cdn_layer_weight_count(l) * sizeof(float));
+    n[0] += (size_t)cdn_layer_weight_count(l);
+    if (l->bias) memcpy(pool[1] + n[1], l->bias, (size_t)l->out_c * sizeof(float)), n[1] += (size_t)l->out_c;
+  }
+  for (int t = 0; t < 2; t++) tensor_stats(pool[t], (int)n[t], buf, out + t * CDN_WEIGHT_STATS_PER_TENSOR);
+  PetscCall(PetscFree3(pool[0], pool[1], buf));
+  PetscFunctionReturn(0);
+}

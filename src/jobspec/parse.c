@@ -12,7 +12,7 @@
 
 typedef enum {
   V_AXIS, V_INT, V_U64, V_REAL, V_BOOL, V_DATASET, V_PATH, V_ARCH, V_STATS, V_AGGS, V_CHOICE, V_ENDPOINT,
-  V_METHODS, V_LEARNERS, V_CLASSES
+  V_METHODS, V_LEARNERS, V_CLASSES, V_SUBSETS
 } value_kind_t;
 
 typedef struct {
@@ -37,6 +37,7 @@ static const struct {
   const char    *name;
   cdn_js_range_t range;
   double         def;
+  int            list_only; /* a [training] axis: the network's shape, a grid of values only */
 } hparams[CDN_HP_COUNT] = {
   [CDN_HP_LEARNING_RATE] = {"learning_rate", OPEN_CLOSED(0, 10), 0.01},
   [CDN_HP_MOMENTUM]      = {"momentum", CLOSED_OPEN(0, 1), 0.9},
@@ -44,6 +45,8 @@ static const struct {
   [CDN_HP_DROPOUT]       = {"dropout", CLOSED_OPEN(0, 1), 0},
   [CDN_HP_WEIGHT_DECAY]  = {"weight_decay", CLOSED(0, 1), 0},
   [CDN_HP_INIT_SCALE]    = {"init_scale", OPEN_CLOSED(0, 100), 1},
+  [CDN_HP_WIDTH]         = {"width", OPEN_CLOSED(0, 64), 1, 1},
+  [CDN_HP_DEPTH]         = {"depth", {.lo = 0, .hi = 32, .integer = 1}, 0, 1},
 };
 
 /* Our own name tables, so that parsing does not need the stats module at link time. */
@@ -64,8 +67,11 @@ static const char *const method_names[]  = {"degree", "degree_diff", "eigenvecto
                                             "graph_diff", "graph_curve", "val_acc", "val_loss", "tse",
                                             "weights", "curve", "hparams", "majority"};
 static const char *const learner_names[] = {"linear", "score", "svr", "xgboost", "majority"};
+static const char *const subset_names[]  = {"all", "trainable", "heldout", "wide"}; /* cdn_subset_kind_t */
 #define NMETHOD_NAMES  ((int)(sizeof method_names / sizeof method_names[0]))
 #define NLEARNER_NAMES ((int)(sizeof learner_names / sizeof learner_names[0]))
+#define NSUBSET_NAMES  ((int)(sizeof subset_names / sizeof subset_names[0]))
+#define NARCH_NAMES    ((int)(sizeof architectures / sizeof architectures[0]))
 
 #define F(field)                 offsetof(cdn_jobspec_t, field)
 #define KEY(s, k, v, f)          {.section = s, .key = k, .kind = v, .offset = F(f)}
@@ -74,6 +80,7 @@ static const char *const learner_names[] = {"linear", "score", "svr", "xgboost",
 #define KCHOICE(s, k, f, t)      {.section = s, .key = k, .kind = V_CHOICE, .offset = F(f), .names = t, .nnames = (int)(sizeof t / sizeof t[0])}
 #define KRANGE(s, k, f, r)       {.section = s, .key = k, .kind = V_REAL, .offset = F(f), .range = r}
 #define AXIS(h)                  {.section = "population", .kind = V_AXIS, .hp = h}
+#define TAXIS(h)                 {.section = "training", .kind = V_AXIS, .hp = h}
 static const key_def_t keys[] = {
   KEY("population", "seed", V_U64, seed),
   KINT("population", "replicates", replicates, 1, 1000),
@@ -85,7 +92,7 @@ static const key_def_t keys[] = {
   KINT("data", "train_size", train_size, 0, 60000),
   KINT("data", "validation_size", validation_size, 0, 59999),
   KINT("data", "test_size", test_size, 0, 10000),
-  KEY("training", "architecture", V_ARCH, architecture),
+  KEY("training", "architecture", V_ARCH, narchs),
   KINT("training", "epochs", epochs, 1, 1000),
   KEY("graph", "statistics", V_STATS, stat_mask),
   KEY("graph", "unrolled", V_BOOL, unrolled),
@@ -103,11 +110,11 @@ static const key_def_t keys[] = {
   KEY("prediction", "methods", V_METHODS, method_mask),
   KEY("prediction", "learners", V_LEARNERS, learner_mask),
   KEY("prediction", "classes", V_CLASSES, class_task),
+  KEY("prediction", "subsets", V_SUBSETS, subset_mask),
   {.section = "prediction", .key = "trainable_above", .kind = V_REAL, .offset = F(trainable_above), .range = CLOSED_OPEN(0, 1)},
   {.section = "prediction", .key = "prune_fraction", .kind = V_REAL, .offset = F(prune_fraction), .range = {.lo = 0, .hi = 1, .lo_open = 1, .hi_open = 1}},
   KEY("output", "snapshots", V_BOOL, snapshots),
-  KRANGE("training", "width", width, OPEN_CLOSED(0, 64)),
-  KINT("training", "depth", depth, 0, 32),
+  TAXIS(CDN_HP_WIDTH), TAXIS(CDN_HP_DEPTH),
   KCHOICE("training", "optimizer", optimizer, optimizers),
   KCHOICE("training", "schedule", schedule, schedules),
   KINT("training", "step_size", step_size, 1, 1000),
@@ -139,9 +146,9 @@ void cdn_jobspec_defaults(cdn_jobspec_t *spec)
   snprintf(spec->dataset, sizeof spec->dataset, "%s", "fashion-mnist");
   snprintf(spec->data_dir, sizeof spec->data_dir, "%s", CDN_DEFAULT_DATA_DIR);
   spec->validation_size = 5000;
-  snprintf(spec->architecture, sizeof spec->architecture, "%s", "lenet5");
+  spec->narchs = 1;
+  snprintf(spec->archs[0], sizeof spec->archs[0], "%s", "lenet5");
   spec->epochs       = 10;
-  spec->width        = 1;
   spec->step_size    = 30;
   spec->gamma        = 0.1;
   spec->init_std     = 0.01;
@@ -165,6 +172,7 @@ void cdn_jobspec_defaults(cdn_jobspec_t *spec)
   spec->class_task      = CDN_CLASSES_MEDIAN;
   spec->trainable_above = 0.2;
   spec->prune_fraction  = 0.5;
+  spec->subset_mask     = (1u << NSUBSET_NAMES) - 1;
 }
 
 /* "median", "terciles", or ascending label thresholds in (0, 1), e.g. "0.7, 0.85". */
@@ -189,6 +197,26 @@ static PetscErrorCode parse_classes(const cdn_js_where_t *w, char *value, cdn_jo
   PetscFunctionReturn(0);
 }
 
+/* A comma list of families, kept in the order given (the order of the population's grid). */
+static PetscErrorCode parse_architectures(const cdn_js_where_t *w, char *value, cdn_jobspec_t *spec)
+{
+  char     copy[LINE_MAX_LEN], *comma;
+  unsigned mask;
+  int      choice;
+
+  PetscFunctionBeginUser;
+  snprintf(copy, sizeof copy, "%s", value);
+  /* unknown names, repeats and empty items are refused here with the usual messages */
+  PetscCall(cdn_js_names(w, copy, architectures, NARCH_NAMES, &mask));
+  spec->narchs = 0;
+  for (char *t = value; t; t = comma ? comma + 1 : NULL) {
+    if ((comma = strchr(t, ','))) *comma = '\0';
+    PetscCall(cdn_js_choice(w, cdn_js_trim(t), architectures, NARCH_NAMES, &choice));
+    snprintf(spec->archs[spec->narchs++], sizeof spec->archs[0], "%s", architectures[choice]);
+  }
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, char *value, cdn_jobspec_t *spec)
 {
   void *field = (char *)spec + k->offset;
@@ -196,7 +224,11 @@ static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, cha
 
   PetscFunctionBeginUser;
   switch (k->kind) {
-  case V_AXIS: PetscCall(cdn_js_axis(w, value, &hparams[k->hp].range, &spec->axis[k->hp])); break;
+  case V_AXIS:
+    PetscCall(cdn_js_axis(w, value, &hparams[k->hp].range, &spec->axis[k->hp]));
+    if (hparams[k->hp].list_only && spec->axis[k->hp].kind != CDN_AXIS_LIST)
+      CDN_JS_FAIL(w, "%s", "takes one value or a list, not a distribution (the network's shape is a grid axis)");
+    break;
   case V_INT: PetscCall(cdn_js_int(w, value, k->lo, k->hi, (int *)field)); break;
   case V_U64: PetscCall(cdn_js_u64(w, value, (uint64_t *)field)); break;
   case V_REAL: PetscCall(cdn_js_real(w, value, &k->range, (double *)field)); break;
@@ -205,10 +237,7 @@ static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, cha
     PetscCall(cdn_js_choice(w, value, datasets, 3, &choice));
     snprintf(spec->dataset, sizeof spec->dataset, "%s", datasets[choice]);
     break;
-  case V_ARCH:
-    PetscCall(cdn_js_choice(w, value, architectures, 4, &choice));
-    snprintf(spec->architecture, sizeof spec->architecture, "%s", architectures[choice]);
-    break;
+  case V_ARCH: PetscCall(parse_architectures(w, value, spec)); break;
   case V_PATH:
     if (strlen(value) >= sizeof spec->data_dir) CDN_JS_FAIL(w, "longer than %d characters", (int)sizeof spec->data_dir - 1);
     snprintf(spec->data_dir, sizeof spec->data_dir, "%s", value);
@@ -220,6 +249,7 @@ static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, cha
   case V_METHODS: PetscCall(cdn_js_names(w, value, method_names, NMETHOD_NAMES, (unsigned *)field)); break;
   case V_LEARNERS: PetscCall(cdn_js_names(w, value, learner_names, NLEARNER_NAMES, (unsigned *)field)); break;
   case V_CLASSES: PetscCall(parse_classes(w, value, spec)); break;
+  case V_SUBSETS: PetscCall(cdn_js_names(w, value, subset_names, NSUBSET_NAMES, (unsigned *)field)); break;
   }
   PetscFunctionReturn(0);
 }
@@ -350,7 +380,7 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec)
     CDN_JS_FAIL(&w, "%d + validation_size %d is more than the 60000 training images", spec->train_size, spec->validation_size);
   }
   /* in floating point, so a huge grid cannot overflow before it is refused */
-  models = (double)spec->samples * spec->replicates;
+  models = (double)spec->samples * spec->replicates * spec->narchs;
   for (int h = 0; h < CDN_HP_COUNT; h++)
     if (spec->axis[h].kind == CDN_AXIS_LIST) models *= spec->axis[h].n;
   if (models > CDN_MAX_MODELS) {
@@ -359,7 +389,8 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec)
       const key_def_t *k    = &keys[i];
       int              grow = k->kind == V_AXIS ? spec->axis[k->hp].kind == CDN_AXIS_LIST && spec->axis[k->hp].n > 1
                             : k->offset == offsetof(cdn_jobspec_t, samples) ? spec->samples > 1
-                            : k->offset == offsetof(cdn_jobspec_t, replicates) ? spec->replicates > 1 : 0;
+                            : k->offset == offsetof(cdn_jobspec_t, replicates) ? spec->replicates > 1
+                            : k->kind == V_ARCH ? spec->narchs > 1 : 0;
       if (grow && ps->key_line[i] > last) last = ps->key_line[i], w.key = key_name(k);
     }
     w.line = last;

@@ -1,6 +1,7 @@
 /* Model id -> configuration, as a pure function of (spec, id): any rank, any order, any restart
    computes the same population, so nothing about it has to be communicated or checkpointed. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include "cnndyn/population.h"
 #include "cnndyn/util.h"
@@ -10,10 +11,11 @@
 
 static int is_list(const cdn_axis_t *a) { return a->kind == CDN_AXIS_LIST; }
 
-/* Grid points: the product of the list axes' lengths (distribution axes add no grid points). */
+/* Grid points: architectures times the list axes' lengths (distribution axes add no grid points). */
 static long long grid_size(const cdn_jobspec_t *spec)
 {
-  long long g = 1;
+  long long g = spec->narchs;
+  if (g < 1 || g > CDN_MAX_ARCHS) return -1;
   for (int h = 0; h < CDN_HP_COUNT; h++) {
     if (!is_list(&spec->axis[h])) continue;
     if (spec->axis[h].n < 1 || spec->axis[h].n > CDN_MAX_AXIS_VALUES) return -1;
@@ -60,7 +62,7 @@ void cdn_population_config(const cdn_jobspec_t *spec, int model_id, cdn_model_co
   cfg->config_id = model_id / spec->replicates;
   cfg->replicate = model_id % spec->replicates;
   grid           = cfg->config_id / spec->samples;
-  /* row-major over the list axes in cdn_hparam_t order: the last list axis varies fastest */
+  /* row-major over architecture, then the list axes in cdn_hparam_t order: the last varies fastest */
   rest = grid;
   for (int h = CDN_HP_COUNT - 1; h >= 0; h--) {
     const cdn_axis_t *a = &spec->axis[h];
@@ -68,6 +70,7 @@ void cdn_population_config(const cdn_jobspec_t *spec, int model_id, cdn_model_co
     cfg->hp[h] = a->v[rest % a->n];
     rest /= a->n;
   }
+  snprintf(cfg->arch, sizeof cfg->arch, "%s", spec->archs[rest]);
   /* seeded by the configuration, not the model, so replicates share every hyperparameter */
   cdn_rng_seed(&rng, spec->seed, cdn_hash64((uint64_t)cfg->config_id, HPARAM_STREAM));
   for (int h = 0; h < CDN_HP_COUNT; h++)

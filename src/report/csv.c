@@ -16,13 +16,13 @@ static void sep(FILE *fp) { fputc(',', fp); }
 
 static void write_models(FILE *fp, const cdn_results_t *r)
 {
-  fputs("model,config,replicate,seed", fp);
+  fputs("model,config,replicate,seed,architecture", fp);
   for (int h = 0; h < CDN_HP_COUNT; h++) fprintf(fp, ",%s", cdn_hparam_name((cdn_hparam_t)h));
   fputs(",status,diverged_epoch,epochs_trained,final_val_loss,final_val_accuracy,final_test_accuracy,label\n", fp);
   for (int m = 0; m < r->nmodels; m++) {
     const cdn_model_config_t *c    = &r->config[m];
     const double             *last = cdn_results_curve(r, m, r->epochs_done[m]);
-    fprintf(fp, "%d,%d,%d,%llu", c->id, c->config_id, c->replicate, (unsigned long long)c->seed);
+    fprintf(fp, "%d,%d,%d,%llu,%s", c->id, c->config_id, c->replicate, (unsigned long long)c->seed, c->arch);
     for (int h = 0; h < CDN_HP_COUNT; h++) sep(fp), cdn_csv_number(fp, c->hp[h]);
     fprintf(fp, ",%s,", r->status[m] == CDN_STATUS_DIVERGED ? "diverged" : "ok");
     if (r->status[m] == CDN_STATUS_DIVERGED) fprintf(fp, "%d", r->diverged_epoch[m]);

@@ -68,7 +68,7 @@ static PetscErrorCode number(const csv_t *c, int col, double *v)
 PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
 {
   csv_t *c;
-  int    n = 0, E = 0, cm[CDN_HP_COUNT], cst, cdiv, cep, ctest, ccfg, crep, cseed;
+  int    n = 0, E = 0, cm[CDN_HP_COUNT], cst, cdiv, cep, ctest, ccfg, crep, cseed, carch;
   double v;
 
   PetscFunctionBeginUser;
@@ -82,6 +82,7 @@ PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
   rewind(c->fp), c->lineno = 0, csv_next(c);
   for (int h = 0; h < CDN_HP_COUNT; h++) cm[h] = column(c, cdn_hparam_name((cdn_hparam_t)h));
   ccfg = column(c, "config"), crep = column(c, "replicate"), cseed = column(c, "seed"), cst = column(c, "status");
+  carch = column(c, "architecture"); /* runs before architecture axes lack it: one family, name unknown */
   cdiv = column(c, "diverged_epoch"), cep = column(c, "epochs_trained"), ctest = column(c, "final_test_accuracy");
   PetscCheck(ccfg >= 0 && cst >= 0 && cep >= 0 && ctest >= 0, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
              "%s: header lacks config, status, epochs_trained or final_test_accuracy", c->path);
@@ -104,6 +105,11 @@ PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
       res->config[m].replicate = (int)v;
     }
     if (cseed >= 0) res->config[m].seed = strtoull(c->field[cseed], NULL, 10);
+    if (carch >= 0) {
+      PetscCheck(carch < c->nfield && strlen(c->field[carch]) < sizeof res->config[m].arch, PETSC_COMM_SELF,
+                 CDN_ERR_CORRUPT, "%s:%d: architecture missing or too long", c->path, c->lineno);
+      snprintf(res->config[m].arch, sizeof res->config[m].arch, "%s", c->field[carch]);
+    }
     for (int h = 0; h < CDN_HP_COUNT; h++) {
       res->config[m].hp[h] = NAN;
       if (cm[h] >= 0) PetscCall(number(c, cm[h], &res->config[m].hp[h]));

@@ -9,29 +9,6 @@
 #include "cnndyn/stats.h"
 #include "run_internal.h"
 
-/* Feature names come from the graph of an untrained network: the pattern is fixed per architecture. */
-static PetscErrorCode feature_layout(const cdn_jobspec_t *spec, const cdn_data_t *data, int *nfeat,
-                                     char (**names)[64])
-{
-  cdn_train_config_t tc = {.lr = 0.1, .batch_size = 1, .init_scale = 1};
-  cdn_net_t         *net;
-  cdn_graph_t        g;
-
-  PetscFunctionBeginUser;
-  PetscCall(cdn_net_create(spec->architecture, data->train.c, data->train.h, data->train.w, data->num_classes, &tc,
-                           &net));
-  PetscCall(cdn_graph_create_as(PETSC_COMM_SELF, cdn_net_desc(net), spec->unrolled, spec->max_edges, &g));
-  *nfeat = cdn_feature_count(&g, spec->stat_mask, spec->agg_mask);
-  /* prediction: the weight-statistics baseline's columns follow the graph features (src/features) */
-  PetscCall(PetscMalloc1(*nfeat + cdn_weight_stats_count(cdn_net_desc(net)), names));
-  PetscCall(cdn_feature_names(&g, spec->stat_mask, spec->agg_mask, *names));
-  cdn_weight_stats_names(cdn_net_desc(net), *names + *nfeat);
-  *nfeat += cdn_weight_stats_count(cdn_net_desc(net));
-  PetscCall(cdn_graph_destroy(&g));
-  cdn_net_destroy(&net);
-  PetscFunctionReturn(0);
-}
-
 /* Everything after the gather, on every rank: the root unpacks the records, then the prediction
    stage (src/report/stage.c) shares its tasks over the ranks. Errors reach every rank. */
 static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spec, int num_classes, int N,
@@ -124,7 +101,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(cdn_data_load(comm, spec, &data));
   /* The network must fit the data and the graph the size guard before the output folder exists;
      the root also reserves the gathered records now, not after hours of training. */
-  ierr = feature_layout(spec, &data, &nfeat, &names);
+  ierr = cdn_layout_names(spec, &data, &nfeat, &names);
   PetscCall(cdn_error_share(comm, ierr));
   len = cdn_record_length(spec->epochs, nfeat);
   if (rank == 0) {

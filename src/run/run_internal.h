@@ -1,6 +1,7 @@
 #pragma once
 /* Pieces of the run module shared between its files. */
 #include "cnndyn/data.h"
+#include "cnndyn/graph.h"
 #include "cnndyn/nn.h"
 #include "cnndyn/jobspec.h"
 #include "cnndyn/population.h"
@@ -77,6 +78,19 @@ typedef struct {
 PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data, const cdn_model_config_t *cfg,
                                const char *outdir, const cdn_stages_t *stages, int rank, int nfeat, FILE *log,
                                double *rec, cdn_train_ctl_t *ctl);
+
+/* ---- feature layout (layout.c) -------------------------------------------------------------- */
+/* Nonzero when the population mixes layer layouts (several architectures or depths): its feature
+   rows then hold only the columns every model has (layout.c says which). */
+int            cdn_layout_mixed(const cdn_jobspec_t *spec);
+/* The names of every model's feature row (graph columns, then weight statistics), checked equal
+   over every network shape of the population; *names is PetscFree'd by the caller. */
+PetscErrorCode cdn_layout_names(const cdn_jobspec_t *spec, const cdn_data_t *data, int *nfeat, char (**names)[64]);
+/* One model's graph columns and weight-statistics columns of the row, and their counts. */
+int            cdn_layout_graph_count(const cdn_jobspec_t *spec, const cdn_graph_t *g);
+PetscErrorCode cdn_layout_graph_row(const cdn_jobspec_t *spec, const cdn_graph_t *g, double *row);
+int            cdn_layout_weight_count(const cdn_jobspec_t *spec, const cdn_model_desc_t *desc);
+PetscErrorCode cdn_layout_weight_row(const cdn_jobspec_t *spec, const cdn_model_desc_t *desc, double *out);
 
 /* ---- teams (team.c) ----------------------------------------------------------------------- */
 /* One training epoch of a team: the batch split over team's ranks, gradients summed (allreduce). */

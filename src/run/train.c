@@ -80,10 +80,10 @@ static PetscErrorCode graph_features(const cdn_jobspec_t *spec, cdn_graph_t *g, 
 
   PetscFunctionBeginUser;
   PetscCall(cdn_error_push_quiet());
-  ierr = cdn_graph_features(g, spec->stat_mask, spec->agg_mask, row);
+  ierr = cdn_layout_graph_row(spec, g, row);
   PetscCall(cdn_error_pop_quiet());
   if (ierr == PETSC_ERR_CONV_FAILED) {
-    for (int k = 0; k < cdn_feature_count(g, spec->stat_mask, spec->agg_mask); k++) row[k] = NAN;
+    for (int k = 0; k < cdn_layout_graph_count(spec, g); k++) row[k] = NAN;
     if (log) fprintf(log, "model %d epoch %d: graph features left empty: %s\n", model, e, cdn_error_message());
     PetscFunctionReturn(0);
   }
@@ -111,7 +111,7 @@ static PetscErrorCode measure_epoch(const cdn_jobspec_t *spec, const cdn_data_t 
   PetscCall(cdn_graph_set_weights(g, desc));
   PetscCall(graph_features(spec, g, model, e, log, rec_features(rec, E, nfeat, e)));
   /* prediction: the weight-statistics baseline, stored as the last feature columns */
-  PetscCall(cdn_weight_stats(desc, rec_features(rec, E, nfeat, e) + nfeat - cdn_weight_stats_count(desc)));
+  PetscCall(cdn_layout_weight_row(spec, desc, rec_features(rec, E, nfeat, e) + nfeat - cdn_layout_weight_count(spec, desc)));
   PetscCall(PetscLogStagePop());
   t[CDN_TIME_GRAPH] = MPI_Wtime() - t0;
 
@@ -166,8 +166,8 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
                                 .dropout      = cfg->hp[CDN_HP_DROPOUT],
                                 .init_scale   = cfg->hp[CDN_HP_INIT_SCALE],
                                 .batch_size   = (int)cfg->hp[CDN_HP_BATCH_SIZE],
-                                .width        = spec->width,
-                                .depth        = spec->depth,
+                                .width        = cfg->hp[CDN_HP_WIDTH],
+                                .depth        = (int)cfg->hp[CDN_HP_DEPTH],
                                 .optimizer    = (cdn_optimizer_t)spec->optimizer,
                                 .schedule     = (cdn_schedule_t)spec->schedule,
                                 .epochs       = spec->epochs,
@@ -193,7 +193,7 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
   rec[REC_DIVERGED_EPOCH] = 0;
   rec[REC_RANK]           = rank;
 
-  PetscCall(cdn_net_create(spec->architecture, tr->c, tr->h, tr->w, data->num_classes, &tc, &net));
+  PetscCall(cdn_net_create(cfg->arch, tr->c, tr->h, tr->w, data->num_classes, &tc, &net));
   cdn_rng_seed(&init_rng, cfg->seed, STREAM_INIT);
   cdn_rng_seed(&train_rng, cfg->seed, STREAM_TRAIN);
   cdn_net_init(net, &init_rng);
