@@ -34,16 +34,43 @@ unsigned    cdn_method_learners(cdn_method_t m);
 PetscErrorCode cdn_method_inputs(cdn_method_t m, const cdn_results_t *res, int k, double **X, int *d, char *desc,
                                  size_t desc_len);
 
-enum { CDN_SUBSET_ALL, CDN_SUBSET_TRAINABLE, CDN_SUBSET_COUNT };
-const char *cdn_subset_name(int s); /* "all", "trainable" */
+/* Subsets of the population a comparison runs on. all and trainable are cross-validated; the
+   transfer splits fit on one part and test on the other, once: heldout_F fits on every model of
+   the other families and tests on family F (populations with >= 2 families, one subset per
+   family), wide fits on the models narrower than the widest and tests on the widest (>= 2 widths).
+   Job spec names (bit of [prediction] subsets): all, trainable, heldout, wide. */
+typedef enum {
+  CDN_SUBSET_KIND_ALL,
+  CDN_SUBSET_KIND_TRAINABLE,
+  CDN_SUBSET_KIND_HELDOUT,
+  CDN_SUBSET_KIND_WIDE,
+  CDN_SUBSET_KIND_COUNT
+} cdn_subset_kind_t;
+/* ev->subset[] always starts with these two (whether or not their rows are run). */
+enum { CDN_SUBSET_ALL, CDN_SUBSET_TRAINABLE };
+#define CDN_MAX_SUBSETS (3 + CDN_MAX_ARCHS)
 
-/* One row of the comparison: metrics' mean and std (population, over repeats) and the
-   out-of-fold predictions of the first repeat, indexed like the subset's models. */
+typedef struct {
+  char              name[32]; /* "all", "trainable", "heldout_vgg", "wide" */
+  cdn_subset_kind_t kind;
+  int               run;      /* its rows are compared (selected by the job spec, >= 2 models) */
+  int               n;
+  int              *model;    /* n model ids, ascending */
+  int              *test;     /* transfer splits: n flags, 1 = test side; NULL for cross-validation */
+  int               ntest;
+  double            thresholds[8]; /* the class task's cuts: on the subset's labels, or for a
+                                      transfer split on its training side's labels only */
+} cdn_subset_t;
+
+/* One row of the comparison: metrics' mean and std (population, over repeats; std NaN for a
+   transfer split, which runs once) and the out-of-fold predictions of the first repeat, indexed
+   like the subset's models (a transfer split predicts its test side only; NaN elsewhere). */
 typedef struct {
   int           subset;
   cdn_method_t  method;
   cdn_learner_t learner;
   int           budget; /* epochs seen; 0 for hparams and majority */
+  int           repeats; /* tasks behind mean and std: the job's repeats, 1 for a transfer split */
   char          features[96];
   cdn_metrics_t mean, std;
   double       *pred;
@@ -56,9 +83,8 @@ typedef struct {
   int     nclasses;
   double  thresholds[8]; /* nclasses - 1 label cuts of the classification task (all models) */
   int    *label_class;   /* n */
-  double  sub_thresholds[CDN_SUBSET_COUNT][8]; /* the class task's cuts on each subset's labels */
-  int     nsub[CDN_SUBSET_COUNT];
-  int    *sub[CDN_SUBSET_COUNT]; /* model ids of each subset */
+  int          nsubsets;
+  cdn_subset_t subset[CDN_MAX_SUBSETS];
   int     max_budget, repeats, ntasks;
   int     nrows;
   cdn_eval_row_t *row;
@@ -71,6 +97,11 @@ typedef struct {
    1..spec->budget. Errors on any rank are shared (cdn_error_share) before anyone waits. */
 PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
 PetscErrorCode cdn_evaluation_free(cdn_evaluation_t *ev);
+/* The first step of cdn_evaluate, on one rank: labels, the class task and every subset of ev
+   (ev zeroed on entry; cdn_evaluation_free releases it). Families are told apart by name in
+   model-id order, widths by hp[CDN_HP_WIDTH] (NaN, as in runs from before width was recorded: no
+   wide split). Replicates share family and width, so no configuration is on both sides. */
+PetscErrorCode cdn_evaluation_subsets(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
 /* Root's res (complete) to every rank of comm (others' res must be zeroed on entry). */
 PetscErrorCode cdn_results_bcast(MPI_Comm comm, cdn_results_t *res);
 

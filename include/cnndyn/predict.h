@@ -81,6 +81,16 @@ typedef struct {
 PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t learner, int d, const double *X,
                               double *pred, int *pred_class, cdn_metrics_t *m);
 
+/* One split instead of folds, for transfer: the learner is fitted on the models with is_test[i]
+   = 0 (its inner cross-validation, if any, grouped by pb->group on those only) and predicts those
+   with is_test[i] = 1; pred and pred_class are NaN and 0 elsewhere. Metrics are over the test side
+   only; tau_fold equals tau (one test fold). The class task must be given (pb->cls and
+   pb->thresholds for any class count, derived by the caller without the test side's labels).
+   A score learner's non-finite scores rank as the training side's lower median. Errors as
+   cdn_predict_cv, and an empty side. */
+PetscErrorCode cdn_predict_split(const cdn_predict_problem_t *pb, cdn_learner_t learner, int d, const double *X,
+                                 const int *is_test, double *pred, int *pred_class, cdn_metrics_t *m);
+
 /* Class of each label: 1 if above the median of all labels, else 0. The median is taken over the
    finite labels (the mean of the two middle ones for an even count); a non-finite label is class 0;
    all labels equal gives all 0. Allocates n doubles; if that fails, every class is 0. */

@@ -16,6 +16,7 @@ static const struct {
   {"--budget", "features", "budget"},       {"--methods", "prediction", "methods"},
   {"--learners", "prediction", "learners"}, {"--repeats", "prediction", "repeats"},
   {"--folds", "prediction", "folds"},       {"--classes", "prediction", "classes"},
+  {"--subsets", "prediction", "subsets"},
 };
 #define NOVERRIDES ((int)(sizeof overrides / sizeof overrides[0]))
 
@@ -101,6 +102,7 @@ static PetscErrorCode predict(const char *dir, const char *job, const char **val
     spec.class_task = opt.class_task, spec.nthresholds = opt.nthresholds;
     memcpy(spec.thresholds, opt.thresholds, sizeof spec.thresholds);
   }
+  if (value[6]) spec.subset_mask = opt.subset_mask;
   if (rank == 0) {
     ierr = cdn_results_load(dir, &res);
     if (!ierr && !model && spec.budget >= res.epochs)

@@ -52,17 +52,12 @@ static double tau_within(const double *r, const double *y, const int *fold, int 
   return used ? sum / used : NAN;
 }
 
-PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t learner, int d, const double *X,
-                              double *pred, int *pred_class, cdn_metrics_t *m)
+PetscErrorCode cdn_predict_check(const cdn_predict_problem_t *pb, cdn_learner_t learner, int d)
 {
-  int        n = pb->n, k, *fold, *cls, *train, *test, nclasses = pb->nclasses >= 2 ? pb->nclasses : 2;
-  double    *r, *wa, *wb;
-  cdn_fold_t f;
+  int nclasses = pb->nclasses >= 2 ? pb->nclasses : 2;
 
   PetscFunctionBeginUser;
-  PetscCheck(n >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "predict: no models (n = %d)", n);
-  PetscCheck(pb->folds >= 2, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "predict: folds must be at least 2, got %d",
-             pb->folds);
+  PetscCheck(pb->n >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "predict: no models (n = %d)", pb->n);
   PetscCheck(d >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "predict: no feature columns");
   PetscCheck(learner >= 0 && learner < CDN_LEARNER_COUNT, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
              "predict: unknown learner %d", (int)learner);
@@ -73,13 +68,59 @@ PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t lea
              pb->ridge_lambda, pb->logistic_c);
   PetscCheck(nclasses == 2 || (pb->cls && pb->thresholds), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
              "predict: %d classes need cls and thresholds", nclasses);
-  for (int i = 0; i < n; i++)
+  for (int i = 0; i < pb->n; i++)
     PetscCheck(isfinite(pb->y[i]), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
                "predict: label of model %d is not finite (%g): drop unfinished models before predicting", i,
                pb->y[i]);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_metrics_fill(cdn_learner_t learner, int n, const double *y, const double *r, const double *pred,
+                                const int *cls, const int *pred_class, int nclasses, const int *fold, int k,
+                                int fitted, cdn_metrics_t *m)
+{
+  int    *idx;
+  double *wa, *wb;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc3(n + 1, &idx, n + 1, &wa, n + 1, &wb));
+  m->tau      = cdn_kendall_tau(r, y, n);
+  m->tau_fold = fitted ? tau_within(r, y, fold, k, n, idx, wa, wb) : NAN;
+  m->spearman = cdn_spearman(r, y, n);
+  m->r2       = cdn_r2(y, pred, n);
+  m->mae      = cdn_mae(y, pred, n);
+  m->accuracy = fitted ? cdn_accuracy(cls, pred_class, n) : NAN;
+  m->f1       = fitted ? cdn_f1_macro(cls, pred_class, n, nclasses) : NAN;
+  m->auc      = nclasses == 2 ? cdn_auc(cls, r, n) : NAN;
+  m->majority = nclasses == 2 ? cdn_majority_rate(cls, n) : NAN;
+  if (nclasses > 2) {
+    int *count;
+    PetscCall(PetscCalloc1(nclasses, &count));
+    for (int i = 0; i < n; i++) count[cls[i]]++;
+    m->majority = 0;
+    for (int c = 0; c < nclasses; c++) m->majority = fmax(m->majority, (double)count[c] / n);
+    PetscCall(PetscFree(count));
+  }
+  if (learner == CDN_LEARNER_MAJORITY || (!fitted && learner != CDN_LEARNER_SCORE)) m->regret1 = m->regret5 = NAN;
+  else m->regret1 = cdn_regret(y, r, n, 0), m->regret5 = cdn_regret(y, r, n, 0.05);
+  PetscCall(PetscFree3(idx, wa, wb));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t learner, int d, const double *X,
+                              double *pred, int *pred_class, cdn_metrics_t *m)
+{
+  int        n = pb->n, k, *fold, *cls, *train, *test, nclasses = pb->nclasses >= 2 ? pb->nclasses : 2;
+  double    *r;
+  cdn_fold_t f;
+
+  PetscFunctionBeginUser;
+  PetscCall(cdn_predict_check(pb, learner, d));
+  PetscCheck(pb->folds >= 2, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "predict: folds must be at least 2, got %d",
+             pb->folds);
 
   PetscCall(PetscMalloc4(n, &fold, n, &cls, n, &train, n, &test));
-  PetscCall(PetscMalloc3(n, &r, n, &wa, n, &wb));
+  PetscCall(PetscMalloc1(n, &r));
   if (pb->cls) PetscCall(PetscArraycpy(cls, pb->cls, n));
   else PetscCall(cdn_median_classes_ex(pb->y, n, cls));
   PetscCall(cdn_folds_grouped_ex(n, pb->group, pb->folds, pb->seed, fold, &k));
@@ -100,26 +141,8 @@ PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t lea
   /* Ranking metrics read the raw score of a score learner (it needs no fit), else the prediction. */
   if (learner == CDN_LEARNER_SCORE) PetscCall(neutral_scores(X, n, r));
   else PetscCall(PetscArraycpy(r, pred, n));
-  m->tau      = cdn_kendall_tau(r, pb->y, n);
-  m->tau_fold = k >= 2 ? tau_within(r, pb->y, fold, k, n, test, wa, wb) : NAN;
-  m->spearman = cdn_spearman(r, pb->y, n);
-  m->r2       = cdn_r2(pb->y, pred, n);
-  m->mae      = cdn_mae(pb->y, pred, n);
-  m->accuracy = k >= 2 ? cdn_accuracy(cls, pred_class, n) : NAN;
-  m->f1       = k >= 2 ? cdn_f1_macro(cls, pred_class, n, nclasses) : NAN;
-  m->auc      = nclasses == 2 ? cdn_auc(cls, r, n) : NAN;
-  m->majority = nclasses == 2 ? cdn_majority_rate(cls, n) : NAN;
-  if (nclasses > 2) {
-    int *count;
-    PetscCall(PetscCalloc1(nclasses, &count));
-    for (int i = 0; i < n; i++) count[cls[i]]++;
-    m->majority = 0;
-    for (int c = 0; c < nclasses; c++) m->majority = fmax(m->majority, (double)count[c] / n);
-    PetscCall(PetscFree(count));
-  }
-  if (learner == CDN_LEARNER_MAJORITY || (k < 2 && learner != CDN_LEARNER_SCORE)) m->regret1 = m->regret5 = NAN;
-  else m->regret1 = cdn_regret(pb->y, r, n, 0), m->regret5 = cdn_regret(pb->y, r, n, 0.05);
-  PetscCall(PetscFree3(r, wa, wb));
+  PetscCall(cdn_metrics_fill(learner, n, pb->y, r, pred, cls, pred_class, nclasses, fold, k, k >= 2, m));
+  PetscCall(PetscFree(r));
   PetscCall(PetscFree4(fold, cls, train, test));
   PetscFunctionReturn(0);
 }

@@ -1,8 +1,9 @@
 /* The comparison every report carries: each selected method with each of its learners, at each
-   budget, on both subsets, repeated over fold shuffles. Every (subset, method, learner, budget,
-   repeat) is one task; task t runs on rank t mod size, and the results are gathered at the root in
-   task order, so the report is the same for any rank count. All methods of one repeat share its
-   folds, because the folds depend only on (job seed, repeat) and the subset's groups. */
+   budget, on each subset (subsets.c), repeated over fold shuffles; a transfer split runs once.
+   Every (subset, method, learner, budget, repeat) is one task; task t runs on rank t mod size, and
+   the results are gathered at the root in task order, so the report is the same for any rank
+   count. All methods of one repeat share its folds, because the folds depend only on (job seed,
+   repeat) and the subset's groups. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,18 +17,6 @@ typedef struct {
   int row, repeat, offset, len;
 } task_t;
 
-/* The class task on a subset's labels: cuts in label units and each model's class. */
-static PetscErrorCode class_task(const cdn_jobspec_t *spec, const double *y, int n, int *nclasses, double *th, int *cls)
-{
-  PetscFunctionBeginUser;
-  PetscCall(cdn_class_cuts(spec, y, n, nclasses, th));
-  for (int i = 0; i < n; i++) {
-    cls[i] = 0;
-    for (int t = 0; t < *nclasses - 1; t++) cls[i] += y[i] > th[t];
-  }
-  PetscFunctionReturn(0);
-}
-
 /* The rows of the comparison, in a fixed order; methods without inputs in this population (no
    such statistic computed) are left out. */
 static PetscErrorCode plan_rows(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev)
@@ -37,8 +26,8 @@ static PetscErrorCode plan_rows(const cdn_jobspec_t *spec, const cdn_results_t *
   PetscFunctionBeginUser;
   for (int pass = 0; pass < 2; pass++) {
     ev->nrows = 0;
-    for (int s = 0; s < CDN_SUBSET_COUNT; s++) {
-      if (ev->nsub[s] < 2) continue;
+    for (int s = 0; s < ev->nsubsets; s++) {
+      if (!ev->subset[s].run) continue;
       for (int m = 0; m < CDN_METHOD_COUNT; m++) {
         int budgetless = m == CDN_METHOD_HPARAMS || m == CDN_METHOD_MAJORITY;
         if (!(spec->method_mask & (1u << m))) continue;
@@ -53,7 +42,8 @@ static PetscErrorCode plan_rows(const cdn_jobspec_t *spec, const cdn_results_t *
               PetscCall(cdn_method_inputs((cdn_method_t)m, res, k ? k : 1, &X, &d, desc, sizeof desc));
               PetscCall(PetscFree(X));
               if (!d) continue;
-              *r = (cdn_eval_row_t){.subset = s, .method = (cdn_method_t)m, .learner = (cdn_learner_t)l, .budget = k};
+              *r = (cdn_eval_row_t){.subset = s, .method = (cdn_method_t)m, .learner = (cdn_learner_t)l, .budget = k,
+                                    .repeats = ev->subset[s].test ? 1 : ev->repeats};
               snprintf(r->features, sizeof r->features, "%s", desc);
             }
             ev->nrows++;
@@ -68,13 +58,14 @@ static PetscErrorCode plan_rows(const cdn_jobspec_t *spec, const cdn_results_t *
   PetscFunctionReturn(0);
 }
 
-/* One task: the learner's cross-validation on the subset; out = metrics, then (repeat 0) the
-   subset's predictions and classes. */
+/* One task: the learner's cross-validation on the subset (or its one split); out = metrics, then
+   (repeat 0) the subset's predictions and classes. */
 static PetscErrorCode run_task(const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev,
                                const cdn_eval_row_t *row, int repeat, double *out)
 {
-  int                   s = row->subset, ns = ev->nsub[s], d, *grp, *cls, *pc, nclasses;
-  double               *X, *Xs, *y, *pred, th[8];
+  const cdn_subset_t   *sub = &ev->subset[row->subset];
+  int                   ns = sub->n, d, *grp, *cls, *pc;
+  double               *X, *Xs, *y, *pred;
   char                  desc[96];
   cdn_metrics_t         m;
   cdn_predict_problem_t pb;
@@ -83,17 +74,20 @@ static PetscErrorCode run_task(const cdn_jobspec_t *spec, const cdn_results_t *r
   PetscCall(cdn_method_inputs(row->method, res, row->budget ? row->budget : 1, &X, &d, desc, sizeof desc));
   PetscCall(PetscMalloc6((size_t)ns * d, &Xs, ns, &y, ns, &pred, ns, &grp, ns, &cls, ns, &pc));
   for (int i = 0; i < ns; i++) {
-    int mdl = ev->sub[s][i];
+    int mdl = sub->model[i];
     PetscCall(PetscArraycpy(Xs + (size_t)i * d, X + (size_t)mdl * d, d));
     y[i]   = ev->label[mdl];
     grp[i] = res->config[mdl].config_id;
+    cls[i] = 0;
+    for (int t = 0; t < ev->nclasses - 1; t++) cls[i] += y[i] > sub->thresholds[t];
   }
-  PetscCall(class_task(spec, y, ns, &nclasses, th, cls));
   pb = (cdn_predict_problem_t){.n = ns, .y = y, .group = grp, .folds = spec->folds,
                                .seed = cdn_hash64(spec->seed, 0x5265706561ull + (uint64_t)repeat),
                                .ridge_lambda = spec->ridge_lambda, .logistic_c = spec->logistic_c,
-                               .nclasses = nclasses, .cls = cls, .thresholds = th, .inner_folds = spec->inner_folds};
-  PetscCall(cdn_predict_cv(&pb, row->learner, d, Xs, pred, pc, &m));
+                               .nclasses = ev->nclasses, .cls = cls, .thresholds = sub->thresholds,
+                               .inner_folds = spec->inner_folds};
+  if (sub->test) PetscCall(cdn_predict_split(&pb, row->learner, d, Xs, sub->test, pred, pc, &m));
+  else PetscCall(cdn_predict_cv(&pb, row->learner, d, Xs, pred, pc, &m));
   memcpy(out, &m, sizeof m);
   if (repeat == 0)
     for (int i = 0; i < ns; i++) out[NMET + i] = pred[i], out[NMET + ns + i] = pc[i];
@@ -115,31 +109,31 @@ static PetscErrorCode run_mine(const cdn_jobspec_t *spec, const cdn_results_t *r
 }
 
 /* Root: every task's results into the rows; mean and population std of each metric over the
-   repeats whose value is defined. */
+   repeats whose value is defined (a transfer split runs once: its std is NaN, not a spread). */
 static PetscErrorCode collect(cdn_evaluation_t *ev, const task_t *task, const double *all)
 {
   PetscFunctionBeginUser;
-  for (int r = 0; r < ev->nrows; r++) {
+  for (int r = 0, t0 = 0; r < ev->nrows; t0 += ev->row[r].repeats, r++) {
     cdn_eval_row_t *row = &ev->row[r];
-    int             ns  = ev->nsub[row->subset];
+    int             ns  = ev->subset[row->subset].n;
     double         *mean = (double *)&row->mean, *std = (double *)&row->std;
     PetscCall(PetscMalloc1(ns, &row->pred));
     PetscCall(PetscMalloc1(ns, &row->pred_class));
     for (int j = 0; j < NMET; j++) {
       double sum = 0, ss = 0;
       int    c   = 0;
-      for (int q = 0; q < ev->repeats; q++) {
-        double v = all[task[r * ev->repeats + q].offset + j];
+      for (int q = 0; q < row->repeats; q++) {
+        double v = all[task[t0 + q].offset + j];
         if (isfinite(v)) sum += v, c++;
       }
       mean[j] = c ? sum / c : NAN;
-      for (int q = 0; q < ev->repeats; q++) {
-        double v = all[task[r * ev->repeats + q].offset + j];
+      for (int q = 0; q < row->repeats; q++) {
+        double v = all[task[t0 + q].offset + j];
         if (isfinite(v)) ss += (v - mean[j]) * (v - mean[j]);
       }
-      std[j] = c ? sqrt(ss / c) : NAN;
+      std[j] = c && !ev->subset[row->subset].test ? sqrt(ss / c) : NAN;
     }
-    const double *first = all + task[r * ev->repeats].offset;
+    const double *first = all + task[t0].offset;
     for (int i = 0; i < ns; i++) row->pred[i] = first[NMET + i], row->pred_class[i] = (int)first[NMET + ns + i];
   }
   PetscFunctionReturn(0);
@@ -148,7 +142,7 @@ static PetscErrorCode collect(cdn_evaluation_t *ev, const task_t *task, const do
 PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev)
 {
   PetscMPIInt    rank, size;
-  int            n = res->nmodels, total = 0, nmine = 0, *counts = NULL, *displs = NULL, *sendlen;
+  int            total = 0, nmine = 0, *counts = NULL, *displs = NULL, *sendlen;
   task_t        *task;
   double        *mine, *all = NULL, t0 = MPI_Wtime();
   PetscErrorCode ierr;
@@ -157,35 +151,18 @@ PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
   memset(ev, 0, sizeof *ev);
-  ev->n          = n;
   ev->max_budget = spec->budget;
   ev->repeats    = spec->repeats;
-  PetscCall(PetscMalloc2(n + 1, &ev->label, n + 1, &ev->label_class));
-  for (int s = 0; s < CDN_SUBSET_COUNT; s++) PetscCall(PetscMalloc1(n + 1, &ev->sub[s]));
-  for (int m = 0; m < n; m++) {
-    ev->label[m]                                     = cdn_results_label(res, m);
-    ev->sub[CDN_SUBSET_ALL][ev->nsub[CDN_SUBSET_ALL]++] = m;
-    if (res->status[m] == CDN_STATUS_OK && ev->label[m] > spec->trainable_above)
-      ev->sub[CDN_SUBSET_TRAINABLE][ev->nsub[CDN_SUBSET_TRAINABLE]++] = m;
-  }
-  PetscCall(class_task(spec, ev->label, n, &ev->nclasses, ev->thresholds, ev->label_class));
-  for (int s = 0; s < CDN_SUBSET_COUNT; s++) {
-    int    *c, nc;
-    double *y;
-    PetscCall(PetscMalloc2(ev->nsub[s] + 1, &y, ev->nsub[s] + 1, &c));
-    for (int i = 0; i < ev->nsub[s]; i++) y[i] = ev->label[ev->sub[s][i]];
-    PetscCall(class_task(spec, y, ev->nsub[s], &nc, ev->sub_thresholds[s], c));
-    PetscCall(PetscFree2(y, c));
-  }
+  PetscCall(cdn_evaluation_subsets(spec, res, ev));
   PetscCall(plan_rows(spec, res, ev));
 
-  ev->ntasks = ev->nrows * ev->repeats;
+  for (int r = 0; r < ev->nrows; r++) ev->ntasks += ev->row[r].repeats;
   PetscCall(PetscMalloc1(ev->ntasks + 1, &task));
-  for (int t = 0; t < ev->ntasks; t++) {
-    int r   = t / ev->repeats, q = t % ev->repeats;
-    task[t] = (task_t){r, q, total, NMET + (q == 0 ? 2 * ev->nsub[ev->row[r].subset] : 0)};
-    total += task[t].len;
-  }
+  for (int r = 0, t = 0; r < ev->nrows; r++)
+    for (int q = 0; q < ev->row[r].repeats; q++, t++) {
+      task[t] = (task_t){r, q, total, NMET + (q == 0 ? 2 * ev->subset[ev->row[r].subset].n : 0)};
+      total += task[t].len;
+    }
   PetscCall(PetscMalloc1(total + 1, &mine));
   ierr = run_mine(spec, res, ev, task, rank, size, mine, &nmine);
   PetscCall(cdn_error_share(comm, ierr));
@@ -221,19 +198,5 @@ PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_
   PetscCall(PetscFree(all));
   PetscCall(PetscFree(task));
   if (rank == 0) PetscCall(PetscFree2(counts, displs));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode cdn_evaluation_free(cdn_evaluation_t *ev)
-{
-  PetscFunctionBeginUser;
-  for (int i = 0; i < ev->nrows; i++) {
-    PetscCall(PetscFree(ev->row[i].pred));
-    PetscCall(PetscFree(ev->row[i].pred_class));
-  }
-  PetscCall(PetscFree(ev->row));
-  PetscCall(PetscFree2(ev->label, ev->label_class));
-  for (int s = 0; s < CDN_SUBSET_COUNT; s++) PetscCall(PetscFree(ev->sub[s]));
-  ev->nrows = 0;
   PetscFunctionReturn(0);
 }

@@ -31,7 +31,6 @@ static const struct {
 const char *cdn_method_name(cdn_method_t m) { return m >= 0 && m < CDN_METHOD_COUNT ? methods[m].name : "?"; }
 int         cdn_method_is_graph(cdn_method_t m) { return m >= 0 && m < CDN_METHOD_COUNT && methods[m].graph; }
 unsigned    cdn_method_learners(cdn_method_t m) { return m >= 0 && m < CDN_METHOD_COUNT ? methods[m].learners : 0; }
-const char *cdn_subset_name(int s) { return s == CDN_SUBSET_ALL ? "all" : s == CDN_SUBSET_TRAINABLE ? "trainable" : "?"; }
 
 /* Columns of the per-epoch feature rows a graph method reads: prefix "" = every graph column. */
 static int select_columns(const cdn_results_t *res, const char *prefix, int *col)

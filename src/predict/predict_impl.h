@@ -26,6 +26,15 @@ typedef struct {
   double        lambda, c;  /* used when inner_folds = 0 */
 } cdn_fold_t;
 
+/* Argument checks shared by cdn_predict_cv and cdn_predict_split. */
+PetscErrorCode cdn_predict_check(const cdn_predict_problem_t *pb, cdn_learner_t learner, int d);
+/* Every metric of predictions over n models: r is the ranking score (the prediction, or a score
+   learner's raw value), fold (k folds) gives tau within folds; fitted = 0 when nothing could be
+   learned (one group): then only tau, spearman, auc and majority (and regret for score) are set. */
+PetscErrorCode cdn_metrics_fill(cdn_learner_t learner, int n, const double *y, const double *r, const double *pred,
+                                const int *cls, const int *pred_class, int nclasses, const int *fold, int k,
+                                int fitted, cdn_metrics_t *m);
+
 /* The median of the training labels: the class cut of the median task (thresholds NULL). */
 double cdn_fold_train_median(const cdn_fold_t *f);
 /* The class task's cuts in label units on labels y: the job spec's thresholds, or the median /

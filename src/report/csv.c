@@ -77,10 +77,12 @@ static void write_predictions(FILE *fp, const cdn_evaluation_t *ev)
 {
   fputs("subset,method,learner,epochs_used,model,actual,predicted,actual_class,predicted_class\n", fp);
   for (int i = 0; i < ev->nrows; i++) {
-    const cdn_eval_row_t *r = &ev->row[i];
-    for (int j = 0; j < ev->nsub[r->subset]; j++) {
-      int m = ev->sub[r->subset][j];
-      fprintf(fp, "%s,%s,%s,%d,%d,", cdn_subset_name(r->subset), cdn_method_name(r->method),
+    const cdn_eval_row_t *r   = &ev->row[i];
+    const cdn_subset_t   *sub = &ev->subset[r->subset];
+    for (int j = 0; j < sub->n; j++) {
+      int m = sub->model[j];
+      if (sub->test && !sub->test[j]) continue; /* a transfer split predicts its test side only */
+      fprintf(fp, "%s,%s,%s,%d,%d,", sub->name, cdn_method_name(r->method),
               cdn_learner_name(r->learner), r->budget, m);
       cdn_csv_number(fp, ev->label[m]), sep(fp);
       cdn_csv_number(fp, r->pred[j]);
@@ -96,7 +98,7 @@ static void write_report(FILE *fp, const cdn_evaluation_t *ev, const char *task)
     const cdn_eval_row_t *r = &ev->row[i];
     for (int j = 0; j < CDN_REPORT_NMETRICS; j++) {
       const cdn_report_metric_t *mt = &cdn_report_metrics[j];
-      fprintf(fp, "%s,%s,\"%s\",%s,%d,%s,%s,", cdn_subset_name(r->subset), cdn_method_name(r->method), r->features,
+      fprintf(fp, "%s,%s,\"%s\",%s,%d,%s,%s,", ev->subset[r->subset].name, cdn_method_name(r->method), r->features,
               cdn_learner_name(r->learner), r->budget, mt->classification ? task : "regression", mt->name);
       cdn_csv_number(fp, cdn_report_metric(&r->mean, j)), sep(fp);
       cdn_csv_number(fp, cdn_report_metric(&r->std, j));

@@ -20,7 +20,7 @@ static void population(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t 
           n ? res->config[n - 1].config_id + 1 : 0, res->epochs);
   fprintf(fp, "- %d diverged (label: chance, %.3g), %d trained but at or below %g final test accuracy\n", diverged,
           res->num_classes ? 1.0 / res->num_classes : NAN, chance, spec->trainable_above);
-  fprintf(fp, "- trainable subset: %d models\n", ev->nsub[CDN_SUBSET_TRAINABLE]);
+  fprintf(fp, "- trainable subset: %d models\n", ev->subset[CDN_SUBSET_TRAINABLE].n);
   if (!v || !n) {
     free(v);
     return;
@@ -48,8 +48,14 @@ static void population(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t 
 static void table(FILE *fp, const cdn_evaluation_t *ev, int subset, int j)
 {
   const cdn_report_metric_t *mt = &cdn_report_metrics[j];
-  fprintf(fp, "### %s, subset %s (%s; mean +- std over %d repeats)\n\n| method | learner |", mt->name,
-          cdn_subset_name(subset), mt->higher_better ? "higher is better" : "lower is better", ev->repeats);
+  const cdn_subset_t        *sub = &ev->subset[subset];
+  if (sub->test)
+    fprintf(fp, "### %s, subset %s (%s; one split: fitted on %d models, tested on %d)\n\n| method | learner |",
+            mt->name, sub->name, mt->higher_better ? "higher is better" : "lower is better", sub->n - sub->ntest,
+            sub->ntest);
+  else
+    fprintf(fp, "### %s, subset %s (%s; mean +- std over %d repeats)\n\n| method | learner |", mt->name, sub->name,
+            mt->higher_better ? "higher is better" : "lower is better", ev->repeats);
   for (int k = 0; k <= ev->max_budget; k++) fprintf(fp, " k=%d |", k);
   fprintf(fp, "\n| --- | --- |");
   for (int k = 0; k <= ev->max_budget; k++) fprintf(fp, " --- |");
@@ -73,9 +79,29 @@ static void table(FILE *fp, const cdn_evaluation_t *ev, int subset, int j)
       double mv = found >= 0 ? cdn_report_metric(&ev->row[found].mean, j) : NAN;
       double sv = found >= 0 ? cdn_report_metric(&ev->row[found].std, j) : NAN;
       if (isnan(mv)) fprintf(fp, " |");
+      else if (sub->test) fprintf(fp, " %.3f |", mv);
       else fprintf(fp, " %.3f +- %.3f |", mv, sv);
     }
     fputc('\n', fp);
+  }
+  fputc('\n', fp);
+}
+
+/* Which transfer splits ran, and why the others did not. */
+static void transfer(FILE *fp, const cdn_evaluation_t *ev)
+{
+  int n = 0;
+  for (int s = 0; s < ev->nsubsets; s++) n += ev->subset[s].test && ev->subset[s].run;
+  if (!n) {
+    fprintf(fp, "Transfer splits (held-out architecture family, narrow to wide): none run; they need two families or two widths in the population, and `[prediction] subsets` to select them.\n\n");
+    return;
+  }
+  fprintf(fp, "Transfer splits, each one fit on the training side and one test (no folds, no std; the class task's cuts come from the training side's labels):\n\n");
+  for (int s = 0; s < ev->nsubsets; s++) {
+    const cdn_subset_t *sub = &ev->subset[s];
+    if (!sub->test || !sub->run) continue;
+    fprintf(fp, "- %s: fitted on %d models, tested on %d (%s)\n", sub->name, sub->n - sub->ntest, sub->ntest,
+            sub->kind == CDN_SUBSET_KIND_WIDE ? "the widest" : "the held-out family");
   }
   fputc('\n', fp);
 }
@@ -85,10 +111,11 @@ void cdn_report_markdown(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_
   population(fp, spec, res, ev);
   fprintf(fp, "## Best per budget\n\n```\n");
   cdn_report_print_best(fp, spec, res, ev);
-  fprintf(fp, "```\n\nTransfer splits (held-out architecture family, narrow to wide): not run, the population has one architecture and width.\n\n");
+  fprintf(fp, "```\n\n");
+  transfer(fp, ev);
   fprintf(fp, "## Metrics\n\nRows: methods (graph methods marked) with their learner; columns: epoch budget k (k=0: no training seen). %d-fold cross-validation grouped by configuration, %d repeats; the test folds give labels only.\n\n",
           spec->folds, ev->repeats);
-  for (int s = 0; s < CDN_SUBSET_COUNT; s++)
-    if (ev->nsub[s] >= 2)
+  for (int s = 0; s < ev->nsubsets; s++)
+    if (ev->subset[s].run)
       for (int j = 0; j < CDN_REPORT_NMETRICS; j++) table(fp, ev, s, j);
 }

@@ -18,7 +18,7 @@ double cdn_report_metric(const cdn_metrics_t *m, int j)
 int cdn_report_class_of(const cdn_evaluation_t *ev, int subset, int m)
 {
   int c = 0;
-  for (int t = 0; t < ev->nclasses - 1; t++) c += ev->label[m] > ev->sub_thresholds[subset][t];
+  for (int t = 0; t < ev->nclasses - 1; t++) c += ev->label[m] > ev->subset[subset].thresholds[t];
   return c;
 }
 
@@ -42,7 +42,8 @@ static void describe(FILE *fp, const cdn_evaluation_t *ev, int i)
   }
   const cdn_eval_row_t *r = &ev->row[i];
   snprintf(name, sizeof name, "%s/%s", cdn_method_name(r->method), cdn_learner_name(r->learner));
-  fprintf(fp, " %-26s %6.3f+-%5.3f %6.3f", name, r->mean.tau, r->std.tau, r->mean.accuracy);
+  if (isnan(r->std.tau)) fprintf(fp, " %-26s %6.3f%7s %6.3f", name, r->mean.tau, "", r->mean.accuracy); /* one split */
+  else fprintf(fp, " %-26s %6.3f+-%5.3f %6.3f", name, r->mean.tau, r->std.tau, r->mean.accuracy);
 }
 
 static void summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev, int timing)
@@ -50,13 +51,22 @@ static void summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *re
   int diverged = 0;
   for (int m = 0; m < res->nmodels; m++) diverged += res->status[m] == CDN_STATUS_DIVERGED;
   fprintf(fp, "\n%d models, %d epochs each, %d diverged, %d trainable (final test accuracy > %g).\n", res->nmodels,
-          res->epochs, diverged, ev->nsub[CDN_SUBSET_TRAINABLE], spec->trainable_above);
-  fprintf(fp, "Prediction: %d rows x %d repeats of %d-fold grouped cross-validation", ev->nrows, ev->repeats, spec->folds);
+          res->epochs, diverged, ev->subset[CDN_SUBSET_TRAINABLE].n, spec->trainable_above);
+  int splits = 0;
+  for (int i = 0; i < ev->nrows; i++) splits += ev->subset[ev->row[i].subset].test != NULL;
+  fprintf(fp, "Prediction: %d rows x %d repeats of %d-fold grouped cross-validation", ev->nrows - splits, ev->repeats,
+          spec->folds);
+  if (splits) fprintf(fp, ", %d rows on transfer splits (once each)", splits);
   if (timing) fprintf(fp, ", %.1f s", ev->seconds);
   fprintf(fp, ". Kendall tau (mean+-std over repeats), class accuracy.\n");
-  for (int s = 0; s < CDN_SUBSET_COUNT; s++) {
-    if (ev->nsub[s] < 2) continue;
-    fprintf(fp, "\nsubset %s (%d models; majority rate of the class task shown in report.md)\n", cdn_subset_name(s), ev->nsub[s]);
+  for (int s = 0; s < ev->nsubsets; s++) {
+    const cdn_subset_t *sub = &ev->subset[s];
+    if (!sub->run) continue;
+    if (sub->test)
+      fprintf(fp, "\nsubset %s (fitted on %d models, tested on the other %d, once: no std)\n", sub->name,
+              sub->n - sub->ntest, sub->ntest);
+    else
+      fprintf(fp, "\nsubset %s (%d models; majority rate of the class task shown in report.md)\n", sub->name, sub->n);
     fprintf(fp, "%-6s %-26s %13s %6s   %-26s %13s %6s\n", "epochs", "best graph method", "tau", "acc", "best baseline", "tau", "acc");
     for (int k = 1; k <= ev->max_budget; k++) {
       int best[2];

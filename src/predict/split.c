@@ -1,0 +1,62 @@
+/* One fit-then-test split instead of cross-validation: the transfer questions (a family never seen,
+   wider networks than any seen) have one honest split each, so there is nothing to fold. */
+#include <math.h>
+#include "predict_impl.h"
+
+/* Lower median of the finite training-side scores (0 if none): where a test model's NaN score
+   ranks, chosen without looking at the test side. */
+static PetscErrorCode neutral_score(const double *x, const int *train, int ntr, double *med)
+{
+  double *v;
+  int     m = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(ntr + 1, &v));
+  for (int i = 0; i < ntr; i++)
+    if (isfinite(x[train[i]])) v[m++] = x[train[i]];
+  cdn_sort_doubles(v, m);
+  *med = m ? v[(m + 1) / 2 - 1] : 0;
+  PetscCall(PetscFree(v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_predict_split(const cdn_predict_problem_t *pb, cdn_learner_t learner, int d, const double *X,
+                                 const int *is_test, double *pred, int *pred_class, cdn_metrics_t *m)
+{
+  int        n = pb->n, *train, *test, *ct, *pct, *fold, ntr = 0, nte = 0;
+  double    *yt, *pt, *rt, med = 0;
+  cdn_fold_t f;
+
+  PetscFunctionBeginUser;
+  PetscCall(cdn_predict_check(pb, learner, d));
+  PetscCheck(pb->cls && pb->thresholds, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
+             "predict: a split needs its class task (cls and thresholds)");
+  PetscCall(PetscMalloc2(n, &train, n, &test));
+  for (int i = 0; i < n; i++) {
+    if (is_test[i]) test[nte++] = i;
+    else train[ntr++] = i;
+    pred[i] = NAN, pred_class[i] = 0;
+  }
+  PetscCheck(ntr >= 1 && nte >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "predict: a split needs models on both sides (%d training, %d test)", ntr, nte);
+  f = (cdn_fold_t){.d = d, .X = X, .y = pb->y, .cls = pb->cls, .train = train, .test = test, .ntr = ntr, .nte = nte,
+                   .group = pb->group, .nclasses = pb->nclasses >= 2 ? pb->nclasses : 2, .thresholds = pb->thresholds,
+                   .inner_folds = pb->inner_folds, .seed = cdn_hash64(pb->seed, 0), .lambda = pb->ridge_lambda,
+                   .c = pb->logistic_c};
+  PetscCall(cdn_fitted_fold(&f, learner, pred, pred_class));
+
+  /* the metrics see the test side only */
+  if (learner == CDN_LEARNER_SCORE) PetscCall(neutral_score(X, train, ntr, &med));
+  PetscCall(PetscMalloc3(nte, &yt, nte, &pt, nte, &rt));
+  PetscCall(PetscMalloc3(nte, &ct, nte, &pct, nte, &fold));
+  for (int j = 0; j < nte; j++) {
+    int i = test[j];
+    yt[j] = pb->y[i], pt[j] = pred[i], ct[j] = pb->cls[i], pct[j] = pred_class[i], fold[j] = 0;
+    rt[j] = learner != CDN_LEARNER_SCORE ? pred[i] : isfinite(X[i]) ? X[i] : med;
+  }
+  PetscCall(cdn_metrics_fill(learner, nte, yt, rt, pt, ct, pct, f.nclasses, fold, 1, 1, m));
+  PetscCall(PetscFree3(yt, pt, rt));
+  PetscCall(PetscFree3(ct, pct, fold));
+  PetscCall(PetscFree2(train, test));
+  PetscFunctionReturn(0);
+}
