@@ -159,7 +159,9 @@ static PetscErrorCode test_graph_fault(int rank, PetscErrorCode ierr)
 /* A solver that does not converge on one model's graph (an eigenproblem with a cluster of top
    eigenvalues, say) costs that model this epoch's graph features, which stay empty, not the whole
    population run. Any other error still stops the run. On a team's graph the members agree on the
-   verdict (empty only when no member failed otherwise), so that all leave the statistics alike. */
+   verdict (empty only when no member failed otherwise), so that all leave the statistics alike.
+   The statistics' own failures (a solver's verdict) are collective; only a failure inside a
+   collective call that a single member raises (memory, say) could still leave the others waiting. */
 static PetscErrorCode graph_features(const cdn_jobspec_t *spec, model_graph_t *mg, int rank, int model, int e,
                                      FILE *log, double *row)
 {
