@@ -82,9 +82,12 @@ PetscErrorCode cdn_graph_create_unrolled(MPI_Comm comm, const cdn_model_desc_t *
 /* The graph a job spec asks for: unrolled or rolled, refused (CDN_ERR_INPUT) above max_edges. */
 PetscErrorCode cdn_graph_create_as(MPI_Comm comm, const cdn_model_desc_t *desc, int unrolled, PetscInt64 max_edges,
                                    cdn_graph_t *g);
+/* The plan cdn_graph_create_as would build (groups, blocks, nnodes, nedges; no matrix), with the
+   same refusals: enough to decide where the graph lives before any rank assembles it. */
+PetscErrorCode cdn_graph_plan_as(const cdn_model_desc_t *desc, int unrolled, PetscInt64 max_edges, cdn_graph_t *g);
 /* Where a graph of nedges edges lives: on team (the ranks that hold the model) when threshold > 0
-   and nedges >= threshold, otherwise on PETSC_COMM_SELF. Statistics are the same either way (to
-   about 1e-9; the CSV writer's 9 digits make them identical). */
+   and nedges >= threshold, otherwise on PETSC_COMM_SELF. Statistics are the same either way to
+   about 1e-10 relative (README "Distributed graphs"); the CSV's 9 digits usually hide it. */
 MPI_Comm cdn_graph_comm_for(MPI_Comm team, PetscInt64 nedges, PetscInt64 threshold);
 /* Only the node groups and edge blocks (no matrix): counts, names, checks. */
 PetscErrorCode cdn_graph_plan(const cdn_model_desc_t *desc, cdn_graph_t *g);

@@ -113,19 +113,26 @@ PetscErrorCode cdn_graph_create_unrolled(MPI_Comm comm, const cdn_model_desc_t *
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_graph_create_as(MPI_Comm comm, const cdn_model_desc_t *desc, int unrolled, PetscInt64 max_edges,
-                                   cdn_graph_t *g)
+PetscErrorCode cdn_graph_plan_as(const cdn_model_desc_t *desc, int unrolled, PetscInt64 max_edges, cdn_graph_t *g)
 {
   PetscFunctionBeginUser;
-  if (unrolled) PetscCall(cdn_graph_create_unrolled(comm, desc, max_edges, g));
+  PetscCall(PetscMemzero(g, sizeof *g));
+  if (unrolled) PetscCall(cdn_unrolled_plan(desc, max_edges, g));
   else {
-    PetscCall(PetscMemzero(g, sizeof *g));
     PetscCall(cdn_graph_plan(desc, g));
     PetscCheck(g->nedges <= max_edges, PETSC_COMM_SELF, CDN_ERR_INPUT,
                "%s: the graph would have %lld edges, more than the limit of %lld ([graph] max_edges)", desc->arch,
                (long long)g->nedges, (long long)max_edges);
-    PetscCall(assemble(comm, desc, g));
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_graph_create_as(MPI_Comm comm, const cdn_model_desc_t *desc, int unrolled, PetscInt64 max_edges,
+                                   cdn_graph_t *g)
+{
+  PetscFunctionBeginUser;
+  PetscCall(cdn_graph_plan_as(desc, unrolled, max_edges, g));
+  PetscCall(assemble(comm, desc, g));
   PetscFunctionReturn(0);
 }
 

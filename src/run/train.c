@@ -1,6 +1,8 @@
 /* One model's life: initialise, then per epoch train, evaluate, read the weights as a graph and
    summarise it, snapshot. A model that diverges keeps the rows it has and stops there. */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 #include "cnndyn/features.h"
 #include "cnndyn/graph.h"
 #include "cnndyn/nn.h"
@@ -70,32 +72,140 @@ static PetscErrorCode resume_model(const cdn_jobspec_t *spec, const cdn_model_co
   PetscFunctionReturn(0);
 }
 
-/* A solver that does not converge on one model's graph (an eigenproblem with a cluster of top
-   eigenvalues, say) costs that model this epoch's graph features, which stay empty, not the whole
-   population run. Any other error still stops the run. */
-static PetscErrorCode graph_features(const cdn_jobspec_t *spec, cdn_graph_t *g, int model, int e, FILE *log,
-                                     double *row)
+/* This model's graph: held by the leader alone on PETSC_COMM_SELF, or, when it has at least
+   [graph] distribute_edges edges and the team more than one rank, by the whole team as a parallel
+   matrix, each member holding the rows it owns and joining every graph call. */
+typedef struct {
+  cdn_graph_t g;
+  MPI_Comm    team;  /* the team holding the graph; MPI_COMM_NULL when the leader holds it alone */
+  char       *state; /* team graphs: the leader's network state, broadcast every epoch */
+  size_t      bytes;
+} model_graph_t;
+
+/* Pattern once per model; on a team every member plans the same graph and so reaches the same
+   decision, and a failure on any member (memory for the pattern, say) or of the leader building
+   its own graph stops all of them. */
+static PetscErrorCode graph_setup(const cdn_jobspec_t *spec, cdn_net_t *net, int model, const cdn_train_ctl_t *ctl,
+                                  PetscBool leader, FILE *log, model_graph_t *mg)
 {
-  PetscErrorCode ierr;
+  const cdn_model_desc_t *desc = cdn_net_desc(net);
+  MPI_Comm                comm = PETSC_COMM_SELF;
+  PetscErrorCode          ierr = 0;
 
   PetscFunctionBeginUser;
-  PetscCall(cdn_error_push_quiet());
-  ierr = cdn_layout_graph_row(spec, g, row);
-  PetscCall(cdn_error_pop_quiet());
-  if (ierr == PETSC_ERR_CONV_FAILED) {
-    for (int k = 0; k < cdn_layout_graph_count(spec, g); k++) row[k] = NAN;
-    if (log) fprintf(log, "model %d epoch %d: graph features left empty: %s\n", model, e, cdn_error_message());
-    PetscFunctionReturn(0);
+  PetscCall(PetscMemzero(mg, sizeof *mg));
+  mg->team = MPI_COMM_NULL;
+  if (ctl && ctl->team_size > 1 && spec->distribute_edges > 0) {
+    PetscCall(cdn_graph_plan_as(desc, spec->unrolled, spec->max_edges, &mg->g));
+    comm = cdn_graph_comm_for(ctl->team, mg->g.nedges, spec->distribute_edges);
   }
-  PetscCheck(!ierr, PETSC_COMM_SELF, ierr, "model %d epoch %d: graph statistics failed: %s", model, e,
-             cdn_error_message());
+  if (comm != PETSC_COMM_SELF) {
+    mg->team  = comm;
+    mg->bytes = cdn_net_state_bytes(net);
+    ierr      = PetscMalloc1(mg->bytes, &mg->state);
+  }
+  if (!ierr && (leader || mg->team != MPI_COMM_NULL))
+    ierr = cdn_graph_create_as(comm, desc, spec->unrolled, spec->max_edges, &mg->g);
+  if (ctl && ctl->team_size > 1) PetscCall(cdn_error_share(ctl->team, ierr));
+  PetscCall(ierr);
+  if (mg->team != MPI_COMM_NULL && log)
+    fprintf(log, "model %d: graph of %lld edges on a team of %d ranks; this rank owns rows %lld..%lld of %lld\n", model,
+            (long long)mg->g.nedges, ctl->team_size, (long long)mg->g.rstart, (long long)mg->g.rend - 1,
+            (long long)mg->g.nnodes),
+      fflush(log);
   PetscFunctionReturn(0);
 }
 
-/* The leader's work at an epoch end: validation, graph features, snapshot, log, progress. */
-static PetscErrorCode measure_epoch(const cdn_jobspec_t *spec, const cdn_data_t *data, cdn_net_t *net, cdn_graph_t *g,
+static PetscErrorCode graph_destroy(model_graph_t *mg)
+{
+  PetscFunctionBeginUser;
+  PetscCall(cdn_graph_destroy(&mg->g));
+  PetscCall(PetscFree(mg->state));
+  PetscFunctionReturn(0);
+}
+
+/* Team members take the leader's network state before they read their rows of the graph. Their
+   parameters match the leader's (every member takes the same step from the same summed gradient),
+   but their BatchNorm running statistics come from their own slices of each batch (team.c), and
+   those scale edges. The state travels in pieces that an int count can address. */
+static PetscErrorCode share_state(cdn_net_t *net, model_graph_t *mg, PetscBool leader)
+{
+  const size_t piece = (size_t)1 << 30;
+
+  PetscFunctionBeginUser;
+  if (leader) cdn_net_state_save(net, mg->state);
+  for (size_t off = 0; off < mg->bytes; off += piece) {
+    size_t n = mg->bytes - off < piece ? mg->bytes - off : piece;
+    PetscCallMPI(MPI_Bcast(mg->state + off, (int)n, MPI_BYTE, 0, mg->team));
+  }
+  if (!leader) PetscCall(cdn_net_state_load(net, mg->state, mg->bytes));
+  PetscFunctionReturn(0);
+}
+
+/* CNNDYN_TEST_GRAPH_FAULT=R makes the graph statistics on world rank R fail, R:conv fail as a
+   solver that did not converge would, after the real statistics ran: tests/teamgraph.sh checks
+   that a team member's failure reaches its whole team. Nothing else should set it. */
+static PetscErrorCode test_graph_fault(int rank, PetscErrorCode ierr)
+{
+  const char *v = getenv("CNNDYN_TEST_GRAPH_FAULT");
+  char       *end;
+  long        r = v ? strtol(v, &end, 10) : -1;
+
+  if (ierr || !v || end == v || r != rank) return ierr;
+  if (!strcmp(end, ":conv")) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_CONV_FAILED, "test fault: no convergence on rank %d", rank);
+  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "test fault on rank %d", rank);
+}
+
+/* A solver that does not converge on one model's graph (an eigenproblem with a cluster of top
+   eigenvalues, say) costs that model this epoch's graph features, which stay empty, not the whole
+   population run. Any other error still stops the run. On a team's graph the members agree on the
+   verdict (empty only when no member failed otherwise), so that all leave the statistics alike.
+   The statistics' own failures (a solver's verdict) are collective; only a failure inside a
+   collective call that a single member raises (memory, say) could still leave the others waiting. */
+static PetscErrorCode graph_features(const cdn_jobspec_t *spec, model_graph_t *mg, int rank, int model, int e,
+                                     FILE *log, double *row)
+{
+  PetscErrorCode ierr;
+  const char    *why;
+
+  PetscFunctionBeginUser;
+  PetscCall(cdn_error_push_quiet());
+  ierr = test_graph_fault(rank, cdn_layout_graph_row(spec, &mg->g, row));
+  why  = cdn_error_message();
+  if (mg->team != MPI_COMM_NULL) {
+    int mine = !ierr ? 0 : ierr == PETSC_ERR_CONV_FAILED ? 1 : 2, worst = 2;
+    if (MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, mg->team)) ierr = PETSC_ERR_MPI;
+    else if (worst == 2) ierr = cdn_error_share(mg->team, mine == 2 ? ierr : 0), why = cdn_error_message();
+    else if (worst == 1 && !ierr) ierr = PETSC_ERR_CONV_FAILED, why = "a solver did not converge on another team member";
+  }
+  PetscCall(cdn_error_pop_quiet());
+  if (ierr == PETSC_ERR_CONV_FAILED) {
+    for (int k = 0; k < cdn_layout_graph_count(spec, &mg->g); k++) row[k] = NAN;
+    if (log) fprintf(log, "model %d epoch %d: graph features left empty: %s\n", model, e, why);
+    PetscFunctionReturn(0);
+  }
+  PetscCheck(!ierr, PETSC_COMM_SELF, ierr, "model %d epoch %d: graph statistics failed: %s", model, e, why);
+  PetscFunctionReturn(0);
+}
+
+/* This epoch's graph and its features, on every rank that holds the graph. A team graph's outcome
+   is the same on every member: the state broadcast and the statistics are collective, and their
+   verdict is agreed. */
+static PetscErrorCode graph_epoch(const cdn_jobspec_t *spec, cdn_net_t *net, model_graph_t *mg, PetscBool leader,
+                                  int rank, int model, int e, FILE *log, double *row)
+{
+  PetscFunctionBeginUser;
+  if (mg->team != MPI_COMM_NULL) PetscCall(share_state(net, mg, leader));
+  PetscCall(cdn_graph_set_weights(&mg->g, cdn_net_desc(net)));
+  PetscCall(graph_features(spec, mg, rank, model, e, leader ? log : NULL, row));
+  PetscFunctionReturn(0);
+}
+
+/* The leader's work at an epoch end, after the graph: validation, the weight-statistics baseline,
+   snapshot, log, progress. t_graph: seconds the graph took. */
+static PetscErrorCode measure_epoch(const cdn_jobspec_t *spec, const cdn_data_t *data, cdn_net_t *net,
                                     const char *outdir, int model, int e, const cdn_stages_t *stages, int nfeat,
-                                    int rank, FILE *log, cdn_train_ctl_t *ctl, double *rec)
+                                    int rank, FILE *log, cdn_train_ctl_t *ctl, double t_graph, double *rec)
 {
   const int               E    = spec->epochs;
   const cdn_model_desc_t *desc = cdn_net_desc(net);
@@ -108,12 +218,10 @@ static PetscErrorCode measure_epoch(const cdn_jobspec_t *spec, const cdn_data_t 
 
   t0 = MPI_Wtime();
   PetscCall(PetscLogStagePush(stages->graph));
-  PetscCall(cdn_graph_set_weights(g, desc));
-  PetscCall(graph_features(spec, g, model, e, log, rec_features(rec, E, nfeat, e)));
   /* prediction: the weight-statistics baseline, stored as the last feature columns */
   PetscCall(cdn_layout_weight_row(spec, desc, rec_features(rec, E, nfeat, e) + nfeat - cdn_layout_weight_count(spec, desc)));
   PetscCall(PetscLogStagePop());
-  t[CDN_TIME_GRAPH] = MPI_Wtime() - t0;
+  t[CDN_TIME_GRAPH] = t_graph + MPI_Wtime() - t0;
 
   if (spec->snapshots) {
     PetscCall(PetscLogStagePush(stages->snapshot));
@@ -130,27 +238,40 @@ static PetscErrorCode measure_epoch(const cdn_jobspec_t *spec, const cdn_data_t 
   PetscFunctionReturn(0);
 }
 
-/* Checkpoint (leader) and the stop decision, which the leader shares with its team; a failure of
-   the leader stops the members too instead of leaving them in the next allreduce. */
+/* A failure of the leader alone (failed: its measurement; or the checkpoint) stops the members too
+   instead of leaving them in the team's next collective call: flag 2 tells them. */
+static PetscErrorCode team_follow(MPI_Comm team, int model, const char *when, PetscErrorCode failed, int *flag)
+{
+  PetscFunctionBeginUser;
+  if (failed) *flag = 2;
+  PetscCallMPI(MPI_Bcast(flag, 1, MPI_INT, 0, team));
+  PetscCall(failed);
+  PetscCheck(*flag != 2, PETSC_COMM_SELF, PETSC_ERR_LIB, "model %d: the team's leader failed %s", model, when);
+  PetscFunctionReturn(0);
+}
+
+/* Checkpoint (leader) and the stop decision, which the leader shares with its team; failed is the
+   leader's error earlier in this epoch, if any. */
 static PetscErrorCode epoch_end(const cdn_jobspec_t *spec, int model, int e, const cdn_rng_t *train_rng, double *rec,
                                 int nfeat, cdn_net_t *net, cdn_train_ctl_t *ctl, PetscBool leader, int team_size,
-                                int rank, PetscBool *stop)
+                                int rank, PetscErrorCode failed, PetscBool *stop)
 {
-  PetscErrorCode ierr = 0;
+  PetscErrorCode ierr = failed;
   int            flag = 0; /* 0 go on, 1 stop, 2 the leader failed */
+  char           when[64];
 
   PetscFunctionBeginUser;
   if (leader) {
-    ierr = cdn_ckpt_save(ctl->outdir, model, e, train_rng, rec, cdn_record_length(spec->epochs, nfeat), net);
-    cdn_test_epoch_pause();
+    if (!ierr) ierr = cdn_ckpt_save(ctl->outdir, model, e, train_rng, rec, cdn_record_length(spec->epochs, nfeat), net);
+    if (!ierr) cdn_test_epoch_pause();
     if (!ierr) ierr = cdn_test_fail_point(rank);
     if (!ierr && cdn_signals_caught()) ierr = cdn_sched_raise_stop(ctl->sched);
     if (!ierr) ierr = cdn_sched_stop_raised(ctl->sched, stop);
     flag = ierr ? 2 : (*stop ? 1 : 0);
   }
-  if (team_size > 1) PetscCallMPI(MPI_Bcast(&flag, 1, MPI_INT, 0, ctl->team));
+  snprintf(when, sizeof when, "at the end of epoch %d", e);
+  if (team_size > 1) PetscCall(team_follow(ctl->team, model, when, ierr, &flag));
   PetscCall(ierr);
-  PetscCheck(flag != 2, PETSC_COMM_SELF, PETSC_ERR_LIB, "model %d: the team's leader failed at the end of epoch %d", model, e);
   *stop = flag == 1 ? PETSC_TRUE : PETSC_FALSE;
   PetscFunctionReturn(0);
 }
@@ -180,11 +301,11 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
                                 .threads      = spec->threads};
   cdn_net_t              *net;
   cdn_rng_t               init_rng, train_rng;
-  cdn_graph_t             g;
-  const cdn_model_desc_t *desc;
+  model_graph_t           mg;
   const cdn_images_t     *tr = &data->train;
   int                     e0 = 0, team_size = ctl ? ctl->team_size : 1;
   PetscBool               leader = !ctl || ctl->team_rank == 0;
+  PetscErrorCode          ierr   = 0; /* the leader's failure, shared with the team (team_follow) */
 
   PetscFunctionBeginUser;
   for (int i = 0; i < cdn_record_length(E, nfeat); i++) rec[i] = NAN;
@@ -197,17 +318,7 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
   cdn_rng_seed(&init_rng, cfg->seed, STREAM_INIT);
   cdn_rng_seed(&train_rng, cfg->seed, STREAM_TRAIN);
   cdn_net_init(net, &init_rng);
-  desc = cdn_net_desc(net);
-  /* The graph lives with the team's leader, on PETSC_COMM_SELF: only the leader computes
-     statistics. Spreading a large graph over the team's ranks (cdn_graph_comm_for) needs every
-     member to join the statistics calls; until then distribute_edges has no effect in runs. */
-  if (leader) {
-    cdn_graph_t plan;
-    PetscCall(PetscMemzero(&plan, sizeof plan));
-    if (!spec->unrolled) PetscCall(cdn_graph_plan(desc, &plan));
-    PetscCall(cdn_graph_create_as(cdn_graph_comm_for(PETSC_COMM_SELF, plan.nedges, spec->distribute_edges), desc,
-                                  spec->unrolled, spec->max_edges, &g));
-  }
+  PetscCall(graph_setup(spec, net, cfg->id, ctl, leader, log, &mg));
   if (ctl) PetscCall(resume_model(spec, cfg, outdir, nfeat, rec, &train_rng, net, ctl, leader ? log : NULL, &e0));
 
   for (int e = e0; e <= E; e++) {
@@ -232,25 +343,41 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
         break;
       }
     }
-    if (leader) PetscCall(measure_epoch(spec, data, net, &g, outdir, cfg->id, e, stages, nfeat, rank, log, ctl, rec));
+    if (leader || mg.team != MPI_COMM_NULL) {
+      PetscErrorCode gerr;
+      t0 = MPI_Wtime();
+      PetscCall(PetscLogStagePush(stages->graph));
+      gerr = graph_epoch(spec, net, &mg, leader, rank, cfg->id, e, log, rec_features(rec, E, nfeat, e));
+      PetscCall(PetscLogStagePop());
+      if (mg.team != MPI_COMM_NULL) PetscCall(gerr); /* the team agreed on it: every member leaves */
+      ierr = gerr;
+      if (!ierr && leader)
+        ierr = measure_epoch(spec, data, net, outdir, cfg->id, e, stages, nfeat, rank, log, ctl, MPI_Wtime() - t0, rec);
+    }
     rec[REC_EPOCHS_DONE] = e;
     if (ctl && e < E) {
-      PetscBool stop;
-      PetscCall(epoch_end(spec, cfg->id, e, &train_rng, rec, nfeat, net, ctl, leader, team_size, rank, &stop));
+      PetscBool stop = PETSC_FALSE;
+      PetscCall(epoch_end(spec, cfg->id, e, &train_rng, rec, nfeat, net, ctl, leader, team_size, rank, ierr, &stop));
       if (stop) {
         if (log && leader) fprintf(log, "model %d: stopped after epoch %d, checkpointed\n", cfg->id, e), fflush(log);
         ctl->stopped = PETSC_TRUE;
         break;
       }
     }
+    if (ierr) break; /* no epoch end to share it at: after the loop */
   }
-  if (leader && rec[REC_STATUS] == CDN_STATUS_OK && !(ctl && ctl->stopped)) {
+  if (!ierr && leader && rec[REC_STATUS] == CDN_STATUS_OK && !(ctl && ctl->stopped)) {
     double loss;
     PetscCall(PetscLogStagePush(stages->evaluate));
-    PetscCall(evaluate(net, data, &data->test, &loss, &rec[REC_TEST_ACC]));
+    ierr = evaluate(net, data, &data->test, &loss, &rec[REC_TEST_ACC]);
     PetscCall(PetscLogStagePop());
   }
-  if (leader) PetscCall(cdn_graph_destroy(&g));
+  if (team_size > 1) {
+    int flag = 0;
+    PetscCall(team_follow(ctl->team, cfg->id, "after training", ierr, &flag));
+  }
+  PetscCall(ierr);
+  PetscCall(graph_destroy(&mg));
   cdn_net_destroy(&net);
   PetscFunctionReturn(0);
 }
