@@ -60,6 +60,8 @@ void cdn_signals_install(void);
 int  cdn_signals_caught(void); /* the signal number, 0 if none */
 void cdn_test_epoch_pause(void); /* CNNDYN_TEST_EPOCH_PAUSE: a test hook, see signals.c */
 PetscErrorCode cdn_test_fail_point(int rank); /* CNNDYN_TEST_FAIL_RANK: a test hook, see signals.c */
+/* CNNDYN_TEST_GRAPH_FAULT: a test hook, see signals.c; returns ierr when the hook does not apply */
+PetscErrorCode cdn_test_graph_fault(int rank, PetscErrorCode ierr);
 
 /* What training of one model needs from the run around it. */
 typedef struct {
@@ -71,6 +73,26 @@ typedef struct {
   MPI_Comm        team;      /* the ranks training a model together (MPI_COMM_SELF for one) */
   int             team_rank, team_size; /* team rank 0 leads: schedule, measure, checkpoint */
 } cdn_train_ctl_t;
+
+/* ---- a model's graph during training (model_graph.c) ----------------------------------------- */
+
+/* This model's graph: held by the leader alone on PETSC_COMM_SELF, or, when it has at least
+   [graph] distribute_edges edges and the team more than one rank, by the whole team as a parallel
+   matrix, each member holding the rows it owns and joining every graph call. */
+typedef struct {
+  cdn_graph_t g;
+  MPI_Comm    team;  /* the team holding the graph; MPI_COMM_NULL when the leader holds it alone */
+  char       *state; /* team graphs: the leader's network state, broadcast every epoch */
+  size_t      bytes;
+} cdn_model_graph_t;
+
+/* Pattern once per model; collective on the team when ctl has one (model_graph.c). */
+PetscErrorCode cdn_model_graph_setup(const cdn_jobspec_t *spec, cdn_net_t *net, int model, const cdn_train_ctl_t *ctl,
+                                     PetscBool leader, FILE *log, cdn_model_graph_t *mg);
+/* This epoch's graph and its features into row, on every rank that holds the graph. */
+PetscErrorCode cdn_model_graph_epoch(const cdn_jobspec_t *spec, cdn_net_t *net, cdn_model_graph_t *mg, PetscBool leader,
+                                     int rank, int model, int e, FILE *log, double *row);
+PetscErrorCode cdn_model_graph_destroy(cdn_model_graph_t *mg);
 
 /* Trains one model and fills its record (length cdn_record_length). log may be NULL. With ctl, the
    model continues from its checkpoint (ctl->resume), is checkpointed at every epoch end, and stops

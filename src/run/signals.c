@@ -51,3 +51,17 @@ PetscErrorCode cdn_test_fail_point(int rank)
              "rank %d: simulated write failure (test hook CNNDYN_TEST_FAIL_RANK)", rank);
   PetscFunctionReturn(0);
 }
+
+/* CNNDYN_TEST_GRAPH_FAULT=R makes the graph statistics on world rank R fail, R:conv fail as a
+   solver that did not converge would, after the real statistics ran: tests/teamgraph.sh checks
+   that a team member's failure reaches its whole team. Nothing else should set it. */
+PetscErrorCode cdn_test_graph_fault(int rank, PetscErrorCode ierr)
+{
+  const char *v = getenv("CNNDYN_TEST_GRAPH_FAULT");
+  char       *end;
+  long        r = v ? strtol(v, &end, 10) : -1;
+
+  if (ierr || !v || end == v || r != rank) return ierr;
+  if (!strcmp(end, ":conv")) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_CONV_FAILED, "test fault: no convergence on rank %d", rank);
+  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "test fault on rank %d", rank);
+}
