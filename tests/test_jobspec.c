@@ -1,6 +1,8 @@
 /* Job specs: good files parse to exactly the expected values, defaults fill absent sections, and
    every kind of mistake stops with "FILE:LINE: key: reason" naming the right line and key.
    Runs on any number of ranks: cdn_jobspec_load must give every rank the same spec or error. */
+#include <dirent.h>
+#include <string.h>
 #include "check.h"
 #include "cnndyn/jobspec.h"
 #include "cnndyn/population.h"
@@ -132,19 +134,40 @@ static void test_shape_axes(void)
 }
 
 /* The shipped job files must parse and describe the populations their comments promise. */
+/* Every job file shipped in jobs/ parses, with the population it promises; a job added without a
+   row here fails the test, so none can go stale unnoticed. */
 static void test_shipped_jobs(void)
 {
-  static const struct { const char *path; int models, epochs, budget; } jobs[] = {
-    {"../jobs/smoke.ini", 8, 3, 2}, {"../jobs/quickstart.ini", 32, 6, 3}, {"../jobs/paper_lenet.ini", 720, 15, 5},
-    {"../jobs/lenet_study.ini", 160, 10, 5}};
-  for (int i = 0; i < 4; i++) {
+  static const struct { const char *name; int models, epochs, budget; } jobs[] = {
+    {"smoke.ini", 8, 3, 2},         {"quickstart.ini", 32, 6, 3},        {"paper_lenet.ini", 720, 15, 5},
+    {"lenet_study.ini", 160, 10, 5}, {"transfer_study.ini", 112, 8, 5}, {"vgg_small.ini", 8, 6, 3}};
+  const int      njobs = (int)(sizeof jobs / sizeof jobs[0]);
+  DIR           *dir   = opendir("../jobs");
+  struct dirent *ent;
+  int            seen = 0;
+
+  CHECK(dir != NULL);
+  while (dir && (ent = readdir(dir))) {
+    size_t len = strlen(ent->d_name);
+    int    row = -1;
+    char   path[512];
+    if (len < 5 || strcmp(ent->d_name + len - 4, ".ini")) continue;
+    for (int i = 0; i < njobs; i++)
+      if (!strcmp(ent->d_name, jobs[i].name)) row = i;
+    if (row < 0) fprintf(stderr, "jobs/%s: no expected population in test_shipped_jobs\n", ent->d_name);
+    CHECK(row >= 0);
+    if (row < 0) continue;
+    seen++;
+    snprintf(path, sizeof path, "../jobs/%s", ent->d_name);
     cdn_jobspec_t  s;
-    PetscErrorCode ierr = cdn_jobspec_load(PETSC_COMM_WORLD, jobs[i].path, &s);
+    PetscErrorCode ierr = cdn_jobspec_load(PETSC_COMM_WORLD, path, &s);
     CHECK(ierr == 0);
     if (ierr) { fprintf(stderr, "%s\n", cdn_error_message()); continue; }
-    CHECK(cdn_population_size(&s) == jobs[i].models);
-    CHECK(s.epochs == jobs[i].epochs && s.budget == jobs[i].budget);
+    CHECK(cdn_population_size(&s) == jobs[row].models);
+    CHECK(s.epochs == jobs[row].epochs && s.budget == jobs[row].budget);
   }
+  if (dir) closedir(dir);
+  CHECK(seen == njobs);
 }
 
 static const struct {
