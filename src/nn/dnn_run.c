@@ -66,7 +66,7 @@ void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, 
 }
 
 void cdn_maxpool_nhwc_backward(float *din, const float *dout, const float *in, const float *out, int B, int C, int H,
-                               int W, int K)
+                               int W, int K, int relu)
 {
   int OH = H / K, OW = W / K;
   /* zero everything first (rows and columns no window covers in floor mode included), then one
@@ -88,7 +88,7 @@ void cdn_maxpool_nhwc_backward(float *din, const float *dout, const float *in, c
               size_t k = k0 + ((size_t)ki * W + kj) * C + c;
               at       = x[k] == m[c] ? k : at;
             }
-          dx[at] = g[c];
+          dx[at] = !relu || m[c] > 0 ? g[c] : 0.0f;
         }
       }
   }
@@ -140,6 +140,7 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
                           l->momentum, train);
       break;
     case CDN_OP_RELU:
+      if (d->relu_in_conv[i]) break; /* the conv wrote l->out */
       if (blk) cdn_relu_forward(l->out, in, (int)m);
       else l->ops->forward(l, in, n, train, rng);
       break;
@@ -167,7 +168,11 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
     case CDN_OP_MAXPOOL2D:
     case CDN_OP_AVGPOOL2D:
     case CDN_OP_GLOBALAVGPOOL:
-      if (d->own_pool[i]) cdn_maxpool_nhwc_backward(din, l->dout, in, l->out, B, ld->in_c, ld->in_h, ld->in_w, ld->kernel);
+      if (d->own_pool[i] && d->relu_in_pool[s]) /* the ReLU's backward too: straight into its input's gradient */
+        cdn_maxpool_nhwc_backward(net->layer[net->desc.layer[s].src].dout, l->dout, in, l->out, B, ld->in_c, ld->in_h,
+                                  ld->in_w, ld->kernel, 1);
+      else if (d->own_pool[i])
+        cdn_maxpool_nhwc_backward(din, l->dout, in, l->out, B, ld->in_c, ld->in_h, ld->in_w, ld->kernel, 0);
       else run(d, &pl->bwd, "pooling backward");
       break;
     case CDN_OP_FLATTEN: /* the padded rows get no gradient */
@@ -179,6 +184,7 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
                            (const float *)l->work + ld->in_c, ld->weight, ld->in_c, B, n, ld->in_h * ld->in_w, l->masked);
       break;
     case CDN_OP_RELU:
+      if (d->relu_in_pool[i]) break; /* the max-pool after it did this */
       if (blk) cdn_relu_backward(din, l->dout, l->out, (int)m);
       else l->ops->backward(l, in, din, n);
       break;
