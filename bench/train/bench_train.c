@@ -2,8 +2,8 @@
    PyTorch half uses (SGD lr 0.01 momentum 0.9, Kaiming init, batch B) and prints one line:
    "cnndyn ARCH images_per_s IPS test_acc ACC mflop_per_image F gflop_s G" (F counts forward and
    backward multiply-adds as 2 FLOPs: conv and linear layers, no input gradient for the first).
-   Usage: bench_train ARCH WIDTH DEPTH BATCH EPOCHS
-   TRAIN_N (0: all 60000). */
+   Usage: bench_train ARCH WIDTH DEPTH BATCH EPOCHS TRAIN_N [SEED]
+   TRAIN_N (0: all 60000); SEED (default 1) picks the initial weights and the data order. */
 #include <stdlib.h>
 #include "cnndyn/nn.h"
 
@@ -27,19 +27,20 @@ int main(int argc, char **argv)
   cdn_rng_t          init, train;
   cdn_train_config_t cfg = {.lr = 0.01, .momentum = 0.9, .init_scale = 1};
   double             loss, acc, seconds = 0;
-  int                epochs;
+  int                epochs, seed;
 
   if (cdn_initialize(&argc, &argv, NULL)) return 1;
   if (argc < 7) {
-    fprintf(stderr, "usage: bench_train ARCH WIDTH DEPTH BATCH EPOCHS TRAIN_N\n");
+    fprintf(stderr, "usage: bench_train ARCH WIDTH DEPTH BATCH EPOCHS TRAIN_N [SEED]\n");
     return 2;
   }
   cfg.width = atof(argv[2]), cfg.depth = atoi(argv[3]), cfg.batch_size = atoi(argv[4]), epochs = atoi(argv[5]);
+  seed = argc > 7 ? atoi(argv[7]) : 1;
   cdn_jobspec_defaults(&spec);
   spec.validation_size = 0, spec.train_size = atoi(argv[6]);
   if (cdn_data_load(PETSC_COMM_WORLD, &spec, &data)) return 1;
   if (cdn_net_create(argv[1], 1, 28, 28, 10, &cfg, &net)) return 1;
-  cdn_rng_seed(&init, 1, 1), cdn_rng_seed(&train, 1, 2);
+  cdn_rng_seed(&init, seed, 1), cdn_rng_seed(&train, seed, 2);
   cdn_net_init(net, &init);
   for (int e = 0; e < epochs; e++) {
     double t0 = MPI_Wtime();

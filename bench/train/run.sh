@@ -2,7 +2,8 @@
 # Trains the same network with cnndyn and with PyTorch 1.13 (Debian python3-torch, 1 thread) on
 # Fashion-MNIST in one run and prints images/s of both, the ratio and test accuracy.
 # Needs `scripts/install-deps.sh --bench` and a build (scripts/build.sh or cmake in build/).
-# Usage: bench/train/run.sh [ARCH WIDTH DEPTH BATCH EPOCHS TRAIN_N]   (default: lenet5 1 0 64 3 0)
+# Usage: bench/train/run.sh [ARCH WIDTH DEPTH BATCH EPOCHS TRAIN_N [SEED]]   (default: lenet5 1 0 64 3 0;
+#   SEED seeds both sides' weights and data order, each with its own generator)
 #   small VGG: bench/train/run.sh vgg 1 4 64 1 6000;  ResNet-8 width 16: bench/train/run.sh resnet 1 8 64 1 6000
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -2,7 +2,8 @@
 """PyTorch's half of bench/train/run.sh: the same network and recipe as bench_train.c (SGD lr 0.01
 momentum 0.9, Kaiming-normal weights, zero biases, batch B, one thread), on the same
 Fashion-MNIST files normalised by the training split's mean and std. Prints
-"torch ARCH images_per_s IPS test_acc ACC". Usage: torch_train.py ARCH WIDTH DEPTH BATCH EPOCHS TRAIN_N"""
+"torch ARCH images_per_s IPS test_acc ACC". Usage: torch_train.py ARCH WIDTH DEPTH BATCH EPOCHS TRAIN_N [SEED]
+(SEED: torch.manual_seed for the weights and the data order; without it PyTorch's default seeding)"""
 import gzip, os, sys, time
 import numpy as np
 import torch
@@ -13,6 +14,8 @@ import gen  # the family definitions the reference test uses
 
 torch.set_num_threads(1)
 arch, width, depth, batch, epochs, ntrain = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+if len(sys.argv) > 7:
+    torch.manual_seed(int(sys.argv[7]))
 D = "/usr/share/datasets/fashion-mnist"
 
 

@@ -99,7 +99,8 @@ static PetscErrorCode weights_in(cdn_dnn_t *d, const dnnl_memory_desc_t *want, c
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode conv_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, int i, int B, cdn_dnn_layer_t *pl)
+static PetscErrorCode conv_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, dnnl_primitive_attr_t relu_attr, int i,
+                                int B, cdn_dnn_layer_t *pl)
 {
   cdn_dnn_t              *d = net->dnn;
   cdn_layer_t            *l = &net->layer[i];
@@ -112,6 +113,7 @@ static PetscErrorCode conv_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, int 
   void                   *in = ld->src >= 0 ? net->layer[ld->src].out : ld->in_c == 1 ? (void *)net->x : (void *)net->xc;
   void                   *wfb, *wbb = NULL, *wdb;
   void                   *din = d->to_scratch[i] ? net->scratch : ld->src >= 0 ? net->layer[ld->src].dout : NULL;
+  int                     relu = i + 1 < net->nl && d->relu_in_conv[i + 1]; /* route_relus: the next layer */
 
   PetscFunctionBeginUser;
   md4(&src, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nhwc);
@@ -123,14 +125,14 @@ static PetscErrorCode conv_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, int 
 
   DNNL_CALL("convolution", dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_direct, &src,
                                                               &wany, ld->bias ? &bias : NULL, &dst, strides, pad, pad));
-  DNNL_CALL("convolution", dnnl_primitive_desc_create(&pl->fwd.pd, &cd, attr, d->eng, NULL));
+  DNNL_CALL("convolution", dnnl_primitive_desc_create(&pl->fwd.pd, &cd, relu ? relu_attr : attr, d->eng, NULL));
   wf = dnnl_primitive_desc_query_md(pl->fwd.pd, dnnl_query_weights_md, 0);
   PetscCall(weights_in(d, wf, &oihw, ld->weight, NULL, NULL, &wfb));
   if (wfb != ld->weight) PetscCall(reorder(d, attr, &pl->w_fwd, &oihw, ld->weight, wf, wfb, layer_name));
   PetscCall(arg(d, &pl->fwd, DNNL_ARG_SRC, &src, in, layer_name));
   PetscCall(arg(d, &pl->fwd, DNNL_ARG_WEIGHTS, wf, wfb, layer_name));
   if (ld->bias) PetscCall(arg(d, &pl->fwd, DNNL_ARG_BIAS, &bias, ld->bias, layer_name));
-  PetscCall(arg(d, &pl->fwd, DNNL_ARG_DST, &dst, l->out, layer_name));
+  PetscCall(arg(d, &pl->fwd, DNNL_ARG_DST, &dst, relu ? net->layer[i + 1].out : l->out, layer_name));
 
   if (din) { /* the network's input needs no gradient */
     DNNL_CALL("convolution backward data", dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src,
@@ -230,6 +232,30 @@ static void route_gradients(cdn_net_t *net)
   }
 }
 
+/* Which ReLUs their neighbours do (dnn.h): a ReLU right after the conv it reads, and a ReLU read
+   by an own max-pool (tiling, dnn_run.c) whose gradient goes straight to its input's, each only
+   when the ReLU is the conv's sole reader, and the max-pool the ReLU's. */
+static void route_relus(cdn_net_t *net)
+{
+  cdn_dnn_t *d = net->dnn;
+  int        readers[CDN_MAX_LAYERS] = {0};
+  for (int i = 0; i < net->nl; i++) {
+    const cdn_layer_desc_t *ld = &net->desc.layer[i];
+    if (ld->src >= 0) readers[ld->src]++;
+    if (ld->op == CDN_OP_ADD && ld->src2 >= 0) readers[ld->src2]++;
+  }
+  for (int i = 0; i < net->nl; i++) {
+    const cdn_layer_desc_t *ld = &net->desc.layer[i];
+    int                     s  = ld->src;
+    if (ld->op == CDN_OP_RELU && s == i - 1 && s >= 0 && net->desc.layer[s].op == CDN_OP_CONV2D && readers[s] == 1)
+      d->relu_in_conv[i] = 1;
+    if (ld->op == CDN_OP_MAXPOOL2D && ld->kernel == ld->stride && ld->padding == 0 && s >= 0 &&
+        net->desc.layer[s].op == CDN_OP_RELU && d->blocked[s] && readers[s] == 1 && net->desc.layer[s].src >= 0 &&
+        !d->to_scratch[s])
+      d->relu_in_pool[s] = 1;
+  }
+}
+
 static PetscErrorCode check_stack(const cdn_net_t *net)
 {
   PetscFunctionBeginUser;
@@ -300,7 +326,8 @@ static PetscErrorCode finish(cdn_net_t *net)
 PetscErrorCode cdn_dnn_create(cdn_net_t *net)
 {
   cdn_dnn_t            *d;
-  dnnl_primitive_attr_t attr = NULL;
+  dnnl_primitive_attr_t attr = NULL, relu_attr = NULL;
+  dnnl_post_ops_t       relu_ops = NULL;
   const char           *layer_name = "";
   int                   sizes[CDN_DNN_MAX_PLANS] = {net->cfg.batch_size, net->maxb};
 
@@ -316,6 +343,12 @@ PetscErrorCode cdn_dnn_create(cdn_net_t *net)
   DNNL_CALL("attributes", dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
   route_gradients(net);
   for (int i = 0; i < net->nl; i++) d->blocked[i] = (char)cdn_dnn_blocked(net, i), d->floats[i] = cdn_dnn_out_floats(net, i);
+  route_relus(net);
+  /* the same attributes plus a ReLU post-op, for convolutions followed by a fused ReLU */
+  DNNL_CALL("attributes", dnnl_primitive_attr_clone(&relu_attr, attr));
+  DNNL_CALL("post-ops", dnnl_post_ops_create(&relu_ops));
+  DNNL_CALL("post-ops", dnnl_post_ops_append_eltwise(relu_ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f));
+  DNNL_CALL("post-ops", dnnl_primitive_attr_set_post_ops(relu_attr, relu_ops));
   for (int k = 0; k < CDN_DNN_MAX_PLANS; k++) {
     cdn_dnn_plan_t *p = &d->plan[d->nplan];
     if (k && sizes[k] == sizes[0]) continue;
@@ -328,7 +361,7 @@ PetscErrorCode cdn_dnn_create(cdn_net_t *net)
     }
     for (int i = 0; i < net->nl; i++) {
       switch (net->desc.layer[i].op) {
-      case CDN_OP_CONV2D: PetscCall(conv_plan(net, attr, i, p->B, &p->l[i])); break;
+      case CDN_OP_CONV2D: PetscCall(conv_plan(net, attr, relu_attr, i, p->B, &p->l[i])); break;
       case CDN_OP_MAXPOOL2D:
       case CDN_OP_AVGPOOL2D:
       case CDN_OP_GLOBALAVGPOOL: PetscCall(pool_plan(net, attr, i, p->B, &p->l[i])); break;
@@ -339,6 +372,8 @@ PetscErrorCode cdn_dnn_create(cdn_net_t *net)
   }
   PetscCall(finish(net));
   DNNL_CALL("attributes", dnnl_primitive_attr_destroy(attr));
+  DNNL_CALL("attributes", dnnl_primitive_attr_destroy(relu_attr));
+  DNNL_CALL("post-ops", dnnl_post_ops_destroy(relu_ops));
   PetscFunctionReturn(0);
 }
 

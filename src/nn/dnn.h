@@ -53,6 +53,11 @@ struct cdn_dnn {
   char           to_scratch[CDN_MAX_LAYERS]; /* layer i's input gradient goes to net->scratch */
   char           blocked[CDN_MAX_LAYERS];    /* cdn_dnn_blocked, once */
   char           own_pool[CDN_MAX_LAYERS];   /* max-pool whose backward is cdn_maxpool_nhwc_backward */
+  /* ReLU layer i fused into a neighbour (route_relus): its forward is its conv's post-op (the conv
+     writes the ReLU's output; the conv's own output buffer goes unused), and its backward is done
+     by the own max-pool after it. A ReLU is fused only when it is its neighbour's sole consumer. */
+  char           relu_in_conv[CDN_MAX_LAYERS];
+  char           relu_in_pool[CDN_MAX_LAYERS];
   size_t         floats[CDN_MAX_LAYERS];     /* cdn_dnn_out_floats, once */
   dnnl_status_t  status;   /* the first failed execution; the epoch functions raise it */
   const char    *failed;
@@ -78,6 +83,8 @@ void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, 
 /* Backward of a max-pool whose windows tile the input (kernel == stride, no padding) on NHWC, with
    no workspace: each window's gradient goes to its first element equal to the max (the element
    forward picked: oneDNN and PyTorch both keep the first of equal values); every other input
-   element gets zero. oneDNN 2.6's own backward took 10x its forward at LeNet's 6 channels. */
+   element gets zero. oneDNN 2.6's own backward took 10x its forward at LeNet's 6 channels.
+   relu: also the backward of the ReLU whose output `in` is (din is then the ReLU's input
+   gradient): a window whose max is not positive passes no gradient. */
 void cdn_maxpool_nhwc_backward(float *din, const float *dout, const float *in, const float *out, int B, int C, int H,
-                               int W, int K);
+                               int W, int K, int relu);

@@ -4,7 +4,6 @@
    run over all B items; BatchNorm is ours, on NHWC, because its statistics must skip the padded
    tail. */
 #include <math.h>
-#include <stdint.h>
 #include <string.h>
 #include "cnndyn/nn.h"
 #include "dnn.h"
@@ -67,36 +66,31 @@ void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, 
 }
 
 void cdn_maxpool_nhwc_backward(float *din, const float *dout, const float *in, const float *out, int B, int C, int H,
-                               int W, int K)
+                               int W, int K, int relu)
 {
   int OH = H / K, OW = W / K;
+  /* zero everything first (rows and columns no window covers in floor mode included), then one
+     store per window and channel. Scanning the window backwards with a select finds the first
+     element equal to the max without a branch or a per-element store: the earlier form, a flag
+     per channel and a store per element, ran at ~5 ns per element (measured, C = 6). */
+  memset(din, 0, sizeof(float) * (size_t)B * H * W * C);
   for (int b = 0; b < B; b++) {
     const float *x  = in + (size_t)b * H * W * C;
     float       *dx = din + (size_t)b * H * W * C;
     for (int oh = 0; oh < OH; oh++)
       for (int ow = 0; ow < OW; ow++) {
-        size_t o = (((size_t)b * OH + oh) * OW + ow) * C;
-        /* channels innermost and contiguous, 64 at a time, so the compiler vectorises the compares */
-        for (int c0 = 0; c0 < C; c0 += 64) {
-          int     nc = C - c0 < 64 ? C - c0 : 64;
-          int32_t open[64]; /* the first element equal to the max is still to come */
-          const float *m = out + o + c0, *g = dout + o + c0;
-          for (int c = 0; c < nc; c++) open[c] = 1;
-          for (int ki = 0; ki < K; ki++)
-            for (int kj = 0; kj < K; kj++) {
-              size_t       k  = ((size_t)(oh * K + ki) * W + ow * K + kj) * C + c0;
-              const float *xk = x + k;
-              float       *dk = dx + k;
-              for (int c = 0; c < nc; c++) {
-                int32_t hit = open[c] & (xk[c] == m[c]);
-                dk[c] = hit ? g[c] : 0.0f, open[c] &= !hit;
-              }
+        size_t       o = (((size_t)b * OH + oh) * OW + ow) * C, k0 = ((size_t)oh * K * W + ow * K) * C;
+        const float *m = out + o, *g = dout + o;
+        for (int c = 0; c < C; c++) {
+          size_t at = k0 + c;
+          for (int ki = K - 1; ki >= 0; ki--)
+            for (int kj = K - 1; kj >= 0; kj--) {
+              size_t k = k0 + ((size_t)ki * W + kj) * C + c;
+              at       = x[k] == m[c] ? k : at;
             }
+          dx[at] = !relu || m[c] > 0 ? g[c] : 0.0f;
         }
       }
-    /* rows and columns no window covers (floor mode) get no gradient */
-    for (int h = 0; h < H; h++)
-      for (int w = h < OH * K ? OW * K : 0; w < W; w++) memset(dx + ((size_t)h * W + w) * C, 0, sizeof(float) * C);
   }
 }
 
@@ -146,6 +140,7 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
                           l->momentum, train);
       break;
     case CDN_OP_RELU:
+      if (d->relu_in_conv[i]) break; /* the conv wrote l->out */
       if (blk) cdn_relu_forward(l->out, in, (int)m);
       else l->ops->forward(l, in, n, train, rng);
       break;
@@ -173,7 +168,11 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
     case CDN_OP_MAXPOOL2D:
     case CDN_OP_AVGPOOL2D:
     case CDN_OP_GLOBALAVGPOOL:
-      if (d->own_pool[i]) cdn_maxpool_nhwc_backward(din, l->dout, in, l->out, B, ld->in_c, ld->in_h, ld->in_w, ld->kernel);
+      if (d->own_pool[i] && d->relu_in_pool[s]) /* the ReLU's backward too: straight into its input's gradient */
+        cdn_maxpool_nhwc_backward(net->layer[net->desc.layer[s].src].dout, l->dout, in, l->out, B, ld->in_c, ld->in_h,
+                                  ld->in_w, ld->kernel, 1);
+      else if (d->own_pool[i])
+        cdn_maxpool_nhwc_backward(din, l->dout, in, l->out, B, ld->in_c, ld->in_h, ld->in_w, ld->kernel, 0);
       else run(d, &pl->bwd, "pooling backward");
       break;
     case CDN_OP_FLATTEN: /* the padded rows get no gradient */
@@ -185,6 +184,7 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
                            (const float *)l->work + ld->in_c, ld->weight, ld->in_c, B, n, ld->in_h * ld->in_w, l->masked);
       break;
     case CDN_OP_RELU:
+      if (d->relu_in_pool[i]) break; /* the max-pool after it did this */
       if (blk) cdn_relu_backward(din, l->dout, l->out, (int)m);
       else l->ops->backward(l, in, din, n);
       break;
