@@ -108,8 +108,9 @@ done
 check "[ \$(awk -F, 'NR > 1 { print \$3 }' '$T/o1/timing.csv' | sort -u | wc -l) -eq 2 ]" "sbatch job did not run on 2 ranks"
 
 # 2. a 1-minute limit: the warning (lead 55 s; Slurm looks every ~30 s, so it comes 5-35 s in)
-# reaches the ranks while they train (each epoch end paused 2.5 s so that the tiny job lasts)
-id=$(sbatch --parsable -n 2 --time=1 --signal=USR1@55 --export=ALL,CNNDYN_TEST_EPOCH_PAUSE=2.5 -o "$T/j2.out" \
+# reaches the ranks while they train (each epoch end paused 4 s: 12 pauses per rank keep the tiny
+# job running ~50 s, well past the warning and short of the limit, however fast training gets)
+id=$(sbatch --parsable -n 2 --time=1 --signal=USR1@55 --export=ALL,CNNDYN_TEST_EPOCH_PAUSE=4 -o "$T/j2.out" \
   "$top/slurm/population.sbatch" "$smoke" "$T/o2" --quiet)
 requeued=0
 for _ in $(seq 240); do
