@@ -37,26 +37,58 @@ PetscErrorCode cdn_stat_degree(Mat A, PetscReal *deg)
   PetscFunctionReturn(0);
 }
 
-/* Largest |a_ij| over the stored entries, and whether any entry is NaN or Inf (then *maxabs is
-   meaningless). Decides the degenerate cases before any solver runs. */
-PetscErrorCode cdn_scan_entries(Mat A, PetscReal *maxabs, PetscBool *nonfinite)
+/* Largest |a_ij| and any NaN/Inf among n stored values. !(a <= PETSC_MAX_REAL) is true exactly for
+   NaN and Inf; inline, unlike PetscIsInfOrNanReal, whose two calls per entry cost as much as the
+   whole solve on a 16.8M-edge graph. */
+static void scan_values(const PetscScalar *v, PetscInt n, PetscReal m[2])
 {
-  PetscInt  r0, r1, ncols;
-  PetscReal m[2] = {0, 0}, g[2];
+  for (PetscInt k = 0; k < n; k++) {
+    PetscReal a = PetscAbsScalar(v[k]);
+    if (!(a <= PETSC_MAX_REAL)) m[1] = 1;
+    else if (a > m[0]) m[0] = a;
+  }
+}
+
+/* The stored values of a sequential AIJ block in one array: no call per row. */
+static PetscErrorCode scan_seqaij(Mat S, PetscReal m[2])
+{
+  MatInfo            info;
   const PetscScalar *v;
 
   PetscFunctionBeginUser;
-  PetscCall(MatGetOwnershipRange(A, &r0, &r1));
-  for (PetscInt r = r0; r < r1; r++) {
-    PetscCall(MatGetRow(A, r, &ncols, NULL, &v));
-    /* !(a <= PETSC_MAX_REAL) is true exactly for NaN and Inf; inline, unlike PetscIsInfOrNanReal,
-       whose two calls per entry cost as much as the whole solve on a 16.8M-edge graph. */
-    for (PetscInt k = 0; k < ncols; k++) {
-      PetscReal a = PetscAbsScalar(v[k]);
-      if (!(a <= PETSC_MAX_REAL)) m[1] = 1;
-      else if (a > m[0]) m[0] = a;
+  PetscCall(MatGetInfo(S, MAT_LOCAL, &info));
+  PetscCall(MatSeqAIJGetArrayRead(S, &v));
+  scan_values(v, (PetscInt)info.nz_used, m);
+  PetscCall(MatSeqAIJRestoreArrayRead(S, &v));
+  PetscFunctionReturn(0);
+}
+
+/* Largest |a_ij| over the stored entries, and whether any entry is NaN or Inf (then *maxabs is
+   meaningless). Decides the degenerate cases before any solver runs. Graphs are AIJ (sequential or
+   parallel: diagonal and off-diagonal blocks); any other type is read row by row. */
+PetscErrorCode cdn_scan_entries(Mat A, PetscReal *maxabs, PetscBool *nonfinite)
+{
+  PetscReal m[2] = {0, 0}, g[2];
+  PetscBool seq, mpi;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectTypeCompare((PetscObject)A, MATSEQAIJ, &seq));
+  PetscCall(PetscObjectTypeCompare((PetscObject)A, MATMPIAIJ, &mpi));
+  if (seq) PetscCall(scan_seqaij(A, m));
+  else if (mpi) {
+    Mat Ad, Ao;
+    PetscCall(MatMPIAIJGetSeqAIJ(A, &Ad, &Ao, NULL));
+    PetscCall(scan_seqaij(Ad, m));
+    PetscCall(scan_seqaij(Ao, m));
+  } else {
+    PetscInt           r0, r1, ncols;
+    const PetscScalar *v;
+    PetscCall(MatGetOwnershipRange(A, &r0, &r1));
+    for (PetscInt r = r0; r < r1; r++) {
+      PetscCall(MatGetRow(A, r, &ncols, NULL, &v));
+      scan_values(v, ncols, m);
+      PetscCall(MatRestoreRow(A, r, &ncols, NULL, &v));
     }
-    PetscCall(MatRestoreRow(A, r, &ncols, NULL, &v));
   }
   PetscCall(MPIU_Allreduce(m, g, 2, MPIU_REAL, MPIU_MAX, PetscObjectComm((PetscObject)A)));
   *maxabs    = g[0];
