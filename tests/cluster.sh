@@ -69,7 +69,7 @@ resume)
   mpi 3 "$cnndyn" run --resume "$work/k" --quiet > "$work/k2.out" 2>&1
   check "[ $? -eq 0 ]" "resume after kill -9 failed: $(cat "$work/k2.out")"
   same "$work/ref" "$work/k" "uninterrupted vs killed and resumed on 3 ranks"
-  check "cat '$work'/k/logs/*.log | grep -q 'resumed after epoch'" "no model continued from a mid-training checkpoint"
+  check "grep -q 'resumed after epoch' '$work'/k/logs/*.log" "no model continued from a mid-training checkpoint"
   check "[ -z \"\$(find '$work/k' -name '*.tmp.*')\" ]" "temporary files left behind"
 
   # SIGTERM: the current epoch finishes, is checkpointed, exit 75; then resume
@@ -160,7 +160,7 @@ team)
   # the same team size gives the same bytes whatever the number of teams
   same "$work/t2x2" "$work/t2x4" "team_size 2: one team vs two teams"
   # models are led (recorded) by team leaders only: ranks 0 and 2
-  check "! awk -F, 'NR > 1 { print \$3 }' '$work/t2x4/timing.csv' | grep -qv '^[02]\$'" "two teams: a model recorded by a team member"
+  check "! awk -F, 'NR > 1 { print \$3 }' '$work/t2x4/timing.csv' | grep -v '^[02]\$' > /dev/null" "two teams: a model recorded by a team member"
   # against a team of one: the documented tolerance (README.md, Teams)
   /usr/bin/python3 - "$work/t1" "$work/t2x2" <<'PY' || { echo "FAILED: team_size 2 outside the tolerance of team_size 1"; fail=$((fail + 1)); }
 import csv, math, sys

@@ -115,7 +115,7 @@ id=$(sbatch --parsable -n 2 --time=1 --signal=USR1@55 --export=ALL,CNNDYN_TEST_E
 requeued=0
 for _ in $(seq 240); do
   s=$(job_state "$id")
-  if [ "$s" = PENDING ] && scontrol show job "$id" | grep -q 'Restarts=[1-9]'; then
+  if [ "$s" = PENDING ] && scontrol show job "$id" | grep 'Restarts=[1-9]' > /dev/null; then
     # the script requeued it; once the node has cleaned up after it (releasing earlier gets the
     # job killed with "credential revoked"), skip Slurm's 2-minute requeue delay and give it time
     requeued=1

@@ -83,10 +83,10 @@ for f in index.html learning_curves.png grid.png metrics_by_budget.png predicted
          layer_distributions.png; do
   check "[ -s '$work/s/report/$f' ]" "smoke page: $f missing or empty"
 done
-check "ls '$work/s/report/' | grep -q '^graph_model[0-9]*\.png$'" "smoke page: no graph figure although snapshots exist"
+check "ls '$work/s/report/' | grep '^graph_model[0-9]*\.png$' > /dev/null" "smoke page: no graph figure although snapshots exist"
 check "[ -s '$work/s/report/prune_tradeoff.png' ]" "smoke page: no early-stopping figure from early_stop.csv"
 check "page_ok '$work/s'" "smoke page: images or tables"
-check "! ls -a '$work/s' | grep -q '^\.report'" "smoke page: temporary folder left behind"
+check "! ls -a '$work/s' | grep '^\.report' > /dev/null" "smoke page: temporary folder left behind"
 echo "smoke page took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 
 # The numpy edge weights the figure draws equal those of `cnndyn graph --export`.
@@ -168,7 +168,7 @@ for f in metrics_by_budget.png predicted_vs_actual_k2.png; do
 done
 check "page_ok '$work/t'" "target-format page: images or tables"
 # No snapshots here: a note instead of the graph figure, and no failure.
-check "grep -q 'no snapshots in this run' '$work/t/report/index.html' && ! ls '$work/t/report' | grep -q graph_model" \
+check "grep -q 'no snapshots in this run' '$work/t/report/index.html' && ! ls '$work/t/report' | grep graph_model > /dev/null" \
   "no snapshots: no note, or a graph figure anyway"
 
 # 3. Bad input: one line naming the file, exit 1, the previous page kept, nothing temporary left.
@@ -177,7 +177,7 @@ bad() { # name dir expected-text
   local code=$?
   check "[ $code -eq 1 ]" "$1: exit $code, want 1: $(cat "$work/bad.out")"
   check "[ \$(wc -l < '$work/bad.out') -eq 1 ] && grep -q -- '$3' '$work/bad.out'" "$1: message: $(cat "$work/bad.out")"
-  check "! ls -a '$2' 2>/dev/null | grep -q '^\.report'" "$1: temporary folder left behind"
+  check "! ls -a '$2' 2>/dev/null | grep '^\.report' > /dev/null" "$1: temporary folder left behind"
 }
 cp -r "$work/t" "$work/m"
 awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "final_test_accuracy") c = i }

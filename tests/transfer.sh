@@ -19,7 +19,7 @@ check "[ \"\$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[\$i] = i; next } { 
   "models.csv architecture/width: $(head -2 "$work/r1/models.csv")"
 # two families: whole-graph and pooled columns only
 check "head -1 '$work/r1/features.csv' | tr ',' '\n' | tail -n +3 | awk -F. '\$2 != \"all\" { exit 1 }'" "features.csv has per-layer columns: $(head -1 "$work/r1/features.csv")"
-check "head -1 '$work/r1/features.csv' | grep -q ',degree.all.mean,.*,weights.all.weight.std,'" "features.csv lacks degree.all.mean or weights.all.weight.std"
+check "head -1 '$work/r1/features.csv' | grep ',degree.all.mean,.*,weights.all.weight.std,' > /dev/null" "features.csv lacks degree.all.mean or weights.all.weight.std"
 # every transfer subset, graph methods and baselines, with a finite tau and no std
 for s in heldout_lenet5 heldout_vgg wide; do
   for ml in degree,linear graph_diff,xgboost weights,svr val_acc,score hparams,xgboost; do
