@@ -31,6 +31,7 @@ typedef struct {
   cdn_dnn_op_t bwd;        /* conv: backward data; pool: backward; flatten: plain -> blocked */
   cdn_dnn_op_t bwd_w;      /* conv: backward weights (and bias) */
   cdn_dnn_op_t w_fwd, w_bwd, dw; /* conv: weight reorders (p NULL when the layouts agree) */
+  float       *conv1; /* conv: work buffer when conv_small.c's kernels run it instead (no primitives) */
 } cdn_dnn_layer_t;
 
 typedef struct {

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 #include "cnndyn/nn.h"
+#include "conv_small.h"
 #include "dnn.h"
 
 void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, double *acc, const float *in, const float *gamma,
@@ -128,7 +129,12 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
     size_t            m  = (size_t)B * d->floats[i];
     int               blk = d->blocked[i];
     switch (ld->op) {
-    case CDN_OP_CONV2D: run(d, &pl->w_fwd, "weight reorder"), run(d, &pl->fwd, "convolution"); break;
+    case CDN_OP_CONV2D:
+      if (pl->conv1) {
+        int relu = i + 1 < net->nl && d->relu_in_conv[i + 1];
+        cdn_conv1_forward(relu ? net->layer[i + 1].out : l->out, in, ld, B, relu, pl->conv1);
+      } else run(d, &pl->w_fwd, "weight reorder"), run(d, &pl->fwd, "convolution");
+      break;
     case CDN_OP_MAXPOOL2D:
     case CDN_OP_AVGPOOL2D:
     case CDN_OP_GLOBALAVGPOOL: run(d, &pl->fwd, "pooling"); break;
@@ -162,6 +168,10 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
     size_t            m   = s < 0 ? 0 : (size_t)(d->blocked[s] ? B : n) * d->floats[s];
     switch (ld->op) {
     case CDN_OP_CONV2D:
+      if (pl->conv1) { /* the first layer: no input gradient */
+        cdn_conv1_backward_weights(l->gw, ld->bias ? l->gb : NULL, l->dout, in, ld, B, pl->conv1);
+        break;
+      }
       if (din) run(d, &pl->w_bwd, "weight reorder"), run(d, &pl->bwd, "convolution backward data");
       run(d, &pl->bwd_w, "convolution backward weights"), run(d, &pl->dw, "weight gradient reorder");
       break;

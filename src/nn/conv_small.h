@@ -1,0 +1,17 @@
+#pragma once
+/* Private to nn: a direct convolution for a network's first layer when it reads one channel
+   (grey images: LeNet's conv1), replacing oneDNN's forward and weight gradient there (its input
+   gradient is never needed). conv_small.c says how it works. */
+#include <stddef.h>
+#include "layer.h"
+
+/* Whether layer d is such a layer and its shape fits the kernels. */
+int    cdn_conv1_fits(const cdn_layer_desc_t *d);
+/* Floats of work buffer the kernels need for layer d (any batch size). */
+size_t cdn_conv1_work_floats(const cdn_layer_desc_t *d);
+/* out (NHWC, B items) = conv(x (B grey images), d's weight and bias), then max(., 0) when relu. */
+void   cdn_conv1_forward(float *out, const float *x, const cdn_layer_desc_t *d, int B, int relu, float *work);
+/* gw (PyTorch's OIHW) and gb (if d has a bias) from the output gradient dout (NHWC) over B items:
+   overwritten, as oneDNN does. */
+void   cdn_conv1_backward_weights(float *gw, float *gb, const float *dout, const float *x, const cdn_layer_desc_t *d,
+                                  int B, float *work);
