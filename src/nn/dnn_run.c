@@ -66,10 +66,53 @@ void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, 
   }
 }
 
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+  #include <immintrin.h>
+/* cdn_maxpool_nhwc_backward for 2x2 windows, 8 channels at a time under lane masks: the four
+   gradients of a window are stored directly, the first element equal to the max (or the first,
+   if none is: a NaN) getting the window's gradient and the others zero; rows and columns no
+   window covers are zeroed apart. The same selections as the generic loop: identical results. */
+static void maxpool2_nhwc_backward(float *din, const float *dout, const float *in, const float *out, int B, int C,
+                                   int H, int W, int relu)
+{
+  int    OH = H / 2, OW = W / 2;
+  size_t rs = (size_t)W * C; /* floats per input row */
+  if (H % 2 || W % 2) memset(din, 0, sizeof(float) * (size_t)B * H * W * C);
+  for (int b = 0; b < B; b++)
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) {
+        size_t       o = (((size_t)b * OH + oh) * OW + ow) * C, k = ((size_t)b * H + 2 * oh) * rs + (size_t)2 * ow * C;
+        const float *x0 = in + k, *x1 = x0 + rs;
+        float       *d0 = din + k, *d1 = d0 + rs;
+        for (int c = 0; c < C; c += 8) {
+          __mmask8 l = (__mmask8)(C - c >= 8 ? 0xff : (1u << (C - c)) - 1);
+          __m256   m = _mm256_maskz_loadu_ps(l, out + o + c), v = _mm256_maskz_loadu_ps(l, dout + o + c);
+          __mmask8 e00 = _mm256_cmp_ps_mask(_mm256_maskz_loadu_ps(l, x0 + c), m, _CMP_EQ_OQ);
+          __mmask8 e01 = _mm256_cmp_ps_mask(_mm256_maskz_loadu_ps(l, x0 + C + c), m, _CMP_EQ_OQ);
+          __mmask8 e10 = _mm256_cmp_ps_mask(_mm256_maskz_loadu_ps(l, x1 + c), m, _CMP_EQ_OQ);
+          __mmask8 e11 = _mm256_cmp_ps_mask(_mm256_maskz_loadu_ps(l, x1 + C + c), m, _CMP_EQ_OQ);
+          e00 |= (__mmask8)~(e01 | e10 | e11);
+          e01 &= (__mmask8)~e00, e10 &= (__mmask8)~(e00 | e01), e11 &= (__mmask8)~(e00 | e01 | e10);
+          if (relu) v = _mm256_maskz_mov_ps(_mm256_cmp_ps_mask(m, _mm256_setzero_ps(), _CMP_GT_OQ), v);
+          _mm256_mask_storeu_ps(d0 + c, l, _mm256_maskz_mov_ps(e00, v));
+          _mm256_mask_storeu_ps(d0 + C + c, l, _mm256_maskz_mov_ps(e01, v));
+          _mm256_mask_storeu_ps(d1 + c, l, _mm256_maskz_mov_ps(e10, v));
+          _mm256_mask_storeu_ps(d1 + C + c, l, _mm256_maskz_mov_ps(e11, v));
+        }
+      }
+}
+#endif
+
 void cdn_maxpool_nhwc_backward(float *din, const float *dout, const float *in, const float *out, int B, int C, int H,
                                int W, int K, int relu)
 {
   int OH = H / K, OW = W / K;
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+  if (K == 2) { /* LeNet's: every input element written once, under masks, no memset */
+    maxpool2_nhwc_backward(din, dout, in, out, B, C, H, W, relu);
+    return;
+  }
+#endif
   /* zero everything first (rows and columns no window covers in floor mode included), then one
      store per window and channel. Scanning the window backwards with a select finds the first
      element equal to the max without a branch or a per-element store: the earlier form, a flag
