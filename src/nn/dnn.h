@@ -58,6 +58,10 @@ struct cdn_dnn {
      by the own max-pool after it. A ReLU is fused only when it is its neighbour's sole consumer. */
   char           relu_in_conv[CDN_MAX_LAYERS];
   char           relu_in_pool[CDN_MAX_LAYERS];
+  /* The same for a ReLU right after a BatchNorm or an add it is the sole reader of (ResNet): the
+     BatchNorm (add) writes the ReLU's output, and its backward masks the ReLU's gradient itself. */
+  char           relu_in_bn[CDN_MAX_LAYERS];
+  char           relu_in_add[CDN_MAX_LAYERS];
   size_t         floats[CDN_MAX_LAYERS];     /* cdn_dnn_out_floats, once */
   dnnl_status_t  status;   /* the first failed execution; the epoch functions raise it */
   const char    *failed;
@@ -76,10 +80,12 @@ double         cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const in
    4*C doubles. */
 void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, double *acc, const float *in, const float *gamma,
                          const float *beta, float *run_mean, float *run_var, int C, int B, int n, int HW, float eps,
-                         float momentum, PetscBool train);
-void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, const float *dout, const float *in,
+                         float momentum, PetscBool train, int relu);
+/* relu_out non-NULL: the gradient is the fused ReLU's (relu_dout masked by relu_out > 0), and
+   dout (the BatchNorm's own buffer) receives it. */
+void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, float *dout, const float *in,
                           const float *mean, const float *invstd, const float *gamma, int C, int B, int n, int HW,
-                          PetscBool train);
+                          PetscBool train, const float *relu_out, const float *relu_dout);
 /* Backward of a max-pool whose windows tile the input (kernel == stride, no padding) on NHWC, with
    no workspace: each window's gradient goes to its first element equal to the max (the element
    forward picked: oneDNN and PyTorch both keep the first of equal values); every other input
