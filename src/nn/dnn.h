@@ -77,15 +77,15 @@ void           cdn_dnn_destroy(cdn_net_t *net);
 double         cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, int n, PetscBool train,
                                         PetscBool grads, cdn_rng_t *rng, int *correct);
 /* BatchNorm on NHWC over B items of which the first n are real (statistics, gradients); acc holds
-   4*C doubles. */
-void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, double *acc, const float *in, const float *gamma,
+   4*C doubles; ab receives the C scales and C shifts applied. relu: out = max(fmaf(in, scale, shift), 0). */
+void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, float *ab, double *acc, const float *in, const float *gamma,
                          const float *beta, float *run_mean, float *run_var, int C, int B, int n, int HW, float eps,
                          float momentum, PetscBool train, int relu);
-/* relu_out non-NULL: the gradient is the fused ReLU's (relu_dout masked by relu_out > 0), and
-   dout (the BatchNorm's own buffer) receives it. */
-void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, float *dout, const float *in,
+/* relu_dout non-NULL: the gradient is the fused ReLU's (dout is not read), masked where forward's
+   output was not positive (recomputed from in and forward's ab). */
+void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, const float *dout, const float *in,
                           const float *mean, const float *invstd, const float *gamma, int C, int B, int n, int HW,
-                          PetscBool train, const float *relu_out, const float *relu_dout);
+                          PetscBool train, const float *ab, const float *relu_dout);
 /* Backward of a max-pool whose windows tile the input (kernel == stride, no padding) on NHWC, with
    no workspace: each window's gradient goes to its first element equal to the max (the element
    forward picked: oneDNN and PyTorch both keep the first of equal values); every other input

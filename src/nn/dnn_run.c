@@ -13,13 +13,13 @@
    from any one sample in channel units). The earlier two passes (mean, then squared deviations)
    read the activation twice more, and BatchNorm was memory bound (perf: a third of its time in
    each pass). relu: out is the ReLU's output (route_relus in dnn.c). */
-void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, double *acc, const float *in, const float *gamma,
+void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, float *ab, double *acc, const float *in, const float *gamma,
                          const float *beta, float *run_mean, float *run_var, int C, int B, int n, int HW, float eps,
                          float momentum, PetscBool train, int relu)
 {
   size_t  N = (size_t)n * HW, rows = (size_t)B * HW;
   double *s = acc, *s2 = acc + C, *k = acc + 2 * C;
-  float  *a = (float *)acc, *b = a + C; /* reused once the sums are done */
+  float  *a = ab, *b = ab + C;
   for (int c = 0; c < C; c++) s[c] = s2[c] = 0, k[c] = N ? in[c] : 0;
   if (train)
     for (size_t r = 0; r < N; r++)
@@ -42,7 +42,7 @@ void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, double *acc, co
   if (relu) /* the padded tail too, so that it stays finite */
     for (size_t r = 0; r < rows; r++)
       for (int c = 0; c < C; c++) {
-        float y         = in[r * C + c] * a[c] + b[c];
+        float y         = fmaf(in[r * C + c], a[c], b[c]); /* as backward's mask: bit for bit */
         out[r * C + c] = y > 0 ? y : 0;
       }
   else
@@ -50,26 +50,39 @@ void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, double *acc, co
       for (int c = 0; c < C; c++) out[r * C + c] = in[r * C + c] * a[c] + b[c];
 }
 
-/* relu_out, relu_dout: the fused ReLU's output and output gradient; the first pass masks the
-   gradient into dout (this layer's own buffer) while it sums, so the second reads it plain. */
-void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, float *dout, const float *in,
+#define BN_ROW 256 /* channels per chunk of a row */
+
+/* The fused ReLU's gradient over one row: rd where forward's output fmaf(x, a, b) was positive. */
+static inline void relu_row(float *restrict t, const float *restrict x, const float *restrict rd,
+                            const float *restrict a, const float *restrict b, int w)
+{
+  for (int c = 0; c < w; c++) t[c] = fmaf(x[c], a[c], b[c]) > 0 ? rd[c] : 0.0f;
+}
+
+/* relu_dout: the fused ReLU's output gradient, masked in both passes where forward's output was
+   not positive, recomputed from the input and forward's scale and shift (ab) with the same fmaf.
+   Storing the masked gradient, or reading the ReLU's output, cost one more activation-sized
+   stream each in loops that are memory bound. */
+void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, const float *dout, const float *in,
                           const float *mean, const float *invstd, const float *gamma, int C, int B, int n, int HW,
-                          PetscBool train, const float *relu_out, const float *relu_dout)
+                          PetscBool train, const float *ab, const float *relu_dout)
 {
   size_t  N = (size_t)n * HW;
   double *sg = acc, *sb = acc + C;
   for (int c = 0; c < C; c++) sg[c] = sb[c] = 0;
-  if (relu_out) /* two loops a row: GCC 12 vectorizes neither the masked load feeding a double sum
-                   nor (without restrict) the store among the sums, and the scalar loop took 3x */
-    for (size_t r = 0; r < N; r++) {
-      float *restrict       dy = dout + r * C;
-      const float *restrict ro = relu_out + r * C, *restrict rd = relu_dout + r * C, *restrict x = in + r * C;
-      for (int c = 0; c < C; c++) dy[c] = ro[c] > 0 ? rd[c] : 0.0f;
-      for (int c = 0; c < C; c++) {
-        sb[c] += dy[c];
-        sg[c] += dy[c] * ((x[c] - mean[c]) * invstd[c]);
+  if (relu_dout) /* the masked gradient goes through a row buffer in L1 (GCC 12 vectorizes neither
+                    the masked load feeding a double sum nor, without restrict, a store among them) */
+    for (size_t r = 0; r < N; r++)
+      for (int c0 = 0; c0 < C; c0 += BN_ROW) {
+        int                   w = C - c0 < BN_ROW ? C - c0 : BN_ROW;
+        float                 t[BN_ROW];
+        const float *restrict x = in + r * C + c0;
+        relu_row(t, x, relu_dout + r * C + c0, ab + c0, ab + C + c0, w);
+        for (int c = 0; c < w; c++) {
+          sb[c0 + c] += t[c];
+          sg[c0 + c] += t[c] * ((x[c] - mean[c0 + c]) * invstd[c0 + c]);
+        }
       }
-    }
   else
     for (size_t r = 0; r < N; r++)
       for (int c = 0; c < C; c++) {
@@ -85,9 +98,20 @@ void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, 
       k[c] = gamma[c] * invstd[c], mb[c] = train ? (float)(sb[c] / N) : 0, mg[c] = train ? (float)(sg[c] / N) : 0;
       mg[c] *= invstd[c];
     }
-    for (size_t r = 0; r < N; r++)
-      for (int c = 0; c < C; c++)
-        din[r * C + c] = k[c] * (dout[r * C + c] - mb[c] - (in[r * C + c] - mean[c]) * mg[c]);
+    if (relu_dout)
+      for (size_t r = 0; r < N; r++)
+        for (int c0 = 0; c0 < C; c0 += BN_ROW) {
+          int                   w = C - c0 < BN_ROW ? C - c0 : BN_ROW;
+          float                 t[BN_ROW];
+          const float *restrict x = in + r * C + c0;
+          float *restrict       dx = din + r * C + c0;
+          relu_row(t, x, relu_dout + r * C + c0, ab + c0, ab + C + c0, w);
+          for (int c = 0; c < w; c++) dx[c] = k[c0 + c] * (t[c] - mb[c0 + c] - (x[c] - mean[c0 + c]) * mg[c0 + c]);
+        }
+    else
+      for (size_t r = 0; r < N; r++)
+        for (int c = 0; c < C; c++)
+          din[r * C + c] = k[c] * (dout[r * C + c] - mb[c] - (in[r * C + c] - mean[c]) * mg[c]);
     memset(din + N * C, 0, sizeof(float) * ((size_t)B * HW - N) * C); /* padded items: no gradient */
   }
 }
@@ -163,7 +187,8 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
     case CDN_OP_FLATTEN: run(d, &pl->fwd, "flatten"); break;
     case CDN_OP_BATCHNORM:
       l->masked = train;
-      cdn_bn_nhwc_forward(relu_next ? net->layer[i + 1].out : l->out, l->work, (float *)l->work + ld->in_c, (double *)l->work + ld->in_c, in, ld->weight,
+      cdn_bn_nhwc_forward(relu_next ? net->layer[i + 1].out : l->out, l->work, (float *)l->work + ld->in_c,
+                          (float *)l->work + 2 * ld->in_c, (double *)l->work + 2 * ld->in_c, in, ld->weight,
                           ld->bias, ld->running_mean, ld->running_var, ld->in_c, B, n, ld->in_h * ld->in_w, ld->eps,
                           l->momentum, train, relu_next);
       break;
@@ -214,9 +239,9 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
       run(d, &pl->bwd, "flatten backward");
       break;
     case CDN_OP_BATCHNORM:
-      cdn_bn_nhwc_backward(din, l->gw, l->gb, (double *)l->work + ld->in_c, l->dout, in, l->work,
+      cdn_bn_nhwc_backward(din, l->gw, l->gb, (double *)l->work + 2 * ld->in_c, l->dout, in, l->work,
                            (const float *)l->work + ld->in_c, ld->weight, ld->in_c, B, n, ld->in_h * ld->in_w, l->masked,
-                           r ? r->out : NULL, r ? r->dout : NULL);
+                           r ? (const float *)l->work + 2 * ld->in_c : NULL, r ? r->dout : NULL);
       break;
     case CDN_OP_RELU:
       if (d->relu_in_pool[i] || d->relu_in_bn[i] || d->relu_in_add[i]) break; /* a neighbour did this */
