@@ -258,6 +258,12 @@ static void route_relus(cdn_net_t *net)
         !d->to_scratch[s])
       d->relu_in_pool[s] = 1;
   }
+  /* the add of a fused add + ReLU normalises a BatchNorm that is its first input and has no other reader */
+  for (int i = 1; i < net->nl; i++) {
+    int s = net->desc.layer[i - 1].src;
+    if (d->relu_in_add[i] && s >= 0 && net->desc.layer[s].op == CDN_OP_BATCHNORM && readers[s] == 1)
+      d->bn_in_add[s] = 1;
+  }
 }
 
 static PetscErrorCode check_stack(const cdn_net_t *net)

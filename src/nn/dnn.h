@@ -62,6 +62,9 @@ struct cdn_dnn {
      BatchNorm (add) writes the ReLU's output, and its backward masks the ReLU's gradient itself. */
   char           relu_in_bn[CDN_MAX_LAYERS];
   char           relu_in_add[CDN_MAX_LAYERS];
+  /* BatchNorm layer i read only by an add (as its first input) whose ReLU is fused: its forward
+     only takes statistics, and the add applies them (dnn_run.c); backward is unchanged. */
+  char           bn_in_add[CDN_MAX_LAYERS];
   size_t         floats[CDN_MAX_LAYERS];     /* cdn_dnn_out_floats, once */
   dnnl_status_t  status;   /* the first failed execution; the epoch functions raise it */
   const char    *failed;

@@ -39,6 +39,7 @@ void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, float *ab, doub
     invstd[c] = (float)(1.0 / sqrt(v + eps));
   }
   for (int c = 0; c < C; c++) a[c] = gamma[c] * invstd[c], b[c] = beta[c] - mean[c] * a[c];
+  if (!out) return; /* the add after it normalises (cdn_bn_add_relu_forward) */
   if (relu) /* the padded tail too, so that it stays finite */
     for (size_t r = 0; r < rows; r++)
       for (int c = 0; c < C; c++) {
@@ -57,6 +58,18 @@ static inline void relu_row(float *restrict t, const float *restrict x, const fl
                             const float *restrict a, const float *restrict b, int w)
 {
   for (int c = 0; c < w; c++) t[c] = fmaf(x[c], a[c], b[c]) > 0 ? rd[c] : 0.0f;
+}
+
+/* A BatchNorm's normalisation done by the add reading it, with the ReLU after the add:
+   out = max(fmaf(x, a, b) + sc, 0), so the BatchNorm's own output is never written nor read. */
+static void bn_add_relu_forward(float *restrict out, const float *restrict x, const float *restrict ab,
+                                const float *restrict sc, int C, size_t rows)
+{
+  for (size_t r = 0; r < rows; r++)
+    for (int c = 0; c < C; c++) {
+      float y        = fmaf(x[r * C + c], ab[c], ab[C + c]) + sc[r * C + c];
+      out[r * C + c] = y > 0 ? y : 0;
+    }
 }
 
 /* relu_dout: the fused ReLU's output gradient, masked in both passes where forward's output was
@@ -187,7 +200,7 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
     case CDN_OP_FLATTEN: run(d, &pl->fwd, "flatten"); break;
     case CDN_OP_BATCHNORM:
       l->masked = train;
-      cdn_bn_nhwc_forward(relu_next ? net->layer[i + 1].out : l->out, l->work, (float *)l->work + ld->in_c,
+      cdn_bn_nhwc_forward(d->bn_in_add[i] ? NULL : relu_next ? net->layer[i + 1].out : l->out, l->work, (float *)l->work + ld->in_c,
                           (float *)l->work + 2 * ld->in_c, (double *)l->work + 2 * ld->in_c, in, ld->weight,
                           ld->bias, ld->running_mean, ld->running_var, ld->in_c, B, n, ld->in_h * ld->in_w, ld->eps,
                           l->momentum, train, relu_next);
@@ -198,7 +211,11 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
       else l->ops->forward(l, in, n, train, rng);
       break;
     case CDN_OP_ADD:
-      if (relu_next) cdn_add_relu_forward(net->layer[i + 1].out, in, l->in2, (int)m);
+      if (d->bn_in_add[ld->src]) {
+        cdn_layer_t *bn = &net->layer[ld->src];
+        bn_add_relu_forward(net->layer[i + 1].out, net->layer[bn->d->src].out, (const float *)bn->work + 2 * ld->in_c,
+                            l->in2, ld->in_c, (size_t)B * ld->in_h * ld->in_w);
+      } else if (relu_next) cdn_add_relu_forward(net->layer[i + 1].out, in, l->in2, (int)m);
       else cdn_add_forward(l->out, in, l->in2, (int)m);
       break;
     default: l->ops->forward(l, in, n, train, rng);
