@@ -116,6 +116,11 @@ void cdn_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float
                             const float *mean, const float *invstd, const float *gamma, int C, int B, int HW,
                             PetscBool train);
 void cdn_add_forward(float *out, const float *a, const float *b, int n);
+/* add followed by the ReLU that is its sole reader, in one pass each way: out = max(a + b, 0);
+   backward gives the masked gradient (dout where out > 0) to din and to d2, which it adds to
+   when accumulate. */
+void cdn_add_relu_forward(float *out, const float *a, const float *b, int n);
+void cdn_add_relu_backward(float *din, float *d2, int accumulate, const float *dout, const float *out, int n);
 /* 2x2 max-pool, stride 2, over P = C*B planes: in[P][H][W] -> out[P][H/2][W/2]; arg[P*(H/2)*(W/2)]
    holds the index into in of each maximum. */
 void cdn_maxpool2_forward(float *out, int *arg, const float *in, int P, int H, int W);

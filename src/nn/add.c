@@ -9,6 +9,28 @@ void cdn_add_forward(float *out, const float *a, const float *b, int n)
   for (int i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
+void cdn_add_relu_forward(float *out, const float *a, const float *b, int n)
+{
+  for (int i = 0; i < n; i++) {
+    float v = a[i] + b[i];
+    out[i]  = v > 0 ? v : 0;
+  }
+}
+
+void cdn_add_relu_backward(float *din, float *d2, int accumulate, const float *dout, const float *out, int n)
+{
+  if (accumulate)
+    for (int i = 0; i < n; i++) {
+      float g = out[i] > 0 ? dout[i] : 0.0f;
+      din[i] = g, d2[i] += g;
+    }
+  else
+    for (int i = 0; i < n; i++) {
+      float g = out[i] > 0 ? dout[i] : 0.0f;
+      din[i] = g, d2[i] = g;
+    }
+}
+
 static int add_shape(cdn_layer_desc_t *d)
 {
   d->out_c = d->in_c, d->out_h = d->in_h, d->out_w = d->in_w;

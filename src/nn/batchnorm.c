@@ -65,8 +65,9 @@ static int bn_shape(cdn_layer_desc_t *d)
   d->out_c = d->in_c, d->out_h = d->in_h, d->out_w = d->in_w;
   return d->in_c > 0 && d->eps > 0;
 }
-/* mean and invstd; then per-channel sums in double for the oneDNN engine's NHWC kernel (dnn_run.c) */
-static size_t bn_work(const cdn_layer_desc_t *d, int B) { return (2 * sizeof(float) + 4 * sizeof(double)) * (size_t)d->in_c; }
+/* mean and invstd; then, for the oneDNN engine's NHWC kernel (dnn_run.c), the scale and shift
+   forward applied (kept for the fused ReLU's mask) and per-channel sums in double */
+static size_t bn_work(const cdn_layer_desc_t *d, int B) { return (4 * sizeof(float) + 4 * sizeof(double)) * (size_t)d->in_c; }
 static void   bn_fwd(cdn_layer_t *l, const float *in, int B, PetscBool train, cdn_rng_t *rng)
 {
   cdn_layer_desc_t *d = l->d;

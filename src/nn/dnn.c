@@ -237,7 +237,7 @@ static void route_gradients(cdn_net_t *net)
   }
 }
 
-/* Which ReLUs their neighbours do (dnn.h): a ReLU right after the conv it reads, and a ReLU read
+/* Which ReLUs their neighbours do (dnn.h): a ReLU right after the conv, BatchNorm or add it reads, and a ReLU read
    by an own max-pool (tiling, dnn_run.c) whose gradient goes straight to its input's, each only
    when the ReLU is the conv's sole reader, and the max-pool the ReLU's. */
 static void route_relus(cdn_net_t *net)
@@ -254,10 +254,20 @@ static void route_relus(cdn_net_t *net)
     int                     s  = ld->src;
     if (ld->op == CDN_OP_RELU && s == i - 1 && s >= 0 && net->desc.layer[s].op == CDN_OP_CONV2D && readers[s] == 1)
       d->relu_in_conv[i] = 1;
+    if (ld->op == CDN_OP_RELU && s == i - 1 && s >= 0 && d->blocked[s] && readers[s] == 1) {
+      d->relu_in_bn[i]  = net->desc.layer[s].op == CDN_OP_BATCHNORM;
+      d->relu_in_add[i] = net->desc.layer[s].op == CDN_OP_ADD && net->desc.layer[s].src != net->desc.layer[s].src2;
+    }
     if (ld->op == CDN_OP_MAXPOOL2D && ld->kernel == ld->stride && ld->padding == 0 && s >= 0 &&
         net->desc.layer[s].op == CDN_OP_RELU && d->blocked[s] && readers[s] == 1 && net->desc.layer[s].src >= 0 &&
         !d->to_scratch[s])
       d->relu_in_pool[s] = 1;
+  }
+  /* the add of a fused add + ReLU normalises a BatchNorm that is its first input and has no other reader */
+  for (int i = 1; i < net->nl; i++) {
+    int s = net->desc.layer[i - 1].src;
+    if (d->relu_in_add[i] && s >= 0 && net->desc.layer[s].op == CDN_OP_BATCHNORM && readers[s] == 1)
+      d->bn_in_add[s] = 1;
   }
 }
 

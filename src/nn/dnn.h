@@ -59,6 +59,13 @@ struct cdn_dnn {
      by the own max-pool after it. A ReLU is fused only when it is its neighbour's sole consumer. */
   char           relu_in_conv[CDN_MAX_LAYERS];
   char           relu_in_pool[CDN_MAX_LAYERS];
+  /* The same for a ReLU right after a BatchNorm or an add it is the sole reader of (ResNet): the
+     BatchNorm (add) writes the ReLU's output, and its backward masks the ReLU's gradient itself. */
+  char           relu_in_bn[CDN_MAX_LAYERS];
+  char           relu_in_add[CDN_MAX_LAYERS];
+  /* BatchNorm layer i read only by an add (as its first input) whose ReLU is fused: its forward
+     only takes statistics, and the add applies them (dnn_run.c); backward is unchanged. */
+  char           bn_in_add[CDN_MAX_LAYERS];
   size_t         floats[CDN_MAX_LAYERS];     /* cdn_dnn_out_floats, once */
   dnnl_status_t  status;   /* the first failed execution; the epoch functions raise it */
   const char    *failed;
@@ -74,13 +81,15 @@ void           cdn_dnn_destroy(cdn_net_t *net);
 double         cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, int n, PetscBool train,
                                         PetscBool grads, cdn_rng_t *rng, int *correct);
 /* BatchNorm on NHWC over B items of which the first n are real (statistics, gradients); acc holds
-   4*C doubles. */
-void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, double *acc, const float *in, const float *gamma,
+   4*C doubles; ab receives the C scales and C shifts applied. relu: out = max(fmaf(in, scale, shift), 0). */
+void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, float *ab, double *acc, const float *in, const float *gamma,
                          const float *beta, float *run_mean, float *run_var, int C, int B, int n, int HW, float eps,
-                         float momentum, PetscBool train);
+                         float momentum, PetscBool train, int relu);
+/* relu_dout non-NULL: the gradient is the fused ReLU's (dout is not read), masked where forward's
+   output was not positive (recomputed from in and forward's ab). */
 void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, const float *dout, const float *in,
                           const float *mean, const float *invstd, const float *gamma, int C, int B, int n, int HW,
-                          PetscBool train);
+                          PetscBool train, const float *ab, const float *relu_dout);
 /* Backward of a max-pool whose windows tile the input (kernel == stride, no padding) on NHWC, with
    no workspace: each window's gradient goes to its first element equal to the max (the element
    forward picked: oneDNN and PyTorch both keep the first of equal values); every other input

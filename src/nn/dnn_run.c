@@ -9,48 +9,101 @@
 #include "conv_small.h"
 #include "dnn.h"
 
-void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, double *acc, const float *in, const float *gamma,
+/* One pass for the statistics: sums of x - k and its square in double, k being each channel's
+   first value, which keeps the difference of squares well conditioned (the mean is rarely far
+   from any one sample in channel units). The earlier two passes (mean, then squared deviations)
+   read the activation twice more, and BatchNorm was memory bound (perf: a third of its time in
+   each pass). relu: out is the ReLU's output (route_relus in dnn.c). */
+void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, float *ab, double *acc, const float *in, const float *gamma,
                          const float *beta, float *run_mean, float *run_var, int C, int B, int n, int HW, float eps,
-                         float momentum, PetscBool train)
+                         float momentum, PetscBool train, int relu)
 {
-  size_t N = (size_t)n * HW, rows = (size_t)B * HW;
-  double *s = acc, *s2 = acc + C;
-  float  *a = (float *)acc, *b = a + C; /* reused once the sums are done */
-  for (int c = 0; c < C; c++) s[c] = s2[c] = 0;
-  if (train) {
+  size_t  N = (size_t)n * HW, rows = (size_t)B * HW;
+  double *s = acc, *s2 = acc + C, *k = acc + 2 * C;
+  float  *a = ab, *b = ab + C;
+  for (int c = 0; c < C; c++) s[c] = s2[c] = 0, k[c] = N ? in[c] : 0;
+  if (train)
     for (size_t r = 0; r < N; r++)
-      for (int c = 0; c < C; c++) s[c] += in[r * C + c];
-    for (int c = 0; c < C; c++) s[c] /= N;
-    for (size_t r = 0; r < N; r++)
-      for (int c = 0; c < C; c++) s2[c] += (in[r * C + c] - s[c]) * (in[r * C + c] - s[c]);
-  }
+      for (int c = 0; c < C; c++) {
+        double v = in[r * C + c] - k[c];
+        s[c] += v, s2[c] += v * v;
+      }
   for (int c = 0; c < C; c++) {
-    double m = s[c], v = s2[c] / N;
+    double m = s[c] / N, v = s2[c] / N - m * m;
+    v = v > 0 ? v : 0;
+    m += k[c];
     if (train) {
       run_mean[c] = (float)((1 - momentum) * run_mean[c] + momentum * m);
-      run_var[c]  = (float)((1 - momentum) * run_var[c] + momentum * (N > 1 ? s2[c] / (N - 1) : v));
+      run_var[c]  = (float)((1 - momentum) * run_var[c] + momentum * (N > 1 ? v * N / (N - 1) : v));
     } else m = run_mean[c], v = run_var[c];
     mean[c]   = (float)m;
     invstd[c] = (float)(1.0 / sqrt(v + eps));
   }
   for (int c = 0; c < C; c++) a[c] = gamma[c] * invstd[c], b[c] = beta[c] - mean[c] * a[c];
-  for (size_t r = 0; r < rows; r++) /* the padded tail too, so that it stays finite */
-    for (int c = 0; c < C; c++) out[r * C + c] = in[r * C + c] * a[c] + b[c];
+  if (!out) return; /* the add after it normalises (cdn_bn_add_relu_forward) */
+  if (relu) /* the padded tail too, so that it stays finite */
+    for (size_t r = 0; r < rows; r++)
+      for (int c = 0; c < C; c++) {
+        float y         = fmaf(in[r * C + c], a[c], b[c]); /* as backward's mask: bit for bit */
+        out[r * C + c] = y > 0 ? y : 0;
+      }
+  else
+    for (size_t r = 0; r < rows; r++)
+      for (int c = 0; c < C; c++) out[r * C + c] = in[r * C + c] * a[c] + b[c];
 }
 
+#define BN_ROW 256 /* channels per chunk of a row */
+
+/* The fused ReLU's gradient over one row: rd where forward's output fmaf(x, a, b) was positive. */
+static inline void relu_row(float *restrict t, const float *restrict x, const float *restrict rd,
+                            const float *restrict a, const float *restrict b, int w)
+{
+  for (int c = 0; c < w; c++) t[c] = fmaf(x[c], a[c], b[c]) > 0 ? rd[c] : 0.0f;
+}
+
+/* A BatchNorm's normalisation done by the add reading it, with the ReLU after the add:
+   out = max(fmaf(x, a, b) + sc, 0), so the BatchNorm's own output is never written nor read. */
+static void bn_add_relu_forward(float *restrict out, const float *restrict x, const float *restrict ab,
+                                const float *restrict sc, int C, size_t rows)
+{
+  for (size_t r = 0; r < rows; r++)
+    for (int c = 0; c < C; c++) {
+      float y        = fmaf(x[r * C + c], ab[c], ab[C + c]) + sc[r * C + c];
+      out[r * C + c] = y > 0 ? y : 0;
+    }
+}
+
+/* relu_dout: the fused ReLU's output gradient, masked in both passes where forward's output was
+   not positive, recomputed from the input and forward's scale and shift (ab) with the same fmaf.
+   Storing the masked gradient, or reading the ReLU's output, cost one more activation-sized
+   stream each in loops that are memory bound. */
 void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, const float *dout, const float *in,
                           const float *mean, const float *invstd, const float *gamma, int C, int B, int n, int HW,
-                          PetscBool train)
+                          PetscBool train, const float *ab, const float *relu_dout)
 {
   size_t  N = (size_t)n * HW;
   double *sg = acc, *sb = acc + C;
   for (int c = 0; c < C; c++) sg[c] = sb[c] = 0;
-  for (size_t r = 0; r < N; r++)
-    for (int c = 0; c < C; c++) {
-      float dy = dout[r * C + c];
-      sb[c] += dy;
-      sg[c] += dy * ((in[r * C + c] - mean[c]) * invstd[c]);
-    }
+  if (relu_dout) /* the masked gradient goes through a row buffer in L1 (GCC 12 vectorizes neither
+                    the masked load feeding a double sum nor, without restrict, a store among them) */
+    for (size_t r = 0; r < N; r++)
+      for (int c0 = 0; c0 < C; c0 += BN_ROW) {
+        int                   w = C - c0 < BN_ROW ? C - c0 : BN_ROW;
+        float                 t[BN_ROW];
+        const float *restrict x = in + r * C + c0;
+        relu_row(t, x, relu_dout + r * C + c0, ab + c0, ab + C + c0, w);
+        for (int c = 0; c < w; c++) {
+          sb[c0 + c] += t[c];
+          sg[c0 + c] += t[c] * ((x[c] - mean[c0 + c]) * invstd[c0 + c]);
+        }
+      }
+  else
+    for (size_t r = 0; r < N; r++)
+      for (int c = 0; c < C; c++) {
+        float dy = dout[r * C + c];
+        sb[c] += dy;
+        sg[c] += dy * ((in[r * C + c] - mean[c]) * invstd[c]);
+      }
   for (int c = 0; c < C; c++) dgamma[c] = (float)sg[c], dbeta[c] = (float)sb[c];
   if (!din) return;
   {
@@ -59,9 +112,20 @@ void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, 
       k[c] = gamma[c] * invstd[c], mb[c] = train ? (float)(sb[c] / N) : 0, mg[c] = train ? (float)(sg[c] / N) : 0;
       mg[c] *= invstd[c];
     }
-    for (size_t r = 0; r < N; r++)
-      for (int c = 0; c < C; c++)
-        din[r * C + c] = k[c] * (dout[r * C + c] - mb[c] - (in[r * C + c] - mean[c]) * mg[c]);
+    if (relu_dout)
+      for (size_t r = 0; r < N; r++)
+        for (int c0 = 0; c0 < C; c0 += BN_ROW) {
+          int                   w = C - c0 < BN_ROW ? C - c0 : BN_ROW;
+          float                 t[BN_ROW];
+          const float *restrict x = in + r * C + c0;
+          float *restrict       dx = din + r * C + c0;
+          relu_row(t, x, relu_dout + r * C + c0, ab + c0, ab + C + c0, w);
+          for (int c = 0; c < w; c++) dx[c] = k[c0 + c] * (t[c] - mb[c0 + c] - (x[c] - mean[c0 + c]) * mg[c0 + c]);
+        }
+    else
+      for (size_t r = 0; r < N; r++)
+        for (int c = 0; c < C; c++)
+          din[r * C + c] = k[c] * (dout[r * C + c] - mb[c] - (in[r * C + c] - mean[c]) * mg[c]);
     memset(din + N * C, 0, sizeof(float) * ((size_t)B * HW - N) * C); /* padded items: no gradient */
   }
 }
@@ -171,6 +235,7 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
     const float      *in = ld->src < 0 ? net->x : net->layer[ld->src].out;
     size_t            m  = (size_t)B * d->floats[i];
     int               blk = d->blocked[i];
+    int               relu_next = i + 1 < net->nl && (d->relu_in_bn[i + 1] || d->relu_in_add[i + 1]);
     switch (ld->op) {
     case CDN_OP_CONV2D:
       if (pl->conv1) {
@@ -184,16 +249,24 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
     case CDN_OP_FLATTEN: run(d, &pl->fwd, "flatten"); break;
     case CDN_OP_BATCHNORM:
       l->masked = train;
-      cdn_bn_nhwc_forward(l->out, l->work, (float *)l->work + ld->in_c, (double *)l->work + ld->in_c, in, ld->weight,
+      cdn_bn_nhwc_forward(d->bn_in_add[i] ? NULL : relu_next ? net->layer[i + 1].out : l->out, l->work, (float *)l->work + ld->in_c,
+                          (float *)l->work + 2 * ld->in_c, (double *)l->work + 2 * ld->in_c, in, ld->weight,
                           ld->bias, ld->running_mean, ld->running_var, ld->in_c, B, n, ld->in_h * ld->in_w, ld->eps,
-                          l->momentum, train);
+                          l->momentum, train, relu_next);
       break;
     case CDN_OP_RELU:
-      if (d->relu_in_conv[i]) break; /* the conv wrote l->out */
+      if (d->relu_in_conv[i] || d->relu_in_bn[i] || d->relu_in_add[i]) break; /* the layer before wrote l->out */
       if (blk) cdn_relu_forward(l->out, in, (int)m);
       else l->ops->forward(l, in, n, train, rng);
       break;
-    case CDN_OP_ADD: cdn_add_forward(l->out, in, l->in2, (int)m); break;
+    case CDN_OP_ADD:
+      if (d->bn_in_add[ld->src]) {
+        cdn_layer_t *bn = &net->layer[ld->src];
+        bn_add_relu_forward(net->layer[i + 1].out, net->layer[bn->d->src].out, (const float *)bn->work + 2 * ld->in_c,
+                            l->in2, ld->in_c, (size_t)B * ld->in_h * ld->in_w);
+      } else if (relu_next) cdn_add_relu_forward(net->layer[i + 1].out, in, l->in2, (int)m);
+      else cdn_add_forward(l->out, in, l->in2, (int)m);
+      break;
     default: l->ops->forward(l, in, n, train, rng);
     }
   }
@@ -209,6 +282,9 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
     const float      *in  = s < 0 ? net->x : net->layer[s].out;
     float            *din = s < 0 ? NULL : d->to_scratch[i] ? net->scratch : net->layer[s].dout;
     size_t            m   = s < 0 ? 0 : (size_t)(d->blocked[s] ? B : n) * d->floats[s];
+    /* the fused ReLU after this layer, unless a max-pool already did its backward */
+    cdn_layer_t      *r   = i + 1 < net->nl && (d->relu_in_bn[i + 1] || d->relu_in_add[i + 1]) && !d->relu_in_pool[i + 1]
+                              ? &net->layer[i + 1] : NULL;
     switch (ld->op) {
     case CDN_OP_CONV2D:
       if (pl->conv1) { /* the first layer: no input gradient */
@@ -233,21 +309,26 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
       run(d, &pl->bwd, "flatten backward");
       break;
     case CDN_OP_BATCHNORM:
-      cdn_bn_nhwc_backward(din, l->gw, l->gb, (double *)l->work + ld->in_c, l->dout, in, l->work,
-                           (const float *)l->work + ld->in_c, ld->weight, ld->in_c, B, n, ld->in_h * ld->in_w, l->masked);
+      cdn_bn_nhwc_backward(din, l->gw, l->gb, (double *)l->work + 2 * ld->in_c, l->dout, in, l->work,
+                           (const float *)l->work + ld->in_c, ld->weight, ld->in_c, B, n, ld->in_h * ld->in_w, l->masked,
+                           r ? (const float *)l->work + 2 * ld->in_c : NULL, r ? r->dout : NULL);
       break;
     case CDN_OP_RELU:
-      if (d->relu_in_pool[i]) break; /* the max-pool after it did this */
+      if (d->relu_in_pool[i] || d->relu_in_bn[i] || d->relu_in_add[i]) break; /* a neighbour did this */
       if (blk) cdn_relu_backward(din, l->dout, l->out, (int)m);
       else l->ops->backward(l, in, din, n);
       break;
-    case CDN_OP_ADD: memcpy(din, l->dout, sizeof(float) * m); break;
+    case CDN_OP_ADD:
+      if (r) cdn_add_relu_backward(din, net->layer[ld->src2].dout, written[ld->src2], r->dout, r->out, (int)m);
+      else memcpy(din, l->dout, sizeof(float) * m);
+      break;
     default: l->ops->backward(l, in, din, n);
     }
     if (s >= 0 && written[s])
       for (size_t k = 0; k < m; k++) net->layer[s].dout[k] += net->scratch[k];
     if (s >= 0) written[s] = 1;
-    if (ld->op == CDN_OP_ADD && ld->src2 >= 0) {
+    if (ld->op == CDN_OP_ADD && r) written[ld->src2] = 1; /* given above */
+    else if (ld->op == CDN_OP_ADD && ld->src2 >= 0) {
       float *d2 = net->layer[ld->src2].dout;
       if (written[ld->src2])
         for (size_t k = 0; k < m; k++) d2[k] += l->dout[k];
