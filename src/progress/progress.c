@@ -13,6 +13,12 @@
 #include "progress_internal.h"
 
 #define HWM 1000 /* queued messages per socket before new ones are dropped */
+/* A PUB socket drops what it sends before a subscriber's handshake completes, so the thread holds
+   its first events this long after binding: a watcher started before the run (it retries its
+   connection every RECONNECT_MS) sees every event. The events wait in the thread's queue, not in
+   training. */
+#define JOIN_GRACE_US 500000
+#define RECONNECT_MS  50
 
 struct cdn_progress {
   void     *ctx, *push;
@@ -32,8 +38,9 @@ double cdn_progress_now(void)
 
 void cdn_progress_socket_options(void *s)
 {
-  int zero = 0, hwm = HWM;
+  int zero = 0, hwm = HWM, reconnect = RECONNECT_MS;
   zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+  zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &reconnect, sizeof reconnect);
   zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
   zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
 }
@@ -114,6 +121,7 @@ static void *forward(void *arg)
   t.state = calloc(p->nmodels > 0 ? p->nmodels : 1, 1);
   t.t0 = t.last_summary = cdn_progress_now();
   t.last_line           = t.t0;
+  if (p->pub) usleep(JOIN_GRACE_US);
   for (;;) {
     zmq_pollitem_t items[2] = {{p->pull, 0, ZMQ_POLLIN, 0}, {p->ctl, 0, ZMQ_POLLIN, 0}};
     int            rc       = zmq_poll(items, 2, 500);
@@ -243,7 +251,12 @@ PetscErrorCode cdn_progress_stop(cdn_progress_t **pp)
 
   PetscFunctionBeginUser;
   if (!p) PetscFunctionReturn(0);
-  /* the root's thread must have every rank's last events before it hears "stop" */
+  /* the root's thread must have every rank's last events before it hears "stop": closing with a
+     linger lets zmq_ctx_term below deliver what is still queued, for at most that long */
+  {
+    int linger = 2000;
+    zmq_setsockopt(p->push, ZMQ_LINGER, &linger, sizeof linger);
+  }
   zmq_close(p->push);
   PetscCallMPI(MPI_Barrier(p->comm));
   if (p->thread_started) {
