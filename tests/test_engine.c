@@ -1,7 +1,8 @@
 /* The oneDNN engine against the im2col reference kernels (cfg.reference), one network per family
    with the same weights and batch: logits, every parameter gradient and the BatchNorm running
    statistics agree to 1e-4 of their scale, for a full training batch, a partial one (padded inside
-   the engine), and an evaluation batch larger than the training batch; dropout masks match. */
+   the engine), and an evaluation batch larger than the training batch; dropout masks match. The
+   wide networks run Winograd convolutions, which must meet the same bound. */
 #include <stdlib.h>
 #include "check.h"
 #include "cnndyn/nn.h"
@@ -24,11 +25,11 @@ static void agree(const char *arch, const char *what, int n_items, const float *
   }
 }
 
-static void family(const char *arch, int C, int H, double width, double dropout)
+static void family(const char *arch, int C, int H, double width, double dropout, int direct_conv)
 {
   enum { BATCH = 8, EVAL_N = 20 };
   cdn_train_config_t cfg = {.lr = 0.05, .momentum = 0.9, .init_scale = 1, .batch_size = BATCH, .width = width,
-                            .dropout = dropout};
+                            .dropout = dropout, .direct_conv = direct_conv};
   cdn_net_t         *net[2] = {NULL, NULL};
   cdn_rng_t          rng;
   float             *x = malloc(sizeof(float) * EVAL_N * C * H * H), *p[2], *g[2], *s[2];
@@ -69,17 +70,21 @@ done:
 int main(int argc, char **argv)
 {
   if (cdn_initialize(&argc, &argv, NULL)) return 1;
-  family("lenet5", 1, 28, 1, 0.3);
-  family("lenet5", 3, 32, 1, 0);
+  family("lenet5", 1, 28, 1, 0.3, 0);
+  family("lenet5", 3, 32, 1, 0, 0);
   /* odd sizes: each max-pool leaves a row and a column no window covers (27 -> 13, 9 -> 4), on the
      engine's fused max-pool + ReLU backward */
-  family("lenet5", 1, 27, 1, 0);
-  family("alexnet", 3, 32, 0.125, 0.5);
-  family("vgg", 1, 28, 0.25, 0);
-  family("resnet", 3, 32, 0.5, 0);
+  family("lenet5", 1, 27, 1, 0, 0);
+  family("alexnet", 3, 32, 0.125, 0.5, 0);
+  family("vgg", 1, 28, 0.25, 0, 0);
+  /* 32 and 64 channels: Winograd convolutions with the bias and fused ReLU (dnn.c, wino_fits), and
+     the same net with `convolution = direct` */
+  family("vgg", 1, 28, 1, 0, 0);
+  family("vgg", 1, 28, 1, 0, 1);
+  family("resnet", 3, 32, 0.5, 0, 0);
   /* 80, 160 and 320 channels: the fused BatchNorm + ReLU backward walks a row in chunks of 256
      channels (dnn_run.c), here with a partial one */
-  family("resnet", 1, 12, 5, 0);
+  family("resnet", 1, 12, 5, 0, 0);
   cdn_finalize();
   return CHECK_STATUS();
 }

@@ -131,6 +131,11 @@ static void test_shape_axes(void)
   }
   CHECK(cdn_jobspec_parse_string("subsets", "[prediction]\nsubsets = wide, heldout\n", &s) == 0);
   CHECK(s.subset_mask == (BIT(2) | BIT(3)));
+  CHECK(s.convolution == 0); /* auto */
+  CHECK(cdn_jobspec_parse_string("direct", "[training]\nconvolution = direct\n", &s) == 0);
+  CHECK(s.convolution == 1);
+  CHECK(cdn_jobspec_parse_string("bad", "[training]\nconvolution = winograd\n", &s) == CDN_ERR_INPUT);
+  CHECK_CONTAINS(cdn_error_message(), "convolution");
 }
 
 /* The shipped job files must parse and describe the populations their comments promise. */

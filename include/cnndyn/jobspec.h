@@ -67,6 +67,7 @@ typedef struct {
   int    init;      /* cdn_init_t: kaiming, xavier, normal */
   double init_std;  /* init = normal */
   int    threads;   /* BLAS threads per rank */
+  int    convolution; /* 0 auto (Winograd where it is faster), 1 direct */
   int    augment;   /* [data]: random crop + flip of training batches */
 
   /* [graph] */

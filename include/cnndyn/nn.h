@@ -30,6 +30,7 @@ typedef struct {
   int    threads;        /* oneDNN (OpenMP) and BLAS threads of this rank (0: oneDNN 1, BLAS as the
                             environment set it) */
   int    reference;      /* 1: the im2col reference kernels instead of oneDNN (tests compare them) */
+  int    direct_conv;    /* 1: no Winograd convolutions (dnn.c, wino_fits), every conv direct as PyTorch's */
 } cdn_train_config_t;
 
 typedef struct cdn_net cdn_net_t;

@@ -62,6 +62,7 @@ static const char *const architectures[] = {"lenet5", "alexnet", "vgg", "resnet"
 static const char *const optimizers[] = {"sgd", "nesterov", "adam"};
 static const char *const schedules[]  = {"constant", "step", "cosine"};
 static const char *const inits[]      = {"kaiming", "xavier", "normal"};
+static const char *const convolutions[] = {"auto", "direct"};
 /* prediction: in the order of cdn_method_t (evaluate.h) and cdn_learner_t (predict.h) */
 static const char *const method_names[]  = {"degree", "degree_diff", "eigenvector", "eigenvector_diff", "graph",
                                             "graph_diff", "graph_curve", "val_acc", "val_loss", "tse",
@@ -122,6 +123,7 @@ static const key_def_t keys[] = {
   KCHOICE("training", "init", init, inits),
   KRANGE("training", "init_std", init_std, OPEN_CLOSED(0, 10)),
   KINT("training", "threads", threads, 1, 256),
+  KCHOICE("training", "convolution", convolution, convolutions),
   KEY("data", "augment", V_BOOL, augment),
   KEY("cluster", "progress", V_ENDPOINT, progress),
   KINT("cluster", "team_size", team_size, 1, 4096),

@@ -4,6 +4,7 @@
    training steps only execute. */
 #include <dnnl_debug.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cnndyn/nn.h"
 #include "conv_small.h"
@@ -61,7 +62,9 @@ static PetscErrorCode new_buf(cdn_dnn_t *d, size_t bytes, void **out)
     PetscCall(PetscFree(d->bufs));
     d->bufs = b, d->maxbufs = 2 * d->maxbufs + 16;
   }
-  PetscCall(PetscMalloc(bytes ? bytes : 1, out));
+  /* 64-byte aligned: some oneDNN kernels (Winograd's) use aligned and streaming stores on their buffers */
+  *out = aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
+  PetscCheck(*out, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory: %zu bytes for the convolution engine", bytes);
   PetscCall(PetscMemzero(*out, bytes));
   d->bufs[d->nbufs++] = *out;
   PetscFunctionReturn(0);
@@ -100,6 +103,25 @@ static PetscErrorCode weights_in(cdn_dnn_t *d, const dnnl_memory_desc_t *want, c
   PetscFunctionReturn(0);
 }
 
+/* Winograd F(4x4, 3x3) (oneDNN's jit_wino_4x3, AVX-512 only, on nChw16c) for 3x3 stride-1
+   convolutions with 24 or more channels in and out: forward and both backwards, with the four
+   NHWC <-> nChw16c reorders around them, took 0.5-0.7 of direct's time at 32 to 256 channels and
+   0.85-0.88 at 24; at 16 channels it won or lost by shape, and at 2x2 outputs it lost
+   (bench/train/bench_conv). Results differ from direct by about 1e-6 relative. */
+static int wino_fits(const cdn_net_t *net, const cdn_layer_desc_t *ld)
+{
+  dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+  return !net->cfg.direct_conv && !net->cfg.reference && (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core &&
+         ld->kernel == 3 && ld->stride == 1 && ld->in_c >= 24 && ld->out_c >= 24 && ld->out_h >= 4 && ld->out_w >= 4;
+}
+
+static size_t wino_bytes(int B, int c, int h, int w)
+{
+  dnnl_memory_desc_t md;
+  md4(&md, B, c, h, w, dnnl_nChw16c);
+  return dnnl_memory_desc_get_size(&md);
+}
+
 static PetscErrorCode conv_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, dnnl_primitive_attr_t relu_attr, int i,
                                 int B, cdn_dnn_layer_t *pl)
 {
@@ -107,14 +129,18 @@ static PetscErrorCode conv_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, dnnl
   cdn_layer_t            *l = &net->layer[i];
   const cdn_layer_desc_t *ld = l->d;
   const char             *layer_name = ld->name;
-  dnnl_memory_desc_t      src, dst, wany, oihw, bias;
-  const dnnl_memory_desc_t *wf, *wb, *wd;
+  dnnl_memory_desc_t      src, dst, wany, oihw, bias, bsrc, bdst;
+  const dnnl_memory_desc_t *wf, *wb, *wd, *csrc = &src, *cdst = &dst;
   dnnl_dims_t             strides = {ld->stride, ld->stride}, pad = {ld->padding, ld->padding}, wdims;
   dnnl_convolution_desc_t cd;
+  dnnl_alg_kind_t         alg = dnnl_convolution_direct;
+  dnnl_primitive_attr_t   fattr;
   void                   *in = ld->src >= 0 ? net->layer[ld->src].out : ld->in_c == 1 ? (void *)net->x : (void *)net->xc;
   void                   *wfb, *wbb = NULL, *wdb;
   void                   *din = d->to_scratch[i] ? net->scratch : ld->src >= 0 ? net->layer[ld->src].dout : NULL;
   int                     relu = i + 1 < net->nl && d->relu_in_conv[i + 1]; /* route_relus: the next layer */
+  void                   *out = relu ? net->layer[i + 1].out : l->out;
+  void                   *cin = in, *cout = out, *cdout = l->dout, *cdin = din; /* what the primitives see */
 
   PetscFunctionBeginUser;
   if (cdn_conv1_fits(ld)) { /* a one-channel first layer: our kernels, 3x oneDNN's speed there */
@@ -127,33 +153,49 @@ static PetscErrorCode conv_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, dnnl
   md4(&oihw, ld->out_c, ld->in_c, ld->kernel, ld->kernel, dnnl_oihw);
   wdims[0] = ld->out_c;
   DNNL_CALL("bias", dnnl_memory_desc_init_by_tag(&bias, 1, wdims, dnnl_f32, dnnl_x));
+  fattr = relu ? relu_attr : attr;
 
-  DNNL_CALL("convolution", dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_direct, &src,
-                                                              &wany, ld->bias ? &bias : NULL, &dst, strides, pad, pad));
-  DNNL_CALL("convolution", dnnl_primitive_desc_create(&pl->fwd.pd, &cd, relu ? relu_attr : attr, d->eng, NULL));
+  if (wino_fits(net, ld)) { /* falls back to direct if this oneDNN build has no Winograd here */
+    md4(&bsrc, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nChw16c);
+    md4(&bdst, B, ld->out_c, ld->out_h, ld->out_w, dnnl_nChw16c);
+    DNNL_CALL("convolution", dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_winograd,
+                                                                &bsrc, &wany, ld->bias ? &bias : NULL, &bdst, strides, pad, pad));
+    if (dnnl_primitive_desc_create(&pl->fwd.pd, &cd, fattr, d->eng, NULL) == dnnl_success) {
+      alg = dnnl_convolution_winograd, csrc = &bsrc, cdst = &bdst;
+      cin = d->wino[0], cout = cdout = d->wino[1], cdin = din ? d->wino[2] : NULL;
+      PetscCall(reorder(d, attr, &pl->src_blk, &src, in, &bsrc, cin, layer_name));
+      PetscCall(reorder(d, attr, &pl->dst_nhwc, &bdst, cout, &dst, out, layer_name));
+      PetscCall(reorder(d, attr, &pl->ddst_blk, &dst, l->dout, &bdst, cdout, layer_name));
+      if (din) PetscCall(reorder(d, attr, &pl->dsrc_nhwc, &bsrc, cdin, &src, din, layer_name));
+    }
+  }
+  if (alg == dnnl_convolution_direct) {
+    DNNL_CALL("convolution", dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, alg, &src, &wany,
+                                                                ld->bias ? &bias : NULL, &dst, strides, pad, pad));
+    DNNL_CALL("convolution", dnnl_primitive_desc_create(&pl->fwd.pd, &cd, fattr, d->eng, NULL));
+  }
   wf = dnnl_primitive_desc_query_md(pl->fwd.pd, dnnl_query_weights_md, 0);
   PetscCall(weights_in(d, wf, &oihw, ld->weight, NULL, NULL, &wfb));
   if (wfb != ld->weight) PetscCall(reorder(d, attr, &pl->w_fwd, &oihw, ld->weight, wf, wfb, layer_name));
-  PetscCall(arg(d, &pl->fwd, DNNL_ARG_SRC, &src, in, layer_name));
+  PetscCall(arg(d, &pl->fwd, DNNL_ARG_SRC, csrc, cin, layer_name));
   PetscCall(arg(d, &pl->fwd, DNNL_ARG_WEIGHTS, wf, wfb, layer_name));
   if (ld->bias) PetscCall(arg(d, &pl->fwd, DNNL_ARG_BIAS, &bias, ld->bias, layer_name));
-  PetscCall(arg(d, &pl->fwd, DNNL_ARG_DST, &dst, relu ? net->layer[i + 1].out : l->out, layer_name));
+  PetscCall(arg(d, &pl->fwd, DNNL_ARG_DST, cdst, cout, layer_name));
 
   if (din) { /* the network's input needs no gradient */
-    DNNL_CALL("convolution backward data", dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src,
-                                                                                     &wany, &dst, strides, pad, pad));
+    DNNL_CALL("convolution backward data",
+              dnnl_convolution_backward_data_desc_init(&cd, alg, csrc, &wany, cdst, strides, pad, pad));
     DNNL_CALL("convolution backward data", dnnl_primitive_desc_create(&pl->bwd.pd, &cd, attr, d->eng, pl->fwd.pd));
     wb = dnnl_primitive_desc_query_md(pl->bwd.pd, dnnl_query_weights_md, 0);
     PetscCall(weights_in(d, wb, &oihw, ld->weight, wf, wfb, &wbb));
     if (wbb != ld->weight && wbb != wfb) PetscCall(reorder(d, attr, &pl->w_bwd, &oihw, ld->weight, wb, wbb, layer_name));
-    PetscCall(arg(d, &pl->bwd, DNNL_ARG_DIFF_DST, &dst, l->dout, layer_name));
+    PetscCall(arg(d, &pl->bwd, DNNL_ARG_DIFF_DST, cdst, cdout, layer_name));
     PetscCall(arg(d, &pl->bwd, DNNL_ARG_WEIGHTS, wb, wbb, layer_name));
-    PetscCall(arg(d, &pl->bwd, DNNL_ARG_DIFF_SRC, &src, din, layer_name));
+    PetscCall(arg(d, &pl->bwd, DNNL_ARG_DIFF_SRC, csrc, cdin, layer_name));
   }
 
-  DNNL_CALL("convolution backward weights",
-            dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &src, &wany, ld->bias ? &bias : NULL,
-                                                        &dst, strides, pad, pad));
+  DNNL_CALL("convolution backward weights", dnnl_convolution_backward_weights_desc_init(
+                                                &cd, alg, csrc, &wany, ld->bias ? &bias : NULL, cdst, strides, pad, pad));
   DNNL_CALL("convolution backward weights", dnnl_primitive_desc_create(&pl->bwd_w.pd, &cd, attr, d->eng, pl->fwd.pd));
   wd = dnnl_primitive_desc_query_md(pl->bwd_w.pd, dnnl_query_diff_weights_md, 0);
   if (dnnl_memory_desc_equal(wd, &oihw)) wdb = l->gw;
@@ -161,8 +203,8 @@ static PetscErrorCode conv_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, dnnl
     PetscCall(new_buf(d, dnnl_memory_desc_get_size(wd), &wdb));
     PetscCall(reorder(d, attr, &pl->dw, wd, wdb, &oihw, l->gw, layer_name));
   }
-  PetscCall(arg(d, &pl->bwd_w, DNNL_ARG_SRC, &src, in, layer_name));
-  PetscCall(arg(d, &pl->bwd_w, DNNL_ARG_DIFF_DST, &dst, l->dout, layer_name));
+  PetscCall(arg(d, &pl->bwd_w, DNNL_ARG_SRC, csrc, cin, layer_name));
+  PetscCall(arg(d, &pl->bwd_w, DNNL_ARG_DIFF_DST, cdst, cdout, layer_name));
   PetscCall(arg(d, &pl->bwd_w, DNNL_ARG_DIFF_WEIGHTS, wd, wdb, layer_name));
   if (ld->bias) PetscCall(arg(d, &pl->bwd_w, DNNL_ARG_DIFF_BIAS, &bias, l->gb, layer_name));
   PetscFunctionReturn(0);
@@ -298,7 +340,8 @@ static PetscErrorCode check_stack(const cdn_net_t *net)
 static cdn_dnn_op_t *op_at(cdn_dnn_t *d, int p, int i, int k)
 {
   cdn_dnn_layer_t *l = &d->plan[p].l[i < 0 ? 0 : i];
-  cdn_dnn_op_t    *ops[6] = {&l->fwd, &l->bwd, &l->bwd_w, &l->w_fwd, &l->w_bwd, &l->dw};
+  cdn_dnn_op_t    *ops[CDN_DNN_LAYER_OPS] = {&l->fwd,     &l->bwd,      &l->bwd_w,    &l->w_fwd,    &l->w_bwd,
+                                             &l->dw,      &l->src_blk,  &l->dst_nhwc, &l->ddst_blk, &l->dsrc_nhwc};
   if (i < 0) return k ? NULL : &d->plan[p].in;
   return ops[k];
 }
@@ -314,7 +357,7 @@ static PetscErrorCode finish(cdn_net_t *net)
   PetscFunctionBeginUser;
   for (int p = 0; p < d->nplan; p++)
     for (int i = -1; i < net->nl; i++)
-      for (int k = 0; k < 6; k++) {
+      for (int k = 0; k < CDN_DNN_LAYER_OPS; k++) {
         cdn_dnn_op_t *op = op_at(d, p, i, k);
         if (op && op->pd) {
           size_t sz = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(op->pd, dnnl_query_scratchpad_md, 0));
@@ -324,7 +367,7 @@ static PetscErrorCode finish(cdn_net_t *net)
   PetscCall(new_buf(d, most, &d->scratch));
   for (int p = 0; p < d->nplan; p++)
     for (int i = -1; i < net->nl; i++)
-      for (int k = 0; k < 6; k++) {
+      for (int k = 0; k < CDN_DNN_LAYER_OPS; k++) {
         cdn_dnn_op_t             *op = op_at(d, p, i, k);
         const dnnl_memory_desc_t *sp;
         if (!op || !op->pd) continue;
@@ -364,6 +407,21 @@ PetscErrorCode cdn_dnn_create(cdn_net_t *net)
   DNNL_CALL("post-ops", dnnl_post_ops_create(&relu_ops));
   DNNL_CALL("post-ops", dnnl_post_ops_append_eltwise(relu_ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f));
   DNNL_CALL("post-ops", dnnl_primitive_attr_set_post_ops(relu_attr, relu_ops));
+  { /* the Winograd convolutions' shared nChw16c buffers, as large as the largest needs */
+    size_t in = 0, out = 0;
+    for (int k = 0; k < CDN_DNN_MAX_PLANS; k++)
+      for (int i = 0; i < net->nl; i++) {
+        const cdn_layer_desc_t *ld = &net->desc.layer[i];
+        if (ld->op != CDN_OP_CONV2D || !wino_fits(net, ld)) continue;
+        in  = PetscMax(in, wino_bytes(sizes[k], ld->in_c, ld->in_h, ld->in_w));
+        out = PetscMax(out, wino_bytes(sizes[k], ld->out_c, ld->out_h, ld->out_w));
+      }
+    if (in) {
+      PetscCall(new_buf(d, in, &d->wino[0]));
+      PetscCall(new_buf(d, out, &d->wino[1]));
+      PetscCall(new_buf(d, in, &d->wino[2]));
+    }
+  }
   for (int k = 0; k < CDN_DNN_MAX_PLANS; k++) {
     cdn_dnn_plan_t *p = &d->plan[d->nplan];
     if (k && sizes[k] == sizes[0]) continue;
@@ -398,14 +456,14 @@ void cdn_dnn_destroy(cdn_net_t *net)
   if (!d) return;
   for (int p = 0; p < d->nplan; p++)
     for (int i = -1; i < net->nl; i++)
-      for (int k = 0; k < 6; k++) {
+      for (int k = 0; k < CDN_DNN_LAYER_OPS; k++) {
         cdn_dnn_op_t *op = op_at(d, p, i, k);
         if (!op) continue;
         if (op->p) (void)dnnl_primitive_destroy(op->p);
         if (op->pd) (void)dnnl_primitive_desc_destroy(op->pd);
       }
   for (int k = 0; k < d->nmem; k++) (void)dnnl_memory_destroy(d->mem[k]);
-  for (int k = 0; k < d->nbufs; k++) (void)PetscFree(d->bufs[k]);
+  for (int k = 0; k < d->nbufs; k++) free(d->bufs[k]);
   (void)PetscFree(d->mem);
   (void)PetscFree(d->bufs);
   if (d->stream) (void)dnnl_stream_destroy(d->stream);

@@ -3,7 +3,9 @@
    consecutive conv, pool, BatchNorm, ReLU and add layers never convert. NHWC rather than oneDNN's
    nChw16c: with a channel count that is not a multiple of 16 (LeNet's 6) oneDNN 2.6 has only its
    reference convolution for nChw16c (1000x slower, measured), while NHWC gets its brgconv/jit
-   kernels at every width, within a few percent of nChw16c at 16, 32 and 64 channels; the input batch is reordered from NCHW once and the
+   kernels at every width, within a few percent of nChw16c at 16, 32 and 64 channels (the
+   Winograd convolutions, which exist only on nChw16c, reorder their own tensors around each
+   call); the input batch is reordered from NCHW once and the
    flatten reorders back to PyTorch's order. Master weights stay in PyTorch layouts in the parameter block:
    each forward reorders conv weights into the primitive's layout and each backward reorders the
    weight gradient back (a few thousand floats per layer, far below the convolution's cost).
@@ -18,6 +20,7 @@
 
 #define CDN_DNN_MAX_PLANS 2
 #define CDN_DNN_ARGS      8
+#define CDN_DNN_LAYER_OPS 10 /* the cdn_dnn_op_t of a cdn_dnn_layer_t */
 
 typedef struct { /* a primitive with its arguments bound once */
   dnnl_primitive_t      p;
@@ -31,6 +34,9 @@ typedef struct {
   cdn_dnn_op_t bwd;        /* conv: backward data; pool: backward; flatten: plain -> blocked */
   cdn_dnn_op_t bwd_w;      /* conv: backward weights (and bias) */
   cdn_dnn_op_t w_fwd, w_bwd, dw; /* conv: weight reorders (p NULL when the layouts agree) */
+  /* conv on Winograd (dnn.c, wino_fits): its primitives run on nChw16c copies in d->wino; these
+     reorder the NHWC input, output, output gradient and input gradient (p NULL otherwise) */
+  cdn_dnn_op_t src_blk, dst_nhwc, ddst_blk, dsrc_nhwc;
   float       *conv1; /* conv: work buffer when conv_small.c's kernels run it instead (no primitives) */
 } cdn_dnn_layer_t;
 
@@ -51,6 +57,8 @@ struct cdn_dnn {
   void         **bufs;     /* blocked weights and pooling workspaces */
   int            nbufs, maxbufs;
   void          *scratch;  /* one scratchpad shared by every primitive (they never run at once) */
+  void          *wino[3];  /* nChw16c input, output (and its gradient), input gradient of the Winograd
+                              convolution running now: no layer's copies outlive its own step */
   char           to_scratch[CDN_MAX_LAYERS]; /* layer i's input gradient goes to net->scratch */
   char           blocked[CDN_MAX_LAYERS];    /* cdn_dnn_blocked, once */
   char           own_pool[CDN_MAX_LAYERS];   /* max-pool whose backward is cdn_maxpool_nhwc_backward */

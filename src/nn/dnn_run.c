@@ -241,7 +241,10 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
       if (pl->conv1) {
         int relu = i + 1 < net->nl && d->relu_in_conv[i + 1];
         cdn_conv1_forward(relu ? net->layer[i + 1].out : l->out, in, ld, B, relu, pl->conv1);
-      } else run(d, &pl->w_fwd, "weight reorder"), run(d, &pl->fwd, "convolution");
+      } else {
+        run(d, &pl->w_fwd, "weight reorder"), run(d, &pl->src_blk, "Winograd input reorder");
+        run(d, &pl->fwd, "convolution"), run(d, &pl->dst_nhwc, "Winograd output reorder");
+      }
       break;
     case CDN_OP_MAXPOOL2D:
     case CDN_OP_AVGPOOL2D:
@@ -291,7 +294,12 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
         cdn_conv1_backward_weights(l->gw, ld->bias ? l->gb : NULL, l->dout, in, ld, B, pl->conv1);
         break;
       }
-      if (din) run(d, &pl->w_bwd, "weight reorder"), run(d, &pl->bwd, "convolution backward data");
+      run(d, &pl->ddst_blk, "Winograd gradient reorder");
+      if (din) {
+        run(d, &pl->w_bwd, "weight reorder"), run(d, &pl->bwd, "convolution backward data");
+        run(d, &pl->dsrc_nhwc, "Winograd gradient reorder");
+      }
+      run(d, &pl->src_blk, "Winograd input reorder"); /* forward's copy is gone: later layers reused d->wino */
       run(d, &pl->bwd_w, "convolution backward weights"), run(d, &pl->dw, "weight gradient reorder");
       break;
     case CDN_OP_MAXPOOL2D:

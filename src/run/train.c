@@ -169,7 +169,8 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
                                 .init_std     = spec->init_std,
                                 .augment      = spec->augment,
                                 .pad_value    = -data->mean / data->std,
-                                .threads      = spec->threads};
+                                .threads      = spec->threads,
+                                .direct_conv  = spec->convolution == 1};
   cdn_net_t              *net;
   cdn_rng_t               init_rng, train_rng;
   cdn_model_graph_t       mg;
