@@ -107,11 +107,14 @@ static PetscErrorCode weights_in(cdn_dnn_t *d, const dnnl_memory_desc_t *want, c
    convolutions with 24 or more channels in and out: forward and both backwards, with the four
    NHWC <-> nChw16c reorders around them, took 0.5-0.7 of direct's time at 32 to 256 channels and
    0.85-0.88 at 24; at 16 channels it won or lost by shape, and at 2x2 outputs it lost
-   (bench/train/bench_conv). Results differ from direct by about 1e-6 relative. */
-static int wino_fits(const cdn_net_t *net, const cdn_layer_desc_t *ld)
+   (bench/train/bench_conv). Results differ from direct by about 1e-6 relative. Only in the plan of
+   training batches: in the evaluation plan (256 items) its buffers and scratchpad took 160 MB more
+   for a width-1 VGG, to save 4% of a run's time. */
+static int wino_fits(const cdn_net_t *net, const cdn_layer_desc_t *ld, int B)
 {
   dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
-  return !net->cfg.direct_conv && !net->cfg.reference && (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core &&
+  return B == net->cfg.batch_size && !net->cfg.direct_conv && !net->cfg.reference &&
+         (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core &&
          ld->kernel == 3 && ld->stride == 1 && ld->in_c >= 24 && ld->out_c >= 24 && ld->out_h >= 4 && ld->out_w >= 4;
 }
 
@@ -155,7 +158,7 @@ static PetscErrorCode conv_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, dnnl
   DNNL_CALL("bias", dnnl_memory_desc_init_by_tag(&bias, 1, wdims, dnnl_f32, dnnl_x));
   fattr = relu ? relu_attr : attr;
 
-  if (wino_fits(net, ld)) { /* falls back to direct if this oneDNN build has no Winograd here */
+  if (wino_fits(net, ld, B)) { /* falls back to direct if this oneDNN build has no Winograd here */
     md4(&bsrc, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nChw16c);
     md4(&bdst, B, ld->out_c, ld->out_h, ld->out_w, dnnl_nChw16c);
     DNNL_CALL("convolution", dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_winograd,
@@ -412,7 +415,7 @@ PetscErrorCode cdn_dnn_create(cdn_net_t *net)
     for (int k = 0; k < CDN_DNN_MAX_PLANS; k++)
       for (int i = 0; i < net->nl; i++) {
         const cdn_layer_desc_t *ld = &net->desc.layer[i];
-        if (ld->op != CDN_OP_CONV2D || !wino_fits(net, ld)) continue;
+        if (ld->op != CDN_OP_CONV2D || !wino_fits(net, ld, sizes[k])) continue;
         in  = PetscMax(in, wino_bytes(sizes[k], ld->in_c, ld->in_h, ld->in_w));
         out = PetscMax(out, wino_bytes(sizes[k], ld->out_c, ld->out_h, ld->out_w));
       }
