@@ -77,6 +77,9 @@ ranks)
   done
   mpi 1 "$cnndyn" predict "$work/r1" --methods val_acc --learners linear --budget 2 --save "$work/x.cdp" > "$work/p.out" 2>&1
   check "[ $? -eq 1 ] && grep -q 'does not take learner linear' '$work/p.out' && [ ! -e '$work/x.cdp' ]" "predict --save, wrong learner: $(cat "$work/p.out")"
+  # a directory that does not exist: one message, exit 1, nothing left behind
+  mpi 1 "$cnndyn" predict "$work/r1" --methods degree_diff --budget 2 --save "$work/nodir/p.cdp" > "$work/p.out" 2>&1
+  check "[ $? -eq 1 ] && grep -q 'nodir/p.cdp.tmp.*cannot write' '$work/p.out' && [ ! -e '$work/nodir' ]" "predict --save, unwritable: $(cat "$work/p.out")"
   mpi 1 "$cnndyn" predict "$work/r1" --methods bogus > "$work/p.out" 2>&1
   check "[ $? -eq 1 ] && grep -q bogus '$work/p.out'" "predict: bad method accepted: $(cat "$work/p.out")"
   check "[ -s '$work/r2/logs/rank-1.log' ]" "rank 1 wrote no log"

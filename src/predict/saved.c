@@ -95,28 +95,41 @@ PetscErrorCode cdn_fitted_payload(const cdn_fitted_t *m, char **buf, size_t *len
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_predictor_save(const char *path, const cdn_jobspec_t *spec, cdn_method_t method,
-                                  cdn_learner_t learner, int k, const cdn_results_t *res)
+/* The fitted predictor's file: header, then payload; written whole or not at all. */
+static PetscErrorCode write_predictor(const char *path, cdn_method_t method, cdn_learner_t learner, int k, int d,
+                                      const cdn_fitted_t *m)
 {
-  double      *X, *y, th[8];
-  int          d, n = res->nmodels, *all, *cls, *grp, nclasses = 2;
-  char         desc[96], *buf = NULL;
-  size_t       len = 0;
-  cdn_fitted_t m;
-  cdn_fold_t   f;
-  cdn_afile_t  af = {0};
+  char          *buf = NULL;
+  size_t         len = 0;
+  cdn_afile_t    af  = {0};
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  PetscCheck(method >= 0 && method < CDN_METHOD_COUNT, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: unknown method %d",
-             (int)method);
-  PetscCheck(learner >= 0 && learner < CDN_LEARNER_COUNT && (cdn_method_learners(method) & (1u << learner)),
-             PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: method %s does not take learner %s", cdn_method_name(method),
-             cdn_learner_name(learner));
-  PetscCheck(n >= 2, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: %d model(s): nothing to fit on", n);
-  PetscCall(cdn_method_inputs(method, res, k ? k : 1, &X, &d, desc, sizeof desc));
-  PetscCheck(d > 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: method %s has no inputs in this run",
-             cdn_method_name(method));
-  PetscCall(PetscMalloc4(n, &y, n, &all, n, &cls, n, &grp));
+  PetscCall(cdn_fitted_payload(m, &buf, &len));
+  ierr = cdn_afile_open(&af, path);
+  if (!ierr) {
+    fprintf(af.fp, "%s%d\nmethod %s\nbudget %d\nwidth %d\nlearner %s\nbytes %zu\n", MAGIC, FORMAT,
+            cdn_method_name(method), k, d, cdn_learner_name(learner), len);
+    fwrite(buf, 1, len, af.fp);
+    ierr = cdn_afile_commit(&af); /* reports a failed write, and removes the partial file */
+  }
+  free(buf);
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+/* Fits on every model (X, d inputs each) and writes the file; frees nothing of its arguments. */
+static PetscErrorCode fit_and_write(const char *path, const cdn_jobspec_t *spec, cdn_method_t method,
+                                    cdn_learner_t learner, int k, const cdn_results_t *res, double *X, int d, double *y,
+                                    int *all, int *cls, int *grp)
+{
+  int            n = res->nmodels, nclasses = 2;
+  double         th[8];
+  cdn_fitted_t   m;
+  cdn_fold_t     f;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
   for (int i = 0; i < n; i++) {
     y[i] = cdn_results_label(res, i), all[i] = i, grp[i] = res->config[i].config_id;
     PetscCheck(isfinite(y[i]), PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: model %d has no final accuracy", i);
@@ -130,20 +143,39 @@ PetscErrorCode cdn_predictor_save(const char *path, const cdn_jobspec_t *spec, c
                    .thresholds = th, .inner_folds = spec->inner_folds, .seed = cdn_hash64(spec->seed, 0x7361766564ull),
                    .lambda = spec->ridge_lambda, .c = spec->logistic_c};
   PetscCall(cdn_fitted_fit(&f, learner, &m));
-  PetscCall(cdn_fitted_payload(&m, &buf, &len));
-  PetscCall(cdn_afile_open(&af, path));
-  fprintf(af.fp, "%s%d\nmethod %s\nbudget %d\nwidth %d\nlearner %s\nbytes %zu\n", MAGIC, FORMAT,
-          cdn_method_name(method), k, d, cdn_learner_name(learner), len);
-  fwrite(buf, 1, len, af.fp);
-  free(buf);
-  if (ferror(af.fp)) {
-    cdn_afile_abort(&af);
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: write failed", path);
-  }
-  PetscCall(cdn_afile_commit(&af));
+  ierr = write_predictor(path, method, learner, k, d, &m);
   PetscCall(cdn_fitted_destroy(&m));
-  PetscCall(PetscFree4(y, all, cls, grp));
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_predictor_save(const char *path, const cdn_jobspec_t *spec, cdn_method_t method,
+                                  cdn_learner_t learner, int k, const cdn_results_t *res)
+{
+  double        *X, *y;
+  int            d, n = res->nmodels, *all, *cls, *grp;
+  char           desc[96];
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBeginUser;
+  PetscCheck(method >= 0 && method < CDN_METHOD_COUNT, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: unknown method %d",
+             (int)method);
+  PetscCheck(learner >= 0 && learner < CDN_LEARNER_COUNT && (cdn_method_learners(method) & (1u << learner)),
+             PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: method %s does not take learner %s", cdn_method_name(method),
+             cdn_learner_name(learner));
+  PetscCheck(n >= 2, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: %d model(s): nothing to fit on", n);
+  PetscCall(cdn_method_inputs(method, res, k ? k : 1, &X, &d, desc, sizeof desc));
+  if (d > 0) {
+    ierr = PetscMalloc4(n, &y, n, &all, n, &cls, n, &grp);
+    if (!ierr) {
+      ierr = fit_and_write(path, spec, method, learner, k, res, X, d, y, all, cls, grp);
+      PetscCall(PetscFree4(y, all, cls, grp));
+    }
+  }
   PetscCall(PetscFree(X));
+  PetscCall(ierr);
+  PetscCheck(d > 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: method %s has no inputs in this run",
+             cdn_method_name(method));
   PetscFunctionReturn(0);
 }
 
