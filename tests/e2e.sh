@@ -51,7 +51,7 @@ ranks)
   check "grep -q 'best graph method' '$work/r2.out'" "no summary table on stdout"
   # `cnndyn predict` on the finished run reproduces its report from the CSVs alone
   cp "$work/r1/report.csv" "$work/report.run.csv"
-  mpi 2 "$cnndyn" predict "$work/r1" --job "$top/jobs/smoke.ini" --quiet > "$work/p.out" 2>&1
+  mpi 2 "$cnndyn" predict "$work/r1" --quiet > "$work/p.out" 2>&1 # no --job: the run's own job.ini
   check "[ $? -eq 0 ]" "predict failed: $(cat "$work/p.out")"
   check "cmp -s '$work/r1/report.csv' '$work/report.run.csv'" "predict changed report.csv"
   mpi 1 "$cnndyn" predict "$work/r1" --job "$top/jobs/smoke.ini" --budget 1 --methods degree,val_acc --learners linear,score --quiet > "$work/p.out" 2>&1

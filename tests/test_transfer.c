@@ -1,6 +1,6 @@
 /* Transfer splits: a held-out family and narrow-to-wide subsets hold the right models on the
    right side, no configuration straddles the split, the class task comes from the training side,
-   and a split learner never reads the test side's labels. */
+   a split learner never reads the test side's labels, and the hparams baseline knows the family. */
 #include "check.h"
 #include "cnndyn/evaluate.h"
 #include "cnndyn/util.h"
@@ -142,9 +142,35 @@ static void test_split_learner(void)
   CHECK_CONTAINS(cdn_error_message(), "a split needs models on both sides (20 training, 0 test)");
 }
 
+/* The family is known before training: the hparams baseline gets a 0/1 column per family when
+   the population mixes them, none otherwise. */
+static void test_family_inputs(void)
+{
+  cdn_results_t      res;
+  cdn_model_config_t cfg[N];
+  cdn_status_t       st[N];
+  double             acc[N], *X;
+  char               desc[96];
+  int                d;
+
+  for (int families = 1; families <= 2; families++) {
+    population(&res, cfg, st, acc, families);
+    CHECK(cdn_method_inputs(CDN_METHOD_HPARAMS, &res, 1, &X, &d, desc, sizeof desc) == 0);
+    CHECK(d == CDN_HP_COUNT + (families > 1 ? 2 : 0));
+    CHECK((strstr(desc, "+ family") != NULL) == (families > 1));
+    if (families > 1 && d == CDN_HP_COUNT + 2)
+      for (int m = 0; m < N; m++) { /* lenet5 first: it is model 0's family */
+        CHECK(X[(size_t)m * d + CDN_HP_COUNT] == (m < 12));
+        CHECK(X[(size_t)m * d + CDN_HP_COUNT + 1] == (m >= 12));
+      }
+    CHECK(PetscFree(X) == 0);
+  }
+}
+
 int main(int argc, char **argv)
 {
   if (cdn_initialize(&argc, &argv, NULL)) return 1;
+  test_family_inputs();
   test_subsets();
   test_split_learner();
   if (cdn_finalize()) return 1;

@@ -1,8 +1,10 @@
 /* cnndyn predict OUTDIR: the prediction stage rerun on a finished run's CSVs, without training.
-   Settings come from the job spec's [features] budget and [prediction] keys (--job), and options
+   Settings come from the job spec's [features] budget and [prediction] keys (--job, by default the
+   run's own DIR/job.ini), and options
    override them: each option is handed to the job spec parser, so it is checked exactly as in a
    job file and any mistake is reported the same way. */
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "cnndyn/evaluate.h"
 #include "cnndyn/jobspec.h"
@@ -75,11 +77,18 @@ static PetscErrorCode predict(const char *dir, const char *job, const char **val
   cdn_jobspec_t spec, opt;
   cdn_results_t res = {0};
   PetscMPIInt   rank;
-  char          text[4096] = "[training]\nepochs = 1000\n", line[512];
+  char          text[4096] = "[training]\nepochs = 1000\n", line[512], own_job[PETSC_MAX_PATH_LEN];
   PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  if (!job) { /* the run's own job spec, which `run` copies into DIR before any work */
+    int found = 0;
+    snprintf(own_job, sizeof own_job, "%s/job.ini", dir);
+    if (rank == 0) found = access(own_job, R_OK) == 0;
+    PetscCallMPI(MPI_Bcast(&found, 1, MPI_INT, 0, PETSC_COMM_WORLD));
+    if (found) job = own_job;
+  }
   if (job) PetscCall(cdn_jobspec_load(PETSC_COMM_WORLD, job, &spec));
   else cdn_jobspec_defaults(&spec);
   for (int pass = 0; pass < 2; pass++) { /* a section may appear only once */

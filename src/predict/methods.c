@@ -44,32 +44,56 @@ static int select_columns(const cdn_results_t *res, const char *prefix, int *col
   return n;
 }
 
-/* Hyperparameters as features: log10 of the learning rate (the grid is log-spaced), the others raw.
-   Constant ones are dropped by the learners' preparation (trees ignore them). */
-static int hparam_features(const cdn_results_t *res, int m, double *out)
+/* The families of a population that mixes them, in order of first appearance in model order (the
+   same for any rank count); none for a single family, whose indicator would be constant. */
+typedef struct {
+  int         n;
+  const char *name[CDN_MAX_ARCHS];
+} families_t;
+
+static families_t families_of(const cdn_results_t *res)
+{
+  families_t f = {0};
+  for (int m = 0; m < res->nmodels; m++) {
+    int k = 0;
+    while (k < f.n && strcmp(f.name[k], res->config[m].arch)) k++;
+    if (k == f.n && f.n < CDN_MAX_ARCHS) f.name[f.n++] = res->config[m].arch;
+  }
+  if (f.n < 2) f.n = 0;
+  return f;
+}
+
+static int hparam_width(const families_t *fam) { return CDN_HP_COUNT + fam->n; }
+
+/* Hyperparameters as features: log10 of the learning rate (the grid is log-spaced), the others raw,
+   then a 0/1 indicator per family when the population mixes families (the family is known before
+   training, like any hyperparameter). Constant ones are dropped by the learners' preparation
+   (trees ignore them). */
+static void hparam_features(const cdn_results_t *res, const families_t *fam, int m, double *out)
 {
   for (int h = 0; h < CDN_HP_COUNT; h++) {
     double v = res->config[m].hp[h];
     out[h]   = h == CDN_HP_LEARNING_RATE ? log10(v) : v;
   }
-  return CDN_HP_COUNT;
+  for (int k = 0; k < fam->n; k++) out[CDN_HP_COUNT + k] = !strcmp(res->config[m].arch, fam->name[k]);
 }
 
-static int curve_width(int k) { return k + (k - 1) + CDN_HP_COUNT; }
-static void curve_features(const cdn_results_t *res, int m, int k, double *out)
+static int curve_width(const families_t *fam, int k) { return k + (k - 1) + hparam_width(fam); }
+static void curve_features(const cdn_results_t *res, const families_t *fam, int m, int k, double *out)
 {
   int w = 0;
   for (int e = 1; e <= k; e++) out[w++] = cdn_results_curve(res, m, e)[CDN_CURVE_VAL_ACC];
   for (int e = 2; e <= k; e++)
     out[w++] = cdn_results_curve(res, m, e)[CDN_CURVE_VAL_ACC] - cdn_results_curve(res, m, e - 1)[CDN_CURVE_VAL_ACC];
-  hparam_features(res, m, out + w);
+  hparam_features(res, fam, m, out + w);
 }
 
 PetscErrorCode cdn_method_inputs(cdn_method_t meth, const cdn_results_t *res, int k, double **Xout, int *dout,
                                  char *desc, size_t desc_len)
 {
-  int     n = res->nmodels, d = 0, nsel = 0, diff = 0, curve = 0, *col;
-  double *X = NULL, *rows = NULL;
+  int        n = res->nmodels, d = 0, nsel = 0, diff = 0, curve = 0, *col;
+  double    *X = NULL, *rows = NULL;
+  families_t fam = families_of(res);
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(res->nfeat + 1, &col));
@@ -85,7 +109,7 @@ PetscErrorCode cdn_method_inputs(cdn_method_t meth, const cdn_results_t *res, in
   }
   if (cdn_method_is_graph(meth)) {
     int w = nsel ? cdn_summary_width(nsel, k, diff) : 0;
-    d     = w ? w + (curve ? curve_width(k) : 0) : 0;
+    d     = w ? w + (curve ? curve_width(&fam, k) : 0) : 0;
     snprintf(desc, desc_len, "%d graph features at epochs 0..%d%s%s", nsel, k, diff ? " + differences" : "",
              curve ? " + learning curve" : "");
     if (d) {
@@ -95,7 +119,7 @@ PetscErrorCode cdn_method_inputs(cdn_method_t meth, const cdn_results_t *res, in
         for (int e = 0; e <= k; e++)
           for (int j = 0; j < nsel; j++) rows[e * nsel + j] = cdn_results_features(res, m, e)[col[j]];
         cdn_summary_build(rows, nsel, k, diff, X + (size_t)m * d);
-        if (curve) curve_features(res, m, k, X + (size_t)m * d + w);
+        if (curve) curve_features(res, &fam, m, k, X + (size_t)m * d + w);
       }
       PetscCall(PetscFree(rows));
     }
@@ -109,15 +133,17 @@ PetscErrorCode cdn_method_inputs(cdn_method_t meth, const cdn_results_t *res, in
         for (int j = 0; j < d; j++) X[(size_t)m * d + j] = cdn_results_features(res, m, k)[col[j]];
     }
   } else if (meth == CDN_METHOD_CURVE) {
-    d = curve_width(k);
-    snprintf(desc, desc_len, "validation accuracy at epochs 1..%d + differences + hyperparameters", k);
+    d = curve_width(&fam, k);
+    snprintf(desc, desc_len, "validation accuracy at epochs 1..%d + differences + hyperparameters%s", k,
+             fam.n ? " + family" : "");
     PetscCall(PetscMalloc1((size_t)n * d, &X));
-    for (int m = 0; m < n; m++) curve_features(res, m, k, X + (size_t)m * d);
+    for (int m = 0; m < n; m++) curve_features(res, &fam, m, k, X + (size_t)m * d);
   } else if (meth == CDN_METHOD_HPARAMS || meth == CDN_METHOD_MAJORITY) {
-    d = CDN_HP_COUNT;
-    snprintf(desc, desc_len, meth == CDN_METHOD_HPARAMS ? "hyperparameters (log10 learning rate)" : "none: training-fold mean and majority class");
+    d = hparam_width(&fam);
+    if (meth == CDN_METHOD_MAJORITY) snprintf(desc, desc_len, "none: training-fold mean and majority class");
+    else snprintf(desc, desc_len, "hyperparameters (log10 learning rate)%s", fam.n ? " + family" : "");
     PetscCall(PetscMalloc1((size_t)n * d, &X));
-    for (int m = 0; m < n; m++) hparam_features(res, m, X + (size_t)m * d);
+    for (int m = 0; m < n; m++) hparam_features(res, &fam, m, X + (size_t)m * d);
   } else { /* one raw score, oriented so that larger predicts better */
     d = 1;
     PetscCall(PetscMalloc1(n, &X));
