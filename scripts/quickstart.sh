@@ -8,9 +8,10 @@ scripts/install-deps.sh
 scripts/build.sh
 . scripts/env.sh
 out=${1:-out/quickstart}
-# A rerun replaces this script's previous output, snapshots included (cnndyn itself never deletes
-# snapshots: --force refuses to write over them).
-rm -rf "$out/snapshots"
+# A rerun replaces this script's previous output, snapshots and checkpoints included (cnndyn itself
+# never deletes them: --force refuses to write over snapshots, and a new run refuses a folder with
+# checkpoints, which --resume would continue).
+rm -rf "$out/snapshots" "$out/checkpoints"
 mpirun -n 2 --bind-to none build/cnndyn run jobs/quickstart.ini --out "$out" --force
 # The analysis page: figures of the population, the graphs and the predictions, with the tables.
 page=$(/usr/bin/python3 analysis/report.py "$out" --quiet)
