@@ -2,8 +2,10 @@
    back predicts exactly what the learner fitted in memory predicts, on synthetic data with NaN,
    exploded and constant columns and for median, tercile and one-class tasks; through the files of
    cdn_predictor_save and cdn_predictor_score, scoring another run equals a cross-validation fold
-   with that run as its test rows; and a truncated or altered file, another input width, a missing
-   method, too few epochs and a learner the method does not take each stop with a clear error. */
+   with that run as its test rows; a predictor with family columns scores a run of fewer families,
+   and a format 2 file still reads; and a truncated or altered file, another input width, a missing
+   method, too few epochs, an unknown family and a learner the method does not take each stop with
+   a clear error. */
 #include <unistd.h>
 #include "check.h"
 #include "cnndyn/evaluate.h"
@@ -240,6 +242,42 @@ static PetscErrorCode test_files(void)
   fputs("x", fp);
   fclose(fp);
   PetscCall(expect_error(cdn_predictor_score(bad, &B, pred, pc, lc, &info), CDN_ERR_CORRUPT, "unexpected data"));
+
+  /* family columns: fitted on a mix (the file names the families), scored on a run of one of them
+     with the same columns; a family the predictor never saw is refused */
+  for (int m = 0; m < NA; m++) snprintf(A.config[m].arch, sizeof A.config[m].arch, "%s", m / 2 % 2 ? "lenet5" : "vgg");
+  for (int m = 0; m < NB; m++) snprintf(B.config[m].arch, sizeof B.config[m].arch, "lenet5");
+  PetscCall(cdn_predictor_save(path, &spec, CDN_METHOD_HPARAMS, CDN_LEARNER_SVR, 0, &A));
+  fp = fopen(path, "r");
+  {
+    char header[512] = "", width[32];
+    snprintf(width, sizeof width, "\nwidth %d\n", CDN_HP_COUNT + 2); /* the hyperparameters, then lenet5 and vgg */
+    CHECK(fp && fread(header, 1, sizeof header - 1, fp) > 0 && strstr(header, width) &&
+          strstr(header, "\nfamilies lenet5,vgg\n"));
+    if (fp) fclose(fp);
+  }
+  PetscCall(cdn_predictor_score(path, &B, pred, pc, lc, &info));
+  snprintf(B.config[3].arch, sizeof B.config[3].arch, "resnet");
+  PetscCall(expect_error(cdn_predictor_score(path, &B, pred, pc, lc, &info), CDN_ERR_INPUT,
+                         "model 3 is a resnet; the hparams inputs know only the families lenet5,vgg"));
+  snprintf(B.config[3].arch, sizeof B.config[3].arch, "lenet5");
+  /* a format 2 file (before family columns) still scores a run of one family */
+  for (int m = 0; m < NA; m++) snprintf(A.config[m].arch, sizeof A.config[m].arch, "lenet5");
+  PetscCall(cdn_predictor_save(path, &spec, CDN_METHOD_HPARAMS, CDN_LEARNER_SVR, 0, &A));
+  {
+    char  *text = NULL, *at;
+    size_t n    = 0;
+    FILE  *in = fopen(path, "rb"), *out = fopen(bad, "wb");
+    CHECK(in && out && getdelim(&text, &n, '\0', in) > 0 && (at = strstr(text, "families -\n")));
+    if (text && (at = strstr(text, "families -\n"))) {
+      text[strlen("cnndyn-predictor ")] = '2';
+      fwrite(text, 1, at - text, out), fputs(at + strlen("families -\n"), out);
+    }
+    if (in) fclose(in);
+    if (out) fclose(out);
+    free(text);
+  }
+  PetscCall(cdn_predictor_score(bad, &B, pred, pc, lc, &info));
   PetscCall(PetscPopErrorHandler());
 
   unlink(path), unlink(bad), rmdir(dir);

@@ -158,13 +158,30 @@ static void test_family_inputs(void)
     CHECK(cdn_method_inputs(CDN_METHOD_HPARAMS, &res, 1, &X, &d, desc, sizeof desc) == 0);
     CHECK(d == CDN_HP_COUNT + (families > 1 ? 2 : 0));
     CHECK((strstr(desc, "+ family") != NULL) == (families > 1));
+    cdn_method_families(CDN_METHOD_HPARAMS, &res, desc, sizeof desc);
+    CHECK(!strcmp(desc, families > 1 ? "lenet5,vgg" : "-"));
+    cdn_method_families(CDN_METHOD_DEGREE, &res, desc, sizeof desc);
+    CHECK(!strcmp(desc, "-"));
     if (families > 1 && d == CDN_HP_COUNT + 2)
-      for (int m = 0; m < N; m++) { /* lenet5 first: it is model 0's family */
+      for (int m = 0; m < N; m++) { /* in name order: lenet5, vgg */
         CHECK(X[(size_t)m * d + CDN_HP_COUNT] == (m < 12));
         CHECK(X[(size_t)m * d + CDN_HP_COUNT + 1] == (m >= 12));
       }
     CHECK(PetscFree(X) == 0);
   }
+  /* the family order of the job does not move the columns: vgg models first, same columns */
+  population(&res, cfg, st, acc, 2);
+  for (int m = 0; m < N; m++) snprintf(cfg[m].arch, sizeof cfg[m].arch, "%s", m < 12 ? "vgg" : "lenet5");
+  CHECK(cdn_method_inputs(CDN_METHOD_HPARAMS, &res, 1, &X, &d, desc, sizeof desc) == 0);
+  CHECK(d == CDN_HP_COUNT + 2 && X[CDN_HP_COUNT] == 0 && X[CDN_HP_COUNT + 1] == 1);
+  CHECK(PetscFree(X) == 0);
+  /* a given list: a one-family run gets the columns of a saved predictor's two */
+  population(&res, cfg, st, acc, 1);
+  CHECK(cdn_method_inputs_as(CDN_METHOD_HPARAMS, &res, 1, "lenet5,vgg", &X, &d, desc, sizeof desc) == 0);
+  CHECK(d == CDN_HP_COUNT + 2);
+  for (int m = 0; m < N && d == CDN_HP_COUNT + 2; m++)
+    CHECK(X[(size_t)m * d + CDN_HP_COUNT] == 1 && X[(size_t)m * d + CDN_HP_COUNT + 1] == 0);
+  CHECK(PetscFree(X) == 0);
 }
 
 int main(int argc, char **argv)

@@ -29,10 +29,18 @@ const char *cdn_method_name(cdn_method_t m);
 int         cdn_method_is_graph(cdn_method_t m);
 /* Bit mask of the learners a method runs with (before the job spec's learners filter it). */
 unsigned    cdn_method_learners(cdn_method_t m);
+/* The families whose 0/1 indicator columns the method's inputs hold, comma-separated in name
+   order ("-" for none: a single-family population, or a method without the hyperparameters). */
+void        cdn_method_families(cdn_method_t m, const cdn_results_t *res, char *buf, size_t len);
 /* Builds the method's n x d input for budget k (owned by the caller, PetscFree). *d = 0 when the
    population has no such columns (e.g. eigenvector not computed): the method is then skipped. */
 PetscErrorCode cdn_method_inputs(cdn_method_t m, const cdn_results_t *res, int k, double **X, int *d, char *desc,
                                  size_t desc_len);
+/* The same with the family indicator columns of a given list (cdn_method_families' form, "-" for
+   none) instead of the population's own: a saved predictor's inputs on another run. A model whose
+   family the list lacks is CDN_ERR_INPUT. */
+PetscErrorCode cdn_method_inputs_as(cdn_method_t m, const cdn_results_t *res, int k, const char *families, double **X,
+                                    int *d, char *desc, size_t desc_len);
 
 /* Subsets of the population a comparison runs on. all and trainable are cross-validated; the
    transfer splits fit on one part and test on the other, once: heldout_F fits on every model of

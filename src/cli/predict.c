@@ -84,7 +84,8 @@ static PetscErrorCode predict(const char *dir, const char *job, const char **val
   PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
   if (!job) { /* the run's own job spec, which `run` copies into DIR before any work */
     int found = 0;
-    snprintf(own_job, sizeof own_job, "%s/job.ini", dir);
+    PetscCheck(snprintf(own_job, sizeof own_job, "%s/job.ini", dir) < (int)sizeof own_job, PETSC_COMM_SELF,
+               CDN_ERR_INPUT, "%s: path too long", dir);
     if (rank == 0) found = access(own_job, R_OK) == 0;
     PetscCallMPI(MPI_Bcast(&found, 1, MPI_INT, 0, PETSC_COMM_WORLD));
     if (found) job = own_job;

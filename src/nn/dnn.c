@@ -107,9 +107,10 @@ static PetscErrorCode weights_in(cdn_dnn_t *d, const dnnl_memory_desc_t *want, c
    convolutions with 24 or more channels in and out: forward and both backwards, with the four
    NHWC <-> nChw16c reorders around them, took 0.5-0.7 of direct's time at 32 to 256 channels and
    0.85-0.88 at 24; at 16 channels it won or lost by shape, and at 2x2 outputs it lost
-   (bench/train/bench_conv). Results differ from direct by about 1e-6 relative. Only in the plan of
-   training batches: in the evaluation plan (256 items) its buffers and scratchpad took 160 MB more
-   for a width-1 VGG, to save 4% of a run's time. */
+   (bench/train/bench_conv). Results differ from direct by about 1e-6 relative. Not in the 256-item
+   evaluation plan that exists beside smaller training batches: there its buffers and scratchpad
+   took 160 MB more for a width-1 VGG, to save 4% of a run's time. (Evaluation's last, smaller chunk
+   runs in the training plan, Winograd included.) */
 static int wino_fits(const cdn_net_t *net, const cdn_layer_desc_t *ld, int B)
 {
   dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();

@@ -29,10 +29,9 @@ static PetscErrorCode majority_fit(const cdn_fold_t *f, cdn_fitted_t *m)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_fitted_fit(const cdn_fold_t *f, cdn_learner_t learner, cdn_fitted_t *m)
+static PetscErrorCode fit_learner(const cdn_fold_t *f, cdn_learner_t learner, cdn_fitted_t *m)
 {
   PetscFunctionBeginUser;
-  *m = (cdn_fitted_t){.learner = learner, .d = f->d};
   if (f->thresholds) {
     PetscCheck(f->nclasses - 1 <= (int)(sizeof m->cuts / sizeof m->cuts[0]), PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ,
                "predict: %d classes, at most 9", f->nclasses);
@@ -47,6 +46,19 @@ PetscErrorCode cdn_fitted_fit(const cdn_fold_t *f, cdn_learner_t learner, cdn_fi
   case CDN_LEARNER_MAJORITY: PetscCall(majority_fit(f, m)); break;
   default: SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "predict: unknown learner %d", (int)learner);
   }
+  PetscFunctionReturn(0);
+}
+
+/* On failure m holds nothing: whatever the learner had built is freed. */
+PetscErrorCode cdn_fitted_fit(const cdn_fold_t *f, cdn_learner_t learner, cdn_fitted_t *m)
+{
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  *m   = (cdn_fitted_t){.learner = learner, .d = f->d};
+  ierr = fit_learner(f, learner, m);
+  if (ierr) (void)cdn_fitted_destroy(m);
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "cnndyn/evaluate.h"
 #include "cnndyn/features.h"
+#include "cnndyn/util.h"
 
 #define L(x) (1u << CDN_LEARNER_##x)
 static const struct {
@@ -44,8 +45,9 @@ static int select_columns(const cdn_results_t *res, const char *prefix, int *col
   return n;
 }
 
-/* The families of a population that mixes them, in order of first appearance in model order (the
-   same for any rank count); none for a single family, whose indicator would be constant. */
+/* The families of a population that mixes them, in name order (so a column means the same family
+   whatever order the job listed them in); none for a single family, whose indicator would be
+   constant. */
 typedef struct {
   int         n;
   const char *name[CDN_MAX_ARCHS];
@@ -57,10 +59,25 @@ static families_t families_of(const cdn_results_t *res)
   for (int m = 0; m < res->nmodels; m++) {
     int k = 0;
     while (k < f.n && strcmp(f.name[k], res->config[m].arch)) k++;
-    if (k == f.n && f.n < CDN_MAX_ARCHS) f.name[f.n++] = res->config[m].arch;
+    if (k == f.n && f.n < CDN_MAX_ARCHS) {
+      while (k > 0 && strcmp(f.name[k - 1], res->config[m].arch) > 0) f.name[k] = f.name[k - 1], k--;
+      f.name[k] = res->config[m].arch, f.n++;
+    }
   }
   if (f.n < 2) f.n = 0;
   return f;
+}
+
+static int uses_hparams(cdn_method_t m)
+{
+  return m == CDN_METHOD_HPARAMS || m == CDN_METHOD_CURVE || m == CDN_METHOD_GRAPH_CURVE;
+}
+
+void cdn_method_families(cdn_method_t m, const cdn_results_t *res, char *buf, size_t len)
+{
+  families_t f = uses_hparams(m) ? families_of(res) : (families_t){0};
+  snprintf(buf, len, "%s", f.n ? "" : "-");
+  for (int k = 0; k < f.n; k++) snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", k ? "," : "", f.name[k]);
 }
 
 static int hparam_width(const families_t *fam) { return CDN_HP_COUNT + fam->n; }
@@ -88,12 +105,11 @@ static void curve_features(const cdn_results_t *res, const families_t *fam, int 
   hparam_features(res, fam, m, out + w);
 }
 
-PetscErrorCode cdn_method_inputs(cdn_method_t meth, const cdn_results_t *res, int k, double **Xout, int *dout,
-                                 char *desc, size_t desc_len)
+static PetscErrorCode inputs(cdn_method_t meth, const cdn_results_t *res, int k, families_t fam, double **Xout,
+                             int *dout, char *desc, size_t desc_len)
 {
-  int        n = res->nmodels, d = 0, nsel = 0, diff = 0, curve = 0, *col;
-  double    *X = NULL, *rows = NULL;
-  families_t fam = families_of(res);
+  int     n = res->nmodels, d = 0, nsel = 0, diff = 0, curve = 0, *col;
+  double *X = NULL, *rows = NULL;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(res->nfeat + 1, &col));
@@ -163,5 +179,38 @@ PetscErrorCode cdn_method_inputs(cdn_method_t meth, const cdn_results_t *res, in
   PetscCall(PetscFree(col));
   *Xout = X;
   *dout = d;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_method_inputs(cdn_method_t meth, const cdn_results_t *res, int k, double **X, int *d, char *desc,
+                                 size_t desc_len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(inputs(meth, res, k, families_of(res), X, d, desc, desc_len));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_method_inputs_as(cdn_method_t meth, const cdn_results_t *res, int k, const char *families, double **X,
+                                    int *d, char *desc, size_t desc_len)
+{
+  char       list[CDN_MAX_ARCHS * (CDN_ARCH_LEN + 1) + 2], *save = NULL;
+  families_t fam = {0};
+
+  PetscFunctionBeginUser;
+  PetscCheck(strlen(families) < sizeof list, PETSC_COMM_SELF, CDN_ERR_INPUT, "families '%s': too long", families);
+  snprintf(list, sizeof list, "%s", families);
+  if (uses_hparams(meth) && strcmp(list, "-"))
+    for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+      PetscCheck(fam.n < CDN_MAX_ARCHS, PETSC_COMM_SELF, CDN_ERR_INPUT, "families '%s': more than %d", families,
+                 CDN_MAX_ARCHS);
+      fam.name[fam.n++] = t;
+    }
+  for (int m = 0; fam.n && m < res->nmodels; m++) {
+    int known = 0;
+    for (int j = 0; j < fam.n; j++) known |= !strcmp(res->config[m].arch, fam.name[j]);
+    PetscCheck(known, PETSC_COMM_SELF, CDN_ERR_INPUT, "model %d is a %s; the %s inputs know only the families %s", m,
+               res->config[m].arch, cdn_method_name(meth), families);
+  }
+  PetscCall(inputs(meth, res, k, fam, X, d, desc, desc_len));
   PetscFunctionReturn(0);
 }

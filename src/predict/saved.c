@@ -1,6 +1,7 @@
 /* Saved predictors: one learner fitted on every model of a finished run for one method and budget,
    written to a file, and used to score the models of another run. The file is a text header
-   (format, method, budget, input width, learner, payload bytes) and a payload holding the fitted
+   (format, method, budget, input width, learner, the families of its indicator columns, payload
+   bytes) and a payload holding the fitted
    state of fitted.c: the class cuts, then per learner its preparation, chosen hyperparameters and
    coefficients as named blocks of numbers ("NAME COUNT" then COUNT lines of %.17g, which read back
    to the same doubles), or for boosted trees XGBoost's own JSON model. Scoring goes through
@@ -14,7 +15,7 @@
 #include "predict_impl.h"
 
 #define MAGIC "cnndyn-predictor "
-#define FORMAT 2
+#define FORMAT 3 /* 3 added the families line; format 2 files (no family columns) still read */
 #define MAX_BYTES (1ull << 31)
 
 /* ---- writing ---- */
@@ -91,13 +92,21 @@ PetscErrorCode cdn_fitted_payload(const cdn_fitted_t *m, char **buf, size_t *len
   } break;
   default: break;
   }
-  PetscCheck(!ferror(fp) && fclose(fp) == 0, PETSC_COMM_SELF, PETSC_ERR_MEM, "saved predictor: payload not written");
+  {
+    int failed = ferror(fp);
+    failed     = fclose(fp) != 0 || failed; /* always closed: the buffer is only final after it */
+    if (failed) {
+      free(*buf);
+      *buf = NULL;
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_MEM, "saved predictor: payload not written");
+    }
+  }
   PetscFunctionReturn(0);
 }
 
 /* The fitted predictor's file: header, then payload; written whole or not at all. */
 static PetscErrorCode write_predictor(const char *path, cdn_method_t method, cdn_learner_t learner, int k, int d,
-                                      const cdn_fitted_t *m)
+                                      const char *families, const cdn_fitted_t *m)
 {
   char          *buf = NULL;
   size_t         len = 0;
@@ -108,8 +117,8 @@ static PetscErrorCode write_predictor(const char *path, cdn_method_t method, cdn
   PetscCall(cdn_fitted_payload(m, &buf, &len));
   ierr = cdn_afile_open(&af, path);
   if (!ierr) {
-    fprintf(af.fp, "%s%d\nmethod %s\nbudget %d\nwidth %d\nlearner %s\nbytes %zu\n", MAGIC, FORMAT,
-            cdn_method_name(method), k, d, cdn_learner_name(learner), len);
+    fprintf(af.fp, "%s%d\nmethod %s\nbudget %d\nwidth %d\nlearner %s\nfamilies %s\nbytes %zu\n", MAGIC, FORMAT,
+            cdn_method_name(method), k, d, cdn_learner_name(learner), families, len);
     fwrite(buf, 1, len, af.fp);
     ierr = cdn_afile_commit(&af); /* reports a failed write, and removes the partial file */
   }
@@ -125,6 +134,7 @@ static PetscErrorCode fit_and_write(const char *path, const cdn_jobspec_t *spec,
 {
   int            n = res->nmodels, nclasses = 2;
   double         th[8];
+  char           families[CDN_MAX_ARCHS * (CDN_ARCH_LEN + 1) + 2];
   cdn_fitted_t   m;
   cdn_fold_t     f;
   PetscErrorCode ierr;
@@ -143,7 +153,8 @@ static PetscErrorCode fit_and_write(const char *path, const cdn_jobspec_t *spec,
                    .thresholds = th, .inner_folds = spec->inner_folds, .seed = cdn_hash64(spec->seed, 0x7361766564ull),
                    .lambda = spec->ridge_lambda, .c = spec->logistic_c};
   PetscCall(cdn_fitted_fit(&f, learner, &m));
-  ierr = write_predictor(path, method, learner, k, d, &m);
+  cdn_method_families(method, res, families, sizeof families);
+  ierr = write_predictor(path, method, learner, k, d, families, &m);
   PetscCall(cdn_fitted_destroy(&m));
   PetscCall(ierr);
   PetscFunctionReturn(0);
@@ -337,10 +348,11 @@ PetscErrorCode cdn_fitted_parse(const char *path, const char *buf, size_t len, c
 
 /* The header and the payload bytes of a predictor file; every field is checked here, so a
    truncated or foreign file stops with one message naming it. */
-static PetscErrorCode read_file(const char *path, cdn_predictor_info_t *info, int *width, char **buf, size_t *len)
+static PetscErrorCode read_file(const char *path, cdn_predictor_info_t *info, int *width, char *families,
+                                size_t families_len, char **buf, size_t *len)
 {
   FILE              *fp = fopen(path, "rb");
-  char               line[64] = "", mname[64] = "", lname[64] = "";
+  char               line[64] = "", mname[64] = "", lname[64] = "", fam[128] = "-";
   int                format = 0, meth = -1, budgetless, ok;
   long               at, end = 0;
   unsigned long long bytes = 0;
@@ -349,15 +361,16 @@ static PetscErrorCode read_file(const char *path, cdn_predictor_info_t *info, in
   PetscCheck(fp, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot open", path);
   ok = fgets(line, sizeof line, fp) && !strncmp(line, MAGIC, strlen(MAGIC)) &&
        sscanf(line + strlen(MAGIC), "%d", &format) == 1;
-  if (ok && format != FORMAT) {
+  if (ok && format != FORMAT && format != 2) {
     fclose(fp);
     SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT,
             "%s: predictor format %d; this cnndyn reads format %d: fit it again with --save", path, format, FORMAT);
   }
   ok = ok &&
-       fscanf(fp, "method %63s\nbudget %d\nwidth %d\nlearner %63s\nbytes %llu", mname, &info->budget, width, lname,
-              &bytes) == 5 &&
+       fscanf(fp, "method %63s\nbudget %d\nwidth %d\nlearner %63s\n", mname, &info->budget, width, lname) == 4 &&
+       (format == 2 || fscanf(fp, "families %127s\n", fam) == 1) && fscanf(fp, "bytes %llu", &bytes) == 1 &&
        fgetc(fp) == '\n';
+  snprintf(families, families_len, "%s", fam);
   for (int m = 0; m < CDN_METHOD_COUNT; m++)
     if (!strcmp(mname, cdn_method_name((cdn_method_t)m))) meth = m;
   info->method  = (cdn_method_t)meth;
@@ -389,8 +402,8 @@ static PetscErrorCode read_file(const char *path, cdn_predictor_info_t *info, in
 }
 
 /* The run's inputs for the predictor of the header (X, n x width) or CDN_ERR_INPUT. */
-static PetscErrorCode inputs(const char *path, const cdn_predictor_info_t *info, int width, const cdn_results_t *res,
-                             double **X)
+static PetscErrorCode inputs(const char *path, const cdn_predictor_info_t *info, int width, const char *families,
+                             const cdn_results_t *res, double **X)
 {
   char desc[96];
   int  d;
@@ -398,7 +411,7 @@ static PetscErrorCode inputs(const char *path, const cdn_predictor_info_t *info,
   PetscFunctionBeginUser;
   PetscCheck(info->budget <= res->epochs, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: fitted at %d epochs, this run has only %d",
              path, info->budget, res->epochs);
-  PetscCall(cdn_method_inputs(info->method, res, info->budget ? info->budget : 1, X, &d, desc, sizeof desc));
+  PetscCall(cdn_method_inputs_as(info->method, res, info->budget ? info->budget : 1, families, X, &d, desc, sizeof desc));
   if (d != width) {
     PetscCall(PetscFree(*X));
     PetscCheck(d > 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: method %s has no inputs in this run (statistic not computed?)",
@@ -416,17 +429,18 @@ PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, d
   char          *buf;
   size_t         len = 0;
   int            width, n = res->nmodels, *rows;
+  char           families[128];
   double        *X;
   cdn_fitted_t   m;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  PetscCall(read_file(path, info, &width, &buf, &len));
+  PetscCall(read_file(path, info, &width, families, sizeof families, &buf, &len));
   m    = (cdn_fitted_t){.learner = info->learner, .d = width};
   ierr = cdn_fitted_parse(path, buf, len, &m);
   PetscCall(PetscFree(buf));
   PetscCall(ierr);
-  ierr = inputs(path, info, width, res, &X);
+  ierr = inputs(path, info, width, families, res, &X);
   if (ierr) PetscCall(cdn_fitted_destroy(&m));
   PetscCall(ierr);
   PetscCall(PetscMalloc1(n + 1, &rows));

@@ -251,8 +251,9 @@ PetscErrorCode cdn_progress_stop(cdn_progress_t **pp)
 
   PetscFunctionBeginUser;
   if (!p) PetscFunctionReturn(0);
-  /* the root's thread must have every rank's last events before it hears "stop": closing with a
-     linger lets zmq_ctx_term below deliver what is still queued, for at most that long */
+  /* A rank's last events must not be dropped at close: with a linger, zmq_ctx_term below keeps
+     delivering what is still queued, for at most 2 s (if the root cannot be reached). The root's
+     thread takes what has arrived by the time it hears "stop", after the barrier and a pause. */
   {
     int linger = 2000;
     zmq_setsockopt(p->push, ZMQ_LINGER, &linger, sizeof linger);
