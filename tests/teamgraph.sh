@@ -87,8 +87,12 @@ for r in 0 1; do
   check "[ \$(grep -c 'graph of 840 edges on a team of 2 ranks; this rank owns rows' '$work/spread2/logs/rank-$r.log') -eq 4 ]" \
     "rank $r: no line for every model's spread graph"
 done
-check "grep -q 'owns rows 0\.\.35 of 71' '$work/spread2/logs/rank-0.log' && grep -q 'owns rows 36\.\.70 of 71' '$work/spread2/logs/rank-1.log'" \
-  "the rows are not split between the members"
+# two contiguous ranges that cover the 71 nodes, split by entries (graph.c, balanced_rows)
+r0=$(grep -o 'owns rows [0-9]*\.\.[0-9]* of 71' "$work/spread2/logs/rank-0.log" | sort -u)
+r1=$(grep -o 'owns rows [0-9]*\.\.[0-9]* of 71' "$work/spread2/logs/rank-1.log" | sort -u)
+a=$(echo "$r0" | sed -n 's/owns rows 0\.\.\([0-9]*\) of 71/\1/p'); b=$(echo "$r1" | sed -n 's/owns rows \([0-9]*\)\.\.70 of 71/\1/p')
+check "[ -n '$a' ] && [ -n '$b' ] && [ \$(( $a + 1 )) -eq '$b' ] && [ $a -gt 0 ] && [ $a -lt 70 ]" \
+  "the rows are not split between the members: '$r0' / '$r1'"
 check "! grep -q 'on a team of' '$work/alone2/logs/rank-0.log'" "distribute_edges = 0 spread a graph"
 
 # failures: a member's non-convergence empties the graph features everywhere; its error stops all

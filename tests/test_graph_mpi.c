@@ -1,6 +1,7 @@
 /* A graph held by a communicator of several ranks (run under mpirun -n 2 by graphs.cmake; alone
-   it checks the 1-rank path): each rank holds only the COO entries of its own rows, and every
-   statistic and feature agrees with the same graph held by one rank. */
+   it checks the 1-rank path): each rank holds only the COO entries of its own rows, about the same
+   number on every rank, and every statistic and feature agrees with the same graph held by one
+   rank. */
 #include "check.h"
 #include "families.h"
 #include "cnndyn/graph.h"
@@ -36,6 +37,18 @@ static void compare(cdn_model_desc_t *d, int unrolled)
   MPI_Allreduce(&gw.ncoo, &total, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD);
   CHECK(total == 2 * g1.nedges && g1.ncoo == 2 * g1.nedges);
   CHECK(size == 1 || gw.ncoo < total);
+  { /* the rows are split by entries: each rank holds its even share, give or take one row */
+    PetscInt widest = 0, lo, hi;
+    for (PetscInt r = 0; r < g1.nnodes; r++) {
+      PetscInt nc;
+      CHECK(!MatGetRow(g1.A, r, &nc, NULL, NULL));
+      widest = PetscMax(widest, nc);
+      CHECK(!MatRestoreRow(g1.A, r, &nc, NULL, NULL));
+    }
+    MPI_Allreduce(&gw.ncoo, &lo, 1, MPIU_INT, MPI_MIN, PETSC_COMM_WORLD);
+    MPI_Allreduce(&gw.ncoo, &hi, 1, MPIU_INT, MPI_MAX, PETSC_COMM_WORLD);
+    CHECK(hi - total / size <= widest && total / size - lo <= widest);
+  }
   int        n  = cdn_feature_count(&g1, stats, aggs);
   PetscReal *r1 = calloc(n, sizeof *r1), *rw = calloc(n, sizeof *rw);
   CHECK(n == cdn_feature_count(&gw, stats, aggs));

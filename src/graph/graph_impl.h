@@ -4,13 +4,14 @@
    export, so they can never disagree about which COO slot holds which edge. */
 #include "cnndyn/graph.h"
 
-typedef enum { WALK_COUNT, WALK_PATTERN, WALK_VALUES } walk_mode_t;
+typedef enum { WALK_COUNT, WALK_PATTERN, WALK_VALUES, WALK_ROWS } walk_mode_t;
 
 typedef struct {
   cdn_graph_t *g;
   walk_mode_t  mode;
   PetscInt     n;       /* COO slots filled so far */
   PetscInt    *ci, *cj; /* WALK_PATTERN */
+  PetscInt    *rows;    /* WALK_ROWS: entries per row */
 } walker_t;
 
 static inline int cdn_owns(const cdn_graph_t *g, PetscInt r) { return r >= g->rstart && r < g->rend; }
@@ -21,11 +22,13 @@ static inline void cdn_put(walker_t *w, PetscInt r, PetscInt c, PetscScalar v)
   if (cdn_owns(w->g, r)) {
     if (w->mode == WALK_PATTERN) w->ci[w->n] = r, w->cj[w->n] = c;
     else if (w->mode == WALK_VALUES) w->g->coo_v[w->n] = v;
+    else if (w->mode == WALK_ROWS) w->rows[r]++;
     w->n++;
   }
   if (cdn_owns(w->g, c)) {
     if (w->mode == WALK_PATTERN) w->ci[w->n] = c, w->cj[w->n] = r;
     else if (w->mode == WALK_VALUES) w->g->coo_v[w->n] = v;
+    else if (w->mode == WALK_ROWS) w->rows[c]++;
     w->n++;
   }
 }
