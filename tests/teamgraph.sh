@@ -4,7 +4,8 @@
 #   - against the same job with distribute_edges = 0 (graphs on the leader alone): models.csv and
 #     curves.csv byte-identical, features.csv within the tolerance of README.md (Distributed graphs);
 #   - every member's log says the graph was spread and which rows it owned;
-#   - a member whose statistics fail stops its team (no hang), one that does not converge empties
+#   - a member whose statistics fail stops its team (no hang), also when the others wait inside a
+#     collective call (the job stops after the member's wait); one that does not converge empties
 #     the features on every member; a leader failing alone stops its members.
 # ResNet, so that BatchNorm gains (whose running statistics differ between members) scale edges.
 set -uo pipefail
@@ -106,6 +107,18 @@ code=$?
 check "[ $code -ne 0 ] && [ $code -ne 124 ]" "member failing: exit $code (124: hung)"
 check "[ \$(grep -c 'graph statistics failed: test fault on rank 1' '$work/fail.out') -eq 2 ] && [ ! -e '$work/fail/models.csv' ]" \
   "member failing: not reported by both ranks, or reports written"
+# a member failing where the others wait inside a collective call: it stops the job after its wait
+CNNDYN_TEST_GRAPH_FAULT=1:early CNNDYN_TEST_TEAM_WAIT=2 timeout 120 mpirun -n 2 --oversubscribe --bind-to none \
+  -x CNNDYN_TEST_GRAPH_FAULT -x CNNDYN_TEST_TEAM_WAIT "$cnndyn" run "$work/fault.ini" --out "$work/early" --quiet \
+  --progress off > "$work/early.out" 2>&1
+code=$?
+check "[ $code -ne 0 ] && [ $code -ne 124 ]" "member failing inside a collective: exit $code (124: hung)"
+check "grep -q 'rank 1: graph statistics failed: test fault on rank 1 before the statistics; the other members of its team did not answer in 2 s' '$work/early.out'" \
+  "member failing inside a collective: no message: $(tail -5 "$work/early.out")"
+check "[ ! -e '$work/early/models.csv' ] && [ -e '$work/early/checkpoints' ]" "member failing inside a collective: reports written or no checkpoints"
+timeout 120 mpirun -n 2 --oversubscribe --bind-to none "$cnndyn" run --resume "$work/early" --quiet --progress off \
+  > "$work/early2.out" 2>&1
+check "[ $? -eq 0 ] && [ -s '$work/early/models.csv' ]" "resume after a member stopped the job: $(tail -3 "$work/early2.out")"
 CNNDYN_TEST_GRAPH_FAULT=0 run 2 "$work/faultalone.ini" lead
 code=$?
 check "[ $code -ne 0 ] && [ $code -ne 124 ] && grep -q \"the team's leader failed\" '$work/lead.out'" \

@@ -2,6 +2,7 @@
    matrix), the team's shared view of the network, and the per-epoch statistics with one verdict
    for every rank that holds the graph. */
 #include <math.h>
+#include <unistd.h>
 #include "cnndyn/features.h"
 #include "cnndyn/graph.h"
 #include "cnndyn/nn.h"
@@ -68,12 +69,43 @@ static PetscErrorCode share_state(cdn_net_t *net, cdn_model_graph_t *mg, PetscBo
   PetscFunctionReturn(0);
 }
 
+/* The team's verdict, the worst of the members' (0 fine, 1 no convergence, 2 failed), on every
+   member. A member whose statistics failed may have left the others inside one of the solvers'
+   collective calls (an allocation that failed on it alone, say), where they would wait for it
+   until the job's time limit: it waits for the verdict at most cdn_team_wait_seconds, then stops
+   the whole job with its message (exit 3; checkpoints up to the last epoch end are kept, so
+   --resume continues). A member that failed is going to stop the run anyway; this only bounds how
+   long that takes. */
+static PetscErrorCode team_verdict(MPI_Comm team, int rank, int mine, const char *why, int *worst)
+{
+  MPI_Request req;
+  int         done = 0;
+  double      t0 = MPI_Wtime(), wait = cdn_team_wait_seconds();
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Iallreduce(&mine, worst, 1, MPI_INT, MPI_MAX, team, &req));
+  if (!mine) PetscCallMPI(MPI_Wait(&req, MPI_STATUS_IGNORE));
+  while (mine && !done) {
+    PetscCallMPI(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
+    if (done) break;
+    if (MPI_Wtime() - t0 > wait) {
+      fprintf(stderr,
+              "cnndyn: error: rank %d: graph statistics failed: %s; the other members of its team did not answer "
+              "in %.0f s (they are likely waiting inside a collective call of the statistics): stopping the job; "
+              "--resume continues from the last epoch end\n",
+              rank, why, wait);
+      fflush(stderr);
+      MPI_Abort(MPI_COMM_WORLD, 3);
+    }
+    usleep(10000);
+  }
+  PetscFunctionReturn(0);
+}
+
 /* A solver that does not converge on one model's graph (an eigenproblem with a cluster of top
    eigenvalues, say) costs that model this epoch's graph features, which stay empty, not the whole
    population run. Any other error still stops the run. On a team's graph the members agree on the
-   verdict (empty only when no member failed otherwise), so that all leave the statistics alike.
-   The statistics' own failures (a solver's verdict) are collective; only a failure inside a
-   collective call that a single member raises (memory, say) could still leave the others waiting. */
+   verdict (empty only when no member failed otherwise), so that all leave the statistics alike. */
 static PetscErrorCode graph_features(const cdn_jobspec_t *spec, cdn_model_graph_t *mg, int rank, int model, int e,
                                      FILE *log, double *row)
 {
@@ -82,11 +114,12 @@ static PetscErrorCode graph_features(const cdn_jobspec_t *spec, cdn_model_graph_
 
   PetscFunctionBeginUser;
   PetscCall(cdn_error_push_quiet());
-  ierr = cdn_test_graph_fault(rank, cdn_layout_graph_row(spec, &mg->g, row));
-  why  = cdn_error_message();
+  ierr = cdn_test_graph_fault_early(rank);
+  if (!ierr) ierr = cdn_test_graph_fault(rank, cdn_layout_graph_row(spec, &mg->g, row));
+  why = cdn_error_message();
   if (mg->team != MPI_COMM_NULL) {
     int mine = !ierr ? 0 : ierr == PETSC_ERR_CONV_FAILED ? 1 : 2, worst = 2;
-    if (MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, mg->team)) ierr = PETSC_ERR_MPI;
+    if (team_verdict(mg->team, rank, mine, why, &worst)) ierr = PETSC_ERR_MPI;
     else if (worst == 2) ierr = cdn_error_share(mg->team, mine == 2 ? ierr : 0), why = cdn_error_message();
     else if (worst == 1 && !ierr) ierr = PETSC_ERR_CONV_FAILED, why = "a solver did not converge on another team member";
   }

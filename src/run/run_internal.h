@@ -62,6 +62,8 @@ void cdn_test_epoch_pause(void); /* CNNDYN_TEST_EPOCH_PAUSE: a test hook, see si
 PetscErrorCode cdn_test_fail_point(int rank); /* CNNDYN_TEST_FAIL_RANK: a test hook, see signals.c */
 /* CNNDYN_TEST_GRAPH_FAULT: a test hook, see signals.c; returns ierr when the hook does not apply */
 PetscErrorCode cdn_test_graph_fault(int rank, PetscErrorCode ierr);
+PetscErrorCode cdn_test_graph_fault_early(int rank); /* R:early: fails instead of the statistics */
+double         cdn_team_wait_seconds(void); /* 600 s; CNNDYN_TEST_TEAM_WAIT for tests */
 
 /* What training of one model needs from the run around it. */
 typedef struct {

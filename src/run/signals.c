@@ -54,14 +54,40 @@ PetscErrorCode cdn_test_fail_point(int rank)
 
 /* CNNDYN_TEST_GRAPH_FAULT=R makes the graph statistics on world rank R fail, R:conv fail as a
    solver that did not converge would, after the real statistics ran: tests/teamgraph.sh checks
-   that a team member's failure reaches its whole team. Nothing else should set it. */
-PetscErrorCode cdn_test_graph_fault(int rank, PetscErrorCode ierr)
+   that a team member's failure reaches its whole team. R:early fails before the statistics run,
+   as a failure inside one of their collective calls would leave the other members waiting there
+   (cdn_test_graph_fault_early). Nothing else should set it. */
+static long graph_fault_rank(const char **mode)
 {
   const char *v = getenv("CNNDYN_TEST_GRAPH_FAULT");
   char       *end;
   long        r = v ? strtol(v, &end, 10) : -1;
+  if (!v || end == v) return -1;
+  *mode = end;
+  return r;
+}
 
-  if (ierr || !v || end == v || r != rank) return ierr;
-  if (!strcmp(end, ":conv")) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_CONV_FAILED, "test fault: no convergence on rank %d", rank);
+PetscErrorCode cdn_test_graph_fault(int rank, PetscErrorCode ierr)
+{
+  const char *mode = "";
+
+  if (ierr || graph_fault_rank(&mode) != rank || !strcmp(mode, ":early")) return ierr;
+  if (!strcmp(mode, ":conv")) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_CONV_FAILED, "test fault: no convergence on rank %d", rank);
   SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "test fault on rank %d", rank);
+}
+
+PetscErrorCode cdn_test_graph_fault_early(int rank)
+{
+  const char *mode = "";
+  if (graph_fault_rank(&mode) != rank || strcmp(mode, ":early")) return 0;
+  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "test fault on rank %d before the statistics", rank);
+}
+
+/* How long a team member whose graph statistics failed waits for the others' verdict (model_graph.c);
+   CNNDYN_TEST_TEAM_WAIT=SECONDS shortens it for tests. */
+double cdn_team_wait_seconds(void)
+{
+  const char *v = getenv("CNNDYN_TEST_TEAM_WAIT");
+  double      s = v ? atof(v) : 0;
+  return s > 0 ? s : 600;
 }
