@@ -55,7 +55,7 @@ static void test_watch_run(void *ctx)
   const char *msgs[] = {
     "{\"event\":\"summary\",\"models\":2,\"epochs\":1,\"ranks\":2,\"done\":0,\"diverged\":0,\"running\":0,\"elapsed\":0.5}",
     "{not json",
-    "\xff\xfe\x00binary",
+    "\xff\xfe\x00" "binary", /* split: "\x00b" would be one hex escape */
     "[1,2,3]",
     "{\"event\":\"epoch\"}",
     "{\"event\":\"bogus\",\"model\":1}",
