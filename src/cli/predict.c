@@ -1,8 +1,7 @@
 /* cnndyn predict OUTDIR: the prediction stage rerun on a finished run's CSVs, without training.
    Settings come from the job spec's [features] budget and [prediction] keys (--job, by default the
-   run's own DIR/job.ini), and options
-   override them: each option is handed to the job spec parser, so it is checked exactly as in a
-   job file and any mistake is reported the same way. */
+   run's own DIR/job.ini), and options override them: each option is handed to the job spec
+   parser, so it is checked exactly as in a job file and any mistake is reported the same way. */
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"

@@ -98,7 +98,6 @@ static PetscErrorCode balanced_rows(MPI_Comm comm, const cdn_model_desc_t *desc,
   }
   if (rank == size - 1) end = g->nnodes; /* rows after the last entry too */
   *nlocal = end - start;
-
   PetscCall(PetscFree(count));
   PetscFunctionReturn(0);
 }
