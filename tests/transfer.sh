@@ -15,7 +15,7 @@ for f in models.csv curves.csv features.csv predictions.csv report.csv report.md
   check "cmp -s '$work/r1/$f' '$work/r2/$f'" "$f differs between 1 and 2 ranks"
 done
 # models.csv names each model's family and width: 2 x 2 shapes, 4 models each
-check "[ \"\$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[\$i] = i; next } { print \$c[\"architecture\"] \"@\" \$c[\"width\"] }' '$work/r1/models.csv' | sort | uniq -c | awk '{ printf \"%s %s \", \$1, \$2 }')\" = '4 lenet5@0.25 4 lenet5@0.5 4 vgg@0.25 4 vgg@0.5 ' ]" \
+check "[ \"\$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[\$i] = i; next } { print \$c[\"architecture\"] \"@\" \$c[\"width\"] }' '$work/r1/models.csv' | sort | uniq -c | awk '{ printf \"%s %s \", \$1, \$2 }')\" = '4 lenet5@0.25 4 lenet5@0.75 4 vgg@0.25 4 vgg@0.75 ' ]" \
   "models.csv architecture/width: $(head -2 "$work/r1/models.csv")"
 # two families: whole-graph and pooled columns only
 check "head -1 '$work/r1/features.csv' | tr ',' '\n' | tail -n +3 | awk -F. '\$2 != \"all\" { exit 1 }'" "features.csv has per-layer columns: $(head -1 "$work/r1/features.csv")"
@@ -33,9 +33,9 @@ for s in heldout_lenet5 heldout_vgg wide; do
 done
 # a split predicts its test side only: the widest models, 8 per comparison row
 check "awk -F, '\$1 == \"wide\" && \$2 == \"val_acc\" { n++ } END { exit n != 8 }' '$work/r1/predictions.csv'" "predictions.csv: wide val_acc rows"
-wide_ids=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } $c["width"] == 0.5 { print $1 }' "$work/r1/models.csv" | tr '\n' ' ')
+wide_ids=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } $c["width"] == 0.75 { print $1 }' "$work/r1/models.csv" | tr '\n' ' ')
 pred_ids=$(awk -F, '$1 == "wide" && $2 == "val_acc" { print $5 }' "$work/r1/predictions.csv" | tr '\n' ' ')
-check "[ '$wide_ids' = '$pred_ids' ]" "predictions.csv: the wide split tests models $pred_ids, not the width-0.5 models $wide_ids"
+check "[ '$wide_ids' = '$pred_ids' ]" "predictions.csv: the wide split tests models $pred_ids, not the width-0.75 models $wide_ids"
 # cnndyn predict on the CSVs alone: the same report, and --subsets picks subsets
 cp "$work/r1/report.csv" "$work/report.run.csv"
 mpi 2 "$cnndyn" predict "$work/r1" --job "$job" --quiet > "$work/p.out" 2>&1
