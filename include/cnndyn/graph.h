@@ -31,8 +31,9 @@
    graph's communicator; every edge joins an earlier group to a later one, so node ids also give
    a direction (input side -> output side) used by in/out strength. Edge e (global order above) is
    the COO pair (later node, earlier node) and its mirror; on a communicator of several ranks each
-   rank holds only the COO entries of the rows it owns (PETSc's default row split). The pattern is assembled once (MatSetPreallocationCOO); values
-   are set per epoch (MatSetValuesCOO). Weights are reduced in double; NaN/Inf pass through. */
+   rank holds only the COO entries of the rows it owns (contiguous ranges with about equal entries:
+   graph.c, balanced_rows). The pattern is assembled once (MatSetPreallocationCOO); values are set
+   per epoch (MatSetValuesCOO). Weights are reduced in double; NaN/Inf pass through. */
 #include <petscmat.h>
 #include "cnndyn/model.h"
 
