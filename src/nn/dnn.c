@@ -54,19 +54,25 @@ static PetscErrorCode new_mem(cdn_dnn_t *d, const dnnl_memory_desc_t *md, void *
 
 static PetscErrorCode new_buf(cdn_dnn_t *d, size_t bytes, void **out)
 {
+  size_t slack = d->guard ? CDN_DNN_GUARD : 64;
+
   PetscFunctionBeginUser;
   if (d->nbufs == d->maxbufs) {
-    void **b;
-    PetscCall(PetscMalloc1(2 * d->maxbufs + 16, &b));
+    void  **b;
+    size_t *n;
+    PetscCall(PetscMalloc2(2 * d->maxbufs + 16, &b, 2 * d->maxbufs + 16, &n));
     if (d->nbufs) PetscCall(PetscArraycpy(b, d->bufs, d->nbufs));
-    PetscCall(PetscFree(d->bufs));
-    d->bufs = b, d->maxbufs = 2 * d->maxbufs + 16;
+    if (d->nbufs) PetscCall(PetscArraycpy(n, d->buf_bytes, d->nbufs));
+    PetscCall(PetscFree2(d->bufs, d->buf_bytes));
+    d->bufs = b, d->buf_bytes = n, d->maxbufs = 2 * d->maxbufs + 16;
   }
   /* 64-byte aligned: some oneDNN kernels (Winograd's) use aligned and streaming stores on their buffers */
-  *out = aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
+  *out = aligned_alloc(64, (bytes + 63) / 64 * 64 + slack);
   PetscCheck(*out, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory: %zu bytes for the convolution engine", bytes);
   PetscCall(PetscMemzero(*out, bytes));
-  d->bufs[d->nbufs++] = *out;
+  if (d->guard) memset((char *)*out + bytes, CDN_DNN_GUARD_BYTE, (bytes + 63) / 64 * 64 + slack - bytes);
+  d->buf_bytes[d->nbufs] = bytes;
+  d->bufs[d->nbufs++]    = *out;
   PetscFunctionReturn(0);
 }
 
@@ -124,6 +130,42 @@ static size_t wino_bytes(int B, int c, int h, int w)
   dnnl_memory_desc_t md;
   md4(&md, B, c, h, w, dnnl_nChw16c);
   return dnnl_memory_desc_get_size(&md);
+}
+
+/* The backward-weights primitive, skipping one implementation: oneDNN 2.6's jit_1x1:avx2 kernel,
+   on a strided 1x1 convolution over NHWC, writes past the scratchpad it books (its copy of the
+   input at unit stride is booked at the channel count and written at the channel count rounded up
+   to its 8-channel block: 3,712 bytes past a 4,224-byte scratchpad on ResNet's 4 -> 8 channel
+   projection, found by the engine's guard mode; the heap corruption crashed the families test under
+   ONEDNN_MAX_CPU_ISA=AVX2). Such a convolution takes the next implementation oneDNN offers. */
+static PetscErrorCode bwd_weights_pd(cdn_dnn_t *d, const dnnl_convolution_desc_t *cd, dnnl_primitive_attr_t attr,
+                                     const_dnnl_primitive_desc_t hint, const cdn_layer_desc_t *ld,
+                                     dnnl_primitive_desc_t *out)
+{
+  const char                    *layer_name = ld->name;
+  int                            avoid = ld->kernel == 1 && ld->stride > 1;
+  dnnl_primitive_desc_iterator_t it;
+  dnnl_status_t                  s = dnnl_success;
+
+  PetscFunctionBeginUser;
+  *out = NULL;
+  DNNL_CALL("convolution backward weights", dnnl_primitive_desc_iterator_create(&it, cd, attr, d->eng, hint));
+  while (s == dnnl_success) {
+    dnnl_primitive_desc_t pd   = dnnl_primitive_desc_iterator_fetch(it);
+    const char           *impl = "";
+    if (!pd) break;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || !avoid ||
+        strcmp(impl, "jit_1x1:avx2")) {
+      *out = pd;
+      break;
+    }
+    (void)dnnl_primitive_desc_destroy(pd);
+    s = dnnl_primitive_desc_iterator_next(it);
+  }
+  (void)dnnl_primitive_desc_iterator_destroy(it);
+  PetscCheck(*out, PETSC_COMM_SELF, PETSC_ERR_LIB, "oneDNN: no usable backward-weights convolution (layer %s)",
+             layer_name);
+  PetscFunctionReturn(0);
 }
 
 static PetscErrorCode conv_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, dnnl_primitive_attr_t relu_attr, int i,
@@ -200,7 +242,7 @@ static PetscErrorCode conv_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, dnnl
 
   DNNL_CALL("convolution backward weights", dnnl_convolution_backward_weights_desc_init(
                                                 &cd, alg, csrc, &wany, ld->bias ? &bias : NULL, cdst, strides, pad, pad));
-  DNNL_CALL("convolution backward weights", dnnl_primitive_desc_create(&pl->bwd_w.pd, &cd, attr, d->eng, pl->fwd.pd));
+  PetscCall(bwd_weights_pd(d, &cd, attr, pl->fwd.pd, ld, &pl->bwd_w.pd));
   wd = dnnl_primitive_desc_query_md(pl->bwd_w.pd, dnnl_query_diff_weights_md, 0);
   if (dnnl_memory_desc_equal(wd, &oihw)) wdb = l->gw;
   else {
@@ -394,9 +436,16 @@ PetscErrorCode cdn_dnn_create(cdn_net_t *net)
   int                   sizes[CDN_DNN_MAX_PLANS] = {net->cfg.batch_size, net->maxb};
 
   PetscFunctionBeginUser;
+  /* Below AVX2 oneDNN 2.6 runs its SSE4.1 kernels, and its NHWC convolution there crashed (a segfault
+     inside the generated code, seen with ONEDNN_MAX_CPU_ISA=SSE41): refuse with a message instead. */
+  PetscCheck((dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2, PETSC_COMM_SELF, PETSC_ERR_SUP,
+             "%s: the convolution engine needs a CPU with AVX2 (x86-64-v3); oneDNN offers only older kernels here "
+             "(check ONEDNN_MAX_CPU_ISA)", net->desc.arch);
   PetscCall(check_stack(net));
   PetscCall(PetscCalloc1(1, &d));
   net->dnn = d;
+  if (PetscInitializeCalled) /* nn works without PETSc initialised (test_layers); then no options */
+    PetscCall(PetscOptionsGetBool(NULL, NULL, "-cnndyn_test_dnn_guard", &d->guard, NULL));
   /* a thread team per rank as the spec says (1 by default), the same for OpenBLAS */
   omp_set_num_threads(net->cfg.threads > 0 ? net->cfg.threads : 1);
   DNNL_CALL("engine", dnnl_engine_create(&d->eng, dnnl_cpu, 0));
@@ -469,7 +518,7 @@ void cdn_dnn_destroy(cdn_net_t *net)
   for (int k = 0; k < d->nmem; k++) (void)dnnl_memory_destroy(d->mem[k]);
   for (int k = 0; k < d->nbufs; k++) free(d->bufs[k]);
   (void)PetscFree(d->mem);
-  (void)PetscFree(d->bufs);
+  (void)PetscFree2(d->bufs, d->buf_bytes);
   if (d->stream) (void)dnnl_stream_destroy(d->stream);
   if (d->eng) (void)dnnl_engine_destroy(d->eng);
   (void)PetscFree(d);

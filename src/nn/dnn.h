@@ -20,6 +20,8 @@
 
 #define CDN_DNN_MAX_PLANS 2
 #define CDN_DNN_ARGS      8
+#define CDN_DNN_GUARD      4096 /* bytes of guard pattern after each buffer in guard mode */
+#define CDN_DNN_GUARD_BYTE 0xA5
 #define CDN_DNN_LAYER_OPS 10 /* the cdn_dnn_op_t of a cdn_dnn_layer_t */
 
 typedef struct { /* a primitive with its arguments bound once */
@@ -55,7 +57,13 @@ struct cdn_dnn {
   dnnl_memory_t *mem;      /* every memory object, to destroy */
   int            nmem, maxmem;
   void         **bufs;     /* blocked weights and pooling workspaces */
+  size_t        *buf_bytes; /* each buffer's size, for the guard check */
   int            nbufs, maxbufs;
+  /* Guard mode (option -cnndyn_test_dnn_guard, for tests): every buffer of ours that oneDNN writes
+     gets CDN_DNN_GUARD bytes of a known pattern after it, checked after every primitive runs, so
+     a kernel that writes past what its descriptor booked fails the step instead of corrupting the
+     heap (oneDNN's code is not instrumented by AddressSanitizer). */
+  PetscBool      guard;
   void          *scratch;  /* one scratchpad shared by every primitive (they never run at once) */
   void          *wino[3];  /* nChw16c input, output (and its gradient), input gradient of the Winograd
                               convolution running now: no layer's copies outlive its own step */

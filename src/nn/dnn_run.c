@@ -202,12 +202,25 @@ void cdn_maxpool_nhwc_backward(float *din, const float *dout, const float *in, c
   }
 }
 
+/* Guard mode (dnn.h): did the last primitive write into any buffer's guard bytes? */
+static int guard_broken(const cdn_dnn_t *d)
+{
+  for (int k = 0; k < d->nbufs; k++) {
+    const unsigned char *g = (const unsigned char *)d->bufs[k] + d->buf_bytes[k];
+    size_t               n = (d->buf_bytes[k] + 63) / 64 * 64 + CDN_DNN_GUARD - d->buf_bytes[k];
+    for (size_t i = 0; i < n; i++)
+      if (g[i] != CDN_DNN_GUARD_BYTE) return 1;
+  }
+  return 0;
+}
+
 static void run(cdn_dnn_t *d, cdn_dnn_op_t *op, const char *what)
 {
   dnnl_status_t s;
   if (!op->p || d->status != dnnl_success) return;
   s = dnnl_primitive_execute(op->p, d->stream, op->nargs, op->args);
   if (s == dnnl_success) s = dnnl_stream_wait(d->stream);
+  if (s == dnnl_success && d->guard && guard_broken(d)) s = dnnl_runtime_error, what = "write past a buffer (guard mode)";
   if (s != dnnl_success) d->status = s, d->failed = what;
 }
 
