@@ -4,6 +4,8 @@
 #   input  bad input stops every rank with one clear message, exit 1, and no output folder
 #   tools  snapshots are written; `cnndyn graph` and `cnndyn stats` read them
 #   diverge  models that go NaN, explode or stick at chance neither stop the job nor differ by rank
+#   isa    oneDNN's AVX2 kernels against the ones it picks for this CPU: the agreement the README's
+#          "Instruction sets" section states (identical start, epoch 1 within float32 drift)
 set -uo pipefail
 case_=$1 cnndyn=$2 top=$3
 work=$(mktemp -d)
@@ -192,6 +194,23 @@ diverge)
   # every learner survives the NaN and exploded models: each graph row of subset all has a tau
   check "awk -F'\"' '{ split(\$1, a, \",\"); split(\$3, b, \",\") } a[1] == \"all\" && a[2] == \"graph\" && b[5] == \"kendall_tau\" { n++; if (b[6] == \"\") bad = 1 } END { exit !(n >= 3 && !bad) }' '$work/d1/report.csv'" \
     "no tau for every graph learner with diverged models present"
+  ;;
+isa)
+  mpi 1 "$cnndyn" run "$top/jobs/smoke.ini" --out "$work/native" --quiet > "$work/n.out" 2>&1 || { cat "$work/n.out"; exit 1; }
+  ONEDNN_MAX_CPU_ISA=AVX2 mpi 1 -x ONEDNN_MAX_CPU_ISA "$cnndyn" run "$top/jobs/smoke.ini" --out "$work/avx2" --quiet \
+    > "$work/a.out" 2>&1 || { cat "$work/a.out"; exit 1; }
+  check "[ \"$(head -1 "$work/native/curves.csv")\" = model,epoch,train_loss,val_loss,val_accuracy ]" "curves.csv columns changed: update this test"
+  # epoch 0 (initial weights) is the same computation in the same order: identical rows
+  awk -F, '$2 == 0' "$work/native/curves.csv" > "$work/n0" && awk -F, '$2 == 0' "$work/avx2/curves.csv" > "$work/a0"
+  check "cmp -s '$work/n0' '$work/a0'" "epoch-0 curves differ between instruction sets"
+  # epoch 1: losses within 1e-4 relative, accuracies within 0.01 (measured: 1e-6 and equal)
+  paste -d, "$work/native/curves.csv" "$work/avx2/curves.csv" | awk -F, '$2 == 1' > "$work/both1"
+  check "[ -s '$work/both1' ] && awk -F, '{ for (i = 3; i <= 4; i++) { d = \$i - \$(i + 5); if (d < 0) d = -d; if (d > 1e-4 * (\$i < 0 ? -\$i : \$i)) bad = 1 }
+                                   d = \$5 - \$10; if (d < 0) d = -d; if (d > 0.01) bad = 1 } END { exit bad }' '$work/both1'" \
+    "epoch-1 curves differ beyond the stated tolerance: $(head -3 "$work/both1")"
+  # the same models finish (no model diverges on one instruction set only)
+  cut -d, -f1,14 "$work/native/models.csv" > "$work/ns" && cut -d, -f1,14 "$work/avx2/models.csv" > "$work/as"
+  check "cmp -s '$work/ns' '$work/as'" "model status differs between instruction sets"
   ;;
 *) echo "unknown case $case_"; exit 2 ;;
 esac
