@@ -201,8 +201,10 @@ isa)
     > "$work/a.out" 2>&1 || { cat "$work/a.out"; exit 1; }
   check "[ \"$(head -1 "$work/native/curves.csv")\" = model,epoch,train_loss,val_loss,val_accuracy ]" "curves.csv columns changed: update this test"
   # epoch 0 (initial weights) is the same computation in the same order: identical rows
-  awk -F, '$2 == 0' "$work/native/curves.csv" > "$work/n0" && awk -F, '$2 == 0' "$work/avx2/curves.csv" > "$work/a0"
-  check "cmp -s '$work/n0' '$work/a0'" "epoch-0 curves differ between instruction sets"
+  for f in curves features; do
+    awk -F, '$2 == 0' "$work/native/$f.csv" > "$work/n0" && awk -F, '$2 == 0' "$work/avx2/$f.csv" > "$work/a0"
+    check "[ -s '$work/n0' ] && cmp -s '$work/n0' '$work/a0'" "epoch-0 rows of $f.csv differ between instruction sets"
+  done
   # epoch 1: losses within 1e-4 relative, accuracies within 0.01 (measured: 1e-6 and equal)
   paste -d, "$work/native/curves.csv" "$work/avx2/curves.csv" | awk -F, '$2 == 1' > "$work/both1"
   check "[ -s '$work/both1' ] && awk -F, '{ for (i = 3; i <= 4; i++) { d = \$i - \$(i + 5); if (d < 0) d = -d; if (d > 1e-4 * (\$i < 0 ? -\$i : \$i)) bad = 1 }
