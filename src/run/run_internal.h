@@ -117,9 +117,10 @@ int            cdn_layout_weight_count(const cdn_jobspec_t *spec, const cdn_mode
 PetscErrorCode cdn_layout_weight_row(const cdn_jobspec_t *spec, const cdn_model_desc_t *desc, double *out);
 
 /* ---- teams (team.c) ----------------------------------------------------------------------- */
-/* One training epoch of a team: the batch split over team's ranks, gradients summed (allreduce). */
+/* One training epoch (the 1-based epoch) of a team: cdn_net_train_epoch with each minibatch split
+   over team's ranks and the gradients summed (allreduce). */
 PetscErrorCode cdn_team_train_epoch(cdn_net_t *net, const cdn_data_t *data, const cdn_images_t *set, cdn_rng_t *rng,
-                                    uint64_t seed, int epoch, int batch_size, MPI_Comm team, double *mean_loss);
+                                    uint64_t seed, int epoch, MPI_Comm team, double *mean_loss);
 
 /* ---- this rank's share (share.c) ------------------------------------------------------------ */
 /* Takes models from ctl->sched until none are left or a stop is requested (ctl->stopped), and

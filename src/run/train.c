@@ -201,9 +201,8 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
       t0 = MPI_Wtime();
       PetscCall(PetscLogStagePush(stages->train));
       if (team_size > 1)
-        PetscCall(cdn_team_train_epoch(net, data, tr, &train_rng, cfg->seed, e, tc.batch_size, ctl->team,
-                                       &c[CDN_CURVE_TRAIN_LOSS]));
-      else PetscCall(cdn_net_train_epoch(net, data, tr, &train_rng, &c[CDN_CURVE_TRAIN_LOSS]));
+        PetscCall(cdn_team_train_epoch(net, data, tr, &train_rng, cfg->seed, e, ctl->team, &c[CDN_CURVE_TRAIN_LOSS]));
+      else PetscCall(cdn_net_train_epoch(net, data, tr, &train_rng, NULL, &c[CDN_CURVE_TRAIN_LOSS]));
       PetscCall(PetscLogStagePop());
       t[CDN_TIME_TRAIN] = MPI_Wtime() - t0;
       if (!isfinite(c[CDN_CURVE_TRAIN_LOSS])) {
