@@ -1,7 +1,12 @@
-"""The rolled graph of one snapshot, computed in numpy as README "The graph" defines it, and drawn."""
-import json
+"""The graph of one snapshot as cnndyn measures it, and drawn. Nothing here re-derives the graph:
+`cnndyn graph SNAPSHOT --export` gives the edges (BatchNorm folded, residual blocks and all, README
+"The graph") and `cnndyn stats SNAPSHOT` each node's layer, channel, degree and centrality."""
+import csv
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 
 import numpy as np
 import matplotlib.pyplot as plt
@@ -11,53 +16,87 @@ from load import InputError
 from population import Skip
 from style import save
 
-
-def layers(snapdir):
-    """Node groups and edge blocks of a snapshot: (names, sizes, blocks), where blocks[j] is the
-    (sizes[j+1] x sizes[j]) matrix of edge weights between group j and group j+1."""
-    try:
-        with open(os.path.join(snapdir, "model.json")) as f:
-            spec = json.load(f)
-        names, sizes, blocks = ["input"], [int(spec["input"][0])], []
-        for layer in spec["layers"]:
-            kind = layer["type"]
-            if kind not in ("conv2d", "linear"):
-                continue
-            w = np.load(os.path.join(snapdir, layer["weight"])).astype(np.float64)
-            if kind == "conv2d":
-                # Conv edge (o, i): Frobenius norm of the kernel slice W[o, i, :, :].
-                e = np.sqrt((w ** 2).sum(axis=(2, 3)))
-            elif w.shape[1] == sizes[-1]:
-                e = np.abs(w)                       # linear edge: |w|
-            else:
-                # Flatten edge (o, c): L2 norm of the H*W weights joining neuron o to channel c.
-                if w.shape[1] % sizes[-1]:
-                    raise InputError(f"{snapdir}: {layer['name']}: {w.shape[1]} inputs do not split "
-                                     f"over {sizes[-1]} channels")
-                e = np.sqrt((w.reshape(w.shape[0], sizes[-1], -1) ** 2).sum(axis=2))
-            if e.shape[1] != sizes[-1]:
-                raise InputError(f"{snapdir}: {layer['name']}: weight shape {w.shape} does not follow "
-                                 f"{sizes[-1]} nodes of {names[-1]}")
-            names.append(layer["name"])
-            sizes.append(e.shape[0])
-            blocks.append(e)
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
-        raise InputError(f"{snapdir}: cannot read the snapshot: {err}")
-    return names, sizes, blocks
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def edge_list(snapdir):
-    """All edges as (row, col, weight) with row > col, node ids as `cnndyn graph` numbers them
-    (input channels first, then each layer's outputs in order)."""
-    names, sizes, blocks = layers(snapdir)
-    offs = np.concatenate([[0], np.cumsum(sizes)])
-    rows, cols, vals = [], [], []
-    for j, e in enumerate(blocks):
-        o, i = np.meshgrid(np.arange(e.shape[0]), np.arange(e.shape[1]), indexing="ij")
-        rows.append((o + offs[j + 1]).ravel())
-        cols.append((i + offs[j]).ravel())
-        vals.append(e.ravel())
-    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), int(offs[-1])
+def find_cnndyn(given=None):
+    """The cnndyn executable: --cnndyn, else cnndyn on PATH, else this checkout's build/cnndyn."""
+    if given:
+        if not (os.path.isfile(given) and os.access(given, os.X_OK)):
+            raise InputError(f"--cnndyn {given}: not an executable file")
+        return os.path.abspath(given)
+    for cand in (shutil.which("cnndyn"), os.path.join(HERE, "..", "build", "cnndyn")):
+        if cand and os.path.isfile(cand) and os.access(cand, os.X_OK):
+            return os.path.abspath(cand)
+    return None
+
+
+class Snapshot:
+    """cnndyn's graph of one snapshot: names (node groups in node order), sizes, group, channel,
+    degree, eigenvector (per node, from `cnndyn stats`), and on first use of edges() the edges as
+    (rows, cols, weights) with rows > cols, 0-based node ids (from `cnndyn graph --export`).
+    Use snapshot() for one object per snapshot: every call of cnndyn starts MPI."""
+
+    def __init__(self, cnndyn, snapdir):
+        if cnndyn is None:
+            raise Skip("the cnndyn executable was not found (give --cnndyn PATH or put it on PATH): "
+                       "the graph figures show cnndyn's own graph")
+        self.cnndyn, self.snapdir, self._edges = cnndyn, snapdir, None
+        with tempfile.TemporaryDirectory(prefix="cnndyn-graph-") as tmp:
+            nodes = os.path.join(tmp, "nodes.csv")
+            self._call(["stats", snapdir, "--out", nodes])
+            self._read_nodes(nodes)
+
+    def _call(self, args):
+        try:
+            r = subprocess.run([self.cnndyn] + args, capture_output=True, text=True)
+        except OSError as err:
+            raise InputError(f"{self.cnndyn}: cannot run: {err}")
+        if r.returncode != 0:
+            last = (r.stderr.strip().splitlines() or ["no message"])[-1]
+            raise InputError(f"{self.snapdir}: cnndyn {args[0]} failed (exit {r.returncode}): {last}")
+
+    def _read_nodes(self, path):
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        self.names, self.group = [], np.zeros(len(rows), dtype=int)
+        for v, r in enumerate(rows):
+            if not self.names or self.names[-1] != r["layer"]:
+                self.names.append(r["layer"])
+            self.group[v] = len(self.names) - 1
+        self.sizes = np.bincount(self.group, minlength=len(self.names))
+        self.channel = np.array([int(r["channel"]) for r in rows])
+        self.degree = np.array([float(r["degree"] or "nan") for r in rows])
+        self.eigenvector = np.array([float(r["eigenvector"] or "nan") for r in rows])
+
+    def edges(self):
+        if self._edges is None:
+            with tempfile.TemporaryDirectory(prefix="cnndyn-graph-") as tmp:
+                mtx = os.path.join(tmp, "g.mtx")
+                self._call(["graph", self.snapdir, "--export", mtx])
+                with open(mtx) as f:
+                    lines = [ln for ln in f if not ln.startswith("%")]
+            n, _, nnz = (int(x) for x in lines[0].split())
+            if n != len(self.group):
+                raise InputError(f"{self.snapdir}: cnndyn graph gave {n} nodes, cnndyn stats {len(self.group)}")
+            m = np.loadtxt(lines[1:], ndmin=2) if nnz else np.zeros((0, 3))
+            i, j = m[:, 0].astype(int) - 1, m[:, 1].astype(int) - 1
+            self._edges = np.maximum(i, j), np.minimum(i, j), m[:, 2]
+        return self._edges
+
+
+_snapshots = {}
+
+
+def snapshot(cnndyn, outdir, model, epoch):
+    key = (cnndyn, os.path.abspath(outdir), model, epoch)
+    if key not in _snapshots:
+        _snapshots[key] = Snapshot(cnndyn, snapshot_dir(outdir, model, epoch))
+    return _snapshots[key]
+
+
+def snapshot_dir(outdir, model, epoch):
+    return os.path.join(outdir, "snapshots", f"model-{model:06d}", f"epoch-{epoch:03d}")
 
 
 def snapshot_epochs(outdir, model):
@@ -68,56 +107,59 @@ def snapshot_epochs(outdir, model):
                   if m and os.path.isfile(os.path.join(d, m.group(0), "model.json")))
 
 
-def _positions(sizes):
-    """x = layer index; nodes of a layer spread evenly over [0, 1], centred when few."""
-    pos = []
-    for j, n in enumerate(sizes):
+def _positions(g):
+    """x = node group index; a group's nodes spread evenly over [0, 1], centred when few."""
+    pos = np.zeros((len(g.group), 2))
+    for k, n in enumerate(g.sizes):
         span = min(1.0, 0.08 * n) if n > 1 else 0.0
         ys = np.linspace(0.5 - span / 2, 0.5 + span / 2, n) if n > 1 else np.array([0.5])
-        pos.append(np.column_stack([np.full(n, float(j)), ys]))
+        idx = np.flatnonzero(g.group == k)
+        pos[idx, 0], pos[idx, 1] = float(k), ys
     return pos
 
 
-def draw(outdir, model, epochs, accuracy, path):
-    """One network's rolled graph at the given epochs, side by side."""
-    snaps = [layers(os.path.join(outdir, "snapshots", f"model-{model:06d}", f"epoch-{e:03d}"))
-             for e in epochs]
-    names, sizes = snaps[0][0], snaps[0][1]
-    pos = _positions(sizes)
-    # One width scale per pair of layers, shared by the epochs: weights of different layers differ
+def draw(outdir, model, epochs, accuracy, cnndyn, path):
+    """One network's graph at the given epochs, side by side, as `cnndyn graph` exports it."""
+    snaps = [snapshot(cnndyn, outdir, model, e) for e in epochs]
+    edges = [s.edges() for s in snaps]
+    g0 = snaps[0]
+    pos = _positions(g0)
+    # One width scale per pair of groups, shared by the epochs: weights of different layers differ
     # by orders of magnitude, and the point is to compare epochs.
-    scale = [max(float(np.nanmax(s[2][j])) if np.isfinite(s[2][j]).any() else 0.0 for s in snaps)
-             or 1.0 for j in range(len(sizes) - 1)]
-    fig, axes = plt.subplots(1, len(epochs), figsize=(6.2 * len(epochs), 4.8), squeeze=False)
-    for ax, e, (_, _, blocks) in zip(axes[0], epochs, snaps):
-        for j, w in enumerate(blocks):
-            rel = np.nan_to_num(w / scale[j], nan=0.0).ravel()
-            o, i = np.meshgrid(np.arange(w.shape[0]), np.arange(w.shape[1]), indexing="ij")
-            segs = np.stack([pos[j][i.ravel()], pos[j + 1][o.ravel()]], axis=1)
-            order = np.argsort(rel)               # strongest edges drawn last, on top
-            # Thousands of edges between wide layers: fainter there, and opacity rising with the
-            # square of the weight, so the strong edges stand out of the mass.
-            top = min(0.9, 30.0 / np.sqrt(len(rel)))
-            thin = 1.0 if len(rel) < 500 else 0.5
-            r = rel[order]
-            lc = LineCollection(segs[order], linewidths=thin * (0.1 + 2.0 * r),
-                                colors=[(0.12, 0.30, 0.60, a) for a in np.clip(top * r ** 2, 0.01, 1)])
-            ax.add_collection(lc)
-        for j, p in enumerate(pos):
-            ax.scatter(p[:, 0], p[:, 1], s=max(4, 60 / np.sqrt(len(p))), color="#ff7f0e",
-                       edgecolor="black", linewidth=0.3, zorder=3)
-        ax.set_xticks(range(len(names)), [f"{n}\n{s} node{'s' if s != 1 else ''}" for n, s in zip(names, sizes)], fontsize=8)
+    pair = lambda rows, cols: g0.group[rows] * len(g0.names) + g0.group[cols]
+    scale = {}
+    for rows, cols, weights in edges:
+        for p, w in zip(pair(rows, cols), weights):
+            if np.isfinite(w):
+                scale[p] = max(scale.get(p, 0.0), abs(w))
+    fig, axes = plt.subplots(1, len(epochs), figsize=(max(6.2, 0.7 * len(g0.names)) * len(epochs), 4.8),
+                             squeeze=False)
+    for ax, e, (rows, cols, weights) in zip(axes[0], epochs, edges):
+        rel = np.array([abs(w) / (scale.get(p) or 1.0) for p, w in zip(pair(rows, cols), weights)])
+        rel = np.nan_to_num(rel, nan=0.0)
+        segs = np.stack([pos[cols], pos[rows]], axis=1)
+        order = np.argsort(rel)               # strongest edges drawn last, on top
+        # Thousands of edges between wide layers: fainter there, and opacity rising with the
+        # square of the weight, so the strong edges stand out of the mass.
+        top = min(0.9, 30.0 / np.sqrt(max(1, len(rel) / max(1, len(scale)))))
+        thin = 1.0 if len(rel) < 500 * max(1, len(scale)) else 0.5
+        r = rel[order]
+        ax.add_collection(LineCollection(segs[order], linewidths=thin * (0.1 + 2.0 * r),
+                                         colors=[(0.12, 0.30, 0.60, a) for a in np.clip(top * r ** 2, 0.01, 1)]))
+        ax.scatter(pos[:, 0], pos[:, 1], s=max(4, 60 / np.sqrt(max(g0.sizes))), color="#ff7f0e",
+                   edgecolor="black", linewidth=0.3, zorder=3)
+        ax.set_xticks(range(len(g0.names)), [f"{n}\n{k} node{'s' if k != 1 else ''}"
+                                             for n, k in zip(g0.names, g0.sizes)], fontsize=7, rotation=30)
         ax.set_yticks([])
-        ax.set_xlim(-0.3, len(names) - 0.7)
+        ax.set_xlim(-0.3, len(g0.names) - 0.7)
         ax.set_ylim(-0.04, 1.04)
         ax.grid(False)
-        ax.set_xlabel("layer (nodes: input channels, conv output channels, linear neurons)")
+        ax.set_xlabel("node group (input channels, conv output channels, linear neurons)")
         ax.set_title(f"epoch {e}" + (" (initial weights)" if e == 0 else ""))
     acc = f", final test accuracy {accuracy:.3f}" if accuracy is not None and np.isfinite(accuracy) else ""
-    n_edges = sum(b.size for b in snaps[0][2])
-    fig.suptitle(f"Rolled graph of model {model}{acc}: {sum(sizes)} nodes, {n_edges} edges\n"
-                 "edge width and opacity: weight relative to the largest in the same pair of layers "
-                 "(over both epochs)")
+    fig.suptitle(f"Graph of model {model}{acc}: {len(g0.group)} nodes, {len(edges[0][2])} edges "
+                 "(cnndyn graph --export)\nedge width and opacity: weight relative to the largest "
+                 "between the same two groups (over both epochs)")
     fig.tight_layout()
     save(fig, path)
 
@@ -131,36 +173,11 @@ def check_model_snapshots(outdir, model):
     return eps
 
 
-def node_statistics(snapdir):
-    """Per-node weighted degree and eigenvector centrality of a snapshot's graph, by the README's
-    conventions: centrality is the eigenvector of the largest real eigenvalue of the symmetric
-    adjacency matrix, signed so its entries sum to a non-negative number, scaled so its largest
-    entry is 1; a graph without edges or with all-zero weights gives 1 for every node, weights
-    that are not finite give NaN. Returns (group names, group of each node, degree, centrality)."""
-    names, sizes, blocks = layers(snapdir)
-    n = sum(sizes)
-    offs = np.concatenate([[0], np.cumsum(sizes)])
-    a = np.zeros((n, n))
-    for j, e in enumerate(blocks):
-        a[offs[j + 1]:offs[j + 2], offs[j]:offs[j + 1]] = e
-    a = a + a.T
-    group = np.repeat(np.arange(len(sizes)), sizes)
-    degree = a.sum(axis=1)
-    if not np.isfinite(a).all():
-        return names, group, degree, np.full(n, np.nan)
-    top = np.abs(a).max()
-    if top == 0:
-        return names, group, degree, np.ones(n)
-    _, vecs = np.linalg.eigh(a / top)        # ascending eigenvalues: the last is the largest real
-    v = vecs[:, -1]
-    if v.sum() < 0:
-        v = -v
-    return names, group, degree, v / v.max()
-
-
-def layer_distributions(outdir, picks, accuracy, path):
-    """Per-layer distributions of node degree and centrality over epochs, from the snapshots of the
-    best, median and worst model, computed here with numpy: one box per model and epoch."""
+def layer_distributions(outdir, picks, accuracy, cnndyn, path):
+    """Per-group distributions of node degree and centrality over epochs, from `cnndyn stats` on
+    the snapshots of the best, median and worst model: one box per model and epoch. Models whose
+    node groups differ from the best's (another family) are left out: their groups are not the
+    same layers."""
     from population import PICK_COLOURS
     have = {name: m for name, m in picks.items() if len(snapshot_epochs(outdir, m)) >= 2}
     if len(have) < len(picks):
@@ -169,16 +186,17 @@ def layer_distributions(outdir, picks, accuracy, path):
     data = {}
     for name, m in have.items():
         for ep in snapshot_epochs(outdir, m):
-            d = os.path.join(outdir, "snapshots", f"model-{m:06d}", f"epoch-{ep:03d}")
-            data[name, ep] = node_statistics(d)
-    names = next(iter(data.values()))[0]
+            data[name, ep] = snapshot(cnndyn, outdir, m, ep)
+    names = next(iter(data.values())).names
+    other = {name for (name, _), s in data.items() if s.names != names}
+    have = {name: m for name, m in have.items() if name not in other}
     groups = [g for g in range(len(names)) if names[g] != "input"]   # one input node: no spread
     epochs = sorted({ep for _, ep in data})
     fig, axes = plt.subplots(2, len(groups), figsize=(2.7 * len(groups) + 0.6, 6.4), squeeze=False,
                              sharex=True)
     width = 0.8 / len(have)
-    for r, (stat, ylabel) in enumerate([(2, "weighted degree\n(sum of edge weights)"),
-                                        (3, "eigenvector centrality\n(largest entry = 1)")]):
+    for r, (stat, ylabel) in enumerate([("degree", "weighted degree\n(sum of edge weights)"),
+                                        ("eigenvector", "eigenvector centrality\n(largest entry = 1)")]):
         for c, g in enumerate(groups):
             ax = axes[r][c]
             for i, name in enumerate(have):
@@ -186,7 +204,7 @@ def layer_distributions(outdir, picks, accuracy, path):
                 for ep in epochs:
                     if (name, ep) in data:
                         s = data[name, ep]
-                        v = s[stat][s[1] == g]
+                        v = getattr(s, stat)[s.group == g]
                         vals.append(v[np.isfinite(v)])
                         pos.append(ep + (i - (len(have) - 1) / 2) * width)
                 col = PICK_COLOURS[name]
@@ -196,7 +214,7 @@ def layer_distributions(outdir, picks, accuracy, path):
                            medianprops=dict(color=col), whiskerprops=dict(color=col),
                            capprops=dict(color=col))
             if r == 0:
-                ax.set_title(f"{names[g]} ({int((data[next(iter(data))][1] == g).sum())} nodes)")
+                ax.set_title(f"{names[g]} ({int(next(iter(data.values())).sizes[g])} nodes)", fontsize=8)
             if c == 0:
                 ax.set_ylabel(ylabel)
             if r == 1:
@@ -209,7 +227,8 @@ def layer_distributions(outdir, picks, accuracy, path):
         handles.append(plt.Rectangle((0, 0), 1, 1, facecolor=PICK_COLOURS[name], alpha=0.45,
                                      label=f"{name}: model {m}, final accuracy {acc_t}"))
     fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False,
-               title="boxes: 25-75% of the layer's nodes, line: median, whiskers: 1.5 IQR")
-    fig.suptitle("Distribution over each layer's nodes, per epoch, from the snapshots")
+               title="boxes: 25-75% of the group's nodes, line: median, whiskers: 1.5 IQR")
+    left = f" ({', '.join(sorted(other))} left out: other layers)" if other else ""
+    fig.suptitle(f"Distribution over each node group, per epoch, from cnndyn stats on the snapshots{left}")
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     save(fig, path)

@@ -77,20 +77,52 @@ def curves(outdir):
     return df
 
 
+SCHEMA = ["column", "statistic", "scope", "layer", "aggregator"]
+WEIGHT_STATISTICS = ("weight", "bias")
+
+
+def _columns_from_names(path, cols):
+    """The schema of a run made before cnndyn wrote features_columns.csv, from the names where they
+    can be read: statistic.scope.aggregator and weights.LAYER.TENSOR.STAT without dots in the parts.
+    A layer name with dots (ResNet's layer1.0.conv1) cannot be, and is refused with a message."""
+    rows = []
+    for c in cols:
+        p = c.split(".")
+        if len(p) == 4 and p[0] == "weights":
+            rows.append([c, p[2], "all" if p[1] == "all" else "tensor", "" if p[1] == "all" else p[1], p[3]])
+        elif len(p) == 3 and p[0] != "weights":
+            scope = "all" if p[1] == "all" else "block" if p[2] == "value" else "group"
+            rows.append([c, p[0], scope, "" if p[1] == "all" else p[1], p[2]])
+        else:
+            raise InputError(f"{path}: line 1: column {c!r} cannot be read without features_columns.csv, "
+                             "which runs made before cnndyn wrote it lack (layer names may hold dots): "
+                             "rerun the job to get it")
+    return pd.DataFrame(rows, columns=SCHEMA)
+
+
 def features(outdir):
+    """features.csv and what each of its columns measures: (features, columns), where columns has
+    one row per feature column, in order, with SCHEMA's fields (README.md, "Outputs"), read from
+    features_columns.csv; names are never split when that file is there."""
     path = os.path.join(outdir, "features.csv")
     with_header = _read(path, ["model", "epoch"], ["model", "epoch"])
     cols = [c for c in with_header.columns if c not in ("model", "epoch")]
-    # Graph features are statistic.scope.aggregator; the weight-statistics baseline adds
-    # weights.LAYER.TENSOR.STAT columns, which the figures here do not use.
-    for c in cols:
-        if c.count(".") != 2 and not (c.startswith("weights.") and c.count(".") == 3):
-            raise InputError(f"{path}: line 1: column {c!r} is neither statistic.scope.aggregator "
-                             "nor weights.LAYER.TENSOR.STAT")
+    spath = os.path.join(outdir, "features_columns.csv")
+    if os.path.isfile(spath):
+        schema = _read(spath, SCHEMA, [])
+        for c in SCHEMA:
+            schema[c] = schema[c].fillna("").astype(str).str.strip()
+        listed = list(schema["column"])
+        if listed != cols:
+            j = next((i for i, (x, y) in enumerate(zip(listed, cols)) if x != y), min(len(listed), len(cols)))
+            raise InputError(f"{spath}: line {j + 2}: lists {len(listed)} columns, features.csv has {len(cols)}"
+                             f"{'' if j >= min(len(listed), len(cols)) else f'; column {j + 1} is {listed[j]!r} here and {cols[j]!r} there'}")
+    else:
+        schema = _columns_from_names(path, cols)
     df = _read(path, ["model", "epoch"], ["model", "epoch"] + cols)
     df["model"] = df["model"].astype(int)
     df["epoch"] = df["epoch"].astype(int)
-    return df
+    return df, schema.reset_index(drop=True)
 
 
 def predictions(outdir):

@@ -182,14 +182,15 @@ def pick_models(models):
 PICK_COLOURS = {"best": "#1a9850", "median": "#4575b4", "worst": "#d73027"}
 
 
-def layer_statistics(models, features, path):
-    cols = [c for c in features.columns if c.count(".") == 2]
-    stats = sorted({c.split(".")[0] for c in cols}, key=lambda s: (s != "degree", s))
-    scopes = []
-    for c in cols:
-        s = c.split(".")[1]
-        if s not in scopes:
-            scopes.append(s)
+def layer_statistics(models, features, columns, path):
+    """Node statistics per node group over epochs, from the columns features_columns.csv describes
+    (whole graph, then each group; weight statistics and edge blocks are left out)."""
+    g = columns[columns["scope"].isin(["all", "group"]) & ~columns["statistic"].isin(["weight", "bias"])]
+    stats = sorted(set(g["statistic"]), key=lambda s: (s != "degree", s))
+    scope_of = ["all" if sc == "all" else ly for sc, ly in zip(g["scope"], g["layer"])]
+    scopes = list(dict.fromkeys(scope_of))
+    lookup = {(st, sc, a): c for st, sc, a, c in zip(g["statistic"], scope_of, g["aggregator"], g["column"])}
+    aggs = set(g["aggregator"])
     if not stats:
         raise Skip("features.csv holds no graph statistics")
     picks = pick_models(models)
@@ -199,8 +200,8 @@ def layer_statistics(models, features, path):
     for r, st in enumerate(stats):
         for k, sc in enumerate(scopes):
             ax = axes[r][k]
-            have = {a: f"{st}.{sc}.{a}" for a in ("mean", "median", "min", "max", "q25", "q75", "std")
-                    if f"{st}.{sc}.{a}" in features.columns}
+            have = {a: lookup[st, sc, a] for a in ("mean", "median", "min", "max", "q25", "q75", "std")
+                    if (st, sc, a) in lookup}
             centre = have.get("median", have.get("mean"))
             if centre is None:
                 ax.set_visible(False)
@@ -234,10 +235,9 @@ def layer_statistics(models, features, path):
         handles.append(plt.Line2D([], [], color=PICK_COLOURS[name], marker="o",
                                   label=f"{name}: model {m}, final accuracy {acc_t}"))
     handles.append(plt.Line2D([], [], color="grey", label="line: median over the layer's nodes"
-                              if any(c.endswith(".median") for c in cols) else "line: mean over nodes"))
-    quart = any(c.endswith(".q25") for c in cols) and any(c.endswith(".q75") for c in cols)
-    band = "band: 25-75% of nodes" if quart else "band: mean ± std over nodes" \
-        if any(c.endswith(".std") for c in cols) else None
+                              if "median" in aggs else "line: mean over nodes"))
+    quart = "q25" in aggs and "q75" in aggs
+    band = "band: 25-75% of nodes" if quart else "band: mean ± std over nodes" if "std" in aggs else None
     if band:
         handles.append(plt.Rectangle((0, 0), 1, 1, color="grey", alpha=0.25, label=band))
     handles.append(plt.Line2D([], [], color="grey", linestyle=":", label="dotted: min and max"))

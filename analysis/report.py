@@ -23,17 +23,18 @@ from load import InputError  # noqa: E402
 from page import Page, quantiles  # noqa: E402
 
 
-def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None):
+def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None, cnndyn=None):
     """Writes every figure and index.html into the folder `dest`. Raises InputError on bad input."""
     models = load.models(outdir)
     curves = load.curves(outdir)
-    features = load.features(outdir)
+    features, columns = load.features(outdir)
     preds = load.predictions(outdir)
     report = load.report(outdir)
     timing = load.timing(outdir)
     # matplotlib only once the input is known to be good: bad input fails in a fraction of a second.
     import graph
     import population
+    cnndyn = graph.find_cnndyn(cnndyn)
     import prediction
     from population import Skip
     from style import Palette, is_baseline, label
@@ -102,23 +103,24 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None):
            "Weighted degree and eigenvector centrality of each layer's nodes over the epochs, for "
            f"the best (model {picks['best']}), median (model {picks['median']}) and worst "
            f"(model {picks['worst']}) model, from features.csv.",
-           population.layer_statistics, models, features)
+           population.layer_statistics, models, features, columns)
     accuracy = models.set_index("model")["final_test_accuracy"].to_dict()
     figure("layer_distributions.png", "Per-layer distributions from the snapshots",
            "Weighted degree and eigenvector centrality of every node, per layer and epoch, for the "
-           "same three models, computed with numpy from the snapshots' .npy files.",
-           graph.layer_distributions, outdir, picks, accuracy)
+           "same three models, as `cnndyn stats` computes them on the snapshots.",
+           graph.layer_distributions, outdir, picks, accuracy, cnndyn)
     gm = picks["best"] if graph_model is None else graph_model
     try:
         eps = graph.check_model_snapshots(outdir, gm)
         k = budget if budget in eps else eps[-1]
         acc = models.set_index("model").at[gm, "final_test_accuracy"]
-        figure(f"graph_model{gm}.png", f"The rolled graph of model {gm}",
-               f"The rolled graph of model {gm} at epoch {eps[0]} and epoch {k}: nodes by layer, edge "
-               "width by weight (README, \"The graph\"), computed from the snapshot's .npy files.",
-               graph.draw, outdir, gm, [eps[0], k], acc)
+        figure(f"graph_model{gm}.png", f"The graph of model {gm}",
+               f"The graph of model {gm} at epoch {eps[0]} and epoch {k}: nodes by node group, edge "
+               "width by weight (README, \"The graph\"), as `cnndyn graph --export` writes it "
+               "(BatchNorm folded, residual edges included).",
+               graph.draw, outdir, gm, [eps[0], k], acc, cnndyn)
     except Skip as s:
-        page.h(3, "The rolled graph")
+        page.h(3, "The graph")
         page.note(f"Not drawn: {s}")
 
     page.h(2, "Report tables")
@@ -137,6 +139,8 @@ def main(argv):
     ap.add_argument("--budget", type=int, help="epochs seen for the predicted-vs-actual panels "
                     "(default: the largest budget in report.csv)")
     ap.add_argument("--model", type=int, help="model whose graph is drawn (default: the best)")
+    ap.add_argument("--cnndyn", help="the cnndyn executable the graph figures call (default: cnndyn "
+                    "on PATH, else this checkout's build/cnndyn)")
     ap.add_argument("--quiet", action="store_true", help="print only the page's path")
     args = ap.parse_args(argv)
     out = args.outdir.rstrip("/") or "/"
@@ -154,7 +158,7 @@ def main(argv):
         return 1
     try:
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; the page is for reading
-        build(out, tmp, args.budget, args.model, log)
+        build(out, tmp, args.budget, args.model, log, args.cnndyn)
         old = None
         if os.path.exists(final):
             old = tempfile.mkdtemp(prefix=".report.old-", dir=out)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The graph tools on a tiny run: `cnndyn stats RUN` recomputes features.csv byte for byte, the
-# unrolled export and statistics work, and the size guard and a layer statistic per node are
+# The graph tools on a tiny run: `cnndyn stats RUN` recomputes features.csv byte for byte (also on
+# a run of two families), features_columns.csv lists its columns, the unrolled export and
+# statistics work, and the size guard and a layer statistic per node are
 # refused with one clear line.
 cnndyn=$1
 work=$(mktemp -d)
@@ -30,6 +31,42 @@ check "[ $? -eq 0 ]" "run failed: $(cat "$work/out")"
 mpirun -n 2 --oversubscribe "$cnndyn" stats "$work/r" --statistics degree,pagerank,singular,in_strength --out "$work/f.csv" > "$work/out" 2>&1
 check "[ $? -eq 0 ]" "stats over the run failed: $(cat "$work/out")"
 check "cmp -s '$work/r/features.csv' '$work/f.csv'" "stats over the run differs from features.csv"
+# A population of two families keeps only the shared columns (src/run/layout.c): stats over the
+# run (its job.ini says the layout) reproduces them, from the run folder and from snapshots/.
+cat > "$work/mixed.ini" <<'INI'
+[population]
+seed = 5
+learning_rate = 0.05
+replicates = 2
+[data]
+train_size = 100
+validation_size = 50
+test_size = 50
+[training]
+architecture = lenet5, vgg
+width = 0.25
+epochs = 1
+[features]
+budget = 1
+[prediction]
+folds = 2
+[output]
+snapshots = true
+INI
+"$cnndyn" run "$work/mixed.ini" --out "$work/m" --quiet > "$work/out" 2>&1
+check "[ $? -eq 0 ]" "mixed run failed: $(cat "$work/out")"
+"$cnndyn" stats "$work/m" --out "$work/mf.csv" > "$work/out" 2>&1
+check "[ $? -eq 0 ] && cmp -s '$work/m/features.csv' '$work/mf.csv'" "stats over the mixed run differs from features.csv: $(cat "$work/out")"
+"$cnndyn" stats "$work/m/snapshots" --out "$work/mf2.csv" > "$work/out" 2>&1
+check "[ $? -eq 0 ] && cmp -s '$work/m/features.csv' '$work/mf2.csv'" "stats over the mixed run's snapshots/ differs from features.csv: $(cat "$work/out")"
+# features_columns.csv names every features.csv column in order, with what it measures
+for r in r m; do
+  check "[ \"\$(head -1 '$work/$r/features.csv' | cut -d, -f3- | tr ',' '\n')\" = \"\$(tail -n +2 '$work/$r/features_columns.csv' | cut -d, -f1)\" ]" \
+    "$r: features_columns.csv does not list features.csv's columns"
+done
+check "[ \"\$(sed -n 1p '$work/r/features_columns.csv')\" = column,statistic,scope,layer,aggregator ]" "features_columns.csv header"
+check "grep -qx 'singular.conv2.value,singular,block,conv2,value' '$work/r/features_columns.csv'" "singular block row"
+check "grep -qx 'weights.all.bias.p50,bias,all,,p50' '$work/m/features_columns.csv'" "pooled weights row"
 snap="$work/r/snapshots/model-000001/epoch-001"
 "$cnndyn" graph "$snap" --export "$work/u.mtx" --unrolled > "$work/out" 2>&1
 check "grep -q '8878 nodes, 412960 edges' '$work/out'" "unrolled export: $(cat "$work/out")"

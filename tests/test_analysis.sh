@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The analysis page on the smoke job's real output. Usage: test_analysis.sh CNNDYN PROJECT_DIR
 #   - every figure and index.html written and non-empty, every image the page references exists,
-#     the numbers in the page's tables equal report.csv's, the graph drawn from the snapshots has
-#     the edge weights `cnndyn graph --export` writes;
+#     the numbers in the page's tables equal report.csv's, the graph drawn is the one
+#     `cnndyn graph --export` writes;
+#   - the same on a small ResNet run and a run of two families (features_columns.csv read, not
+#     names split); old run folders without that file: read, or one clear message;
 #   - the same on a synthetic report.csv in issue 8's format (budgets 1..2, repeats), without
 #     early_stop.csv (a note instead of the early-stopping figure);
 #   - no snapshots: the graph figure is replaced by a note, the page still written;
@@ -74,7 +76,7 @@ PY
 
 # 1. The smoke job's real output (today's report.csv format, snapshots on).
 t0=$(date +%s.%N)
-$py "$report" "$work/s" > "$work/page.out" 2> "$work/page.err"
+$py "$report" "$work/s" --cnndyn "$cnndyn" > "$work/page.out" 2> "$work/page.err"
 code=$?
 t1=$(date +%s.%N)
 check "[ $code -eq 0 ]" "smoke page: exit $code: $(cat "$work/page.err")"
@@ -89,39 +91,51 @@ check "page_ok '$work/s'" "smoke page: images or tables"
 check "! ls -a '$work/s' | grep '^\.report' > /dev/null" "smoke page: temporary folder left behind"
 echo "smoke page took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 
-# The numpy edge weights the figure draws equal those of `cnndyn graph --export`.
+# The graph figures draw cnndyn's own graph: the edges of `cnndyn graph --export`, the node groups
+# of `cnndyn stats` (analysis/graph.py calls the executable given by --cnndyn).
 snap=$work/s/snapshots/model-000001/epoch-002
 "$cnndyn" graph "$snap" --export "$work/g.mtx" > /dev/null 2>&1
-check "$py - '$snap' '$work/g.mtx' '$top/analysis' <<'PY'
+check "$py - '$work/s' '$work/g.mtx' '$top/analysis' '$cnndyn' <<'PY'
 import sys, numpy as np
 sys.path.insert(0, sys.argv[3])
 import graph
-r, c, w, n = graph.edge_list(sys.argv[1])
+s = graph.snapshot(sys.argv[4], sys.argv[1], 1, 2)
+r, c, w = s.edges()
 lines = [l for l in open(sys.argv[2]) if not l.startswith('%')]
-size = lines[0].split()
 m = np.loadtxt(lines[1:])
-assert int(size[0]) == n and int(size[2]) == len(w), (size, n, len(w))
-ours = dict(zip(zip(r.tolist(), c.tolist()), w.tolist()))
-for i, j, v in m:
-    a, b = int(i) - 1, int(j) - 1
-    x = ours[(max(a, b), min(a, b))]
-    assert abs(x - v) <= 1e-5 * max(1.0, abs(v)), (a, b, x, v)
-PY" "numpy edge weights differ from cnndyn graph --export"
+assert int(lines[0].split()[0]) == len(s.group) and len(w) == len(m), (lines[0], len(s.group), len(w))
+assert (r == np.maximum(m[:, 0], m[:, 1]) - 1).all() and (w == m[:, 2]).all()
+assert s.names[0] == 'input' and 'conv1' in s.names, s.names
+PY" "the page's graph is not cnndyn graph --export's"
 
-# ... and its per-node degree and centrality equal those of `cnndyn stats`.
-"$cnndyn" stats "$snap" --out "$work/nodes.csv" > /dev/null 2>&1
-check "$py - '$snap' '$work/nodes.csv' '$top/analysis' <<'PY'
-import csv, sys, numpy as np
-sys.path.insert(0, sys.argv[3])
-import graph
-names, group, deg, eig = graph.node_statistics(sys.argv[1])
-rows = list(csv.DictReader(open(sys.argv[2])))
-assert len(rows) == len(deg), (len(rows), len(deg))
-d = np.array([float(r['degree']) for r in rows]); e = np.array([float(r['eigenvector']) for r in rows])
-assert [names[g] for g in group] == [r['layer'] for r in rows], 'node order differs'
-assert np.allclose(deg, d, rtol=1e-5, atol=1e-6), abs(deg - d).max()
-assert np.allclose(eig, e, rtol=1e-5, atol=1e-6), abs(eig - e).max()
-PY" "numpy node statistics differ from cnndyn stats"
+# A ResNet run (layer names hold dots) and a run of two families: the page builds with every
+# figure, reading features_columns.csv. Old run folders without it: a name without extra dots
+# still reads, a ResNet one gets one clear message.
+tiny() { # dest architectures
+  printf '[population]\nseed = 5\nlearning_rate = 0.05, 0.1\n[data]\ntrain_size = 100\nvalidation_size = 50\ntest_size = 50\n[training]\narchitecture = %s\nwidth = 0.25\nepochs = 1\n[features]\nbudget = 1\n[prediction]\nfolds = 2\n[output]\nsnapshots = true\n' "$2" > "$1.ini"
+  mpirun -n 2 --oversubscribe --bind-to none "$cnndyn" run "$1.ini" --out "$1" --quiet > "$1.out" 2>&1 || { cat "$1.out"; exit 1; }
+}
+tiny "$work/res" resnet
+tiny "$work/mix" "lenet5, vgg"
+for r in res mix; do
+  $py "$report" "$work/$r" --cnndyn "$cnndyn" --quiet > "$work/$r.page" 2>&1
+  code=$?
+  check "[ $code -eq 0 ]" "$r page: exit $code: $(cat "$work/$r.page")"
+  for f in layer_statistics.png layer_distributions.png; do
+    check "[ -s '$work/$r/report/$f' ]" "$r page: $f missing or empty"
+  done
+  check "ls '$work/$r/report/' | grep '^graph_model[0-9]*\.png$' > /dev/null" "$r page: no graph figure"
+  check "page_ok '$work/$r'" "$r page: images or tables"
+done
+check "grep -q 'layer1.0.conv1' '$work/res/features_columns.csv'" "ResNet run: no per-block columns to read"
+rm "$work/s/features_columns.csv" "$work/res/features_columns.csv"
+$py "$report" "$work/s" --cnndyn "$cnndyn" --quiet > "$work/old.page" 2>&1
+check "[ $? -eq 0 ]" "an old LeNet run without features_columns.csv: $(cat "$work/old.page")"
+$py "$report" "$work/res" --cnndyn "$cnndyn" --quiet > "$work/old.page" 2>&1
+check "[ $? -eq 1 ] && [ \$(wc -l < '$work/old.page') -eq 1 ] && grep -q 'cannot be read without features_columns.csv' '$work/old.page'" \
+  "an old ResNet run without features_columns.csv: $(cat "$work/old.page")"
+$py "$report" "$work/s" --cnndyn /nonexistent --quiet > "$work/old.page" 2>&1
+check "[ $? -eq 1 ] && grep -q 'not an executable' '$work/old.page'" "--cnndyn to nothing: $(cat "$work/old.page")"
 
 # The fallback metrics (used when report.csv lacks a panel's tau or R^2) on hand-computed cases.
 check "$py - '$top/analysis' <<'PY'

@@ -32,7 +32,7 @@ static void test_overfit(void)
   cdn_rng_seed(&rng, 1, 1);
   for (int s = 0; s < 300 && loss > 0.01; s++) {
     loss = cdn_net_forward_backward(net, x, y, 32, PETSC_TRUE, PETSC_TRUE, &rng, NULL);
-    cdn_net_sgd_step(net);
+    cdn_net_step(net, 0.02);
   }
   loss = cdn_net_forward_backward(net, x, y, 32, PETSC_FALSE, PETSC_FALSE, NULL, &c);
   printf("one-batch loss after training: %.5f (%d/32 correct)\n", loss, c);
@@ -51,15 +51,15 @@ static void test_determinism(void)
   double       la, lb;
   sub.n = 500;
   cdn_rng_seed(&ra, 7, 2), cdn_rng_seed(&rb, 7, 2);
-  CHECK(cdn_net_train_epoch(a, &data, &sub, &ra, &la) == 0);
-  CHECK(cdn_net_train_epoch(b, &data, &sub, &rb, &lb) == 0);
+  CHECK(cdn_net_train_epoch(a, &data, &sub, &ra, NULL, &la) == 0);
+  CHECK(cdn_net_train_epoch(b, &data, &sub, &rb, NULL, &lb) == 0);
   cdn_net_params(a, &wa, NULL, NULL, &n);
   cdn_net_params(b, &wb, NULL, NULL, NULL);
   CHECK(memcmp(wa, wb, sizeof(float) * n) == 0);
   printf("500-image epoch loss: %.5f\n", la);
   CHECK(la == lb && isfinite(la));
   cdn_rng_seed(&rb, 8, 2); /* another order: different weights, so the comparison can fail */
-  CHECK(cdn_net_train_epoch(b, &data, &sub, &rb, &lb) == 0);
+  CHECK(cdn_net_train_epoch(b, &data, &sub, &rb, NULL, &lb) == 0);
   CHECK(memcmp(wa, wb, sizeof(float) * n) != 0);
   cdn_net_destroy(&a);
   cdn_net_destroy(&b);
@@ -79,15 +79,15 @@ static void test_state(void)
   size_t       bytes = cdn_net_state_bytes(a);
   sub.n = 300;
   cdn_rng_seed(&ra, 5, 2), cdn_rng_seed(&rb, 5, 2);
-  CHECK(cdn_net_train_epoch(a, &data, &sub, &ra, &la) == 0);
-  CHECK(cdn_net_train_epoch(a, &data, &sub, &ra, &la) == 0);
-  CHECK(cdn_net_train_epoch(b, &data, &sub, &rb, &lb) == 0);
+  CHECK(cdn_net_train_epoch(a, &data, &sub, &ra, NULL, &la) == 0);
+  CHECK(cdn_net_train_epoch(a, &data, &sub, &ra, NULL, &la) == 0);
+  CHECK(cdn_net_train_epoch(b, &data, &sub, &rb, NULL, &lb) == 0);
   buf = malloc(bytes);
   cdn_net_state_save(b, buf);
   rb_saved = rb;
   cdn_net_destroy(&b);
   CHECK(cdn_net_state_load(c, buf, bytes) == 0); /* c started from other weights */
-  CHECK(cdn_net_train_epoch(c, &data, &sub, &rb_saved, &lb) == 0);
+  CHECK(cdn_net_train_epoch(c, &data, &sub, &rb_saved, NULL, &lb) == 0);
   cdn_net_params(a, &wa, NULL, NULL, &n);
   cdn_net_params(c, &wc, NULL, NULL, NULL);
   CHECK(memcmp(wa, wc, sizeof(float) * n) == 0);
@@ -110,7 +110,7 @@ static void test_divergence(void)
   int          n;
   sub.n = 2000;
   cdn_rng_seed(&rng, 3, 2);
-  CHECK(cdn_net_train_epoch(net, &data, &sub, &rng, &loss) == 0);
+  CHECK(cdn_net_train_epoch(net, &data, &sub, &rng, NULL, &loss) == 0);
   CHECK(!isfinite(loss));
   CHECK(cdn_net_evaluate(net, &data, &sub, &vloss, &acc) == 0);
   CHECK(acc >= 0 && acc <= 1);
@@ -121,14 +121,14 @@ static void test_divergence(void)
   for (int i = 0; i < n; i++) w[i] *= 1e18f;
   CHECK(cdn_net_evaluate(net, &data, &sub, &vloss, &acc) == 0);
   CHECK(acc >= 0 && acc <= 1);
-  CHECK(cdn_net_train_epoch(net, &data, &sub, &rng, &loss) == 0);
+  CHECK(cdn_net_train_epoch(net, &data, &sub, &rng, NULL, &loss) == 0);
   cdn_net_destroy(&net);
 
   /* NaN weights in the first layer: ReLU hides them from the loss, the epoch must not. */
   net = make(0.01, 0, 64, 3);
   cdn_net_params(net, &w, NULL, NULL, &n);
   for (int i = 0; i < 150; i++) w[i] = NAN;
-  CHECK(cdn_net_train_epoch(net, &data, &sub, &rng, &loss) == 0);
+  CHECK(cdn_net_train_epoch(net, &data, &sub, &rng, NULL, &loss) == 0);
   CHECK(isnan(loss));
   cdn_net_destroy(&net);
 }

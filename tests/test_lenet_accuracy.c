@@ -33,7 +33,7 @@ int main(int argc, char **argv)
   cdn_net_init(net, &rng);
   for (int e = 1; e <= 3; e++) {
     double t0 = now(), dt;
-    if (cdn_net_train_epoch(net, &data, &data.train, &rng, &loss)) return 1;
+    if (cdn_net_train_epoch(net, &data, &data.train, &rng, NULL, &loss)) return 1;
     dt = now() - t0;
     if (cdn_net_evaluate(net, &data, &data.test, &vloss, &acc)) return 1;
     printf("epoch %d: train loss %.4f, test loss %.4f, test accuracy %.4f, %.2f s/epoch, %.0f images/s\n", e, loss,

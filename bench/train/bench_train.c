@@ -44,7 +44,7 @@ int main(int argc, char **argv)
   cdn_net_init(net, &init);
   for (int e = 0; e < epochs; e++) {
     double t0 = MPI_Wtime();
-    if (cdn_net_train_epoch(net, &data, &data.train, &train, &loss)) return 1;
+    if (cdn_net_train_epoch(net, &data, &data.train, &train, NULL, &loss)) return 1;
     seconds += MPI_Wtime() - t0;
     fprintf(stderr, "cnndyn epoch %d loss %.4f (%.2f s)\n", e + 1, loss, MPI_Wtime() - t0);
   }

@@ -2,6 +2,7 @@
 /* Temporal summaries: a model's per-epoch feature rows over the first k epochs, as one vector.
    Weight statistics: the per-tensor baseline of Unterthiner et al. (2020), computed per epoch. */
 #include <petscsys.h>
+#include "cnndyn/column.h"
 #include "cnndyn/model.h"
 
 /* Width of the summary of nfeat features over epochs 0..k: the k+1 rows, then (if differences)
@@ -17,11 +18,11 @@ void cdn_summary_build(const double *rows, int nfeat, int k, int differences, do
    propagate through mean and std. Cost: one sort per tensor, O(P log P) for P parameters. */
 #define CDN_WEIGHT_STATS_PER_TENSOR 7
 int            cdn_weight_stats_count(const cdn_model_desc_t *desc);
-void           cdn_weight_stats_names(const cdn_model_desc_t *desc, char (*names)[64]);
+void           cdn_weight_stats_columns(const cdn_model_desc_t *desc, cdn_column_t *cols);
 PetscErrorCode cdn_weight_stats(const cdn_model_desc_t *desc, double *out);
 /* The same seven statistics over every weight tensor pooled into one set, then every bias tensor:
    the columns any network has, whatever its layers, for populations that mix layer layouts.
    Named "weights.all.weight.STAT" / "weights.all.bias.STAT"; a network without biases gives NaN. */
 #define CDN_WEIGHT_POOLED_COUNT (2 * CDN_WEIGHT_STATS_PER_TENSOR)
-void           cdn_weight_pooled_names(char (*names)[64]);
+void           cdn_weight_pooled_columns(cdn_column_t *cols);
 PetscErrorCode cdn_weight_stats_pooled(const cdn_model_desc_t *desc, double *out);

@@ -46,11 +46,28 @@ void cdn_net_init(cdn_net_t *net, cdn_rng_t *rng);
 /* The layer stack with views into the parameters (valid while net lives). */
 const cdn_model_desc_t *cdn_net_desc(const cdn_net_t *net);
 
+/* Several ranks training one network together (a team, src/run/team.c). nn calls no MPI: the team
+   supplies reduce. Every member draws the data order and augmentation from the same training
+   stream and computes the gradient of its contiguous slice of each minibatch of nb items, items
+   [nb*member/size, nb*(member+1)/size). */
+typedef struct {
+  int        member, size;
+  cdn_rng_t *dropout; /* this member's dropout masks (the training stream must stay alike on all) */
+  /* Called after backward and before the optimiser step, on every member, also with n = 0 (the
+     gradient block then holds stale values): grad holds the mean gradient over this member's n
+     items and *loss their summed loss. It must leave in grad the mean gradient over all nb items
+     and in *loss their summed loss, the same on every member (a non-finite *loss may leave grad
+     as it is: the epoch stops there). */
+  PetscErrorCode (*reduce)(void *ctx, float *grad, int count, int n, int nb, double *loss);
+  void *ctx;
+} cdn_train_share_t;
+
 /* One pass over set in an order drawn from rng, at the learning rate the schedule gives this epoch
-   (each call is one epoch of the schedule), minibatches of cfg->batch_size (last one partial).
+   (each call is one epoch of the schedule), minibatches of cfg->batch_size (last one partial),
+   augmented when cfg->augment. share is NULL for a rank alone, else this team member's part.
    mean_loss is the mean training loss; NaN or Inf means the model diverged. */
 PetscErrorCode cdn_net_train_epoch(cdn_net_t *net, const cdn_data_t *data, const cdn_images_t *set,
-                                   cdn_rng_t *rng, double *mean_loss);
+                                   cdn_rng_t *rng, const cdn_train_share_t *share, double *mean_loss);
 /* Mean loss and accuracy on set (dropout off). Both are NaN for an empty set (validation_size 0). */
 PetscErrorCode cdn_net_evaluate(cdn_net_t *net, const cdn_data_t *data, const cdn_images_t *set,
                                 double *loss, double *accuracy);
@@ -77,10 +94,9 @@ int cdn_net_max_batch(const cdn_net_t *net);
    (masks drawn from rng). Returns the mean loss (NaN/Inf when diverged); correct may be NULL. */
 double cdn_net_forward_backward(cdn_net_t *net, const float *x, const int *y, int n, PetscBool train,
                                 PetscBool grads, cdn_rng_t *rng, int *correct);
-/* One step of cfg->optimizer at cfg->lr, in PyTorch's semantics (weight decay is added to the
-   gradient, also for Adam): SGD buf = momentum*buf + g, w -= lr*buf; Nesterov w -= lr*(g +
-   momentum*buf); Adam with bias correction. */
-void cdn_net_sgd_step(cdn_net_t *net);
+/* One step of cfg->optimizer at learning rate lr, in PyTorch's semantics (weight decay is added to
+   the gradient, also for Adam): SGD buf = momentum*buf + g, w -= lr*buf; Nesterov w -= lr*(g +
+   momentum*buf); Adam with bias correction. Training takes lr from cdn_schedule_lr. */
 void cdn_net_step(cdn_net_t *net, double lr);
 /* The learning rate of epoch e (0-based) under the schedule. */
 double cdn_schedule_lr(const cdn_train_config_t *cfg, int epoch);

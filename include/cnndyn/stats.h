@@ -1,6 +1,7 @@
 #pragma once
 /* Graph statistics on a graph's symmetric weighted adjacency matrix, and aggregators over nodes. */
 #include <petscmat.h>
+#include "cnndyn/column.h"
 #include "cnndyn/graph.h"
 
 /* Node statistics give one value per node (aggregated over the whole graph and each node group);
@@ -72,4 +73,6 @@ void cdn_aggregate(const PetscReal *x, int n, unsigned agg_mask, PetscReal *out)
    value per edge block named after it: "singular.conv2.value". */
 int            cdn_feature_count(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask);
 PetscErrorCode cdn_feature_names(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask, char (*names)[64]);
+/* The same columns with what each measures (cdn_feature_names copies their names). */
+PetscErrorCode cdn_feature_columns(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask, cdn_column_t *cols);
 PetscErrorCode cdn_graph_features(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask, PetscReal *row);

@@ -1,13 +1,17 @@
 /* `cnndyn graph` and `cnndyn stats`: a snapshot's graph as Matrix Market, its per-node statistics
-   as CSV, or, given a finished run's snapshots folder, features.csv recomputed without training.
+   as CSV, or, given a finished run's snapshots folder, features.csv recomputed without training
+   (in the run's own column layout: its job.ini and src/run/layout.c).
    All reading and writing happens on rank 0; the other ranks wait for its verdict. */
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
 #include "cnndyn/features.h"
 #include "cnndyn/graph.h"
+#include "cnndyn/jobspec.h"
+#include "cnndyn/layout.h"
 #include "cnndyn/report.h"
 #include "cnndyn/snapshot.h"
 #include "cnndyn/stats.h"
@@ -15,7 +19,7 @@
 
 typedef struct {
   const char *snap, *file;
-  int         unrolled;
+  int         unrolled, given_stats, given_aggs; /* given: on the command line */
   unsigned    stat_mask, agg_mask;
 } gopts_t;
 
@@ -103,35 +107,37 @@ static int pick(const struct dirent *e, const char *pfx) { return !strncmp(e->d_
 static int pick_model(const struct dirent *e) { return pick(e, "model-"); }
 static int pick_epoch(const struct dirent *e) { return pick(e, "epoch-"); }
 
-/* One snapshot's feature row, as a run writes it: the graph features, then the weight statistics
-   of the weights baseline. The header comes from the first snapshot. */
-static PetscErrorCode feature_row(const char *dir, const gopts_t *o, FILE *fp, int model, int epoch, int *nfeat)
+/* One snapshot's feature row, as the run writes it: the columns of the run's layout (src/run/layout.c,
+   the same code the run calls). The header comes from the first snapshot; every later one must
+   have the same columns. */
+static PetscErrorCode feature_row(const char *dir, const cdn_layout_t *lay, int unrolled, int have_job, FILE *fp,
+                                  int model, int epoch, int *nfeat, cdn_column_t **first)
 {
   cdn_model_desc_t desc;
   cdn_graph_t      g;
+  cdn_column_t    *cols;
   PetscReal       *row;
-  int              ng, n;
+  int              n, same;
 
   PetscFunctionBeginUser;
-  PetscCall(load_graph(dir, o, &desc, &g));
-  ng = cdn_feature_count(&g, o->stat_mask, o->agg_mask);
-  n  = ng + cdn_weight_stats_count(&desc);
-  if (*nfeat < 0) {
-    char (*names)[64];
-    PetscCall(PetscMalloc1(n, &names));
-    PetscCall(cdn_feature_names(&g, o->stat_mask, o->agg_mask, names));
-    cdn_weight_stats_names(&desc, names + ng);
+  PetscCall(cdn_snapshot_read(dir, &desc));
+  PetscCall(cdn_graph_create_as(PETSC_COMM_SELF, &desc, unrolled, 2000000000, &g));
+  PetscCall(cdn_graph_set_weights(&g, &desc));
+  PetscCall(cdn_layout_columns(lay, &g, &desc, &n, &cols));
+  if (!*first) {
     fprintf(fp, "model,epoch");
-    for (int k = 0; k < n; k++) fprintf(fp, ",%s", names[k]);
+    for (int k = 0; k < n; k++) fprintf(fp, ",%s", cols[k].name);
     fputc('\n', fp);
-    PetscCall(PetscFree(names));
-    *nfeat = n;
+    *first = cols, *nfeat = n, cols = NULL;
   }
-  PetscCheck(n == *nfeat, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: another architecture than the first snapshot (%d features, not %d)",
-             dir, n, *nfeat);
+  same = n == *nfeat;
+  for (int k = 0; k < n && same; k++) same = !strcmp((*first)[k].name, cols ? cols[k].name : (*first)[k].name);
+  PetscCall(PetscFree(cols));
+  PetscCheck(same, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: other feature columns than the first snapshot (%d features, not %d)%s",
+             dir, n, *nfeat, have_job ? "" : "; without the run's job.ini beside snapshots/ a population that mixes layer layouts cannot be read");
   PetscCall(PetscMalloc1(n, &row));
-  PetscCall(cdn_graph_features(&g, o->stat_mask, o->agg_mask, row));
-  PetscCall(cdn_weight_stats(&desc, row + ng));
+  PetscCall(cdn_layout_graph_row(lay, &g, row));
+  PetscCall(cdn_layout_weight_row(lay, &desc, row + cdn_layout_graph_count(lay, &g)));
   fprintf(fp, "%d,%d", model, epoch);
   for (int k = 0; k < n; k++) fputc(',', fp), cdn_csv_number(fp, (double)row[k]);
   fputc('\n', fp);
@@ -141,12 +147,35 @@ static PetscErrorCode feature_row(const char *dir, const gopts_t *o, FILE *fp, i
   PetscFunctionReturn(0);
 }
 
+/* The layout the run used: its job spec (the run folder's job.ini, beside snapshots/), or the
+   defaults without one; options given on the command line override it. */
+static PetscErrorCode run_layout(const char *root, const char *dir, const gopts_t *o, cdn_layout_t *lay, int *unrolled,
+                                 int *have_job)
+{
+  cdn_jobspec_t spec;
+  char          job[PETSC_MAX_PATH_LEN + 16];
+
+  PetscFunctionBeginUser;
+  if (strcmp(dir, root)) snprintf(job, sizeof job, "%s/job.ini", root);
+  else snprintf(job, sizeof job, "%s/../job.ini", root);
+  *have_job = access(job, R_OK) == 0;
+  if (*have_job) PetscCall(cdn_jobspec_load(PETSC_COMM_SELF, job, &spec));
+  else cdn_jobspec_defaults(&spec);
+  *lay      = cdn_layout_of(&spec);
+  *unrolled = o->unrolled || spec.unrolled;
+  if (o->given_stats) lay->stat_mask = o->stat_mask;
+  if (o->given_aggs) lay->agg_mask = o->agg_mask;
+  PetscFunctionReturn(0);
+}
+
 /* A run's snapshots folder (or the run folder holding it): model-MMMMMM/epoch-EEE in order. */
 static PetscErrorCode run_features(const char *root, const gopts_t *o)
 {
   char            dir[PETSC_MAX_PATH_LEN], snap[PETSC_MAX_PATH_LEN + 600]; /* + two entry names */
   struct dirent **models = NULL, **epochs = NULL;
-  int             nm, ne, nfeat = -1;
+  int             nm, ne, nfeat = -1, unrolled = 0, have_job = 0;
+  cdn_layout_t    lay;
+  cdn_column_t   *first = NULL;
   cdn_afile_t     af = {0};
   FILE           *fp = stdout;
   PetscErrorCode  ierr = 0;
@@ -156,19 +185,23 @@ static PetscErrorCode run_features(const char *root, const gopts_t *o)
   if (!is_dir(dir)) snprintf(dir, sizeof dir, "%s", root);
   nm = scandir(dir, &models, pick_model, alphasort);
   PetscCheck(nm > 0, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: no model.json and no model-NNNNNN snapshot folders", root);
-  if (o->file) ierr = cdn_afile_open(&af, o->file), fp = af.fp;
+  ierr = run_layout(root, dir, o, &lay, &unrolled, &have_job);
+  if (o->file && !ierr) ierr = cdn_afile_open(&af, o->file), fp = af.fp;
   for (int m = 0; m < nm && !ierr; m++) {
     snprintf(snap, sizeof snap, "%s/%s", dir, models[m]->d_name);
     ne = scandir(snap, &epochs, pick_epoch, alphasort);
     for (int e = 0; e < ne; e++) {
       snprintf(snap, sizeof snap, "%s/%s/%s", dir, models[m]->d_name, epochs[e]->d_name);
-      if (!ierr) ierr = feature_row(snap, o, fp, atoi(models[m]->d_name + 6), atoi(epochs[e]->d_name + 6), &nfeat);
+      if (!ierr)
+        ierr = feature_row(snap, &lay, unrolled, have_job, fp, atoi(models[m]->d_name + 6), atoi(epochs[e]->d_name + 6),
+                           &nfeat, &first);
       free(epochs[e]);
     }
     free(epochs);
   }
   for (int m = 0; m < nm; m++) free(models[m]);
   free(models);
+  PetscCall(PetscFree(first));
   if (o->file && ierr) cdn_afile_abort(&af);
   PetscCall(ierr);
   if (o->file) PetscCall(cdn_afile_commit(&af));
@@ -204,8 +237,13 @@ static int graph_command(int argc, char **argv, PetscErrorCode *ierr, int is_gra
     if (!strcmp(argv[i], flag) || (!is_graph && (!strcmp(argv[i], "--statistics") || !strcmp(argv[i], "--aggregators")))) {
       if (i + 1 == argc) return cdn_cli_usage_error("%s needs a value", argv[i]);
       if (!strcmp(argv[i], flag)) o.file = argv[++i];
-      else if (!strcmp(argv[i], "--statistics") && (st = parse_names(argv[++i], cdn_stat_from_name, &o.stat_mask))) return st;
-      else if (!strcmp(argv[i], "--aggregators") && (st = parse_names(argv[++i], cdn_agg_from_name, &o.agg_mask))) return st;
+      else if (!strcmp(argv[i], "--statistics")) {
+        o.given_stats = 1;
+        if ((st = parse_names(argv[++i], cdn_stat_from_name, &o.stat_mask))) return st;
+      } else {
+        o.given_aggs = 1;
+        if ((st = parse_names(argv[++i], cdn_agg_from_name, &o.agg_mask))) return st;
+      }
     } else if (!strcmp(argv[i], "--unrolled")) o.unrolled = 1;
     else if (argv[i][0] == '-') return cdn_cli_usage_error("unknown option '%s'", argv[i]);
     else if (o.snap) return cdn_cli_usage_error("unexpected argument '%s' (one snapshot only)", argv[i]);

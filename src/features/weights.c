@@ -18,15 +18,24 @@ int cdn_weight_stats_count(const cdn_model_desc_t *desc)
   return n;
 }
 
-void cdn_weight_stats_names(const cdn_model_desc_t *desc, char (*names)[64])
+static void weight_column(cdn_column_t *c, const char *layer, int bias, int s)
+{
+  snprintf(c->name, sizeof c->name, "weights.%s.%s.%s", layer[0] ? layer : "all", bias ? "bias" : "weight",
+           stat_names[s]);
+  snprintf(c->statistic, sizeof c->statistic, "%s", bias ? "bias" : "weight");
+  snprintf(c->scope, sizeof c->scope, "%s", layer[0] ? "tensor" : "all");
+  snprintf(c->layer, sizeof c->layer, "%s", layer);
+  snprintf(c->aggregator, sizeof c->aggregator, "%s", stat_names[s]);
+}
+
+void cdn_weight_stats_columns(const cdn_model_desc_t *desc, cdn_column_t *cols)
 {
   int n = 0;
   for (int i = 0; i < desc->nlayers; i++) {
     const cdn_layer_desc_t *l = &desc->layer[i];
     if (!cdn_layer_has_params(l) || !l->weight) continue;
     for (int t = 0; t < 1 + (l->bias != NULL); t++)
-      for (int s = 0; s < CDN_WEIGHT_STATS_PER_TENSOR; s++)
-        snprintf(names[n++], 64, "weights.%s.%s.%s", l->name, t ? "bias" : "weight", stat_names[s]);
+      for (int s = 0; s < CDN_WEIGHT_STATS_PER_TENSOR; s++) weight_column(&cols[n++], l->name, t, s);
   }
 }
 
@@ -85,11 +94,10 @@ PetscErrorCode cdn_weight_stats(const cdn_model_desc_t *desc, double *out)
   PetscFunctionReturn(0);
 }
 
-void cdn_weight_pooled_names(char (*names)[64])
+void cdn_weight_pooled_columns(cdn_column_t *cols)
 {
   for (int t = 0; t < 2; t++)
-    for (int s = 0; s < CDN_WEIGHT_STATS_PER_TENSOR; s++)
-      snprintf(names[t * CDN_WEIGHT_STATS_PER_TENSOR + s], 64, "weights.all.%s.%s", t ? "bias" : "weight", stat_names[s]);
+    for (int s = 0; s < CDN_WEIGHT_STATS_PER_TENSOR; s++) weight_column(&cols[t * CDN_WEIGHT_STATS_PER_TENSOR + s], "", t, s);
 }
 
 PetscErrorCode cdn_weight_stats_pooled(const cdn_model_desc_t *desc, double *out)

@@ -53,5 +53,3 @@ void cdn_net_step(cdn_net_t *net, double lr_d)
     }
   }
 }
-
-void cdn_net_sgd_step(cdn_net_t *net) { cdn_net_step(net, net->cfg.lr); }

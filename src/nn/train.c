@@ -79,11 +79,18 @@ static int params_finite(const cdn_net_t *net)
   return acc == 0.0f;
 }
 
+/* The one epoch loop, for a rank alone and for a team member (share): every member draws the same
+   order and augmentation from rng and fills the whole minibatch, so a team computes the steps of a
+   rank alone; each member then runs only its slice, and share->reduce turns the slices' gradients
+   and losses into the minibatch's before the step. The engine check follows the reduction: a
+   member whose engine failed has a NaN loss, which stops every member at the same minibatch. */
 PetscErrorCode cdn_net_train_epoch(cdn_net_t *net, const cdn_data_t *data, const cdn_images_t *set, cdn_rng_t *rng,
-                                   double *mean_loss)
+                                   const cdn_train_share_t *share, double *mean_loss)
 {
-  int   *order, bs = net->cfg.batch_size;
-  double sum = 0, lr = cdn_schedule_lr(&net->cfg, net->epoch);
+  int       *order, bs = net->cfg.batch_size;
+  double     sum = 0, lr = cdn_schedule_lr(&net->cfg, net->epoch);
+  const int  item = set->c * set->h * set->w;
+  cdn_rng_t *drop = share ? share->dropout : rng;
 
   PetscFunctionBeginUser;
   PetscCall(check_set(net, set));
@@ -91,18 +98,25 @@ PetscErrorCode cdn_net_train_epoch(cdn_net_t *net, const cdn_data_t *data, const
   for (int i = 0; i < set->n; i++) order[i] = i;
   cdn_rng_shuffle(rng, order, set->n);
   for (int s = 0; s < set->n; s += bs) {
-    int    nb = set->n - s < bs ? set->n - s : bs;
-    double loss;
+    int    nb = set->n - s < bs ? set->n - s : bs, lo = 0, n = nb;
+    double loss = 0; /* summed over this rank's items, then (share) over the minibatch */
+    if (share) {
+      lo = (int)((long)nb * share->member / share->size);
+      n  = (int)((long)nb * (share->member + 1) / share->size) - lo;
+    }
     cdn_batch_fill(data, set, order + s, nb, net->x, net->y);
     if (net->cfg.augment) cdn_augment_crop_flip(net->x, nb, set->c, set->h, set->w, 4, net->cfg.pad_value, rng);
-    loss = cdn_net_forward_backward(net, net->x, net->y, nb, PETSC_TRUE, PETSC_TRUE, rng, NULL);
+    if (n > 0)
+      loss = cdn_net_forward_backward(net, net->x + (size_t)lo * item, net->y + lo, n, PETSC_TRUE, PETSC_TRUE, drop,
+                                      NULL) * n;
+    if (share) PetscCall(share->reduce(share->ctx, net->grad, net->nparam, n, nb, &loss));
     PetscCall(check_engine(net));
     if (!isfinite(loss)) { /* diverged: the caller records it; the weights are not touched again */
       sum = NAN;
       break;
     }
     cdn_net_step(net, lr);
-    sum += loss * nb;
+    sum += loss;
   }
   net->epoch++;
   PetscCall(PetscFree(order));

@@ -109,13 +109,14 @@ static PetscErrorCode team_verdict(MPI_Comm team, int rank, int mine, const char
 static PetscErrorCode graph_features(const cdn_jobspec_t *spec, cdn_model_graph_t *mg, int rank, int model, int e,
                                      FILE *log, double *row)
 {
-  PetscErrorCode ierr;
-  const char    *why;
+  PetscErrorCode     ierr;
+  const char        *why;
+  const cdn_layout_t lay = cdn_layout_of(spec);
 
   PetscFunctionBeginUser;
   PetscCall(cdn_error_push_quiet());
   ierr = cdn_test_graph_fault_early(rank);
-  if (!ierr) ierr = cdn_test_graph_fault(rank, cdn_layout_graph_row(spec, &mg->g, row));
+  if (!ierr) ierr = cdn_test_graph_fault(rank, cdn_layout_graph_row(&lay, &mg->g, row));
   why = cdn_error_message();
   if (mg->team != MPI_COMM_NULL) {
     int mine = !ierr ? 0 : ierr == PETSC_ERR_CONV_FAILED ? 1 : 2, worst = 2;
@@ -125,7 +126,7 @@ static PetscErrorCode graph_features(const cdn_jobspec_t *spec, cdn_model_graph_
   }
   PetscCall(cdn_error_pop_quiet());
   if (ierr == PETSC_ERR_CONV_FAILED) {
-    for (int k = 0; k < cdn_layout_graph_count(spec, &mg->g); k++) row[k] = NAN;
+    for (int k = 0; k < cdn_layout_graph_count(&lay, &mg->g); k++) row[k] = NAN;
     if (log) fprintf(log, "model %d epoch %d: graph features left empty: %s\n", model, e, why);
     PetscFunctionReturn(0);
   }

@@ -1,5 +1,6 @@
 /* cdn_run: the pipeline of DESIGN.md from a validated job spec to the CSV reports. */
 #include <math.h>
+#include <string.h>
 #include "cnndyn/evaluate.h"
 #include "cnndyn/features.h"
 #include "cnndyn/graph.h"
@@ -12,7 +13,7 @@
 /* Everything after the gather, on every rank: the root unpacks the records, then the prediction
    stage (src/report/stage.c) shares its tasks over the ranks. Errors reach every rank. */
 static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spec, int num_classes, int N,
-                                         const double *all, int nfeat, char (*names)[64], const char *outdir,
+                                         const double *all, int nfeat, const cdn_column_t *cols, const char *outdir,
                                          const cdn_run_options_t *opt, PetscLogStage stage, double t0)
 {
   cdn_results_t  res = {0};
@@ -25,7 +26,7 @@ static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spe
   if (rank == 0) {
     ierr = cdn_results_from_records(spec, N, all, nfeat, &res);
     if (!ierr) ierr = PetscMalloc1(nfeat, &res.feat_names);
-    if (!ierr) ierr = PetscArraycpy(res.feat_names, names, nfeat);
+    for (int f = 0; f < nfeat && !ierr; f++) memcpy(res.feat_names[f], cols[f].name, sizeof res.feat_names[f]);
     res.num_classes = num_classes;
   }
   PetscCall(cdn_error_share(comm, ierr));
@@ -67,7 +68,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   cdn_sched_t      sched;
   cdn_train_ctl_t  ctl = {.outdir = outdir, .sched = &sched, .team = MPI_COMM_SELF, .team_size = 1};
   double           busy = 0, t_train;
-  char (*names)[64];
+  cdn_column_t    *cols;
   double          *mine = NULL, *all = NULL;
   PetscErrorCode   ierr = 0;
   double           t0 = MPI_Wtime();
@@ -101,7 +102,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(cdn_data_load(comm, spec, &data));
   /* The network must fit the data and the graph the size guard before the output folder exists;
      the root also reserves the gathered records now, not after hours of training. */
-  ierr = cdn_layout_names(spec, &data, &nfeat, &names);
+  ierr = cdn_layout_run_columns(spec, &data, &nfeat, &cols);
   PetscCall(cdn_error_share(comm, ierr));
   len = cdn_record_length(spec->epochs, nfeat);
   if (rank == 0) {
@@ -132,7 +133,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   if (any_stopped) {
     PetscCall(PetscFree(mine));
     PetscCall(PetscFree(all));
-    PetscCall(PetscFree(names));
+    PetscCall(PetscFree(cols));
     cdn_data_free(&data);
     *stopped = PETSC_TRUE;
     PetscFunctionReturn(0);
@@ -142,10 +143,15 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(PetscFree(mine));
   PetscCall(report_balance(comm, busy, MPI_Wtime() - t_train));
 
-  ierr = predict_and_report(comm, spec, data.num_classes, N, all, nfeat, names, outdir, opt, predict_stage, t0);
+  ierr = predict_and_report(comm, spec, data.num_classes, N, all, nfeat, cols, outdir, opt, predict_stage, t0);
+  if (rank == 0 && !ierr) { /* what each features.csv column measures, for readers (analysis/load.py) */
+    char path[PETSC_MAX_PATH_LEN];
+    snprintf(path, sizeof path, "%s/features_columns.csv", outdir);
+    ierr = cdn_layout_write_columns(path, nfeat, cols);
+  }
   if (rank == 0 && !ierr) ierr = cdn_outdir_mark_complete(outdir);
   PetscCall(PetscFree(all));
-  PetscCall(PetscFree(names));
+  PetscCall(PetscFree(cols));
   PetscCall(cdn_error_share(comm, ierr));
   cdn_data_free(&data);
   PetscFunctionReturn(0);

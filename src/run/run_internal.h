@@ -4,6 +4,7 @@
 #include "cnndyn/graph.h"
 #include "cnndyn/nn.h"
 #include "cnndyn/jobspec.h"
+#include "cnndyn/layout.h"
 #include "cnndyn/population.h"
 #include "cnndyn/progress.h"
 #include "cnndyn/results.h"
@@ -103,23 +104,16 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
                                const char *outdir, const cdn_stages_t *stages, int rank, int nfeat, FILE *log,
                                double *rec, cdn_train_ctl_t *ctl);
 
-/* ---- feature layout (layout.c) -------------------------------------------------------------- */
-/* Nonzero when the population mixes layer layouts (several architectures or depths): its feature
-   rows then hold only the columns every model has (layout.c says which). */
-int            cdn_layout_mixed(const cdn_jobspec_t *spec);
-/* The names of every model's feature row (graph columns, then weight statistics), checked equal
-   over every network shape of the population; *names is PetscFree'd by the caller. */
-PetscErrorCode cdn_layout_names(const cdn_jobspec_t *spec, const cdn_data_t *data, int *nfeat, char (**names)[64]);
-/* One model's graph columns and weight-statistics columns of the row, and their counts. */
-int            cdn_layout_graph_count(const cdn_jobspec_t *spec, const cdn_graph_t *g);
-PetscErrorCode cdn_layout_graph_row(const cdn_jobspec_t *spec, const cdn_graph_t *g, double *row);
-int            cdn_layout_weight_count(const cdn_jobspec_t *spec, const cdn_model_desc_t *desc);
-PetscErrorCode cdn_layout_weight_row(const cdn_jobspec_t *spec, const cdn_model_desc_t *desc, double *out);
+/* ---- feature layout (layout.c; the rest in include/cnndyn/layout.h) ------------------------- */
+/* The columns of every model's feature row (graph columns, then weight statistics), checked equal
+   over every network shape of the population; *cols is PetscFree'd by the caller. */
+PetscErrorCode cdn_layout_run_columns(const cdn_jobspec_t *spec, const cdn_data_t *data, int *nfeat, cdn_column_t **cols);
 
 /* ---- teams (team.c) ----------------------------------------------------------------------- */
-/* One training epoch of a team: the batch split over team's ranks, gradients summed (allreduce). */
+/* One training epoch (the 1-based epoch) of a team: cdn_net_train_epoch with each minibatch split
+   over team's ranks and the gradients summed (allreduce). */
 PetscErrorCode cdn_team_train_epoch(cdn_net_t *net, const cdn_data_t *data, const cdn_images_t *set, cdn_rng_t *rng,
-                                    uint64_t seed, int epoch, int batch_size, MPI_Comm team, double *mean_loss);
+                                    uint64_t seed, int epoch, MPI_Comm team, double *mean_loss);
 
 /* ---- this rank's share (share.c) ------------------------------------------------------------ */
 /* Takes models from ctl->sched until none are left or a stop is requested (ctl->stopped), and

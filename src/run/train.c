@@ -80,6 +80,7 @@ static PetscErrorCode measure_epoch(const cdn_jobspec_t *spec, const cdn_data_t 
 {
   const int               E    = spec->epochs;
   const cdn_model_desc_t *desc = cdn_net_desc(net);
+  const cdn_layout_t      lay  = cdn_layout_of(spec);
   double                 *c = rec_curve(rec, e), *t = rec_time(rec, E, e), t0;
 
   PetscFunctionBeginUser;
@@ -90,7 +91,7 @@ static PetscErrorCode measure_epoch(const cdn_jobspec_t *spec, const cdn_data_t 
   t0 = MPI_Wtime();
   PetscCall(PetscLogStagePush(stages->graph));
   /* prediction: the weight-statistics baseline, stored as the last feature columns */
-  PetscCall(cdn_layout_weight_row(spec, desc, rec_features(rec, E, nfeat, e) + nfeat - cdn_layout_weight_count(spec, desc)));
+  PetscCall(cdn_layout_weight_row(&lay, desc, rec_features(rec, E, nfeat, e) + nfeat - cdn_layout_weight_count(&lay, desc)));
   PetscCall(PetscLogStagePop());
   t[CDN_TIME_GRAPH] = t_graph + MPI_Wtime() - t0;
 
@@ -201,9 +202,8 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
       t0 = MPI_Wtime();
       PetscCall(PetscLogStagePush(stages->train));
       if (team_size > 1)
-        PetscCall(cdn_team_train_epoch(net, data, tr, &train_rng, cfg->seed, e, tc.batch_size, ctl->team,
-                                       &c[CDN_CURVE_TRAIN_LOSS]));
-      else PetscCall(cdn_net_train_epoch(net, data, tr, &train_rng, &c[CDN_CURVE_TRAIN_LOSS]));
+        PetscCall(cdn_team_train_epoch(net, data, tr, &train_rng, cfg->seed, e, ctl->team, &c[CDN_CURVE_TRAIN_LOSS]));
+      else PetscCall(cdn_net_train_epoch(net, data, tr, &train_rng, NULL, &c[CDN_CURVE_TRAIN_LOSS]));
       PetscCall(PetscLogStagePop());
       t[CDN_TIME_TRAIN] = MPI_Wtime() - t0;
       if (!isfinite(c[CDN_CURVE_TRAIN_LOSS])) {

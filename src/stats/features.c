@@ -1,6 +1,7 @@
 /* One feature row per graph: node statistics x scope ("all", then each node group) x aggregator,
    and the layer statistic (singular) as aggregates over edge blocks plus one value per block. */
 #include <stdio.h>
+#include <string.h>
 #include "cnndyn/stats.h"
 
 static int popcount_below(unsigned mask, int limit)
@@ -26,16 +27,24 @@ int cdn_feature_count(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mas
   return n;
 }
 
-static PetscErrorCode name(char (*names)[64], int *k, const char *stat, const char *scope, const char *agg)
+static PetscErrorCode column(cdn_column_t *cols, int *k, const char *stat, const char *scope, const char *layer,
+                             const char *agg)
 {
+  cdn_column_t *c = &cols[*k];
+  int           len;
+
   PetscFunctionBeginUser;
-  int len = snprintf(names[*k], 64, "%s.%s.%s", stat, scope, agg);
-  PetscCheck(len < 64, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "feature name too long: %s", names[*k]);
+  len = snprintf(c->name, sizeof c->name, "%s.%s.%s", stat, layer[0] ? layer : "all", agg);
+  PetscCheck(len < (int)sizeof c->name, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "feature name too long: %s", c->name);
+  snprintf(c->statistic, sizeof c->statistic, "%s", stat);
+  snprintf(c->scope, sizeof c->scope, "%s", scope);
+  snprintf(c->layer, sizeof c->layer, "%s", layer);
+  snprintf(c->aggregator, sizeof c->aggregator, "%s", agg);
   (*k)++;
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_feature_names(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask, char (*names)[64])
+PetscErrorCode cdn_feature_columns(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask, cdn_column_t *cols)
 {
   int k = 0;
 
@@ -47,10 +56,24 @@ PetscErrorCode cdn_feature_names(const cdn_graph_t *g, unsigned stat_mask, unsig
     for (int scope = -1; scope < nscope; scope++)
       for (int a = 0; a < CDN_AGG_COUNT; a++)
         if (agg_mask & (1u << a))
-          PetscCall(name(names, &k, sn, scope < 0 ? "all" : g->group_name[scope], cdn_agg_name((cdn_agg_t)a)));
+          PetscCall(column(cols, &k, sn, scope < 0 ? "all" : "group", scope < 0 ? "" : g->group_name[scope],
+                           cdn_agg_name((cdn_agg_t)a)));
     if (is_layer_stat(s))
-      for (int b = 0; b < g->nblocks; b++) PetscCall(name(names, &k, sn, g->block[b].name, "value"));
+      for (int b = 0; b < g->nblocks; b++) PetscCall(column(cols, &k, sn, "block", g->block[b].name, "value"));
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_feature_names(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask, char (*names)[64])
+{
+  int           n = cdn_feature_count(g, stat_mask, agg_mask);
+  cdn_column_t *cols;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(n + 1, &cols));
+  PetscCall(cdn_feature_columns(g, stat_mask, agg_mask, cols));
+  for (int f = 0; f < n; f++) memcpy(names[f], cols[f].name, 64);
+  PetscCall(PetscFree(cols));
   PetscFunctionReturn(0);
 }
 
