@@ -14,7 +14,7 @@ typedef enum {
   CDN_METHOD_EIGENVECTOR_DIFF,
   CDN_METHOD_GRAPH,            /* every graph statistic's features (all but weights.*) */
   CDN_METHOD_GRAPH_DIFF,
-  CDN_METHOD_GRAPH_CURVE,      /* graph_diff plus the curve method's inputs */
+  CDN_METHOD_GRAPH_CURVE,      /* hybrid: graph_diff plus the curve method's inputs */
   CDN_METHOD_VAL_ACC,          /* baseline: validation accuracy at epoch k, raw */
   CDN_METHOD_VAL_LOSS,         /* baseline: minus the validation loss at epoch k, raw */
   CDN_METHOD_TSE,              /* baseline: minus the sum of training losses over epochs 1..k, raw */
@@ -25,8 +25,17 @@ typedef enum {
   CDN_METHOD_COUNT
 } cdn_method_t;
 
-const char *cdn_method_name(cdn_method_t m);
-int         cdn_method_is_graph(cdn_method_t m);
+/* What a method's inputs are made of: graph-only (computed from the graph alone), baseline (no
+   graph input: curves, weight statistics, hyperparameters, nothing), or hybrid (graph plus anything
+   else). Reports keep the three apart: a hybrid is evidence for neither graphs nor baselines. */
+typedef enum { CDN_FAMILY_GRAPH, CDN_FAMILY_BASELINE, CDN_FAMILY_HYBRID, CDN_FAMILY_COUNT } cdn_family_t;
+
+const char  *cdn_method_name(cdn_method_t m);
+/* 1 if the method reads the graph feature rows (graph-only and hybrid methods). */
+int          cdn_method_is_graph(cdn_method_t m);
+/* The family each method's definition declares (methods.c). */
+cdn_family_t cdn_method_family(cdn_method_t m);
+const char  *cdn_family_name(cdn_family_t f); /* "graph", "baseline", "hybrid" */
 /* Bit mask of the learners a method runs with (before the job spec's learners filter it). */
 unsigned    cdn_method_learners(cdn_method_t m);
 /* The families whose 0/1 indicator columns the method's inputs hold, comma-separated in name

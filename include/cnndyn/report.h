@@ -31,10 +31,10 @@ extern const cdn_report_metric_t cdn_report_metrics[CDN_REPORT_NMETRICS];
 double cdn_report_metric(const cdn_metrics_t *m, int j);
 /* Class of model m in subset s's class task (label thresholds of that subset). */
 int    cdn_report_class_of(const cdn_evaluation_t *ev, int subset, int m);
-/* Rows (or -1) of the best graph method (best[0]) and the best baseline (best[1]) at budget k on
-   subset s by mean pooled Kendall tau; budgetless baselines (hparams, majority) compete at every k;
+/* Rows (or -1) of the best method of each family (best[CDN_FAMILY_GRAPH], ...) at budget k on
+   subset s by mean pooled Kendall tau; budgetless methods (hparams, majority) compete at every k;
    ties go to the earlier row. */
-void   cdn_report_best(const cdn_evaluation_t *ev, int subset, int k, int best[2]);
+void   cdn_report_best(const cdn_evaluation_t *ev, int subset, int k, int best[CDN_FAMILY_COUNT]);
 
 /* The prediction stage, collective on comm: res complete on the root (zeroed elsewhere) is
    broadcast, evaluated with the tasks spread over the ranks, written by the root

@@ -93,7 +93,7 @@ static void write_predictions(FILE *fp, const cdn_evaluation_t *ev)
 
 static void write_report(FILE *fp, const cdn_evaluation_t *ev, const char *task)
 {
-  fputs("subset,method,features,learner,epochs,task,metric,mean,std\n", fp);
+  fputs("subset,method,features,learner,epochs,task,metric,mean,std,family\n", fp);
   for (int i = 0; i < ev->nrows; i++) {
     const cdn_eval_row_t *r = &ev->row[i];
     for (int j = 0; j < CDN_REPORT_NMETRICS; j++) {
@@ -102,19 +102,19 @@ static void write_report(FILE *fp, const cdn_evaluation_t *ev, const char *task)
               cdn_learner_name(r->learner), r->budget, mt->classification ? task : "regression", mt->name);
       cdn_csv_number(fp, cdn_report_metric(&r->mean, j)), sep(fp);
       cdn_csv_number(fp, cdn_report_metric(&r->std, j));
-      fputc('\n', fp);
+      fprintf(fp, ",%s\n", cdn_family_name(cdn_method_family(r->method)));
     }
   }
 }
 
 static void write_early_stop(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev)
 {
-  fputs("epochs,policy,predictor,fraction_stopped,epochs_saved,regret_of_best_kept\n", fp);
+  fputs("epochs,policy,predictor,fraction_stopped,epochs_saved,regret_of_best_kept,family\n", fp);
   for (int k = 1; k <= ev->max_budget && k < res->epochs; k++) {
-    int              best[2];
+    int              best[CDN_FAMILY_COUNT];
     cdn_early_stop_t es;
     cdn_report_best(ev, CDN_SUBSET_ALL, k, best);
-    for (int g = 0; g < 2; g++) {
+    for (int g = 0; g < CDN_FAMILY_COUNT; g++) {
       const cdn_eval_row_t *r;
       if (best[g] < 0) continue;
       r = &ev->row[best[g]];
@@ -122,11 +122,11 @@ static void write_early_stop(FILE *fp, const cdn_jobspec_t *spec, const cdn_resu
       fprintf(fp, "%d,prune,%s/%s,", k, cdn_method_name(r->method), cdn_learner_name(r->learner));
       cdn_csv_number(fp, spec->prune_fraction), sep(fp);
       cdn_csv_number(fp, es.epochs_saved_prune), sep(fp);
-      cdn_csv_number(fp, es.regret_prune), fputc('\n', fp);
-      if (g == 1) {
+      cdn_csv_number(fp, es.regret_prune), fprintf(fp, ",%s\n", cdn_family_name((cdn_family_t)g));
+      if (g == CDN_FAMILY_BASELINE) { /* halving needs no predictor: one row per budget */
         fprintf(fp, "%d,successive_halving,val_acc,,", k);
         cdn_csv_number(fp, es.epochs_saved_halving), sep(fp);
-        cdn_csv_number(fp, es.regret_halving), fputc('\n', fp);
+        cdn_csv_number(fp, es.regret_halving), fprintf(fp, ",baseline\n");
       }
     }
   }

@@ -22,14 +22,14 @@ int cdn_report_class_of(const cdn_evaluation_t *ev, int subset, int m)
   return c;
 }
 
-void cdn_report_best(const cdn_evaluation_t *ev, int subset, int k, int best[2])
+void cdn_report_best(const cdn_evaluation_t *ev, int subset, int k, int best[CDN_FAMILY_COUNT])
 {
-  best[0] = best[1] = -1;
+  for (int f = 0; f < CDN_FAMILY_COUNT; f++) best[f] = -1;
   for (int i = 0; i < ev->nrows; i++) {
     const cdn_eval_row_t *r = &ev->row[i];
-    int                   g = cdn_method_is_graph(r->method);
-    if (r->subset != subset || (r->budget != k && !(r->budget == 0 && !g)) || !isfinite(r->mean.tau)) continue;
-    if (best[!g] < 0 || r->mean.tau > ev->row[best[!g]].mean.tau) best[!g] = i;
+    int                   f = cdn_method_family(r->method);
+    if (r->subset != subset || (r->budget != k && r->budget != 0) || !isfinite(r->mean.tau)) continue;
+    if (best[f] < 0 || r->mean.tau > ev->row[best[f]].mean.tau) best[f] = i;
   }
 }
 
@@ -77,14 +77,13 @@ static void summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *re
     /* class accuracy means little without the rate of always guessing the commonest class, which a
        transfer split's cut (from the training side) can push near 1 */
     fprintf(fp, "majority rate %.3f)\n", majority_rate(ev, s));
-    fprintf(fp, "%-6s %-26s %13s %6s   %-26s %13s %6s\n", "epochs", "best graph method", "tau", "acc", "best baseline", "tau", "acc");
+    fprintf(fp, "%-6s %-26s %13s %6s   %-26s %13s %6s   %-26s %13s %6s\n", "epochs", "best graph-only", "tau", "acc",
+            "best baseline", "tau", "acc", "best hybrid (graph + other)", "tau", "acc");
     for (int k = 1; k <= ev->max_budget; k++) {
-      int best[2];
+      int best[CDN_FAMILY_COUNT];
       cdn_report_best(ev, s, k, best);
       fprintf(fp, "%-6d", k);
-      describe(fp, ev, best[0]);
-      fputs("  ", fp);
-      describe(fp, ev, best[1]);
+      for (int f = 0; f < CDN_FAMILY_COUNT; f++) fputs(f ? "  " : "", fp), describe(fp, ev, best[f]);
       fputc('\n', fp);
     }
   }
