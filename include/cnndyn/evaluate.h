@@ -80,8 +80,9 @@ typedef struct {
 } cdn_subset_t;
 
 /* One row of the comparison: metrics' mean and std (population, over repeats; std NaN for a
-   transfer split, which runs once) and the out-of-fold predictions of the first repeat, indexed
-   like the subset's models (a transfer split predicts its test side only; NaN elsewhere). */
+   transfer split, which runs once) and every repeat's out-of-fold outputs, repeat q's at
+   [q * n .. q * n + n) indexed like the subset's n models (a transfer split predicts its test side
+   only; NaN elsewhere); the first n are the first repeat's. */
 typedef struct {
   int           subset;
   cdn_method_t  method;
@@ -90,8 +91,11 @@ typedef struct {
   int           repeats; /* tasks behind mean and std: the job's repeats, 1 for a transfer split */
   char          features[96];
   cdn_metrics_t mean, std;
-  double       *pred;
+  double       *pred;       /* regression prediction */
   int          *pred_class;
+  int          *true_class; /* the label's class under the cuts of the fold that tested the model */
+  double       *rank;       /* what the tau metrics rank (cdn_predict_problem_t.rank_score) */
+  double       *select;     /* repeats x folds: inner selection score per outer fold (select.c) */
 } cdn_eval_row_t;
 
 typedef struct {
@@ -102,7 +106,7 @@ typedef struct {
   int    *label_class;   /* n */
   int          nsubsets;
   cdn_subset_t subset[CDN_MAX_SUBSETS];
-  int     max_budget, repeats, ntasks;
+  int     max_budget, repeats, folds, ntasks;
   int     nrows;
   cdn_eval_row_t *row;
   double  seconds; /* wall time of the prediction stage on the root */

@@ -29,10 +29,8 @@ typedef struct {
 #define CDN_REPORT_NMETRICS 11
 extern const cdn_report_metric_t cdn_report_metrics[CDN_REPORT_NMETRICS];
 double cdn_report_metric(const cdn_metrics_t *m, int j);
-/* Class of model m in subset s's class task (label thresholds of that subset). */
-int    cdn_report_class_of(const cdn_evaluation_t *ev, int subset, int m);
 /* Rows (or -1) of the best method of each family (best[CDN_FAMILY_GRAPH], ...) at budget k on
-   subset s by mean pooled Kendall tau; budgetless methods (hparams, majority) compete at every k;
+   subset s by mean within-fold Kendall tau; budgetless methods (hparams, majority) compete at every k;
    ties go to the earlier row. */
 void   cdn_report_best(const cdn_evaluation_t *ev, int subset, int k, int best[CDN_FAMILY_COUNT]);
 

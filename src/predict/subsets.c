@@ -86,8 +86,8 @@ PetscErrorCode cdn_evaluation_free(cdn_evaluation_t *ev)
 {
   PetscFunctionBeginUser;
   for (int i = 0; i < ev->nrows; i++) {
-    PetscCall(PetscFree(ev->row[i].pred));
-    PetscCall(PetscFree(ev->row[i].pred_class));
+    PetscCall(PetscFree4(ev->row[i].pred, ev->row[i].pred_class, ev->row[i].true_class, ev->row[i].rank));
+    PetscCall(PetscFree(ev->row[i].select));
   }
   PetscCall(PetscFree(ev->row));
   PetscCall(PetscFree2(ev->label, ev->label_class));

@@ -86,7 +86,7 @@ static void write_predictions(FILE *fp, const cdn_evaluation_t *ev)
               cdn_learner_name(r->learner), r->budget, m);
       cdn_csv_number(fp, ev->label[m]), sep(fp);
       cdn_csv_number(fp, r->pred[j]);
-      fprintf(fp, ",%d,%d\n", cdn_report_class_of(ev, r->subset, m), r->pred_class[j]);
+      fprintf(fp, ",%d,%d\n", r->true_class[j], r->pred_class[j]);
     }
   }
 }

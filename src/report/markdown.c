@@ -29,7 +29,7 @@ static void population(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t 
   cdn_sort_doubles(v, n);
   fprintf(fp, "- label (final test accuracy) quantiles: min %.4f, q25 %.4f, median %.4f, q75 %.4f, max %.4f\n",
           v[0], cdn_quantile_sorted(v, n, 0.25), cdn_quantile_sorted(v, n, 0.5), cdn_quantile_sorted(v, n, 0.75), v[n - 1]);
-  fprintf(fp, "- class task: %d classes, cuts on all models' labels:", ev->nclasses);
+  fprintf(fp, "- class task: %d classes; cross-validation cuts each fold on its training side's labels; on all models' labels:", ev->nclasses);
   for (int t = 0; t < ev->nclasses - 1; t++) fprintf(fp, " %.4f", ev->thresholds[t]);
   fprintf(fp, "\n\nLabel histogram:\n\n```\n");
   for (int m = 0; m < n; m++) {

@@ -15,21 +15,14 @@ double cdn_report_metric(const cdn_metrics_t *m, int j)
   return j >= 0 && j < CDN_REPORT_NMETRICS ? v[j] : NAN;
 }
 
-int cdn_report_class_of(const cdn_evaluation_t *ev, int subset, int m)
-{
-  int c = 0;
-  for (int t = 0; t < ev->nclasses - 1; t++) c += ev->label[m] > ev->subset[subset].thresholds[t];
-  return c;
-}
-
 void cdn_report_best(const cdn_evaluation_t *ev, int subset, int k, int best[CDN_FAMILY_COUNT])
 {
   for (int f = 0; f < CDN_FAMILY_COUNT; f++) best[f] = -1;
   for (int i = 0; i < ev->nrows; i++) {
     const cdn_eval_row_t *r = &ev->row[i];
     int                   f = cdn_method_family(r->method);
-    if (r->subset != subset || (r->budget != k && r->budget != 0) || !isfinite(r->mean.tau)) continue;
-    if (best[f] < 0 || r->mean.tau > ev->row[best[f]].mean.tau) best[f] = i;
+    if (r->subset != subset || (r->budget != k && r->budget != 0) || !isfinite(r->mean.tau_fold)) continue;
+    if (best[f] < 0 || r->mean.tau_fold > ev->row[best[f]].mean.tau_fold) best[f] = i;
   }
 }
 
@@ -42,8 +35,8 @@ static void describe(FILE *fp, const cdn_evaluation_t *ev, int i)
   }
   const cdn_eval_row_t *r = &ev->row[i];
   snprintf(name, sizeof name, "%s/%s", cdn_method_name(r->method), cdn_learner_name(r->learner));
-  if (isnan(r->std.tau)) fprintf(fp, " %-26s %6.3f%7s %6.3f", name, r->mean.tau, "", r->mean.accuracy); /* one split */
-  else fprintf(fp, " %-26s %6.3f+-%5.3f %6.3f", name, r->mean.tau, r->std.tau, r->mean.accuracy);
+  if (isnan(r->std.tau_fold)) fprintf(fp, " %-26s %6.3f%7s %6.3f", name, r->mean.tau_fold, "", r->mean.accuracy); /* one split */
+  else fprintf(fp, " %-26s %6.3f+-%5.3f %6.3f", name, r->mean.tau_fold, r->std.tau_fold, r->mean.accuracy);
 }
 
 /* The class task's majority rate on a subset: the same for every row of the subset. */
@@ -66,7 +59,7 @@ static void summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *re
           spec->folds);
   if (splits) fprintf(fp, ", %d rows on transfer splits (once each)", splits);
   if (timing) fprintf(fp, ", %.1f s", ev->seconds);
-  fprintf(fp, ". Kendall tau (mean+-std over repeats), class accuracy.\n");
+  fprintf(fp, ". Kendall tau within test folds (mean+-std over repeats), class accuracy.\n");
   for (int s = 0; s < ev->nsubsets; s++) {
     const cdn_subset_t *sub = &ev->subset[s];
     if (!sub->run) continue;
