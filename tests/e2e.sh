@@ -56,7 +56,7 @@ ranks)
   check "cmp -s '$work/r1/report.csv' '$work/report.run.csv'" "predict changed report.csv"
   mpi 1 "$cnndyn" predict "$work/r1" --job "$top/jobs/smoke.ini" --budget 1 --methods degree,val_acc --learners linear,score --quiet > "$work/p.out" 2>&1
   check "[ $? -eq 0 ] && [ \"\$(cut -d, -f5 '$work/r1/report.csv' | sort -u | tr '\n' ' ')\" = '1 epochs ' ]" "predict --budget 1: $(cut -d, -f5 "$work/r1/report.csv" | sort -u | tr '\n' ' ')"
-  check "[ \"\$(cut -d, -f2 '$work/r1/report.csv' | sort -u | tr '\n' ' ')\" = 'degree method val_acc ' ]" "predict --methods"
+  check "[ \"\$(cut -d, -f2 '$work/r1/report.csv' | sort -u | tr '\n' ' ')\" = 'best_baseline best_graph degree graph_minus_baseline method val_acc ' ]" "predict --methods"
   # a saved predictor fitted on one run scores another run's models
   mpi 1 "$cnndyn" predict "$work/r1" --methods degree_diff --budget 2 --save "$work/p.cdp" > "$work/p.out" 2>&1
   check "[ $? -eq 0 ] && head -1 '$work/p.cdp' | grep '^cnndyn-predictor 3' > /dev/null && grep -q '^learner xgboost' '$work/p.cdp'" "predict --save: $(cat "$work/p.out")"

@@ -98,6 +98,27 @@ typedef struct {
   double       *select;     /* repeats x folds: inner selection score per outer fold (select.c) */
 } cdn_eval_row_t;
 
+/* The headline numbers (headline.c), per run subset and budget k = 1..max_budget: the best row of
+   each family chosen by nested selection (in every outer fold of every repeat, the family's row
+   with the best inner-fold within-fold tau on that fold's training side; its predictions for the
+   outer test fold are what is scored), the paired difference best graph-only minus best baseline,
+   and, once per subset, the pre-registered row (degree_diff with xgboost, else svr, else linear,
+   at k = min(5, max_budget)). Intervals: 95% percentile bootstrap over configurations
+   (CDN_BOOTSTRAP resamples of the subset's configurations with replacement, every model weighted by
+   how often its configuration was drawn; the out-of-fold predictions are re-scored, nothing is
+   refitted), seeded from the job seed, the same resamples for every statistic of a subset. */
+#define CDN_BOOTSTRAP 1000
+enum { CDN_HEADLINE_DIFF = CDN_FAMILY_COUNT, CDN_HEADLINE_PREREG, CDN_HEADLINE_KINDS };
+typedef struct {
+  int           subset, budget;
+  int           kind;       /* a cdn_family_t, CDN_HEADLINE_DIFF or CDN_HEADLINE_PREREG */
+  int           row;        /* the row chosen in most outer folds (PREREG: its row); -1: no such row */
+  int           chosen, choices, candidates; /* row chosen in `chosen` of `choices` outer folds; rows competing */
+  cdn_metrics_t mean, std;  /* over repeats; DIFF: tau_fold and accuracy only, the rest NaN */
+  double        tau_ci[2], acc_ci[2]; /* of mean.tau_fold and mean.accuracy; NaN if undefined */
+  double       *pred;       /* the first repeat's nested out-of-fold predictions (subset order) */
+} cdn_headline_t;
+
 typedef struct {
   int     n;           /* models */
   double *label;       /* n: final test accuracy, chance for diverged models */
@@ -110,6 +131,8 @@ typedef struct {
   int     nrows;
   cdn_eval_row_t *row;
   double  seconds; /* wall time of the prediction stage on the root */
+  int             nheadlines; /* root only */
+  cdn_headline_t *headline;
 } cdn_evaluation_t;
 
 /* Collective on comm; res must be complete on every rank (cdn_results_bcast). Runs every selected
@@ -118,6 +141,11 @@ typedef struct {
    1..spec->budget. Errors on any rank are shared (cdn_error_share) before anyone waits. */
 PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
 PetscErrorCode cdn_evaluation_free(cdn_evaluation_t *ev);
+/* The headline numbers of ev (cdn_headline_t), from its gathered rows; root, called by
+   cdn_evaluate. Deterministic in (spec->seed, ev), so the same at any rank count. */
+PetscErrorCode cdn_evaluation_headlines(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
+/* The headline of kind at (subset, k) (k ignored for PREREG), or NULL. */
+const cdn_headline_t *cdn_evaluation_headline(const cdn_evaluation_t *ev, int subset, int k, int kind);
 /* The first step of cdn_evaluate, on one rank: labels, the class task and every subset of ev
    (ev zeroed on entry; cdn_evaluation_free releases it). Families are told apart by name in
    model-id order, widths by hp[CDN_HP_WIDTH] (NaN, as in runs from before width was recorded: no

@@ -69,6 +69,9 @@ typedef struct {
   /* Optional output (n doubles): the ranking score the tau metrics read (the prediction; a score
      learner's raw score; 0 for the majority learner, which orders nothing). */
   double       *rank_score;
+  /* Optional output (folds doubles; a split: 1): for each outer fold, the nested-selection score
+     of this learner on the inner folds of that fold's training side (select.c); NaN when undefined. */
+  double       *select;
 } cdn_predict_problem_t;
 
 /* k-fold cross-validation: every model is predicted by a learner that never saw its group.

@@ -58,7 +58,7 @@ static double tau_or_zero(const double *r, const double *y, int n)
 
 /* Mean over folds of tau within the fold's test models: how well the learner orders models it
    never saw, without the offsets between folds that the pooled tau also rewards or punishes. */
-static double tau_within(const double *r, const double *y, const int *fold, int k, int n, int *idx, double *a, double *b)
+double cdn_tau_within(const double *r, const double *y, const int *fold, int k, int n, int *idx, double *a, double *b)
 {
   double sum = 0;
   int    used = 0;
@@ -105,7 +105,7 @@ PetscErrorCode cdn_metrics_fill(cdn_learner_t learner, int n, const double *y, c
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc3(n + 1, &idx, n + 1, &wa, n + 1, &wb));
   m->tau      = tau_or_zero(r, y, n);
-  m->tau_fold = fitted ? tau_within(r, y, fold, k, n, idx, wa, wb) : NAN;
+  m->tau_fold = fitted ? cdn_tau_within(r, y, fold, k, n, idx, wa, wb) : NAN;
   m->spearman = flat_against(r, y, n) ? 0 : cdn_spearman(r, y, n);
   m->r2       = cdn_r2(y, pred, n);
   m->mae      = cdn_mae(y, pred, n);
@@ -165,6 +165,8 @@ PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t lea
     pred[i] = NAN, pred_class[i] = 0; /* one group only: nothing to learn from */
   }
   majority = cdn_majority_rate_k(cls, n, nclasses);
+  if (learner == CDN_LEARNER_SCORE) PetscCall(neutral_scores(X, n, r));
+  for (int g = 0; g < pb->folds && pb->select; g++) pb->select[g] = NAN;
   for (int g = 0; g < k && k >= 2; g++) {
     f.ntr = f.nte = 0;
     f.seed        = cdn_hash64(pb->seed, (uint64_t)g);
@@ -181,13 +183,14 @@ PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t lea
     int major = cdn_majority_class(fcls, train, f.ntr, nclasses);
     for (int i = 0; i < f.nte; i++) cls[test[i]] = fcls[test[i]], hits += fcls[test[i]] == major;
     PetscCall(cdn_fitted_fold(&f, learner, pred, pred_class));
+    if (pb->select) PetscCall(cdn_select_score(&f, learner, r, &pb->select[g]));
   }
   if (k >= 2) majority = (double)hits / n;
   if (pb->fold_class) PetscCall(PetscArraycpy(pb->fold_class, cls, n));
 
   /* Ranking metrics read the raw score of a score learner (it needs no fit), else the prediction;
      the majority learner predicts one value per fold, which orders nothing: all ties. */
-  if (learner == CDN_LEARNER_SCORE) PetscCall(neutral_scores(X, n, r));
+  if (learner == CDN_LEARNER_SCORE) {} /* r holds the neutral scores already */
   else if (learner == CDN_LEARNER_MAJORITY)
     for (int i = 0; i < n; i++) r[i] = 0;
   else PetscCall(PetscArraycpy(r, pred, n));

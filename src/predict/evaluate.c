@@ -86,18 +86,18 @@ static PetscErrorCode run_task(const cdn_jobspec_t *spec, const cdn_results_t *r
     for (int t = 0; t < ev->nclasses - 1; t++) cls[i] += y[i] > sub->thresholds[t];
   }
   pb = (cdn_predict_problem_t){.n = ns, .y = y, .group = grp, .folds = spec->folds,
-                               .seed = cdn_hash64(spec->seed, 0x5265706561ull + (uint64_t)repeat),
+                               .seed = cdn_repeat_seed(spec->seed, repeat),
                                .ridge_lambda = spec->ridge_lambda, .logistic_c = spec->logistic_c,
                                .nclasses = ev->nclasses, .cls = cls, .thresholds = sub->thresholds,
                                .inner_folds = spec->inner_folds,
                                .train_cuts = spec->class_task != CDN_CLASSES_THRESHOLDS, .fold_class = fc,
-                               .rank_score = rs};
+                               .rank_score = rs, .select = out + NMET + 4 * ns};
+  for (int g = 0; g < spec->folds; g++) out[NMET + 4 * ns + g] = NAN;
   if (sub->test) PetscCall(cdn_predict_split(&pb, row->learner, d, Xs, sub->test, pred, pc, &m));
   else PetscCall(cdn_predict_cv(&pb, row->learner, d, Xs, pred, pc, &m));
   memcpy(out, &m, sizeof m);
   for (int i = 0; i < ns; i++)
     out[NMET + i] = pred[i], out[NMET + ns + i] = pc[i], out[NMET + 2 * ns + i] = fc[i], out[NMET + 3 * ns + i] = rs[i];
-  for (int g = 0; g < spec->folds; g++) out[NMET + 4 * ns + g] = NAN;
   PetscCall(PetscFree6(Xs, y, pred, grp, cls, pc));
   PetscCall(PetscFree2(fc, rs));
   PetscCall(PetscFree(X));
@@ -206,6 +206,7 @@ PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_
       }
       PetscCall(PetscFree(pos));
       PetscCall(collect(ev, task, all));
+      PetscCall(cdn_evaluation_headlines(spec, res, ev));
     }
     PetscCall(PetscFree(packed));
   }

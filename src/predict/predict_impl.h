@@ -34,6 +34,20 @@ double cdn_majority_rate_k(const int *cls, int n, int nclasses);
 /* The commonest class among cls[rows[0..n)] (ties: the lowest): what the majority learner guesses. */
 int    cdn_majority_class(const int *cls, const int *rows, int n, int nclasses);
 
+/* Mean over folds 0..k-1 of Kendall tau-b within each fold (fold[i] of r[i], y[i]); a fold whose
+   r is constant against varying y counts 0, a fold with constant y is skipped; NaN if none is
+   left. idx, a, b: n scratch entries each. */
+double cdn_tau_within(const double *r, const double *y, const int *fold, int k, int n, int *idx, double *a, double *b);
+/* Nested selection's inner score of learner on the outer fold's training side: the within-fold
+   tau of out-of-fold predictions over inner folds of that side (inner_folds, at least 2; 3 if
+   unset), each fitted with default hyperparameters on its own inner training side and class cuts.
+   raw: a score learner's ranking values by model (read at training rows only). NaN with fewer
+   than 4 training models; 0 for the majority learner. */
+PetscErrorCode cdn_select_score(const cdn_fold_t *outer, cdn_learner_t learner, const double *raw, double *score);
+
+/* The fold shuffle of repeat q of a comparison seeded by seed (tasks and headlines agree on it). */
+static inline uint64_t cdn_repeat_seed(uint64_t seed, int q) { return cdn_hash64(seed, 0x5265706561ull + (uint64_t)q); }
+
 /* Argument checks shared by cdn_predict_cv and cdn_predict_split. */
 PetscErrorCode cdn_predict_check(const cdn_predict_problem_t *pb, cdn_learner_t learner, int d);
 /* Every metric of predictions over n models: r is the ranking score (the prediction, or a score

@@ -44,6 +44,14 @@ PetscErrorCode cdn_predict_split(const cdn_predict_problem_t *pb, cdn_learner_t 
                    .train_cuts = pb->train_cuts, .inner_folds = pb->inner_folds, .seed = cdn_hash64(pb->seed, 0), .lambda = pb->ridge_lambda,
                    .c = pb->logistic_c};
   PetscCall(cdn_fitted_fold(&f, learner, pred, pred_class));
+  if (pb->select) { /* the training side's inner folds choose; a score ranks as in the metrics */
+    double *raw;
+    PetscCall(PetscMalloc1(n, &raw));
+    if (learner == CDN_LEARNER_SCORE) PetscCall(neutral_score(X, train, ntr, &med));
+    for (int i = 0; i < n; i++) raw[i] = learner != CDN_LEARNER_SCORE ? NAN : isfinite(X[i]) ? X[i] : med;
+    PetscCall(cdn_select_score(&f, learner, raw, &pb->select[0]));
+    PetscCall(PetscFree(raw));
+  }
 
   /* the metrics see the test side only */
   if (learner == CDN_LEARNER_SCORE) PetscCall(neutral_score(X, train, ntr, &med));
