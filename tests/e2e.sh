@@ -32,7 +32,7 @@ ranks)
   check "[ '$n' -ge 4 ]" "models.csv has $n rows"
   # features.csv has one row per model and completed epoch, like curves.csv.
   check "[ $(rows "$work/r1/features.csv") -eq $(rows "$work/r1/curves.csv") ]" "features and curves row counts differ"
-  check "[ \"\$(sed -n 1p '$work/r1/report.csv')\" = subset,method,features,learner,epochs,task,metric,mean,std,family ]" "report.csv header"
+  check "[ \"\$(sed -n 1p '$work/r1/report.csv')\" = subset,method,features,learner,epochs,task,metric,mean,std,family,ci_lo,ci_hi ]" "report.csv header"
   # every method the issue names is there, graph ones with every learner, baselines beside them
   for ml in degree,linear degree_diff,xgboost eigenvector,svr graph_diff,xgboost graph_curve,svr val_acc,score \
             val_loss,score tse,score weights,xgboost curve,svr hparams,xgboost majority,majority; do
