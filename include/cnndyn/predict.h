@@ -10,7 +10,8 @@ typedef struct {
   double accuracy; /* above/below-median classification accuracy */
   double f1;       /* F1 of the "above median" class */
   double majority; /* accuracy of guessing the training side's commonest class in every fold */
-  double tau_fold; /* Kendall tau-b within each test fold, averaged over folds with a defined tau */
+  double tau_fold; /* Kendall tau-b within each test fold, averaged over folds with a defined tau (a fold
+                      whose prediction is constant counts 0): the primary ranking metric */
   double spearman; /* Spearman rho (average ranks for ties) between prediction and label */
   double auc;      /* binary tasks: area under the ROC curve of the prediction against the class */
   double regret1;  /* best label minus the label of the model predicted best */
