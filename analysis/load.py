@@ -151,7 +151,7 @@ def report(outdir):
     head = _read(path, ["method", "metric"], [])
     if "mean" in head.columns:
         df = _read(path, ["subset", "method", "features", "learner", "epochs", "task", "metric",
-                          "mean", "std"], ["epochs", "mean", "std"])
+                          "mean", "std"], ["epochs", "mean", "std"], ["ci_lo", "ci_hi"])
         raw = _read(path, ["mean", "std"], [])
         df["mean_text"] = raw["mean"].str.strip()
         df["std_text"] = raw["std"].str.strip()
@@ -180,7 +180,13 @@ def report(outdir):
         df[c] = df[c].fillna("").astype(str).str.strip()
     if "description" not in df.columns:
         df["description"] = ""
-    return df[REPORT_KEYS + ["mean", "std", "mean_text", "std_text", "description"]]
+    # Issue 16's columns: the family each method declares (graph, baseline, hybrid; graph-baseline
+    # for the difference row) and the 95% bootstrap interval of the headline numbers.
+    for c in ("family", "ci_lo", "ci_hi"):
+        if c not in df.columns:
+            df[c] = np.nan if c != "family" else ""
+    df["family"] = df["family"].fillna("").astype(str).str.strip()
+    return df[REPORT_KEYS + ["mean", "std", "mean_text", "std_text", "description", "family", "ci_lo", "ci_hi"]]
 
 
 def early_stop(outdir):

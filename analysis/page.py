@@ -77,6 +77,9 @@ class Page:
                         continue
                     r = r.iloc[0]
                     std = f' <span class="std">± {e(r["std_text"])}</span>' if r["std_text"] else ""
+                    if r["ci_lo"] == r["ci_lo"] and r["ci_hi"] == r["ci_hi"]:  # a headline's 95% interval
+                        std += f' <span class="ci">[{r["ci_lo"]:.3f}, {r["ci_hi"]:.3f}]</span>'
+
                     cells.append(f'<td class="num" data-key="{e(cell_key(r))}">'
                                  f'<span class="mean">{e(r["mean_text"])}</span>{std}</td>')
                 rows.append(f"<tr{cls}><td{title}>{e(lab)}</td>{''.join(cells)}</tr>")

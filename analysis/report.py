@@ -37,8 +37,9 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None, cnndy
     cnndyn = graph.find_cnndyn(cnndyn)
     import prediction
     from population import Skip
-    from style import Palette, is_baseline, label
+    from style import Palette, is_baseline, label, set_families
 
+    set_families(zip(report["method"], report["family"]))
     report["label"] = [label(r) for _, r in report.iterrows()]
     pred_labels = [(label(r), r["method"]) for _, r in
                    preds[["method", "features", "learner"]].drop_duplicates().iterrows()]

@@ -20,7 +20,19 @@ plt.rcParams.update({
 })
 
 
+# Families as report.csv declares them (its `family` column), when it has one: the names below are
+# only the fallback for older reports. A hybrid (graph plus other inputs) is not a baseline.
+FAMILY = {}
+
+
+def set_families(pairs):
+    """Remembers report.csv's (method, family) pairs for is_baseline."""
+    FAMILY.update({m: f for m, f in pairs if f})
+
+
 def is_baseline(method):
+    if method in FAMILY:
+        return FAMILY[method] == "baseline"
     m = method.lower()
     return any(m == b or m.startswith(b + "_") or m.startswith(b + ":") or m.startswith(b + " ")
                for b in BASELINES)

@@ -34,7 +34,7 @@ ranks)
   check "[ '$n' -ge 4 ]" "models.csv has $n rows"
   # features.csv has one row per model and completed epoch, like curves.csv.
   check "[ $(rows "$work/r1/features.csv") -eq $(rows "$work/r1/curves.csv") ]" "features and curves row counts differ"
-  check "[ \"\$(sed -n 1p '$work/r1/report.csv')\" = subset,method,features,learner,epochs,task,metric,mean,std ]" "report.csv header"
+  check "[ \"\$(sed -n 1p '$work/r1/report.csv')\" = subset,method,features,learner,epochs,task,metric,mean,std,family,ci_lo,ci_hi ]" "report.csv header"
   # every method the issue names is there, graph ones with every learner, baselines beside them
   for ml in degree,linear degree_diff,xgboost eigenvector,svr graph_diff,xgboost graph_curve,svr val_acc,score \
             val_loss,score tse,score weights,xgboost curve,svr hparams,xgboost majority,majority; do
@@ -50,7 +50,7 @@ ranks)
          { s = \$c[\"status\"]; a = \$c[\"final_test_accuracy\"];
            if (s != \"ok\" && s != \"diverged\") exit 1; if (s == \"ok\" && !(a > 0 && a <= 1)) exit 1 }' '$work/r1/models.csv'" \
     "models.csv status or accuracy out of range"
-  check "grep -q 'best graph method' '$work/r2.out'" "no summary table on stdout"
+  check "grep -q 'best graph-only' '$work/r2.out'" "no summary table on stdout"
   # `cnndyn predict` on the finished run reproduces its report from the CSVs alone
   cp "$work/r1/report.csv" "$work/report.run.csv"
   mpi 2 "$cnndyn" predict "$work/r1" --quiet > "$work/p.out" 2>&1 # no --job: the run's own job.ini
@@ -58,7 +58,7 @@ ranks)
   check "cmp -s '$work/r1/report.csv' '$work/report.run.csv'" "predict changed report.csv"
   mpi 1 "$cnndyn" predict "$work/r1" --job "$top/jobs/smoke.ini" --budget 1 --methods degree,val_acc --learners linear,score --quiet > "$work/p.out" 2>&1
   check "[ $? -eq 0 ] && [ \"\$(cut -d, -f5 '$work/r1/report.csv' | sort -u | tr '\n' ' ')\" = '1 epochs ' ]" "predict --budget 1: $(cut -d, -f5 "$work/r1/report.csv" | sort -u | tr '\n' ' ')"
-  check "[ \"\$(cut -d, -f2 '$work/r1/report.csv' | sort -u | tr '\n' ' ')\" = 'degree method val_acc ' ]" "predict --methods"
+  check "[ \"\$(cut -d, -f2 '$work/r1/report.csv' | sort -u | tr '\n' ' ')\" = 'best_baseline best_graph degree graph_minus_baseline method val_acc ' ]" "predict --methods"
   # a saved predictor fitted on one run scores another run's models
   mpi 1 "$cnndyn" predict "$work/r1" --methods degree_diff --budget 2 --save "$work/p.cdp" > "$work/p.out" 2>&1
   check "[ $? -eq 0 ] && head -1 '$work/p.cdp' | grep '^cnndyn-predictor 3' > /dev/null && grep -q '^learner xgboost' '$work/p.cdp'" "predict --save: $(cat "$work/p.out")"

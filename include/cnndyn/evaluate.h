@@ -14,7 +14,7 @@ typedef enum {
   CDN_METHOD_EIGENVECTOR_DIFF,
   CDN_METHOD_GRAPH,            /* every graph statistic's features (all but weights.*) */
   CDN_METHOD_GRAPH_DIFF,
-  CDN_METHOD_GRAPH_CURVE,      /* graph_diff plus the curve method's inputs */
+  CDN_METHOD_GRAPH_CURVE,      /* hybrid: graph_diff plus the curve method's inputs */
   CDN_METHOD_VAL_ACC,          /* baseline: validation accuracy at epoch k, raw */
   CDN_METHOD_VAL_LOSS,         /* baseline: minus the validation loss at epoch k, raw */
   CDN_METHOD_TSE,              /* baseline: minus the sum of training losses over epochs 1..k, raw */
@@ -25,8 +25,17 @@ typedef enum {
   CDN_METHOD_COUNT
 } cdn_method_t;
 
-const char *cdn_method_name(cdn_method_t m);
-int         cdn_method_is_graph(cdn_method_t m);
+/* What a method's inputs are made of: graph-only (computed from the graph alone), baseline (no
+   graph input: curves, weight statistics, hyperparameters, nothing), or hybrid (graph plus anything
+   else). Reports keep the three apart: a hybrid is evidence for neither graphs nor baselines. */
+typedef enum { CDN_FAMILY_GRAPH, CDN_FAMILY_BASELINE, CDN_FAMILY_HYBRID, CDN_FAMILY_COUNT } cdn_family_t;
+
+const char  *cdn_method_name(cdn_method_t m);
+/* 1 if the method reads the graph feature rows (graph-only and hybrid methods). */
+int          cdn_method_is_graph(cdn_method_t m);
+/* The family each method's definition declares (methods.c). */
+cdn_family_t cdn_method_family(cdn_method_t m);
+const char  *cdn_family_name(cdn_family_t f); /* "graph", "baseline", "hybrid" */
 /* Bit mask of the learners a method runs with (before the job spec's learners filter it). */
 unsigned    cdn_method_learners(cdn_method_t m);
 /* The families whose 0/1 indicator columns the method's inputs hold, comma-separated in name
@@ -71,8 +80,9 @@ typedef struct {
 } cdn_subset_t;
 
 /* One row of the comparison: metrics' mean and std (population, over repeats; std NaN for a
-   transfer split, which runs once) and the out-of-fold predictions of the first repeat, indexed
-   like the subset's models (a transfer split predicts its test side only; NaN elsewhere). */
+   transfer split, which runs once) and every repeat's out-of-fold outputs, repeat q's at
+   [q * n .. q * n + n) indexed like the subset's n models (a transfer split predicts its test side
+   only; NaN elsewhere); the first n are the first repeat's. */
 typedef struct {
   int           subset;
   cdn_method_t  method;
@@ -81,9 +91,33 @@ typedef struct {
   int           repeats; /* tasks behind mean and std: the job's repeats, 1 for a transfer split */
   char          features[96];
   cdn_metrics_t mean, std;
-  double       *pred;
+  double       *pred;       /* regression prediction */
   int          *pred_class;
+  int          *true_class; /* the label's class under the cuts of the fold that tested the model */
+  double       *rank;       /* what the tau metrics rank (cdn_predict_problem_t.rank_score) */
+  double       *select;     /* repeats x folds: inner selection score per outer fold (select.c) */
 } cdn_eval_row_t;
+
+/* The headline numbers (headline.c), per run subset and budget k = 1..max_budget: the best row of
+   each family chosen by nested selection (in every outer fold of every repeat, the family's row
+   with the best inner-fold within-fold tau on that fold's training side; its predictions for the
+   outer test fold are what is scored), the paired difference best graph-only minus best baseline,
+   and, once per subset, the pre-registered row (degree_diff with xgboost, else svr, else linear,
+   at k = min(5, max_budget)). Intervals: 95% percentile bootstrap over configurations
+   (CDN_BOOTSTRAP resamples of the subset's configurations with replacement, every model weighted by
+   how often its configuration was drawn; the out-of-fold predictions are re-scored, nothing is
+   refitted), seeded from the job seed, the same resamples for every statistic of a subset. */
+#define CDN_BOOTSTRAP 1000
+enum { CDN_HEADLINE_DIFF = CDN_FAMILY_COUNT, CDN_HEADLINE_PREREG, CDN_HEADLINE_KINDS };
+typedef struct {
+  int           subset, budget;
+  int           kind;       /* a cdn_family_t, CDN_HEADLINE_DIFF or CDN_HEADLINE_PREREG */
+  int           row;        /* the row chosen in most outer folds (PREREG: its row); -1: no such row */
+  int           chosen, choices, candidates; /* row chosen in `chosen` of `choices` outer folds; rows competing */
+  cdn_metrics_t mean, std;  /* over repeats; DIFF: tau_fold and accuracy only, the rest NaN */
+  double        tau_ci[2], acc_ci[2]; /* of mean.tau_fold and mean.accuracy; NaN if undefined */
+  double       *pred;       /* the first repeat's nested out-of-fold predictions (subset order) */
+} cdn_headline_t;
 
 typedef struct {
   int     n;           /* models */
@@ -93,10 +127,12 @@ typedef struct {
   int    *label_class;   /* n */
   int          nsubsets;
   cdn_subset_t subset[CDN_MAX_SUBSETS];
-  int     max_budget, repeats, ntasks;
+  int     max_budget, repeats, folds, ntasks;
   int     nrows;
   cdn_eval_row_t *row;
   double  seconds; /* wall time of the prediction stage on the root */
+  int             nheadlines; /* root only */
+  cdn_headline_t *headline;
 } cdn_evaluation_t;
 
 /* Collective on comm; res must be complete on every rank (cdn_results_bcast). Runs every selected
@@ -105,6 +141,11 @@ typedef struct {
    1..spec->budget. Errors on any rank are shared (cdn_error_share) before anyone waits. */
 PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
 PetscErrorCode cdn_evaluation_free(cdn_evaluation_t *ev);
+/* The headline numbers of ev (cdn_headline_t), from its gathered rows; root, called by
+   cdn_evaluate. Deterministic in (spec->seed, ev), so the same at any rank count. */
+PetscErrorCode cdn_evaluation_headlines(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
+/* The headline of kind at (subset, k) (k ignored for PREREG), or NULL. */
+const cdn_headline_t *cdn_evaluation_headline(const cdn_evaluation_t *ev, int subset, int k, int kind);
 /* The first step of cdn_evaluate, on one rank: labels, the class task and every subset of ev
    (ev zeroed on entry; cdn_evaluation_free releases it). Families are told apart by name in
    model-id order, widths by hp[CDN_HP_WIDTH] (NaN, as in runs from before width was recorded: no

@@ -9,8 +9,9 @@ typedef struct {
   double mae;      /* mean absolute error of the regression */
   double accuracy; /* above/below-median classification accuracy */
   double f1;       /* F1 of the "above median" class */
-  double majority; /* majority-class rate of the labels: the accuracy of always guessing it */
-  double tau_fold; /* Kendall tau-b within each test fold, averaged over folds with a defined tau */
+  double majority; /* accuracy of guessing the training side's commonest class in every fold */
+  double tau_fold; /* Kendall tau-b within each test fold, averaged over folds with a defined tau (a fold
+                      whose prediction is constant counts 0): the primary ranking metric */
   double spearman; /* Spearman rho (average ranks for ties) between prediction and label */
   double auc;      /* binary tasks: area under the ROC curve of the prediction against the class */
   double regret1;  /* best label minus the label of the model predicted best */
@@ -57,11 +58,28 @@ typedef struct {
      grouped cross-validation with this many folds on each outer training set (seed derived from
      seed); 0: ridge_lambda and logistic_c as given, SVR at C = 1, gamma = 1/features. */
   int           inner_folds;
+  /* 1: the class cuts are the quantiles t / nclasses of the training labels (median, terciles),
+     recomputed on every training side, outer and inner (cls and thresholds, if given, are then
+     only read for nclasses); 0 with cls given: fixed thresholds in label units (a job's explicit
+     thresholds, or a split's cuts from its training side). cls NULL always cuts on the training
+     side (the median task). */
+  int           train_cuts;
+  /* Optional output (n ints, NULL: none): each model's true class under the cuts of the fold that
+     tested it, the classes its accuracy is scored against. */
+  int          *fold_class;
+  /* Optional output (n doubles): the ranking score the tau metrics read (the prediction; a score
+     learner's raw score; 0 for the majority learner, which orders nothing). */
+  double       *rank_score;
+  /* Optional output (folds doubles; a split: 1): for each outer fold, the nested-selection score
+     of this learner on the inner folds of that fold's training side (select.c); NaN when undefined. */
+  double       *select;
 } cdn_predict_problem_t;
 
 /* k-fold cross-validation: every model is predicted by a learner that never saw its group.
    X is n x d, row-major. pred (n) and pred_class (n, 0 or 1) receive out-of-fold predictions.
-   Classes are cdn_median_classes of all of y. group may be NULL: every model is its own group.
+   Classes: in each fold, the labels binned by the cuts of that fold's training side (see
+   train_cuts); m->majority is the accuracy of guessing, in each fold, the training side's most
+   common class (the majority learner's accuracy: the floor). group may be NULL: every model is its own group.
    Folds: cdn_folds_grouped with pb->folds (>= 2); with fewer groups than folds, one fold per group.
    LINEAR: per fold, on the training rows only: x -> sign(x) log1p|x|; non-finite -> training mean;
    all values clipped to the training range, cut at Tukey's far-out fences (quartiles -/+ 3 IQR, when
@@ -73,9 +91,10 @@ typedef struct {
    on the training folds, score clipped to the training range; class 1 when dir * (score - t) > 0,
    t and dir in {+1, -1} maximising training accuracy (ties: dir +1, then the lowest t). m->tau uses
    the raw score, non-finite scores replaced by the lower median of the finite ones.
-   Metrics are over all n models (predictions are always finite when there are >= 2 groups).
+   Metrics are over all n models (predictions are always finite when there are >= 2 groups). A
+   prediction constant against varying labels (the majority learner) has tau and spearman 0.
    With one group there is no honest out-of-fold prediction: pred = NaN, pred_class = 0, and every
-   metric is NaN but majority (and SCORE's tau, which needs no fit). Errors: n < 1, folds < 2, d < 1,
+   metric is NaN but majority (the commonest class's share, cut on all labels) and SCORE's tau. Errors: n < 1, folds < 2, d < 1,
    d != 1 for SCORE, ridge_lambda or logistic_c not positive (LINEAR), any non-finite label. X may hold NaN, Inf and huge values.
    Cost per fold: O(n d min(n, d) + min(n, d)^3) for ridge, plus liblinear. */
 PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t learner, int d, const double *X,

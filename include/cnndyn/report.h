@@ -11,7 +11,8 @@
    written under temporary names first and renamed only when every one is whole. Root only. */
 PetscErrorCode cdn_report_write(const char *outdir, const cdn_jobspec_t *spec, const cdn_results_t *res,
                                 const cdn_evaluation_t *ev, PetscBool prediction_only);
-/* Per budget, the best graph method and the best baseline side by side, for people. */
+/* Per subset and budget, the nested best of each family with intervals, the difference graph-only
+   minus baseline and the pre-registered row, for people. */
 void cdn_report_print_summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev);
 /* The same without the wall time (report.md stays identical for any rank count). */
 void cdn_report_print_best(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev);
@@ -29,12 +30,13 @@ typedef struct {
 #define CDN_REPORT_NMETRICS 11
 extern const cdn_report_metric_t cdn_report_metrics[CDN_REPORT_NMETRICS];
 double cdn_report_metric(const cdn_metrics_t *m, int j);
-/* Class of model m in subset s's class task (label thresholds of that subset). */
-int    cdn_report_class_of(const cdn_evaluation_t *ev, int subset, int m);
-/* Rows (or -1) of the best graph method (best[0]) and the best baseline (best[1]) at budget k on
-   subset s by mean pooled Kendall tau; budgetless baselines (hparams, majority) compete at every k;
-   ties go to the earlier row. */
-void   cdn_report_best(const cdn_evaluation_t *ev, int subset, int k, int best[2]);
+/* Indices into cdn_report_metrics of the primary ranking metric and of class accuracy. */
+enum { CDN_REPORT_TAU_FOLD = 1, CDN_REPORT_ACCURACY = 7 };
+/* A headline's method name in report.csv and early_stop.csv: best_graph, best_baseline,
+   best_hybrid, graph_minus_baseline, preregistered. */
+const char *cdn_report_headline_name(int kind);
+/* A headline's features text: how it was chosen (no commas, so the CSV field stays simple). */
+void        cdn_report_headline_text(const cdn_evaluation_t *ev, const cdn_headline_t *h, char *buf, size_t len);
 
 /* The prediction stage, collective on comm: res complete on the root (zeroed elsewhere) is
    broadcast, evaluated with the tasks spread over the ranks, written by the root

@@ -12,6 +12,10 @@
 #include "predict_impl.h"
 
 #define NMET ((int)(sizeof(cdn_metrics_t) / sizeof(double)))
+/* A task's result: the metrics, then per model its prediction, predicted class, true class (the
+   cuts of the fold that tested it) and ranking score, then one inner selection score per outer
+   fold (nested selection, select.c). */
+#define TASK_LEN(ns, folds) (NMET + 4 * (ns) + (folds))
 
 typedef struct {
   int row, repeat, offset, len;
@@ -58,14 +62,13 @@ static PetscErrorCode plan_rows(const cdn_jobspec_t *spec, const cdn_results_t *
   PetscFunctionReturn(0);
 }
 
-/* One task: the learner's cross-validation on the subset (or its one split); out = metrics, then
-   (repeat 0) the subset's predictions and classes. */
+/* One task: the learner's cross-validation on the subset (or its one split) into out (TASK_LEN). */
 static PetscErrorCode run_task(const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev,
                                const cdn_eval_row_t *row, int repeat, double *out)
 {
   const cdn_subset_t   *sub = &ev->subset[row->subset];
-  int                   ns = sub->n, d, *grp, *cls, *pc;
-  double               *X, *Xs, *y, *pred;
+  int                   ns = sub->n, d, *grp, *cls, *pc, *fc;
+  double               *X, *Xs, *y, *pred, *rs;
   char                  desc[96];
   cdn_metrics_t         m;
   cdn_predict_problem_t pb;
@@ -73,6 +76,7 @@ static PetscErrorCode run_task(const cdn_jobspec_t *spec, const cdn_results_t *r
   PetscFunctionBeginUser;
   PetscCall(cdn_method_inputs(row->method, res, row->budget ? row->budget : 1, &X, &d, desc, sizeof desc));
   PetscCall(PetscMalloc6((size_t)ns * d, &Xs, ns, &y, ns, &pred, ns, &grp, ns, &cls, ns, &pc));
+  PetscCall(PetscMalloc2(ns, &fc, ns, &rs));
   for (int i = 0; i < ns; i++) {
     int mdl = sub->model[i];
     PetscCall(PetscArraycpy(Xs + (size_t)i * d, X + (size_t)mdl * d, d));
@@ -82,16 +86,20 @@ static PetscErrorCode run_task(const cdn_jobspec_t *spec, const cdn_results_t *r
     for (int t = 0; t < ev->nclasses - 1; t++) cls[i] += y[i] > sub->thresholds[t];
   }
   pb = (cdn_predict_problem_t){.n = ns, .y = y, .group = grp, .folds = spec->folds,
-                               .seed = cdn_hash64(spec->seed, 0x5265706561ull + (uint64_t)repeat),
+                               .seed = cdn_repeat_seed(spec->seed, repeat),
                                .ridge_lambda = spec->ridge_lambda, .logistic_c = spec->logistic_c,
                                .nclasses = ev->nclasses, .cls = cls, .thresholds = sub->thresholds,
-                               .inner_folds = spec->inner_folds};
+                               .inner_folds = spec->inner_folds,
+                               .train_cuts = spec->class_task != CDN_CLASSES_THRESHOLDS, .fold_class = fc,
+                               .rank_score = rs, .select = out + NMET + 4 * ns};
+  for (int g = 0; g < spec->folds; g++) out[NMET + 4 * ns + g] = NAN;
   if (sub->test) PetscCall(cdn_predict_split(&pb, row->learner, d, Xs, sub->test, pred, pc, &m));
   else PetscCall(cdn_predict_cv(&pb, row->learner, d, Xs, pred, pc, &m));
   memcpy(out, &m, sizeof m);
-  if (repeat == 0)
-    for (int i = 0; i < ns; i++) out[NMET + i] = pred[i], out[NMET + ns + i] = pc[i];
+  for (int i = 0; i < ns; i++)
+    out[NMET + i] = pred[i], out[NMET + ns + i] = pc[i], out[NMET + 2 * ns + i] = fc[i], out[NMET + 3 * ns + i] = rs[i];
   PetscCall(PetscFree6(Xs, y, pred, grp, cls, pc));
+  PetscCall(PetscFree2(fc, rs));
   PetscCall(PetscFree(X));
   PetscFunctionReturn(0);
 }
@@ -115,10 +123,11 @@ static PetscErrorCode collect(cdn_evaluation_t *ev, const task_t *task, const do
   PetscFunctionBeginUser;
   for (int r = 0, t0 = 0; r < ev->nrows; t0 += ev->row[r].repeats, r++) {
     cdn_eval_row_t *row = &ev->row[r];
-    int             ns  = ev->subset[row->subset].n;
+    int             ns  = ev->subset[row->subset].n, nq = row->repeats, F = ev->folds;
     double         *mean = (double *)&row->mean, *std = (double *)&row->std;
-    PetscCall(PetscMalloc1(ns, &row->pred));
-    PetscCall(PetscMalloc1(ns, &row->pred_class));
+    PetscCall(PetscMalloc4((size_t)nq * ns, &row->pred, (size_t)nq * ns, &row->pred_class, (size_t)nq * ns,
+                           &row->true_class, (size_t)nq * ns, &row->rank));
+    PetscCall(PetscMalloc1((size_t)nq * F, &row->select));
     for (int j = 0; j < NMET; j++) {
       double sum = 0, ss = 0;
       int    c   = 0;
@@ -133,8 +142,15 @@ static PetscErrorCode collect(cdn_evaluation_t *ev, const task_t *task, const do
       }
       std[j] = c && !ev->subset[row->subset].test ? sqrt(ss / c) : NAN;
     }
-    const double *first = all + task[t0].offset;
-    for (int i = 0; i < ns; i++) row->pred[i] = first[NMET + i], row->pred_class[i] = (int)first[NMET + ns + i];
+    for (int q = 0; q < nq; q++) {
+      const double *o = all + task[t0 + q].offset + NMET;
+      for (int i = 0; i < ns; i++) {
+        size_t at = (size_t)q * ns + i;
+        row->pred[at] = o[i], row->pred_class[at] = (int)o[ns + i];
+        row->true_class[at] = (int)o[2 * ns + i], row->rank[at] = o[3 * ns + i];
+      }
+      for (int g = 0; g < F; g++) row->select[(size_t)q * F + g] = o[4 * ns + g];
+    }
   }
   PetscFunctionReturn(0);
 }
@@ -153,6 +169,7 @@ PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_
   memset(ev, 0, sizeof *ev);
   ev->max_budget = spec->budget;
   ev->repeats    = spec->repeats;
+  ev->folds      = spec->folds;
   PetscCall(cdn_evaluation_subsets(spec, res, ev));
   PetscCall(plan_rows(spec, res, ev));
 
@@ -160,7 +177,7 @@ PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_
   PetscCall(PetscMalloc1(ev->ntasks + 1, &task));
   for (int r = 0, t = 0; r < ev->nrows; r++)
     for (int q = 0; q < ev->row[r].repeats; q++, t++) {
-      task[t] = (task_t){r, q, total, NMET + (q == 0 ? 2 * ev->subset[ev->row[r].subset].n : 0)};
+      task[t] = (task_t){r, q, total, TASK_LEN(ev->subset[ev->row[r].subset].n, ev->folds)};
       total += task[t].len;
     }
   PetscCall(PetscMalloc1(total + 1, &mine));
@@ -189,6 +206,7 @@ PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_
       }
       PetscCall(PetscFree(pos));
       PetscCall(collect(ev, task, all));
+      PetscCall(cdn_evaluation_headlines(spec, res, ev));
     }
     PetscCall(PetscFree(packed));
   }

@@ -32,12 +32,12 @@ static PetscErrorCode majority_fit(const cdn_fold_t *f, cdn_fitted_t *m)
 static PetscErrorCode fit_learner(const cdn_fold_t *f, cdn_learner_t learner, cdn_fitted_t *m)
 {
   PetscFunctionBeginUser;
-  if (f->thresholds) {
-    PetscCheck(f->nclasses - 1 <= (int)(sizeof m->cuts / sizeof m->cuts[0]), PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ,
-               "predict: %d classes, at most 9", f->nclasses);
-    m->ncuts = f->nclasses - 1;
+  PetscCheck(f->nclasses - 1 <= (int)(sizeof m->cuts / sizeof m->cuts[0]), PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ,
+             "predict: %d classes, at most 9", f->nclasses);
+  m->ncuts = f->nclasses - 1;
+  if (f->thresholds)
     for (int t = 0; t < m->ncuts; t++) m->cuts[t] = f->thresholds[t];
-  } else m->ncuts = 1, m->cuts[0] = cdn_fold_train_median(f);
+  else PetscCall(cdn_quantile_cuts(f->y, f->train, f->ntr, f->nclasses, m->cuts)); /* the training labels' own */
   switch (learner) {
   case CDN_LEARNER_LINEAR: PetscCall(cdn_linear_fit(f, m)); break;
   case CDN_LEARNER_SCORE: PetscCall(cdn_score_fit(f, m)); break;

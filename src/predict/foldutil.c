@@ -3,15 +3,24 @@
 #include <stdlib.h>
 #include "predict_impl.h"
 
-double cdn_fold_train_median(const cdn_fold_t *f)
+PetscErrorCode cdn_quantile_cuts(const double *y, const int *rows, int n, int nclasses, double *th)
 {
-  double *v = malloc(sizeof(double) * (size_t)(f->ntr > 0 ? f->ntr : 1)), med = NAN;
-  if (!v) return NAN;
-  for (int i = 0; i < f->ntr; i++) v[i] = f->y[f->train[i]];
-  cdn_sort_doubles(v, f->ntr);
-  if (f->ntr) med = f->ntr % 2 ? v[f->ntr / 2] : 0.5 * (v[f->ntr / 2 - 1] + v[f->ntr / 2]);
-  free(v);
-  return med;
+  double *v;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(n > 0 ? n : 1, &v));
+  for (int i = 0; i < n; i++) v[i] = y[rows ? rows[i] : i];
+  cdn_sort_doubles(v, n);
+  for (int t = 1; t < nclasses; t++) th[t - 1] = n ? cdn_quantile_sorted(v, n, (double)t / nclasses) : 0;
+  PetscCall(PetscFree(v));
+  PetscFunctionReturn(0);
+}
+
+int cdn_class_of(double y, const double *th, int nclasses)
+{
+  int c = 0;
+  for (int t = 0; t < nclasses - 1; t++) c += y > th[t];
+  return c;
 }
 
 PetscErrorCode cdn_inner_folds(const cdn_fold_t *f, int *fold, int *k_used)
@@ -30,8 +39,6 @@ PetscErrorCode cdn_inner_folds(const cdn_fold_t *f, int *fold, int *k_used)
 
 PetscErrorCode cdn_class_cuts(const cdn_jobspec_t *spec, const double *y, int n, int *nclasses, double *th)
 {
-  double *v;
-
   PetscFunctionBeginUser;
   if (spec->class_task == CDN_CLASSES_THRESHOLDS) {
     *nclasses = spec->nthresholds + 1;
@@ -39,10 +46,6 @@ PetscErrorCode cdn_class_cuts(const cdn_jobspec_t *spec, const double *y, int n,
     PetscFunctionReturn(0);
   }
   *nclasses = spec->class_task == CDN_CLASSES_TERCILES ? 3 : 2;
-  PetscCall(PetscMalloc1(n > 0 ? n : 1, &v));
-  PetscCall(PetscArraycpy(v, y, n));
-  cdn_sort_doubles(v, n);
-  for (int t = 1; t < *nclasses; t++) th[t - 1] = n ? cdn_quantile_sorted(v, n, (double)t / *nclasses) : 0;
-  PetscCall(PetscFree(v));
+  PetscCall(cdn_quantile_cuts(y, NULL, n, *nclasses, th));
   PetscFunctionReturn(0);
 }

@@ -209,6 +209,12 @@ static PetscErrorCode choose(const cdn_fold_t *f, const double *Ztr, const doubl
       if (fold[i] == g) memcpy(Zo + (size_t)no * p, Ztr + (size_t)i * p, sizeof(double) * p), cte[no] = ctr[i], po[no] = ytr[i], no++;
       else memcpy(Zi + (size_t)ni * p, Ztr + (size_t)i * p, sizeof(double) * p), yi[ni] = ytr[i], ci[ni] = ctr[i], ni++;
     }
+    if (f->train_cuts) { /* the inner training side's own cuts, as the outer fold has its own */
+      double th[8];
+      PetscCall(cdn_quantile_cuts(yi, NULL, ni, f->nclasses, th));
+      for (int i = 0; i < ni; i++) ci[i] = cdn_class_of(yi[i], th, f->nclasses);
+      for (int i = 0; i < no; i++) cte[i] = cdn_class_of(po[i], th, f->nclasses);
+    }
     for (int a = 0; a < NGRID; a++) {
       double *pr;
       int    *cl;

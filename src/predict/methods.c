@@ -8,29 +8,48 @@
 #include "cnndyn/util.h"
 
 #define L(x) (1u << CDN_LEARNER_##x)
+/* graph: reads the graph feature rows; family: what the inputs are made of, declared here (never
+   guessed from a name), so a hybrid is never reported as a graph method. */
+#define G CDN_FAMILY_GRAPH
+#define B CDN_FAMILY_BASELINE
+#define H CDN_FAMILY_HYBRID
 static const struct {
-  const char *name;
-  int         graph;
-  unsigned    learners;
+  const char  *name;
+  int          graph;
+  cdn_family_t family;
+  unsigned     learners;
 } methods[CDN_METHOD_COUNT] = {
-  [CDN_METHOD_DEGREE]           = {"degree", 1, L(LINEAR) | L(SVR) | L(XGB)},
-  [CDN_METHOD_DEGREE_DIFF]      = {"degree_diff", 1, L(LINEAR) | L(SVR) | L(XGB)},
-  [CDN_METHOD_EIGENVECTOR]      = {"eigenvector", 1, L(LINEAR) | L(SVR) | L(XGB)},
-  [CDN_METHOD_EIGENVECTOR_DIFF] = {"eigenvector_diff", 1, L(LINEAR) | L(SVR) | L(XGB)},
-  [CDN_METHOD_GRAPH]            = {"graph", 1, L(LINEAR) | L(SVR) | L(XGB)},
-  [CDN_METHOD_GRAPH_DIFF]       = {"graph_diff", 1, L(LINEAR) | L(SVR) | L(XGB)},
-  [CDN_METHOD_GRAPH_CURVE]      = {"graph_curve", 1, L(SVR) | L(XGB)},
-  [CDN_METHOD_VAL_ACC]          = {"val_acc", 0, L(SCORE)},
-  [CDN_METHOD_VAL_LOSS]         = {"val_loss", 0, L(SCORE)},
-  [CDN_METHOD_TSE]              = {"tse", 0, L(SCORE)},
-  [CDN_METHOD_WEIGHTS]          = {"weights", 0, L(LINEAR) | L(SVR) | L(XGB)},
-  [CDN_METHOD_CURVE]            = {"curve", 0, L(SVR) | L(XGB)},
-  [CDN_METHOD_HPARAMS]          = {"hparams", 0, L(LINEAR) | L(SVR) | L(XGB)},
-  [CDN_METHOD_MAJORITY]         = {"majority", 0, L(MAJORITY)},
+  [CDN_METHOD_DEGREE]           = {"degree", 1, G, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_DEGREE_DIFF]      = {"degree_diff", 1, G, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_EIGENVECTOR]      = {"eigenvector", 1, G, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_EIGENVECTOR_DIFF] = {"eigenvector_diff", 1, G, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_GRAPH]            = {"graph", 1, G, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_GRAPH_DIFF]       = {"graph_diff", 1, G, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_GRAPH_CURVE]      = {"graph_curve", 1, H, L(SVR) | L(XGB)},
+  [CDN_METHOD_VAL_ACC]          = {"val_acc", 0, B, L(SCORE)},
+  [CDN_METHOD_VAL_LOSS]         = {"val_loss", 0, B, L(SCORE)},
+  [CDN_METHOD_TSE]              = {"tse", 0, B, L(SCORE)},
+  [CDN_METHOD_WEIGHTS]          = {"weights", 0, B, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_CURVE]            = {"curve", 0, B, L(SVR) | L(XGB)},
+  [CDN_METHOD_HPARAMS]          = {"hparams", 0, B, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_MAJORITY]         = {"majority", 0, B, L(MAJORITY)},
 };
+
+#undef G
+#undef B
+#undef H
 
 const char *cdn_method_name(cdn_method_t m) { return m >= 0 && m < CDN_METHOD_COUNT ? methods[m].name : "?"; }
 int         cdn_method_is_graph(cdn_method_t m) { return m >= 0 && m < CDN_METHOD_COUNT && methods[m].graph; }
+cdn_family_t cdn_method_family(cdn_method_t m)
+{
+  return m >= 0 && m < CDN_METHOD_COUNT ? methods[m].family : CDN_FAMILY_BASELINE;
+}
+const char *cdn_family_name(cdn_family_t f)
+{
+  static const char *const names[CDN_FAMILY_COUNT] = {"graph", "baseline", "hybrid"};
+  return f >= 0 && f < CDN_FAMILY_COUNT ? names[f] : "?";
+}
 unsigned    cdn_method_learners(cdn_method_t m) { return m >= 0 && m < CDN_METHOD_COUNT ? methods[m].learners : 0; }
 
 /* Columns of the per-epoch feature rows a graph method reads: prefix "" = every graph column. */

@@ -20,23 +20,50 @@ typedef struct {
   int           ntr, nte;
   const int    *group;      /* by model; NULL: each model its own group */
   int           nclasses;   /* >= 2 */
-  const double *thresholds; /* nclasses - 1 label cuts, or NULL for the median task */
+  const double *thresholds; /* nclasses - 1 label cuts (cls is y binned by them); NULL: the training
+                               labels' quantiles */
+  int           train_cuts; /* 1: the cuts are the training labels' quantiles, so an inner cross-
+                               validation cuts again on each of its own training sides */
   int           inner_folds;
   uint64_t      seed;       /* for the inner folds */
   double        lambda, c;  /* used when inner_folds = 0 */
 } cdn_fold_t;
 
+/* Share of the commonest of classes 0..nclasses-1 in cls[0..n) (NaN for n = 0). */
+double cdn_majority_rate_k(const int *cls, int n, int nclasses);
+/* The commonest class among cls[rows[0..n)] (ties: the lowest): what the majority learner guesses. */
+int    cdn_majority_class(const int *cls, const int *rows, int n, int nclasses);
+
+/* Mean over folds 0..k-1 of Kendall tau-b within each fold (fold[i] of r[i], y[i]); a fold whose
+   r is constant against varying y counts 0, a fold with constant y is skipped; NaN if none is
+   left. idx, a, b: n scratch entries each. */
+double cdn_tau_within(const double *r, const double *y, const int *fold, int k, int n, int *idx, double *a, double *b);
+/* Nested selection's inner score of learner on the outer fold's training side: the within-fold
+   tau of out-of-fold predictions over inner folds of that side (inner_folds, at least 2; 3 if
+   unset), each fitted with default hyperparameters on its own inner training side and class cuts.
+   raw: a score learner's ranking values by model (read at training rows only). NaN with fewer
+   than 4 training models; 0 for the majority learner. */
+PetscErrorCode cdn_select_score(const cdn_fold_t *outer, cdn_learner_t learner, const double *raw, double *score);
+
+/* The fold shuffle of repeat q of a comparison seeded by seed (tasks and headlines agree on it). */
+static inline uint64_t cdn_repeat_seed(uint64_t seed, int q) { return cdn_hash64(seed, 0x5265706561ull + (uint64_t)q); }
+
 /* Argument checks shared by cdn_predict_cv and cdn_predict_split. */
 PetscErrorCode cdn_predict_check(const cdn_predict_problem_t *pb, cdn_learner_t learner, int d);
 /* Every metric of predictions over n models: r is the ranking score (the prediction, or a score
    learner's raw value), fold (k folds) gives tau within folds; fitted = 0 when nothing could be
-   learned (one group): then only tau, spearman, auc and majority (and regret for score) are set. */
+   learned (one group): then only tau, spearman, auc and majority (and regret for score) are set.
+   majority is stored as m->majority (the caller knows each fold's training side). A prediction that
+   is constant against varying labels has tau and spearman 0, not NaN. */
 PetscErrorCode cdn_metrics_fill(cdn_learner_t learner, int n, const double *y, const double *r, const double *pred,
                                 const int *cls, const int *pred_class, int nclasses, const int *fold, int k,
-                                int fitted, cdn_metrics_t *m);
+                                int fitted, double majority, cdn_metrics_t *m);
 
-/* The median of the training labels: the class cut of the median task (thresholds NULL). */
-double cdn_fold_train_median(const cdn_fold_t *f);
+/* Cuts at the quantiles t / nclasses (t = 1..nclasses-1, linear interpolation) of y[rows[i]],
+   i < n (rows NULL: y[0..n)); 0 for no labels. The class task's cuts on a training side. */
+PetscErrorCode cdn_quantile_cuts(const double *y, const int *rows, int n, int nclasses, double *th);
+/* The class of y: how many of the nclasses - 1 cuts lie below it. */
+int cdn_class_of(double y, const double *th, int nclasses);
 /* The class task's cuts in label units on labels y: the job spec's thresholds, or the median /
    tercile cuts by linear interpolation of the sorted labels (0 for no labels). */
 PetscErrorCode cdn_class_cuts(const cdn_jobspec_t *spec, const double *y, int n, int *nclasses, double *th);

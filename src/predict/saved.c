@@ -150,6 +150,7 @@ static PetscErrorCode fit_and_write(const char *path, const cdn_jobspec_t *spec,
     for (int t = 0; t < nclasses - 1; t++) cls[i] += y[i] > th[t];
   }
   f = (cdn_fold_t){.d = d, .X = X, .y = y, .cls = cls, .train = all, .ntr = n, .group = grp, .nclasses = nclasses,
+                   .train_cuts = spec->class_task != CDN_CLASSES_THRESHOLDS,
                    .thresholds = th, .inner_folds = spec->inner_folds, .seed = cdn_hash64(spec->seed, 0x7361766564ull),
                    .lambda = spec->ridge_lambda, .c = spec->logistic_c};
   PetscCall(cdn_fitted_fit(&f, learner, &m));

@@ -41,9 +41,17 @@ PetscErrorCode cdn_predict_split(const cdn_predict_problem_t *pb, cdn_learner_t 
              "predict: a split needs models on both sides (%d training, %d test)", ntr, nte);
   f = (cdn_fold_t){.d = d, .X = X, .y = pb->y, .cls = pb->cls, .train = train, .test = test, .ntr = ntr, .nte = nte,
                    .group = pb->group, .nclasses = pb->nclasses >= 2 ? pb->nclasses : 2, .thresholds = pb->thresholds,
-                   .inner_folds = pb->inner_folds, .seed = cdn_hash64(pb->seed, 0), .lambda = pb->ridge_lambda,
+                   .train_cuts = pb->train_cuts, .inner_folds = pb->inner_folds, .seed = cdn_hash64(pb->seed, 0), .lambda = pb->ridge_lambda,
                    .c = pb->logistic_c};
   PetscCall(cdn_fitted_fold(&f, learner, pred, pred_class));
+  if (pb->select) { /* the training side's inner folds choose; a score ranks as in the metrics */
+    double *raw;
+    PetscCall(PetscMalloc1(n, &raw));
+    if (learner == CDN_LEARNER_SCORE) PetscCall(neutral_score(X, train, ntr, &med));
+    for (int i = 0; i < n; i++) raw[i] = learner != CDN_LEARNER_SCORE ? NAN : isfinite(X[i]) ? X[i] : med;
+    PetscCall(cdn_select_score(&f, learner, raw, &pb->select[0]));
+    PetscCall(PetscFree(raw));
+  }
 
   /* the metrics see the test side only */
   if (learner == CDN_LEARNER_SCORE) PetscCall(neutral_score(X, train, ntr, &med));
@@ -52,9 +60,17 @@ PetscErrorCode cdn_predict_split(const cdn_predict_problem_t *pb, cdn_learner_t 
   for (int j = 0; j < nte; j++) {
     int i = test[j];
     yt[j] = pb->y[i], pt[j] = pred[i], ct[j] = pb->cls[i], pct[j] = pred_class[i], fold[j] = 0;
-    rt[j] = learner != CDN_LEARNER_SCORE ? pred[i] : isfinite(X[i]) ? X[i] : med;
+    rt[j] = learner == CDN_LEARNER_MAJORITY ? 0 : learner != CDN_LEARNER_SCORE ? pred[i] : isfinite(X[i]) ? X[i] : med;
   }
-  PetscCall(cdn_metrics_fill(learner, nte, yt, rt, pt, ct, pct, f.nclasses, fold, 1, 1, m));
+  /* the floor: the training side's commonest class guessed for every test model */
+  int major = cdn_majority_class(pb->cls, train, ntr, f.nclasses), hits = 0;
+  for (int j = 0; j < nte; j++) hits += ct[j] == major;
+  if (pb->fold_class)
+    for (int i = 0; i < n; i++) pb->fold_class[i] = pb->cls[i];
+  if (pb->rank_score)
+    for (int i = 0; i < n; i++) pb->rank_score[i] = NAN;
+  for (int j = 0; j < nte && pb->rank_score; j++) pb->rank_score[test[j]] = rt[j];
+  PetscCall(cdn_metrics_fill(learner, nte, yt, rt, pt, ct, pct, f.nclasses, fold, 1, 1, (double)hits / nte, m));
   PetscCall(PetscFree3(yt, pt, rt));
   PetscCall(PetscFree3(ct, pct, fold));
   PetscCall(PetscFree2(train, test));

@@ -86,10 +86,13 @@ PetscErrorCode cdn_evaluation_free(cdn_evaluation_t *ev)
 {
   PetscFunctionBeginUser;
   for (int i = 0; i < ev->nrows; i++) {
-    PetscCall(PetscFree(ev->row[i].pred));
-    PetscCall(PetscFree(ev->row[i].pred_class));
+    PetscCall(PetscFree4(ev->row[i].pred, ev->row[i].pred_class, ev->row[i].true_class, ev->row[i].rank));
+    PetscCall(PetscFree(ev->row[i].select));
   }
   PetscCall(PetscFree(ev->row));
+  for (int i = 0; i < ev->nheadlines; i++) PetscCall(PetscFree(ev->headline[i].pred));
+  PetscCall(PetscFree(ev->headline));
+  ev->nheadlines = 0;
   PetscCall(PetscFree2(ev->label, ev->label_class));
   for (int s = 0; s < ev->nsubsets; s++) {
     PetscCall(PetscFree(ev->subset[s].model));

@@ -86,48 +86,78 @@ static void write_predictions(FILE *fp, const cdn_evaluation_t *ev)
               cdn_learner_name(r->learner), r->budget, m);
       cdn_csv_number(fp, ev->label[m]), sep(fp);
       cdn_csv_number(fp, r->pred[j]);
-      fprintf(fp, ",%d,%d\n", cdn_report_class_of(ev, r->subset, m), r->pred_class[j]);
+      fprintf(fp, ",%d,%d\n", r->true_class[j], r->pred_class[j]);
     }
   }
 }
 
+/* The 95% interval columns: set for within-fold tau and accuracy of a headline (or the
+   pre-registered row), empty elsewhere. */
+static void ci_columns(FILE *fp, const cdn_headline_t *h, int j)
+{
+  const double *ci = !h ? NULL : j == CDN_REPORT_TAU_FOLD ? h->tau_ci : j == CDN_REPORT_ACCURACY ? h->acc_ci : NULL;
+  sep(fp);
+  if (ci) cdn_csv_number(fp, ci[0]);
+  sep(fp);
+  if (ci) cdn_csv_number(fp, ci[1]);
+  fputc('\n', fp);
+}
+
 static void write_report(FILE *fp, const cdn_evaluation_t *ev, const char *task)
 {
-  fputs("subset,method,features,learner,epochs,task,metric,mean,std\n", fp);
+  fputs("subset,method,features,learner,epochs,task,metric,mean,std,family,ci_lo,ci_hi\n", fp);
   for (int i = 0; i < ev->nrows; i++) {
-    const cdn_eval_row_t *r = &ev->row[i];
+    const cdn_eval_row_t *r  = &ev->row[i];
+    const cdn_headline_t *pr = cdn_evaluation_headline(ev, r->subset, r->budget, CDN_HEADLINE_PREREG);
     for (int j = 0; j < CDN_REPORT_NMETRICS; j++) {
       const cdn_report_metric_t *mt = &cdn_report_metrics[j];
       fprintf(fp, "%s,%s,\"%s\",%s,%d,%s,%s,", ev->subset[r->subset].name, cdn_method_name(r->method), r->features,
               cdn_learner_name(r->learner), r->budget, mt->classification ? task : "regression", mt->name);
       cdn_csv_number(fp, cdn_report_metric(&r->mean, j)), sep(fp);
       cdn_csv_number(fp, cdn_report_metric(&r->std, j));
-      fputc('\n', fp);
+      fprintf(fp, ",%s", cdn_family_name(cdn_method_family(r->method)));
+      ci_columns(fp, pr && pr->row == i ? pr : NULL, j);
+    }
+  }
+  /* the headlines: nested best of each family and the difference, after every row */
+  for (int i = 0; i < ev->nheadlines; i++) {
+    const cdn_headline_t *h = &ev->headline[i];
+    char                  what[160];
+    if (h->row < 0 || h->kind == CDN_HEADLINE_PREREG) continue;
+    cdn_report_headline_text(ev, h, what, sizeof what);
+    for (int j = 0; j < CDN_REPORT_NMETRICS; j++) {
+      const cdn_report_metric_t *mt = &cdn_report_metrics[j];
+      if (h->kind == CDN_HEADLINE_DIFF && j != CDN_REPORT_TAU_FOLD && j != CDN_REPORT_ACCURACY) continue;
+      fprintf(fp, "%s,%s,\"%s\",nested,%d,%s,%s,", ev->subset[h->subset].name, cdn_report_headline_name(h->kind), what,
+              h->budget, mt->classification ? task : "regression", mt->name);
+      cdn_csv_number(fp, cdn_report_metric(&h->mean, j)), sep(fp);
+      cdn_csv_number(fp, cdn_report_metric(&h->std, j));
+      fprintf(fp, ",%s", h->kind == CDN_HEADLINE_DIFF ? "graph-baseline" : cdn_family_name((cdn_family_t)h->kind));
+      ci_columns(fp, h, j);
     }
   }
 }
 
 static void write_early_stop(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev)
 {
-  fputs("epochs,policy,predictor,fraction_stopped,epochs_saved,regret_of_best_kept\n", fp);
+  fputs("epochs,policy,predictor,fraction_stopped,epochs_saved,regret_of_best_kept,family\n", fp);
   for (int k = 1; k <= ev->max_budget && k < res->epochs; k++) {
-    int              best[2];
     cdn_early_stop_t es;
-    cdn_report_best(ev, CDN_SUBSET_ALL, k, best);
-    for (int g = 0; g < 2; g++) {
-      const cdn_eval_row_t *r;
-      if (best[g] < 0) continue;
-      r = &ev->row[best[g]];
-      cdn_early_stop(res, ev->label, r->pred, k, spec->prune_fraction, &es);
-      fprintf(fp, "%d,prune,%s/%s,", k, cdn_method_name(r->method), cdn_learner_name(r->learner));
+    int              halving = 0;
+    for (int g = 0; g < CDN_FAMILY_COUNT; g++) {
+      const cdn_headline_t *h = cdn_evaluation_headline(ev, CDN_SUBSET_ALL, k, g);
+      if (!h) continue;
+      cdn_early_stop(res, ev->label, h->pred, k, spec->prune_fraction, &es);
+      fprintf(fp, "%d,prune,%s,", k, cdn_report_headline_name(g));
       cdn_csv_number(fp, spec->prune_fraction), sep(fp);
       cdn_csv_number(fp, es.epochs_saved_prune), sep(fp);
-      cdn_csv_number(fp, es.regret_prune), fputc('\n', fp);
-      if (g == 1) {
-        fprintf(fp, "%d,successive_halving,val_acc,,", k);
-        cdn_csv_number(fp, es.epochs_saved_halving), sep(fp);
-        cdn_csv_number(fp, es.regret_halving), fputc('\n', fp);
-      }
+      cdn_csv_number(fp, es.regret_prune), fprintf(fp, ",%s\n", cdn_family_name((cdn_family_t)g));
+      halving = 1;
+    }
+    if (halving) { /* needs no predictor: one row per budget */
+      fprintf(fp, "%d,successive_halving,val_acc,,", k);
+      cdn_csv_number(fp, es.epochs_saved_halving), sep(fp);
+      cdn_csv_number(fp, es.regret_halving), fprintf(fp, ",baseline\n");
     }
   }
 }

@@ -29,7 +29,7 @@ static void population(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t 
   cdn_sort_doubles(v, n);
   fprintf(fp, "- label (final test accuracy) quantiles: min %.4f, q25 %.4f, median %.4f, q75 %.4f, max %.4f\n",
           v[0], cdn_quantile_sorted(v, n, 0.25), cdn_quantile_sorted(v, n, 0.5), cdn_quantile_sorted(v, n, 0.75), v[n - 1]);
-  fprintf(fp, "- class task: %d classes, cuts on all models' labels:", ev->nclasses);
+  fprintf(fp, "- class task: %d classes; cross-validation cuts each fold on its training side's labels; on all models' labels:", ev->nclasses);
   for (int t = 0; t < ev->nclasses - 1; t++) fprintf(fp, " %.4f", ev->thresholds[t]);
   fprintf(fp, "\n\nLabel histogram:\n\n```\n");
   for (int m = 0; m < n; m++) {
@@ -68,7 +68,7 @@ static void table(FILE *fp, const cdn_evaluation_t *ev, int subset, int j)
     for (int q = 0; q < i; q++)
       if (ev->row[q].subset == subset && ev->row[q].method == r->method && ev->row[q].learner == r->learner) first = 0;
     if (!first) continue;
-    fprintf(fp, "| %s%s | %s |", cdn_method_name(r->method), cdn_method_is_graph(r->method) ? " (graph)" : "",
+    fprintf(fp, "| %s (%s) | %s |", cdn_method_name(r->method), cdn_family_name(cdn_method_family(r->method)),
             cdn_learner_name(r->learner));
     for (int k = 0; k <= ev->max_budget; k++) {
       int found = -1;
@@ -113,7 +113,7 @@ void cdn_report_markdown(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_
   cdn_report_print_best(fp, spec, res, ev);
   fprintf(fp, "```\n\n");
   transfer(fp, ev);
-  fprintf(fp, "## Metrics\n\nRows: methods (graph methods marked) with their learner; columns: epoch budget k (k=0: no training seen). %d-fold cross-validation grouped by configuration, %d repeats; the test folds give labels only.\n\n",
+  fprintf(fp, "## Metrics\n\nRows: methods with their family (graph: graph-only inputs; baseline: no graph input; hybrid: graph plus other inputs) and their learner; columns: epoch budget k (k=0: no training seen). %d-fold cross-validation grouped by configuration, %d repeats; the test folds give labels only.\n\n",
           spec->folds, ev->repeats);
   for (int s = 0; s < ev->nsubsets; s++)
     if (ev->subset[s].run)

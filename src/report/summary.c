@@ -15,35 +15,38 @@ double cdn_report_metric(const cdn_metrics_t *m, int j)
   return j >= 0 && j < CDN_REPORT_NMETRICS ? v[j] : NAN;
 }
 
-int cdn_report_class_of(const cdn_evaluation_t *ev, int subset, int m)
+const char *cdn_report_headline_name(int kind)
 {
-  int c = 0;
-  for (int t = 0; t < ev->nclasses - 1; t++) c += ev->label[m] > ev->subset[subset].thresholds[t];
-  return c;
+  static const char *const names[CDN_HEADLINE_KINDS] = {"best_graph", "best_baseline", "best_hybrid",
+                                                        "graph_minus_baseline", "preregistered"};
+  return kind >= 0 && kind < CDN_HEADLINE_KINDS ? names[kind] : "?";
 }
 
-void cdn_report_best(const cdn_evaluation_t *ev, int subset, int k, int best[2])
+void cdn_report_headline_text(const cdn_evaluation_t *ev, const cdn_headline_t *h, char *buf, size_t len)
 {
-  best[0] = best[1] = -1;
-  for (int i = 0; i < ev->nrows; i++) {
-    const cdn_eval_row_t *r = &ev->row[i];
-    int                   g = cdn_method_is_graph(r->method);
-    if (r->subset != subset || (r->budget != k && !(r->budget == 0 && !g)) || !isfinite(r->mean.tau)) continue;
-    if (best[!g] < 0 || r->mean.tau > ev->row[best[!g]].mean.tau) best[!g] = i;
-  }
+  const cdn_eval_row_t *r = &ev->row[h->row];
+  if (h->kind == CDN_HEADLINE_DIFF)
+    snprintf(buf, len, "best graph-only minus best baseline on the same folds and bootstrap resamples");
+  else
+    snprintf(buf, len, "nested selection among %d rows; most chosen %s/%s in %d of %d outer folds", h->candidates,
+             cdn_method_name(r->method), cdn_learner_name(r->learner), h->chosen, h->choices);
 }
 
-static void describe(FILE *fp, const cdn_evaluation_t *ev, int i)
+/* "0.532 [0.410, 0.630]": a headline number and its bootstrap interval. */
+static void with_ci(FILE *fp, double v, const double ci[2])
+{
+  fprintf(fp, " %6.3f [%6.3f, %6.3f]", v, ci[0], ci[1]);
+}
+
+static void describe(FILE *fp, const cdn_evaluation_t *ev, const cdn_headline_t *h, const char *label)
 {
   char name[64];
-  if (i < 0) {
-    fprintf(fp, " %-26s %13s %6s", "-", "", "");
-    return;
-  }
-  const cdn_eval_row_t *r = &ev->row[i];
-  snprintf(name, sizeof name, "%s/%s", cdn_method_name(r->method), cdn_learner_name(r->learner));
-  if (isnan(r->std.tau)) fprintf(fp, " %-26s %6.3f%7s %6.3f", name, r->mean.tau, "", r->mean.accuracy); /* one split */
-  else fprintf(fp, " %-26s %6.3f+-%5.3f %6.3f", name, r->mean.tau, r->std.tau, r->mean.accuracy);
+  snprintf(name, sizeof name, "%s/%s (%d/%d)", cdn_method_name(ev->row[h->row].method),
+           cdn_learner_name(ev->row[h->row].learner), h->chosen, h->choices);
+  fprintf(fp, "       %-10s %-34s", label, name);
+  with_ci(fp, h->mean.tau_fold, h->tau_ci);
+  with_ci(fp, h->mean.accuracy, h->acc_ci);
+  fputc('\n', fp);
 }
 
 /* The class task's majority rate on a subset: the same for every row of the subset. */
@@ -66,7 +69,9 @@ static void summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *re
           spec->folds);
   if (splits) fprintf(fp, ", %d rows on transfer splits (once each)", splits);
   if (timing) fprintf(fp, ", %.1f s", ev->seconds);
-  fprintf(fp, ". Kendall tau (mean+-std over repeats), class accuracy.\n");
+  fprintf(fp, ".\nBest graph-only, baseline and hybrid rows chosen by nested selection (on the inner folds of each\n"
+              "training side, scored on its test fold); within-fold Kendall tau and class accuracy, mean over repeats\n"
+              "[95%% bootstrap interval over %d resamples of configurations].\n", CDN_BOOTSTRAP);
   for (int s = 0; s < ev->nsubsets; s++) {
     const cdn_subset_t *sub = &ev->subset[s];
     if (!sub->run) continue;
@@ -77,15 +82,29 @@ static void summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *re
     /* class accuracy means little without the rate of always guessing the commonest class, which a
        transfer split's cut (from the training side) can push near 1 */
     fprintf(fp, "majority rate %.3f)\n", majority_rate(ev, s));
-    fprintf(fp, "%-6s %-26s %13s %6s   %-26s %13s %6s\n", "epochs", "best graph method", "tau", "acc", "best baseline", "tau", "acc");
+    fprintf(fp, "%-6s %-10s %-34s %-22s %-22s\n", "epochs", "family", "best by nested selection (folds)",
+            "  within-fold tau [95%]", "  accuracy [95%]");
     for (int k = 1; k <= ev->max_budget; k++) {
-      int best[2];
-      cdn_report_best(ev, s, k, best);
-      fprintf(fp, "%-6d", k);
-      describe(fp, ev, best[0]);
-      fputs("  ", fp);
-      describe(fp, ev, best[1]);
-      fputc('\n', fp);
+      const cdn_headline_t *d = cdn_evaluation_headline(ev, s, k, CDN_HEADLINE_DIFF);
+      static const char *const label[CDN_FAMILY_COUNT] = {"graph-only", "baseline", "hybrid"};
+      fprintf(fp, "%d\n", k);
+      for (int f = 0; f < CDN_FAMILY_COUNT; f++) {
+        const cdn_headline_t *h = cdn_evaluation_headline(ev, s, k, f);
+        if (h) describe(fp, ev, h, label[f]);
+      }
+      if (!d) continue;
+      fprintf(fp, "       %-45s", "best graph-only minus best baseline");
+      with_ci(fp, d->mean.tau_fold, d->tau_ci);
+      with_ci(fp, d->mean.accuracy, d->acc_ci);
+      fprintf(fp, "\n       the tau difference's interval %s\n",
+              d->tau_ci[0] > 0   ? "excludes zero: graph-only better"
+              : d->tau_ci[1] < 0 ? "excludes zero: baseline better"
+                                 : "includes zero: no difference shown");
+    }
+    const cdn_headline_t *p = cdn_evaluation_headline(ev, s, 0, CDN_HEADLINE_PREREG);
+    if (p) {
+      fprintf(fp, "pre-registered, reported whatever wins (the paper's weighted-degree summary), k=%d:\n", p->budget);
+      describe(fp, ev, p, "graph-only");
     }
   }
   fputc('\n', fp);
