@@ -41,8 +41,10 @@ static void with_ci(FILE *fp, double v, const double ci[2])
 static void describe(FILE *fp, const cdn_evaluation_t *ev, const cdn_headline_t *h, const char *label)
 {
   char name[64];
-  snprintf(name, sizeof name, "%s/%s (%d/%d)", cdn_method_name(ev->row[h->row].method),
-           cdn_learner_name(ev->row[h->row].learner), h->chosen, h->choices);
+  int at = snprintf(name, sizeof name, "%s/%s", cdn_method_name(ev->row[h->row].method),
+                   cdn_learner_name(ev->row[h->row].learner));
+  if (h->kind != CDN_HEADLINE_PREREG && at > 0 && at < (int)sizeof name) /* a fixed row has no choices */
+    snprintf(name + at, sizeof name - at, " (%d/%d)", h->chosen, h->choices);
   fprintf(fp, "       %-10s %-34s", label, name);
   with_ci(fp, h->mean.tau_fold, h->tau_ci);
   with_ci(fp, h->mean.accuracy, h->acc_ci);
