@@ -1,6 +1,7 @@
 #pragma once
 /* Networks: layers as forward/backward pairs over one parameter block, SGD, the training loop.
-   No MPI, no PETSc solvers: a network is trained by exactly one rank. */
+   No MPI, no PETSc solvers: a network is trained by one rank, or by a team whose reduction the
+   caller hands to the one training loop (cdn_train_share_t). */
 #include <petscsys.h>
 #include "cnndyn/data.h"
 #include "cnndyn/model.h"

@@ -23,11 +23,11 @@ typedef struct {
   unsigned    stat_mask, agg_mask;
 } gopts_t;
 
-static PetscErrorCode load_graph(const char *snap, const gopts_t *o, cdn_model_desc_t *desc, cdn_graph_t *g)
+static PetscErrorCode load_graph(const char *snap, int unrolled, cdn_model_desc_t *desc, cdn_graph_t *g)
 {
   PetscFunctionBeginUser;
   PetscCall(cdn_snapshot_read(snap, desc));
-  PetscCall(cdn_graph_create_as(PETSC_COMM_SELF, desc, o->unrolled, 2000000000, g));
+  PetscCall(cdn_graph_create_as(PETSC_COMM_SELF, desc, unrolled, 2000000000, g));
   PetscCall(cdn_graph_set_weights(g, desc));
   PetscFunctionReturn(0);
 }
@@ -38,7 +38,7 @@ static PetscErrorCode graph_export(const gopts_t *o)
   cdn_graph_t      g;
 
   PetscFunctionBeginUser;
-  PetscCall(load_graph(o->snap, o, &desc, &g));
+  PetscCall(load_graph(o->snap, o->unrolled, &desc, &g));
   PetscCall(cdn_graph_export_mtx(&g, o->file));
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s: %d nodes, %d edges\n", o->file, (int)g.nnodes, (int)g.nedges));
   PetscCall(cdn_graph_destroy(&g));
@@ -59,7 +59,7 @@ static PetscErrorCode node_stats(const gopts_t *o)
   PetscFunctionBeginUser;
   PetscCheck(!(o->stat_mask & (1u << CDN_STAT_SINGULAR)), PETSC_COMM_SELF, CDN_ERR_INPUT,
              "--statistics: singular is a layer statistic; give stats a run's snapshots folder for feature rows");
-  PetscCall(load_graph(o->snap, o, &desc, &g));
+  PetscCall(load_graph(o->snap, o->unrolled, &desc, &g));
   for (int s = 0; s < CDN_STAT_COUNT; s++) {
     if (!(o->stat_mask & (1u << s))) continue;
     PetscCall(PetscMalloc1(g.nnodes, &x[s]));
@@ -120,9 +120,7 @@ static PetscErrorCode feature_row(const char *dir, const cdn_layout_t *lay, int 
   int              n, same;
 
   PetscFunctionBeginUser;
-  PetscCall(cdn_snapshot_read(dir, &desc));
-  PetscCall(cdn_graph_create_as(PETSC_COMM_SELF, &desc, unrolled, 2000000000, &g));
-  PetscCall(cdn_graph_set_weights(&g, &desc));
+  PetscCall(load_graph(dir, unrolled, &desc, &g));
   PetscCall(cdn_layout_columns(lay, &g, &desc, &n, &cols));
   if (!*first) {
     fprintf(fp, "model,epoch");
