@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cnndyn/jobspec.h"
 #include "cnndyn/util.h"
+#include "values.h"
 
 #define SPEC_MAX_BYTES (1 << 20) /* a job spec is a page of text; anything bigger is the wrong file */
 
@@ -39,13 +40,18 @@ static PetscErrorCode read_text(const char *path, char **text)
 static PetscErrorCode load_root(const char *path, cdn_jobspec_t *spec)
 {
   char          *text;
+  int            nkeys = 0;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(read_text(path, &text));
-  ierr = cdn_jobspec_parse_string(path, text, spec);
+  ierr = cdn_js_parse_counted(path, text, spec, &nkeys);
   free(text);
   PetscCall(ierr);
+  /* an empty file is a job that was never written (or a wrong path to a placeholder): training the
+     built-in population instead would spend hours on a job nobody asked for */
+  PetscCheck(nkeys > 0, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "%s: sets no key (empty, or only comments and section headers): not a job spec", path);
   PetscFunctionReturn(0);
 }
 

@@ -401,7 +401,7 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_jobspec_t *spec)
+PetscErrorCode cdn_js_parse_counted(const char *name, const char *text, cdn_jobspec_t *spec, int *nkeys)
 {
   parser_t ps = {name, -1, {0}, {0}};
   char     buf[LINE_MAX_LEN];
@@ -410,6 +410,9 @@ PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_
   PetscFunctionBeginUser;
   cdn_jobspec_defaults(spec);
   snprintf(spec->source, sizeof spec->source, "%s", name);
+  *nkeys = 0;
+  /* editors on Windows start UTF-8 files with a byte order mark: it is not part of the first line */
+  if (!strncmp(text, "\xEF\xBB\xBF", 3)) text += 3;
   for (const char *p = text; *p;) {
     const char    *nl  = strchr(p, '\n');
     size_t         len = nl ? (size_t)(nl - p) : strlen(p);
@@ -426,9 +429,19 @@ PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_
     if (s[0] == '[') PetscCall(parse_section(&ps, line, s));
     else PetscCall(parse_assignment(&ps, line, s, spec));
   }
+  for (int i = 0; i < NKEYS; i++) *nkeys += ps.key_line[i] != 0;
   PetscCall(check_spec(&ps, spec));
   /* The directed variant reads strength with a direction: degree splits into its two halves. */
   if (spec->directed && (spec->stat_mask & (1u << CDN_STAT_DEGREE)))
     spec->stat_mask = (spec->stat_mask & ~(1u << CDN_STAT_DEGREE)) | 1u << CDN_STAT_IN_STRENGTH | 1u << CDN_STAT_OUT_STRENGTH;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_jobspec_t *spec)
+{
+  int nkeys;
+
+  PetscFunctionBeginUser;
+  PetscCall(cdn_js_parse_counted(name, text, spec, &nkeys));
   PetscFunctionReturn(0);
 }
