@@ -73,6 +73,8 @@ static int uses_hparams(cdn_method_t m)
   return m == CDN_METHOD_HPARAMS || m == CDN_METHOD_CURVE || m == CDN_METHOD_GRAPH_CURVE;
 }
 
+int cdn_method_has_families(cdn_method_t m) { return uses_hparams(m); }
+
 void cdn_method_families(cdn_method_t m, const cdn_results_t *res, char *buf, size_t len)
 {
   families_t f = uses_hparams(m) ? families_of(res) : (families_t){0};
