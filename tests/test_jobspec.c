@@ -208,6 +208,7 @@ static const struct {
   {"bad_hex.ini", ":2: learning_rate: ", "'0x1p-4' is not a plain decimal number"},
   {"bad_inf.ini", ":2: learning_rate: ", "'inf' is not a plain decimal number"},
   {"bad_subnormal.ini", ":2: weight_decay: ", "'1e-320' is too small: nonzero but below 2.2e-308"},
+  {"bad_no_pairs.ini", ":5: learners: ", "no method of [prediction] methods takes any of the learners: nothing would be compared"},
   {"bad_int_huge.ini", ":2: epochs: ", "99999999999999999999 is out of range: must be an integer in [1, 1000]"},
   {"bad_seed_negative.ini", ":2: seed: ", "'-1' is not an unsigned 64-bit integer"},
   {"bad_duplicate_value.ini", ":2: learning_rate: ", "value 0.1 appears twice"},
@@ -242,6 +243,9 @@ static void test_empty_files(void)
     CHECK(!strncmp(cdn_error_message(), empty[i], strlen(empty[i])));
     CHECK_CONTAINS(cdn_error_message(), ": sets no key (empty, or only comments and section headers)");
   }
+  /* one configuration: the report would compare nothing */
+  CHECK(cdn_jobspec_load(PETSC_COMM_WORLD, "data/jobs/bad_one_config.ini", &s) == CDN_ERR_INPUT);
+  CHECK_CONTAINS(cdn_error_message(), "data/jobs/bad_one_config.ini: the population has one configuration (4 models): nothing to compare");
   /* a leading UTF-8 byte order mark is not part of the first section header */
   CHECK(cdn_jobspec_load(PETSC_COMM_WORLD, "data/jobs/good_bom.ini", &s) == 0 && s.epochs == 4);
 }

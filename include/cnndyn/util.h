@@ -86,5 +86,9 @@ PetscErrorCode cdn_afile_open(cdn_afile_t *af, const char *path);
 PetscErrorCode cdn_afile_commit(cdn_afile_t *af);
 void           cdn_afile_abort(cdn_afile_t *af);
 
+/* A name that is one file inside its folder: not empty, no '/', not "." or "..". Every path built
+   from a name read from input (a snapshot's layer names) is checked with it. */
+int cdn_file_name_ok(const char *name);
+
 /* Creates a directory and its parents (mkdir -p); fine if it exists. */
 PetscErrorCode cdn_mkdir_p(const char *path);

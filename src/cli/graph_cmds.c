@@ -81,7 +81,9 @@ static PetscErrorCode node_stats(const gopts_t *o)
     int      grp;
     PetscInt local;
     cdn_graph_node_group(&g, v, &grp, &local);
-    fprintf(fp, "%d,%s,%d", (int)v, g.group_name[grp], (int)local);
+    fprintf(fp, "%d,", (int)v);
+    cdn_csv_text(fp, g.group_name[grp]); /* a layer name from the snapshot's model.json */
+    fprintf(fp, ",%d", (int)local);
     for (int s = 0; s < CDN_STAT_COUNT; s++)
       if (x[s]) fprintf(fp, ",%.9g", (double)x[s][v]);
     fputc('\n', fp);
@@ -122,7 +124,7 @@ static PetscErrorCode feature_row(const char *dir, const gopts_t *o, FILE *fp, i
     PetscCall(cdn_feature_names(&g, o->stat_mask, o->agg_mask, names));
     cdn_weight_stats_names(&desc, names + ng);
     fprintf(fp, "model,epoch");
-    for (int k = 0; k < n; k++) fprintf(fp, ",%s", names[k]);
+    for (int k = 0; k < n; k++) fputc(',', fp), cdn_csv_text(fp, names[k]);
     fputc('\n', fp);
     PetscCall(PetscFree(names));
     *nfeat = n;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cnndyn/jobspec.h"
+#include "cnndyn/population.h"
 #include "cnndyn/util.h"
 #include "values.h"
 
@@ -52,6 +53,12 @@ static PetscErrorCode load_root(const char *path, cdn_jobspec_t *spec)
      built-in population instead would spend hours on a job nobody asked for */
   PetscCheck(nkeys > 0, PETSC_COMM_SELF, CDN_ERR_INPUT,
              "%s: sets no key (empty, or only comments and section headers): not a job spec", path);
+  /* the prediction compares configurations (folds are grouped by configuration): with one, a run
+     would train and then report nothing */
+  PetscCheck(cdn_population_configs(spec) >= 2, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "%s: the population has one configuration (%d model%s): nothing to compare; give a hyperparameter, "
+             "architecture, width or depth two values, or samples with a distribution",
+             path, cdn_population_size(spec), cdn_population_size(spec) > 1 ? "s" : "");
   PetscFunctionReturn(0);
 }
 

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
+#include "cnndyn/evaluate.h"
 #include "cnndyn/stats.h"
 #include "values.h"
 
@@ -365,6 +366,11 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec)
     CDN_JS_FAIL(&w, "%d is less than budget (%d, the default): set [features] budget too", spec->epochs, spec->budget);
   }
   for (int h = 0; h < CDN_HP_COUNT; h++) dist |= spec->axis[h].kind != CDN_AXIS_LIST;
+  if (!cdn_method_pairs(spec->method_mask, spec->learner_mask)) {
+    w.line = line_of(ps, "learners") ? line_of(ps, "learners") : line_of(ps, "methods");
+    w.key  = line_of(ps, "learners") ? "learners" : "methods";
+    CDN_JS_FAIL(&w, "%s", "no method of [prediction] methods takes any of the learners: nothing would be compared (README.md lists each method's learners)");
+  }
   if (spec->samples > 1 && !dist) {
     w.line = line_of(ps, "samples"), w.key = "samples";
     CDN_JS_FAIL(&w, "%d draws per grid point, but no hyperparameter is uniform(...) or loguniform(...)", spec->samples);
