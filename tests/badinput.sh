@@ -65,7 +65,7 @@ runcsv)
 compare)
   smoke "$work/r"
   # methods = degree with learners = score: no pair, refused before any work
-  refused "no method takes the learners" "learners: no method of [prediction] methods takes any of the learners" \
+  refused "no method takes the learners" "--methods/--learners: no method of methods takes any of the learners" \
     predict "$work/r" --methods degree --learners score --quiet
   printf '[population]\nlearning_rate = 0.1, 0.01\n[features]\nbudget = 2\n[prediction]\nmethods = degree\n' > "$work/degree.ini"
   refused "job's methods, option's learners" "--methods/--learners: no method of methods takes any of the learners" \

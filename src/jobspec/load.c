@@ -46,7 +46,7 @@ static PetscErrorCode load_root(const char *path, cdn_jobspec_t *spec)
 
   PetscFunctionBeginUser;
   PetscCall(read_text(path, &text));
-  ierr = cdn_js_parse_counted(path, text, spec, &nkeys);
+  ierr = cdn_js_parse_counted(path, text, 1, spec, &nkeys);
   free(text);
   PetscCall(ierr);
   /* an empty file is a job that was never written (or a wrong path to a placeholder): training the

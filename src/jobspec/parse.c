@@ -350,7 +350,7 @@ static int line_of(const parser_t *ps, const char *key)
 }
 
 /* Checks that involve several keys; each names the line of the key the user should change. */
-static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec)
+static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec, int whole_job)
 {
   cdn_js_where_t w    = {ps->file, 0, ""};
   int            dist = 0, last = 0;
@@ -366,7 +366,8 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec)
     CDN_JS_FAIL(&w, "%d is less than budget (%d, the default): set [features] budget too", spec->epochs, spec->budget);
   }
   for (int h = 0; h < CDN_HP_COUNT; h++) dist |= spec->axis[h].kind != CDN_AXIS_LIST;
-  if (!cdn_method_pairs(spec->method_mask, spec->learner_mask)) {
+  /* a whole job only: `predict` options are checked once merged with their job (src/cli/predict.c) */
+  if (whole_job && !cdn_method_pairs(spec->method_mask, spec->learner_mask)) {
     w.line = line_of(ps, "learners") ? line_of(ps, "learners") : line_of(ps, "methods");
     w.key  = line_of(ps, "learners") ? "learners" : "methods";
     CDN_JS_FAIL(&w, "%s", "no method of [prediction] methods takes any of the learners: nothing would be compared (README.md lists each method's learners)");
@@ -407,7 +408,7 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_js_parse_counted(const char *name, const char *text, cdn_jobspec_t *spec, int *nkeys)
+PetscErrorCode cdn_js_parse_counted(const char *name, const char *text, int whole_job, cdn_jobspec_t *spec, int *nkeys)
 {
   parser_t ps = {name, -1, {0}, {0}};
   char     buf[LINE_MAX_LEN];
@@ -436,7 +437,7 @@ PetscErrorCode cdn_js_parse_counted(const char *name, const char *text, cdn_jobs
     else PetscCall(parse_assignment(&ps, line, s, spec));
   }
   for (int i = 0; i < NKEYS; i++) *nkeys += ps.key_line[i] != 0;
-  PetscCall(check_spec(&ps, spec));
+  PetscCall(check_spec(&ps, spec, whole_job));
   /* The directed variant reads strength with a direction: degree splits into its two halves. */
   if (spec->directed && (spec->stat_mask & (1u << CDN_STAT_DEGREE)))
     spec->stat_mask = (spec->stat_mask & ~(1u << CDN_STAT_DEGREE)) | 1u << CDN_STAT_IN_STRENGTH | 1u << CDN_STAT_OUT_STRENGTH;
@@ -448,6 +449,6 @@ PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_
   int nkeys;
 
   PetscFunctionBeginUser;
-  PetscCall(cdn_js_parse_counted(name, text, spec, &nkeys));
+  PetscCall(cdn_js_parse_counted(name, text, 0, spec, &nkeys));
   PetscFunctionReturn(0);
 }
