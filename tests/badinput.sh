@@ -136,6 +136,10 @@ cli)
   refused "impossible port" "watch tcp://127.0.0.1:99999: has no valid TCP port (1 to 65535)" watch tcp://127.0.0.1:99999 --timeout 5
   took=$(($(date +%s) - start))
   check "[ $took -lt 3 ]" "watch waited $took s on an impossible port"
+  for t in inf 0x10 nan; do # strtod took these: inf waited forever
+    "$cnndyn" watch tcp://127.0.0.1:5557 --timeout $t > "$work/out" 2>&1
+    check "[ $? -eq 2 ] && grep -q \"timeout '$t' is not a positive number\" '$work/out'" "watch --timeout $t accepted"
+  done
   "$cnndyn" run "$top/jobs/smoke.ini" --out "$work/o4" --progress tcp://127.0.0.1:70000 > "$work/out" 2>&1
   check "[ $? -eq 2 ] && grep -q 'no valid TCP port' '$work/out'" "run --progress with an impossible port: $(cat "$work/out")"
   ;;
