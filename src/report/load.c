@@ -222,6 +222,9 @@ static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
     PetscCall(integer(c, col[7], 0, MAX_EPOCHS, &res->epochs_done[m]));
     if (col[6] >= 0 && (res->status[m] == CDN_STATUS_DIVERGED || c->field[col[6]][0]))
       PetscCall(integer(c, col[6], 0, res->epochs_done[m], &res->diverged_epoch[m]));
+    /* the final validation columns repeat curves.csv's last row: checked, not kept */
+    if (col[8] >= 0) PetscCall(real(c, col[8], PETSC_TRUE, 0, HUGE_VAL, &v));
+    if (col[9] >= 0) PetscCall(real(c, col[9], PETSC_TRUE, 0, 1, &v));
     PetscCall(real(c, col[10], res->status[m] == CDN_STATUS_DIVERGED, 0, 1, &res->test_acc[m]));
     if (col[11] >= 0) {
       PetscCall(real(c, col[11], PETSC_TRUE, 0, 1, &v));
