@@ -116,6 +116,11 @@ snapshot)
   snap="$work/r/snapshots/model-000000/epoch-001"
   "$cnndyn" stats "$snap" --out "$work/nodes.csv" > "$work/out" 2>&1
   check "[ $? -eq 0 ] && [ \$(wc -l < '$work/nodes.csv') -gt 10 ]" "stats on a good snapshot: $(head -c 600 "$work/out")"
+  # a layer name with a comma and a quote (from the snapshot's model.json) is one RFC 4180 field
+  cp -r "$snap" "$work/named"
+  sed -i 's/"name":\t"conv1"/"name":\t"conv,\\"1"/' "$work/named/model.json"
+  "$cnndyn" stats "$work/named" --out "$work/named.csv" > "$work/out" 2>&1
+  check "[ $? -eq 0 ] && grep -qF ',\"conv,\"\"1\",' '$work/named.csv'" "layer name not quoted: $(head -c 300 "$work/out") $(sed -n 2p "$work/named.csv")"
   # a NaN in conv1's weights (float32 0x7fc00000, little-endian) after the .npy header
   f=$(ls "$snap"/*conv1*weight*.npy | head -1)
   printf '\x00\x00\xc0\x7f' | dd of="$f" bs=1 seek=$(($(stat -c %s "$f") - 4)) conv=notrunc status=none

@@ -32,6 +32,8 @@ static void check_defaults(const cdn_jobspec_t *s)
   CHECK(s->agg_mask == (BIT(CDN_AGG_MEAN) | BIT(CDN_AGG_STD) | BIT(CDN_AGG_MIN) | BIT(CDN_AGG_MAX) | BIT(CDN_AGG_MEDIAN)));
   CHECK(s->folds == 5 && s->ridge_lambda == 1.0 && s->logistic_c == 1.0 && s->snapshots == 0);
   CHECK(cdn_population_size(s) == 1);
+  /* progress is published on loopback unless the job names an interface */
+  CHECK(!strcmp(s->progress, "tcp://127.0.0.1:5557"));
 }
 
 static void test_good_full(void)
