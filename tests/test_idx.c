@@ -88,6 +88,15 @@ int main(int argc, char **argv)
   write_idx("magic", 1, 9, 3, dims, payload, 60);
   expect_error("magic", CDN_ERR_CORRUPT);
   CHECK_CONTAINS(cdn_error_message(), "magic");
+  {
+    /* magic 0x00000804 on a 3-dimensional file: the first pixels (0) read as a fourth size. The
+       message blamed "dimension 3 has size 0"; it is the magic that is wrong. */
+    uint8_t zeros[60] = {0};
+    int     four[4]   = {5, 4, 3, 0};
+    write_idx("magic4", 0, 8, 4, four, zeros, 56);
+    expect_error("magic4", CDN_ERR_CORRUPT);
+    CHECK_CONTAINS(cdn_error_message(), "bad magic 0x00000804: it promises 4 dimensions but size 4 reads 0");
+  }
   write_idx("toolong", 1, 8, 3, dims, payload, 60);
   dims[0] = 4;
   write_idx("toolong", 1, 8, 3, dims, payload, 60);

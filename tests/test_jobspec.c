@@ -32,6 +32,8 @@ static void check_defaults(const cdn_jobspec_t *s)
   CHECK(s->agg_mask == (BIT(CDN_AGG_MEAN) | BIT(CDN_AGG_STD) | BIT(CDN_AGG_MIN) | BIT(CDN_AGG_MAX) | BIT(CDN_AGG_MEDIAN)));
   CHECK(s->folds == 5 && s->ridge_lambda == 1.0 && s->logistic_c == 1.0 && s->snapshots == 0);
   CHECK(cdn_population_size(s) == 1);
+  /* progress is published on loopback unless the job names an interface */
+  CHECK(!strcmp(s->progress, "tcp://127.0.0.1:5557"));
 }
 
 static void test_good_full(void)
@@ -187,7 +189,7 @@ static const struct {
   {"bad_no_equals.ini", ":2: epochs 3: ", "expected 'key = value' or '[section]'"},
   {"bad_empty_value.ini", ":2: learning_rate: ", "empty value"},
   {"bad_trailing_garbage.ini", ":2: epochs: ", "'10x' is not an integer"},
-  {"bad_number.ini", ":2: learning_rate: ", "'1e-3x' is not a finite number"},
+  {"bad_number.ini", ":2: learning_rate: ", "'1e-3x' is not a plain decimal number"},
   {"bad_range.ini", ":2: momentum: ", "1.0 is out of range: must be a number in [0, 1)"},
   {"bad_budget.ini", ":4: budget: ", "5 is more than epochs (3)"},
   {"bad_budget_default.ini", ":2: epochs: ", "2 is less than budget (3, the default)"},
@@ -203,7 +205,13 @@ static const struct {
   {"bad_too_many_models.ini", ":7: samples: ", "the population has 20000000 models, more than the limit of 10000000"},
   {"bad_statistic.ini", ":2: statistics: ", "unknown value 'closeness' (expected one of: degree, eigenvector, pagerank, singular, in_strength, out_strength)"},
   {"bad_aggregator_twice.ini", ":2: aggregators: ", "'mean' appears twice"},
-  {"bad_nan.ini", ":2: learning_rate: ", "'nan' is not a finite number"},
+  {"bad_nan.ini", ":2: learning_rate: ", "'nan' is not a plain decimal number"},
+  /* jobs/README.md promises plain decimal numbers: strtod would take these three */
+  {"bad_hex.ini", ":2: learning_rate: ", "'0x1p-4' is not a plain decimal number"},
+  {"bad_inf.ini", ":2: learning_rate: ", "'inf' is not a plain decimal number"},
+  {"bad_subnormal.ini", ":2: weight_decay: ", "'1e-320' is too small: nonzero but below 2.2e-308"},
+  {"bad_no_pairs.ini", ":5: learners: ", "no method of [prediction] methods takes any of the learners: nothing would be compared"},
+  {"bad_int_huge.ini", ":2: epochs: ", "99999999999999999999 is out of range: must be an integer in [1, 1000]"},
   {"bad_seed_negative.ini", ":2: seed: ", "'-1' is not an unsigned 64-bit integer"},
   {"bad_duplicate_value.ini", ":2: learning_rate: ", "value 0.1 appears twice"},
   {"bad_train_size.ini", ":2: train_size: ", "58000 + validation_size 5000 is more than the 60000 training images"},
@@ -227,6 +235,23 @@ static void test_bad_files(void)
   }
 }
 
+/* A file that sets nothing would train the built-in population: refused, naming the file. */
+static void test_empty_files(void)
+{
+  const char   *empty[] = {"data/jobs/bad_empty.ini", "data/jobs/bad_only_comments.ini"};
+  cdn_jobspec_t s;
+  for (int i = 0; i < 2; i++) {
+    CHECK(cdn_jobspec_load(PETSC_COMM_WORLD, empty[i], &s) == CDN_ERR_INPUT);
+    CHECK(!strncmp(cdn_error_message(), empty[i], strlen(empty[i])));
+    CHECK_CONTAINS(cdn_error_message(), ": sets no key (empty, or only comments and section headers)");
+  }
+  /* one configuration: the report would compare nothing */
+  CHECK(cdn_jobspec_load(PETSC_COMM_WORLD, "data/jobs/bad_one_config.ini", &s) == CDN_ERR_INPUT);
+  CHECK_CONTAINS(cdn_error_message(), "data/jobs/bad_one_config.ini: the population has one configuration (4 models): nothing to compare");
+  /* a leading UTF-8 byte order mark is not part of the first section header */
+  CHECK(cdn_jobspec_load(PETSC_COMM_WORLD, "data/jobs/good_bom.ini", &s) == 0 && s.epochs == 4);
+}
+
 static void test_unreadable(void)
 {
   cdn_jobspec_t s;
@@ -244,6 +269,7 @@ int main(int argc, char **argv)
   test_shape_axes();
   test_shipped_jobs();
   test_bad_files();
+  test_empty_files();
   test_unreadable();
   if (cdn_finalize()) return 1;
   return CHECK_STATUS();

@@ -145,6 +145,112 @@ static void copy_file(const char *src, const char *dst, long len, long at, char 
   if (out) fclose(out);
 }
 
+
+/* A copy of predictor src with one payload line changed: the line `skip` lines after the payload
+   line starting with `block` (0: that line) becomes `line`; the header's byte count follows. */
+static void edit(const char *src, const char *dst, const char *block, int skip, const char *line)
+{
+  char  *text = NULL, *payload, *at, *eol;
+  size_t n    = 0;
+  FILE  *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+  char   head[1024], body[1 << 16];
+  int    w;
+
+  if (!in || !out || getdelim(&text, &n, '\0', in) <= 0) goto done;
+  payload = strstr(text, "\nbytes ");
+  payload = payload ? strchr(payload + 1, '\n') + 1 : text;
+  at      = payload;
+  while (at && strncmp(at, block, strlen(block))) at = (at = strchr(at, '\n')) ? at + 1 : NULL;
+  for (int i = 0; at && i < skip; i++) at = strchr(at, '\n') + 1;
+  if (!at) goto done;
+  eol = strchr(at, '\n');
+  snprintf(body, sizeof body, "%.*s%s%s", (int)(at - payload), payload, line, eol);
+  w = snprintf(head, sizeof head, "%.*s", (int)(payload - text), text);
+  at = strstr(head, "\nbytes ");
+  if (at && w > 0) sprintf(at, "\nbytes %zu\n", strlen(body));
+  fputs(head, out), fputs(body, out);
+done:
+  if (in) fclose(in);
+  if (out) fclose(out);
+  free(text);
+}
+
+/* Every number of a saved predictor is checked: before, these were scored with exit 0 (a count
+   that wraps, NaN cuts, NaN or 1e999 intercepts, zero std, a negative SVR gamma predicting -4e146,
+   classes out of range, lo > hi, a family header the method has no columns for, a format number
+   too big for an int shown as -1, XGBoost's stack trace in the message). */
+static PetscErrorCode test_damaged_numbers(cdn_results_t *A, cdn_results_t *B, const cdn_jobspec_t *spec,
+                                           const char *path, const char *bad)
+{
+  static const struct {
+    cdn_learner_t learner;
+    const char   *block;
+    int           skip;
+    const char   *line, *needle;
+  } cases[] = {
+    {CDN_LEARNER_LINEAR, "ridge_weights ", 0, "ridge_weights 4294967299", "block 'ridge_weights': count '4294967299' is not an integer in [0, "},
+    {CDN_LEARNER_LINEAR, "cuts ", 1, "nan", "block 'cuts' value 0: 'nan' is not a plain decimal number"},
+    {CDN_LEARNER_LINEAR, "ridge_intercept ", 1, "1e999", "block 'ridge_intercept' value 0: '1e999' is too large"},
+    {CDN_LEARNER_LINEAR, "ridge_intercept ", 1, "NaN", "block 'ridge_intercept' value 0: 'NaN' is not a plain decimal"},
+    {CDN_LEARNER_LINEAR, "std ", 1, "0", "block 'std' value 0: 0 is outside"},
+    {CDN_LEARNER_LINEAR, "lo ", 1, "1e300", "blocks 'lo' and 'hi' value 0: lo 1e+300 is above hi"},
+    {CDN_LEARNER_LINEAR, "logistic_classes ", 1, "7", "block 'logistic_classes' value 0: '7' is not an integer in [0, 2]"},
+    {CDN_LEARNER_LINEAR, "hyperparameters ", 1, "0x1p-4", "'0x1p-4' is not a plain decimal number"},
+    {CDN_LEARNER_SVR, "hyperparameters ", 2, "-0.5", "block 'hyperparameters' value 1: -0.5 is outside"},
+    {CDN_LEARNER_LINEAR, "families ", 0, NULL, "header families: 'resnet', but weights inputs have no family columns"},
+    {CDN_LEARNER_LINEAR, "cnndyn-predictor ", 0, NULL, "predictor format 99999999999999999999; this cnndyn reads format 3"},
+    {CDN_LEARNER_LINEAR, "width ", 0, NULL, "header width: '4294967299' is not an integer in [1, "},
+    {CDN_LEARNER_XGB, "xgboost_json ", 0, "", "xgboost cannot read the model: "},
+  };
+  static const char *header[] = {"families resnet", "cnndyn-predictor 99999999999999999999", "width 4294967299"};
+  double pred[NB];
+  int    pc[NB], lc[NB], h = 0;
+  cdn_predictor_info_t info;
+
+  PetscFunctionBeginUser;
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const char *text, *line = cases[c].line;
+    char       *specific = NULL, block[64];
+    PetscErrorCode err;
+    PetscCall(cdn_predictor_save(path, spec, CDN_METHOD_WEIGHTS, cases[c].learner, 2, A));
+    snprintf(block, sizeof block, "%s", line ? cases[c].block : header[h++]);
+    if (line && !line[0]) { /* the JSON damaged in place, its length kept: XGBoost refuses it */
+      char  *t = NULL, *at;
+      size_t n = 0;
+      FILE  *in = fopen(path, "rb");
+      CHECK(in && getdelim(&t, &n, '\0', in) > 0 && (at = strstr(t, block)));
+      if (in) fclose(in);
+      if (t && (at = strstr(t, block))) copy_file(path, bad, -1, strchr(at, '\n') + 2 - t, 'x');
+      free(t);
+    } else if (line) edit(path, bad, block, cases[c].skip, line);
+    else { /* a header line: the key is the prefix to find, the whole line its replacement */
+      char key[64];
+      snprintf(key, sizeof key, "%.*s", (int)(strchr(block, ' ') - block + 1), block);
+      {
+        char  *t = NULL, *at;
+        size_t n = 0;
+        FILE  *in = fopen(path, "rb"), *out;
+        if (in && getdelim(&t, &n, '\0', in) > 0 && (at = strstr(t, key)) && (out = fopen(bad, "wb"))) {
+          fwrite(t, 1, at - t, out), fputs(block, out), fputs(strchr(at, '\n'), out), fclose(out);
+        }
+        if (in) fclose(in);
+        free(t);
+      }
+    }
+    err = cdn_predictor_score(bad, B, pred, pc, lc, &info);
+    CHECK(err == CDN_ERR_CORRUPT);
+    if (!err) {
+      fprintf(stderr, "  accepted: %s\n", cases[c].needle);
+      continue;
+    }
+    PetscCall(PetscErrorMessage(err, &text, &specific));
+    CHECK_CONTAINS(specific, bad);
+    CHECK_CONTAINS(specific, cases[c].needle);
+    CHECK(!strchr(specific, '\n')); /* one line: XGBoost's stack trace is left out */
+  }
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode test_files(void)
 {
   static const struct {
@@ -242,6 +348,7 @@ static PetscErrorCode test_files(void)
   fputs("x", fp);
   fclose(fp);
   PetscCall(expect_error(cdn_predictor_score(bad, &B, pred, pc, lc, &info), CDN_ERR_CORRUPT, "unexpected data"));
+  PetscCall(test_damaged_numbers(&A, &B, &spec, path, bad));
 
   /* family columns: fitted on a mix (the file names the families), scored on a run of one of them
      with the same columns; a family the predictor never saw is refused */

@@ -85,6 +85,52 @@ static void test_watch_run(void *ctx)
   zmq_close(pub);
 }
 
+/* A message longer than the watcher's buffer is dropped with a note, never read past: before,
+   the buffer was not NUL-terminated and the next event was searched together with the tail of
+   the long one ("summary" in it hid the event's line; ASan saw the over-read). */
+static void test_oversize_message(void *ctx)
+{
+  watcher_t w = {.timeout = 5, .out = tmpfile()};
+  pthread_t th;
+  void     *pub = publisher(ctx, w.endpoint, sizeof w.endpoint);
+  char      big[5000];
+  const char *epoch = "{\"event\":\"epoch\",\"model\":3,\"epoch\":1,\"train_loss\":0.5,\"val_loss\":0.6,\"val_acc\":0.7,\"seconds\":1,\"rank\":0}";
+  const char *end = "{\"event\":\"end\",\"models\":4,\"epochs\":1,\"ranks\":1,\"done\":4,\"diverged\":0,\"running\":0,\"elapsed\":1}";
+
+  memset(big, 'x', sizeof big);
+  memcpy(big + 1000, "\"summary\"", 9);
+  pthread_create(&th, NULL, watch_thread, &w);
+  for (int round = 0; round < 40 && !w.finished; round++) {
+    zmq_send(pub, big, sizeof big, 0);
+    send_str(pub, epoch);
+    send_str(pub, end);
+    usleep(100000);
+  }
+  pthread_join(th, NULL);
+  char *out = slurp(w.out);
+  CHECK(w.status == 0);
+  CHECK_CONTAINS(out, "dropped a message of 5000 bytes (more than 4096: not a progress event)");
+  CHECK_CONTAINS(out, "model 3 epoch 1: val_acc 0.7000 (rank 0)");
+  fclose(w.out);
+  zmq_close(pub);
+}
+
+/* An endpoint that cannot exist is refused at once, not waited on until "publisher gone". */
+static void test_bad_endpoint(void)
+{
+  const char *bad[] = {"tcp://127.0.0.1:99999", "tcp://127.0.0.1:0", "tcp://127.0.0.1", "udp://x:1", "tcp://:5557"};
+  for (int i = 0; i < 5; i++) {
+    FILE  *out = tmpfile();
+    double t0  = MPI_Wtime();
+    CHECK(cdn_watch(bad[i], 5, out) == 1);
+    CHECK(MPI_Wtime() - t0 < 1);
+    CHECK(!strstr(slurp(out), "publisher gone"));
+    fclose(out);
+  }
+  CHECK(cdn_endpoint_problem("tcp://127.0.0.1:5557") == NULL && cdn_endpoint_problem("ipc:///tmp/x") == NULL);
+  CHECK_CONTAINS(cdn_endpoint_problem("tcp://127.0.0.1:99999"), "no valid TCP port");
+}
+
 /* A publisher that goes away without "end": the watcher says so after its timeout. */
 static void test_publisher_gone(void *ctx)
 {
@@ -132,6 +178,8 @@ int main(int argc, char **argv)
   ctx = zmq_ctx_new();
   test_watch_run(ctx);
   test_publisher_gone(ctx);
+  test_oversize_message(ctx);
+  test_bad_endpoint();
   zmq_ctx_term(ctx);
   CHECK(test_never_blocks() == 0);
   if (cdn_finalize()) return 1;

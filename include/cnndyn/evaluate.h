@@ -41,6 +41,10 @@ unsigned    cdn_method_learners(cdn_method_t m);
 /* The families whose 0/1 indicator columns the method's inputs hold, comma-separated in name
    order ("-" for none: a single-family population, or a method without the hyperparameters). */
 void        cdn_method_families(cdn_method_t m, const cdn_results_t *res, char *buf, size_t len);
+/* Whether m's inputs carry those family columns at all (the hyperparameter-based methods). */
+int         cdn_method_has_families(cdn_method_t m);
+/* How many (method, learner) pairs of the two masks the comparison would run (0: nothing). */
+int         cdn_method_pairs(unsigned method_mask, unsigned learner_mask);
 /* Builds the method's n x d input for budget k (owned by the caller, PetscFree). *d = 0 when the
    population has no such columns (e.g. eigenvector not computed): the method is then skipped. */
 PetscErrorCode cdn_method_inputs(cdn_method_t m, const cdn_results_t *res, int k, double **X, int *d, char *desc,

@@ -11,6 +11,10 @@
    written under temporary names first and renamed only when every one is whole. Root only. */
 PetscErrorCode cdn_report_write(const char *outdir, const cdn_jobspec_t *spec, const cdn_results_t *res,
                                 const cdn_evaluation_t *ev, PetscBool prediction_only);
+/* Every file cdn_report_write writes for a run (the first four also for `cnndyn predict`): a run
+   is complete when all are there. */
+#define CDN_REPORT_NFILES 8
+extern const char *const cdn_report_files[CDN_REPORT_NFILES];
 /* Per subset and budget, the nested best of each family with intervals, the difference graph-only
    minus baseline and the pre-registered row, for people. */
 void cdn_report_print_summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev);
@@ -20,6 +24,9 @@ void cdn_report_print_best(FILE *fp, const cdn_jobspec_t *spec, const cdn_result
 void cdn_report_markdown(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev);
 /* CSV number: 9 significant digits; NaN as an empty field; infinities as inf / -inf. */
 void cdn_csv_number(FILE *fp, double v);
+/* CSV text field (RFC 4180): as it is, or in double quotes with quotes doubled when it holds a
+   comma, a quote or a line break. Every field that can hold names from input goes through it. */
+void cdn_csv_text(FILE *fp, const char *s);
 
 /* The metrics as reported, in report.csv order. */
 typedef struct {

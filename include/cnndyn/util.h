@@ -50,6 +50,21 @@ uint64_t cdn_rng_below(cdn_rng_t *rng, uint64_t n);    /* uniform in [0, n), unb
 void     cdn_rng_shuffle(cdn_rng_t *rng, int *a, int n); /* Fisher-Yates */
 uint64_t cdn_hash64(uint64_t a, uint64_t b);           /* mixes two words into a seed */
 
+/* ---- numbers in text (src/jobspec/values.c) -------------------------------------------------- */
+
+/* Every reader of numbers (job specs, run CSVs, saved predictors) takes plain decimal text only:
+   [+-]digits[.digits][e[+-]digits], the whole string, never hex floats, inf, nan or blanks. */
+typedef enum { CDN_NUMBER_OK, CDN_NUMBER_SYNTAX, CDN_NUMBER_HUGE, CDN_NUMBER_TINY } cdn_number_t;
+/* *x is the value (also for TINY, where it is subnormal or 0: the caller decides). */
+cdn_number_t cdn_parse_real(const char *s, double *x);
+/* A decimal integer that fits in 64 bits. */
+cdn_number_t cdn_parse_integer(const char *s, long long *x);
+/* "is not a plain decimal number", ...: follows the text in a message. */
+const char  *cdn_number_problem(cdn_number_t code);
+/* NULL for a ZeroMQ endpoint cnndyn can use (tcp://HOST:PORT with PORT 1-65535 or *, ipc://PATH),
+   else why not ("has no valid TCP port (1 to 65535)"), to follow the endpoint in a message. */
+const char  *cdn_endpoint_problem(const char *s);
+
 /* ---- sorted values ------------------------------------------------------------------------- */
 
 void   cdn_sort_doubles(double *v, int n); /* ascending; NaN must be filtered out first */
@@ -70,6 +85,10 @@ typedef struct {
 PetscErrorCode cdn_afile_open(cdn_afile_t *af, const char *path);
 PetscErrorCode cdn_afile_commit(cdn_afile_t *af);
 void           cdn_afile_abort(cdn_afile_t *af);
+
+/* A name that is one file inside its folder: not empty, no '/', not "." or "..". Every path built
+   from a name read from input (a snapshot's layer names) is checked with it. */
+int cdn_file_name_ok(const char *name);
 
 /* Creates a directory and its parents (mkdir -p); fine if it exists. */
 PetscErrorCode cdn_mkdir_p(const char *path);

@@ -27,6 +27,11 @@ int cdn_cli_run(int argc, char **argv, PetscErrorCode *ierr)
     } else if (!strcmp(argv[i], "--progress")) {
       if (++i == argc) return cdn_cli_usage_error("%s", "--progress needs an endpoint (tcp://HOST:PORT) or off");
       opt.progress = strcmp(argv[i], "off") ? argv[i] : "";
+      if (opt.progress[0] && cdn_endpoint_problem(opt.progress)) {
+        char why[PETSC_MAX_PATH_LEN + 128];
+        snprintf(why, sizeof why, "'%s' %s, or off", argv[i], cdn_endpoint_problem(argv[i]));
+        return cdn_cli_usage_error("--progress %s", why);
+      }
     } else if (!strcmp(argv[i], "--force")) opt.force = PETSC_TRUE;
     else if (!strcmp(argv[i], "--quiet")) opt.quiet = PETSC_TRUE;
     else if (argv[i][0] == '-') return cdn_cli_usage_error("run: unknown option '%s'", argv[i]);

@@ -85,7 +85,9 @@ static PetscErrorCode node_stats(const gopts_t *o)
     int      grp;
     PetscInt local;
     cdn_graph_node_group(&g, v, &grp, &local);
-    fprintf(fp, "%d,%s,%d", (int)v, g.group_name[grp], (int)local);
+    fprintf(fp, "%d,", (int)v);
+    cdn_csv_text(fp, g.group_name[grp]); /* a layer name from the snapshot's model.json */
+    fprintf(fp, ",%d", (int)local);
     for (int s = 0; s < CDN_STAT_COUNT; s++)
       if (x[s]) fprintf(fp, ",%.9g", (double)x[s][v]);
     fputc('\n', fp);
@@ -124,7 +126,7 @@ static PetscErrorCode feature_row(const char *dir, const cdn_layout_t *lay, int 
   PetscCall(cdn_layout_columns(lay, &g, &desc, &n, &cols));
   if (!*first) {
     fprintf(fp, "model,epoch");
-    for (int k = 0; k < n; k++) fprintf(fp, ",%s", cols[k].name);
+    for (int k = 0; k < n; k++) fputc(',', fp), cdn_csv_text(fp, cols[k].name);
     fputc('\n', fp);
     *first = cols, *nfeat = n, cols = NULL;
   }

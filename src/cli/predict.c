@@ -70,6 +70,30 @@ static PetscErrorCode saved(const char *dir, const cdn_jobspec_t *spec, const cd
   PetscFunctionReturn(0);
 }
 
+/* Before the prediction stage: something to compare, at a budget the run has. Each message says
+   where the setting came from (an option, the job file, or the built-in default). */
+static PetscErrorCode comparable(const char *dir, const char *job, const char **value, PetscBool save,
+                                 const cdn_jobspec_t *spec, const cdn_results_t *res)
+{
+  char from[PETSC_MAX_PATH_LEN + 64];
+  int  other = 0;
+
+  PetscFunctionBeginUser;
+  if (value[0]) snprintf(from, sizeof from, "--budget");
+  else if (job) snprintf(from, sizeof from, "%s: budget", job);
+  else snprintf(from, sizeof from, "budget (the built-in default, as %s/job.ini is missing; give --budget or --job)", dir);
+  PetscCheck(spec->budget < res->epochs, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: %d is not less than the run's %d epochs",
+             from, spec->budget, res->epochs);
+  if (save) PetscFunctionReturn(0); /* one learner fitted, nothing compared */
+  for (int m = 1; m < res->nmodels; m++) other |= res->config[m].config_id != res->config[0].config_id;
+  PetscCheck(other, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "%s/models.csv: all %d models share one configuration: nothing to compare", dir, res->nmodels);
+  PetscCheck(cdn_method_pairs(spec->method_mask, spec->learner_mask), PETSC_COMM_SELF, CDN_ERR_INPUT,
+               "%s: no method of methods takes any of the learners: nothing to compare (README.md lists each method's learners)",
+               value[1] || value[2] ? "--methods/--learners" : job ? job : "methods and learners");
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode predict(const char *dir, const char *job, const char **value, PetscBool quiet, const char *save,
                               const char *model)
 {
@@ -114,9 +138,7 @@ static PetscErrorCode predict(const char *dir, const char *job, const char **val
   if (value[6]) spec.subset_mask = opt.subset_mask;
   if (rank == 0) {
     ierr = cdn_results_load(dir, &res);
-    if (!ierr && !model && spec.budget >= res.epochs)
-      ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_INPUT, PETSC_ERROR_INITIAL,
-                        "budget: %d is not less than the run's %d epochs", spec.budget, res.epochs);
+    if (!ierr && !model) ierr = comparable(dir, job, value, save ? PETSC_TRUE : PETSC_FALSE, &spec, &res);
   }
   PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));
   if (save || model) {

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "cli.h"
 #include "cnndyn/progress.h"
+#include "cnndyn/util.h"
 
 int cdn_cli_watch(int argc, char **argv, PetscErrorCode *ierr)
 {
@@ -13,10 +14,8 @@ int cdn_cli_watch(int argc, char **argv, PetscErrorCode *ierr)
   *ierr = 0;
   for (int i = 0; i < argc; i++) {
     if (!strcmp(argv[i], "--timeout")) {
-      char *end;
       if (++i == argc) return cdn_cli_usage_error("%s", "--timeout needs a number of seconds");
-      timeout = strtod(argv[i], &end);
-      if (*end || !(timeout > 0)) return cdn_cli_usage_error("watch: --timeout '%s' is not a positive number", argv[i]);
+      if (cdn_parse_real(argv[i], &timeout) != CDN_NUMBER_OK || !(timeout > 0) || timeout > 1e9) return cdn_cli_usage_error("watch: --timeout '%s' is not a positive number", argv[i]);
     } else if (argv[i][0] == '-') return cdn_cli_usage_error("watch: unknown option '%s'", argv[i]);
     else if (endpoint) return cdn_cli_usage_error("watch: unexpected argument '%s' (one endpoint only)", argv[i]);
     else endpoint = argv[i];

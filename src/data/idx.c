@@ -42,8 +42,11 @@ static PetscErrorCode read_body(gzFile gz, const char *path, cdn_idx_t *idx)
   for (int d = 0; d < idx->ndims; d++) {
     uint32_t v = (uint32_t)dimb[4 * d] << 24 | (uint32_t)dimb[4 * d + 1] << 16 | (uint32_t)dimb[4 * d + 2] << 8 |
                  dimb[4 * d + 3];
-    PetscCheck(v > 0 && v < (1u << 28), PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: dimension %d has size %u", path, d,
-               (unsigned)v);
+    /* a size of 0 is almost always data read as a size: the magic's dimension count is wrong */
+    PetscCheck(v > 0, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+               "%s: bad magic 0x%02x%02x%02x%02x: it promises %d dimensions but size %d reads 0 (wrong file type or damaged header)",
+               path, head[0], head[1], head[2], head[3], idx->ndims, d + 1);
+    PetscCheck(v < (1u << 28), PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: dimension %d has size %u", path, d, (unsigned)v);
     idx->dims[d] = (int)v;
     total *= v;
     PetscCheck(total < ((size_t)1 << 34), PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: header claims %zu bytes", path,

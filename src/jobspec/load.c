@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cnndyn/jobspec.h"
+#include "cnndyn/population.h"
 #include "cnndyn/util.h"
+#include "values.h"
 
 #define SPEC_MAX_BYTES (1 << 20) /* a job spec is a page of text; anything bigger is the wrong file */
 
@@ -39,13 +41,24 @@ static PetscErrorCode read_text(const char *path, char **text)
 static PetscErrorCode load_root(const char *path, cdn_jobspec_t *spec)
 {
   char          *text;
+  int            nkeys = 0;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(read_text(path, &text));
-  ierr = cdn_jobspec_parse_string(path, text, spec);
+  ierr = cdn_js_parse_counted(path, text, 1, spec, &nkeys);
   free(text);
   PetscCall(ierr);
+  /* an empty file is a job that was never written (or a wrong path to a placeholder): training the
+     built-in population instead would spend hours on a job nobody asked for */
+  PetscCheck(nkeys > 0, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "%s: sets no key (empty, or only comments and section headers): not a job spec", path);
+  /* the prediction compares configurations (folds are grouped by configuration): with one, a run
+     would train and then report nothing */
+  PetscCheck(cdn_population_configs(spec) >= 2, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "%s: the population has one configuration (%d model%s): nothing to compare; give a hyperparameter, "
+             "architecture, width or depth two values, or samples with a distribution",
+             path, cdn_population_size(spec), cdn_population_size(spec) > 1 ? "s" : "");
   PetscFunctionReturn(0);
 }
 

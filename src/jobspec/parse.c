@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
+#include "cnndyn/evaluate.h"
 #include "cnndyn/stats.h"
 #include "values.h"
 
@@ -349,7 +350,7 @@ static int line_of(const parser_t *ps, const char *key)
 }
 
 /* Checks that involve several keys; each names the line of the key the user should change. */
-static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec)
+static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec, int whole_job)
 {
   cdn_js_where_t w    = {ps->file, 0, ""};
   int            dist = 0, last = 0;
@@ -365,6 +366,12 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec)
     CDN_JS_FAIL(&w, "%d is less than budget (%d, the default): set [features] budget too", spec->epochs, spec->budget);
   }
   for (int h = 0; h < CDN_HP_COUNT; h++) dist |= spec->axis[h].kind != CDN_AXIS_LIST;
+  /* a whole job only: `predict` options are checked once merged with their job (src/cli/predict.c) */
+  if (whole_job && !cdn_method_pairs(spec->method_mask, spec->learner_mask)) {
+    w.line = line_of(ps, "learners") ? line_of(ps, "learners") : line_of(ps, "methods");
+    w.key  = line_of(ps, "learners") ? "learners" : "methods";
+    CDN_JS_FAIL(&w, "%s", "no method of [prediction] methods takes any of the learners: nothing would be compared (README.md lists each method's learners)");
+  }
   if (spec->samples > 1 && !dist) {
     w.line = line_of(ps, "samples"), w.key = "samples";
     CDN_JS_FAIL(&w, "%d draws per grid point, but no hyperparameter is uniform(...) or loguniform(...)", spec->samples);
@@ -401,7 +408,7 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_jobspec_t *spec)
+PetscErrorCode cdn_js_parse_counted(const char *name, const char *text, int whole_job, cdn_jobspec_t *spec, int *nkeys)
 {
   parser_t ps = {name, -1, {0}, {0}};
   char     buf[LINE_MAX_LEN];
@@ -410,6 +417,9 @@ PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_
   PetscFunctionBeginUser;
   cdn_jobspec_defaults(spec);
   snprintf(spec->source, sizeof spec->source, "%s", name);
+  *nkeys = 0;
+  /* editors on Windows start UTF-8 files with a byte order mark: it is not part of the first line */
+  if (!strncmp(text, "\xEF\xBB\xBF", 3)) text += 3;
   for (const char *p = text; *p;) {
     const char    *nl  = strchr(p, '\n');
     size_t         len = nl ? (size_t)(nl - p) : strlen(p);
@@ -426,9 +436,19 @@ PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_
     if (s[0] == '[') PetscCall(parse_section(&ps, line, s));
     else PetscCall(parse_assignment(&ps, line, s, spec));
   }
-  PetscCall(check_spec(&ps, spec));
+  for (int i = 0; i < NKEYS; i++) *nkeys += ps.key_line[i] != 0;
+  PetscCall(check_spec(&ps, spec, whole_job));
   /* The directed variant reads strength with a direction: degree splits into its two halves. */
   if (spec->directed && (spec->stat_mask & (1u << CDN_STAT_DEGREE)))
     spec->stat_mask = (spec->stat_mask & ~(1u << CDN_STAT_DEGREE)) | 1u << CDN_STAT_IN_STRENGTH | 1u << CDN_STAT_OUT_STRENGTH;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_jobspec_t *spec)
+{
+  int nkeys;
+
+  PetscFunctionBeginUser;
+  PetscCall(cdn_js_parse_counted(name, text, 0, spec, &nkeys));
   PetscFunctionReturn(0);
 }

@@ -2,6 +2,8 @@
    lie in its documented range, because a silently truncated "1e-3x" or "0,1" is a wasted run. */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,30 +33,83 @@ static int in_range(const cdn_js_range_t *r, double x)
   return r->hi_open ? x < r->hi : x <= r->hi;
 }
 
-/* strtol/strtod report success even for "12abc" or "": insist on consuming everything. */
-static int parse_long(const char *s, long *x)
+/* Plain decimal syntax: [+-] digits [. digits] [(e|E) [+-] digits], at least one mantissa digit.
+   strtod alone would also take hex floats ("0x1p-4"), "inf", "nan" and leading blanks. */
+static int plain_decimal(const char *s)
 {
-  char *end;
-  errno = 0;
-  *x    = strtol(s, &end, 10);
-  return end != s && *end == '\0' && errno == 0;
+  int digits = 0;
+  if (*s == '+' || *s == '-') s++;
+  while (isdigit((unsigned char)*s)) s++, digits++;
+  if (*s == '.')
+    for (s++; isdigit((unsigned char)*s); s++) digits++;
+  if (!digits) return 0;
+  if (*s == 'e' || *s == 'E') {
+    s++;
+    if (*s == '+' || *s == '-') s++;
+    if (!isdigit((unsigned char)*s)) return 0;
+    while (isdigit((unsigned char)*s)) s++;
+  }
+  return *s == '\0';
 }
 
-static int parse_double(const char *s, double *x)
+cdn_number_t cdn_parse_real(const char *s, double *x)
 {
   char *end;
+
+  *x = NAN;
+  if (!plain_decimal(s)) return CDN_NUMBER_SYNTAX;
   errno = 0;
   *x    = strtod(s, &end);
-  return end != s && *end == '\0' && errno == 0 && isfinite(*x);
+  if (*end != '\0') return CDN_NUMBER_SYNTAX;
+  if (errno == ERANGE && isinf(*x)) return CDN_NUMBER_HUGE;
+  /* glibc sets ERANGE for results below DBL_MIN, subnormal or flushed to zero */
+  if (errno == ERANGE || (*x != 0 && fabs(*x) < DBL_MIN)) return CDN_NUMBER_TINY;
+  return CDN_NUMBER_OK;
+}
+
+cdn_number_t cdn_parse_integer(const char *s, long long *x)
+{
+  char *end;
+
+  *x = 0;
+  if (!(isdigit((unsigned char)s[0]) || ((s[0] == '-' || s[0] == '+') && isdigit((unsigned char)s[1]))))
+    return CDN_NUMBER_SYNTAX;
+  errno = 0;
+  *x    = strtoll(s, &end, 10);
+  if (*end != '\0') return CDN_NUMBER_SYNTAX;
+  return errno == ERANGE ? CDN_NUMBER_HUGE : CDN_NUMBER_OK;
+}
+
+const char *cdn_number_problem(cdn_number_t code)
+{
+  switch (code) {
+  case CDN_NUMBER_OK: return "is a number";
+  case CDN_NUMBER_SYNTAX: return "is not a plain decimal number";
+  case CDN_NUMBER_HUGE: return "is too large (beyond the range of a double or a 64-bit integer)";
+  case CDN_NUMBER_TINY: return "is too small: nonzero but below 2.2e-308, the smallest normal double";
+  }
+  return "is not a number";
+}
+
+static int parse_long(const char *s, long *x)
+{
+  long long v;
+  int       ok = cdn_parse_integer(s, &v) == CDN_NUMBER_OK && v >= LONG_MIN && v <= LONG_MAX;
+  *x           = (long)v;
+  return ok;
 }
 
 PetscErrorCode cdn_js_int(const cdn_js_where_t *w, const char *s, int lo, int hi, int *out)
 {
-  long x;
+  long long x;
 
   PetscFunctionBeginUser;
-  if (!parse_long(s, &x)) CDN_JS_FAIL(w, "'%s' is not an integer", s);
-  if (x < lo || x > hi) CDN_JS_FAIL(w, "%ld is out of range: must be an integer in [%d, %d]", x, lo, hi);
+  switch (cdn_parse_integer(s, &x)) {
+  case CDN_NUMBER_OK: break;
+  case CDN_NUMBER_HUGE: CDN_JS_FAIL(w, "%s is out of range: must be an integer in [%d, %d]", s, lo, hi);
+  default: CDN_JS_FAIL(w, "'%s' is not an integer", s);
+  }
+  if (x < lo || x > hi) CDN_JS_FAIL(w, "%lld is out of range: must be an integer in [%d, %d]", x, lo, hi);
   *out = (int)x;
   PetscFunctionReturn(0);
 }
@@ -85,7 +140,11 @@ PetscErrorCode cdn_js_real(const cdn_js_where_t *w, const char *s, const cdn_js_
     long v;
     if (!parse_long(s, &v)) CDN_JS_FAIL(w, "'%s' is not an integer", s);
     x = (double)v;
-  } else if (!parse_double(s, &x)) CDN_JS_FAIL(w, "'%s' is not a finite number", s);
+  } else {
+    cdn_number_t got = cdn_parse_real(s, &x);
+    /* a subnormal would be taken, but it is never what a job means, and 0 would be out of range */
+    if (got != CDN_NUMBER_OK) CDN_JS_FAIL(w, "'%s' %s", s, cdn_number_problem(got));
+  }
   if (!in_range(r, x)) CDN_JS_FAIL(w, "%s is out of range: must be %s", s, range);
   *out = x;
   PetscFunctionReturn(0);
@@ -200,15 +259,33 @@ PetscErrorCode cdn_js_names(const cdn_js_where_t *w, char *s, const char *const 
   PetscFunctionReturn(0);
 }
 
+const char *cdn_endpoint_problem(const char *s)
+{
+  const char *colon;
+  long long   port;
+
+  if (!strncmp(s, "ipc://", 6)) return s[6] ? NULL : "has no path after ipc://";
+  if (strncmp(s, "tcp://", 6)) return "is not a ZeroMQ endpoint (expected tcp://HOST:PORT or ipc://PATH)";
+  colon = strrchr(s + 6, ':');
+  if (!colon || colon == s + 6) return "is not tcp://HOST:PORT (no host or no port)";
+  if (!strcmp(colon + 1, "*")) return NULL; /* a port the system picks: for binding, as the tests do */
+  /* ZeroMQ takes a port beyond 65535 and then waits forever for a peer that cannot exist */
+  if (cdn_parse_integer(colon + 1, &port) != CDN_NUMBER_OK || colon[1] == '+' || colon[1] == '-' || port < 1 ||
+      port > 65535)
+    return "has no valid TCP port (1 to 65535)";
+  return NULL;
+}
+
 PetscErrorCode cdn_js_endpoint(const cdn_js_where_t *w, const char *s, char *out, size_t n)
 {
+  const char *why;
+
   PetscFunctionBeginUser;
   if (!strcmp(s, "off")) {
     out[0] = '\0';
     PetscFunctionReturn(0);
   }
-  if (strncmp(s, "tcp://", 6) && strncmp(s, "ipc://", 6))
-    CDN_JS_FAIL(w, "'%s' is not a ZeroMQ endpoint (expected off, tcp://HOST:PORT or ipc://PATH)", s);
+  if ((why = cdn_endpoint_problem(s))) CDN_JS_FAIL(w, "'%s' %s, or off", s, why);
   if (strlen(s) >= n) CDN_JS_FAIL(w, "longer than %d characters", (int)n - 1);
   snprintf(out, n, "%s", s);
   PetscFunctionReturn(0);

@@ -34,3 +34,6 @@ PetscErrorCode cdn_js_names(const cdn_js_where_t *w, char *s, const char *const 
 PetscErrorCode cdn_js_choice(const cdn_js_where_t *w, const char *s, const char *const *names, int count, int *out);
 /* "off" (out = "") or a ZeroMQ endpoint tcp://HOST:PORT or ipc://PATH shorter than n. */
 PetscErrorCode cdn_js_endpoint(const cdn_js_where_t *w, const char *s, char *out, size_t n);
+/* cdn_jobspec_parse_string that also counts the keys set (0: the text holds no setting at all);
+   whole_job adds the checks that only a complete job file can pass (a method for the learners). */
+PetscErrorCode cdn_js_parse_counted(const char *name, const char *text, int whole_job, cdn_jobspec_t *spec, int *nkeys);

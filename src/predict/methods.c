@@ -92,6 +92,17 @@ static int uses_hparams(cdn_method_t m)
   return m == CDN_METHOD_HPARAMS || m == CDN_METHOD_CURVE || m == CDN_METHOD_GRAPH_CURVE;
 }
 
+int cdn_method_has_families(cdn_method_t m) { return uses_hparams(m); }
+
+int cdn_method_pairs(unsigned method_mask, unsigned learner_mask)
+{
+  int n = 0;
+  for (int m = 0; m < CDN_METHOD_COUNT; m++)
+    if (method_mask & (1u << m))
+      for (int l = 0; l < CDN_LEARNER_COUNT; l++) n += (cdn_method_learners((cdn_method_t)m) & learner_mask & (1u << l)) != 0;
+  return n;
+}
+
 void cdn_method_families(cdn_method_t m, const cdn_results_t *res, char *buf, size_t len)
 {
   families_t f = uses_hparams(m) ? families_of(res) : (families_t){0};

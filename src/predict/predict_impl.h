@@ -109,6 +109,9 @@ int cdn_fitted_bin(const cdn_fitted_t *m, double v);
 PetscErrorCode cdn_fitted_payload(const cdn_fitted_t *m, char **buf, size_t *len);
 PetscErrorCode cdn_fitted_parse(const char *path, const char *buf, size_t len, cdn_fitted_t *m);
 
+/* XGBoost's last error, its first line only (the rest is XGBoost's stack trace). */
+const char *cdn_xgb_error(void);
+
 /* Each learner's part of cdn_fitted_fit / cdn_fitted_predict. */
 PetscErrorCode cdn_linear_fit(const cdn_fold_t *f, cdn_fitted_t *m);
 PetscErrorCode cdn_linear_predict(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred, int *cls);

@@ -7,6 +7,7 @@
    to the same doubles), or for boosted trees XGBoost's own JSON model. Scoring goes through
    cdn_fitted_predict, the code a cross-validation fold predicts with, so a saved predictor scores a
    model exactly as that fold's learner would. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +86,7 @@ PetscErrorCode cdn_fitted_payload(const cdn_fitted_t *m, char **buf, size_t *len
     if (XGBoosterSaveModelToBuffer(m->booster, "{\"format\": \"json\"}", &n, &json)) {
       fclose(fp);
       free(*buf);
-      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "xgboost: %s", XGBGetLastError());
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "xgboost: %s", cdn_xgb_error());
     }
     fprintf(fp, "xgboost_json %llu\n", (unsigned long long)n);
     fwrite(json, 1, n, fp);
@@ -193,6 +194,9 @@ PetscErrorCode cdn_predictor_save(const char *path, const cdn_jobspec_t *spec, c
 
 /* ---- reading ---- */
 
+/* Every number of the file is read as a token and checked: plain decimal text (no hex, nan, inf
+   except where a learner writes one), in the range that field can hold, counts without wrap-around.
+   A file that passes cannot make a prediction NaN or absurd through a damaged number. */
 typedef struct {
   FILE       *fp;
   const char *path;
@@ -200,49 +204,101 @@ typedef struct {
 
 #define BAD(...) SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, __VA_ARGS__)
 
+static PetscErrorCode token(reader_t *r, const char *name, char *tok)
+{
+  PetscFunctionBeginUser;
+  if (fscanf(r->fp, "%63s", tok) != 1) BAD("%s: not a whole cnndyn predictor: block '%s' cut short", r->path, name);
+  PetscFunctionReturn(0);
+}
+
 /* A block header "NAME COUNT" with 0 <= COUNT <= max. */
 static PetscErrorCode head(reader_t *r, const char *name, int max, int *n)
 {
-  char got[64];
+  char      got[64], count[64];
+  long long c;
 
   PetscFunctionBeginUser;
-  if (fscanf(r->fp, "%63s %d", got, n) != 2 || strcmp(got, name) || *n < 0 || *n > max)
+  if (fscanf(r->fp, "%63s %63s", got, count) != 2 || strcmp(got, name))
     BAD("%s: not a whole cnndyn predictor: block '%s' missing or malformed", r->path, name);
+  if (cdn_parse_integer(count, &c) != CDN_NUMBER_OK || c < 0 || c > max)
+    BAD("%s: block '%s': count '%s' is not an integer in [0, %d]", r->path, name, count, max);
+  *n = (int)c;
+  PetscFunctionReturn(0);
+}
+
+/* n numbers in [lo, hi]; inf_ok takes "inf" / "-inf" (a score learner's open-ended cut). */
+static PetscErrorCode values_in(reader_t *r, const char *name, int n, double lo, double hi, PetscBool inf_ok, double *v)
+{
+  char tok[64];
+
+  PetscFunctionBeginUser;
+  for (int i = 0; i < n; i++) {
+    cdn_number_t got;
+    PetscCall(token(r, name, tok));
+    if (inf_ok && (!strcmp(tok, "inf") || !strcmp(tok, "-inf"))) {
+      v[i] = tok[0] == '-' ? -INFINITY : INFINITY;
+      continue;
+    }
+    got = cdn_parse_real(tok, &v[i]);
+    if (got != CDN_NUMBER_OK && got != CDN_NUMBER_TINY)
+      BAD("%s: block '%s' value %d: '%s' %s", r->path, name, i, tok, cdn_number_problem(got));
+    if (!(v[i] >= lo && v[i] <= hi)) BAD("%s: block '%s' value %d: %s is outside [%g, %g]", r->path, name, i, tok, lo, hi);
+  }
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode values(reader_t *r, const char *name, int n, double *v)
 {
   PetscFunctionBeginUser;
-  for (int i = 0; i < n; i++)
-    if (fscanf(r->fp, "%lf", &v[i]) != 1)
-      BAD("%s: not a whole cnndyn predictor: block '%s' cut short", r->path, name);
+  PetscCall(values_in(r, name, n, -DBL_MAX, DBL_MAX, PETSC_FALSE, v));
   PetscFunctionReturn(0);
 }
 
-/* A block of exactly n numbers. */
-static PetscErrorCode get(reader_t *r, const char *name, int n, double *v)
+/* A block of exactly n numbers in [lo, hi]. */
+static PetscErrorCode get_in(reader_t *r, const char *name, int n, double lo, double hi, double *v)
 {
   int c;
 
   PetscFunctionBeginUser;
   PetscCall(head(r, name, n, &c));
   if (c != n) BAD("%s: block '%s' has %d values, expected %d", r->path, name, c, n);
-  PetscCall(values(r, name, n, v));
+  PetscCall(values_in(r, name, n, lo, hi, PETSC_FALSE, v));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode get(reader_t *r, const char *name, int n, double *v)
+{
+  PetscFunctionBeginUser;
+  PetscCall(get_in(r, name, n, -DBL_MAX, DBL_MAX, v));
+  PetscFunctionReturn(0);
+}
+
+/* n integers in [lo, hi], strictly increasing when increasing is set. */
+static PetscErrorCode ints(reader_t *r, const char *name, int n, int lo, int hi, PetscBool increasing, int *v)
+{
+  char      tok[64];
+  long long x;
+
+  PetscFunctionBeginUser;
+  for (int i = 0; i < n; i++) {
+    PetscCall(token(r, name, tok));
+    if (cdn_parse_integer(tok, &x) != CDN_NUMBER_OK || x < lo || x > hi)
+      BAD("%s: block '%s' value %d: '%s' is not an integer in [%d, %d]", r->path, name, i, tok, lo, hi);
+    v[i] = (int)x;
+    if (increasing && i > 0 && v[i] <= v[i - 1]) BAD("%s: block '%s': values must increase (%d after %d)", r->path, name, v[i], v[i - 1]);
+  }
   PetscFunctionReturn(0);
 }
 
 /* A block of exactly n integers in [lo, hi]. */
-static PetscErrorCode get_int(reader_t *r, const char *name, int n, int lo, int hi, int *v)
+static PetscErrorCode get_int(reader_t *r, const char *name, int n, int lo, int hi, PetscBool increasing, int *v)
 {
   int c;
 
   PetscFunctionBeginUser;
   PetscCall(head(r, name, n, &c));
   if (c != n) BAD("%s: block '%s' has %d values, expected %d", r->path, name, c, n);
-  for (int i = 0; i < n; i++)
-    if (fscanf(r->fp, "%d", &v[i]) != 1 || v[i] < lo || v[i] > hi)
-      BAD("%s: block '%s': value %d missing or outside [%d, %d]", r->path, name, i, lo, hi);
+  PetscCall(ints(r, name, n, lo, hi, increasing, v));
   PetscFunctionReturn(0);
 }
 
@@ -251,18 +307,21 @@ static PetscErrorCode get_scaler(reader_t *r, int width, cdn_scaler_t *s)
   int dims[3];
 
   PetscFunctionBeginUser;
-  PetscCall(get_int(r, "scaler", 3, 0, width, dims));
+  PetscCall(get_int(r, "scaler", 3, 0, width, PETSC_FALSE, dims));
   if (dims[0] != width) BAD("%s: preparation for %d columns in a predictor of width %d", r->path, dims[0], width);
   PetscCall(cdn_scaler_alloc(s, width));
   s->kept = dims[1], s->nind = dims[2], s->width = s->kept + s->nind;
-  PetscCall(get_int(r, "col", s->kept, 0, width - 1, s->col));
+  PetscCall(get_int(r, "col", s->kept, 0, width - 1, PETSC_TRUE, s->col));
   PetscCall(get(r, "mean", s->kept, s->mean));
-  PetscCall(get(r, "std", s->kept, s->std));
+  /* the preparation divides by std: a zero one is a damaged file, never a fitted one */
+  PetscCall(get_in(r, "std", s->kept, DBL_MIN, DBL_MAX, s->std));
   PetscCall(get(r, "lo", s->kept, s->lo));
   PetscCall(get(r, "hi", s->kept, s->hi));
-  PetscCall(get_int(r, "ind_col", s->nind, 0, width - 1, s->ind_col));
-  PetscCall(get(r, "ind_mean", s->nind, s->ind_mean));
-  PetscCall(get(r, "ind_std", s->nind, s->ind_std));
+  for (int k = 0; k < s->kept; k++)
+    if (!(s->lo[k] <= s->hi[k])) BAD("%s: blocks 'lo' and 'hi' value %d: lo %g is above hi %g", r->path, k, s->lo[k], s->hi[k]);
+  PetscCall(get_int(r, "ind_col", s->nind, 0, width - 1, PETSC_TRUE, s->ind_col));
+  PetscCall(get_in(r, "ind_mean", s->nind, 0, 1, s->ind_mean));
+  PetscCall(get_in(r, "ind_std", s->nind, DBL_MIN, 1, s->ind_std));
   PetscFunctionReturn(0);
 }
 
@@ -272,55 +331,67 @@ static PetscErrorCode parse(reader_t *r, const char *buf, size_t len, cdn_fitted
 
   PetscFunctionBeginUser;
   PetscCall(head(r, "cuts", 8, &m->ncuts));
-  if (m->ncuts < 1) BAD("%s: no class cuts", r->path);
+  if (m->ncuts < 1) BAD("%s: block 'cuts': no class cuts", r->path);
   PetscCall(values(r, "cuts", m->ncuts, m->cuts));
+  for (int i = 1; i < m->ncuts; i++)
+    if (m->cuts[i] < m->cuts[i - 1]) BAD("%s: block 'cuts': %g after %g, cuts must not decrease", r->path, m->cuts[i], m->cuts[i - 1]);
   switch (m->learner) {
   case CDN_LEARNER_LINEAR:
-    PetscCall(get(r, "hyperparameters", 2, m->hp));
+    PetscCall(get_in(r, "hyperparameters", 2, DBL_MIN, DBL_MAX, m->hp)); /* ridge lambda, logistic C > 0 */
     PetscCall(get_scaler(r, m->d, &m->sc));
     p = m->nw = m->sc.width;
     PetscCall(get(r, "ridge_intercept", 1, &m->b0));
     PetscCall(PetscMalloc1(p + 1, &m->w));
     PetscCall(get(r, "ridge_weights", p, m->w));
-    PetscCall(head(r, "logistic_classes", 9, &m->nlabel));
-    if (m->nlabel < 1) BAD("%s: no logistic classes", r->path);
+    PetscCall(head(r, "logistic_classes", m->ncuts + 1, &m->nlabel));
+    if (m->nlabel < 1) BAD("%s: block 'logistic_classes': no classes", r->path);
     PetscCall(PetscMalloc1(m->nlabel, &m->label));
-    for (int i = 0; i < m->nlabel; i++)
-      if (fscanf(r->fp, "%d", &m->label[i]) != 1) BAD("%s: logistic classes cut short", r->path);
+    PetscCall(ints(r, "logistic_classes", m->nlabel, 0, m->ncuts, PETSC_FALSE, m->label));
+    for (int i = 0; i < m->nlabel; i++) /* liblinear's order, first seen first: each class once */
+      for (int j = 0; j < i; j++)
+        if (m->label[i] == m->label[j]) BAD("%s: block 'logistic_classes': class %d appears twice", r->path, m->label[i]);
     nw = m->nlabel == 1 ? 0 : (p + 1) * (m->nlabel == 2 ? 1 : m->nlabel);
     PetscCall(PetscMalloc1(nw + 1, &m->lw));
     PetscCall(get(r, "logistic_weights", nw, m->lw));
     break;
   case CDN_LEARNER_SVR:
-    PetscCall(get(r, "hyperparameters", 2, m->hp));
+    PetscCall(get_in(r, "hyperparameters", 2, DBL_MIN, DBL_MAX, m->hp)); /* C and gamma > 0 */
     PetscCall(get_scaler(r, m->d, &m->sc));
     p = m->sc.width;
     PetscCall(get(r, "intercept", 1, &m->b0));
     PetscCall(head(r, "dual_coefficients", 1 << 24, &m->nw));
     if (p == 0 && m->nw) BAD("%s: support vectors without features", r->path);
+    if ((size_t)m->nw * p > (1u << 28)) BAD("%s: %d support vectors of %d columns: too many", r->path, m->nw, p);
     PetscCall(PetscMalloc2(m->nw + 1, &m->w, (size_t)m->nw * p + 1, &m->sv));
     PetscCall(values(r, "dual_coefficients", m->nw, m->w));
     PetscCall(get(r, "support_vectors", m->nw * p, m->sv));
     break;
   case CDN_LEARNER_SCORE: {
     double v[6];
+    int    c;
     if (m->d != 1) BAD("%s: a score predictor has width 1, not %d", r->path, m->d);
-    PetscCall(get(r, "score_fill_intercept_slope_lo_hi_cut", 6, v));
+    PetscCall(head(r, "score_fill_intercept_slope_lo_hi_cut", 6, &c));
+    if (c != 6) BAD("%s: block 'score_fill_intercept_slope_lo_hi_cut' has %d values, expected 6", r->path, c);
+    PetscCall(values(r, "score_fill_intercept_slope_lo_hi_cut", 5, v));
+    PetscCall(values_in(r, "score_fill_intercept_slope_lo_hi_cut", 1, -INFINITY, INFINITY, PETSC_TRUE, v + 5));
+    if (!(v[3] <= v[4])) BAD("%s: block 'score_fill_intercept_slope_lo_hi_cut': lo %g is above hi %g", r->path, v[3], v[4]);
     m->fill = v[0], m->b0 = v[1], m->slope = v[2], m->lo = v[3], m->hi = v[4], m->t = v[5];
-    PetscCall(get_int(r, "cut_direction", 1, -1, 1, &m->cls));
+    PetscCall(get_int(r, "cut_direction", 1, -1, 1, PETSC_FALSE, &m->cls));
   } break;
   case CDN_LEARNER_MAJORITY:
-    PetscCall(get(r, "mean", 1, &m->b0));
-    PetscCall(get_int(r, "class", 1, 0, 8, &m->cls));
+    PetscCall(get_in(r, "mean", 1, 0, 1, &m->b0));
+    PetscCall(get_int(r, "class", 1, 0, m->ncuts, PETSC_FALSE, &m->cls));
     break;
   case CDN_LEARNER_XGB: {
-    unsigned long long n = 0;
+    char               word[64] = "", count[64] = "";
+    long long          n = 0;
     long               at;
-    if (fscanf(r->fp, " xgboost_json %llu", &n) != 1 || fgetc(r->fp) != '\n' || (at = ftell(r->fp)) < 0 ||
-        (unsigned long long)at + n != len)
+    if (fscanf(r->fp, " %63s %63s", word, count) != 2 || strcmp(word, "xgboost_json") ||
+        cdn_parse_integer(count, &n) != CDN_NUMBER_OK || n < 1 || fgetc(r->fp) != '\n' || (at = ftell(r->fp)) < 0 ||
+        (unsigned long long)at + (unsigned long long)n != len)
       BAD("%s: not a whole cnndyn predictor: XGBoost model missing or cut short", r->path);
-    if (XGBoosterCreate(NULL, 0, &m->booster) || XGBoosterLoadModelFromBuffer(m->booster, buf + at, n))
-      BAD("%s: xgboost cannot read the model: %s", r->path, XGBGetLastError());
+    if (XGBoosterCreate(NULL, 0, &m->booster) || XGBoosterLoadModelFromBuffer(m->booster, buf + at, (bst_ulong)n))
+      BAD("%s: xgboost cannot read the model: %s", r->path, cdn_xgb_error());
     fseek(r->fp, 0, SEEK_END);
   } break;
   default: break;
@@ -347,55 +418,119 @@ PetscErrorCode cdn_fitted_parse(const char *path, const char *buf, size_t len, c
   PetscFunctionReturn(0);
 }
 
+/* One header line "KEY VALUE" (VALUE without blanks, at most 127 characters). */
+static PetscErrorCode header_line(FILE *fp, const char *path, const char *key, char *value)
+{
+  char line[256], k[64], rest[2];
+
+  PetscFunctionBeginUser;
+  value[0] = '\0';
+  if (!fgets(line, sizeof line, fp) || !strchr(line, '\n') || sscanf(line, "%63s %127s %1s", k, value, rest) != 2 ||
+      strcmp(k, key))
+    BAD("%s: not a cnndyn predictor: header line '%s VALUE' missing or malformed", path, key);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode header_int(FILE *fp, const char *path, const char *key, long long lo, long long hi, long long *v)
+{
+  char value[128];
+
+  PetscFunctionBeginUser;
+  PetscCall(header_line(fp, path, key, value));
+  if (cdn_parse_integer(value, v) != CDN_NUMBER_OK || *v < lo || *v > hi)
+    BAD("%s: header %s: '%s' is not an integer in [%lld, %lld]", path, key, value, lo, hi);
+  PetscFunctionReturn(0);
+}
+
+/* "-" or two or more known families, distinct and in name order (cdn_method_families), and only
+   for methods with family columns. */
+static PetscErrorCode check_families(const char *path, cdn_method_t method, const char *fam)
+{
+  static const char *const known[] = {"alexnet", "lenet5", "resnet", "vgg"};
+  char                     list[128], *save = NULL, prev[64] = "";
+  int                      n = 0;
+
+  PetscFunctionBeginUser;
+  if (!strcmp(fam, "-")) PetscFunctionReturn(0);
+  if (!cdn_method_has_families(method))
+    BAD("%s: header families: '%s', but %s inputs have no family columns (expected -)", path, fam, cdn_method_name(method));
+  snprintf(list, sizeof list, "%s", fam);
+  for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save), n++) {
+    int ok = 0;
+    for (int i = 0; i < 4; i++) ok |= !strcmp(t, known[i]);
+    if (!ok || strcmp(t, prev) <= 0)
+      BAD("%s: header families: '%s' is not a list of known families in name order, each once", path, fam);
+    snprintf(prev, sizeof prev, "%s", t);
+  }
+  /* one family has no column (its indicator would be constant) */
+  if (n < 2) BAD("%s: header families: '%s': one family has no family columns (expected -)", path, fam);
+  PetscFunctionReturn(0);
+}
+
 /* The header and the payload bytes of a predictor file; every field is checked here, so a
-   truncated or foreign file stops with one message naming it. */
+   truncated or foreign file stops with one message naming it and the field. */
+static PetscErrorCode read_header(FILE *fp, const char *path, cdn_predictor_info_t *info, int *width, char *families,
+                                  size_t families_len, long long *bytes)
+{
+  char      value[128], mname[128], lname[128], fam[128] = "-";
+  long long format, v;
+  int       meth = -1;
+
+  PetscFunctionBeginUser;
+  if (!fgets(value, sizeof value, fp) || strncmp(value, MAGIC, strlen(MAGIC)))
+    BAD("%s: not a cnndyn predictor (no '%s' line)", path, MAGIC);
+  value[strcspn(value, "\n")] = '\0';
+  if (cdn_parse_integer(value + strlen(MAGIC), &format) == CDN_NUMBER_SYNTAX)
+    BAD("%s: not a cnndyn predictor: format '%s' is not a number", path, value + strlen(MAGIC));
+  if (cdn_parse_integer(value + strlen(MAGIC), &format) != CDN_NUMBER_OK || (format != FORMAT && format != 2))
+    BAD("%s: predictor format %s; this cnndyn reads format %d: fit it again with --save", path, value + strlen(MAGIC), FORMAT);
+  PetscCall(header_line(fp, path, "method", mname));
+  for (int m = 0; m < CDN_METHOD_COUNT; m++)
+    if (!strcmp(mname, cdn_method_name((cdn_method_t)m))) meth = m;
+  if (meth < 0) BAD("%s: header method: unknown method '%s'", path, mname);
+  info->method = (cdn_method_t)meth;
+  PetscCall(header_int(fp, path, "budget", meth == CDN_METHOD_HPARAMS || meth == CDN_METHOD_MAJORITY ? 0 : 1, 1000, &v));
+  info->budget = (int)v;
+  PetscCall(header_int(fp, path, "width", 1, 1 << 24, &v));
+  *width = (int)v;
+  PetscCall(header_line(fp, path, "learner", lname));
+  info->learner = (cdn_learner_t)cdn_learner_from_name(lname);
+  if (info->learner < 0 || !(cdn_method_learners(info->method) & (1u << info->learner)))
+    BAD("%s: header learner: '%s' is not a learner of method %s", path, lname, mname);
+  if (format > 2) PetscCall(header_line(fp, path, "families", fam));
+  PetscCall(check_families(path, info->method, fam));
+  snprintf(families, families_len, "%s", fam);
+  PetscCall(header_int(fp, path, "bytes", 1, (long long)MAX_BYTES, bytes));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode read_file(const char *path, cdn_predictor_info_t *info, int *width, char *families,
                                 size_t families_len, char **buf, size_t *len)
 {
-  FILE              *fp = fopen(path, "rb");
-  char               line[64] = "", mname[64] = "", lname[64] = "", fam[128] = "-";
-  int                format = 0, meth = -1, budgetless, ok;
-  long               at, end = 0;
-  unsigned long long bytes = 0;
+  FILE          *fp = fopen(path, "rb");
+  long long      bytes = 0;
+  long           at, end = 0;
+  int            ok;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCheck(fp, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot open", path);
-  ok = fgets(line, sizeof line, fp) && !strncmp(line, MAGIC, strlen(MAGIC)) &&
-       sscanf(line + strlen(MAGIC), "%d", &format) == 1;
-  if (ok && format != FORMAT && format != 2) {
-    fclose(fp);
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT,
-            "%s: predictor format %d; this cnndyn reads format %d: fit it again with --save", path, format, FORMAT);
-  }
-  ok = ok &&
-       fscanf(fp, "method %63s\nbudget %d\nwidth %d\nlearner %63s\n", mname, &info->budget, width, lname) == 4 &&
-       (format == 2 || fscanf(fp, "families %127s\n", fam) == 1) && fscanf(fp, "bytes %llu", &bytes) == 1 &&
-       fgetc(fp) == '\n';
-  snprintf(families, families_len, "%s", fam);
-  for (int m = 0; m < CDN_METHOD_COUNT; m++)
-    if (!strcmp(mname, cdn_method_name((cdn_method_t)m))) meth = m;
-  info->method  = (cdn_method_t)meth;
-  info->learner = (cdn_learner_t)cdn_learner_from_name(lname);
-  budgetless    = meth == CDN_METHOD_HPARAMS || meth == CDN_METHOD_MAJORITY;
-  if (!ok || meth < 0 || info->learner < 0 || !(cdn_method_learners(info->method) & (1u << info->learner)) ||
-      info->budget < (budgetless ? 0 : 1) || *width < 1 || bytes == 0 || bytes > MAX_BYTES) {
-    fclose(fp);
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: not a cnndyn predictor (bad header%s%s%s%s)", path,
-            mname[0] ? ": method " : "", mname, lname[0] ? ", learner " : "", lname);
-  }
+  ierr = read_header(fp, path, info, width, families, families_len, &bytes);
+  if (ierr) fclose(fp);
+  PetscCall(ierr);
   /* the payload's size is checked before it is read, so a damaged byte count allocates nothing */
   at = ftell(fp);
   ok = at >= 0 && fseek(fp, 0, SEEK_END) == 0 && (end = ftell(fp)) >= at && fseek(fp, at, SEEK_SET) == 0;
-  if (!ok || (unsigned long long)(end - at) != bytes) {
+  if (!ok || end - at != bytes) {
     fclose(fp);
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s: %lld payload bytes, the header says %llu", path,
-            ok && (unsigned long long)(end - at) > bytes ? "unexpected data after the model" : "truncated",
-            ok ? (long long)(end - at) : -1LL, bytes);
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s: %lld payload bytes, the header says %lld", path,
+            ok && end - at > bytes ? "unexpected data after the model" : "truncated", ok ? (long long)(end - at) : -1LL,
+            bytes);
   }
   PetscCall(PetscMalloc1(bytes, buf));
   *len = fread(*buf, 1, bytes, fp);
   fclose(fp);
-  if (*len != bytes) {
+  if (*len != (size_t)bytes) {
     PetscCall(PetscFree(*buf));
     SETERRQ(PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: read failed", path);
   }

@@ -6,7 +6,15 @@
 #include <xgboost/c_api.h>
 #include "predict_impl.h"
 
-#define XGB(call) PetscCheck((call) == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "xgboost: %s", XGBGetLastError())
+#define XGB(call) PetscCheck((call) == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "xgboost: %s", cdn_xgb_error())
+
+const char *cdn_xgb_error(void)
+{
+  static _Thread_local char line[512];
+  snprintf(line, sizeof line, "%s", XGBGetLastError());
+  line[strcspn(line, "\n")] = '\0'; /* one message line, not XGBoost's stack trace */
+  return line;
+}
 
 static void quiet(const char *s) { (void)s; }
 

@@ -7,9 +7,15 @@
 #include <unistd.h>
 #include <zmq.h>
 #include "cnndyn/progress.h"
+#include "cnndyn/util.h"
 #include "progress_internal.h"
 
 #define SHOWN 12 /* rows of the live table */
+/* Our events are a few hundred bytes. A longer message is not ours: it is dropped unread, and
+   ZeroMQ itself drops a connection that sends more than MSG_LIMIT, so a hostile or confused
+   publisher cannot make the watcher hold more than that. */
+#define MSG_MAX   4096
+#define MSG_LIMIT (1 << 20)
 
 typedef struct {
   int    model, epoch, rank, finished, diverged;
@@ -120,10 +126,18 @@ int cdn_watch(const char *endpoint, double timeout, FILE *out)
   int    tty = isatty(fileno(out)), rto = 250, status = 1;
   double last = cdn_progress_now();
   view_t v    = {0};
-  char   msg[4096], line[256];
+  char   msg[MSG_MAX + 1], line[256];
+  int64_t limit = MSG_LIMIT;
+  const char *why = cdn_endpoint_problem(endpoint);
 
+  if (why || strstr(endpoint, ":*")) {
+    fprintf(stderr, "cnndyn: error: watch %s: %s\n", endpoint, why ? why : "needs the run's port, not *");
+    zmq_ctx_term(ctx);
+    return 1;
+  }
   sub = zmq_socket(ctx, ZMQ_SUB);
   cdn_progress_socket_options(sub);
+  zmq_setsockopt(sub, ZMQ_MAXMSGSIZE, &limit, sizeof limit);
   zmq_setsockopt(sub, ZMQ_RCVTIMEO, &rto, sizeof rto);
   zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
   if (zmq_connect(sub, endpoint) != 0) {
@@ -133,7 +147,7 @@ int cdn_watch(const char *endpoint, double timeout, FILE *out)
   }
   if (!tty) fprintf(out, "watching %s\n", endpoint), fflush(out);
   for (;;) {
-    int n = zmq_recv(sub, msg, sizeof msg, 0), rc;
+    int n = zmq_recv(sub, msg, MSG_MAX, 0), rc; /* n is the message's size, even when cut */
     if (n < 0) {
       if (cdn_progress_now() - last > timeout) {
         fprintf(out, "publisher gone: no message from %s for %.0f s\n", endpoint, timeout);
@@ -142,7 +156,14 @@ int cdn_watch(const char *endpoint, double timeout, FILE *out)
       continue;
     }
     last = cdn_progress_now();
-    rc   = n <= (int)sizeof msg ? apply(&v, msg, n) : -1;
+    if (n > MSG_MAX) {
+      v.malformed++;
+      fprintf(out, "dropped a message of %d bytes (more than %d: not a progress event)\n", n, MSG_MAX);
+      fflush(out);
+      continue;
+    }
+    msg[n] = '\0'; /* strstr below reads up to a NUL */
+    rc     = apply(&v, msg, n);
     if (rc < 0) {
       v.malformed++;
       if (!tty) fprintf(out, "ignored a malformed message (%d so far)\n", v.malformed);

@@ -12,7 +12,26 @@ void cdn_csv_number(FILE *fp, double v)
   else fprintf(fp, "%.9g", v);
 }
 
+static void quoted(FILE *fp, const char *s)
+{
+  fputc('"', fp);
+  for (; *s; s++) {
+    if (*s == '"') fputc('"', fp); /* RFC 4180: a quote inside a quoted field is doubled */
+    fputc(*s, fp);
+  }
+  fputc('"', fp);
+}
+
+void cdn_csv_text(FILE *fp, const char *s)
+{
+  if (strpbrk(s, ",\"\r\n")) quoted(fp, s);
+  else fputs(s, fp);
+}
+
 static void sep(FILE *fp) { fputc(',', fp); }
+
+const char *const cdn_report_files[CDN_REPORT_NFILES] = {"predictions.csv", "report.csv", "report.md", "early_stop.csv",
+                                                         "models.csv",      "curves.csv", "timing.csv", "features.csv"};
 
 static void write_models(FILE *fp, const cdn_results_t *r)
 {
@@ -22,7 +41,8 @@ static void write_models(FILE *fp, const cdn_results_t *r)
   for (int m = 0; m < r->nmodels; m++) {
     const cdn_model_config_t *c    = &r->config[m];
     const double             *last = cdn_results_curve(r, m, r->epochs_done[m]);
-    fprintf(fp, "%d,%d,%d,%llu,%s", c->id, c->config_id, c->replicate, (unsigned long long)c->seed, c->arch);
+    fprintf(fp, "%d,%d,%d,%llu,", c->id, c->config_id, c->replicate, (unsigned long long)c->seed);
+    cdn_csv_text(fp, c->arch);
     for (int h = 0; h < CDN_HP_COUNT; h++) sep(fp), cdn_csv_number(fp, c->hp[h]);
     fprintf(fp, ",%s,", r->status[m] == CDN_STATUS_DIVERGED ? "diverged" : "ok");
     if (r->status[m] == CDN_STATUS_DIVERGED) fprintf(fp, "%d", r->diverged_epoch[m]);
@@ -62,7 +82,7 @@ static void write_timing(FILE *fp, const cdn_results_t *r)
 static void write_features(FILE *fp, const cdn_results_t *r)
 {
   fputs("model,epoch", fp);
-  for (int f = 0; f < r->nfeat; f++) fprintf(fp, ",%s", r->feat_names[f]);
+  for (int f = 0; f < r->nfeat; f++) sep(fp), cdn_csv_text(fp, r->feat_names[f]);
   fputc('\n', fp);
   for (int m = 0; m < r->nmodels; m++)
     for (int e = 0; e <= r->epochs_done[m]; e++) {
@@ -82,7 +102,8 @@ static void write_predictions(FILE *fp, const cdn_evaluation_t *ev)
     for (int j = 0; j < sub->n; j++) {
       int m = sub->model[j];
       if (sub->test && !sub->test[j]) continue; /* a transfer split predicts its test side only */
-      fprintf(fp, "%s,%s,%s,%d,%d,", sub->name, cdn_method_name(r->method),
+      cdn_csv_text(fp, sub->name);
+      fprintf(fp, ",%s,%s,%d,%d,", cdn_method_name(r->method),
               cdn_learner_name(r->learner), r->budget, m);
       cdn_csv_number(fp, ev->label[m]), sep(fp);
       cdn_csv_number(fp, r->pred[j]);
@@ -111,8 +132,10 @@ static void write_report(FILE *fp, const cdn_evaluation_t *ev, const char *task)
     const cdn_headline_t *pr = cdn_evaluation_headline(ev, r->subset, r->budget, CDN_HEADLINE_PREREG);
     for (int j = 0; j < CDN_REPORT_NMETRICS; j++) {
       const cdn_report_metric_t *mt = &cdn_report_metrics[j];
-      fprintf(fp, "%s,%s,\"%s\",%s,%d,%s,%s,", ev->subset[r->subset].name, cdn_method_name(r->method), r->features,
-              cdn_learner_name(r->learner), r->budget, mt->classification ? task : "regression", mt->name);
+      cdn_csv_text(fp, ev->subset[r->subset].name);
+      fprintf(fp, ",%s,", cdn_method_name(r->method));
+      quoted(fp, r->features); /* always quoted: the descriptions hold commas */
+      fprintf(fp, ",%s,%d,%s,%s,", cdn_learner_name(r->learner), r->budget, mt->classification ? task : "regression", mt->name);
       cdn_csv_number(fp, cdn_report_metric(&r->mean, j)), sep(fp);
       cdn_csv_number(fp, cdn_report_metric(&r->std, j));
       fprintf(fp, ",%s", cdn_family_name(cdn_method_family(r->method)));
@@ -166,8 +189,7 @@ PetscErrorCode cdn_report_write(const char *outdir, const cdn_jobspec_t *spec, c
                                 const cdn_evaluation_t *ev, PetscBool prediction_only)
 {
   enum { PREDICTIONS, REPORT, MARKDOWN, EARLY, MODELS, CURVES, TIMING, FEATURES, NFILES };
-  static const char *names[NFILES] = {"predictions.csv", "report.csv", "report.md", "early_stop.csv",
-                                      "models.csv",      "curves.csv", "timing.csv", "features.csv"};
+  const char *const *names          = cdn_report_files;
   const int          nfiles        = prediction_only ? MODELS : NFILES;
   cdn_afile_t        af[NFILES];
   PetscErrorCode     ierr = 0;

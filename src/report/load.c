@@ -1,91 +1,183 @@
-/* A finished run read back from its CSVs (the columns README.md documents), for `cnndyn predict`. */
+/* A finished run read back from its CSVs (the columns README.md documents), for `cnndyn predict`.
+   Nothing is taken on trust: every header is the one the writer (csv.c) prints, every row has the
+   header's fields, every number is plain decimal text in its range, every (model, epoch) row
+   appears exactly once and every model's rows are all there. The first problem stops the load
+   with "FILE:LINE: column NAME: reason", and everything read so far is freed. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cnndyn/results.h"
+#include "cnndyn/stats.h"
 #include "cnndyn/util.h"
 
-#define LINE 65536
+#define LINE       65536
+#define MAX_FIELDS 4096
+#define MAX_EPOCHS 1000 /* the job spec's limit */
 
 typedef struct {
   FILE *fp;
   char  path[PETSC_MAX_PATH_LEN];
   char  line[LINE];
-  char *field[4096];
-  int   nfield, lineno;
+  char *field[MAX_FIELDS];
+  char  head[MAX_FIELDS][64]; /* the header's names, for messages */
+  int   nfield, nhead, lineno;
 } csv_t;
+
+#define BAD(c, ...) SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, __VA_ARGS__)
 
 static PetscErrorCode csv_open(csv_t *c, const char *dir, const char *name)
 {
   PetscFunctionBeginUser;
-  snprintf(c->path, sizeof c->path, "%s/%s", dir, name);
+  PetscCheck(snprintf(c->path, sizeof c->path, "%s/%s", dir, name) < (int)sizeof c->path, PETSC_COMM_SELF,
+             CDN_ERR_INPUT, "%s: path too long", dir);
   c->fp     = fopen(c->path, "r");
   c->lineno = 0;
   PetscCheck(c->fp, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot open (is this a finished cnndyn run?)", c->path);
   PetscFunctionReturn(0);
 }
 
-/* Next row split at commas in place; 0 at the end of the file. */
-static int csv_next(csv_t *c)
+static void csv_close(csv_t *c)
 {
-  char *p;
-  if (!fgets(c->line, sizeof c->line, c->fp)) return 0;
+  if (c->fp) fclose(c->fp);
+  c->fp = NULL;
+}
+
+/* Next row split into fields in place (RFC 4180 quoting: "a,b" and "" inside quotes); *more = 0
+   at the end of the file. */
+static PetscErrorCode csv_next(csv_t *c, int *more)
+{
+  char *r, *w;
+  size_t len;
+
+  PetscFunctionBeginUser;
+  *more = fgets(c->line, sizeof c->line, c->fp) != NULL;
+  if (!*more) PetscFunctionReturn(0);
   c->lineno++;
+  len = strlen(c->line);
+  if (len == sizeof c->line - 1 && c->line[len - 1] != '\n') BAD(c, "%s:%d: longer than %d characters", c->path, c->lineno, LINE - 2);
   c->line[strcspn(c->line, "\r\n")] = '\0';
   c->nfield = 0;
-  for (p = c->line; c->nfield < 4096;) {
-    char *comma      = strchr(p, ',');
-    c->field[c->nfield++] = p;
-    if (!comma) break;
-    *comma = '\0', p = comma + 1;
-  }
-  return 1;
-}
-
-static int column(const csv_t *c, const char *name)
-{
-  for (int i = 0; i < c->nfield; i++)
-    if (!strcmp(c->field[i], name)) return i;
-  return -1;
-}
-
-/* Empty = NaN (the writers' convention); "inf" / "-inf" as written. */
-static PetscErrorCode number(const csv_t *c, int col, double *v)
-{
-  char *end;
-  PetscFunctionBeginUser;
-  PetscCheck(col >= 0 && col < c->nfield, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s:%d: %d fields, expected more", c->path,
-             c->lineno, c->nfield);
-  if (!c->field[col][0]) *v = NAN;
-  else {
-    *v = strtod(c->field[col], &end);
-    PetscCheck(*end == '\0', PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s:%d: field %d: '%s' is not a number", c->path,
-               c->lineno, col + 1, c->field[col]);
+  for (r = w = c->line;;) {
+    if (c->nfield == MAX_FIELDS) BAD(c, "%s:%d: more than %d fields", c->path, c->lineno, MAX_FIELDS);
+    c->field[c->nfield++] = w;
+    if (*r == '"') {
+      for (r++;; r++) {
+        if (*r == '\0') BAD(c, "%s:%d: field %d: quote not closed", c->path, c->lineno, c->nfield);
+        if (*r == '"' && r[1] == '"') *w++ = '"', r++;
+        else if (*r == '"') break;
+        else *w++ = *r;
+      }
+      r++;
+      if (*r != ',' && *r != '\0') BAD(c, "%s:%d: field %d: text after the closing quote", c->path, c->lineno, c->nfield);
+    } else
+      while (*r && *r != ',') *w++ = *r++;
+    if (*r == '\0') {
+      *w = '\0';
+      break;
+    }
+    *w++ = '\0', r++;
   }
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
+/* Reads the header row; every name once. */
+static PetscErrorCode csv_header(csv_t *c)
 {
-  csv_t *c;
-  int    n = 0, E = 0, cm[CDN_HP_COUNT], cst, cdiv, cep, ctest, ccfg, crep, cseed, carch;
+  int more;
+
+  PetscFunctionBeginUser;
+  PetscCall(csv_next(c, &more));
+  if (!more) BAD(c, "%s: empty (no header)", c->path);
+  c->nhead = c->nfield;
+  for (int i = 0; i < c->nfield; i++) {
+    if (strlen(c->field[i]) >= sizeof c->head[i]) BAD(c, "%s:1: column %d: name too long", c->path, i + 1);
+    snprintf(c->head[i], sizeof c->head[i], "%s", c->field[i]);
+    for (int j = 0; j < i; j++)
+      if (!strcmp(c->head[j], c->head[i])) BAD(c, "%s:1: column %s appears twice", c->path, c->head[i]);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Next data row with exactly the header's fields. */
+static PetscErrorCode csv_row(csv_t *c, int *more)
+{
+  PetscFunctionBeginUser;
+  PetscCall(csv_next(c, more));
+  if (*more && c->nfield != c->nhead)
+    BAD(c, "%s:%d: %d fields, the header has %d", c->path, c->lineno, c->nfield, c->nhead);
+  PetscFunctionReturn(0);
+}
+
+static int column(const csv_t *c, const char *name)
+{
+  for (int i = 0; i < c->nhead; i++)
+    if (!strcmp(c->head[i], name)) return i;
+  return -1;
+}
+
+/* A real number: empty is NaN and "inf" / "-inf" infinite (the writer's spellings, when allowed),
+   else plain decimal text. */
+static PetscErrorCode real(const csv_t *c, int col, PetscBool empty_ok, double lo, double hi, double *v)
+{
+  const char  *s = c->field[col];
+  cdn_number_t got;
+
+  PetscFunctionBeginUser;
+  if (!s[0] && empty_ok) *v = NAN;
+  else if (!strcmp(s, "inf") || !strcmp(s, "-inf")) *v = s[0] == '-' ? -INFINITY : INFINITY;
+  else if (!s[0]) BAD(c, "%s:%d: column %s: empty, a number is expected", c->path, c->lineno, c->head[col]);
+  else if ((got = cdn_parse_real(s, v)) != CDN_NUMBER_OK && got != CDN_NUMBER_TINY)
+    BAD(c, "%s:%d: column %s: '%s' %s", c->path, c->lineno, c->head[col], s, cdn_number_problem(got));
+  if (!isnan(*v) && !(*v >= lo && *v <= hi))
+    BAD(c, "%s:%d: column %s: %s is outside [%g, %g]", c->path, c->lineno, c->head[col], s, lo, hi);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode integer(const csv_t *c, int col, long long lo, long long hi, int *v)
+{
+  const char *s = c->field[col];
+  long long   x;
+
+  PetscFunctionBeginUser;
+  if (cdn_parse_integer(s, &x) == CDN_NUMBER_SYNTAX)
+    BAD(c, "%s:%d: column %s: '%s' is not an integer", c->path, c->lineno, c->head[col], s);
+  if (cdn_parse_integer(s, &x) != CDN_NUMBER_OK || x < lo || x > hi)
+    BAD(c, "%s:%d: column %s: %s is outside [%lld, %lld]", c->path, c->lineno, c->head[col], s, lo, hi);
+  *v = (int)x;
+  PetscFunctionReturn(0);
+}
+
+/* models.csv: one row per model in id order. */
+static const char *const model_columns[] = {"model", "config", "replicate", "seed", "architecture", "status",
+                                            "diverged_epoch", "epochs_trained", "final_val_loss",
+                                            "final_val_accuracy", "final_test_accuracy", "label"};
+#define NMODEL_COLUMNS ((int)(sizeof model_columns / sizeof model_columns[0]))
+
+static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
+{
+  int    n = 0, more, cm[CDN_HP_COUNT], col[NMODEL_COLUMNS], E = 0;
   double v;
 
   PetscFunctionBeginUser;
-  memset(res, 0, sizeof *res);
-  PetscCall(PetscNew(&c));
-  /* models.csv: count rows and the longest training first */
   PetscCall(csv_open(c, dir, "models.csv"));
-  PetscCheck(csv_next(c), PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: empty", c->path);
-  while (csv_next(c)) n++;
-  PetscCheck(n > 0, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: no models", c->path);
-  rewind(c->fp), c->lineno = 0, csv_next(c);
+  PetscCall(csv_header(c));
+  for (int i = 0; i < c->nhead; i++) { /* a renamed column is an unknown one */
+    int known = 0;
+    for (int j = 0; j < NMODEL_COLUMNS; j++) known |= !strcmp(c->head[i], model_columns[j]);
+    for (int h = 0; h < CDN_HP_COUNT; h++) known |= !strcmp(c->head[i], cdn_hparam_name((cdn_hparam_t)h));
+    if (!known) BAD(c, "%s:1: unknown column '%s'", c->path, c->head[i]);
+  }
+  for (int j = 0; j < NMODEL_COLUMNS; j++) col[j] = column(c, model_columns[j]);
   for (int h = 0; h < CDN_HP_COUNT; h++) cm[h] = column(c, cdn_hparam_name((cdn_hparam_t)h));
-  ccfg = column(c, "config"), crep = column(c, "replicate"), cseed = column(c, "seed"), cst = column(c, "status");
-  carch = column(c, "architecture"); /* runs before architecture axes lack it: one family, name unknown */
-  cdiv = column(c, "diverged_epoch"), cep = column(c, "epochs_trained"), ctest = column(c, "final_test_accuracy");
-  PetscCheck(ccfg >= 0 && cst >= 0 && cep >= 0 && ctest >= 0, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
-             "%s: header lacks config, status, epochs_trained or final_test_accuracy", c->path);
+  /* architecture, replicate, seed and the later hyperparameters are absent in older runs */
+  if (col[0] != 0 || col[1] < 0 || col[5] < 0 || col[7] < 0 || col[10] < 0)
+    BAD(c, "%s:1: header must start with model and hold config, status, epochs_trained and final_test_accuracy", c->path);
+  for (;; n++) {
+    PetscCall(csv_row(c, &more));
+    if (!more) break;
+  }
+  if (n == 0) BAD(c, "%s: no models (header only)", c->path);
   res->nmodels = n, res->num_classes = 10;
   PetscCall(PetscCalloc1(n, &res->config));
   PetscCall(PetscCalloc1(n, &res->status));
@@ -93,82 +185,232 @@ PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
   PetscCall(PetscCalloc1(n, &res->epochs_done));
   PetscCall(PetscCalloc1(n, &res->rank));
   PetscCall(PetscMalloc1(n, &res->test_acc));
+  rewind(c->fp), c->lineno = 0;
+  PetscCall(csv_header(c));
   for (int m = 0; m < n; m++) {
-    PetscCheck(csv_next(c), PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: ends early", c->path);
-    PetscCall(number(c, 0, &v));
-    PetscCheck(v == m, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s:%d: model %g where %d was expected", c->path, c->lineno, v, m);
-    res->config[m].id = m;
-    PetscCall(number(c, ccfg, &v));
-    res->config[m].config_id = (int)v;
-    if (crep >= 0) {
-      PetscCall(number(c, crep, &v));
-      res->config[m].replicate = (int)v;
+    cdn_model_config_t *cf = &res->config[m];
+    const char         *st;
+    int                 id;
+    PetscCall(csv_row(c, &more));
+    if (!more) BAD(c, "%s: changed while it was read", c->path);
+    PetscCall(integer(c, 0, 0, INT_MAX, &id));
+    if (id != m) BAD(c, "%s:%d: column model: %d where %d was expected (rows in model order, each once)", c->path, c->lineno, id, m);
+    cf->id = m;
+    PetscCall(integer(c, col[1], 0, n - 1, &cf->config_id)); /* never more configurations than models */
+    if (col[2] >= 0) PetscCall(integer(c, col[2], 0, n - 1, &cf->replicate));
+    if (col[3] >= 0) {
+      const char *s = c->field[col[3]];
+      char       *end;
+      cf->seed = strtoull(s, &end, 10);
+      if (!(s[0] >= '0' && s[0] <= '9') || *end || strlen(s) > 20 || (strlen(s) == 20 && strcmp(s, "18446744073709551615") > 0))
+        BAD(c, "%s:%d: column seed: '%s' is not an unsigned 64-bit integer", c->path, c->lineno, s);
     }
-    if (cseed >= 0) res->config[m].seed = strtoull(c->field[cseed], NULL, 10);
-    if (carch >= 0) {
-      PetscCheck(carch < c->nfield && strlen(c->field[carch]) < sizeof res->config[m].arch, PETSC_COMM_SELF,
-                 CDN_ERR_CORRUPT, "%s:%d: architecture missing or too long", c->path, c->lineno);
-      snprintf(res->config[m].arch, sizeof res->config[m].arch, "%s", c->field[carch]);
+    if (col[4] >= 0) {
+      if (!c->field[col[4]][0] || strlen(c->field[col[4]]) >= sizeof cf->arch)
+        BAD(c, "%s:%d: column architecture: empty or longer than %d characters", c->path, c->lineno, (int)sizeof cf->arch - 1);
+      snprintf(cf->arch, sizeof cf->arch, "%s", c->field[col[4]]);
     }
     for (int h = 0; h < CDN_HP_COUNT; h++) {
-      res->config[m].hp[h] = NAN;
-      if (cm[h] >= 0) PetscCall(number(c, cm[h], &res->config[m].hp[h]));
+      cf->hp[h] = NAN;
+      if (cm[h] >= 0) PetscCall(real(c, cm[h], PETSC_TRUE, -HUGE_VAL, HUGE_VAL, &cf->hp[h]));
+      if (isinf(cf->hp[h])) BAD(c, "%s:%d: column %s: not finite", c->path, c->lineno, c->head[cm[h]]);
     }
-    res->status[m] = strcmp(c->field[cst], "diverged") ? CDN_STATUS_OK : CDN_STATUS_DIVERGED;
-    if (cdiv >= 0 && c->field[cdiv][0]) {
-      PetscCall(number(c, cdiv, &v));
-      res->diverged_epoch[m] = (int)v;
-    }
-    PetscCall(number(c, cep, &v));
-    res->epochs_done[m] = (int)v;
-    PetscCall(number(c, ctest, &res->test_acc[m]));
-    E = res->epochs_done[m] > E ? res->epochs_done[m] : E;
-  }
-  /* a diverged model's label is chance: recover the class count from it when written */
-  rewind(c->fp), c->lineno = 0, csv_next(c);
-  {
-    int cl = column(c, "label");
-    for (int m = 0; m < n && cl >= 0; m++) {
-      csv_next(c);
-      PetscCall(number(c, cl, &v));
+    st = c->field[col[5]];
+    if (strcmp(st, "ok") && strcmp(st, "diverged"))
+      BAD(c, "%s:%d: column status: '%s' is neither ok nor diverged", c->path, c->lineno, st);
+    res->status[m] = st[0] == 'd' ? CDN_STATUS_DIVERGED : CDN_STATUS_OK;
+    PetscCall(integer(c, col[7], 0, MAX_EPOCHS, &res->epochs_done[m]));
+    if (col[6] >= 0 && (res->status[m] == CDN_STATUS_DIVERGED || c->field[col[6]][0]))
+      PetscCall(integer(c, col[6], 0, res->epochs_done[m], &res->diverged_epoch[m]));
+    /* the final validation columns repeat curves.csv's last row: checked, not kept */
+    if (col[8] >= 0) PetscCall(real(c, col[8], PETSC_TRUE, 0, HUGE_VAL, &v));
+    if (col[9] >= 0) PetscCall(real(c, col[9], PETSC_TRUE, 0, 1, &v));
+    PetscCall(real(c, col[10], res->status[m] == CDN_STATUS_DIVERGED, 0, 1, &res->test_acc[m]));
+    if (col[11] >= 0) {
+      PetscCall(real(c, col[11], PETSC_TRUE, 0, 1, &v));
+      /* a diverged model's label is chance: the class count comes from it */
       if (res->status[m] == CDN_STATUS_DIVERGED && v > 0) res->num_classes = (int)lround(1 / v);
     }
+    E = res->epochs_done[m] > E ? res->epochs_done[m] : E;
   }
-  fclose(c->fp);
+  csv_close(c);
   res->epochs = E;
+  PetscFunctionReturn(0);
+}
 
-  PetscCall(PetscMalloc1((size_t)n * (E + 1) * CDN_CURVE_COLS, &res->curves));
-  PetscCall(PetscCalloc1((size_t)n * (E + 1) * CDN_TIME_COLS, &res->timing));
-  for (size_t i = 0; i < (size_t)n * (E + 1) * CDN_CURVE_COLS; i++) res->curves[i] = NAN;
+/* The (model, epoch) of a curves.csv or features.csv row, checked against models.csv; seen counts
+   the rows of each pair so that a duplicate is found at once and a gap at the end. */
+static PetscErrorCode row_key(const csv_t *c, const cdn_results_t *res, char *seen, int *m, int *e)
+{
+  PetscFunctionBeginUser;
+  PetscCall(integer(c, 0, 0, INT_MAX, m));
+  PetscCall(integer(c, 1, 0, MAX_EPOCHS, e));
+  if (*m >= res->nmodels)
+    BAD(c, "%s:%d: model %d, but models.csv has only %d models (is models.csv cut short?)", c->path, c->lineno, *m,
+        res->nmodels);
+  if (*e > res->epochs_done[*m])
+    BAD(c, "%s:%d: model %d epoch %d, but models.csv says it trained %d epochs", c->path, c->lineno, *m, *e,
+        res->epochs_done[*m]);
+  if (seen[(size_t)*m * (res->epochs + 1) + *e]++) BAD(c, "%s:%d: second row for model %d epoch %d", c->path, c->lineno, *m, *e);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode all_rows_seen(const csv_t *c, const cdn_results_t *res, const char *seen)
+{
+  PetscFunctionBeginUser;
+  for (int m = 0; m < res->nmodels; m++)
+    for (int e = 0; e <= res->epochs_done[m]; e++)
+      if (!seen[(size_t)m * (res->epochs + 1) + e])
+        BAD(c, "%s: no row for model %d epoch %d (models.csv says it trained %d epochs)", c->path, m, e, res->epochs_done[m]);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode load_curves(csv_t *c, const char *dir, cdn_results_t *res, char *seen)
+{
+  static const char *const head[] = {"model", "epoch", "train_loss", "val_loss", "val_accuracy"};
+  int                      more, m, e;
+
+  PetscFunctionBeginUser;
   PetscCall(csv_open(c, dir, "curves.csv"));
-  PetscCheck(csv_next(c) && c->nfield >= 5, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: bad header", c->path);
-  while (csv_next(c)) {
-    double mv, ev;
-    PetscCall(number(c, 0, &mv));
-    PetscCall(number(c, 1, &ev));
-    PetscCheck(mv >= 0 && mv < n && ev >= 0 && ev <= E, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s:%d: model %g epoch %g out of range",
-               c->path, c->lineno, mv, ev);
-    for (int j = 0; j < CDN_CURVE_COLS; j++) PetscCall(number(c, 2 + j, &cdn_results_curve(res, (int)mv, (int)ev)[j]));
+  PetscCall(csv_header(c));
+  if (c->nhead != 5) BAD(c, "%s:1: %d columns, expected model,epoch,train_loss,val_loss,val_accuracy", c->path, c->nhead);
+  for (int i = 0; i < 5; i++)
+    if (strcmp(c->head[i], head[i])) BAD(c, "%s:1: column %d is '%s', expected %s", c->path, i + 1, c->head[i], head[i]);
+  for (;;) {
+    double *row;
+    PetscCall(csv_row(c, &more));
+    if (!more) break;
+    PetscCall(row_key(c, res, seen, &m, &e));
+    row = cdn_results_curve(res, m, e);
+    PetscCall(real(c, 2, PETSC_TRUE, 0, HUGE_VAL, &row[CDN_CURVE_TRAIN_LOSS]));
+    PetscCall(real(c, 3, PETSC_TRUE, 0, HUGE_VAL, &row[CDN_CURVE_VAL_LOSS]));
+    PetscCall(real(c, 4, PETSC_TRUE, 0, 1, &row[CDN_CURVE_VAL_ACC]));
   }
-  fclose(c->fp);
+  PetscCall(all_rows_seen(c, res, seen));
+  csv_close(c);
+  PetscFunctionReturn(0);
+}
 
-  PetscCall(csv_open(c, dir, "features.csv"));
-  PetscCheck(csv_next(c) && c->nfield >= 3, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: bad header", c->path);
-  res->nfeat = c->nfield - 2;
-  PetscCall(PetscMalloc1(res->nfeat, &res->feat_names));
-  for (int f = 0; f < res->nfeat; f++) snprintf(res->feat_names[f], 64, "%s", c->field[2 + f]);
-  PetscCall(PetscMalloc1((size_t)n * (E + 1) * res->nfeat, &res->features));
-  for (size_t i = 0; i < (size_t)n * (E + 1) * res->nfeat; i++) res->features[i] = NAN;
-  while (csv_next(c)) {
-    double mv, ev;
-    PetscCall(number(c, 0, &mv));
-    PetscCall(number(c, 1, &ev));
-    PetscCheck(mv >= 0 && mv < n && ev >= 0 && ev <= E && c->nfield == res->nfeat + 2, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
-               "%s:%d: bad row (model %g, epoch %g, %d fields)", c->path, c->lineno, mv, ev, c->nfield);
-    for (int f = 0; f < res->nfeat; f++) PetscCall(number(c, 2 + f, &cdn_results_features(res, (int)mv, (int)ev)[f]));
+/* Feature names are STAT.GROUP.AGG (graph) or weights.TENSOR.STAT, and each kind is a full product
+   (every statistic over every group and aggregator): a renamed column has an unknown part, a
+   dropped one breaks the product. */
+static PetscErrorCode check_feature_names(const csv_t *c, const cdn_results_t *res)
+{
+  static const char *const wstats[] = {"mean", "std", "p0", "p25", "p50", "p75", "p100"};
+  int                      ngraph = 0, nweight = 0, nstat = 0, ngroup = 0, nagg = 0, ntensor = 0;
+  char                     stat[CDN_STAT_COUNT][64], agg[CDN_AGG_COUNT][64], (*group)[64], (*tensor)[64];
+  PetscErrorCode           ierr = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc2(res->nfeat, &group, res->nfeat, &tensor));
+  for (int f = 0; f < res->nfeat && !ierr; f++) {
+    const char *name = res->feat_names[f], *dot = strchr(name, '.'), *last = strrchr(name, '.');
+    char        head[64] = "", mid[64] = "";
+    int         known = 0;
+    if (dot && last > dot + 1) {
+      snprintf(head, sizeof head, "%.*s", (int)(dot - name), name);
+      snprintf(mid, sizeof mid, "%.*s", (int)(last - dot - 1), dot + 1);
+    }
+    if (!strcmp(head, "weights")) {
+      for (int s = 0; s < 7; s++) known |= !strcmp(last + 1, wstats[s]);
+      if (known) {
+        int k = 0;
+        while (k < ntensor && strcmp(tensor[k], mid)) k++;
+        if (k == ntensor) snprintf(tensor[ntensor++], 64, "%s", mid);
+        nweight++;
+      }
+    } else if (head[0]) {
+      int s = -1, a = -1, k = 0;
+      for (int i = 0; i < CDN_STAT_COUNT; i++) if (!strcmp(head, cdn_stat_name((cdn_stat_t)i))) s = i;
+      for (int i = 0; i < CDN_AGG_COUNT; i++) if (!strcmp(last + 1, cdn_agg_name((cdn_agg_t)i))) a = i;
+      known = s >= 0 && a >= 0;
+      if (known) {
+        for (k = 0; k < nstat && strcmp(stat[k], head); k++) {}
+        if (k == nstat) snprintf(stat[nstat++], 64, "%s", head);
+        for (k = 0; k < nagg && strcmp(agg[k], last + 1); k++) {}
+        if (k == nagg) snprintf(agg[nagg++], 64, "%s", last + 1);
+        for (k = 0; k < ngroup && strcmp(group[k], mid); k++) {}
+        if (k == ngroup) snprintf(group[ngroup++], 64, "%s", mid);
+        ngraph++;
+      }
+    }
+    if (!known)
+      ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_CORRUPT, PETSC_ERROR_INITIAL,
+                        "%s:1: column %d: '%s' is not a feature cnndyn writes (STAT.GROUP.AGG or weights.TENSOR.STAT)",
+                        c->path, f + 3, name);
   }
-  fclose(c->fp);
+  if (!ierr && (ngraph != nstat * ngroup * nagg || nweight != ntensor * 7))
+    ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_CORRUPT, PETSC_ERROR_INITIAL,
+                      "%s:1: columns missing: %d graph columns for %d statistics x %d groups x %d aggregators, %d weight columns for %d tensors x 7",
+                      c->path, ngraph, nstat, ngroup, nagg, nweight, ntensor);
+  PetscCall(PetscFree2(group, tensor));
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode load_features(csv_t *c, const char *dir, cdn_results_t *res, char *seen)
+{
+  int more, m, e;
+
+  PetscFunctionBeginUser;
+  PetscCall(csv_open(c, dir, "features.csv"));
+  PetscCall(csv_header(c));
+  if (c->nhead < 3 || strcmp(c->head[0], "model") || strcmp(c->head[1], "epoch"))
+    BAD(c, "%s:1: header must be model,epoch, then at least one feature", c->path);
+  res->nfeat = c->nhead - 2;
+  PetscCall(PetscMalloc1(res->nfeat, &res->feat_names));
+  for (int f = 0; f < res->nfeat; f++) snprintf(res->feat_names[f], 64, "%s", c->head[2 + f]);
+  PetscCall(check_feature_names(c, res));
+  PetscCall(PetscMalloc1((size_t)res->nmodels * (res->epochs + 1) * res->nfeat, &res->features));
+  for (size_t i = 0; i < (size_t)res->nmodels * (res->epochs + 1) * res->nfeat; i++) res->features[i] = NAN;
+  for (;;) {
+    PetscCall(csv_row(c, &more));
+    if (!more) break;
+    PetscCall(row_key(c, res, seen, &m, &e));
+    for (int f = 0; f < res->nfeat; f++)
+      PetscCall(real(c, 2 + f, PETSC_TRUE, -HUGE_VAL, HUGE_VAL, &cdn_results_features(res, m, e)[f]));
+  }
+  PetscCall(all_rows_seen(c, res, seen));
+  csv_close(c);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode load(csv_t *c, const char *dir, cdn_results_t *res)
+{
+  size_t cells;
+  char  *seen = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCall(load_models(c, dir, res));
+  cells = (size_t)res->nmodels * (res->epochs + 1);
+  PetscCall(PetscMalloc1(cells * CDN_CURVE_COLS, &res->curves));
+  PetscCall(PetscCalloc1(cells * CDN_TIME_COLS, &res->timing));
+  for (size_t i = 0; i < cells * CDN_CURVE_COLS; i++) res->curves[i] = NAN;
+  PetscCall(PetscCalloc1(cells, &seen));
+  PetscErrorCode ierr = load_curves(c, dir, res, seen);
+  if (!ierr) ierr = PetscArrayzero(seen, cells);
+  if (!ierr) ierr = load_features(c, dir, res, seen);
+  PetscCall(PetscFree(seen));
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
+{
+  csv_t         *c;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  memset(res, 0, sizeof *res);
+  PetscCall(PetscNew(&c));
+  ierr = load(c, dir, res); /* not PetscCall: the file and the arrays are freed on every path */
+  csv_close(c);
   PetscCall(PetscFree(c));
+  if (ierr) {
+    PetscCall(cdn_results_destroy(res));
+    memset(res, 0, sizeof *res);
+  }
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 

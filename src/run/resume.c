@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "cnndyn/report.h"
 #include "cnndyn/run.h"
 #include "run_internal.h"
 
@@ -58,11 +59,42 @@ static PetscErrorCode copy_spec(const cdn_jobspec_t *spec, const char *outdir)
     SETERRQ(PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write", path);
   }
   PetscCall(cdn_afile_commit(&af));
+  /* the copy resuming checks DIR/job.ini against (check_started_with) */
+  snprintf(path, sizeof path, "%s/checkpoints/job.ini", outdir);
+  PetscCall(cdn_afile_open(&af, path));
+  if (fputs(text, af.fp) == EOF) {
+    cdn_afile_abort(&af);
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write", path);
+  }
+  PetscCall(cdn_afile_commit(&af));
+  snprintf(path, sizeof path, "%s/job.ini", outdir);
   PetscCall(cdn_jobspec_parse_string(path, text, &copy));
   PetscCall(PetscFree(text));
   result_key(spec, &a);
   result_key(&copy, &b);
   PetscCheck(!memcmp(&a, &b, sizeof a), PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: changed while the run started", spec->source);
+  PetscFunctionReturn(0);
+}
+
+/* DIR/checkpoints/job.ini is the job spec as the run started (DIR/job.ini is the copy a user may
+   edit, or resume with): if the two would give different results, resuming would mix models of two
+   jobs. Runs from before this copy existed have none: nothing to compare then. */
+static PetscErrorCode check_started_with(const cdn_jobspec_t *spec, const char *outdir)
+{
+  char          path[PETSC_MAX_PATH_LEN], *text;
+  cdn_jobspec_t started, a, b;
+
+  PetscFunctionBeginUser;
+  snprintf(path, sizeof path, "%s/checkpoints/job.ini", outdir);
+  if (!exists(path)) PetscFunctionReturn(0);
+  PetscCall(read_text(path, &text));
+  PetscCall(cdn_jobspec_parse_string(path, text, &started));
+  PetscCall(PetscFree(text));
+  result_key(spec, &a);
+  result_key(&started, &b);
+  PetscCheck(!memcmp(&a, &b, sizeof a), PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "%s: the job spec changed since the run started (it started with %s): undo the edit to resume, or start a new run in another folder",
+             spec->source, path);
   PetscFunctionReturn(0);
 }
 
@@ -85,8 +117,19 @@ PetscErrorCode cdn_outdir_prepare(const cdn_jobspec_t *spec, const char *outdir,
     PetscCheck(!memcmp(&a, &b, sizeof a), PETSC_COMM_SELF, CDN_ERR_INPUT,
                "%s: differs from %s, the job spec this run started with; resume with that one (cnndyn run --resume %s) or start a new run in another folder",
                spec->source, path, outdir);
+    PetscCall(check_started_with(spec, outdir));
     snprintf(path, sizeof path, "%s/checkpoints/complete", outdir);
     *complete = exists(path) ? PETSC_TRUE : PETSC_FALSE;
+    /* the marker alone proves nothing (copied, or left by a run whose reports were removed): the
+       run is complete when its reports are there too; otherwise resuming writes them again */
+    for (int i = 0; i < CDN_REPORT_NFILES && *complete; i++) {
+      snprintf(path, sizeof path, "%s/%s", outdir, cdn_report_files[i]);
+      if (!exists(path)) {
+        printf("cnndyn: %s: checkpoints/complete is there but %s is not: resuming to write the reports again\n",
+               outdir, cdn_report_files[i]);
+        *complete = PETSC_FALSE;
+      }
+    }
     *resuming = PETSC_TRUE;
     PetscFunctionReturn(0);
   }

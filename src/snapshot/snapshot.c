@@ -29,6 +29,9 @@ int cdn_op_from_name(const char *name)
 static PetscErrorCode join(char *out, const char *dir, const char *name, const char *suffix)
 {
   PetscFunctionBeginUser;
+  /* a file of the snapshot folder, never a path out of it */
+  PetscCheck(cdn_file_name_ok(name) && !strchr(suffix, '/'), PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "%s: '%s%s' is not a file name inside the snapshot folder", dir, name, suffix);
   PetscCheck(snprintf(out, PETSC_MAX_PATH_LEN, "%s/%s%s", dir, name, suffix) < PETSC_MAX_PATH_LEN, PETSC_COMM_SELF,
              CDN_ERR_INPUT, "%s/%s%s: path too long", dir, name, suffix);
   PetscFunctionReturn(0);

@@ -58,8 +58,8 @@ static PetscErrorCode get_name(ctx_t *c, const cJSON *o, const char *key, char *
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
   PetscFunctionBeginUser;
-  PetscCheck(cJSON_IsString(v) && v->valuestring[0] && strlen(v->valuestring) < cap && !strchr(v->valuestring, '/'),
-             PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s: missing, empty, too long or containing '/'", c->path,
+  PetscCheck(cJSON_IsString(v) && strlen(v->valuestring) < cap && cdn_file_name_ok(v->valuestring),
+             PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s: missing, empty, too long, '.', '..' or containing '/'", c->path,
              at(c, key));
   snprintf(out, cap, "%s", v->valuestring);
   PetscFunctionReturn(0);
@@ -82,6 +82,18 @@ static PetscErrorCode load_tensor(const char *dir, const char *file, int ndim, c
     PetscCall(PetscFree(*data));
     SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: shape does not match layer %s (expected %d dims: %d %d %d %d)",
             path, lname, ndim, want[0], ndim > 1 ? want[1] : 0, ndim > 2 ? want[2] : 0, ndim > 3 ? want[3] : 0);
+  }
+  /* one NaN spreads through every centrality of the graph: refuse it here, where it can be named */
+  {
+    size_t n = 1;
+    for (int d = 0; d < nd; d++) n *= (size_t)shape[d];
+    for (size_t i = 0; i < n; i++)
+      if (!isfinite((*data)[i])) {
+        float v = (*data)[i];
+        PetscCall(PetscFree(*data));
+        SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: tensor of layer %s holds a non-finite value (%s at index %zu)", path,
+                lname, isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf", i);
+      }
   }
   PetscFunctionReturn(0);
 }

@@ -60,3 +60,8 @@ PetscErrorCode cdn_mkdir_p(const char *path)
   }
   PetscFunctionReturn(0);
 }
+
+int cdn_file_name_ok(const char *name)
+{
+  return name[0] && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
+}

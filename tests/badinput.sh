@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Hostile input through the cnndyn executable: each case must stop with one clear message naming
+# the file (and line and column where there is one), exit 1, and leave the outputs as they were.
+# Usage: badinput.sh CASE CNNDYN PROJECT_DIR
+#   runcsv    predict on a run folder whose CSVs were damaged
+#   compare   nothing to compare: one configuration, no method taking the learners, no job.ini
+#   resume    a stray checkpoints/complete, and a job.ini edited before --resume
+#   snapshot  NaN weights in a snapshot; a quoted architecture name read back
+#   cli       an empty job spec, hex floats, an impossible watch endpoint
+set -uo pipefail
+case_=$1 cnndyn=$2 top=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
+
+# The smoke job, trained once per case that needs a finished run (seconds).
+smoke() { # dest [extra ini text]
+  { cat "$top/jobs/smoke.ini"; printf '%b' "${2:-}"; } > "$work/smoke.ini"
+  mpi 1 "$cnndyn" run "$work/smoke.ini" --out "$1" --quiet --progress off > "$work/smoke.out" 2>&1 ||
+    { cat "$work/smoke.out"; exit 1; }
+}
+
+# Runs CNNDYN ARGS..., expects exit 1 and stderr containing TEXT exactly once.
+refused() { # what text args...
+  local what=$1 text=$2 code
+  shift 2
+  "$cnndyn" "$@" > "$work/out" 2>&1
+  code=$?
+  check "[ $code -eq 1 ]" "$what: exit $code, want 1: $(head -c 600 "$work/out")"
+  printf '%s\n' "$text" > "$work/needle" # a file: the text may hold quotes
+  check "[ \$(grep -cF -f '$work/needle' '$work/out') -eq 1 ]" "$what: no '$text' in: $(head -c 600 "$work/out")"
+  check "! grep -q 'PETSC ERROR' '$work/out'" "$what: traceback shown for bad input"
+}
+
+case $case_ in
+runcsv)
+  smoke "$work/r"
+  cp "$work/r/report.csv" "$work/report.csv"
+  # one damaged copy per case: FILE, a sed script or a command, the message expected
+  damage() { # name file sed-script text
+    rm -rf "$work/d" && cp -r "$work/r" "$work/d"
+    sed -i "$3" "$work/d/$2"
+    refused "$1" "$4" predict "$work/d" --quiet
+    check "cmp -s '$work/d/report.csv' '$work/report.csv'" "$1: report.csv was rewritten"
+  }
+  damage "features header only" features.csv '2,$d' "d/features.csv: no row for model 0 epoch 0"
+  damage "curves header only" curves.csv '2,$d' "d/curves.csv: no row for model 0 epoch 0"
+  damage "duplicate row" curves.csv '3p' "d/curves.csv:4: second row for model 0 epoch 1"
+  damage "extra field" features.csv '5s/$/,1/' "d/features.csv:5: "
+  damage "dropped feature column" features.csv 's/^\([^,]*,[^,]*,[^,]*\),[^,]*/\1/' "d/features.csv:1: columns missing"
+  damage "renamed feature column" features.csv '1s/degree\.all\.mean/degree.all.meen/' "'degree.all.meen' is not a feature cnndyn writes"
+  damage "unknown status" models.csv '2s/,ok,/,okay,/' "d/models.csv:2: column status: 'okay' is neither ok nor diverged"
+  damage "config out of range" models.csv '2s/^0,0,/0,99999999999,/' "d/models.csv:2: column config: 99999999999 is outside"
+  damage "nan text" curves.csv '3s/,[^,]*$/,nan/' "d/curves.csv:3: column val_accuracy: 'nan' is not a plain decimal number"
+  damage "inf text" features.csv '3s/^\([^,]*,[^,]*\),[^,]*/\1,Infinity/' "d/features.csv:3: column degree.all.mean: 'Infinity' is not a plain decimal number"
+  damage "hex text" models.csv '2s/,0\.003,/,0x1p-8,/' "d/models.csv:2: column learning_rate: '0x1p-8' is not a plain decimal number"
+  damage "models.csv cut short" models.csv '$d' "but models.csv has only 7 models (is models.csv cut short?)"
+  damage "no models" models.csv '2,$d' "d/models.csv: no models (header only)"
+  # an architecture in RFC 4180 quotes reads back as the name
+  rm -rf "$work/d" && cp -r "$work/r" "$work/d"
+  sed -i '2,$s/,lenet5,/,"lenet5",/' "$work/d/models.csv"
+  "$cnndyn" predict "$work/d" --quiet > "$work/out" 2>&1
+  check "[ $? -eq 0 ] && cmp -s '$work/d/report.csv' '$work/report.csv'" "quoted architecture: $(head -c 600 "$work/out")"
+  ;;
+compare)
+  smoke "$work/r"
+  # methods = degree with learners = score: no pair, refused before any work
+  refused "no method takes the learners" "--methods/--learners: no method of methods takes any of the learners" \
+    predict "$work/r" --methods degree --learners score --quiet
+  printf '[population]\nlearning_rate = 0.1, 0.01\n[features]\nbudget = 2\n[prediction]\nmethods = degree\n' > "$work/degree.ini"
+  refused "job's methods, option's learners" "--methods/--learners: no method of methods takes any of the learners" \
+    predict "$work/r" --job "$work/degree.ini" --learners score --quiet
+  printf '[population]\nlearning_rate = 0.1, 0.01\n[prediction]\nmethods = degree\nlearners = score\n' > "$work/pairs.ini"
+  refused "job with no pairs" "pairs.ini:5: learners: no method of [prediction] methods takes any of the learners" \
+    run "$work/pairs.ini" --out "$work/o1"
+  check "[ ! -e '$work/o1' ]" "no pairs: output folder created"
+  # one configuration: refused before training
+  printf '[population]\nreplicates = 4\n[training]\nepochs = 3\n' > "$work/one.ini"
+  refused "one configuration" "one.ini: the population has one configuration (4 models): nothing to compare" \
+    run "$work/one.ini" --out "$work/o2"
+  check "[ ! -e '$work/o2' ]" "one configuration: output folder created"
+  # a run folder whose models all share one configuration (edited to look so)
+  rm -rf "$work/d" && cp -r "$work/r" "$work/d"
+  sed -i '2,$s/^\([0-9]*\),[0-9]*,/\1,0,/' "$work/d/models.csv"
+  refused "one configuration in models.csv" "d/models.csv: all 8 models share one configuration: nothing to compare" \
+    predict "$work/d" --job "$top/jobs/smoke.ini" --quiet
+  # without DIR/job.ini the budget is the built-in default: the message says so and names the file
+  rm -f "$work/d/job.ini"
+  sed -i 's/^\([0-9]*\),[0-9]*,/\1,\1,/' "$work/d/models.csv"
+  refused "default budget" "budget (the built-in default, as $work/d/job.ini is missing; give --budget or --job): 3 is not less than the run's 3 epochs" \
+    predict "$work/d" --quiet
+  ;;
+resume)
+  smoke "$work/r"
+  check "cmp -s '$work/r/job.ini' '$work/r/checkpoints/job.ini'" "checkpoints/job.ini is not the job spec the run started with"
+  # a finished run whose reports were removed: resuming writes them again
+  cp "$work/r/report.csv" "$work/report.csv"
+  rm "$work/r/report.csv" "$work/r/models.csv"
+  mpi 1 "$cnndyn" run --resume "$work/r" --quiet --progress off > "$work/out" 2>&1
+  check "[ $? -eq 0 ] && cmp -s '$work/r/report.csv' '$work/report.csv' && [ -s '$work/r/models.csv' ]" \
+    "complete marker without reports: $(head -c 600 "$work/out")"
+  check "grep -q 'checkpoints/complete is there but' '$work/out' && ! grep -q 'this run is complete' '$work/out'" \
+    "complete marker without reports: not said"
+  # a stray marker in a run stopped before its end: the run goes on (here: starts) instead of
+  # saying "complete" with no CSVs
+  mkdir -p "$work/s/checkpoints" && cp "$work/r/job.ini" "$work/s/job.ini" && touch "$work/s/checkpoints/complete"
+  mpi 1 "$cnndyn" run --resume "$work/s" --quiet --progress off > "$work/out" 2>&1
+  check "[ $? -eq 0 ] && cmp -s '$work/s/report.csv' '$work/report.csv'" "stray complete marker: $(head -c 600 "$work/out")"
+  # job.ini edited after the run started: named as such, not as a bad checkpoint
+  sed -i 's/^epochs = 3/epochs = 4/' "$work/r/job.ini"
+  refused "edited job.ini" "r/job.ini: the job spec changed since the run started (it started with $work/r/checkpoints/job.ini)" \
+    run --resume "$work/r" --progress off
+  ;;
+snapshot)
+  smoke "$work/r" '\n[output]\nsnapshots = true\n'
+  snap="$work/r/snapshots/model-000000/epoch-001"
+  "$cnndyn" stats "$snap" --out "$work/nodes.csv" > "$work/out" 2>&1
+  check "[ $? -eq 0 ] && [ \$(wc -l < '$work/nodes.csv') -gt 10 ]" "stats on a good snapshot: $(head -c 600 "$work/out")"
+  # a layer name with a comma and a quote (from the snapshot's model.json) is one RFC 4180 field
+  cp -r "$snap" "$work/named"
+  sed -i 's/"name":\t"conv1"/"name":\t"conv,\\"1"/' "$work/named/model.json"
+  "$cnndyn" stats "$work/named" --out "$work/named.csv" > "$work/out" 2>&1
+  check "[ $? -eq 0 ] && grep -qF ',\"conv,\"\"1\",' '$work/named.csv'" "layer name not quoted: $(head -c 300 "$work/out") $(sed -n 2p "$work/named.csv")"
+  # a NaN in conv1's weights (float32 0x7fc00000, little-endian) after the .npy header
+  f=$(ls "$snap"/*conv1*weight*.npy | head -1)
+  printf '\x00\x00\xc0\x7f' | dd of="$f" bs=1 seek=$(($(stat -c %s "$f") - 4)) conv=notrunc status=none
+  refused "NaN weight (stats)" "holds a non-finite value (NaN at index" stats "$snap" --out "$work/nan.csv"
+  check "[ ! -e '$work/nan.csv' ]" "NaN weight: nodes file written"
+  refused "NaN weight (graph)" "$(basename "$f"): tensor of layer conv1 holds a non-finite value" graph "$snap" --export "$work/g.mtx"
+  ;;
+cli)
+  : > "$work/empty.ini"
+  refused "empty job spec" "empty.ini: sets no key (empty, or only comments and section headers): not a job spec" \
+    run "$work/empty.ini" --out "$work/o1"
+  check "[ ! -e '$work/o1' ]" "empty job spec: output folder created"
+  printf '# to do\n[population]\n' > "$work/comments.ini"
+  refused "comments only" "comments.ini: sets no key" run "$work/comments.ini" --out "$work/o2"
+  sed 's/^learning_rate = .*/learning_rate = 0x1p-4, 0.1/' "$top/jobs/smoke.ini" > "$work/hex.ini"
+  refused "hex float" "hex.ini:6: learning_rate: '0x1p-4' is not a plain decimal number" run "$work/hex.ini" --out "$work/o3"
+  start=$(date +%s)
+  refused "impossible port" "watch tcp://127.0.0.1:99999: has no valid TCP port (1 to 65535)" watch tcp://127.0.0.1:99999 --timeout 5
+  took=$(($(date +%s) - start))
+  check "[ $took -lt 3 ]" "watch waited $took s on an impossible port"
+  for t in inf 0x10 nan; do # strtod took these: inf waited forever
+    "$cnndyn" watch tcp://127.0.0.1:5557 --timeout $t > "$work/out" 2>&1
+    check "[ $? -eq 2 ] && grep -q \"timeout '$t' is not a positive number\" '$work/out'" "watch --timeout $t accepted"
+  done
+  "$cnndyn" run "$top/jobs/smoke.ini" --out "$work/o4" --progress tcp://127.0.0.1:70000 > "$work/out" 2>&1
+  check "[ $? -eq 2 ] && grep -q 'no valid TCP port' '$work/out'" "run --progress with an impossible port: $(cat "$work/out")"
+  ;;
+*) echo "unknown case $case_"; exit 2 ;;
+esac
+[ $fail -eq 0 ]
