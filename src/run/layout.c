@@ -93,9 +93,14 @@ PetscErrorCode cdn_layout_write_columns(const char *path, int n, const cdn_colum
   PetscFunctionBeginUser;
   PetscCall(cdn_afile_open(&af, path));
   fputs("column,statistic,scope,layer,aggregator\n", af.fp);
-  for (int f = 0; f < n; f++)
-    fprintf(af.fp, "%s,%s,%s,%s,%s\n", cols[f].name, cols[f].statistic, cols[f].scope, cols[f].layer,
-            cols[f].aggregator);
+  for (int f = 0; f < n; f++) { /* names come from layer names: quoted by the one CSV writer if need be */
+    const char *field[5] = {cols[f].name, cols[f].statistic, cols[f].scope, cols[f].layer, cols[f].aggregator};
+    for (int k = 0; k < 5; k++) {
+      if (k) fputc(',', af.fp);
+      cdn_csv_text(af.fp, field[k]);
+    }
+    fputc('\n', af.fp);
+  }
   PetscCall(cdn_afile_commit(&af));
   PetscFunctionReturn(0);
 }
