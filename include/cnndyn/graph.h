@@ -32,8 +32,9 @@
    a direction (input side -> output side) used by in/out strength. Edge e (global order above) is
    the COO pair (later node, earlier node) and its mirror; on a communicator of several ranks each
    rank holds only the COO entries of the rows it owns (contiguous ranges with about equal entries:
-   graph.c, balanced_rows). The pattern is assembled once (MatSetPreallocationCOO); values are set
-   per epoch (MatSetValuesCOO). Weights are reduced in double; NaN/Inf pass through. */
+   graph.c, balanced_rows). The pattern is assembled once, straight into the AIJ arrays (csr.c; the
+   same matrix COO assembly would give); values are set per epoch into those arrays through a map
+   from COO entry to stored position. Weights are reduced in double; NaN/Inf pass through. */
 #include <petscmat.h>
 #include "cnndyn/model.h"
 
@@ -63,6 +64,7 @@ typedef struct {
   PetscInt         rstart, rend; /* rows this rank owns */
   int              unrolled;     /* built by cdn_graph_create_unrolled */
   PetscScalar     *coo_v;
+  PetscInt        *coo_pos; /* where COO entry k's value sits in the matrix's arrays */
   Mat              A;
 } cdn_graph_t;
 

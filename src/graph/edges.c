@@ -1,30 +1,102 @@
 /* Matrices from plain edge lists: the statistics work on any symmetric graph, not only on the
    rolled graph of a network, and tests need graphs with known answers. */
+#include <string.h>
 #include "cnndyn/graph.h"
 #include "cnndyn/util.h"
+#include "graph_impl.h"
+
+/* One array of entries, grouped by destination rank (off[] advanced past each group), sent to
+   the ranks; rcnt/roff say what arrives from whom. */
+static PetscErrorCode send_grouped(MPI_Comm comm, PetscInt n, const PetscMPIInt *owner, const void *in, void *grouped,
+                                   size_t sz, PetscMPIInt *cnt, PetscMPIInt *off, PetscMPIInt *rcnt, PetscMPIInt *roff,
+                                   MPI_Datatype type, void *out)
+{
+  PetscMPIInt size;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  for (PetscInt k = 0; k < n; k++) /* stable: each rank is sent its entries in their order */
+    memcpy((char *)grouped + sz * off[owner[k]]++, (const char *)in + sz * k, sz);
+  for (PetscMPIInt r = 0; r < size; r++) off[r] -= cnt[r];
+  PetscCallMPI(MPI_Alltoallv(grouped, cnt, off, type, out, rcnt, roff, type, comm));
+  PetscFunctionReturn(0);
+}
+
+/* Entries (ci, cj, cv) as this rank was given them, moved to the ranks owning their rows. On
+   return *ri, *rj, *rv (PetscMalloc3) hold this rank's rows' entries in order of sending rank,
+   then of position there: with the edges split in order, the global order at any rank count,
+   which fixes the order repeated edges are summed in. */
+static PetscErrorCode to_owners(MPI_Comm comm, PetscLayout map, PetscInt n, const PetscInt *ci, const PetscInt *cj,
+                                const PetscScalar *cv, PetscInt *nr, PetscInt **ri, PetscInt **rj, PetscScalar **rv)
+{
+  PetscMPIInt *cnt, *rcnt, *off, *roff, *owner, size;
+  PetscScalar *buf;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscCalloc4(size, &cnt, size, &rcnt, size, &off, size, &roff));
+  PetscCall(PetscMalloc1(n + 1, &owner));
+  for (PetscInt k = 0; k < n; k++) {
+    PetscCall(PetscLayoutFindOwner(map, ci[k], &owner[k]));
+    cnt[owner[k]]++;
+  }
+  PetscCallMPI(MPI_Alltoall(cnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm));
+  *nr = 0;
+  for (PetscMPIInt r = 0; r < size; r++) {
+    PetscCheck((PetscInt64)*nr + rcnt[r] < PETSC_MPI_INT_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP,
+               "graph too large: more than 2^31 entries for one rank");
+    off[r] = r ? off[r - 1] + cnt[r - 1] : 0, roff[r] = (PetscMPIInt)*nr, *nr += rcnt[r];
+  }
+  PetscCall(PetscMalloc3(*nr + 1, ri, *nr + 1, rj, *nr + 1, rv));
+  PetscCall(PetscMalloc1(n + 1, &buf)); /* room for n entries of either type */
+  PetscCall(send_grouped(comm, n, owner, ci, buf, sizeof(PetscInt), cnt, off, rcnt, roff, MPIU_INT, *ri));
+  PetscCall(send_grouped(comm, n, owner, cj, buf, sizeof(PetscInt), cnt, off, rcnt, roff, MPIU_INT, *rj));
+  PetscCall(send_grouped(comm, n, owner, cv, buf, sizeof(PetscScalar), cnt, off, rcnt, roff, MPIU_SCALAR, *rv));
+  PetscCall(PetscFree(buf));
+  PetscCall(PetscFree(owner));
+  PetscCall(PetscFree4(cnt, rcnt, off, roff));
+  PetscFunctionReturn(0);
+}
 
 PetscErrorCode cdn_graph_mat_from_edges(MPI_Comm comm, PetscInt n, PetscInt m, const PetscInt *ei, const PetscInt *ej,
                                         const PetscReal *w, Mat *A)
 {
-  PetscInt    *ci, *cj;
-  PetscScalar *cv;
+  PetscInt    *ci, *cj, *pos, nr = 0, *ri, *rj, rstart, nlocal, bad = -1, anybad;
+  PetscScalar *cv, *rv;
+  PetscLayout  map;
+  PetscMPIInt  size;
 
   PetscFunctionBeginUser;
   PetscCheck(n >= 0 && m >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "graph with %d nodes and %d edges", (int)n, (int)m);
-  PetscCall(PetscMalloc3(2 * m, &ci, 2 * m, &cj, 2 * m, &cv));
+  PetscCheck(m < PETSC_MAX_INT / 2, PETSC_COMM_SELF, PETSC_ERR_SUP, "%d edges: too many for 32-bit indices", (int)m);
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  /* Checked on every rank before any message, so a bad edge on one stops them all. */
+  for (PetscInt k = 0; k < m && bad < 0; k++)
+    if (!(ei[k] >= 0 && ei[k] < n && ej[k] >= 0 && ej[k] < n && ei[k] != ej[k])) bad = k;
+  PetscCallMPI(MPI_Allreduce(&bad, &anybad, 1, MPIU_INT, MPI_MAX, comm));
+  PetscCheck(bad < 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "edge %d (%d, %d): node out of range or self-loop",
+             (int)bad, (int)ei[bad], (int)ej[bad]);
+  PetscCheck(anybad < 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "another rank's edge list has a node out of range or a self-loop");
+  PetscCall(PetscMalloc3(2 * m + 1, &ci, 2 * m + 1, &cj, 2 * m + 1, &cv));
   for (PetscInt k = 0; k < m; k++) {
-    PetscCheck(ei[k] >= 0 && ei[k] < n && ej[k] >= 0 && ej[k] < n && ei[k] != ej[k], comm, PETSC_ERR_ARG_OUTOFRANGE,
-               "edge %d (%d, %d): node out of range or self-loop", (int)k, (int)ei[k], (int)ej[k]);
     ci[2 * k] = cj[2 * k + 1] = ei[k];
     cj[2 * k] = ci[2 * k + 1] = ej[k];
     cv[2 * k] = cv[2 * k + 1] = w[k];
   }
-  PetscCall(MatCreate(comm, A));
-  PetscCall(MatSetSizes(*A, PETSC_DECIDE, PETSC_DECIDE, n, n));
-  PetscCall(MatSetType(*A, MATAIJ));
-  /* Every rank contributes the edges it was given; COO assembly sends them where they belong. */
-  PetscCall(MatSetPreallocationCOO(*A, 2 * m, ci, cj));
-  PetscCall(MatSetValuesCOO(*A, cv, ADD_VALUES));
+  /* PETSc's default split of the rows, as MatSetSizes(PETSC_DECIDE) would give. */
+  PetscCall(PetscLayoutCreateFromSizes(comm, PETSC_DECIDE, n, 1, &map));
+  PetscCall(PetscLayoutGetRange(map, &rstart, NULL));
+  PetscCall(PetscLayoutGetLocalSize(map, &nlocal));
+  if (size > 1) {
+    PetscCall(to_owners(comm, map, 2 * m, ci, cj, cv, &nr, &ri, &rj, &rv));
+    PetscCall(PetscFree3(ci, cj, cv));
+    ci = ri, cj = rj, cv = rv;
+  } else nr = 2 * m;
+  PetscCall(cdn_big_calloc((nr + 1) * sizeof(PetscInt), &pos));
+  PetscCall(cdn_csr_from_coo(comm, rstart, nlocal, n, nr, ci, cj, pos, A));
+  PetscCall(cdn_csr_set_values(*A, nr, pos, cv));
+  cdn_big_free(pos);
   PetscCall(PetscFree3(ci, cj, cv));
+  PetscCall(PetscLayoutDestroy(&map));
   PetscFunctionReturn(0);
 }
