@@ -101,8 +101,10 @@ PetscErrorCode cdn_graph_export_mtx(const cdn_graph_t *g, const char *path);
 void cdn_graph_node_group(const cdn_graph_t *g, PetscInt node, int *group, PetscInt *local);
 
 /* A symmetric n x n matrix from m undirected edges (ei[k], ej[k], w[k]), both directions stored,
-   for graphs that do not come from a network (tests, imported graphs). Repeated edges add up;
-   self-loops are refused. Indices are global; each rank passes its own share of the edges (any
+   for graphs that do not come from a network (tests, imported graphs). Repeated edges add up, in
+   the order given (rank 0's edges first, then rank 1's, ...: with the edges split in order, the
+   same sum at any rank count); self-loops are refused, on every rank if any rank's list has one.
+   Rows are split as PETSc's PETSC_DECIDE splits them. Indices are global; each rank passes its own share of the edges (any
    split: rank 0 may pass them all and the others m = 0). */
 PetscErrorCode cdn_graph_mat_from_edges(MPI_Comm comm, PetscInt n, PetscInt m, const PetscInt *ei, const PetscInt *ej,
                                         const PetscReal *w, Mat *A);
