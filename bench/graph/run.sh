@@ -41,6 +41,8 @@ done
 echo
 echo "lambda: FC ours $(get fc_ours lambda) scipy $(get fc_scipy lambda); random ours $(get rand_ours2 lambda) scipy $(get rand_scipy lambda)"
 echo "FC build split: create (pattern) $(get fc_ours fc_create_s) s, first weights $(get fc_ours fc_set_weights_s) s; a later epoch's weights $(get fc_ours fc_next_epoch_s) s"
+echo "CPU seconds of the builds (user + system; the wall times above include waiting for a shared core):"
+echo "  FC ours $(get fc_ours fc_build_cpu_s) scipy $(get fc_scipy fc_build_cpu_s); random ours $(get rand_ours1 random_build_cpu_s) (1 rank), $(get rand_ours2 random_build_cpu_s) (2 ranks, the busier rank) scipy $(get rand_scipy random_build_cpu_s)"
 [ "$quick" = quick ] && exit 0
 mpirun -n 1 "$bench" families > "$work/fam"
 

@@ -131,17 +131,20 @@ PetscErrorCode cdn_csr_create(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, P
   /* Rows in strictly increasing column order stay as they are. The first row that is not starts
      the map moved[] (old position -> merged position), which every later position then needs. */
   for (PetscInt r = 0, b = 0; r < nlocal; r++) {
-    PetscInt  e  = ptr[r + 1];
-    PetscBool ok = PETSC_TRUE;
-    for (PetscInt p = b + 1; p < e && ok; p++) ok = col[p] > col[p - 1];
-    if (!ok && !moved) {
+    PetscInt  e      = ptr[r + 1];
+    PetscBool strict = PETSC_TRUE, sorted = PETSC_TRUE;
+    for (PetscInt p = b + 1; p < e && sorted; p++) strict = strict && col[p] > col[p - 1], sorted = col[p] >= col[p - 1];
+    if (!strict && !moved) {
       PetscCall(PetscMalloc3(n, &moved, maxlen, &tc, maxlen, &ti));
       for (PetscInt p = 0; p < b; p++) moved[p] = p;
       q = b;
     }
-    if (!ok) sort_row(col, b, e, &q, moved, tc, ti);
-    else if (moved)
-      for (PetscInt p = b; p < e; p++) col[q] = col[p], moved[p] = q++;
+    if (!sorted) sort_row(col, b, e, &q, moved, tc, ti);
+    else if (moved) /* in order, repeated columns side by side: merged in one pass */
+      for (PetscInt p = b; p < e; p++) {
+        if (p == b || col[p] != col[p - 1]) col[q++] = col[p];
+        moved[p] = q - 1;
+      }
     ptr[r + 1] = moved ? q : e, b = e;
   }
   PetscCall(PetscNew(&c));
@@ -174,29 +177,34 @@ PetscErrorCode cdn_csr_create(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, P
   PetscFunctionReturn(0);
 }
 
-/* The same from coordinates (ri global and owned by this rank, cj global): a counting sort by row,
-   which keeps each row's entries in their order. */
+/* The same from coordinates (ri global and owned by this rank, cj global), in any order: a counting
+   sort by column, then a stable one by row, so each row comes out in column order (two passes
+   over the entries, no comparisons) with repeated entries side by side in their order. */
 PetscErrorCode cdn_csr_from_coo(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, PetscInt n, const PetscInt *ri,
                                 const PetscInt *cj, PetscInt *pos, Mat *A)
 {
-  PetscInt *ptr, *fill, *col;
+  PetscInt *ptr, *fill, *col, *bycol;
 
   PetscFunctionBeginUser;
   PetscCall(PetscCalloc1(nlocal + 1, &ptr));
+  PetscCall(PetscCalloc1(N + 1, &fill));
   for (PetscInt k = 0; k < n; k++) {
     PetscCheck(ri[k] >= rstart && ri[k] < rstart + nlocal && cj[k] >= 0 && cj[k] < N, PETSC_COMM_SELF, PETSC_ERR_PLIB,
                "entry %d (%d, %d) outside rows [%d, %d) or columns [0, %d)", (int)k, (int)ri[k], (int)cj[k], (int)rstart,
                (int)(rstart + nlocal), (int)N);
-    ptr[ri[k] - rstart + 1]++;
+    ptr[ri[k] - rstart + 1]++, fill[cj[k] + 1]++;
   }
   for (PetscInt r = 0; r < nlocal; r++) ptr[r + 1] += ptr[r];
-  PetscCall(PetscMalloc1(nlocal + 1, &fill));
+  for (PetscInt j = 0; j < N; j++) fill[j + 1] += fill[j];
+  PetscCall(cdn_big_calloc((n + 1) * sizeof(PetscInt), &bycol));
+  for (PetscInt k = 0; k < n; k++) bycol[fill[cj[k]]++] = k;
   PetscCall(PetscArraycpy(fill, ptr, nlocal));
   PetscCall(cdn_big_calloc((n + 1) * sizeof(PetscInt), &col));
-  for (PetscInt k = 0; k < n; k++) {
-    PetscInt p = fill[ri[k] - rstart]++;
+  for (PetscInt t = 0; t < n; t++) {
+    PetscInt k = bycol[t], p = fill[ri[k] - rstart]++;
     col[p] = cj[k], pos[k] = p;
   }
+  cdn_big_free(bycol);
   PetscCall(PetscFree(fill));
   PetscCall(cdn_csr_create(comm, rstart, nlocal, N, n, ptr, col, pos, A));
   PetscFunctionReturn(0);

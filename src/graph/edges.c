@@ -1,24 +1,31 @@
 /* Matrices from plain edge lists: the statistics work on any symmetric graph, not only on the
    rolled graph of a network, and tests need graphs with known answers. */
-#include <string.h>
 #include "cnndyn/graph.h"
 #include "cnndyn/util.h"
 #include "graph_impl.h"
 
-/* One array of entries, grouped by destination rank (off[] advanced past each group), sent to
-   the ranks; rcnt/roff say what arrives from whom. */
-static PetscErrorCode send_grouped(MPI_Comm comm, PetscInt n, const PetscMPIInt *owner, const void *in, void *grouped,
-                                   size_t sz, PetscMPIInt *cnt, PetscMPIInt *off, PetscMPIInt *rcnt, PetscMPIInt *roff,
-                                   MPI_Datatype type, void *out)
+/* Entries grouped by destination rank, each rank's in their order (off[] is where each group
+   starts); then sent, rcnt/roff saying what arrives from whom. */
+static PetscErrorCode send_grouped(MPI_Comm comm, PetscInt n, const PetscMPIInt *owner, const PetscInt *ci, const PetscInt *cj,
+                                   const PetscScalar *cv, PetscMPIInt *cnt, PetscMPIInt *off, PetscMPIInt *rcnt,
+                                   PetscMPIInt *roff, PetscInt *ri, PetscInt *rj, PetscScalar *rv)
 {
-  PetscMPIInt size;
+  PetscMPIInt  size;
+  PetscInt    *gi, *gj, *at;
+  PetscScalar *gv;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  for (PetscInt k = 0; k < n; k++) /* stable: each rank is sent its entries in their order */
-    memcpy((char *)grouped + sz * off[owner[k]]++, (const char *)in + sz * k, sz);
-  for (PetscMPIInt r = 0; r < size; r++) off[r] -= cnt[r];
-  PetscCallMPI(MPI_Alltoallv(grouped, cnt, off, type, out, rcnt, roff, type, comm));
+  PetscCall(PetscMalloc4(n + 1, &gi, n + 1, &gj, n + 1, &gv, size, &at));
+  for (PetscMPIInt r = 0; r < size; r++) at[r] = off[r];
+  for (PetscInt k = 0; k < n; k++) {
+    PetscInt p = at[owner[k]]++;
+    gi[p] = ci[k], gj[p] = cj[k], gv[p] = cv[k];
+  }
+  PetscCallMPI(MPI_Alltoallv(gi, cnt, off, MPIU_INT, ri, rcnt, roff, MPIU_INT, comm));
+  PetscCallMPI(MPI_Alltoallv(gj, cnt, off, MPIU_INT, rj, rcnt, roff, MPIU_INT, comm));
+  PetscCallMPI(MPI_Alltoallv(gv, cnt, off, MPIU_SCALAR, rv, rcnt, roff, MPIU_SCALAR, comm));
+  PetscCall(PetscFree4(gi, gj, gv, at));
   PetscFunctionReturn(0);
 }
 
@@ -30,7 +37,6 @@ static PetscErrorCode to_owners(MPI_Comm comm, PetscLayout map, PetscInt n, cons
                                 const PetscScalar *cv, PetscInt *nr, PetscInt **ri, PetscInt **rj, PetscScalar **rv)
 {
   PetscMPIInt *cnt, *rcnt, *off, *roff, *owner, size;
-  PetscScalar *buf;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
@@ -48,11 +54,7 @@ static PetscErrorCode to_owners(MPI_Comm comm, PetscLayout map, PetscInt n, cons
     off[r] = r ? off[r - 1] + cnt[r - 1] : 0, roff[r] = (PetscMPIInt)*nr, *nr += rcnt[r];
   }
   PetscCall(PetscMalloc3(*nr + 1, ri, *nr + 1, rj, *nr + 1, rv));
-  PetscCall(PetscMalloc1(n + 1, &buf)); /* room for n entries of either type */
-  PetscCall(send_grouped(comm, n, owner, ci, buf, sizeof(PetscInt), cnt, off, rcnt, roff, MPIU_INT, *ri));
-  PetscCall(send_grouped(comm, n, owner, cj, buf, sizeof(PetscInt), cnt, off, rcnt, roff, MPIU_INT, *rj));
-  PetscCall(send_grouped(comm, n, owner, cv, buf, sizeof(PetscScalar), cnt, off, rcnt, roff, MPIU_SCALAR, *rv));
-  PetscCall(PetscFree(buf));
+  PetscCall(send_grouped(comm, n, owner, ci, cj, cv, cnt, off, rcnt, roff, *ri, *rj, *rv));
   PetscCall(PetscFree(owner));
   PetscCall(PetscFree4(cnt, rcnt, off, roff));
   PetscFunctionReturn(0);
