@@ -134,7 +134,7 @@ static void fam_short_residual(cdn_model_desc_t *d)
 
 /* Edge lists: the same matrix as COO with ADD_VALUES, and repeated edges summed in the order the
    edges come, rank by rank (the first rank's first). */
-static void check_edges(void)
+static PetscErrorCode check_edges(void)
 {
   PetscMPIInt rank, size;
   PetscInt    n = 400, m = 300, ei[300], ej[300], lo, hi, r0, r1;
@@ -184,6 +184,16 @@ static void check_edges(void)
     CHECK(a01 == 0.0);
   }
   MatDestroy(&A);
+
+  /* A self-loop on the last rank only: every rank fails, none waits in the exchange. */
+  PetscInt       bi[2] = {0, 3}, bj[2] = {1, 3};
+  PetscReal      bw[2] = {1, 1};
+  PetscErrorCode ierr;
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = cdn_graph_mat_from_edges(PETSC_COMM_WORLD, 5, rank == size - 1 ? 2 : 1, bi, bj, bw, &A);
+  PetscCall(PetscPopErrorHandler());
+  CHECK(ierr == PETSC_ERR_ARG_OUTOFRANGE);
+  return 0;
 }
 
 int main(int argc, char **argv)

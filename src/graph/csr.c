@@ -112,6 +112,42 @@ void cdn_big_free(void *p)
   else free(base);
 }
 
+/* The matrix on rows ptr/col (merged, sorted, global columns; both taken over) with values val
+   (taken over) or zero (val NULL; pos[k] then moves from merged position to stored position). */
+static PetscErrorCode make_mat(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, PetscInt *ptr, PetscInt *col,
+                               PetscScalar *val, PetscInt n, PetscInt *pos, csr_t *c, Mat *A)
+{
+  PetscMPIInt    size;
+  PetscContainer box;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  if (size == 1) { /* one block: the arrays as they are */
+    c->di = ptr, c->dj = col, c->nzd = ptr[nlocal], c->da = val;
+    if (!val) PetscCall(cdn_big_calloc((c->nzd + 1) * sizeof(PetscScalar), &c->da));
+    PetscCall(MatCreateSeqAIJWithArrays(comm, nlocal, N, c->di, c->dj, c->da, A));
+  } else {
+    PetscInt *code;
+    PetscCall(cdn_big_calloc((ptr[nlocal] + 1) * sizeof(PetscInt), &code));
+    PetscCall(split_blocks(c, rstart, nlocal, ptr, col, code));
+    PetscCall(cdn_big_calloc((c->nzd + 1) * sizeof(PetscScalar), &c->da));
+    PetscCall(cdn_big_calloc((c->nzo + 1) * sizeof(PetscScalar), &c->oa));
+    if (val)
+      for (PetscInt u = 0; u < ptr[nlocal]; u++) *(code[u] < c->nzd ? c->da + code[u] : c->oa + code[u] - c->nzd) = val[u];
+    else
+      for (PetscInt k = 0; k < n; k++) pos[k] = code[pos[k]];
+    cdn_big_free(code), cdn_big_free(col), cdn_big_free(val);
+    PetscCall(PetscFree(ptr));
+    PetscCall(MatCreateMPIAIJWithSplitArrays(comm, nlocal, nlocal, N, N, c->di, c->dj, c->da, c->oi, c->oj, c->oa, A));
+  }
+  PetscCall(PetscContainerCreate(PETSC_COMM_SELF, &box));
+  PetscCall(PetscContainerSetPointer(box, c));
+  PetscCall(PetscContainerSetUserDestroy(box, csr_free));
+  PetscCall(PetscObjectCompose((PetscObject)*A, CSR_KEY, (PetscObject)box));
+  PetscCall(PetscContainerDestroy(&box));
+  PetscFunctionReturn(0);
+}
+
 /* Local rows [rstart, rstart + nlocal) of an N x N matrix on comm (square, rows and columns split
    alike). ptr (PetscMalloc'd, nlocal + 1) and col (cdn_big_calloc'd) hold the rows' global
    columns, each row's in the order its entries came, and pos[k] entry k's slot in col; both
@@ -120,13 +156,10 @@ void cdn_big_free(void *p)
 PetscErrorCode cdn_csr_create(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, PetscInt n, PetscInt *ptr,
                               PetscInt *col, PetscInt *pos, Mat *A)
 {
-  PetscMPIInt    size;
-  PetscInt      *moved = NULL, *tc = NULL, *ti = NULL, maxlen = 0, q = 0;
-  csr_t         *c;
-  PetscContainer box;
+  PetscInt *moved = NULL, *tc = NULL, *ti = NULL, maxlen = 0, q = 0;
+  csr_t    *c;
 
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(comm, &size));
   for (PetscInt r = 0; r < nlocal; r++) maxlen = PetscMax(maxlen, ptr[r + 1] - ptr[r]);
   /* Rows in strictly increasing column order stay as they are. The first row that is not starts
      the map moved[] (old position -> merged position), which every later position then needs. */
@@ -153,60 +186,94 @@ PetscErrorCode cdn_csr_create(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, P
     for (PetscInt k = 0; k < n; k++) pos[k] = moved[pos[k]];
     PetscCall(PetscFree3(moved, tc, ti));
   }
-  if (size == 1) { /* one block: the arrays as they are */
-    c->di = ptr, c->dj = col, c->nzd = ptr[nlocal];
-    PetscCall(cdn_big_calloc((c->nzd + 1) * sizeof(PetscScalar), &c->da));
-    PetscCall(MatCreateSeqAIJWithArrays(comm, nlocal, N, c->di, c->dj, c->da, A));
-  } else {
-    PetscInt *code;
-    PetscCall(PetscMalloc1(ptr[nlocal] + 1, &code));
-    PetscCall(split_blocks(c, rstart, nlocal, ptr, col, code));
-    for (PetscInt k = 0; k < n; k++) pos[k] = code[pos[k]];
-    PetscCall(PetscFree(code));
-    PetscCall(PetscFree(ptr));
-    cdn_big_free(col);
-    PetscCall(cdn_big_calloc((c->nzd + 1) * sizeof(PetscScalar), &c->da));
-    PetscCall(cdn_big_calloc((c->nzo + 1) * sizeof(PetscScalar), &c->oa));
-    PetscCall(MatCreateMPIAIJWithSplitArrays(comm, nlocal, nlocal, N, N, c->di, c->dj, c->da, c->oi, c->oj, c->oa, A));
-  }
-  PetscCall(PetscContainerCreate(PETSC_COMM_SELF, &box));
-  PetscCall(PetscContainerSetPointer(box, c));
-  PetscCall(PetscContainerSetUserDestroy(box, csr_free));
-  PetscCall(PetscObjectCompose((PetscObject)*A, CSR_KEY, (PetscObject)box));
-  PetscCall(PetscContainerDestroy(&box));
+  PetscCall(make_mat(comm, rstart, nlocal, N, ptr, col, NULL, n, pos, c, A));
   PetscFunctionReturn(0);
 }
 
-/* The same from coordinates (ri global and owned by this rank, cj global), in any order: a counting
-   sort by column, then a stable one by row, so each row comes out in column order (two passes
-   over the entries, no comparisons) with repeated entries side by side in their order. */
-PetscErrorCode cdn_csr_from_coo(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, PetscInt n, const PetscInt *ri,
-                                const PetscInt *cj, PetscInt *pos, Mat *A)
+/* Sorts row [b, e) of col/val by column and sums repeated columns in their order in the row,
+   writing from *q on. tc, ti, tv: scratch of the row's length. Short rows (most rows of a sparse
+   graph) by a stable insertion sort, which keeps repeated columns in order by itself; long ones
+   by PETSc's sort, then each repeated column's entries back in their order. */
+static void merge_row(PetscInt *col, PetscScalar *val, PetscInt b, PetscInt e, PetscInt *q, PetscInt *tc, PetscInt *ti,
+                      PetscScalar *tv)
 {
-  PetscInt *ptr, *fill, *col, *bycol;
+  PetscInt len = e - b;
+
+  for (PetscInt t = 0; t < len; t++) tc[t] = col[b + t], ti[t] = t, tv[t] = val[b + t];
+  if (len <= 32)
+    for (PetscInt t = 1; t < len; t++) {
+      PetscInt x = tc[t], y = ti[t], u = t;
+      for (; u > 0 && tc[u - 1] > x; u--) tc[u] = tc[u - 1], ti[u] = ti[u - 1];
+      tc[u] = x, ti[u] = y;
+    }
+  else PetscSortIntWithArray(len, tc, ti);
+  for (PetscInt t = 0, u; t < len; t = u) {
+    PetscScalar sum = 0.0;
+    for (u = t + 1; u < len && tc[u] == tc[t]; u++) {}
+    if (u - t > 1) PetscSortInt(u - t, ti + t); /* a repeated column's values in their order */
+    for (PetscInt x = t; x < u; x++) sum += tv[ti[x]];
+    col[*q] = tc[t], val[(*q)++] = sum;
+  }
+}
+
+#define ROWS_PER_BUCKET 4096
+
+/* The same from entries with values (ri global and owned by this rank, cj global, v), in any
+   order; repeated entries are summed in their order. With sym, each entry k also stands for its
+   mirror (cj[k], ri[k], v[k]) right after it (then every row is this rank's). Rows come from a counting sort in two
+   levels, first into buckets of 4096 rows, then within a bucket, so that every pass writes
+   either to a few hundred sequential streams or inside a cache-sized bucket: one pass straight
+   to a million rows stalled on a cache miss per entry. */
+PetscErrorCode cdn_csr_from_entries(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, PetscInt n,
+                                    const PetscInt *ri, const PetscInt *cj, const PetscScalar *v, PetscBool sym, Mat *A)
+{
+  PetscInt    *ptr, *fill, *col, *br, *bc, *bfill, nb = nlocal / ROWS_PER_BUCKET + 1, q = 0, maxlen = 0, *tc, *ti;
+  PetscScalar *val, *bv, *tv;
+  csr_t       *c;
 
   PetscFunctionBeginUser;
   PetscCall(PetscCalloc1(nlocal + 1, &ptr));
-  PetscCall(PetscCalloc1(N + 1, &fill));
   for (PetscInt k = 0; k < n; k++) {
-    PetscCheck(ri[k] >= rstart && ri[k] < rstart + nlocal && cj[k] >= 0 && cj[k] < N, PETSC_COMM_SELF, PETSC_ERR_PLIB,
-               "entry %d (%d, %d) outside rows [%d, %d) or columns [0, %d)", (int)k, (int)ri[k], (int)cj[k], (int)rstart,
-               (int)(rstart + nlocal), (int)N);
-    ptr[ri[k] - rstart + 1]++, fill[cj[k] + 1]++;
+    PetscCheck(ri[k] >= rstart && ri[k] < rstart + nlocal && cj[k] >= 0 && cj[k] < N &&
+                 (!sym || (cj[k] >= rstart && cj[k] < rstart + nlocal)),
+               PETSC_COMM_SELF, PETSC_ERR_PLIB, "entry %d (%d, %d) outside rows [%d, %d) or columns [0, %d)", (int)k,
+               (int)ri[k], (int)cj[k], (int)rstart, (int)(rstart + nlocal), (int)N);
+    ptr[ri[k] - rstart + 1]++;
+    if (sym) ptr[cj[k] - rstart + 1]++;
   }
-  for (PetscInt r = 0; r < nlocal; r++) ptr[r + 1] += ptr[r];
-  for (PetscInt j = 0; j < N; j++) fill[j + 1] += fill[j];
-  PetscCall(cdn_big_calloc((n + 1) * sizeof(PetscInt), &bycol));
-  for (PetscInt k = 0; k < n; k++) bycol[fill[cj[k]]++] = k;
+  if (sym) n *= 2;
+  for (PetscInt r = 0; r < nlocal; r++) maxlen = PetscMax(maxlen, ptr[r + 1]), ptr[r + 1] += ptr[r];
+  PetscCall(PetscMalloc2(nlocal + 1, &fill, nb, &bfill));
+  for (PetscInt b = 0; b < nb; b++) bfill[b] = ptr[PetscMin(b * ROWS_PER_BUCKET, nlocal)];
+  PetscCall(cdn_big_calloc((n + 1) * sizeof(PetscInt), &br));
+  PetscCall(cdn_big_calloc((n + 1) * sizeof(PetscInt), &bc));
+  PetscCall(cdn_big_calloc((n + 1) * sizeof(PetscScalar), &bv));
+  for (PetscInt e = 0; e < n; e++) {
+    PetscInt k = sym ? e / 2 : e, m = sym && (e & 1), r = (m ? cj[k] : ri[k]) - rstart, p = bfill[r / ROWS_PER_BUCKET]++;
+    br[p] = r, bc[p] = m ? ri[k] : cj[k], bv[p] = v[k];
+  }
   PetscCall(PetscArraycpy(fill, ptr, nlocal));
   PetscCall(cdn_big_calloc((n + 1) * sizeof(PetscInt), &col));
-  for (PetscInt t = 0; t < n; t++) {
-    PetscInt k = bycol[t], p = fill[ri[k] - rstart]++;
-    col[p] = cj[k], pos[k] = p;
+  PetscCall(cdn_big_calloc((n + 1) * sizeof(PetscScalar), &val));
+  for (PetscInt t = 0; t < n; t++) { /* bucket by bucket: the writes stay inside one bucket's rows */
+    PetscInt p = fill[br[t]]++;
+    col[p] = bc[t], val[p] = bv[t];
   }
-  cdn_big_free(bycol);
-  PetscCall(PetscFree(fill));
-  PetscCall(cdn_csr_create(comm, rstart, nlocal, N, n, ptr, col, pos, A));
+  cdn_big_free(br), cdn_big_free(bc), cdn_big_free(bv);
+  PetscCall(PetscFree2(fill, bfill));
+  PetscCall(PetscMalloc3(maxlen + 1, &tc, maxlen + 1, &ti, maxlen + 1, &tv));
+  for (PetscInt r = 0, b = 0; r < nlocal; r++) {
+    PetscInt  e      = ptr[r + 1];
+    PetscBool strict = PETSC_TRUE;
+    for (PetscInt p = b + 1; p < e && strict; p++) strict = col[p] > col[p - 1];
+    if (strict)
+      for (PetscInt p = b; p < e; p++) col[q] = col[p], val[q++] = 0.0 + val[p]; /* as summed into a zero */
+    else merge_row(col, val, b, e, &q, tc, ti, tv);
+    ptr[r + 1] = q, b = e;
+  }
+  PetscCall(PetscFree3(tc, ti, tv));
+  PetscCall(PetscNew(&c));
+  PetscCall(make_mat(comm, rstart, nlocal, N, ptr, col, val, 0, NULL, c, A));
   PetscFunctionReturn(0);
 }
 

@@ -63,7 +63,7 @@ static PetscErrorCode to_owners(MPI_Comm comm, PetscLayout map, PetscInt n, cons
 PetscErrorCode cdn_graph_mat_from_edges(MPI_Comm comm, PetscInt n, PetscInt m, const PetscInt *ei, const PetscInt *ej,
                                         const PetscReal *w, Mat *A)
 {
-  PetscInt    *ci, *cj, *pos, nr = 0, *ri, *rj, rstart, nlocal, bad = -1, anybad;
+  PetscInt    *ci, *cj, nr = 0, *ri, *rj, rstart, nlocal, bad = -1, anybad;
   PetscScalar *cv, *rv;
   PetscLayout  map;
   PetscMPIInt  size;
@@ -79,26 +79,23 @@ PetscErrorCode cdn_graph_mat_from_edges(MPI_Comm comm, PetscInt n, PetscInt m, c
   PetscCheck(bad < 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "edge %d (%d, %d): node out of range or self-loop",
              (int)bad, (int)ei[bad], (int)ej[bad]);
   PetscCheck(anybad < 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "another rank's edge list has a node out of range or a self-loop");
-  PetscCall(PetscMalloc3(2 * m + 1, &ci, 2 * m + 1, &cj, 2 * m + 1, &cv));
-  for (PetscInt k = 0; k < m; k++) {
-    ci[2 * k] = cj[2 * k + 1] = ei[k];
-    cj[2 * k] = ci[2 * k + 1] = ej[k];
-    cv[2 * k] = cv[2 * k + 1] = w[k];
-  }
   /* PETSc's default split of the rows, as MatSetSizes(PETSC_DECIDE) would give. */
   PetscCall(PetscLayoutCreateFromSizes(comm, PETSC_DECIDE, n, 1, &map));
   PetscCall(PetscLayoutGetRange(map, &rstart, NULL));
   PetscCall(PetscLayoutGetLocalSize(map, &nlocal));
-  if (size > 1) {
+  if (size == 1) PetscCall(cdn_csr_from_entries(comm, rstart, nlocal, n, m, ei, ej, w, PETSC_TRUE, A));
+  else { /* both directions of every edge, each to the owner of its row */
+    PetscCall(PetscMalloc3(2 * m + 1, &ci, 2 * m + 1, &cj, 2 * m + 1, &cv));
+    for (PetscInt k = 0; k < m; k++) {
+      ci[2 * k] = cj[2 * k + 1] = ei[k];
+      cj[2 * k] = ci[2 * k + 1] = ej[k];
+      cv[2 * k] = cv[2 * k + 1] = w[k];
+    }
     PetscCall(to_owners(comm, map, 2 * m, ci, cj, cv, &nr, &ri, &rj, &rv));
     PetscCall(PetscFree3(ci, cj, cv));
-    ci = ri, cj = rj, cv = rv;
-  } else nr = 2 * m;
-  PetscCall(cdn_big_calloc((nr + 1) * sizeof(PetscInt), &pos));
-  PetscCall(cdn_csr_from_coo(comm, rstart, nlocal, n, nr, ci, cj, pos, A));
-  PetscCall(cdn_csr_set_values(*A, nr, pos, cv));
-  cdn_big_free(pos);
-  PetscCall(PetscFree3(ci, cj, cv));
+    PetscCall(cdn_csr_from_entries(comm, rstart, nlocal, n, nr, ri, rj, rv, PETSC_FALSE, A));
+    PetscCall(PetscFree3(ri, rj, rv));
+  }
   PetscCall(PetscLayoutDestroy(&map));
   PetscFunctionReturn(0);
 }

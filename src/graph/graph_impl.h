@@ -43,8 +43,8 @@ PetscErrorCode cdn_bn_scale(const cdn_layer_desc_t *bn, PetscInt o, double *s);
 /* A rank's rows of a square AIJ matrix straight from its entries, and their values (csr.c). */
 PetscErrorCode cdn_csr_create(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, PetscInt n, PetscInt *ptr,
                               PetscInt *col, PetscInt *pos, Mat *A);
-PetscErrorCode cdn_csr_from_coo(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, PetscInt n, const PetscInt *ri,
-                                const PetscInt *cj, PetscInt *pos, Mat *A);
+PetscErrorCode cdn_csr_from_entries(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, PetscInt n,
+                                    const PetscInt *ri, const PetscInt *cj, const PetscScalar *v, PetscBool sym, Mat *A);
 /* Large arrays on 2 MiB pages where the kernel allows (one page fault instead of 512); free with
    cdn_big_free. Zeroed. */
 PetscErrorCode cdn_big_calloc(size_t bytes, void *p);
