@@ -4,67 +4,60 @@
 #include "cnndyn/util.h"
 #include "graph_impl.h"
 
-/* Entries grouped by destination rank, each rank's in their order (off[] is where each group
-   starts); then sent, rcnt/roff saying what arrives from whom. */
-static PetscErrorCode send_grouped(MPI_Comm comm, PetscInt n, const PetscMPIInt *owner, const PetscInt *ci, const PetscInt *cj,
-                                   const PetscScalar *cv, PetscMPIInt *cnt, PetscMPIInt *off, PetscMPIInt *rcnt,
-                                   PetscMPIInt *roff, PetscInt *ri, PetscInt *rj, PetscScalar *rv)
+/* Entry e of an edge list: edge e / 2, in its own direction for even e, mirrored for odd. */
+static inline void edge_entry(PetscInt e, const PetscInt *ei, const PetscInt *ej, PetscInt *r, PetscInt *c)
 {
-  PetscMPIInt  size;
-  PetscInt    *gi, *gj, *at;
+  PetscInt k = e / 2;
+  *r = e & 1 ? ej[k] : ei[k], *c = e & 1 ? ei[k] : ej[k];
+}
+
+/* Both directions of this rank's m edges, sent to the ranks owning their rows. On return *ri,
+   *rj, *rv (PetscMalloc3) hold this rank's rows' entries in order of sending rank, then of
+   position there: with the edges split in order, the global order at any rank count, which fixes
+   the order repeated edges are summed in. */
+static PetscErrorCode to_owners(MPI_Comm comm, PetscLayout map, PetscInt m, const PetscInt *ei, const PetscInt *ej,
+                                const PetscReal *w, PetscInt *nr, PetscInt **ri, PetscInt **rj, PetscScalar **rv)
+{
+  PetscMPIInt *cnt, *rcnt, *off, *roff, *at, size, o;
+  PetscInt    *gi, *gj, r, c;
   PetscScalar *gv;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscMalloc4(n + 1, &gi, n + 1, &gj, n + 1, &gv, size, &at));
-  for (PetscMPIInt r = 0; r < size; r++) at[r] = off[r];
-  for (PetscInt k = 0; k < n; k++) {
-    PetscInt p = at[owner[k]]++;
-    gi[p] = ci[k], gj[p] = cj[k], gv[p] = cv[k];
-  }
-  PetscCallMPI(MPI_Alltoallv(gi, cnt, off, MPIU_INT, ri, rcnt, roff, MPIU_INT, comm));
-  PetscCallMPI(MPI_Alltoallv(gj, cnt, off, MPIU_INT, rj, rcnt, roff, MPIU_INT, comm));
-  PetscCallMPI(MPI_Alltoallv(gv, cnt, off, MPIU_SCALAR, rv, rcnt, roff, MPIU_SCALAR, comm));
-  PetscCall(PetscFree4(gi, gj, gv, at));
-  PetscFunctionReturn(0);
-}
-
-/* Entries (ci, cj, cv) as this rank was given them, moved to the ranks owning their rows. On
-   return *ri, *rj, *rv (PetscMalloc3) hold this rank's rows' entries in order of sending rank,
-   then of position there: with the edges split in order, the global order at any rank count,
-   which fixes the order repeated edges are summed in. */
-static PetscErrorCode to_owners(MPI_Comm comm, PetscLayout map, PetscInt n, const PetscInt *ci, const PetscInt *cj,
-                                const PetscScalar *cv, PetscInt *nr, PetscInt **ri, PetscInt **rj, PetscScalar **rv)
-{
-  PetscMPIInt *cnt, *rcnt, *off, *roff, *owner, size;
-
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscCalloc4(size, &cnt, size, &rcnt, size, &off, size, &roff));
-  PetscCall(PetscMalloc1(n + 1, &owner));
-  for (PetscInt k = 0; k < n; k++) {
-    PetscCall(PetscLayoutFindOwner(map, ci[k], &owner[k]));
-    cnt[owner[k]]++;
+  PetscCall(PetscCalloc5(size, &cnt, size, &rcnt, size, &off, size, &roff, size, &at));
+  for (PetscInt e = 0; e < 2 * m; e++) {
+    edge_entry(e, ei, ej, &r, &c);
+    PetscCall(PetscLayoutFindOwner(map, r, &o));
+    cnt[o]++;
   }
   PetscCallMPI(MPI_Alltoall(cnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm));
   *nr = 0;
-  for (PetscMPIInt r = 0; r < size; r++) {
-    PetscCheck((PetscInt64)*nr + rcnt[r] < PETSC_MPI_INT_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP,
+  for (PetscMPIInt q = 0; q < size; q++) {
+    PetscCheck((PetscInt64)*nr + rcnt[q] < PETSC_MPI_INT_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP,
                "graph too large: more than 2^31 entries for one rank");
-    off[r] = r ? off[r - 1] + cnt[r - 1] : 0, roff[r] = (PetscMPIInt)*nr, *nr += rcnt[r];
+    at[q] = off[q] = q ? off[q - 1] + cnt[q - 1] : 0, roff[q] = (PetscMPIInt)*nr, *nr += rcnt[q];
+  }
+  PetscCall(PetscMalloc3(2 * m + 1, &gi, 2 * m + 1, &gj, 2 * m + 1, &gv));
+  for (PetscInt e = 0; e < 2 * m; e++) { /* grouped by destination, each group in order */
+    PetscInt p;
+    edge_entry(e, ei, ej, &r, &c);
+    PetscCall(PetscLayoutFindOwner(map, r, &o));
+    p = at[o]++, gi[p] = r, gj[p] = c, gv[p] = w[e / 2];
   }
   PetscCall(PetscMalloc3(*nr + 1, ri, *nr + 1, rj, *nr + 1, rv));
-  PetscCall(send_grouped(comm, n, owner, ci, cj, cv, cnt, off, rcnt, roff, *ri, *rj, *rv));
-  PetscCall(PetscFree(owner));
-  PetscCall(PetscFree4(cnt, rcnt, off, roff));
+  PetscCallMPI(MPI_Alltoallv(gi, cnt, off, MPIU_INT, *ri, rcnt, roff, MPIU_INT, comm));
+  PetscCallMPI(MPI_Alltoallv(gj, cnt, off, MPIU_INT, *rj, rcnt, roff, MPIU_INT, comm));
+  PetscCallMPI(MPI_Alltoallv(gv, cnt, off, MPIU_SCALAR, *rv, rcnt, roff, MPIU_SCALAR, comm));
+  PetscCall(PetscFree3(gi, gj, gv));
+  PetscCall(PetscFree5(cnt, rcnt, off, roff, at));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode cdn_graph_mat_from_edges(MPI_Comm comm, PetscInt n, PetscInt m, const PetscInt *ei, const PetscInt *ej,
                                         const PetscReal *w, Mat *A)
 {
-  PetscInt    *ci, *cj, nr = 0, *ri, *rj, rstart, nlocal, bad = -1, anybad;
-  PetscScalar *cv, *rv;
+  PetscInt    nr = 0, *ri, *rj, rstart, nlocal, bad = -1, anybad;
+  PetscScalar *rv;
   PetscLayout  map;
   PetscMPIInt  size;
 
@@ -84,15 +77,8 @@ PetscErrorCode cdn_graph_mat_from_edges(MPI_Comm comm, PetscInt n, PetscInt m, c
   PetscCall(PetscLayoutGetRange(map, &rstart, NULL));
   PetscCall(PetscLayoutGetLocalSize(map, &nlocal));
   if (size == 1) PetscCall(cdn_csr_from_entries(comm, rstart, nlocal, n, m, ei, ej, w, PETSC_TRUE, A));
-  else { /* both directions of every edge, each to the owner of its row */
-    PetscCall(PetscMalloc3(2 * m + 1, &ci, 2 * m + 1, &cj, 2 * m + 1, &cv));
-    for (PetscInt k = 0; k < m; k++) {
-      ci[2 * k] = cj[2 * k + 1] = ei[k];
-      cj[2 * k] = ci[2 * k + 1] = ej[k];
-      cv[2 * k] = cv[2 * k + 1] = w[k];
-    }
-    PetscCall(to_owners(comm, map, 2 * m, ci, cj, cv, &nr, &ri, &rj, &rv));
-    PetscCall(PetscFree3(ci, cj, cv));
+  else {
+    PetscCall(to_owners(comm, map, m, ei, ej, w, &nr, &ri, &rj, &rv));
     PetscCall(cdn_csr_from_entries(comm, rstart, nlocal, n, nr, ri, rj, rv, PETSC_FALSE, A));
     PetscCall(PetscFree3(ri, rj, rv));
   }
