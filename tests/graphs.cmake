@@ -7,3 +7,8 @@ set_tests_properties(graph_mpi_2 PROPERTIES ENVIRONMENT "${CDN_TEST_ENV}" TIMEOU
 add_test(NAME graph_tools
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/graphs.sh $<TARGET_FILE:cnndyn_cli> ${PROJECT_SOURCE_DIR})
 set_tests_properties(graph_tools PROPERTIES ENVIRONMENT "${CDN_TEST_ENV}" TIMEOUT 300)
+# The graph matrices built straight into AIJ arrays equal COO assembly's bit for bit, split over 2 ranks too.
+add_test(NAME graph_csr_2
+         COMMAND ${MPIEXEC_EXECUTABLE} -n 2 --oversubscribe $<TARGET_FILE:test_graph_csr>
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(graph_csr_2 PROPERTIES ENVIRONMENT "${CDN_TEST_ENV}" TIMEOUT 300)

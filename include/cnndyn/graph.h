@@ -32,8 +32,9 @@
    a direction (input side -> output side) used by in/out strength. Edge e (global order above) is
    the COO pair (later node, earlier node) and its mirror; on a communicator of several ranks each
    rank holds only the COO entries of the rows it owns (contiguous ranges with about equal entries:
-   graph.c, balanced_rows). The pattern is assembled once (MatSetPreallocationCOO); values are set
-   per epoch (MatSetValuesCOO). Weights are reduced in double; NaN/Inf pass through. */
+   graph.c, balanced_rows). The pattern is assembled once, straight into the AIJ arrays (csr.c; the
+   same matrix COO assembly would give); values are set per epoch into those arrays through a map
+   from COO entry to stored position. Weights are reduced in double; NaN/Inf pass through. */
 #include <petscmat.h>
 #include "cnndyn/model.h"
 
@@ -63,6 +64,7 @@ typedef struct {
   PetscInt         rstart, rend; /* rows this rank owns */
   int              unrolled;     /* built by cdn_graph_create_unrolled */
   PetscScalar     *coo_v;
+  PetscInt        *coo_pos; /* where COO entry k's value sits in the matrix's arrays */
   Mat              A;
 } cdn_graph_t;
 
@@ -99,8 +101,10 @@ PetscErrorCode cdn_graph_export_mtx(const cdn_graph_t *g, const char *path);
 void cdn_graph_node_group(const cdn_graph_t *g, PetscInt node, int *group, PetscInt *local);
 
 /* A symmetric n x n matrix from m undirected edges (ei[k], ej[k], w[k]), both directions stored,
-   for graphs that do not come from a network (tests, imported graphs). Repeated edges add up;
-   self-loops are refused. Indices are global; each rank passes its own share of the edges (any
+   for graphs that do not come from a network (tests, imported graphs). Repeated edges add up, in
+   the order given (rank 0's edges first, then rank 1's, ...: with the edges split in order, the
+   same sum at any rank count); self-loops are refused, on every rank if any rank's list has one.
+   Rows are split as PETSc's PETSC_DECIDE splits them. Indices are global; each rank passes its own share of the edges (any
    split: rank 0 may pass them all and the others m = 0). */
 PetscErrorCode cdn_graph_mat_from_edges(MPI_Comm comm, PetscInt n, PetscInt m, const PetscInt *ei, const PetscInt *ej,
                                         const PetscReal *w, Mat *A);

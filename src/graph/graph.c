@@ -102,31 +102,31 @@ static PetscErrorCode balanced_rows(MPI_Comm comm, const cdn_model_desc_t *desc,
   PetscFunctionReturn(0);
 }
 
-/* From a plan to the matrix: this rank's rows, their COO pattern, zero values. */
+/* From a plan to the matrix: this rank's rows, their pattern, zero values. */
 static PetscErrorCode assemble(MPI_Comm comm, const cdn_model_desc_t *desc, cdn_graph_t *g)
 {
-  PetscInt nlocal, end;
+  PetscInt nlocal, end, *ptr;
   walker_t w;
 
   PetscFunctionBeginUser;
   PetscCall(balanced_rows(comm, desc, g, &nlocal));
   PetscCallMPI(MPI_Scan(&nlocal, &end, 1, MPIU_INT, MPI_SUM, comm));
   g->rstart = end - nlocal, g->rend = end;
-  w = (walker_t){.g = g, .mode = WALK_COUNT};
+  /* Entries per row, then each entry's column straight into its row: no coordinates in between. */
+  PetscCall(PetscCalloc1(nlocal + 1, &ptr));
+  w = (walker_t){.g = g, .mode = WALK_ROWS, .rows = ptr + 1};
   PetscCall(walk(&w, desc));
   g->ncoo = w.n;
-  PetscCall(PetscCalloc1(g->ncoo, &g->coo_v));
-  w.mode = WALK_PATTERN;
-  PetscCall(PetscMalloc2(g->ncoo, &w.ci, g->ncoo, &w.cj));
+  for (PetscInt r = 0; r < nlocal; r++) ptr[r + 1] += ptr[r];
+  PetscCall(cdn_big_calloc((g->ncoo + 1) * sizeof(PetscScalar), &g->coo_v));
+  PetscCall(cdn_big_calloc((g->ncoo + 1) * sizeof(PetscInt), &g->coo_pos));
+  PetscCall(cdn_big_calloc((g->ncoo + 1) * sizeof(PetscInt), &w.col));
+  PetscCall(PetscMalloc1(nlocal + 1, &w.rows));
+  PetscCall(PetscArraycpy(w.rows, ptr, nlocal));
+  w.mode = WALK_PLACE, w.pos = g->coo_pos;
   PetscCall(walk(&w, desc));
-  PetscCall(MatCreate(comm, &g->A));
-  PetscCall(MatSetSizes(g->A, nlocal, nlocal, g->nnodes, g->nnodes));
-  PetscCall(MatSetType(g->A, MATAIJ));
-  /* The coordinates are not kept: the export regenerates them, which halves the resident memory
-     of a graph with millions of edges. */
-  PetscCall(MatSetPreallocationCOO(g->A, g->ncoo, w.ci, w.cj));
-  PetscCall(PetscFree2(w.ci, w.cj));
-  PetscCall(MatSetValuesCOO(g->A, g->coo_v, INSERT_VALUES));
+  PetscCall(PetscFree(w.rows));
+  PetscCall(cdn_csr_create(comm, g->rstart, nlocal, g->nnodes, g->ncoo, ptr, w.col, g->coo_pos, &g->A));
   PetscFunctionReturn(0);
 }
 
@@ -194,7 +194,7 @@ PetscErrorCode cdn_graph_set_weights(cdn_graph_t *g, const cdn_model_desc_t *des
   PetscCheck(same, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: architecture differs from the one the graph was created for",
              desc->arch);
   PetscCall(walk(&w, desc));
-  PetscCall(MatSetValuesCOO(g->A, g->coo_v, INSERT_VALUES));
+  PetscCall(cdn_csr_set_values(g->A, g->ncoo, g->coo_pos, g->coo_v));
   PetscFunctionReturn(0);
 }
 
@@ -202,7 +202,8 @@ PetscErrorCode cdn_graph_destroy(cdn_graph_t *g)
 {
   PetscFunctionBeginUser;
   PetscCall(MatDestroy(&g->A));
-  PetscCall(PetscFree(g->coo_v));
+  cdn_big_free(g->coo_v), cdn_big_free(g->coo_pos);
+  g->coo_v = NULL, g->coo_pos = NULL;
   g->ncoo = g->nnodes = g->nedges = 0;
   PetscFunctionReturn(0);
 }

@@ -4,37 +4,52 @@
    export, so they can never disagree about which COO slot holds which edge. */
 #include "cnndyn/graph.h"
 
-typedef enum { WALK_COUNT, WALK_PATTERN, WALK_VALUES, WALK_ROWS } walk_mode_t;
+/* COUNT: entries; ROWS: entries per row; PLACE: each entry's column into its row of the CSR
+   arrays (rows in walk order, csr.c sorts what needs it); PATTERN: coordinates (the export);
+   VALUES: the weights. */
+typedef enum { WALK_COUNT, WALK_PATTERN, WALK_VALUES, WALK_ROWS, WALK_PLACE } walk_mode_t;
 
 typedef struct {
   cdn_graph_t *g;
   walk_mode_t  mode;
   PetscInt     n;       /* COO slots filled so far */
   PetscInt    *ci, *cj; /* WALK_PATTERN */
-  PetscInt    *rows;    /* WALK_ROWS: entries per row */
+  PetscInt    *rows;    /* WALK_ROWS: entries per row (from rstart); WALK_PLACE: next free slot */
+  PetscInt    *col, *pos; /* WALK_PLACE: CSR columns; pos[n] = entry n's slot in col */
 } walker_t;
 
 static inline int cdn_owns(const cdn_graph_t *g, PetscInt r) { return r >= g->rstart && r < g->rend; }
 
+static inline void cdn_put1(walker_t *w, PetscInt r, PetscInt c, PetscScalar v)
+{
+  if (w->mode == WALK_VALUES) w->g->coo_v[w->n] = v;
+  else if (w->mode == WALK_PLACE) {
+    PetscInt p = w->rows[r - w->g->rstart]++;
+    w->col[p] = c, w->pos[w->n] = p;
+  } else if (w->mode == WALK_PATTERN) w->ci[w->n] = r, w->cj[w->n] = c;
+  else if (w->mode == WALK_ROWS) w->rows[r - w->g->rstart]++;
+  w->n++;
+}
+
 /* Edge (r later, c earlier) is two COO entries, row r and row c; a rank keeps the ones it owns. */
 static inline void cdn_put(walker_t *w, PetscInt r, PetscInt c, PetscScalar v)
 {
-  if (cdn_owns(w->g, r)) {
-    if (w->mode == WALK_PATTERN) w->ci[w->n] = r, w->cj[w->n] = c;
-    else if (w->mode == WALK_VALUES) w->g->coo_v[w->n] = v;
-    else if (w->mode == WALK_ROWS) w->rows[r]++;
-    w->n++;
-  }
-  if (cdn_owns(w->g, c)) {
-    if (w->mode == WALK_PATTERN) w->ci[w->n] = c, w->cj[w->n] = r;
-    else if (w->mode == WALK_VALUES) w->g->coo_v[w->n] = v;
-    else if (w->mode == WALK_ROWS) w->rows[c]++;
-    w->n++;
-  }
+  if (cdn_owns(w->g, r)) cdn_put1(w, r, c, v);
+  if (cdn_owns(w->g, c)) cdn_put1(w, c, r, v);
 }
 
 /* |gamma_o| / sqrt(var_o + eps), BatchNorm's gain on channel o. */
 PetscErrorCode cdn_bn_scale(const cdn_layer_desc_t *bn, PetscInt o, double *s);
+/* A rank's rows of a square AIJ matrix straight from its entries, and their values (csr.c). */
+PetscErrorCode cdn_csr_create(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, PetscInt n, PetscInt *ptr,
+                              PetscInt *col, PetscInt *pos, Mat *A);
+PetscErrorCode cdn_csr_from_entries(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, PetscInt n,
+                                    const PetscInt *ri, const PetscInt *cj, const PetscScalar *v, PetscBool sym, Mat *A);
+/* Large arrays on 2 MiB pages where the kernel allows (one page fault instead of 512); free with
+   cdn_big_free. Zeroed. */
+PetscErrorCode cdn_big_calloc(size_t bytes, void *p);
+void           cdn_big_free(void *p);
+PetscErrorCode cdn_csr_set_values(Mat A, PetscInt n, const PetscInt *pos, const PetscScalar *v);
 /* The unrolled graph's plan and walk (unrolled.c). */
 PetscErrorCode cdn_unrolled_plan(const cdn_model_desc_t *d, PetscInt64 max_edges, cdn_graph_t *g);
 PetscErrorCode cdn_unrolled_walk(walker_t *w, const cdn_model_desc_t *d);
