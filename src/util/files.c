@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "cnndyn/util.h"
 
 PetscErrorCode cdn_afile_open(cdn_afile_t *af, const char *path)
@@ -58,5 +59,26 @@ PetscErrorCode cdn_mkdir_p(const char *path)
       if (!c) break;
     }
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_file_crc32(const char *path, uint32_t *crc, uint64_t *size)
+{
+  FILE         *fp = fopen(path, "rb");
+  unsigned char buf[1 << 16];
+  size_t        got;
+  int           bad;
+
+  PetscFunctionBeginUser;
+  PetscCheck(fp, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot read: %s", path, strerror(errno));
+  *crc  = (uint32_t)crc32(0L, Z_NULL, 0);
+  *size = 0;
+  while ((got = fread(buf, 1, sizeof buf, fp)) > 0) {
+    *crc = (uint32_t)crc32(*crc, buf, (uInt)got);
+    *size += got;
+  }
+  bad = ferror(fp);
+  fclose(fp);
+  PetscCheck(!bad, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot read", path);
   PetscFunctionReturn(0);
 }
