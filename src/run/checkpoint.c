@@ -62,7 +62,8 @@ PetscErrorCode cdn_ckpt_save(const char *outdir, int model, int epoch, const cdn
   cdn_afile_t   af = {0};
   ckpt_header_t h  = {.model = model, .epoch = epoch, .reclen = reclen, .state_bytes = cdn_net_state_bytes(net)};
   void         *state;
-  uint32_t      crc = 0;
+  uint32_t      crc  = 0;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   memcpy(h.magic, CKPT_MAGIC, 8);
@@ -70,12 +71,13 @@ PetscErrorCode cdn_ckpt_save(const char *outdir, int model, int epoch, const cdn
   PetscCall(PetscMalloc(h.state_bytes, &state));
   cdn_net_state_save(net, state);
   ckpt_path(path, sizeof path, outdir, model, "ckpt");
-  PetscCall(cdn_afile_open(&af, path));
-  PetscCall(write_all(&af, &h, sizeof h, &crc));
-  PetscCall(write_all(&af, rec, sizeof(double) * reclen, &crc));
-  PetscCall(write_all(&af, state, h.state_bytes, &crc));
-  PetscCall(commit_summed(&af, crc));
+  ierr = cdn_afile_open(&af, path); /* a failure (a full disk) must not leak the state either */
+  if (!ierr) ierr = write_all(&af, &h, sizeof h, &crc);
+  if (!ierr) ierr = write_all(&af, rec, sizeof(double) * reclen, &crc);
+  if (!ierr) ierr = write_all(&af, state, h.state_bytes, &crc);
   PetscCall(PetscFree(state));
+  PetscCall(ierr);
+  PetscCall(commit_summed(&af, crc));
   PetscFunctionReturn(0);
 }
 

@@ -1,5 +1,6 @@
 /* Output files appear whole or not at all: written under a temporary name, flushed to disk, then
-   renamed, which POSIX makes atomic within one file system. */
+   renamed, which POSIX makes atomic within one file system. And the CRC-32 of a file, which tells
+   a damaged or changed one. */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
