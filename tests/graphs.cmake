@@ -3,7 +3,7 @@
 add_test(NAME graph_mpi_2
          COMMAND ${MPIEXEC_EXECUTABLE} -n 2 --oversubscribe $<TARGET_FILE:test_graph_mpi>
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
-set_tests_properties(graph_mpi_2 PROPERTIES ENVIRONMENT "${CDN_TEST_ENV}" TIMEOUT 300)
+set_tests_properties(graph_mpi_2 PROPERTIES ENVIRONMENT "${CDN_TEST_ENV}" TIMEOUT 300 LABELS unit)
 add_test(NAME graph_tools
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/graphs.sh $<TARGET_FILE:cnndyn_cli> ${PROJECT_SOURCE_DIR})
 set_tests_properties(graph_tools PROPERTIES ENVIRONMENT "${CDN_TEST_ENV}" TIMEOUT 300)

@@ -1,5 +1,6 @@
 /* Snapshots: a LeNet-5 round trip is byte-exact, numpy reads our .npy files and we read numpy's,
-   and every kind of damage gives the right code with the file and field named. */
+   checksums.txt names a damaged file, and every kind of damage to a folder without checksums
+   gives the right code with the file and field named. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -124,7 +125,8 @@ static void test_numpy(void)
   }
   float v[6] = {1.5f, -2, 3.25f, 0, 1e-3f, -7e10f};
   int   s1[1] = {6}, s4[4] = {1, 2, 1, 3};
-  char  cmd[2048];
+  char  cmd[2048], e0[512];
+  snprintf(e0, sizeof e0, "%s", at("e0", NULL)); /* at() keeps 4 results: the command needs 5 */
   CHECK(!cdn_npy_write(at("a.npy", NULL), v, 1, s1));
   CHECK(!cdn_npy_write(at("b.npy", NULL), v, 4, s4));
   snprintf(cmd, sizeof cmd,
@@ -132,8 +134,11 @@ static void test_numpy(void)
            "a=np.load('%s'); b=np.load('%s'); w=np.load('%s'); "
            "assert a.shape==(6,) and b.shape==(1,2,1,3) and a.dtype==np.float32 and (a==v).all() and (b.ravel()==v).all(); "
            "assert w.shape==(6,1,5,5); "
-           "np.save('%s', np.arange(12,dtype='<f4').reshape(3,4)/8)\"",
-           at("a.npy", NULL), at("b.npy", NULL), at("e0", "conv1.weight.npy"), at("c.npy", NULL));
+           "np.save('%s', np.arange(12,dtype='<f4').reshape(3,4)/8); "
+           "import zlib, os; d='%s'; L=[l.split(' ', 2) for l in open(d+'/checksums.txt').read().splitlines()]; "
+           "assert sorted(n for c,s,n in L)==sorted(f for f in os.listdir(d) if f!='checksums.txt'); "
+           "assert all(int(c,16)==zlib.crc32(open(d+'/'+n,'rb').read()) and int(s)==os.path.getsize(d+'/'+n) for c,s,n in L)\"",
+           at("a.npy", NULL), at("b.npy", NULL), at("e0", "conv1.weight.npy"), at("c.npy", NULL), e0);
   CHECK(system(cmd) == 0);
   float *c = NULL;
   int    nd = 0, sh[4];
@@ -142,13 +147,15 @@ static void test_numpy(void)
   PetscFree(c);
 }
 
-/* Writes a fresh copy of the snapshot, applies one change to its model.json, returns the read code. */
+/* Writes a fresh copy of the snapshot, applies one change to its model.json, returns the read code.
+   checksums.txt is removed first, as in a folder written by hand: the reader's own checks are tested. */
 typedef void (*mutate_t)(cJSON *root);
 static int damaged(cdn_model_desc_t *d, const char *name, mutate_t mutate, const char *rm, const char *trunc)
 {
   cdn_model_desc_t r;
   const char      *dir = at(name, NULL);
   CHECK(!cdn_snapshot_write(dir, d));
+  CHECK(remove(at(name, CDN_SNAPSHOT_SUMS)) == 0);
   if (mutate) {
     FILE *fp = fopen(at(name, "model.json"), "rb");
     char  buf[1 << 16];
@@ -212,6 +219,51 @@ static void test_damage(cdn_model_desc_t *d)
   int    nd, sh[4];
   CHECK(cdn_npy_read(at("bad.npy", NULL), &x, &nd, sh) == CDN_ERR_CORRUPT);
   CHECK_CONTAINS(cdn_error_message(), "bad.npy: not a .npy file");
+}
+
+/* Flips one byte of path at offset (from the end when negative). */
+static void flip(const char *path, long offset)
+{
+  FILE *fp = fopen(path, "r+b");
+  int   c;
+  CHECK(fp && !fseek(fp, offset, offset < 0 ? SEEK_END : SEEK_SET));
+  if (!fp) return;
+  c = fgetc(fp);
+  fseek(fp, -1, SEEK_CUR);
+  fputc(c ^ 0x40, fp);
+  fclose(fp);
+}
+
+/* checksums.txt names the damaged file: a flipped weight byte, which the .npy reader alone would
+   take as a valid weight, a truncated tensor, an edited model.json, a missing file, a damaged
+   checksums.txt. */
+static void test_checksums(cdn_model_desc_t *d)
+{
+  cdn_model_desc_t r;
+  const char      *dirs[] = {"s_flip", "s_trunc", "s_json", "s_missing", "s_sums"};
+  FILE            *fp;
+
+  for (int i = 0; i < 5; i++) CHECK(!cdn_snapshot_write(at(dirs[i], NULL), d));
+  flip(at("s_flip", "fc2.weight.npy"), -5);
+  CHECK(cdn_snapshot_read(at("s_flip", NULL), &r) == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "s_flip/fc2.weight.npy: damaged: its CRC-32 differs from");
+  CHECK(truncate(at("s_trunc", "conv1.bias.npy"), 100) == 0);
+  CHECK(cdn_snapshot_read(at("s_trunc", NULL), &r) == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "s_trunc/conv1.bias.npy: damaged: 100 bytes, 152 when written");
+  flip(at("s_json", "model.json"), 40);
+  CHECK(cdn_snapshot_read(at("s_json", NULL), &r) == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "s_json/model.json: damaged");
+  CHECK(remove(at("s_missing", "fc3.bias.npy")) == 0);
+  CHECK(cdn_snapshot_read(at("s_missing", NULL), &r) == CDN_ERR_OPEN);
+  CHECK_CONTAINS(cdn_error_message(), "s_missing/fc3.bias.npy: cannot read");
+  fp = fopen(at("s_sums", CDN_SNAPSHOT_SUMS), "a");
+  CHECK(fp && fputs("xyz 12 fc1.weight.npy\n", fp) >= 0);
+  if (fp) fclose(fp);
+  CHECK(cdn_snapshot_read(at("s_sums", NULL), &r) == CDN_ERR_CORRUPT);
+  CHECK_CONTAINS(cdn_error_message(), "s_sums/checksums.txt: line 12: not \"CRC32 SIZE NAME\"");
+  /* the sound folder next to them still reads */
+  CHECK(!cdn_snapshot_read(at("e0", NULL), &r));
+  cdn_snapshot_free(&r);
 }
 
 /* Residual links, BatchNorm statistics and global average pooling survive a round trip, and the
@@ -280,6 +332,7 @@ int main(int argc, char **argv)
   test_round_trip(&d);
   test_numpy();
   test_damage(&d);
+  test_checksums(&d);
   test_families();
   free_lenet(&d);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);

@@ -28,6 +28,15 @@ typedef struct {
 PetscErrorCode cdn_idx_read(const char *path, cdn_idx_t *idx);
 void           cdn_idx_free(cdn_idx_t *idx);
 
+/* The files a job's data set is read from, in a fixed order: the four IDX files (each the gzipped
+   name when present, else the raw one; a missing one is CDN_ERR_OPEN) or CIFAR-10's six. */
+#define CDN_DATA_MAX_FILES 6
+#define CDN_DATA_PATH_LEN  (PETSC_MAX_PATH_LEN + 64)
+PetscErrorCode cdn_data_files(const cdn_jobspec_t *spec, char (*paths)[CDN_DATA_PATH_LEN], int *n);
+/* One line "CRC32 SIZE PATH" per data file (CRC-32 of the raw file bytes, as a snapshot's
+   checksums.txt): a run records it when it starts, and a resumed run refuses data that changed. */
+PetscErrorCode cdn_data_fingerprint(const cdn_jobspec_t *spec, char *text, size_t cap);
+
 /* Collective on comm: rank 0 reads the files, carves validation from training (shuffled by the
    job's seed), applies the subset sizes, and broadcasts. */
 PetscErrorCode cdn_data_load(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_data_t *data);
@@ -41,6 +50,8 @@ void cdn_batch_fill(const cdn_data_t *data, const cdn_images_t *set, const int *
    planes), 10000 per file. Reads dir/data_batch_1.bin .. data_batch_5.bin (train) or
    dir/test_batch.bin into an IDX-shaped n x 3 x 32 x 32 image set and an n-label set. */
 PetscErrorCode cdn_cifar_read(const char *dir, PetscBool train, cdn_idx_t *images, cdn_idx_t *labels);
+/* The name of file f (0..4) of the training set, or of the test file, in dir. */
+void           cdn_cifar_path(char *path, const char *dir, PetscBool train, int f);
 
 /* In place on n normalised NCHW images: random crop with pad pixels of fill on every side, then a
    horizontal flip with probability 1/2 (three draws from rng per image). w <= CDN_AUGMENT_MAX_WIDTH. */

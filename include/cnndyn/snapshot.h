@@ -1,7 +1,8 @@
 #pragma once
 /* Snapshots: a folder with one NumPy .npy file per parameter tensor ("conv1.weight.npy", float32,
    little endian, C order, PyTorch layout) and model.json describing the whole layer stack, so that
-   numpy and PyTorch can load them. Written into a temporary folder, then renamed. */
+   numpy and PyTorch can load them, and checksums.txt with every file's CRC-32. Written into a
+   temporary folder, then renamed. */
 #include <petscsys.h>
 #include "cnndyn/model.h"
 
@@ -12,9 +13,17 @@ int         cdn_op_from_name(const char *name);
 
 PetscErrorCode cdn_snapshot_write(const char *dir, const cdn_model_desc_t *desc);
 /* Reads a snapshot into desc, allocating its weight and bias arrays. A missing or corrupt file
-   gives CDN_ERR_OPEN or CDN_ERR_CORRUPT naming the file. */
+   (one whose checksum differs from checksums.txt included) gives CDN_ERR_OPEN or CDN_ERR_CORRUPT
+   naming the file. */
 PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t *desc);
 void           cdn_snapshot_free(cdn_model_desc_t *desc);
+
+/* dir/checksums.txt: "CRC32 SIZE NAME" per file (checksums.c). Written over every other file of
+   dir; verify checks each listed file (CDN_ERR_CORRUPT naming a damaged one) and passes a folder
+   without checksums.txt (written by another tool) unchecked. */
+#define CDN_SNAPSHOT_SUMS "checksums.txt"
+PetscErrorCode cdn_snapshot_sums_write(const char *dir);
+PetscErrorCode cdn_snapshot_verify(const char *dir);
 
 /* .npy helpers, also used by tests. shape has ndim entries (1..4). Writing is atomic. Reading
    accepts versions 1.0 and 2.0, '<f4' in C order only, and rejects truncated files or trailing

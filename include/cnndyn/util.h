@@ -92,3 +92,9 @@ int cdn_file_name_ok(const char *name);
 
 /* Creates a directory and its parents (mkdir -p); fine if it exists. */
 PetscErrorCode cdn_mkdir_p(const char *path);
+
+/* ---- checksums ------------------------------------------------------------------------------ */
+
+/* CRC-32 of a whole file's bytes (zlib's crc32, the one of gzip, PNG and Python's zlib.crc32) and
+   its size: what checkpoints, snapshots and the data set record to tell a damaged or changed file. */
+PetscErrorCode cdn_file_crc32(const char *path, uint32_t *crc, uint64_t *size);

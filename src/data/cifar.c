@@ -48,9 +48,15 @@ static PetscErrorCode read_records(const char *path, long n, uint8_t *pix, uint8
   PetscFunctionReturn(0);
 }
 
+void cdn_cifar_path(char *path, const char *dir, PetscBool train, int f)
+{
+  if (train) snprintf(path, CDN_DATA_PATH_LEN, "%s/data_batch_%d.bin", dir, f + 1);
+  else snprintf(path, CDN_DATA_PATH_LEN, "%s/test_batch.bin", dir);
+}
+
 PetscErrorCode cdn_cifar_read(const char *dir, PetscBool train, cdn_idx_t *images, cdn_idx_t *labels)
 {
-  char path[5][PETSC_MAX_PATH_LEN + 32];
+  char path[5][CDN_DATA_PATH_LEN];
   long count[5], total = 0, off = 0;
   int  nf = train ? 5 : 1;
 
@@ -58,8 +64,7 @@ PetscErrorCode cdn_cifar_read(const char *dir, PetscBool train, cdn_idx_t *image
   memset(images, 0, sizeof *images);
   memset(labels, 0, sizeof *labels);
   for (int f = 0; f < nf; f++) {
-    if (train) snprintf(path[f], sizeof path[f], "%s/data_batch_%d.bin", dir, f + 1);
-    else snprintf(path[f], sizeof path[f], "%s/test_batch.bin", dir);
+    cdn_cifar_path(path[f], dir, train, f);
     PetscCall(file_records(path[f], &count[f]));
     total += count[f];
   }

@@ -1,5 +1,6 @@
 /* Splits of an IDX or CIFAR-10 data set. Rank 0 reads and validates everything, then every rank gets the same
    bytes, so the split never depends on the rank count. */
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,18 +9,54 @@
 
 #define CDN_DATA_STREAM   0x64617461ULL /* "data": the validation carve-out has its own stream */
 
-/* The gzipped name first, then the raw one; a missing pair is reported by both names. */
-static PetscErrorCode read_named(const char *dir, const char *name, cdn_idx_t *idx)
+static const char *const idx_names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+
+/* An IDX file is read from its gzipped name when that exists, else from the raw one; a missing
+   pair is reported by both names. */
+static PetscErrorCode idx_path(const char *dir, const char *name, char *path)
 {
-  char gz[PETSC_MAX_PATH_LEN + 64], raw[PETSC_MAX_PATH_LEN + 64];
+  char gz[CDN_DATA_PATH_LEN];
 
   PetscFunctionBeginUser;
   snprintf(gz, sizeof gz, "%s/%s.gz", dir, name);
-  snprintf(raw, sizeof raw, "%s/%s", dir, name);
-  if (access(gz, F_OK) == 0) PetscCall(cdn_idx_read(gz, idx));
-  else {
-    PetscCheck(access(raw, F_OK) == 0, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: no such file (nor %s)", raw, gz);
-    PetscCall(cdn_idx_read(raw, idx));
+  snprintf(path, CDN_DATA_PATH_LEN, "%s/%s", dir, name);
+  if (access(gz, F_OK) == 0) snprintf(path, CDN_DATA_PATH_LEN, "%s", gz);
+  else PetscCheck(access(path, F_OK) == 0, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: no such file (nor %s)", path, gz);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_data_files(const cdn_jobspec_t *spec, char (*paths)[CDN_DATA_PATH_LEN], int *n)
+{
+  const char *dir = spec->data_dir[0] ? spec->data_dir : CDN_DEFAULT_DATA_DIR;
+
+  PetscFunctionBeginUser;
+  PetscCheck(!strcmp(spec->dataset, "fashion-mnist") || !strcmp(spec->dataset, "idx") ||
+               !strcmp(spec->dataset, "cifar10"),
+             PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: dataset: \"%s\" is not \"fashion-mnist\", \"idx\" or \"cifar10\"",
+             spec->source, spec->dataset);
+  *n = 0;
+  if (!strcmp(spec->dataset, "cifar10"))
+    for (int f = 0; f < 6; f++) cdn_cifar_path(paths[(*n)++], dir, f < 5 ? PETSC_TRUE : PETSC_FALSE, f < 5 ? f : 0);
+  else
+    for (int f = 0; f < 4; f++) PetscCall(idx_path(dir, idx_names[f], paths[(*n)++]));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_data_fingerprint(const cdn_jobspec_t *spec, char *text, size_t cap)
+{
+  char paths[CDN_DATA_MAX_FILES][CDN_DATA_PATH_LEN];
+  int  n, len = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(cdn_data_files(spec, paths, &n));
+  text[0] = '\0';
+  for (int f = 0; f < n; f++) {
+    uint32_t crc;
+    uint64_t size;
+    PetscCall(cdn_file_crc32(paths[f], &crc, &size));
+    len += snprintf(text + len, cap - len, "%08" PRIx32 " %" PRIu64 " %s\n", crc, size, paths[f]);
+    PetscCheck(len < (int)cap, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: path too long", paths[f]);
   }
   PetscFunctionReturn(0);
 }
@@ -69,25 +106,19 @@ static PetscErrorCode take(cdn_images_t *s, const cdn_idx_t *im, const cdn_idx_t
 static PetscErrorCode load_root(const cdn_jobspec_t *spec, cdn_data_t *data, cdn_idx_t f[4])
 {
   const char *dir = spec->data_dir[0] ? spec->data_dir : CDN_DEFAULT_DATA_DIR;
-  int         ntr, nte, nval = spec->validation_size, ntrain, ntest, *perm;
+  int         ntr, nte, nval = spec->validation_size, ntrain, ntest, *perm, nfiles;
   cdn_rng_t   rng;
   double      s = 0, s2 = 0;
   size_t      npix;
+  char        paths[CDN_DATA_MAX_FILES][CDN_DATA_PATH_LEN];
 
   PetscFunctionBeginUser;
-  PetscCheck(!strcmp(spec->dataset, "fashion-mnist") || !strcmp(spec->dataset, "idx") ||
-               !strcmp(spec->dataset, "cifar10"),
-             PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: dataset: \"%s\" is not \"fashion-mnist\", \"idx\" or \"cifar10\"",
-             spec->source, spec->dataset);
+  PetscCall(cdn_data_files(spec, paths, &nfiles));
   if (!strcmp(spec->dataset, "cifar10")) {
     PetscCall(cdn_cifar_read(dir, PETSC_TRUE, &f[0], &f[1]));
     PetscCall(cdn_cifar_read(dir, PETSC_FALSE, &f[2], &f[3]));
-  } else {
-    PetscCall(read_named(dir, "train-images-idx3-ubyte", &f[0]));
-    PetscCall(read_named(dir, "train-labels-idx1-ubyte", &f[1]));
-    PetscCall(read_named(dir, "t10k-images-idx3-ubyte", &f[2]));
-    PetscCall(read_named(dir, "t10k-labels-idx1-ubyte", &f[3]));
-  }
+  } else
+    for (int i = 0; i < 4; i++) PetscCall(cdn_idx_read(paths[i], &f[i]));
   PetscCall(check_pair(dir, "train", &f[0], &f[1]));
   PetscCall(check_pair(dir, "t10k", &f[2], &f[3]));
   for (int d = 1; d < f[0].ndims; d++)

@@ -82,8 +82,8 @@ size_t cdn_conv1_work_floats(const cdn_layer_desc_t *d)
 
 /* One image into xe, each pixel repeated OC times, inside the zero padding. With AVX2 a vector of
    xe is a permutation of 8 consecutive pixels, whose pattern repeats every L floats (L / OC
-   pixels); the row's last floats (and, in the image's last row, those whose loads would run past
-   the image) are written lane by lane. Either way a copy: results do not depend on the path. */
+   pixels); the row's last floats (and those whose 8-pixel loads would run past the image: in its
+   last row, or in earlier ones when a row is narrower than 8 pixels) are written lane by lane. Either way a copy: results do not depend on the path. */
 static void expand(float *xe, const float *x, const cdn_layer_desc_t *d)
 {
   int H = d->in_h, W = d->in_w, OC = d->out_c, XS = row_stride(d), P = d->padding, L = lcm8(OC), NL = L / VL;
@@ -105,7 +105,7 @@ static void expand(float *xe, const float *x, const cdn_layer_desc_t *d)
 #if defined(__AVX2__) && defined(__FMA__)
     for (int k = 0, go = 1; go && f + VL <= n; k += L / OC)
       for (int s = 0; s < NL && f + VL <= n; s++, f += VL) {
-        if (i == H - 1 && k + base[s] + VL > W) { /* the load would leave the image */
+        if ((size_t)i * W + k + base[s] + VL > (size_t)H * W) { /* the load would leave the image */
           go = 0;
           break;
         }

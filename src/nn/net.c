@@ -8,11 +8,6 @@
 #include "dnn.h"
 
 #define CDN_EVAL_BATCH 256 /* evaluation needs no gradients: bigger batches, fewer GEMM calls */
-/* Every layer buffer starts at a multiple of 16 floats from the block's start: BatchNorm keeps
-   double sums in its workspace (misaligned doubles are undefined behaviour; UBSan caught them),
-   and vector kernels like 64-byte lines. */
-#define CDN_BUF_ALIGN 16
-static size_t align_floats(size_t n) { return (n + CDN_BUF_ALIGN - 1) / CDN_BUF_ALIGN * CDN_BUF_ALIGN; }
 
 void openblas_set_num_threads(int); /* OpenBLAS's own call; cblas.h does not always declare it */
 
@@ -42,6 +37,10 @@ static size_t work_floats(const cdn_net_t *net, const cdn_layer_t *l, int B)
   if (!net->cfg.reference && (l->d->op == CDN_OP_CONV2D || l->d->op == CDN_OP_MAXPOOL2D)) return 0;
   return (l->ops->work_bytes(l->d, B) + 63) / sizeof(float);
 }
+
+/* Every buffer carved out of net->buf starts on a 64-byte boundary: workspaces hold doubles
+   too (BatchNorm's sums), which an odd float count before them would misalign. */
+static size_t span(size_t floats) { return (floats + 15) / 16 * 16; }
 
 int cdn_net_add(cdn_net_t *net, cdn_op_t op, const char *name, int src, int width, int kernel, int stride,
                 int padding, float p, int bias)
@@ -116,10 +115,10 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
     size_t       o = cfg->reference ? (size_t)cdn_layer_out_size(l->d) : cdn_dnn_out_floats(net, i);
     nparam += l->nw + l->nb;
     if (l->d->op == CDN_OP_BATCHNORM) nstats += 2 * (size_t)l->d->in_c;
-    nbuf += 2 * (size_t)B * o + work_floats(net, l, B) + 3 * CDN_BUF_ALIGN;
+    nbuf += 2 * span((size_t)B * o) + span(work_floats(net, l, B));
     if (o > maxact) maxact = o;
   }
-  nbuf += 2 * (size_t)B * insz + (size_t)B * maxact + CDN_BUF_ALIGN; /* the NCHW batch, its channel-major copy, scratch */
+  nbuf += 2 * span((size_t)B * insz) + span((size_t)B * maxact); /* the NCHW batch, its channel-major copy, scratch */
   net->nparam = (int)nparam;
   net->nstats = (int)nstats;
   PetscCall(PetscCalloc1(nparam, &net->param));
@@ -130,9 +129,9 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
   PetscCall(PetscCalloc1(nbuf, &net->buf)); /* zeroed: oneDNN's padded channels must start at zero */
   PetscCall(PetscMalloc1(B, &net->y));
   net->x       = net->buf;
-  net->xc      = net->buf + (size_t)B * insz;
-  net->scratch = net->buf + 2 * (size_t)B * insz;
-  off          = align_floats(2 * (size_t)B * insz + (size_t)B * maxact);
+  net->xc      = net->buf + span((size_t)B * insz);
+  net->scratch = net->buf + 2 * span((size_t)B * insz);
+  off          = 2 * span((size_t)B * insz) + span((size_t)B * maxact);
   nparam = nstats = 0;
   for (int i = 0; i < net->nl; i++) {
     cdn_layer_t      *l = &net->layer[i];
@@ -145,9 +144,9 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
       d->running_mean = net->stats + nstats, d->running_var = d->running_mean + d->in_c;
       nstats += 2 * (size_t)d->in_c;
     }
-    l->out  = net->buf + off, off = align_floats(off + o);
-    l->dout = net->buf + off, off = align_floats(off + o);
-    l->work = net->buf + off, off = align_floats(off + work_floats(net, l, B));
+    l->out  = net->buf + off, off += span(o);
+    l->dout = net->buf + off, off += span(o);
+    l->work = net->buf + off, off += span(work_floats(net, l, B));
   }
   for (int i = 0; i < net->nl; i++)
     if (net->desc.layer[i].op == CDN_OP_ADD) net->layer[i].in2 = net->layer[net->desc.layer[i].src2].out;

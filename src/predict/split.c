@@ -37,8 +37,11 @@ PetscErrorCode cdn_predict_split(const cdn_predict_problem_t *pb, cdn_learner_t 
     else train[ntr++] = i;
     pred[i] = NAN, pred_class[i] = 0;
   }
-  PetscCheck(ntr >= 1 && nte >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
-             "predict: a split needs models on both sides (%d training, %d test)", ntr, nte);
+  if (ntr < 1 || nte < 1) {
+    PetscCall(PetscFree2(train, test));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "predict: a split needs models on both sides (%d training, %d test)",
+            ntr, nte);
+  }
   f = (cdn_fold_t){.d = d, .X = X, .y = pb->y, .cls = pb->cls, .train = train, .test = test, .ntr = ntr, .nte = nte,
                    .group = pb->group, .nclasses = pb->nclasses >= 2 ? pb->nclasses : 2, .thresholds = pb->thresholds,
                    .train_cuts = pb->train_cuts, .inner_folds = pb->inner_folds, .seed = cdn_hash64(pb->seed, 0), .lambda = pb->ridge_lambda,

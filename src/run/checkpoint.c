@@ -1,21 +1,24 @@
 /* Checkpoints under DIR/checkpoints/, one file per model, each written whole or not at all
-   (cdn_afile: temporary name, fsync, rename):
+   (cdn_afile: temporary name, fsync, rename) and ending with the CRC-32 of its other bytes:
      model-MMMMMM.ckpt  a model in training: the epoch it completed, its training random stream,
                         its record so far and the network's state (parameters + optimiser)
      model-MMMMMM.done  a finished model: its record, exactly what the gather needs
      complete           the reports were written; resuming has nothing left to do
    A restart reloads the state at the start of the next epoch, whose data order is then drawn from
-   the restored stream: the continued run is bit-identical to one that never stopped. */
+   the restored stream: the continued run is bit-identical to one that never stopped. A damaged
+   file (bad checksum, wrong size, another model's) costs only that model's progress: it is
+   reported and the model trains again from scratch, which gives the same bytes as before. */
 #include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "cnndyn/nn.h"
 #include "run_internal.h"
 
-#define CKPT_MAGIC "CDNCKPT1"
-#define DONE_MAGIC "CDNDONE1"
+#define CKPT_MAGIC "CDNCKPT2" /* 1: before the checksum */
+#define DONE_MAGIC "CDNDONE2"
 
 typedef struct {
   char     magic[8];
@@ -29,13 +32,26 @@ static void ckpt_path(char *buf, size_t n, const char *outdir, int model, const 
   snprintf(buf, n, "%s/checkpoints/model-%06d.%s", outdir, model, ext);
 }
 
-static PetscErrorCode write_all(cdn_afile_t *af, const void *p, size_t n)
+/* Writes n bytes and adds them to *crc. */
+static PetscErrorCode write_all(cdn_afile_t *af, const void *p, size_t n, uint32_t *crc)
 {
   PetscFunctionBeginUser;
+  *crc = (uint32_t)crc32_z(*crc, p, n);
   if (fwrite(p, 1, n, af->fp) != n) {
     cdn_afile_abort(af);
     SETERRQ(PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write: %s", af->path, strerror(errno));
   }
+  PetscFunctionReturn(0);
+}
+
+/* The checksum of everything written, then the file into place. */
+static PetscErrorCode commit_summed(cdn_afile_t *af, uint32_t crc)
+{
+  uint32_t ignored = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(write_all(af, &crc, sizeof crc, &ignored));
+  PetscCall(cdn_afile_commit(af));
   PetscFunctionReturn(0);
 }
 
@@ -46,6 +62,8 @@ PetscErrorCode cdn_ckpt_save(const char *outdir, int model, int epoch, const cdn
   cdn_afile_t   af = {0};
   ckpt_header_t h  = {.model = model, .epoch = epoch, .reclen = reclen, .state_bytes = cdn_net_state_bytes(net)};
   void         *state;
+  uint32_t      crc  = 0;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   memcpy(h.magic, CKPT_MAGIC, 8);
@@ -53,18 +71,21 @@ PetscErrorCode cdn_ckpt_save(const char *outdir, int model, int epoch, const cdn
   PetscCall(PetscMalloc(h.state_bytes, &state));
   cdn_net_state_save(net, state);
   ckpt_path(path, sizeof path, outdir, model, "ckpt");
-  PetscCall(cdn_afile_open(&af, path));
-  PetscCall(write_all(&af, &h, sizeof h));
-  PetscCall(write_all(&af, rec, sizeof(double) * reclen));
-  PetscCall(write_all(&af, state, h.state_bytes));
-  PetscCall(cdn_afile_commit(&af));
+  ierr = cdn_afile_open(&af, path); /* a failure (a full disk) must not leak the state either */
+  if (!ierr) ierr = write_all(&af, &h, sizeof h, &crc);
+  if (!ierr) ierr = write_all(&af, rec, sizeof(double) * reclen, &crc);
+  if (!ierr) ierr = write_all(&af, state, h.state_bytes, &crc);
   PetscCall(PetscFree(state));
+  PetscCall(ierr);
+  PetscCall(commit_summed(&af, crc));
   PetscFunctionReturn(0);
 }
 
-/* Reads a whole checkpoint file; *found is false when there is none. */
-static PetscErrorCode read_file(const char *path, char **buf, size_t *n, PetscBool *found)
+/* Reads a whole checkpoint file; *found is false when there is none. *n excludes the checksum,
+   which *summed says was right. */
+static PetscErrorCode read_file(const char *path, char **buf, size_t *n, PetscBool *found, PetscBool *summed)
 {
+  uint32_t    want;
   FILE       *fp = fopen(path, "rb");
   struct stat st;
 
@@ -83,26 +104,43 @@ static PetscErrorCode read_file(const char *path, char **buf, size_t *n, PetscBo
     SETERRQ(PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot read", path);
   }
   fclose(fp);
-  *found = PETSC_TRUE;
+  *found  = PETSC_TRUE;
+  *summed = PETSC_FALSE;
+  if (*n < sizeof want) PetscFunctionReturn(0);
+  *n -= sizeof want;
+  memcpy(&want, *buf + *n, sizeof want);
+  *summed = (uint32_t)crc32_z(0, (const Bytef *)*buf, *n) == want ? PETSC_TRUE : PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
+/* A damaged file costs the model its progress, not the run: said once, on stderr and in the log. */
+static void report_damaged(FILE *log, const char *path, const char *why, int model)
+{
+  if (!log) return;
+  fprintf(stderr, "cnndyn: warning: %s: %s; model %d is trained again from scratch\n", path, why, model);
+  fprintf(log, "model %d: %s: %s; trained again from scratch\n", model, path, why);
+  fflush(log);
+}
+
 PetscErrorCode cdn_ckpt_load(const char *outdir, int model, int *epoch, cdn_rng_t *rng, double *rec, int reclen,
-                             cdn_net_t *net, PetscBool *found)
+                             cdn_net_t *net, FILE *log, PetscBool *found)
 {
   char          path[PETSC_MAX_PATH_LEN], *buf;
   size_t        n;
   ckpt_header_t h;
+  PetscBool     summed;
 
   PetscFunctionBeginUser;
   ckpt_path(path, sizeof path, outdir, model, "ckpt");
-  PetscCall(read_file(path, &buf, &n, found));
+  PetscCall(read_file(path, &buf, &n, found, &summed));
   if (!*found) PetscFunctionReturn(0);
   if (n >= sizeof h) memcpy(&h, buf, sizeof h);
-  if (n < sizeof h || memcmp(h.magic, CKPT_MAGIC, 8) || h.model != model || h.reclen != reclen ||
-      n != sizeof h + sizeof(double) * reclen + h.state_bytes) {
+  if (!summed || n < sizeof h || memcmp(h.magic, CKPT_MAGIC, 8) || h.model != model || h.reclen != reclen ||
+      n != sizeof h + sizeof(double) * reclen + h.state_bytes || h.state_bytes != cdn_net_state_bytes(net)) {
+    report_damaged(log, path, summed ? "not a checkpoint of this model and job" : "damaged (checksum mismatch)", model);
+    *found = PETSC_FALSE;
     PetscCall(PetscFree(buf));
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: not a checkpoint of model %d of this job (remove it to retrain the model)", path, model);
+    PetscFunctionReturn(0);
   }
   *epoch = h.epoch;
   memcpy(rng->s, h.rng, sizeof h.rng);
@@ -117,14 +155,15 @@ PetscErrorCode cdn_ckpt_save_done(const char *outdir, int model, const double *r
   char        path[PETSC_MAX_PATH_LEN];
   cdn_afile_t af = {0};
   int32_t     hdr[2] = {model, reclen};
+  uint32_t    crc    = 0;
 
   PetscFunctionBeginUser;
   ckpt_path(path, sizeof path, outdir, model, "done");
   PetscCall(cdn_afile_open(&af, path));
-  PetscCall(write_all(&af, DONE_MAGIC, 8));
-  PetscCall(write_all(&af, hdr, sizeof hdr));
-  PetscCall(write_all(&af, rec, sizeof(double) * reclen));
-  PetscCall(cdn_afile_commit(&af));
+  PetscCall(write_all(&af, DONE_MAGIC, 8, &crc));
+  PetscCall(write_all(&af, hdr, sizeof hdr, &crc));
+  PetscCall(write_all(&af, rec, sizeof(double) * reclen, &crc));
+  PetscCall(commit_summed(&af, crc));
   /* the record now stands for the model; its training state is no longer needed */
   ckpt_path(path, sizeof path, outdir, model, "ckpt");
   PetscCheck(remove(path) == 0 || errno == ENOENT, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot remove: %s", path,
@@ -132,29 +171,32 @@ PetscErrorCode cdn_ckpt_save_done(const char *outdir, int model, const double *r
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_ckpt_load_done(const char *outdir, int model, double *rec, int reclen, PetscBool *found)
+PetscErrorCode cdn_ckpt_load_done(const char *outdir, int model, double *rec, int reclen, FILE *log, PetscBool *found)
 {
-  char    path[PETSC_MAX_PATH_LEN], *buf;
-  size_t  n;
-  int32_t hdr[2];
+  char      path[PETSC_MAX_PATH_LEN], *buf;
+  size_t    n;
+  int32_t   hdr[2];
+  PetscBool summed;
 
   PetscFunctionBeginUser;
   ckpt_path(path, sizeof path, outdir, model, "done");
-  PetscCall(read_file(path, &buf, &n, found));
+  PetscCall(read_file(path, &buf, &n, found, &summed));
   if (!*found) PetscFunctionReturn(0);
   if (n >= 8 + sizeof hdr) memcpy(hdr, buf + 8, sizeof hdr);
-  if (n != 8 + sizeof hdr + sizeof(double) * reclen || memcmp(buf, DONE_MAGIC, 8) || hdr[0] != model ||
+  if (!summed || n != 8 + sizeof hdr + sizeof(double) * reclen || memcmp(buf, DONE_MAGIC, 8) || hdr[0] != model ||
       hdr[1] != reclen) {
+    report_damaged(log, path, summed ? "not a finished record of this model and job" : "damaged (checksum mismatch)",
+                   model);
+    *found = PETSC_FALSE;
     PetscCall(PetscFree(buf));
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: not a finished record of model %d of this job", path, model);
+    PetscFunctionReturn(0);
   }
   memcpy(rec, buf + 8 + sizeof hdr, sizeof(double) * reclen);
   PetscCall(PetscFree(buf));
   PetscFunctionReturn(0);
 }
 
-/* A snapshot folder written by a run that was killed before the epoch's checkpoint: the resumed
-   run writes that epoch again, and snapshots never replace an existing folder. */
+/* A snapshot folder that the resumed run writes again (train.c, resume_model says when). */
 PetscErrorCode cdn_ckpt_drop_snapshot(const char *dir)
 {
   DIR           *d = opendir(dir);

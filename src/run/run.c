@@ -91,6 +91,8 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
              spec->team_size, size);
   /* Everything that can be wrong with the input is found before the output folder exists. */
   if (rank == 0) ierr = cdn_outdir_prepare(spec, outdir, opt, &resuming, &complete);
+  /* before reading them: a changed data file is named as such, not as a parse error */
+  if (rank == 0 && !ierr && resuming && !complete) ierr = cdn_data_record(spec, outdir, PETSC_TRUE);
   PetscCall(cdn_error_share(comm, ierr));
   flags[0] = resuming, flags[1] = complete;
   PetscCallMPI(MPI_Bcast(flags, 2, MPI_INT, 0, comm));
@@ -108,6 +110,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   if (rank == 0) {
     ierr = PetscMalloc1((size_t)N * len + 1, &all);
     if (!ierr) ierr = cdn_outdir_create(spec, outdir, ctl.resume);
+    if (!ierr && !ctl.resume) ierr = cdn_data_record(spec, outdir, PETSC_FALSE);
   }
   PetscCall(cdn_error_share(comm, ierr));
   PetscCall(PetscPrintf(comm, "cnndyn: %d models x %d epochs on %d rank%s; %d/%d/%d train/validation/test images; logs in %s/logs%s\n",

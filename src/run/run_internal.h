@@ -39,6 +39,9 @@ PetscErrorCode cdn_outdir_prepare(const cdn_jobspec_t *spec, const char *outdir,
                                   PetscBool *resuming, PetscBool *complete);
 PetscErrorCode cdn_outdir_create(const cdn_jobspec_t *spec, const char *outdir, PetscBool resuming);
 PetscErrorCode cdn_outdir_mark_complete(const char *outdir);
+/* Root: records the data set's checksums in outdir/checkpoints (a new run), or checks the data
+   files against that record (resuming: CDN_ERR_INPUT naming a changed file); data_record.c. */
+PetscErrorCode cdn_data_record(const cdn_jobspec_t *spec, const char *outdir, PetscBool resuming);
 /* Checks that outdir is absent, empty, or (force) holds no snapshots that this run would write over. */
 PetscErrorCode cdn_outdir_check(const char *outdir, PetscBool force, PetscBool snapshots);
 /* Root: fills res from all records (any order). */
@@ -48,12 +51,14 @@ PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int nrec, con
 /* ---- checkpoints (checkpoint.c) ------------------------------------------------------------ */
 PetscErrorCode cdn_ckpt_save(const char *outdir, int model, int epoch, const cdn_rng_t *rng, const double *rec,
                              int reclen, const cdn_net_t *net);
-/* *found false (and nothing changed) when the model has no checkpoint. */
+/* *found false (and nothing changed) when the model has no checkpoint, or a damaged one (a bad
+   checksum, size or header), which is then reported on stderr and in log unless log is NULL (team
+   members, who read the leader's file too): the model starts again from scratch. */
 PetscErrorCode cdn_ckpt_load(const char *outdir, int model, int *epoch, cdn_rng_t *rng, double *rec, int reclen,
-                             cdn_net_t *net, PetscBool *found);
-/* The finished record replaces the model's checkpoint. */
+                             cdn_net_t *net, FILE *log, PetscBool *found);
+/* The finished record replaces the model's checkpoint; a damaged one is handled as above. */
 PetscErrorCode cdn_ckpt_save_done(const char *outdir, int model, const double *rec, int reclen);
-PetscErrorCode cdn_ckpt_load_done(const char *outdir, int model, double *rec, int reclen, PetscBool *found);
+PetscErrorCode cdn_ckpt_load_done(const char *outdir, int model, double *rec, int reclen, FILE *log, PetscBool *found);
 PetscErrorCode cdn_ckpt_drop_snapshot(const char *dir);
 
 /* ---- stop requests (signals.c) ------------------------------------------------------------- */

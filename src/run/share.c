@@ -31,7 +31,7 @@ static PetscErrorCode one_model(const cdn_jobspec_t *spec, const cdn_data_t *dat
 
   PetscFunctionBeginUser;
   *finished = PETSC_TRUE;
-  if (ctl->resume && leader) ierr = cdn_ckpt_load_done(ctl->outdir, m, rec, len, &found);
+  if (ctl->resume && leader) ierr = cdn_ckpt_load_done(ctl->outdir, m, rec, len, log, &found);
   if (ctl->team_size > 1) {
     int f = ierr ? 2 : (int)found;
     PetscCallMPI(MPI_Bcast(&f, 1, MPI_INT, 0, ctl->team));

@@ -50,7 +50,10 @@ static PetscErrorCode snapshot(const char *outdir, int model, int epoch, const c
   PetscFunctionReturn(0);
 }
 
-/* Continues from the model's checkpoint, if it has one: *e0 is the first epoch still to run. */
+/* Continues from the model's checkpoint, if it has a sound one: *e0 is the first epoch still to
+   run. Snapshot folders from e0 on were written by a run killed before their epoch's checkpoint
+   (or after a checkpoint now found damaged): the resumed run writes them again, and snapshots never
+   replace an existing folder. */
 static PetscErrorCode resume_model(const cdn_jobspec_t *spec, const cdn_model_config_t *cfg, const char *outdir,
                                    int nfeat, double *rec, cdn_rng_t *train_rng, cdn_net_t *net,
                                    cdn_train_ctl_t *ctl, FILE *log, int *e0)
@@ -60,15 +63,16 @@ static PetscErrorCode resume_model(const cdn_jobspec_t *spec, const cdn_model_co
 
   PetscFunctionBeginUser;
   if (!ctl->resume) PetscFunctionReturn(0);
-  PetscCall(cdn_ckpt_load(outdir, cfg->id, &done, train_rng, rec, cdn_record_length(spec->epochs, nfeat), net, &found));
-  if (!found) PetscFunctionReturn(0);
-  *e0 = done + 1;
-  if (spec->snapshots && ctl->team_rank == 0) {
-    char dir[PETSC_MAX_PATH_LEN];
-    snprintf(dir, sizeof dir, "%s/snapshots/model-%06d/epoch-%03d", outdir, cfg->id, *e0);
-    PetscCall(cdn_ckpt_drop_snapshot(dir));
-  }
-  if (log) fprintf(log, "model %d: resumed after epoch %d\n", cfg->id, done), fflush(log);
+  PetscCall(cdn_ckpt_load(outdir, cfg->id, &done, train_rng, rec, cdn_record_length(spec->epochs, nfeat), net, log,
+                          &found));
+  if (found) *e0 = done + 1;
+  if (spec->snapshots && ctl->team_rank == 0)
+    for (int e = *e0; e <= spec->epochs; e++) {
+      char dir[PETSC_MAX_PATH_LEN];
+      snprintf(dir, sizeof dir, "%s/snapshots/model-%06d/epoch-%03d", outdir, cfg->id, e);
+      PetscCall(cdn_ckpt_drop_snapshot(dir));
+    }
+  if (found && log) fprintf(log, "model %d: resumed after epoch %d\n", cfg->id, done), fflush(log);
   PetscFunctionReturn(0);
 }
 

@@ -1,6 +1,7 @@
-/* Snapshot folders: model.json (the layer stack) plus one .npy per parameter tensor. A folder
-   appears whole or not at all: it is filled under DIR.tmp.PID and renamed onto DIR. An existing
-   DIR is never replaced (an error), so a resumed job cannot silently mix two epochs' files. */
+/* Snapshot folders: model.json (the layer stack) plus one .npy per parameter tensor, and
+   checksums.txt over them (checksums.c). A folder appears whole or not at all: it is filled under
+   DIR.tmp.PID and renamed onto DIR. An existing DIR is never replaced (an error), so a resumed job
+   cannot silently mix two epochs' files. */
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
@@ -189,6 +190,7 @@ PetscErrorCode cdn_snapshot_write(const char *dir, const cdn_model_desc_t *desc)
   remove_flat(tmp); /* left by a killed run with our pid: it was never renamed, so it is garbage */
   PetscCheck(mkdir(tmp, 0777) == 0, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot create: %s", tmp, strerror(errno));
   ierr = write_contents(tmp, desc);
+  if (!ierr) ierr = cdn_snapshot_sums_write(tmp);
   if (!ierr && rename(tmp, dir) != 0) {
     int err = errno;
     remove_flat(tmp);

@@ -271,6 +271,7 @@ PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t *desc)
   PetscCall(PetscMemzero(desc, sizeof *desc));
   PetscCheck(snprintf(path, sizeof path, "%s/model.json", dir) < (int)sizeof path, PETSC_COMM_SELF, CDN_ERR_INPUT,
              "%s: path too long", dir);
+  PetscCall(cdn_snapshot_verify(dir)); /* a damaged file is named as such, not misread */
   PetscCall(slurp(path, &text));
   root = cJSON_Parse(text);
   free(text);

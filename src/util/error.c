@@ -2,6 +2,17 @@
    user's input is wrong, and with a full traceback when cnndyn itself is wrong. */
 #include <slepcsys.h>
 #include "cnndyn/util.h"
+#ifdef __has_feature
+#if __has_feature(address_sanitizer)
+#define CDN_ASAN 1
+#endif
+#endif
+#ifdef __SANITIZE_ADDRESS__
+#define CDN_ASAN 1
+#endif
+#ifdef CDN_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
 
 static char last_message[4096];
 
@@ -37,7 +48,16 @@ PetscErrorCode cdn_error_pop_quiet(void) { return PetscPopErrorHandler(); }
 
 PetscErrorCode cdn_initialize(int *argc, char ***argv, const char *help)
 {
+#ifdef CDN_ASAN
+  /* what MPI, PETSc and SLEPc allocate while starting is theirs to keep (Open MPI 4.1 loses a few
+     strings and bitmaps there): LeakSanitizer ignores it, and checks the rest in cdn_finalize */
+  __lsan_disable();
+  PetscErrorCode ierr = SlepcInitialize(argc, argv, NULL, help);
+  __lsan_enable();
+  PetscCall(ierr);
+#else
   PetscCall(SlepcInitialize(argc, argv, NULL, help));
+#endif
   PetscCall(PetscPushErrorHandler(handler, NULL));
   return 0;
 }
@@ -45,6 +65,13 @@ PetscErrorCode cdn_initialize(int *argc, char ***argv, const char *help)
 PetscErrorCode cdn_finalize(void)
 {
   PetscCall(PetscPopErrorHandler());
+#ifdef CDN_ASAN
+  /* AddressSanitizer builds check for leaks here rather than at exit: Open MPI 4.1 never frees what
+     its start-up allocated, which becomes unreachable (a leak report) only inside MPI_Finalize,
+     while anything of cnndyn's that leaked is unreachable already. A leak ends the process (and
+     the test) with LeakSanitizer's report; the check at exit is then skipped. */
+  __lsan_do_leak_check();
+#endif
   PetscCall(SlepcFinalize());
   return 0;
 }

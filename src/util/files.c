@@ -1,9 +1,11 @@
 /* Output files appear whole or not at all: written under a temporary name, flushed to disk, then
-   renamed, which POSIX makes atomic within one file system. */
+   renamed, which POSIX makes atomic within one file system. And the CRC-32 of a file, which tells
+   a damaged or changed one. */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "cnndyn/util.h"
 
 PetscErrorCode cdn_afile_open(cdn_afile_t *af, const char *path)
@@ -64,4 +66,25 @@ PetscErrorCode cdn_mkdir_p(const char *path)
 int cdn_file_name_ok(const char *name)
 {
   return name[0] && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
+}
+
+PetscErrorCode cdn_file_crc32(const char *path, uint32_t *crc, uint64_t *size)
+{
+  FILE         *fp = fopen(path, "rb");
+  unsigned char buf[1 << 16];
+  size_t        got;
+  int           bad;
+
+  PetscFunctionBeginUser;
+  PetscCheck(fp, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot read: %s", path, strerror(errno));
+  *crc  = (uint32_t)crc32(0L, Z_NULL, 0);
+  *size = 0;
+  while ((got = fread(buf, 1, sizeof buf, fp)) > 0) {
+    *crc = (uint32_t)crc32(*crc, buf, (uInt)got);
+    *size += got;
+  }
+  bad = ferror(fp);
+  fclose(fp);
+  PetscCheck(!bad, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot read", path);
+  PetscFunctionReturn(0);
 }
