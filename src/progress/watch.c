@@ -9,7 +9,8 @@
 #include "cnndyn/progress.h"
 #include "progress_internal.h"
 
-#define SHOWN 12 /* rows of the live table */
+#define SHOWN     12   /* rows of the live table */
+#define WATCH_MSG 4096 /* bytes of a message kept; a longer one is malformed */
 
 typedef struct {
   int    model, epoch, rank, finished, diverged;
@@ -114,13 +115,32 @@ static void draw(FILE *out, const view_t *v)
   fflush(out);
 }
 
+/* One message as zmq_recv left it in msg[WATCH_MSG]: n is the message's whole length, which may
+   exceed the buffer (the rest was dropped). Updates the view and prints; returns apply's code.
+   A function of its own so bench/fuzz feeds it the same way. */
+static int take(view_t *v, char *msg, int n, int tty, FILE *out)
+{
+  int rc = n <= WATCH_MSG ? apply(v, msg, n) : -1;
+
+  if (rc < 0) {
+    v->malformed++;
+    if (!tty) fprintf(out, "ignored a malformed message (%d so far)\n", v->malformed);
+  } else if (tty) draw(out, v);
+  else if (rc == 0 && v->nrows && !strstr(msg, "\"summary\"")) {
+    const row_t *r = &v->rows[0];
+    if (r->finished) fprintf(out, "model %d %s (rank %d)\n", r->model, r->diverged ? "diverged" : "done", r->rank);
+    else fprintf(out, "model %d epoch %d: val_acc %.4f (rank %d)\n", r->model, r->epoch, r->val_acc, r->rank);
+  }
+  return rc;
+}
+
 int cdn_watch(const char *endpoint, double timeout, FILE *out)
 {
   void  *ctx = zmq_ctx_new(), *sub;
   int    tty = isatty(fileno(out)), rto = 250, status = 1;
   double last = cdn_progress_now();
   view_t v    = {0};
-  char   msg[4096], line[256];
+  char   msg[WATCH_MSG], line[256];
 
   sub = zmq_socket(ctx, ZMQ_SUB);
   cdn_progress_socket_options(sub);
@@ -142,16 +162,7 @@ int cdn_watch(const char *endpoint, double timeout, FILE *out)
       continue;
     }
     last = cdn_progress_now();
-    rc   = n <= (int)sizeof msg ? apply(&v, msg, n) : -1;
-    if (rc < 0) {
-      v.malformed++;
-      if (!tty) fprintf(out, "ignored a malformed message (%d so far)\n", v.malformed);
-    } else if (tty) draw(out, &v);
-    else if (rc == 0 && v.nrows && !strstr(msg, "\"summary\"")) {
-      const row_t *r = &v.rows[0];
-      if (r->finished) fprintf(out, "model %d %s (rank %d)\n", r->model, r->diverged ? "diverged" : "done", r->rank);
-      else fprintf(out, "model %d epoch %d: val_acc %.4f (rank %d)\n", r->model, r->epoch, r->val_acc, r->rank);
-    }
+    rc   = take(&v, msg, n, tty, out);
     if (rc == 1) {
       summary_line(&v, line, sizeof line);
       fprintf(out, "run finished: %s\n", line);
