@@ -10,7 +10,7 @@ int cdn_fuzz_watch(const uint8_t *data, size_t size)
   static FILE *null;
   view_t       v = {0};
   const uint8_t *p, *end = data + size;
-  char          *msg = malloc(WATCH_MSG); /* as cdn_watch's buffer */
+  char          *msg = malloc(WATCH_MSG + 1); /* as cdn_watch's buffer */
 
   cdn_fuzz_init();
   if (!null) null = fopen("/dev/null", "w");
@@ -19,7 +19,7 @@ int cdn_fuzz_watch(const uint8_t *data, size_t size)
     const uint8_t *z = memchr(p, '\0', (size_t)(end - p));
     size_t         n = (size_t)((z ? z : end) - p);
     /* what a previous, longer message left behind: never NUL, so reading past n shows */
-    memset(msg, 'x', WATCH_MSG);
+    memset(msg, 'x', WATCH_MSG + 1);
     memcpy(msg, p, n < WATCH_MSG ? n : WATCH_MSG);
     if (take(&v, msg, (int)n, data[0] & 1, null) == 1) break; /* cdn_watch stops at "end" */
     p += n + 1;

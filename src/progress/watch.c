@@ -115,13 +115,14 @@ static void draw(FILE *out, const view_t *v)
   fflush(out);
 }
 
-/* One message as zmq_recv left it in msg[WATCH_MSG]: n is the message's whole length, which may
-   exceed the buffer (the rest was dropped). Updates the view and prints; returns apply's code.
+/* One message as zmq_recv left it in msg[WATCH_MSG + 1]: n is the message's whole length, which
+   may exceed WATCH_MSG (the rest was dropped). Updates the view and prints; returns apply's code.
    A function of its own so bench/fuzz feeds it the same way. */
 static int take(view_t *v, char *msg, int n, int tty, FILE *out)
 {
   int rc = n <= WATCH_MSG ? apply(v, msg, n) : -1;
 
+  if (n <= WATCH_MSG) msg[n] = '\0'; /* zmq does not terminate it; strstr below needs the end */
   if (rc < 0) {
     v->malformed++;
     if (!tty) fprintf(out, "ignored a malformed message (%d so far)\n", v->malformed);
@@ -140,7 +141,7 @@ int cdn_watch(const char *endpoint, double timeout, FILE *out)
   int    tty = isatty(fileno(out)), rto = 250, status = 1;
   double last = cdn_progress_now();
   view_t v    = {0};
-  char   msg[WATCH_MSG], line[256];
+  char   msg[WATCH_MSG + 1], line[256];
 
   sub = zmq_socket(ctx, ZMQ_SUB);
   cdn_progress_socket_options(sub);
@@ -153,7 +154,7 @@ int cdn_watch(const char *endpoint, double timeout, FILE *out)
   }
   if (!tty) fprintf(out, "watching %s\n", endpoint), fflush(out);
   for (;;) {
-    int n = zmq_recv(sub, msg, sizeof msg, 0), rc;
+    int n = zmq_recv(sub, msg, WATCH_MSG, 0), rc;
     if (n < 0) {
       if (cdn_progress_now() - last > timeout) {
         fprintf(out, "publisher gone: no message from %s for %.0f s\n", endpoint, timeout);
