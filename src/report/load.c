@@ -1,11 +1,13 @@
 /* A finished run read back from its CSVs (the columns README.md documents), for `cnndyn predict`. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cnndyn/results.h"
 #include "cnndyn/util.h"
 
-#define LINE 65536
+#define LINE       65536
+#define MAX_EPOCHS 1000 /* the job spec's limit */
 
 typedef struct {
   FILE *fp;
@@ -65,6 +67,20 @@ static PetscErrorCode number(const csv_t *c, int col, double *v)
   PetscFunctionReturn(0);
 }
 
+/* A whole number in [lo, hi]: ids and epoch counts index arrays, so NaN or 1e300 must not reach
+   an int (found by bench/fuzz: the cast is undefined behaviour). */
+static PetscErrorCode whole(const csv_t *c, int col, int lo, int hi, int *out)
+{
+  double v;
+  PetscFunctionBeginUser;
+  PetscCall(number(c, col, &v));
+  PetscCheck(v == floor(v) && v >= lo && v <= hi, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+             "%s:%d: field %d: '%s' is not a whole number from %d to %d", c->path, c->lineno, col + 1, c->field[col], lo,
+             hi);
+  *out = (int)v;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
 {
   csv_t *c;
@@ -98,12 +114,8 @@ PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
     PetscCall(number(c, 0, &v));
     PetscCheck(v == m, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s:%d: model %g where %d was expected", c->path, c->lineno, v, m);
     res->config[m].id = m;
-    PetscCall(number(c, ccfg, &v));
-    res->config[m].config_id = (int)v;
-    if (crep >= 0) {
-      PetscCall(number(c, crep, &v));
-      res->config[m].replicate = (int)v;
-    }
+    PetscCall(whole(c, ccfg, 0, INT_MAX, &res->config[m].config_id));
+    if (crep >= 0) PetscCall(whole(c, crep, 0, INT_MAX, &res->config[m].replicate));
     if (cseed >= 0) res->config[m].seed = strtoull(c->field[cseed], NULL, 10);
     if (carch >= 0) {
       PetscCheck(carch < c->nfield && strlen(c->field[carch]) < sizeof res->config[m].arch, PETSC_COMM_SELF,
@@ -115,12 +127,8 @@ PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
       if (cm[h] >= 0) PetscCall(number(c, cm[h], &res->config[m].hp[h]));
     }
     res->status[m] = strcmp(c->field[cst], "diverged") ? CDN_STATUS_OK : CDN_STATUS_DIVERGED;
-    if (cdiv >= 0 && c->field[cdiv][0]) {
-      PetscCall(number(c, cdiv, &v));
-      res->diverged_epoch[m] = (int)v;
-    }
-    PetscCall(number(c, cep, &v));
-    res->epochs_done[m] = (int)v;
+    if (cdiv >= 0 && c->field[cdiv][0]) PetscCall(whole(c, cdiv, 0, MAX_EPOCHS, &res->diverged_epoch[m]));
+    PetscCall(whole(c, cep, 0, MAX_EPOCHS, &res->epochs_done[m]));
     PetscCall(number(c, ctest, &res->test_acc[m]));
     E = res->epochs_done[m] > E ? res->epochs_done[m] : E;
   }
