@@ -10,6 +10,15 @@
 #include "fuzz.h"
 
 static char scratch[256];
+static int  free_fd; /* the lowest free descriptor when the input was written */
+
+/* The descriptor the next open() gets: it grows when a reader leaves a file open. */
+static int lowest_free_fd(void)
+{
+  int fd = open("/dev/null", O_RDONLY);
+  if (fd >= 0) close(fd);
+  return fd;
+}
 
 static void empty_scratch(void)
 {
@@ -57,6 +66,10 @@ void cdn_fuzz_verdict(PetscErrorCode ierr)
 
   if (verbose == (const char *)1) verbose = getenv("CDN_FUZZ_VERBOSE");
   if (verbose) fprintf(stderr, "  -> %s\n", ierr ? cdn_error_message() : "accepted");
+  if (lowest_free_fd() != free_fd) {
+    fprintf(stderr, "cnndyn fuzz: the reader left a file open (%s)\n", ierr ? cdn_error_message() : "no error");
+    abort();
+  }
   if (!ierr || cdn_error_is_user(ierr)) return;
   fprintf(stderr, "cnndyn fuzz: error %d is not a user error: %s\n", (int)ierr, cdn_error_message());
   abort();
@@ -81,6 +94,7 @@ const char *cdn_fuzz_file(const char *name, const uint8_t *data, size_t size)
   cdn_fuzz_init();
   empty_scratch();
   put(name, data, size);
+  free_fd = lowest_free_fd();
   return scratch;
 }
 
@@ -102,7 +116,10 @@ const char *cdn_fuzz_files(const char *first, const uint8_t *data, size_t size)
   if (size < 4 || memcmp(data, "=== ", 4)) { /* unless the input starts with a named file */
     m = next_mark(data, end);
     put(first, data, (size_t)(m - data));
-    if (m == end) return scratch;
+    if (m == end) {
+      free_fd = lowest_free_fd();
+      return scratch;
+    }
     p = m + 5;
   }
   for (;;) { /* p: just after "=== " */
@@ -117,5 +134,6 @@ const char *cdn_fuzz_files(const char *first, const uint8_t *data, size_t size)
     if (m == end) break;
     p = m + 5;
   }
+  free_fd = lowest_free_fd();
   return scratch;
 }

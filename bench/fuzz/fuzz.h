@@ -20,7 +20,8 @@ int cdn_fuzz_watch(const uint8_t *data, size_t size);
 void cdn_fuzz_init(void);
 
 /* A parser's verdict: success or a user error (bad input, named) is fine; anything else (a
-   traceback for the user) aborts, so the fuzzer keeps the input. */
+   traceback for the user), or a file left open since the input was written, aborts, so the
+   fuzzer keeps the input. */
 void cdn_fuzz_verdict(PetscErrorCode ierr);
 
 /* The scratch folder, emptied, then data written to it as the file NAME; returns the folder. */

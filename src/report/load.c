@@ -81,15 +81,12 @@ static PetscErrorCode whole(const csv_t *c, int col, int lo, int hi, int *out)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
+static PetscErrorCode load(csv_t *c, const char *dir, cdn_results_t *res)
 {
-  csv_t *c;
   int    n = 0, E = 0, cm[CDN_HP_COUNT], cst, cdiv, cep, ctest, ccfg, crep, cseed, carch;
   double v;
 
   PetscFunctionBeginUser;
-  memset(res, 0, sizeof *res);
-  PetscCall(PetscNew(&c));
   /* models.csv: count rows and the longest training first */
   PetscCall(csv_open(c, dir, "models.csv"));
   PetscCheck(csv_next(c), PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: empty", c->path);
@@ -142,7 +139,7 @@ PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
       if (res->status[m] == CDN_STATUS_DIVERGED && v > 0) res->num_classes = (int)lround(1 / v);
     }
   }
-  fclose(c->fp);
+  fclose(c->fp), c->fp = NULL;
   res->epochs = E;
 
   PetscCall(PetscMalloc1((size_t)n * (E + 1) * CDN_CURVE_COLS, &res->curves));
@@ -158,7 +155,7 @@ PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
                c->path, c->lineno, mv, ev);
     for (int j = 0; j < CDN_CURVE_COLS; j++) PetscCall(number(c, 2 + j, &cdn_results_curve(res, (int)mv, (int)ev)[j]));
   }
-  fclose(c->fp);
+  fclose(c->fp), c->fp = NULL;
 
   PetscCall(csv_open(c, dir, "features.csv"));
   PetscCheck(csv_next(c) && c->nfield >= 3, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: bad header", c->path);
@@ -175,8 +172,23 @@ PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
                "%s:%d: bad row (model %g, epoch %g, %d fields)", c->path, c->lineno, mv, ev, c->nfield);
     for (int f = 0; f < res->nfeat; f++) PetscCall(number(c, 2 + f, &cdn_results_features(res, (int)mv, (int)ev)[f]));
   }
-  fclose(c->fp);
+  fclose(c->fp), c->fp = NULL;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
+{
+  csv_t         *c;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  memset(res, 0, sizeof *res);
+  PetscCall(PetscNew(&c));
+  ierr = load(c, dir, res); /* not PetscCall: the open file is closed on every path */
+  if (c->fp) fclose(c->fp);
   PetscCall(PetscFree(c));
+  if (ierr) PetscCall(cdn_results_destroy(res));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
