@@ -353,7 +353,7 @@ static PetscErrorCode read_file(const char *path, cdn_predictor_info_t *info, in
 {
   FILE              *fp = fopen(path, "rb");
   char               line[64] = "", mname[64] = "", lname[64] = "", fam[128] = "-";
-  int                format = 0, meth = -1, budgetless, ok;
+  int                format = 0, meth = -1, lrn, budgetless, ok;
   long               at, end = 0;
   unsigned long long bytes = 0;
 
@@ -374,9 +374,10 @@ static PetscErrorCode read_file(const char *path, cdn_predictor_info_t *info, in
   for (int m = 0; m < CDN_METHOD_COUNT; m++)
     if (!strcmp(mname, cdn_method_name((cdn_method_t)m))) meth = m;
   info->method  = (cdn_method_t)meth;
-  info->learner = (cdn_learner_t)cdn_learner_from_name(lname);
+  lrn           = cdn_learner_from_name(lname); /* -1 is checked as an int: the enum may be unsigned */
+  info->learner = (cdn_learner_t)lrn;
   budgetless    = meth == CDN_METHOD_HPARAMS || meth == CDN_METHOD_MAJORITY;
-  if (!ok || meth < 0 || info->learner < 0 || !(cdn_method_learners(info->method) & (1u << info->learner)) ||
+  if (!ok || meth < 0 || lrn < 0 || !(cdn_method_learners(info->method) & (1u << lrn)) ||
       info->budget < (budgetless ? 0 : 1) || *width < 1 || bytes == 0 || bytes > MAX_BYTES) {
     fclose(fp);
     SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: not a cnndyn predictor (bad header%s%s%s%s)", path,
