@@ -2,9 +2,11 @@
 # Fuzzes every parser of outside input for SECONDS each, one target after the other, with
 # libFuzzer + ASan + UBSan (clang). Usage: bench/fuzz/run.sh SECONDS [TARGET...]
 # Builds build-fuzz/ on first use (scripts/install-deps.sh --fuzz installs clang's runtime).
-# New inputs go to build-fuzz/fuzz/corpus/TARGET (the committed seeds in bench/fuzz/corpus/TARGET
-# are only read); a crash, hang or out-of-memory input lands in build-fuzz/fuzz/found/TARGET/ and
-# stops that target (libFuzzer stops at the first finding). Prints target, executions, findings.
+# Each target starts from the committed seeds (bench/fuzz/corpus/TARGET) and past crashes
+# (bench/fuzz/regressions/TARGET), which are only read; new inputs go to build-fuzz/fuzz/corpus/
+# TARGET. A crash, hang or out-of-memory input lands in build-fuzz/fuzz/found/TARGET/ and stops
+# that target (libFuzzer stops at the first finding). Prints target, executions, findings; exits
+# 1 if anything was found.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -30,10 +32,13 @@ status=0
 for t in "${targets[@]}"; do
   work=$build/fuzz/corpus/$t found=$build/fuzz/found/$t log=$build/fuzz/$t.log
   mkdir -p "$work" "$found"
+  seeds=("$here/corpus/$t")
+  [ ! -d "$here/regressions/$t" ] || seeds+=("$here/regressions/$t")
   before=$(ls "$found" | wc -l)
   start=$(date +%s)
+  # the seeds and every past crash first (libFuzzer runs its corpus folders before mutating)
   "$build/bench/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$found/" "$work" "$here/corpus/$t" > "$log" 2>&1 || true
+    -artifact_prefix="$found/" "$work" "${seeds[@]}" > "$log" 2>&1 || true
   execs=$(awk '/stat::number_of_executed_units/ { n = $2 } END { print n + 0 }' "$log")
   new=$(( $(ls "$found" | wc -l) - before ))
   [ "$new" -eq 0 ] || status=1
