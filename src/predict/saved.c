@@ -437,12 +437,14 @@ PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, d
 
   PetscFunctionBeginUser;
   PetscCall(read_file(path, info, &width, families, sizeof families, &buf, &len));
+  /* the run's inputs first: the header's width sizes the model's arrays, so it must match them */
+  ierr = inputs(path, info, width, families, res, &X);
+  if (ierr) PetscCall(PetscFree(buf));
+  PetscCall(ierr);
   m    = (cdn_fitted_t){.learner = info->learner, .d = width};
   ierr = cdn_fitted_parse(path, buf, len, &m);
   PetscCall(PetscFree(buf));
-  PetscCall(ierr);
-  ierr = inputs(path, info, width, families, res, &X);
-  if (ierr) PetscCall(cdn_fitted_destroy(&m));
+  if (ierr) PetscCall(PetscFree(X));
   PetscCall(ierr);
   PetscCall(PetscMalloc1(n + 1, &rows));
   for (int i = 0; i < n; i++) rows[i] = i;
