@@ -297,6 +297,9 @@ static PetscErrorCode parse(reader_t *r, const char *buf, size_t len, cdn_fitted
     PetscCall(get(r, "intercept", 1, &m->b0));
     PetscCall(head(r, "dual_coefficients", 1 << 24, &m->nw));
     if (p == 0 && m->nw) BAD("%s: support vectors without features", r->path);
+    /* every value takes two bytes at least (a digit and a separator): a damaged count must not
+       allocate what the file cannot hold */
+    if ((size_t)m->nw * (p + 1) > len / 2) BAD("%s: block 'dual_coefficients' has more values than the file", r->path);
     PetscCall(PetscMalloc2(m->nw + 1, &m->w, (size_t)m->nw * p + 1, &m->sv));
     PetscCall(values(r, "dual_coefficients", m->nw, m->w));
     PetscCall(get(r, "support_vectors", m->nw * p, m->sv));
