@@ -62,9 +62,9 @@ void cdn_fuzz_init(void)
 
 void cdn_fuzz_verdict(PetscErrorCode ierr)
 {
-  static const char *verbose = (const char *)1;
+  static int verbose = -1; /* CDN_FUZZ_VERBOSE set: print every verdict, to check new seeds */
 
-  if (verbose == (const char *)1) verbose = getenv("CDN_FUZZ_VERBOSE");
+  if (verbose < 0) verbose = getenv("CDN_FUZZ_VERBOSE") != NULL;
   if (verbose) fprintf(stderr, "  -> %s\n", ierr ? cdn_error_message() : "accepted");
   if (lowest_free_fd() != free_fd) {
     fprintf(stderr, "cnndyn fuzz: the reader left a file open (%s)\n", ierr ? cdn_error_message() : "no error");

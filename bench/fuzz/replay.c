@@ -32,7 +32,7 @@ static int replay_file(int (*run)(const uint8_t *, size_t), const char *path)
     return 1;
   }
   fclose(fp);
-  run(buf, (size_t)n); /* a finding crashes here, naming nothing: hence the line below first */
+  run(buf, (size_t)n); /* a finding aborts here: the caller printed the file's name first */
   free(buf);
   return 0;
 }
