@@ -17,10 +17,13 @@ packages=(
 # --bench: also what the benchmarks and fixture generators need (bench/train, bench/graph,
 # tests/torch_ref/gen.py); never part of the default install, so CI stays lean.
 bench_packages=(python3-torch python3-scipy)
+# --fuzz: clang with libFuzzer's runtime and clang's OpenMP, for bench/fuzz/run.sh.
+fuzz_packages=(clang libclang-rt-14-dev libomp-dev)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=("${bench_packages[@]}") ;;
-    *) echo "install-deps: unknown option '$arg' (known: --bench)" >&2; exit 2 ;;
+    --fuzz) packages+=("${fuzz_packages[@]}") ;;
+    *) echo "install-deps: unknown option '$arg' (known: --bench, --fuzz)" >&2; exit 2 ;;
   esac
 done
 

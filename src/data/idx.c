@@ -2,6 +2,7 @@
    then the unsigned bytes. zlib's gzread also passes raw files through, so one reader serves both. */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 #include "cnndyn/data.h"
 #include "cnndyn/util.h"
@@ -20,7 +21,7 @@ static long long read_all(gzFile gz, uint8_t *buf, size_t n)
   return (long long)done;
 }
 
-static PetscErrorCode read_body(gzFile gz, const char *path, cdn_idx_t *idx)
+static PetscErrorCode read_body(gzFile gz, const char *path, long long fsize, cdn_idx_t *idx)
 {
   uint8_t   head[4], dimb[16], extra;
   size_t    total = 1;
@@ -52,6 +53,10 @@ static PetscErrorCode read_body(gzFile gz, const char *path, cdn_idx_t *idx)
     PetscCheck(total < ((size_t)1 << 34), PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: header claims %zu bytes", path,
                total);
   }
+  /* a damaged header must not allocate what the file cannot hold: deflate packs at most 1032:1
+     (fsize -1: unknown) */
+  PetscCheck(fsize < 0 || total <= (size_t)fsize * (gzdirect(gz) ? 1 : 1032), PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+             "%s: truncated: header promises %zu data bytes, more than a %lld-byte file holds", path, total, fsize);
   PetscCall(PetscMalloc1(total, &idx->data));
   got = read_all(gz, idx->data, total);
   PetscCheck(got >= 0, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: cannot decompress: %s", path, gzerror(gz, &zerr));
@@ -65,6 +70,7 @@ static PetscErrorCode read_body(gzFile gz, const char *path, cdn_idx_t *idx)
 PetscErrorCode cdn_idx_read(const char *path, cdn_idx_t *idx)
 {
   gzFile         gz;
+  struct stat    st;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
@@ -72,7 +78,8 @@ PetscErrorCode cdn_idx_read(const char *path, cdn_idx_t *idx)
   errno = 0;
   gz    = gzopen(path, "rb");
   PetscCheck(gz, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot open: %s", path, errno ? strerror(errno) : "zlib error");
-  ierr = read_body(gz, path, idx); /* not PetscCall: the file must be closed on every path */
+  /* not PetscCall: the file must be closed on every path */
+  ierr = read_body(gz, path, stat(path, &st) ? -1 : (long long)st.st_size, idx);
   gzclose(gz);
   if (ierr) cdn_idx_free(idx);
   PetscCall(ierr);

@@ -362,6 +362,9 @@ static PetscErrorCode parse(reader_t *r, const char *buf, size_t len, cdn_fitted
     PetscCall(head(r, "dual_coefficients", 1 << 24, &m->nw));
     if (p == 0 && m->nw) BAD("%s: support vectors without features", r->path);
     if ((size_t)m->nw * p > (1u << 28)) BAD("%s: %d support vectors of %d columns: too many", r->path, m->nw, p);
+    /* every value takes two bytes at least (a digit and a separator): a damaged count must not
+       allocate what the file cannot hold */
+    if ((size_t)m->nw * (p + 1) > len / 2) BAD("%s: block 'dual_coefficients' has more values than the file", r->path);
     PetscCall(PetscMalloc2(m->nw + 1, &m->w, (size_t)m->nw * p + 1, &m->sv));
     PetscCall(values(r, "dual_coefficients", m->nw, m->w));
     PetscCall(get(r, "support_vectors", m->nw * p, m->sv));
@@ -572,12 +575,14 @@ PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, d
 
   PetscFunctionBeginUser;
   PetscCall(read_file(path, info, &width, families, sizeof families, &buf, &len));
+  /* the run's inputs first: the header's width sizes the model's arrays, so it must match them */
+  ierr = inputs(path, info, width, families, res, &X);
+  if (ierr) PetscCall(PetscFree(buf));
+  PetscCall(ierr);
   m    = (cdn_fitted_t){.learner = info->learner, .d = width};
   ierr = cdn_fitted_parse(path, buf, len, &m);
   PetscCall(PetscFree(buf));
-  PetscCall(ierr);
-  ierr = inputs(path, info, width, families, res, &X);
-  if (ierr) PetscCall(cdn_fitted_destroy(&m));
+  if (ierr) PetscCall(PetscFree(X));
   PetscCall(ierr);
   PetscCall(PetscMalloc1(n + 1, &rows));
   for (int i = 0; i < n; i++) rows[i] = i;

@@ -35,6 +35,13 @@ static double field(const cJSON *j, const char *k)
   return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* A count, id or epoch: 0 .. 1e9, else -1 (casting NaN or 1e300 to int is undefined). */
+static int ifield(const cJSON *j, const char *k)
+{
+  double v = field(j, k);
+  return v >= 0 && v <= 1e9 ? (int)v : -1;
+}
+
 static row_t *row_for(view_t *v, int model)
 {
   int i;
@@ -62,22 +69,22 @@ static int apply(view_t *v, const char *msg, int n)
     return -1;
   }
   if (!strcmp(ev, "summary") || !strcmp(ev, "end")) {
-    double m = field(j, "models");
-    if (isnan(m)) rc = -1;
+    int m = ifield(j, "models");
+    if (m < 0) rc = -1;
     else {
-      v->models = (int)m, v->epochs = (int)field(j, "epochs"), v->ranks = (int)field(j, "ranks");
-      v->done = (int)field(j, "done"), v->diverged = (int)field(j, "diverged");
-      v->running = (int)field(j, "running"), v->elapsed = field(j, "elapsed"), v->have_summary = 1;
+      v->models = m, v->epochs = ifield(j, "epochs"), v->ranks = ifield(j, "ranks");
+      v->done = ifield(j, "done"), v->diverged = ifield(j, "diverged");
+      v->running = ifield(j, "running"), v->elapsed = field(j, "elapsed"), v->have_summary = 1;
       rc = !strcmp(ev, "end");
     }
   } else if (!strcmp(ev, "epoch") || !strcmp(ev, "model")) {
-    double m = field(j, "model");
-    if (isnan(m) || m < 0) rc = -1;
+    int m = ifield(j, "model");
+    if (m < 0) rc = -1;
     else {
-      row_t *r = row_for(v, (int)m);
-      r->rank  = (int)field(j, "rank");
+      row_t *r = row_for(v, m);
+      r->rank  = ifield(j, "rank");
       if (!strcmp(ev, "epoch")) {
-        r->epoch = (int)field(j, "epoch"), r->train_loss = field(j, "train_loss"), r->val_loss = field(j, "val_loss");
+        r->epoch = ifield(j, "epoch"), r->train_loss = field(j, "train_loss"), r->val_loss = field(j, "val_loss");
         r->val_acc = field(j, "val_acc"), r->seconds = field(j, "seconds");
       } else {
         r->finished = 1;
@@ -103,8 +110,8 @@ static void summary_line(const view_t *v, char *buf, size_t n)
 
 static void draw(FILE *out, const view_t *v)
 {
-  char line[256], bar[41];
-  int  k = v->models ? 40 * v->done / v->models : 0;
+  char      line[256], bar[41];
+  long long k = v->models > 0 ? 40LL * v->done / v->models : 0; /* no int overflow at 1e9 done */
 
   for (int i = 0; i < 40; i++) bar[i] = i < k ? '#' : '.';
   bar[40] = '\0';
@@ -118,6 +125,32 @@ static void draw(FILE *out, const view_t *v)
   }
   if (v->malformed) fprintf(out, "\n%d malformed message%s ignored\n", v->malformed, v->malformed > 1 ? "s" : "");
   fflush(out);
+}
+
+/* One message as zmq_recv left it in msg[MSG_MAX + 1]: n is the message's whole length, which
+   may exceed MSG_MAX (the rest was dropped). Updates the view and prints; returns apply's code.
+   A function of its own so bench/fuzz feeds it the same way. */
+static int take(view_t *v, char *msg, int n, int tty, FILE *out)
+{
+  int rc;
+
+  if (n > MSG_MAX) { /* n is the message's size even when zmq_recv cut it */
+    v->malformed++;
+    fprintf(out, "dropped a message of %d bytes (more than %d: not a progress event)\n", n, MSG_MAX);
+    return -1;
+  }
+  msg[n] = '\0'; /* zmq does not terminate it; strstr below reads up to a NUL */
+  rc     = apply(v, msg, n);
+  if (rc < 0) {
+    v->malformed++;
+    if (!tty) fprintf(out, "ignored a malformed message (%d so far)\n", v->malformed);
+  } else if (tty) draw(out, v);
+  else if (rc == 0 && v->nrows && !strstr(msg, "\"summary\"")) {
+    const row_t *r = &v->rows[0];
+    if (r->finished) fprintf(out, "model %d %s (rank %d)\n", r->model, r->diverged ? "diverged" : "done", r->rank);
+    else fprintf(out, "model %d epoch %d: val_acc %.4f (rank %d)\n", r->model, r->epoch, r->val_acc, r->rank);
+  }
+  return rc;
 }
 
 int cdn_watch(const char *endpoint, double timeout, FILE *out)
@@ -156,23 +189,7 @@ int cdn_watch(const char *endpoint, double timeout, FILE *out)
       continue;
     }
     last = cdn_progress_now();
-    if (n > MSG_MAX) {
-      v.malformed++;
-      fprintf(out, "dropped a message of %d bytes (more than %d: not a progress event)\n", n, MSG_MAX);
-      fflush(out);
-      continue;
-    }
-    msg[n] = '\0'; /* strstr below reads up to a NUL */
-    rc     = apply(&v, msg, n);
-    if (rc < 0) {
-      v.malformed++;
-      if (!tty) fprintf(out, "ignored a malformed message (%d so far)\n", v.malformed);
-    } else if (tty) draw(out, &v);
-    else if (rc == 0 && v.nrows && !strstr(msg, "\"summary\"")) {
-      const row_t *r = &v.rows[0];
-      if (r->finished) fprintf(out, "model %d %s (rank %d)\n", r->model, r->diverged ? "diverged" : "done", r->rank);
-      else fprintf(out, "model %d epoch %d: val_acc %.4f (rank %d)\n", r->model, r->epoch, r->val_acc, r->rank);
-    }
+    rc = take(&v, msg, n, tty, out);
     if (rc == 1) {
       summary_line(&v, line, sizeof line);
       fprintf(out, "run finished: %s\n", line);

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cnndyn/snapshot.h"
 #include "cnndyn/util.h"
 
@@ -135,6 +136,16 @@ static PetscErrorCode read_body(FILE *fp, const char *path, float **data, int *n
     PetscCheck(shape[d] == 0 || count <= SIZE_MAX / 4 / (size_t)shape[d], PETSC_COMM_SELF, CDN_ERR_CORRUPT,
                "%s: shape too large", path);
     count *= (size_t)shape[d];
+  }
+  /* a damaged shape must not allocate what the file cannot hold: compare with the bytes left */
+  {
+    struct stat st;
+    long        at = ftell(fp);
+    if (at >= 0 && !fstat(fileno(fp), &st) && S_ISREG(st.st_mode) &&
+        (unsigned long long)(st.st_size - at) != 4ull * count)
+      SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: %s (expected %zu float32 values)", path,
+              (unsigned long long)(st.st_size - at) > 4ull * count ? "trailing bytes after the data" : "truncated data",
+              count);
   }
   PetscCall(PetscMalloc1(count ? 4 * count : 1, &raw));
   got   = fread(raw, 4, count, fp);

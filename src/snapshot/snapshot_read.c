@@ -173,22 +173,27 @@ static PetscErrorCode read_layer(ctx_t *c, const cJSON *o, const char *dir, cdn_
     l->p = (float)p->valuedouble;
   }
   /* Shape chain: a linear layer sees the flattened C*H*W features; others must see (c, h, w). */
+  /* sizes are up to 1e9 each: products and sums in double / long long, never in int */
   if (lin) {
-    PetscCheck((long)l->in_c == (long)*rc * *rh * *rw, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
-               "%s: %s: %d, but the layers before give %ld", c->path, at(c, "in_features"), l->in_c,
-               (long)*rc * *rh * *rw);
+    PetscCheck((double)l->in_c == (double)*rc * *rh * *rw, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+               "%s: %s: %d, but the layers before give %.0f", c->path, at(c, "in_features"), l->in_c,
+               (double)*rc * *rh * *rw);
     *rc = l->out_c, *rh = *rw = 1;
   } else {
     PetscCheck(l->in_c == *rc && l->in_h == *rh && l->in_w == *rw, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
                "%s: layers[%d] (%s): input %d x %d x %d, but the layers before give %d x %d x %d", c->path, c->k,
                l->name, l->in_c, l->in_h, l->in_w, *rc, *rh, *rw);
     if (conv || pool) {
-      int oh = (l->in_h + 2 * l->padding - l->kernel) / l->stride + 1, ow = (l->in_w + 2 * l->padding - l->kernel) / l->stride + 1;
+      long long oh = ((long long)l->in_h + 2LL * l->padding - l->kernel) / l->stride + 1;
+      long long ow = ((long long)l->in_w + 2LL * l->padding - l->kernel) / l->stride + 1;
       PetscCheck(l->out_h == oh && l->out_w == ow && (conv || l->out_c == l->in_c), PETSC_COMM_SELF, CDN_ERR_CORRUPT,
-                 "%s: layers[%d] (%s): output_size %d x %d does not follow from kernel/stride/padding (%d x %d)",
+                 "%s: layers[%d] (%s): output_size %d x %d does not follow from kernel/stride/padding (%lld x %lld)",
                  c->path, c->k, l->name, l->out_h, l->out_w, oh, ow);
-      *rc = l->out_c, *rh = oh, *rw = ow;
+      *rc = l->out_c, *rh = (int)oh, *rw = (int)ow;
     } else if (l->op == CDN_OP_FLATTEN) {
+      PetscCheck((double)*rc * *rh * *rw <= 1e9, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+                 "%s: layers[%d] (%s): flattens %d x %d x %d, more than 1e9 features", c->path, c->k, l->name, *rc, *rh,
+                 *rw);
       *rc = *rc * *rh * *rw, *rh = *rw = 1;
     } else if (l->op == CDN_OP_GLOBALAVGPOOL) {
       PetscCheck(l->out_c == l->in_c && l->out_h == 1 && l->out_w == 1, PETSC_COMM_SELF, CDN_ERR_CORRUPT,
