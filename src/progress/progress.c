@@ -72,12 +72,14 @@ static void count_event(const cdn_progress_t *p, tally_t *t, const char *msg, si
 {
   cJSON      *j = cJSON_ParseWithLength(msg, n);
   const char *ev;
+  double      v;
   int         m;
 
   if (!j) return;
   ev = cJSON_GetStringValue(cJSON_GetObjectItem(j, "event"));
-  m  = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "model"));
-  if (ev && m >= 0 && m < p->nmodels) {
+  v  = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "model")); /* NaN when absent: test before the cast */
+  m  = v >= 0 && v < p->nmodels ? (int)v : -1;
+  if (ev && m >= 0) {
     if (!strcmp(ev, "epoch") && t->state[m] == 0) t->state[m] = 1, t->running++;
     if (!strcmp(ev, "model") && t->state[m] != 2) {
       if (t->state[m] == 1) t->running--;
