@@ -59,6 +59,24 @@ static double majority_rate(const cdn_evaluation_t *ev, int subset)
   return NAN;
 }
 
+/* Which side an interval of "graph-only minus baseline" favours: +1, -1, or 0 when it holds zero. */
+static int side(const double ci[2]) { return ci[0] > 0 ? 1 : ci[1] < 0 ? -1 : 0; }
+
+/* The plain reading of one budget's paired differences, tau and class accuracy both: an interval
+   that excludes zero on either metric is said, and a conflict is called one. */
+static void verdict(FILE *fp, const cdn_headline_t *d)
+{
+  static const char *const word[3] = {"excludes zero: baseline better", "includes zero", "excludes zero: graph-only better"};
+  int t = side(d->tau_ci), a = side(d->acc_ci);
+  fprintf(fp, "\n       the tau difference's interval %s; the accuracy difference's %s\n", word[t + 1], word[a + 1]);
+  if (t * a < 0) fprintf(fp, "       verdict: conflicting (the two metrics disagree)\n");
+  else if (t + a > 0) fprintf(fp, "       verdict: graph-only better\n");
+  else if (t + a < 0) fprintf(fp, "       verdict: baseline better\n");
+  else
+    fprintf(fp, "       verdict: no difference shown (the point estimate favours %s; small populations give wide intervals)\n",
+            d->mean.tau_fold > 0 ? "graph-only" : d->mean.tau_fold < 0 ? "the baseline" : "neither");
+}
+
 static void summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev, int timing)
 {
   int diverged = 0;
@@ -84,6 +102,7 @@ static void summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *re
     /* class accuracy means little without the rate of always guessing the commonest class, which a
        transfer split's cut (from the training side) can push near 1 */
     fprintf(fp, "majority rate %.3f)\n", majority_rate(ev, s));
+    int ncompared = 0;
     fprintf(fp, "%-6s %-10s %-34s %-22s %-22s\n", "epochs", "family", "best by nested selection (folds)",
             "  within-fold tau [95%]", "  accuracy [95%]");
     for (int k = 1; k <= ev->max_budget; k++) {
@@ -98,11 +117,12 @@ static void summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *re
       fprintf(fp, "       %-45s", "best graph-only minus best baseline");
       with_ci(fp, d->mean.tau_fold, d->tau_ci);
       with_ci(fp, d->mean.accuracy, d->acc_ci);
-      fprintf(fp, "\n       the tau difference's interval %s\n",
-              d->tau_ci[0] > 0   ? "excludes zero: graph-only better"
-              : d->tau_ci[1] < 0 ? "excludes zero: baseline better"
-                                 : "includes zero: no difference shown");
+      verdict(fp, d);
+      ncompared++;
     }
+    if (ncompared > 1)
+      fprintf(fp, "(%d budgets compared: with intervals at 95%%, about one comparison in 20 excludes zero by chance)\n",
+              ncompared);
     const cdn_headline_t *p = cdn_evaluation_headline(ev, s, 0, CDN_HEADLINE_PREREG);
     if (p) {
       fprintf(fp, "pre-registered, reported whatever wins (the paper's weighted-degree summary), k=%d:\n", p->budget);
