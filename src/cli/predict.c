@@ -112,20 +112,19 @@ static PetscErrorCode predict(const char *dir, const char *job, const char **val
     memcpy(spec.thresholds, opt.thresholds, sizeof spec.thresholds);
   }
   if (value[6]) spec.subset_mask = opt.subset_mask;
+  if (!save && !model) {
+    PetscCall(cdn_prediction_stage_dir(PETSC_COMM_WORLD, &spec, dir, quiet));
+    PetscFunctionReturn(0);
+  }
   if (rank == 0) {
     ierr = cdn_results_load(dir, &res);
-    if (!ierr && !model && spec.budget >= res.epochs)
+    if (!ierr && save && spec.budget >= res.epochs)
       ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_INPUT, PETSC_ERROR_INITIAL,
                         "budget: %d is not less than the run's %d epochs", spec.budget, res.epochs);
   }
   PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));
-  if (save || model) {
-    if (rank == 0) ierr = saved(dir, &spec, &res, save, model, value[2] ? PETSC_TRUE : PETSC_FALSE);
-    PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));
-    PetscCall(cdn_results_destroy(&res));
-    PetscFunctionReturn(0);
-  }
-  PetscCall(cdn_prediction_stage(PETSC_COMM_WORLD, &spec, &res, dir, PETSC_TRUE, quiet));
+  if (rank == 0) ierr = saved(dir, &spec, &res, save, model, value[2] ? PETSC_TRUE : PETSC_FALSE);
+  PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));
   PetscCall(cdn_results_destroy(&res));
   PetscFunctionReturn(0);
 }
