@@ -79,26 +79,35 @@ static int by_first(const void *a, const void *b)
   return x->first != y->first ? (x->first > y->first) - (x->first < y->first) : (x->last > y->last) - (x->last < y->last);
 }
 
+/* "model id 4" or "model ids 2-4" */
+static const char *ids(char *buf, size_t len, int a, int b)
+{
+  if (a == b) snprintf(buf, len, "model id %d is", a);
+  else snprintf(buf, len, "model ids %d-%d are", a, b);
+  return buf;
+}
+
 /* Sorted by first id, the parts must tile 0 .. population - 1. */
 static PetscErrorCode check_cover(int n, const part_t *p)
 {
-  int next = 0;
+  int  next = 0, P = p[0].population;
+  char t[64];
 
   PetscFunctionBeginUser;
   for (int i = 0; i < n; i++) {
-    PetscCheck(p[i].population == p[0].population, PETSC_COMM_SELF, CDN_ERR_INPUT,
-               "%s: a part of a population of %d models, %s of %d", p[i].dir, p[i].population, p[0].dir, p[0].population);
+    PetscCheck(p[i].population == P, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: a part of a population of %d models, %s of %d",
+               p[i].dir, p[i].population, p[0].dir, P);
     PetscCheck(p[i].first >= next || i == 0, PETSC_COMM_SELF, CDN_ERR_INPUT,
-               "model ids %d-%d are in two parts: %s (models %d-%d) and %s (models %d-%d)", p[i].first,
-               PetscMin(next - 1, p[i].last), p[i - 1].dir, p[i - 1].first, p[i - 1].last, p[i].dir, p[i].first, p[i].last);
+               "%s in two parts: %s (models %d-%d) and %s (models %d-%d)",
+               ids(t, sizeof t, p[i].first, PetscMin(next - 1, p[i].last)), p[i - 1].dir, p[i - 1].first,
+               p[i - 1].last, p[i].dir, p[i].first, p[i].last);
     PetscCheck(p[i].first <= next, PETSC_COMM_SELF, CDN_ERR_INPUT,
-               "model ids %d-%d are in no part given (of models 0-%d): merge every part of the population", next,
-               p[i].first - 1, p[0].population - 1);
+               "%s in no part given (the population has models 0-%d): merge every part", ids(t, sizeof t, next, p[i].first - 1),
+               P - 1);
     next = p[i].last + 1;
   }
-  PetscCheck(next == p[0].population, PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "model ids %d-%d are in no part given (of models 0-%d): merge every part of the population", next,
-             p[0].population - 1, p[0].population - 1);
+  PetscCheck(next == P, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "%s in no part given (the population has models 0-%d): merge every part", ids(t, sizeof t, next, P - 1), P - 1);
   PetscFunctionReturn(0);
 }
 
