@@ -22,6 +22,8 @@ run mpi 2 "$cnndyn" run "$smoke" --out "$W/p1" --part 1/3 --quiet
 check "[ $? -eq 0 ]" "part 1/3 at 2 ranks: $(cat "$W/last.out")"
 check "[ \"\$(cut -d, -f1 '$W/p1/models.csv' | tail -n +2 | tr '\n' ' ')\" = '2 3 4 ' ]" "part 1/3 holds models $(cut -d, -f1 "$W/p1/models.csv" | tail -n +2 | tr '\n' ' ')"
 check "[ ! -e '$W/p1/report.csv' ] && [ ! -e '$W/p1/predictions.csv' ]" "a part wrote predictions"
+run mpi 1 "$cnndyn" predict "$W/p0" --quiet
+check "[ $? -eq 1 ] && grep -q 'is one part of a population' '$W/last.out' && [ ! -e '$W/p0/report.csv' ]" "predict on a part: $(cat "$W/last.out")"
 CNNDYN_TEST_FAIL_RANK=0 run mpi 1 "$cnndyn" run "$smoke" --out "$W/p2" --part 2/3 --quiet
 check "[ $? -eq 1 ]" "the failing part did not exit 1: $(cat "$W/last.out")"
 

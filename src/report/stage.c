@@ -1,5 +1,6 @@
 /* The prediction stage as one collective call, shared by `cnndyn run` and `cnndyn predict`. */
 #include <math.h>
+#include <stdio.h>
 #include "cnndyn/report.h"
 #include <stdlib.h>
 #include "cnndyn/util.h"
@@ -52,7 +53,17 @@ PetscErrorCode cdn_prediction_stage_dir(MPI_Comm comm, const cdn_jobspec_t *spec
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
-    ierr = cdn_results_load(dir, &res);
+    char path[PETSC_MAX_PATH_LEN];
+    FILE *part;
+    /* a part's models are a fraction of the population: its report would pass for the population's */
+    snprintf(path, sizeof path, "%s/part.txt", dir);
+    if ((part = fopen(path, "r"))) {
+      fclose(part);
+      ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_INPUT, PETSC_ERROR_INITIAL,
+                        "%s: %s is one part of a population (run --part); predict on the folder cnndyn merge makes of all its parts",
+                        path, dir);
+    }
+    if (!ierr) ierr = cdn_results_load(dir, &res);
     if (!ierr && spec->budget >= res.epochs)
       ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_INPUT, PETSC_ERROR_INITIAL,
                         "budget: %d is not less than the run's %d epochs", spec->budget, res.epochs);

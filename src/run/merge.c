@@ -131,6 +131,7 @@ static PetscErrorCode merge_file(int n, const part_t *p, const char *name, const
     if (!in || getline(&line, &cap, in) < 0) {
       ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_OPEN, PETSC_ERROR_INITIAL,
                         "%s: cannot read%s", path, in ? " (empty)" : "");
+      if (in) fclose(in);
       break;
     }
     if (!header) {
