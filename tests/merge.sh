@@ -2,7 +2,8 @@
 # Part runs and `cnndyn merge` on jobs/smoke.ini (8 models). Usage: merge.sh CNNDYN PROJECT_DIR
 #  1. parts 0/3 and 2/3 at 1 rank, 1/3 at 2 ranks, merged at 2 ranks: every CSV equals a whole
 #     run's byte for byte; part 2 is stopped by a failure at its first epoch end and resumed
-#     with its --part; the wrong --part for a folder is refused.
+#     with its --part; the wrong --part for a folder is refused; a 2-part run with snapshots has
+#     them linked into the merged run, where cnndyn stats reproduces its features.csv.
 #  2. bad merges (a part missing, parts overlapping, parts of different job specs, a part
 #     unfinished, a non-empty --out): one message, exit 1, no output folder, no temporary left.
 set -uo pipefail
@@ -49,6 +50,20 @@ done
 check "[ \$(tail -n +2 '$W/merged/timing.csv' | wc -l) -eq \$(tail -n +2 '$W/whole/timing.csv' | wc -l) ]" "timing.csv rows"
 run mpi 1 "$cnndyn" run --resume "$W/merged" --quiet
 check "[ $? -eq 0 ] && grep -q 'this run is complete' '$W/last.out'" "resume of a merged run: $(cat "$W/last.out")"
+
+# snapshots: each part's linked into the merged run, where `cnndyn stats` reads them back into
+# exactly the merged features.csv
+{ cat "$smoke"; printf '[output]\nsnapshots = true\n'; } > "$W/snap.ini"
+for i in 0 1; do
+  run mpi 1 "$cnndyn" run "$W/snap.ini" --out "$W/n$i" --part $i/2 --quiet
+  check "[ $? -eq 0 ]" "snapshot part $i/2: $(cat "$W/last.out")"
+done
+run mpi 1 "$cnndyn" merge "$W/n0" "$W/n1" --out "$W/nm" --quiet
+check "[ $? -eq 0 ]" "merge with snapshots: $(cat "$W/last.out")"
+check "[ \$(ls '$W/nm/snapshots' | wc -l) -eq 8 ] && [ \$(find '$W/nm/snapshots' -type f -links 2 | wc -l) -eq \$(find '$W/n0/snapshots' '$W/n1/snapshots' -type f | wc -l) ]" \
+  "merged snapshots: $(ls "$W/nm/snapshots" 2> /dev/null | tr '\n' ' ')"
+run mpi 1 "$cnndyn" stats "$W/nm" --out "$W/nm-stats.csv"
+check "[ $? -eq 0 ] && cmp -s '$W/nm-stats.csv' '$W/nm/features.csv'" "stats on the merged snapshots differ from its features.csv: $(cat "$W/last.out")"
 
 # 2. bad merges: exit 1, one message, no output folder and no temporary beside it
 bad() { # expected-message parts...
