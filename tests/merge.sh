@@ -88,6 +88,10 @@ bad "not a part run (no part.txt" "$W/p0" "$W/p1" "$W/whole"
 mkdir -p "$W/full" && touch "$W/full/x"
 run mpi 1 "$cnndyn" merge "$W/p0" "$W/p1" "$W/p2" --out "$W/full"
 check "[ $? -eq 1 ] && grep -q 'folder is not empty' '$W/last.out' && [ \"\$(ls '$W/full')\" = x ]" "merge into a non-empty folder: $(cat "$W/last.out")"
+run mpi 1 "$cnndyn" run "$smoke" --out "$W/p9" --part 2/9
+check "[ $? -eq 1 ] && grep -q 'more parts than the 8 models' '$W/last.out' && [ ! -e '$W/p9' ]" "--part 2/9 of 8 models: $(cat "$W/last.out")"
+run "$cnndyn" run "$smoke" --out "$W/p3" --part 3/3
+check "[ $? -eq 2 ] && [ ! -e '$W/p3' ]" "--part 3/3 is not a usage error"
 run "$cnndyn" merge "$W/p0"
 check "[ $? -eq 2 ]" "merge without --out is not a usage error"
 
