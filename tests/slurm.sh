@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# A private single-node Slurm (DESIGN.md): munged, slurmctld -D -i and slurmd -D with a generated
-# slurm.conf, all state in a temporary folder, free ports. Usage: slurm.sh CNNDYN PROJECT_DIR
-#  1. slurm/population.sbatch runs the smoke job on 2 tasks: COMPLETED, CSVs equal to mpirun's.
-#  2. A job with a 1-minute limit gets Slurm's warning signal, checkpoints, exits 75 and is requeued
-#     by the script; released from Slurm's requeue delay, it finishes with the same CSVs.
+# A private single-node Slurm: munged, slurmctld -D -i and slurmd -D with a generated slurm.conf,
+# all state in a temporary folder, free ports. Usage: slurm.sh CNNDYN PROJECT_DIR [CASES]
+# CASES (default "single requeue"; ctest slurm_array runs "array"):
+#  single   slurm/population.sbatch runs the smoke job on 2 tasks: COMPLETED, CSVs equal to mpirun's.
+#  requeue  A job with a 1-minute limit gets Slurm's warning signal, checkpoints, exits 75 and is
+#           requeued by the script; released from Slurm's requeue delay, it finishes with the same CSVs.
+#  array    slurm/population_array.sbatch as a 3-task array (one part each), then
+#           slurm/population_merge.sbatch after it (--dependency=afterok): CSVs equal to mpirun's.
 # Stops exactly the daemons it started. Exit 77 (skipped) only when Slurm cannot start at all.
 set -uo pipefail
-cnndyn=$1 top=$2
+cnndyn=$1 top=$2 cases=" ${3:-single requeue} "
+want() { [[ $cases == *" $1 "* ]]; }
 skip() { echo "SKIPPED: $*"; exit 77; }
 for p in /usr/sbin/munged /usr/sbin/slurmctld /usr/sbin/slurmd sbatch squeue scontrol sinfo; do
   command -v "$p" > /dev/null || skip "$p is not installed (scripts/install-deps.sh installs Slurm)"
@@ -84,12 +88,14 @@ for _ in $(seq 60); do
 done
 [ "$state" = idle ] || { logs; skip "the private Slurm did not come up (node state '$state')"; }
 
-# wait_job ID: until it leaves the queue (or is pending for Slurm's requeue delay: released)
-job_state() { scontrol show job "$1" 2> /dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
+# wait_job ID [SECONDS]: until it ends (default 120 s), polling its state; a machine under load
+# makes jobs slow, never a test fail by itself while the time lasts
+job_state() { scontrol show job "$1" 2> /dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' | head -1; }
 wait_job() {
-  for _ in $(seq 240); do
-    case $(job_state "$1") in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) return ;; esac
-    sleep 0.5
+  local until=$((SECONDS + ${2:-120}))
+  while [ $SECONDS -lt "$until" ]; do
+    case $(job_state "$1") in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | PREEMPTED) return ;; esac
+    sleep 1
   done
 }
 smoke=$top/jobs/smoke.ini
@@ -98,7 +104,8 @@ export CNNDYN=$cnndyn
 mpirun -n 2 --oversubscribe --bind-to none "$cnndyn" run "$smoke" --out "$T/ref" --quiet > "$T/ref.out" 2>&1 ||
   { cat "$T/ref.out"; exit 1; }
 
-# 1. the smoke job on 2 tasks
+if want single; then
+# the smoke job on 2 tasks
 id=$(sbatch --parsable -n 2 --time=10 -o "$T/j1.out" "$top/slurm/population.sbatch" "$smoke" "$T/o1" --quiet)
 wait_job "$id"
 check "[ '$(job_state "$id")' = COMPLETED ]" "job $id: $(job_state "$id"): $(cat "$T/j1.out")"
@@ -106,8 +113,10 @@ for f in models.csv curves.csv features.csv predictions.csv report.csv; do
   check "cmp -s '$T/ref/$f' '$T/o1/$f'" "sbatch vs mpirun: $f differs"
 done
 check "[ \$(awk -F, 'NR > 1 { print \$3 }' '$T/o1/timing.csv' | sort -u | wc -l) -eq 2 ]" "sbatch job did not run on 2 ranks"
+fi
 
-# 2. a 1-minute limit: the warning (lead 55 s; Slurm looks every ~30 s, so it comes 5-35 s in)
+if want requeue; then
+# a 1-minute limit: the warning (lead 55 s; Slurm looks every ~30 s, so it comes 5-35 s in)
 # reaches the ranks while they train (each epoch end paused 4 s: 12 pauses per rank keep the tiny
 # job running ~50 s, well past the warning and short of the limit, however fast training gets)
 id=$(sbatch --parsable -n 2 --time=1 --signal=USR1@55 --export=ALL,CNNDYN_TEST_EPOCH_PAUSE=4 -o "$T/j2.out" \
@@ -134,6 +143,33 @@ check "grep -q 'exit code 75' '$T/j2.out' && grep -q 'requeueing' '$T/j2.out'" "
 for f in models.csv curves.csv features.csv predictions.csv report.csv; do
   check "cmp -s '$T/ref/$f' '$T/o2/$f'" "time-limited and requeued vs mpirun: $f differs"
 done
+fi
+
+if want array; then
+  # three array tasks of one rank each (two at a time on a 2-CPU node), the merge after them on 2
+  aid=$(sbatch --parsable --array=0-2 -n 1 --time=10 -o "$T/a_%a.out" "$top/slurm/population_array.sbatch" "$smoke" "$T/o3" --quiet)
+  mid=$(sbatch --parsable --dependency=afterok:"$aid" -n 2 --time=10 -o "$T/m3.out" \
+    "$top/slurm/population_merge.sbatch" "$T/o3" --quiet)
+  check "[ -n '$aid' ] && [ -n '$mid' ]" "sbatch of the array or the merge failed"
+  ok=1
+  for i in 0 1 2; do
+    wait_job "${aid}_$i" 600
+    s=$(job_state "${aid}_$i")
+    [ "$s" = COMPLETED ] || ok=0
+    check "[ '$s' = COMPLETED ]" "array task ${aid}_$i: $s: $(cat "$T/a_$i.out" 2> /dev/null)"
+  done
+  check "[ \"\$(cat '$T'/o3.parts/part-*/part.txt | sed -n 's/^models = //p' | tr '\n' ' ')\" = '0-1 2-4 5-7 ' ]" \
+    "the array tasks trained $(cat "$T"/o3.parts/part-*/part.txt 2> /dev/null | tr '\n' ' ')"
+  if [ $ok -eq 1 ]; then
+    wait_job "$mid" 600
+  else
+    scancel "$mid" # its dependency can never be satisfied
+  fi
+  check "[ '$(job_state "$mid")' = COMPLETED ]" "merge job $mid: $(job_state "$mid"): $(cat "$T/m3.out" 2> /dev/null)"
+  for f in models.csv curves.csv features.csv predictions.csv report.csv; do
+    check "cmp -s '$T/ref/$f' '$T/o3/$f'" "array job merged vs mpirun: $f differs"
+  done
+fi
 [ $fail -eq 0 ] || logs
 echo "slurm: $fail failure(s)"
 [ $fail -eq 0 ]

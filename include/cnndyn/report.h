@@ -15,6 +15,8 @@ PetscErrorCode cdn_report_write(const char *outdir, const cdn_jobspec_t *spec, c
    is complete when all are there. */
 #define CDN_REPORT_NFILES 8
 extern const char *const cdn_report_files[CDN_REPORT_NFILES];
+/* models.csv, curves.csv, timing.csv and features.csv alone (a part run: `run --part`), whole or not at all. */
+PetscErrorCode cdn_report_write_rows(const char *outdir, const cdn_results_t *res);
 /* Per subset and budget, the nested best of each family with intervals, the difference graph-only
    minus baseline and the pre-registered row, for people. */
 void cdn_report_print_summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev);
@@ -50,3 +52,8 @@ void        cdn_report_headline_text(const cdn_evaluation_t *ev, const cdn_headl
    (cdn_report_write) and summarised on stdout unless quiet. Errors reach every rank. */
 PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_results_t *res, const char *outdir,
                                     PetscBool prediction_only, PetscBool quiet);
+/* `cnndyn predict DIR`: DIR's CSVs read on the root (cdn_results_load), the budget checked against
+   its epochs, then the prediction stage rewriting DIR's prediction outputs. Collective. */
+/* cdn_results_load, refusing a part of a population (run --part: DIR/part.txt) with a message. */
+PetscErrorCode cdn_results_load_whole(const char *dir, cdn_results_t *res);
+PetscErrorCode cdn_prediction_stage_dir(MPI_Comm comm, const cdn_jobspec_t *spec, const char *dir, PetscBool quiet);

@@ -12,4 +12,5 @@ int cdn_cli_graph(int argc, char **argv, PetscErrorCode *ierr);
 int cdn_cli_stats(int argc, char **argv, PetscErrorCode *ierr);
 int cdn_cli_watch(int argc, char **argv, PetscErrorCode *ierr);
 int cdn_cli_predict(int argc, char **argv, PetscErrorCode *ierr);
+int cdn_cli_merge(int argc, char **argv, PetscErrorCode *ierr);
 int cdn_cli_usage_error(const char *fmt, const char *arg);

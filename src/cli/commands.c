@@ -1,4 +1,5 @@
 /* The run command (graph and stats: graph_cmds.c). Each command parses its arguments strictly, then calls one library function. */
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "cnndyn/graph.h"
@@ -11,7 +12,7 @@
 int cdn_cli_run(int argc, char **argv, PetscErrorCode *ierr)
 {
   const char       *job = NULL, *out = NULL, *resume = NULL;
-  cdn_run_options_t opt = {PETSC_FALSE, PETSC_FALSE, PETSC_FALSE, NULL};
+  cdn_run_options_t opt = {PETSC_FALSE, PETSC_FALSE, PETSC_FALSE, NULL, 0, 0};
   cdn_jobspec_t     spec;
   char              copy[PETSC_MAX_PATH_LEN];
   PetscBool         stopped = PETSC_FALSE;
@@ -32,6 +33,11 @@ int cdn_cli_run(int argc, char **argv, PetscErrorCode *ierr)
         snprintf(why, sizeof why, "'%s' %s, or off", argv[i], cdn_endpoint_problem(argv[i]));
         return cdn_cli_usage_error("--progress %s", why);
       }
+    } else if (!strcmp(argv[i], "--part")) {
+      char c;
+      if (++i == argc || sscanf(argv[i], "%d/%d%c", &opt.part, &opt.nparts, &c) != 2 || opt.nparts < 1 ||
+          opt.part < 0 || opt.part >= opt.nparts)
+        return cdn_cli_usage_error("run: --part needs I/N with 0 <= I < N (got '%s')", i < argc ? argv[i] : "");
     } else if (!strcmp(argv[i], "--force")) opt.force = PETSC_TRUE;
     else if (!strcmp(argv[i], "--quiet")) opt.quiet = PETSC_TRUE;
     else if (argv[i][0] == '-') return cdn_cli_usage_error("run: unknown option '%s'", argv[i]);
@@ -54,6 +60,31 @@ int cdn_cli_run(int argc, char **argv, PetscErrorCode *ierr)
     PetscPrintf(PETSC_COMM_WORLD, "cnndyn: stopped on request; every finished epoch is checkpointed: continue with cnndyn run --resume %s\n", out);
     return CDN_CLI_RESUMABLE;
   }
+  return 0;
+}
+
+/* cnndyn merge PART... --out DIR: the parts of a population (run --part I/N) into one run folder. */
+int cdn_cli_merge(int argc, char **argv, PetscErrorCode *ierr)
+{
+  const char *out = NULL;
+  char      **dirs;
+  int         n = 0;
+  PetscBool   quiet = PETSC_FALSE;
+
+  *ierr = 0;
+  if (!(dirs = calloc(argc + 1, sizeof *dirs))) return CDN_CLI_INTERNAL;
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--out")) {
+      if (++i == argc) return free(dirs), cdn_cli_usage_error("%s", "merge: --out needs a folder");
+      out = argv[i];
+    } else if (!strcmp(argv[i], "--quiet")) quiet = PETSC_TRUE;
+    else if (argv[i][0] == '-') return free(dirs), cdn_cli_usage_error("merge: unknown option '%s'", argv[i]);
+    else dirs[n++] = argv[i];
+  }
+  if (!n) return free(dirs), cdn_cli_usage_error("%s", "merge: no part folders given");
+  if (!out) return free(dirs), cdn_cli_usage_error("%s", "merge: --out DIR is required");
+  *ierr = cdn_run_merge(PETSC_COMM_WORLD, n, dirs, out, quiet);
+  free(dirs);
   return 0;
 }
 

@@ -6,8 +6,9 @@
 #include "cnndyn/util.h"
 
 static const char usage[] =
-  "usage: cnndyn run JOB.ini --out DIR [--force] [--quiet] [--progress ENDPOINT|off] [PETSc options]\n"
-  "       cnndyn run [JOB.ini] --resume DIR [--quiet] [PETSc options]\n"
+  "usage: cnndyn run JOB.ini --out DIR [--part I/N] [--force] [--quiet] [--progress ENDPOINT|off] [PETSc options]\n"
+  "       cnndyn run [JOB.ini] --resume DIR [--part I/N] [--quiet] [PETSc options]\n"
+  "       cnndyn merge PART_DIR... --out DIR [--quiet]\n"
   "       cnndyn graph SNAPSHOT --export FILE.mtx [--unrolled]\n"
   "       cnndyn stats SNAPSHOT [--out FILE.csv] [--unrolled] [--statistics LIST]\n"
   "       cnndyn stats RUN_DIR[/snapshots] [--out FILE.csv] [--unrolled] [--statistics LIST] [--aggregators LIST]\n"
@@ -23,6 +24,11 @@ static const char usage[] =
   "          and logs/ into DIR; snapshots/ too when the job asks for them\n"
   "          --resume DIR continues a stopped or killed run from its checkpoints (exit 75 means\n"
   "          stopped by SIGTERM/SIGUSR1 and resumable)\n"
+  "          --part I/N trains only part I (0 <= I < N) of the population's model ids cut into N\n"
+  "          contiguous ranges (Slurm array tasks: --part $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT),\n"
+  "          and writes that part's rows without predictions; resume it with the same --part\n"
+  "  merge   merge the folders of every part of one population into DIR, a run folder equal to a\n"
+  "          whole run's (rows in model order, snapshots linked), and run the prediction stage on it\n"
   "  graph   write a snapshot's rolled weight graph in Matrix Market format\n"
   "  watch   live progress of a run publishing on ENDPOINT (run --progress, [cluster] progress;\n"
   "          default tcp://127.0.0.1:5557); exit 0 when the run ends, 1 when the publisher is gone\n"
@@ -90,6 +96,7 @@ int main(int argc, char **argv)
   else if (!strcmp(argv[1], "stats")) status = cdn_cli_stats(n - 2, argv + 2, &ierr);
   else if (!strcmp(argv[1], "watch")) status = cdn_cli_watch(n - 2, argv + 2, &ierr);
   else if (!strcmp(argv[1], "predict")) status = cdn_cli_predict(n - 2, argv + 2, &ierr);
+  else if (!strcmp(argv[1], "merge")) status = cdn_cli_merge(n - 2, argv + 2, &ierr);
   else status = cdn_cli_usage_error("unknown command '%s'", argv[1]);
 
   if (ierr) {

@@ -137,7 +137,7 @@ static PetscErrorCode predict(const char *dir, const char *job, const char **val
   }
   if (value[6]) spec.subset_mask = opt.subset_mask;
   if (rank == 0) {
-    ierr = cdn_results_load(dir, &res);
+    ierr = cdn_results_load_whole(dir, &res);
     if (!ierr && !model) ierr = comparable(dir, job, value, save ? PETSC_TRUE : PETSC_FALSE, &spec, &res);
   }
   PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));

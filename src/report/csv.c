@@ -61,7 +61,7 @@ static void write_curves(FILE *fp, const cdn_results_t *r)
   for (int m = 0; m < r->nmodels; m++)
     for (int e = 0; e <= r->epochs_done[m]; e++) {
       const double *c = cdn_results_curve(r, m, e);
-      fprintf(fp, "%d,%d,", m, e);
+      fprintf(fp, "%d,%d,", r->config[m].id, e);
       cdn_csv_number(fp, c[CDN_CURVE_TRAIN_LOSS]), sep(fp);
       cdn_csv_number(fp, c[CDN_CURVE_VAL_LOSS]), sep(fp);
       cdn_csv_number(fp, c[CDN_CURVE_VAL_ACC]);
@@ -75,7 +75,7 @@ static void write_timing(FILE *fp, const cdn_results_t *r)
   for (int m = 0; m < r->nmodels; m++)
     for (int e = 0; e <= r->epochs_done[m]; e++) {
       const double *t = cdn_results_time(r, m, e);
-      fprintf(fp, "%d,%d,%d,%.4f,%.4f\n", m, e, r->rank[m], t[CDN_TIME_TRAIN], t[CDN_TIME_GRAPH]);
+      fprintf(fp, "%d,%d,%d,%.4f,%.4f\n", r->config[m].id, e, r->rank[m], t[CDN_TIME_TRAIN], t[CDN_TIME_GRAPH]);
     }
 }
 
@@ -87,7 +87,7 @@ static void write_features(FILE *fp, const cdn_results_t *r)
   for (int m = 0; m < r->nmodels; m++)
     for (int e = 0; e <= r->epochs_done[m]; e++) {
       const double *x = cdn_results_features(r, m, e);
-      fprintf(fp, "%d,%d", m, e);
+      fprintf(fp, "%d,%d", r->config[m].id, e);
       for (int f = 0; f < r->nfeat; f++) sep(fp), cdn_csv_number(fp, x[f]);
       fputc('\n', fp);
     }
@@ -185,43 +185,62 @@ static void write_early_stop(FILE *fp, const cdn_jobspec_t *spec, const cdn_resu
   }
 }
 
-PetscErrorCode cdn_report_write(const char *outdir, const cdn_jobspec_t *spec, const cdn_results_t *res,
-                                const cdn_evaluation_t *ev, PetscBool prediction_only)
+/* Files [lo, hi) of this list: the prediction outputs, then the rows (ev NULL: the rows alone). */
+static PetscErrorCode write_files(const char *outdir, const cdn_jobspec_t *spec, const cdn_results_t *res,
+                                  const cdn_evaluation_t *ev, int lo, int hi)
 {
   enum { PREDICTIONS, REPORT, MARKDOWN, EARLY, MODELS, CURVES, TIMING, FEATURES, NFILES };
   const char *const *names          = cdn_report_files;
-  const int          nfiles        = prediction_only ? MODELS : NFILES;
   cdn_afile_t        af[NFILES];
   PetscErrorCode     ierr = 0;
   int                opened;
-  const char        *task = spec->class_task == CDN_CLASSES_MEDIAN ? "median" : spec->class_task == CDN_CLASSES_TERCILES ? "terciles" : "thresholds";
 
   PetscFunctionBeginUser;
   memset(af, 0, sizeof af);
-  for (opened = 0; opened < nfiles && !ierr; opened++) {
+  for (opened = lo; opened < hi && !ierr; opened++) {
     char path[PETSC_MAX_PATH_LEN];
     snprintf(path, sizeof path, "%s/%s", outdir, names[opened]);
     ierr = cdn_afile_open(&af[opened], path);
   }
   if (!ierr) {
-    if (!prediction_only) {
+    if (hi > MODELS) {
       write_models(af[MODELS].fp, res);
       write_curves(af[CURVES].fp, res);
       write_timing(af[TIMING].fp, res);
       write_features(af[FEATURES].fp, res);
     }
-    write_predictions(af[PREDICTIONS].fp, ev);
-    write_report(af[REPORT].fp, ev, task);
-    cdn_report_markdown(af[MARKDOWN].fp, spec, res, ev);
-    write_early_stop(af[EARLY].fp, spec, res, ev);
-    for (int i = 0; i < nfiles && !ierr; i++)
+    if (lo < MODELS) {
+      const char *task = spec->class_task == CDN_CLASSES_MEDIAN     ? "median"
+                         : spec->class_task == CDN_CLASSES_TERCILES ? "terciles"
+                                                                    : "thresholds";
+      write_predictions(af[PREDICTIONS].fp, ev);
+      write_report(af[REPORT].fp, ev, task);
+      cdn_report_markdown(af[MARKDOWN].fp, spec, res, ev);
+      write_early_stop(af[EARLY].fp, spec, res, ev);
+    }
+    for (int i = lo; i < hi && !ierr; i++)
       if (ferror(af[i].fp)) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_WRITE,
                                               PETSC_ERROR_INITIAL, "%s: write failed", af[i].path);
   }
   /* Rename only when every file is whole: a failed run leaves the previous outputs, not a mix. */
-  for (int i = 0; i < nfiles && !ierr; i++) ierr = cdn_afile_commit(&af[i]);
+  for (int i = lo; i < hi && !ierr; i++) ierr = cdn_afile_commit(&af[i]);
   if (ierr)
-    for (int i = 0; i < nfiles; i++) cdn_afile_abort(&af[i]);
+    for (int i = lo; i < hi; i++) cdn_afile_abort(&af[i]);
   PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_report_write(const char *outdir, const cdn_jobspec_t *spec, const cdn_results_t *res,
+                                const cdn_evaluation_t *ev, PetscBool prediction_only)
+{
+  PetscFunctionBeginUser;
+  PetscCall(write_files(outdir, spec, res, ev, 0, prediction_only ? 4 : 8));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_report_write_rows(const char *outdir, const cdn_results_t *res)
+{
+  PetscFunctionBeginUser;
+  PetscCall(write_files(outdir, NULL, res, NULL, 4, 8));
   PetscFunctionReturn(0);
 }

@@ -1,5 +1,6 @@
 /* The prediction stage as one collective call, shared by `cnndyn run` and `cnndyn predict`. */
 #include <math.h>
+#include <stdio.h>
 #include "cnndyn/report.h"
 #include <stdlib.h>
 #include "cnndyn/util.h"
@@ -40,5 +41,43 @@ PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cd
   }
   PetscCall(cdn_evaluation_free(&ev));
   PetscCall(cdn_error_share(comm, ierr));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_results_load_whole(const char *dir, cdn_results_t *res)
+{
+  char  path[PETSC_MAX_PATH_LEN];
+  FILE *part;
+
+  PetscFunctionBeginUser;
+  /* a part's models are a fraction of the population: its report would pass for the population's */
+  snprintf(path, sizeof path, "%s/part.txt", dir);
+  if ((part = fopen(path, "r"))) {
+    fclose(part);
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_INPUT,
+            "%s: %s is one part of a population (run --part); predict on the folder cnndyn merge makes of all its parts",
+            path, dir);
+  }
+  PetscCall(cdn_results_load(dir, res));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_prediction_stage_dir(MPI_Comm comm, const cdn_jobspec_t *spec, const char *dir, PetscBool quiet)
+{
+  cdn_results_t  res = {0};
+  PetscMPIInt    rank;
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    ierr = cdn_results_load_whole(dir, &res);
+    if (!ierr && spec->budget >= res.epochs)
+      ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_INPUT, PETSC_ERROR_INITIAL,
+                        "budget: %d is not less than the run's %d epochs", spec->budget, res.epochs);
+  }
+  PetscCall(cdn_error_share(comm, ierr));
+  PetscCall(cdn_prediction_stage(comm, spec, &res, dir, PETSC_TRUE, quiet));
+  PetscCall(cdn_results_destroy(&res));
   PetscFunctionReturn(0);
 }

@@ -3,7 +3,7 @@
 #include "cnndyn/run.h"
 #include "run_internal.h"
 
-PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int nrec, const double *recs, int nfeat,
+PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int first, int nrec, const double *recs, int nfeat,
                                         cdn_results_t *res)
 {
   const int E = spec->epochs, len = cdn_record_length(E, nfeat);
@@ -25,11 +25,12 @@ PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int nrec, con
   PetscCall(PetscCalloc1(nrec, &seen));
   for (int i = 0; i < nrec; i++) {
     const double *rec = recs + (size_t)i * len;
-    int           m   = (int)rec[REC_MODEL];
-    PetscCheck(m >= 0 && m < nrec, PETSC_COMM_SELF, PETSC_ERR_PLIB, "record %d names model %d of %d", i, m, nrec);
-    PetscCheck(!seen[m], PETSC_COMM_SELF, PETSC_ERR_PLIB, "model %d arrived twice in the gather", m);
+    int           m   = (int)rec[REC_MODEL] - first; /* the index; config[m].id is the model id */
+    PetscCheck(m >= 0 && m < nrec, PETSC_COMM_SELF, PETSC_ERR_PLIB, "record %d names model %d, not one of %d..%d", i,
+               m + first, first, first + nrec - 1);
+    PetscCheck(!seen[m], PETSC_COMM_SELF, PETSC_ERR_PLIB, "model %d arrived twice in the gather", m + first);
     seen[m] = 1;
-    cdn_population_config(spec, m, &res->config[m]);
+    cdn_population_config(spec, m + first, &res->config[m]);
     res->status[m]         = (cdn_status_t)rec[REC_STATUS];
     res->diverged_epoch[m] = (int)rec[REC_DIVERGED_EPOCH];
     res->epochs_done[m]    = (int)rec[REC_EPOCHS_DONE];
@@ -44,7 +45,7 @@ PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int nrec, con
       for (int j = 0; j < nfeat; j++) cdn_results_features(res, m, e)[j] = src[e * nfeat + j];
     }
   }
-  /* nrec records with distinct ids in [0, nrec): every model arrived exactly once */
+  /* nrec records with distinct ids in [first, first + nrec): every model arrived exactly once */
   PetscCall(PetscFree(seen));
   PetscFunctionReturn(0);
 }

@@ -122,7 +122,8 @@ PetscErrorCode cdn_outdir_prepare(const cdn_jobspec_t *spec, const char *outdir,
     *complete = exists(path) ? PETSC_TRUE : PETSC_FALSE;
     /* the marker alone proves nothing (copied, or left by a run whose reports were removed): the
        run is complete when its reports are there too; otherwise resuming writes them again */
-    for (int i = 0; i < CDN_REPORT_NFILES && *complete; i++) {
+    /* a part (run --part) writes only its rows: the last four files, not the prediction outputs */
+    for (int i = opt->nparts > 0 ? 4 : 0; i < CDN_REPORT_NFILES && *complete; i++) {
       snprintf(path, sizeof path, "%s/%s", outdir, cdn_report_files[i]);
       if (!exists(path)) {
         printf("cnndyn: %s: checkpoints/complete is there but %s is not: resuming to write the reports again\n",

@@ -12,7 +12,7 @@
 
 /* Everything after the gather, on every rank: the root unpacks the records, then the prediction
    stage (src/report/stage.c) shares its tasks over the ranks. Errors reach every rank. */
-static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spec, int num_classes, int N,
+static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spec, int num_classes, int first, int N,
                                          const double *all, int nfeat, const cdn_column_t *cols, const char *outdir,
                                          const cdn_run_options_t *opt, PetscLogStage stage, double t0)
 {
@@ -24,15 +24,21 @@ static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spe
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscLogStagePush(stage));
   if (rank == 0) {
-    ierr = cdn_results_from_records(spec, N, all, nfeat, &res);
+    ierr = cdn_results_from_records(spec, first, N, all, nfeat, &res);
     if (!ierr) ierr = PetscMalloc1(nfeat, &res.feat_names);
     for (int f = 0; f < nfeat && !ierr; f++) memcpy(res.feat_names[f], cols[f].name, sizeof res.feat_names[f]);
     res.num_classes = num_classes;
+    /* A part predicts nothing: a fraction of the population has other folds, class cuts and
+       labels, so its report would be no part of the population's. `cnndyn merge` predicts. */
+    if (!ierr && opt->nparts) ierr = cdn_report_write_rows(outdir, &res);
   }
   PetscCall(cdn_error_share(comm, ierr));
-  PetscCall(cdn_prediction_stage(comm, spec, &res, outdir, PETSC_FALSE, opt->quiet ? PETSC_TRUE : PETSC_FALSE));
+  if (!opt->nparts)
+    PetscCall(cdn_prediction_stage(comm, spec, &res, outdir, PETSC_FALSE, opt->quiet ? PETSC_TRUE : PETSC_FALSE));
   if (!opt->quiet && rank == 0) {
-    printf("Reports in %s (%.1f s)\n", outdir, MPI_Wtime() - t0);
+    if (opt->nparts) printf("Part %d/%d (models %d-%d) in %s (%.1f s); merge the parts with cnndyn merge\n", opt->part,
+                            opt->nparts, first, first + N - 1, outdir, MPI_Wtime() - t0);
+    else printf("Reports in %s (%.1f s)\n", outdir, MPI_Wtime() - t0);
     fflush(stdout);
   }
   PetscCall(cdn_results_destroy(&res));
@@ -64,7 +70,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   cdn_data_t       data;
   cdn_stages_t     st;
   PetscLogStage    predict_stage;
-  int              N = cdn_population_size(spec), nfeat = 0, len, nmine = 0, flags[2] = {0, 0};
+  int              P = cdn_population_size(spec), first, end, N, nfeat = 0, len, nmine = 0, flags[2] = {0, 0};
   cdn_sched_t      sched;
   cdn_train_ctl_t  ctl = {.outdir = outdir, .sched = &sched, .team = MPI_COMM_SELF, .team_size = 1};
   double           busy = 0, t_train;
@@ -85,6 +91,8 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(PetscLogStageRegister("Snapshot", &st.snapshot));
   PetscCall(PetscLogStageRegister("Predict+report", &predict_stage));
 
+  cdn_run_part_range(P, opt->part, opt->nparts, &first, &end);
+  N = end - first; /* this run's models: the population, or its part */
   /* Every rank sees the same sizes, so this error needs no sharing. */
   PetscCheck(size % spec->team_size == 0, comm, CDN_ERR_INPUT,
              "%s: team_size: %d does not divide the %d ranks of this run (teams are consecutive ranks)", spec->source,
@@ -93,6 +101,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   if (rank == 0) ierr = cdn_outdir_prepare(spec, outdir, opt, &resuming, &complete);
   /* before reading them: a changed data file is named as such, not as a parse error */
   if (rank == 0 && !ierr && resuming && !complete) ierr = cdn_data_record(spec, outdir, PETSC_TRUE);
+  if (rank == 0 && !ierr) ierr = cdn_part_check(outdir, opt, P, resuming);
   PetscCall(cdn_error_share(comm, ierr));
   flags[0] = resuming, flags[1] = complete;
   PetscCallMPI(MPI_Bcast(flags, 2, MPI_INT, 0, comm));
@@ -109,23 +118,29 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   len = cdn_record_length(spec->epochs, nfeat);
   if (rank == 0) {
     ierr = PetscMalloc1((size_t)N * len + 1, &all);
+    if (!ierr && !ctl.resume) ierr = cdn_mkdir_p(outdir);
+    if (!ierr && !ctl.resume) ierr = cdn_part_write(outdir, opt, P); /* before job.ini: a folder with one is a run */
     if (!ierr) ierr = cdn_outdir_create(spec, outdir, ctl.resume);
     if (!ierr && !ctl.resume) ierr = cdn_data_record(spec, outdir, PETSC_FALSE);
   }
   PetscCall(cdn_error_share(comm, ierr));
+  if (opt->nparts)
+    PetscCall(PetscPrintf(comm, "cnndyn: part %d/%d: models %d-%d of %d\n", opt->part, opt->nparts, first, end - 1, P));
   PetscCall(PetscPrintf(comm, "cnndyn: %d models x %d epochs on %d rank%s; %d/%d/%d train/validation/test images; logs in %s/logs%s\n",
                         N, spec->epochs, size, size > 1 ? "s" : "", data.train.n, data.val.n, data.test.n, outdir,
                         ctl.resume ? "; resuming from checkpoints" : ""));
   t_train = MPI_Wtime();
 
-  PetscCall(cdn_progress_start(comm, opt->progress ? opt->progress : spec->progress, N, spec->epochs, opt->quiet,
+  /* progress counts by model id: a part shows its models done out of the whole population */
+  PetscCall(cdn_progress_start(comm, opt->progress ? opt->progress : spec->progress, P, spec->epochs, opt->quiet,
                                &ctl.progress));
   if (spec->team_size > 1) {
     PetscCallMPI(MPI_Comm_split(comm, rank / spec->team_size, rank, &ctl.team));
     ctl.team_rank = rank % spec->team_size;
     ctl.team_size = spec->team_size;
   }
-  PetscCall(cdn_sched_create(comm, 0, &sched));
+  ctl.end = end;
+  PetscCall(cdn_sched_create(comm, first, &sched));
   ierr = cdn_train_share(spec, &data, rank, nfeat, &st, &ctl, &mine, &nmine, &busy);
   PetscCall(cdn_error_share(comm, ierr));
   PetscCall(cdn_sched_destroy(&sched));
@@ -146,7 +161,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(PetscFree(mine));
   PetscCall(report_balance(comm, busy, MPI_Wtime() - t_train));
 
-  ierr = predict_and_report(comm, spec, data.num_classes, N, all, nfeat, cols, outdir, opt, predict_stage, t0);
+  ierr = predict_and_report(comm, spec, data.num_classes, first, N, all, nfeat, cols, outdir, opt, predict_stage, t0);
   if (rank == 0 && !ierr) { /* what each features.csv column measures, for readers (analysis/load.py) */
     char path[PETSC_MAX_PATH_LEN];
     snprintf(path, sizeof path, "%s/features_columns.csv", outdir);

@@ -44,9 +44,20 @@ PetscErrorCode cdn_outdir_mark_complete(const char *outdir);
 PetscErrorCode cdn_data_record(const cdn_jobspec_t *spec, const char *outdir, PetscBool resuming);
 /* Checks that outdir is absent, empty, or (force) holds no snapshots that this run would write over. */
 PetscErrorCode cdn_outdir_check(const char *outdir, PetscBool force, PetscBool snapshots);
-/* Root: fills res from all records (any order). */
-PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int nrec, const double *recs, int nfeat,
+/* Root: fills res from all records (any order) of models first .. first + nrec - 1. */
+PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int first, int nrec, const double *recs, int nfeat,
                                         cdn_results_t *res);
+
+/* ---- part runs (part.c) -------------------------------------------------------------------- */
+/* Root. A new run records its part in DIR/part.txt (nothing for a whole run); a resumed one must
+   name the same part as that record, so that no model is trained into the wrong folder. */
+PetscErrorCode cdn_part_check(const char *outdir, const cdn_run_options_t *opt, int N, PetscBool resuming);
+PetscErrorCode cdn_part_write(const char *outdir, const cdn_run_options_t *opt, int N);
+/* merge_tree.c: src's files hard-linked (copied across file systems) into dst, created as needed;
+   a file already in dst is CDN_ERR_INPUT. And rm -r, quietly, for a failed merge's folder. */
+PetscErrorCode cdn_tree_link(const char *src, const char *dst);
+PetscErrorCode cdn_tree_copy_file(const char *src, const char *dst);
+void           cdn_tree_remove(const char *path);
 
 /* ---- checkpoints (checkpoint.c) ------------------------------------------------------------ */
 PetscErrorCode cdn_ckpt_save(const char *outdir, int model, int epoch, const cdn_rng_t *rng, const double *rec,
@@ -80,6 +91,7 @@ typedef struct {
   cdn_progress_t *progress; /* events of this rank's models; may be NULL */
   MPI_Comm        team;      /* the ranks training a model together (MPI_COMM_SELF for one) */
   int             team_rank, team_size; /* team rank 0 leads: schedule, measure, checkpoint */
+  int             end;       /* models [counter start, end) are this run's: the population, or its part */
 } cdn_train_ctl_t;
 
 /* ---- a model's graph during training (model_graph.c) ----------------------------------------- */

@@ -54,7 +54,7 @@ static PetscErrorCode one_model(const cdn_jobspec_t *spec, const cdn_data_t *dat
   PetscFunctionReturn(0);
 }
 
-/* The leader's next model for the team: -1 when a stop was requested, N or more when none is left. */
+/* The leader's next model for the team: -1 when a stop was requested, ctl->end or more when none is left. */
 static PetscErrorCode next_model(cdn_train_ctl_t *ctl, long *m)
 {
   PetscFunctionBeginUser;
@@ -72,7 +72,7 @@ static PetscErrorCode next_model(cdn_train_ctl_t *ctl, long *m)
 PetscErrorCode cdn_train_share(const cdn_jobspec_t *spec, const cdn_data_t *data, int rank, int nfeat,
                                const cdn_stages_t *st, cdn_train_ctl_t *ctl, double **recs, int *nmine, double *busy)
 {
-  const int N = cdn_population_size(spec), len = cdn_record_length(spec->epochs, nfeat);
+  const int N = ctl->end, len = cdn_record_length(spec->epochs, nfeat);
   char      path[PETSC_MAX_PATH_LEN];
   FILE     *log;
   int       cap = 0;
