@@ -26,31 +26,35 @@ static double loss64(ctx_t *c)
 
 /* g.v (the engine's float32 gradient along a random direction v) against a central difference of
    the double-precision loss (forward64.h says why double). The bound is the float32 gradient's
-   rounding: 1e-6 of the sum of |g_k v_k| per layer of depth (about 8 float32 ulps per operation on
-   the path), floor 1e-7; measured errors are 1e-8 to 1e-7 relative. A wrong gradient (a dropped
-   term, a wrong shortcut) is off by far more. A step that straddles a ReLU or max-pool kink shows
-   as one-sided differences that disagree; then a smaller step, and if need be another direction,
-   is tried, so the comparison is always made where the loss is smooth. */
+   rounding: 5e-6 of the sum of |g_k v_k| (about 40 float32 ulps of the terms), floor 2e-7;
+   measured errors reach 1e-6 of that sum (conv biases and BatchNorm weights, whose gradients sum
+   over the whole batch) on the families, seeds and instruction sets tried, a margin of about 5. A gradient 2% off in one tensor fails it (an outside review
+   planted that bug: a bound that grew with depth, 1e-6 per layer, let it through). A step that straddles a ReLU or max-pool kink shows
+   as central differences at two steps (1e-7, 2e-8) that disagree; then another direction is
+   tried, so the comparison is always made where the loss is smooth. */
 static void directional(ctx_t *c, const char *what, double *w, const float *g, int n)
 {
   double *v = malloc(sizeof(double) * n), *keep = malloc(sizeof(double) * n);
-  double  ana = 0, mag = 0, num = NAN, tol = 0, l0 = loss64(c);
-  int     depth = cdn_net_desc(c->net)->nlayers, smooth = 0;
+  double  ana = 0, mag = 0, num = NAN, tol = 0;
+  int     smooth = 0;
   memcpy(keep, w, sizeof(double) * n);
-  for (int tries = 0; tries < 3 && !smooth; tries++) {
+  for (int tries = 0; tries < 5 && !smooth; tries++) {
     ana = mag = 0;
     for (int k = 0; k < n; k++) v[k] = cdn_rng_normal(&rng);
     for (int k = 0; k < n; k++) ana += g[k] * v[k], mag += fabs(g[k] * v[k]);
-    tol = 1e-6 * depth * mag + 1e-7;
-    for (double eps = 1e-6; eps > 1e-8 && !smooth; eps /= 10) {
-      double lp, lm;
+    tol = 5e-6 * mag + 2e-7;
+    double at[2];
+    for (int e = 0; e < 2; e++) {
+      double eps = e ? 2e-8 : 1e-7, lp, lm;
       for (int k = 0; k < n; k++) w[k] = keep[k] + eps * v[k];
       lp = loss64(c);
       for (int k = 0; k < n; k++) w[k] = keep[k] - eps * v[k];
-      lm = loss64(c);
-      num    = (lp - lm) / (2 * eps);
-      smooth = fabs((lp - l0) - (l0 - lm)) / eps <= tol / 4;
+      lm    = loss64(c);
+      at[e] = (lp - lm) / (2 * eps);
     }
+    num    = at[0];
+    smooth = fabs(at[0] - at[1]) <= tol / 4;
+    if (getenv("CDN_TEST_VERBOSE") && !smooth) printf("%s: steps disagree %.3g vs %.3g (tol %.2g)\n", what, at[0], at[1], tol);
   }
   memcpy(w, keep, sizeof(double) * n);
   if (getenv("CDN_TEST_VERBOSE"))
@@ -111,8 +115,8 @@ static void grad_check(const char *arch, double width, int depth, double dropout
   cdn_net_destroy(&c.net);
 }
 
-/* A few steps on one batch of 16 random images with random labels: the loss must fall a lot. */
-static void fits(const char *arch, double width, int depth)
+/* 100 steps on one batch of 16 random images with random labels: the network must memorise them. */
+static void fits(const char *arch, double width, int depth, double lr)
 {
   cdn_net_t *net = make(arch, 1, 28, width, depth, 0);
   float     *x   = malloc(sizeof(float) * 16 * 28 * 28);
@@ -121,12 +125,14 @@ static void fits(const char *arch, double width, int depth)
   for (int i = 0; i < 16 * 28 * 28; i++) x[i] = (float)cdn_rng_normal(&rng);
   for (int i = 0; i < 16; i++) y[i] = i % 10;
   first = cdn_net_forward_backward(net, x, y, 16, PETSC_TRUE, PETSC_TRUE, NULL, NULL);
-  for (int s = 0; s < 60; s++) {
-    cdn_net_step(net, 0.02);
+  for (int s = 0; s < 100; s++) {
+    cdn_net_step(net, lr);
     last = cdn_net_forward_backward(net, x, y, 16, PETSC_TRUE, PETSC_TRUE, NULL, NULL);
   }
   printf("%s one-batch loss %.4f -> %.4f\n", arch, first, last);
-  CHECK(last < 0.3 * first);
+  /* memorised, not just calmer: well below chance (ln 10) as well as below its start (an AlexNet at
+     lr 0.02 stalled at chance and passed the old relative check only when it started high) */
+  CHECK(last < 0.3 * first && last < 0.5 * log(10.0));
   free(x);
   cdn_net_destroy(&net);
 }
@@ -213,9 +219,9 @@ int main(int argc, char **argv)
   grad_check("vgg", 0.125, 4, 0.3);
   grad_check("alexnet", 0.0625, 5, 0.3);
   grad_check("lenet5", 1, 0, 0.3);
-  fits("resnet", 0.5, 8);
-  fits("vgg", 0.25, 4);
-  fits("alexnet", 0.125, 5);
+  fits("resnet", 0.5, 8, 0.02);
+  fits("vgg", 0.25, 4, 0.005);
+  fits("alexnet", 0.125, 5, 0.005);
   cdn_finalize();
   return CHECK_STATUS();
 }
