@@ -205,10 +205,10 @@ isa)
     awk -F, '$2 == 0' "$work/native/$f.csv" > "$work/n0" && awk -F, '$2 == 0' "$work/avx2/$f.csv" > "$work/a0"
     check "[ -s '$work/n0' ] && cmp -s '$work/n0' '$work/a0'" "epoch-0 rows of $f.csv differ between instruction sets"
   done
-  # epoch 1: losses within 1e-4 relative, accuracies within 0.01 (measured: 1e-6 and equal)
+  # epoch 1: losses within 1e-3 relative, accuracies within 0.02, as the README states (measured here: 1e-6 and equal)
   paste -d, "$work/native/curves.csv" "$work/avx2/curves.csv" | awk -F, '$2 == 1' > "$work/both1"
-  check "[ -s '$work/both1' ] && awk -F, '{ for (i = 3; i <= 4; i++) { d = \$i - \$(i + 5); if (d < 0) d = -d; if (d > 1e-4 * (\$i < 0 ? -\$i : \$i)) bad = 1 }
-                                   d = \$5 - \$10; if (d < 0) d = -d; if (d > 0.01) bad = 1 } END { exit bad }' '$work/both1'" \
+  check "[ -s '$work/both1' ] && awk -F, '{ for (i = 3; i <= 4; i++) { d = \$i - \$(i + 5); if (d < 0) d = -d; if (d > 1e-3 * (\$i < 0 ? -\$i : \$i)) bad = 1 }
+                                   d = \$5 - \$10; if (d < 0) d = -d; if (d > 0.02) bad = 1 } END { exit bad }' '$work/both1'" \
     "epoch-1 curves differ beyond the stated tolerance: $(head -3 "$work/both1")"
   # the same models finish (no model diverges on one instruction set only)
   cut -d, -f1,14 "$work/native/models.csv" > "$work/ns" && cut -d, -f1,14 "$work/avx2/models.csv" > "$work/as"
