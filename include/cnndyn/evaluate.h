@@ -143,8 +143,9 @@ typedef struct {
    1..spec->budget. Errors on any rank are shared (cdn_error_share) before anyone waits. */
 PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
 PetscErrorCode cdn_evaluation_free(cdn_evaluation_t *ev);
-/* The headline numbers of ev (cdn_headline_t), from its gathered rows; root, called by
-   cdn_evaluate. Deterministic in (spec->seed, ev), so the same at any rank count. */
+/* The headline numbers of ev (cdn_headline_t), from its gathered rows, then the early-stopping
+   curves that prune by them (cdn_evaluation_early_stop); root, called by cdn_evaluate.
+   Deterministic in (spec->seed, ev), so the same at any rank count. */
 PetscErrorCode cdn_evaluation_headlines(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
 /* The headline of kind at (subset, k) (k ignored for PREREG), or NULL. */
 const cdn_headline_t *cdn_evaluation_headline(const cdn_evaluation_t *ev, int subset, int k, int kind);

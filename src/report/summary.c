@@ -75,16 +75,16 @@ static void early_stop(FILE *fp, const cdn_evaluation_t *ev)
               "[95%% bootstrap interval]; difference = graph-only pruning minus the policy (negative: graph-only\n"
               "loses less at the same compute).\n",
           c->budget);
-  fprintf(fp, "       %-30s %-13s %-24s %-24s\n", "policy", "epochs saved", "  its regret [95%]", "  difference [95%]");
+  fprintf(fp, "       %-30s %-13s %-27s %-27s\n", "policy", "epochs saved", "  its regret [95%]", "  difference [95%]");
   for (int p = 0; p < CDN_POLICIES; p++) {
     if (!c->run[p] || isnan(c->span[p][0])) continue;
     fprintf(fp, "       %-30s %.2f-%.2f    ", label[p], c->span[p][0], c->span[p][1]);
-    fprintf(fp, " %7.4f [%7.4f, %7.4f]", c->mean[p], c->mean_ci[p][0], c->mean_ci[p][1]);
+    fprintf(fp, " %8.5f [%8.5f, %8.5f]", c->mean[p], c->mean_ci[p][0], c->mean_ci[p][1]);
     if (p == CDN_POLICY_PRUNE_GRAPH) {
       fputc('\n', fp);
       continue;
     }
-    fprintf(fp, " %7.4f [%7.4f, %7.4f] %s\n", c->diff[p], c->diff_ci[p][0], c->diff_ci[p][1],
+    fprintf(fp, " %8.5f [%8.5f, %8.5f] %s\n", c->diff[p], c->diff_ci[p][0], c->diff_ci[p][1],
             c->diff_ci[p][1] < 0   ? "graph-only lower, interval excludes zero"
             : c->diff_ci[p][0] > 0 ? "graph-only higher, interval excludes zero"
             : c->diff[p] < 0       ? "graph-only lower, interval includes zero"
