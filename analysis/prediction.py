@@ -5,7 +5,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 from population import Skip
-from style import is_baseline, label, save
+from style import FAMILY, is_baseline, label, save
 
 
 def kendall_tau_b(x, y):
@@ -75,7 +75,8 @@ def predicted_vs_actual(preds, report, budget, palette, path):
                 "computed here"
         ax.text(0.03, 0.97, f"tau = {tau:.3f}\nR$^2$ = {rr:.3f}", transform=ax.transAxes, va="top",
                 fontsize=9, bbox=dict(facecolor="white", alpha=0.85, edgecolor="none"))
-        kind = "baseline" if palette.dashed.get(lab) else "graph"
+        method = p.loc[p["label"] == lab, "method"].iloc[0]
+        kind = FAMILY.get(method) or ("baseline" if palette.dashed.get(lab) else "graph")
         ax.set_title(f"{lab}\n({kind}, {len(g)} models)", fontsize=9.5, color=st["color"])
         ax.set_xlim(lim)
         ax.set_ylim(lim)
@@ -87,7 +88,7 @@ def predicted_vs_actual(preds, report, budget, palette, path):
         axes[j // cols][j % cols].set_visible(False)
     fig.suptitle(f"Predicted against actual final accuracy, {budget} epochs seen "
                  "(grey line: perfect prediction)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / (3.4 * rows + 0.5)))  # room for the title above the panels' own
     save(fig, path)
 
 
@@ -135,7 +136,10 @@ def metrics_by_budget(report, palette, path):
     for (method, name, colour, ls, marker), r in lines:
         ax.plot(r["epochs"], r["mean"], color=colour, linestyle=ls, marker=marker, linewidth=2, label=name)
         if r["ci_lo"].notna().any():
-            ax.fill_between(r["epochs"], r["ci_lo"], r["ci_hi"], color=colour, alpha=0.13, linewidth=0)
+            ax.fill_between(r["epochs"], r["ci_lo"], r["ci_hi"], color=colour, alpha=0.1, linewidth=0)
+            # the band's edges drawn too: three overlapping fills alone hide whose band is whose
+            for edge in ("ci_lo", "ci_hi"):
+                ax.plot(r["epochs"], r[edge], color=colour, linestyle=ls, linewidth=0.8, alpha=0.7)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_ylabel("within-fold Kendall tau (-1..1)")
     ax.set_title("Nested best of each family (band: 95% bootstrap interval)")

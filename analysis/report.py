@@ -92,9 +92,9 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None, cnndy
            "a band. Right: best graph-only minus best baseline, paired on the same folds and resamples; a "
            "filled dot marks a budget whose interval excludes 0.", prediction.metrics_by_budget, report, palette)
     figure("metrics_detail.png", "Every row behind the headlines",
-           "Within-fold Kendall tau of every method and learner, one panel per family, one line per "
-           "method and learner across the budgets (budgetless baselines at k = 0). The tables at the end "
-           "hold every number.", prediction.metrics_detail, report, palette)
+           "Within-fold Kendall tau of every method and learner: one panel per method (title coloured by "
+           "family), one line per learner across the budgets; budgetless baselines (hparams, majority) "
+           "are flat dotted lines. The tables at the end hold every number.", prediction.metrics_detail, report, palette)
     figure(f"predicted_vs_actual_k{budget}.png", f"Predicted against actual, k = {budget}",
            f"Predicted against actual final test accuracy after {budget} epochs, one panel per "
            "method; tau and R^2 as report.csv gives them.",
