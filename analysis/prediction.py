@@ -238,8 +238,14 @@ def prune_tradeoff(early, report, path):
         raise Skip("early_stop.csv has no equal-compute rows (written before issue 16: rerun `cnndyn predict DIR`)")
     budgets = sorted(eq["epochs"].unique().astype(int))
     chosen = graph_best_budget(report)
-    fig, axes = plt.subplots(1, len(budgets), figsize=(5.4 * len(budgets), 5.6), sharey=True, squeeze=False)
-    for ax, k in zip(axes[0], budgets):
+    # two panels a row at most: the page shrinks a wide figure until the difference boxes are unreadable
+    cols = min(2, len(budgets))
+    rows = math.ceil(len(budgets) / cols)
+    fig, grid = plt.subplots(rows, cols, figsize=(6.6 * cols, 5.0 * rows + 0.6), sharey=True, squeeze=False)
+    axes = [grid.ravel()[:len(budgets)]]
+    for a in grid.ravel()[len(budgets):]:
+        a.set_visible(False)
+    for i, (ax, k) in enumerate(zip(axes[0], budgets)):
         e = eq[eq["epochs"] == k]
         notes = []
         for policy, predictor, name, colour, ls, marker in POLICIES:
@@ -258,19 +264,20 @@ def prune_tradeoff(early, report, path):
                              + (" *" if clear else ""))
         if notes:
             ax.text(0.02, 0.98, "graph-only pruning minus, mean over\nthe shared epochs saved [95%]:\n" +
-                    "\n".join(notes), transform=ax.transAxes, va="top", fontsize=7.5, family="monospace",
+                    "\n".join(notes), transform=ax.transAxes, va="top", fontsize=8.5, family="monospace",
                     bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
         ax.set_title(f"k = {k}" + (" (where best graph-only ranks best)" if k == chosen else ""),
                      fontweight="bold" if k == chosen else "normal")
         ax.set_xlabel("epochs saved (fraction of training every model to the end)")
         ax.set_xlim(0, min(1.0, eq["epochs_saved"].max() + 0.05))
-    axes[0][0].set_ylabel("regret of the best model kept (accuracy)")
+        if i % cols == 0:
+            ax.set_ylabel("regret of the best model kept (accuracy)")
     h, l = axes[0][0].get_legend_handles_labels()
     for a in axes[0][1:]:  # a policy missing at the first budget still gets its entry
         for hh, ll in zip(*a.get_legend_handles_labels()):
             if ll not in l:
                 h.append(hh), l.append(ll)
-    fig.legend(h, l, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(l), fontsize=9, frameon=False)
+    fig.legend(h, l, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=10, frameon=False)
     fig.suptitle("Early stopping at equal compute, subset all: lower is better at the same epochs saved\n"
                  "(band: 95% bootstrap interval over configurations; * the difference's interval excludes 0)")
     fig.tight_layout()
