@@ -190,14 +190,19 @@ def report(outdir):
 
 
 def early_stop(outdir):
-    """Optional: the early-stopping simulation (prune mode beside successive halving). None when
-    absent."""
+    """Optional: the early-stopping comparison at equal compute (README.md, "Outputs"). None when
+    absent; a folder written before issue 16 (no `kind` column) is read as an empty table, so the
+    page says why it draws nothing."""
     path = os.path.join(outdir, "early_stop.csv")
     if not os.path.isfile(path):
         return None
-    df = _read(path, ["epochs", "policy", "predictor", "epochs_saved", "regret_of_best_kept"],
-               ["epochs", "epochs_saved", "regret_of_best_kept"])
-    df["predictor"] = df["predictor"].fillna("").astype(str)
+    if "kind" not in _read(path, [], []).columns:
+        return pd.DataFrame(columns=["kind"])
+    df = _read(path, ["kind", "epochs", "policy", "predictor", "family", "fraction_stopped", "epochs_saved",
+                      "regret", "ci_lo", "ci_hi", "saved_from", "saved_to"],
+               ["epochs", "fraction_stopped", "epochs_saved", "regret", "ci_lo", "ci_hi", "saved_from", "saved_to"])
+    for c in ("kind", "policy", "predictor", "family"):
+        df[c] = df[c].fillna("").astype(str).str.strip()
     return df
 
 

@@ -87,16 +87,27 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None, cnndy
 
     page.h(2, "Predictions against the baselines")
     figure("metrics_by_budget.png", "Prediction quality against the epoch budget",
-           "Kendall tau and classification accuracy against the number of epochs the predictor saw. "
-           "Graph methods are solid lines, baselines dashed; the dotted black line is the majority "
-           "class rate a classifier must beat.", prediction.metrics_by_budget, report, palette)
+           "Left: within-fold Kendall tau of the best graph-only, baseline and hybrid rows, each chosen by "
+           "nested selection (docs/prediction.md), with the 95% bootstrap interval over configurations as "
+           "a band. Right: best graph-only minus best baseline, paired on the same folds and resamples; a "
+           "filled dot marks a budget whose interval excludes 0.", prediction.metrics_by_budget, report, palette)
+    figure("metrics_detail.png", "Every row behind the headlines",
+           "Within-fold Kendall tau of every method and learner: one panel per method (title coloured by "
+           "family), one line per learner across the budgets; budgetless baselines (hparams, majority) "
+           "are flat dotted lines. The tables at the end hold every number.", prediction.metrics_detail, report, palette)
     figure(f"predicted_vs_actual_k{budget}.png", f"Predicted against actual, k = {budget}",
            f"Predicted against actual final test accuracy after {budget} epochs, one panel per "
            "method; tau and R^2 as report.csv gives them.",
            prediction.predicted_vs_actual, preds, report, budget, palette)
-    figure("prune_tradeoff.png", "Early stopping", "Early stopping: epochs saved against the regret of the best "
-           "model kept, prune mode beside successive halving.", prediction.prune_tradeoff,
-           load.early_stop(outdir), palette)
+    figure("prune_tradeoff.png", "Early stopping at equal compute",
+           "Each policy sweeps the fraction of models it stops (0.1 to 0.9); its regret (best final "
+           "accuracy minus the best among the models trained to the end) is drawn against the share of "
+           "epochs it saves, so policies are compared at the same compute. Prune stops the models a "
+           "family's nested best predicts worst after k epochs; successive halving stops the same share "
+           "by validation accuracy at k, 2k, 4k, ...; random stopping is its exact expectation, the "
+           "floor. Bands: 95% bootstrap intervals over configurations. The box gives graph-only pruning "
+           "minus each policy, averaged over the epochs saved both reach (negative: graph-only loses less).",
+           prediction.prune_tradeoff, load.early_stop(outdir), report)
 
     page.h(2, "The graphs")
     picks = population.pick_models(models)

@@ -44,7 +44,11 @@ ranks)
   check "grep -q '^trainable,' '$work/r1/report.csv'" "report.csv has no trainable subset"
   check "grep -q ',regret_top1,' '$work/r1/report.csv' && grep -q ',auc,' '$work/r1/report.csv'" "report.csv lacks regret or auc"
   check "grep -q '^## Population' '$work/r1/report.md' && grep -q '^### kendall_tau, subset all' '$work/r1/report.md'" "report.md sections"
-  check "grep -q '^1,successive_halving,' '$work/r1/early_stop.csv'" "early_stop.csv has no successive halving row"
+  for kind in sweep equal_compute mean graph_minus; do
+    check "grep -q '^$kind,1,successive_halving,' '$work/r1/early_stop.csv' && grep -q '^$kind,1,random,' '$work/r1/early_stop.csv'" \
+      "early_stop.csv has no $kind row of successive halving and random stopping"
+  done
+  check "grep -q '^Early stopping at equal compute, subset all, k=' '$work/r1/report.md'" "report.md does not compare early stopping at equal compute"
   # Every row of models.csv names a status, and every ok model has a test accuracy in (0, 1].
   check "awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[\$i] = i; next }
          { s = \$c[\"status\"]; a = \$c[\"final_test_accuracy\"];

@@ -5,6 +5,8 @@
 #   - degree.all.mean replaced by the label plus small noise: the best graph-only row (nested
 #     selection) must beat the best baseline, the paired bootstrap interval of the within-fold tau
 #     difference entirely above zero, and the summary must say so;
+#     pruning by its predictions must lose (almost) nothing at k = 1 and less than random stopping
+#     at the same epochs saved (early_stop.csv);
 #   - every graph column replaced by pure noise: the interval must not lie above zero, and the
 #     graph-only tau interval must include zero;
 #   - and at 1 and 2 ranks the report is byte-identical.
@@ -84,6 +86,15 @@ echo "planted label: difference interval low end $lo"
 check "$py -c 'import sys; sys.exit(not float(\"$lo\") > 0)'" "label planted: graph-only minus baseline interval starts at $lo, not above 0"
 check "[ '$fam' = graph ]" "label planted: best_graph row's family is '$fam'"
 check "grep -q 'verdict: graph-only better' '$work/label.out'" "label planted: the summary does not say graph-only is better"
+# pruning by a label-ranking predictor: no regret, so it loses less than random stopping at the same compute
+check "$py - '$work/label/early_stop.csv' <<'PY'
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r['epochs'] == '1']
+g = [float(r['regret']) for r in rows if r['kind'] == 'equal_compute' and r['predictor'] == 'best_graph']
+d = [float(r['regret']) for r in rows if r['kind'] == 'graph_minus' and r['policy'] == 'random']
+print('label planted: prune by best graph-only, regret at k = 1 up to', max(g), '; minus random', d)
+sys.exit(not (g and max(g) < 0.01 and d and d[0] < 0))
+PY" "label planted: pruning by the planted predictor is not regret-free or not below random stopping"
 lo=$(field "$work/noise" graph_minus_baseline kendall_tau_within_fold ci_lo)
 glo=$(field "$work/noise" best_graph kendall_tau_within_fold ci_lo)
 echo "noise: difference interval low end $lo, graph-only tau interval low end $glo"

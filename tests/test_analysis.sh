@@ -81,12 +81,42 @@ code=$?
 t1=$(date +%s.%N)
 check "[ $code -eq 0 ]" "smoke page: exit $code: $(cat "$work/page.err")"
 check "[ \"\$(cat '$work/page.out')\" = '$work/s/report/index.html' ]" "smoke page: stdout is not the page's path: $(cat "$work/page.out")"
-for f in index.html learning_curves.png grid.png metrics_by_budget.png predicted_vs_actual_k2.png layer_statistics.png \
-         layer_distributions.png; do
+for f in index.html learning_curves.png grid.png metrics_by_budget.png metrics_detail.png predicted_vs_actual_k2.png \
+         layer_statistics.png layer_distributions.png; do
   check "[ -s '$work/s/report/$f' ]" "smoke page: $f missing or empty"
 done
 check "ls '$work/s/report/' | grep '^graph_model[0-9]*\.png$' > /dev/null" "smoke page: no graph figure although snapshots exist"
 check "[ -s '$work/s/report/prune_tradeoff.png' ]" "smoke page: no early-stopping figure from early_stop.csv"
+# The headline figures read the rows they draw: families' best with bands, the equal-compute curves.
+check "$py - '$work/s' '$top/analysis' <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+import load
+r, e = load.report(sys.argv[1]), load.early_stop(sys.argv[1])
+for m in ('best_graph', 'best_baseline', 'graph_minus_baseline'):
+    t = r[(r['method'] == m) & (r['metric'] == 'kendall_tau_within_fold') & (r['subset'] == 'all')]
+    assert len(t) == 2 and t['ci_lo'].notna().all(), m
+for p in ('successive_halving', 'random'):
+    assert ((e['kind'] == 'equal_compute') & (e['policy'] == p)).sum() >= 2, p
+assert (e['kind'] == 'graph_minus').any()
+PY" "smoke page: report.csv or early_stop.csv lacks the rows the headline figures draw"
+check "grep -q 'Early stopping at equal compute' '$work/s/report/index.html' && grep -q 'Every row behind the headlines' '$work/s/report/index.html'" \
+  "smoke page: the equal-compute or per-row figure has no section"
+# An early_stop.csv from before issue 16: the figure is a note, not a failure.
+mkdir -p "$work/old" && printf 'epochs,policy,predictor,fraction_stopped,epochs_saved,regret_of_best_kept,family\n1,prune,best_graph,0.5,0.3,0,graph\n' \
+  > "$work/old/early_stop.csv"
+check "$py - '$work/old' '$top/analysis' <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+import load, prediction
+from population import Skip
+try:
+    prediction.prune_tradeoff(load.early_stop(sys.argv[1]), None, '/nonexistent.png')
+except Skip as s:
+    assert 'before issue 16' in str(s), s
+else:
+    raise AssertionError('no Skip')
+PY" "an early_stop.csv from before issue 16 is not a clear note"
 check "page_ok '$work/s'" "smoke page: images or tables"
 check "! ls -a '$work/s' | grep '^\.report' > /dev/null" "smoke page: temporary folder left behind"
 echo "smoke page took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
@@ -177,9 +207,10 @@ $py "$report" "$work/t" --quiet > "$work/t.out" 2> "$work/t.err"
 code=$?
 check "[ $code -eq 0 ]" "target-format page: exit $code: $(cat "$work/t.err")"
 check "grep -q 'no early_stop.csv' '$work/t/report/index.html'" "target-format page: no note for the missing early_stop.csv"
-for f in metrics_by_budget.png predicted_vs_actual_k2.png; do
+for f in metrics_detail.png predicted_vs_actual_k2.png; do
   check "[ -s '$work/t/report/$f' ]" "target-format page: $f missing or empty"
 done
+check "grep -q 'no nested best_graph' '$work/t/report/index.html'" "target-format page: no note for the missing headline rows"
 check "page_ok '$work/t'" "target-format page: images or tables"
 # No snapshots here: a note instead of the graph figure, and no failure.
 check "grep -q 'no snapshots in this run' '$work/t/report/index.html' && ! ls '$work/t/report' | grep graph_model > /dev/null" \

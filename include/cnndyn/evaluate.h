@@ -137,6 +137,8 @@ typedef struct {
   double  seconds; /* wall time of the prediction stage on the root */
   int             nheadlines; /* root only */
   cdn_headline_t *headline;
+  int                nearly, early_k; /* root only: cdn_evaluation_early_stop */
+  struct cdn_early_curve_s *early;
 } cdn_evaluation_t;
 
 /* Collective on comm; res must be complete on every rank (cdn_results_bcast). Runs every selected
@@ -145,8 +147,9 @@ typedef struct {
    1..spec->budget. Errors on any rank are shared (cdn_error_share) before anyone waits. */
 PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
 PetscErrorCode cdn_evaluation_free(cdn_evaluation_t *ev);
-/* The headline numbers of ev (cdn_headline_t), from its gathered rows; root, called by
-   cdn_evaluate. Deterministic in (spec->seed, ev), so the same at any rank count. */
+/* The headline numbers of ev (cdn_headline_t), from its gathered rows, then the early-stopping
+   curves that prune by them (cdn_evaluation_early_stop); root, called by cdn_evaluate.
+   Deterministic in (spec->seed, ev), so the same at any rank count. */
 PetscErrorCode cdn_evaluation_headlines(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
 /* The headline of kind at (subset, k) (k ignored for PREREG), or NULL. */
 const cdn_headline_t *cdn_evaluation_headline(const cdn_evaluation_t *ev, int subset, int k, int kind);
@@ -158,18 +161,56 @@ PetscErrorCode cdn_evaluation_subsets(const cdn_jobspec_t *spec, const cdn_resul
 /* Root's res (complete) to every rank of comm (others' res must be zeroed on entry). */
 PetscErrorCode cdn_results_bcast(MPI_Comm comm, cdn_results_t *res);
 
-/* Early-stopping decision simulated on the finished population at budget k: prune (stop the
-   spec->prune_fraction of models predicted worst after k epochs by the given out-of-fold
-   predictions, train the rest to the end) against successive halving on validation accuracy
-   (keep the best half at k, halve again at 2k, 4k, ... until the end), each reporting the epochs
-   trained, the fraction saved against training all to the end, and the regret of the best model
-   kept (best final label minus the best final label among the models trained to the end). */
-typedef struct {
-  double epochs_saved_prune, regret_prune;
-  double epochs_saved_halving, regret_halving;
-} cdn_early_stop_t;
-void cdn_early_stop(const cdn_results_t *res, const double *label, const double *pred, int k, double fraction,
-                    cdn_early_stop_t *out);
+/* Early stopping at equal compute (early_stop.c), simulated on the finished population, where every
+   model's curve and final label are known. A policy spends epochs and keeps some models to the end;
+   its regret is the best final label minus the best among the models it trained to the end, its
+   epochs saved the share of epochs not trained against training every model to the end. Each
+   stopping rule takes a fraction f (CDN_STOP_*): prune trains every model k epochs and stops the
+   ceil-rounded share f predicted worst (at least one model goes on); successive halving stops the
+   share f by validation accuracy at every rung k, 2k, 4k, ... < epochs (f = 0.5: classic halving);
+   random stopping stops a uniformly random share f, reported as its exact expectation (the limit of
+   averaging infinitely many seeded draws: a smooth floor with no seed). */
+typedef enum { CDN_STOP_PRUNE, CDN_STOP_HALVING, CDN_STOP_RANDOM } cdn_stop_rule_t;
+/* One rule on a population given as m model ids (a model may repeat: a bootstrap resample), label
+   and score indexed by model id (score: prune's prediction, higher = better; NaN ranks last; unused
+   otherwise). *saved and *regret NaN when k >= res->epochs or m = 0. */
+PetscErrorCode cdn_early_stop_rule(const cdn_results_t *res, const int *model, int m, const double *label,
+                                   const double *score, cdn_stop_rule_t rule, int k, double fraction, double *saved,
+                                   double *regret);
+/* Piecewise-linear y at x = at through the points (x[i], y[i]) (any order; points at the same x
+   count by their mean y); NaN outside [min x, max x] (no extrapolation) or for non-finite points. */
+double cdn_early_interpolate(const double *x, const double *y, int n, double at);
+
+/* The policies compared per budget: prune by each family's nested best, successive halving on
+   validation accuracy, random stopping. */
+enum { CDN_POLICY_PRUNE_GRAPH, CDN_POLICY_PRUNE_BASELINE, CDN_POLICY_PRUNE_HYBRID, CDN_POLICY_HALVING,
+       CDN_POLICY_RANDOM, CDN_POLICIES };
+#define CDN_EARLY_MAX_FRACTIONS 10 /* 0.1, 0.2, ..., 0.9 and the job's prune_fraction */
+#define CDN_EARLY_LEVELS        19 /* common epochs-saved levels 0.05, 0.10, ..., 0.95 */
+static inline double cdn_early_level(int l) { return 0.05 * (l + 1); }
+/* Subset all at one budget. Every number has a 95% percentile interval over the headlines' bootstrap
+   resamples of configurations (the same resamples, nothing refitted): the policies are re-run on
+   each resampled population. at[][l]: the regret interpolated at epochs saved cdn_early_level(l)
+   (NaN outside the policy's sweep). span[p]: the levels where policy p and prune by best graph-only
+   are both defined; mean[p]: p's regret averaged over them; diff[p]: prune by best graph-only minus
+   p averaged over them (negative: graph-only pruning loses less at the same compute). */
+typedef struct cdn_early_curve_s {
+  int    budget;
+  int    run[CDN_POLICIES]; /* 0: no such predictor at this budget (no hybrid rows, say) */
+  int    nf;
+  double fraction[CDN_EARLY_MAX_FRACTIONS];
+  double saved[CDN_POLICIES][CDN_EARLY_MAX_FRACTIONS], regret[CDN_POLICIES][CDN_EARLY_MAX_FRACTIONS];
+  double regret_ci[CDN_POLICIES][CDN_EARLY_MAX_FRACTIONS][2];
+  double at[CDN_POLICIES][CDN_EARLY_LEVELS], at_ci[CDN_POLICIES][CDN_EARLY_LEVELS][2];
+  double span[CDN_POLICIES][2];
+  double mean[CDN_POLICIES], mean_ci[CDN_POLICIES][2], diff[CDN_POLICIES], diff_ci[CDN_POLICIES][2];
+} cdn_early_curve_t;
+/* The policies' names in early_stop.csv: policy, predictor, family. */
+void cdn_early_policy_names(int p, const char **policy, const char **predictor, const char **family);
+/* ev->early at budgets 1..max_budget below the last epoch, and ev->early_k, the budget where the
+   best graph-only headline's within-fold tau is highest (ties: the smaller k; 0: none). Root, after
+   the headlines; deterministic in (spec->seed, ev). */
+PetscErrorCode cdn_evaluation_early_stop(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
 
 /* A fitted predictor for use outside cross-validation: learner on method's inputs at budget k (0
    for the budgetless methods hparams and majority), fitted on every model of res exactly as one

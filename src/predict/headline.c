@@ -74,8 +74,7 @@ static void score(const frame_t *fr, const oof_t *o, const double *y, const doub
   *acc = an ? as / an : NAN;
 }
 
-/* 2.5% and 97.5% percentiles of the finite values of v (sorted in place). */
-static void interval(double *v, int n, double ci[2])
+void cdn_percentile_interval(double *v, int n, double ci[2])
 {
   int m = 0;
   for (int i = 0; i < n; i++)
@@ -85,19 +84,40 @@ static void interval(double *v, int n, double ci[2])
   ci[1] = m ? cdn_quantile_sorted(v, m, 0.975) : NAN;
 }
 
+PetscErrorCode cdn_bootstrap_weights(uint64_t seed, int s, int ns, const int *config, int *ord, double *w)
+{
+  int      *cnt, ng = 0;
+  cdn_rng_t rng;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(ns + 1, &cnt));
+  /* configurations numbered in order of first appearance: the resamples depend on the rows only */
+  for (int i = 0; i < ns; i++) {
+    int j = 0;
+    while (j < i && config[j] != config[i]) j++;
+    ord[i] = j < i ? ord[j] : ng++;
+  }
+  cdn_rng_seed(&rng, cdn_hash64(seed, BOOT_STREAM), (uint64_t)s);
+  for (int b = 0; b < CDN_BOOTSTRAP; b++) {
+    for (int g = 0; g < ng; g++) cnt[g] = 0;
+    for (int g = 0; g < ng; g++) cnt[cdn_rng_below(&rng, (uint64_t)ng)]++;
+    for (int i = 0; i < ns; i++) w[(size_t)b * ns + i] = cnt[ord[i]];
+  }
+  PetscCall(PetscFree(cnt));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode frame_build(const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev,
                                   int s, frame_t *fr)
 {
   const cdn_subset_t *sub = &ev->subset[s];
-  int                *grp, *ord, ng = 0, *cnt;
-  cdn_rng_t           rng;
+  int                *grp;
 
   PetscFunctionBeginUser;
   fr->ns = sub->n, fr->nq = sub->test ? 1 : ev->repeats, fr->k = sub->test ? 1 : 0;
   PetscCall(PetscMalloc2((size_t)fr->nq * fr->ns, &fr->fold, (size_t)CDN_BOOTSTRAP * fr->ns, &fr->w));
   PetscCall(PetscMalloc1(fr->ns, &fr->grp));
-  PetscCall(PetscMalloc2(fr->ns, &grp, fr->ns, &cnt));
-  ord = fr->grp;
+  PetscCall(PetscMalloc1(fr->ns, &grp));
   for (int i = 0; i < fr->ns; i++) grp[i] = res->config[sub->model[i]].config_id;
   for (int q = 0; q < fr->nq; q++) {
     int *fold = fr->fold + (size_t)q * fr->ns, k;
@@ -108,19 +128,8 @@ static PetscErrorCode frame_build(const cdn_jobspec_t *spec, const cdn_results_t
       fr->k = k;
     }
   }
-  /* configurations numbered in order of first appearance: the resamples depend on the rows only */
-  for (int i = 0; i < fr->ns; i++) {
-    int j = 0;
-    while (j < i && grp[j] != grp[i]) j++;
-    ord[i] = j < i ? ord[j] : ng++;
-  }
-  cdn_rng_seed(&rng, cdn_hash64(spec->seed, BOOT_STREAM), (uint64_t)s);
-  for (int b = 0; b < CDN_BOOTSTRAP; b++) {
-    for (int g = 0; g < ng; g++) cnt[g] = 0;
-    for (int g = 0; g < ng; g++) cnt[cdn_rng_below(&rng, (uint64_t)ng)]++;
-    for (int i = 0; i < fr->ns; i++) fr->w[(size_t)b * fr->ns + i] = cnt[ord[i]];
-  }
-  PetscCall(PetscFree2(grp, cnt));
+  PetscCall(cdn_bootstrap_weights(spec->seed, s, fr->ns, grp, fr->grp, fr->w));
+  PetscCall(PetscFree(grp));
   PetscFunctionReturn(0);
 }
 
@@ -318,15 +327,15 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
         if (h->kind == CDN_HEADLINE_DIFF || h->row < 0) continue;
         score(&fr, &o[c], y, fr.w + (size_t)b * fr.ns, idx, &bt[c][b], &ba[c][b]);
       }
-    /* the pairs first: interval() sorts its array */
+    /* the pairs first: cdn_percentile_interval sorts its array */
     for (int b = 0; b < CDN_BOOTSTRAP; b++)
       bt[CDN_HEADLINE_DIFF][b] = bt[CDN_FAMILY_GRAPH][b] - bt[CDN_FAMILY_BASELINE][b],
       ba[CDN_HEADLINE_DIFF][b] = ba[CDN_FAMILY_GRAPH][b] - ba[CDN_FAMILY_BASELINE][b];
     for (int c = 0; c < CDN_HEADLINE_KINDS; c++) {
       cdn_headline_t *h = &ev->headline[first + c];
       if (h->row < 0) continue;
-      interval(bt[c], CDN_BOOTSTRAP, h->tau_ci);
-      interval(ba[c], CDN_BOOTSTRAP, h->acc_ci);
+      cdn_percentile_interval(bt[c], CDN_BOOTSTRAP, h->tau_ci);
+      cdn_percentile_interval(ba[c], CDN_BOOTSTRAP, h->acc_ci);
     }
   }
   for (int c = 0; c < CDN_HEADLINE_KINDS; c++) {
@@ -349,6 +358,7 @@ PetscErrorCode cdn_evaluation_headlines(const cdn_jobspec_t *spec, const cdn_res
   ev->nheadlines = 0;
   for (int s = 0; s < ev->nsubsets; s++)
     if (ev->subset[s].run) PetscCall(subset_headlines(spec, res, ev, s));
+  PetscCall(cdn_evaluation_early_stop(spec, res, ev)); /* prunes by the headlines' predictions */
   PetscFunctionReturn(0);
 }
 

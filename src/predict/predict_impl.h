@@ -48,6 +48,14 @@ PetscErrorCode cdn_select_score(const cdn_fold_t *outer, cdn_learner_t learner, 
 /* The fold shuffle of repeat q of a comparison seeded by seed (tasks and headlines agree on it). */
 static inline uint64_t cdn_repeat_seed(uint64_t seed, int q) { return cdn_hash64(seed, 0x5265706561ull + (uint64_t)q); }
 
+/* The bootstrap over configurations of subset s (headline.c): CDN_BOOTSTRAP resamples of the ns
+   models' configurations (config[i], any ids) with replacement, seeded from seed and s only, so the
+   headlines and the early-stopping curves see the same resamples at any rank count. w (CDN_BOOTSTRAP
+   x ns): how often model i's configuration was drawn in resample b; ord (ns): each model's
+   configuration numbered in order of first appearance. */
+PetscErrorCode cdn_bootstrap_weights(uint64_t seed, int s, int ns, const int *config, int *ord, double *w);
+/* The 2.5% and 97.5% percentiles of the finite values of v[0..n) (sorted in place; NaN if none). */
+void           cdn_percentile_interval(double *v, int n, double ci[2]);
 /* Argument checks shared by cdn_predict_cv and cdn_predict_split. */
 PetscErrorCode cdn_predict_check(const cdn_predict_problem_t *pb, cdn_learner_t learner, int d);
 /* Every metric of predictions over n models: r is the ranking score (the prediction, or a score

@@ -93,6 +93,8 @@ PetscErrorCode cdn_evaluation_free(cdn_evaluation_t *ev)
   for (int i = 0; i < ev->nheadlines; i++) PetscCall(PetscFree(ev->headline[i].pred));
   PetscCall(PetscFree(ev->headline));
   ev->nheadlines = 0;
+  PetscCall(PetscFree(ev->early));
+  ev->nearly = ev->early_k = 0;
   PetscCall(PetscFree2(ev->label, ev->label_class));
   for (int s = 0; s < ev->nsubsets; s++) {
     PetscCall(PetscFree(ev->subset[s].model));

@@ -161,26 +161,38 @@ static void write_report(FILE *fp, const cdn_evaluation_t *ev, const char *task)
   }
 }
 
-static void write_early_stop(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev)
+/* One early_stop.csv row: kind, budget, the policy's three names, then the numbers (NaN: empty). */
+static void early_row(FILE *fp, const char *kind, int k, int p, double fraction, double saved, double regret,
+                      const double ci[2], const double span[2])
 {
-  fputs("epochs,policy,predictor,fraction_stopped,epochs_saved,regret_of_best_kept,family\n", fp);
-  for (int k = 1; k <= ev->max_budget && k < res->epochs; k++) {
-    cdn_early_stop_t es;
-    int              halving = 0;
-    for (int g = 0; g < CDN_FAMILY_COUNT; g++) {
-      const cdn_headline_t *h = cdn_evaluation_headline(ev, CDN_SUBSET_ALL, k, g);
-      if (!h) continue;
-      cdn_early_stop(res, ev->label, h->pred, k, spec->prune_fraction, &es);
-      fprintf(fp, "%d,prune,%s,", k, cdn_report_headline_name(g));
-      cdn_csv_number(fp, spec->prune_fraction), sep(fp);
-      cdn_csv_number(fp, es.epochs_saved_prune), sep(fp);
-      cdn_csv_number(fp, es.regret_prune), fprintf(fp, ",%s\n", cdn_family_name((cdn_family_t)g));
-      halving = 1;
-    }
-    if (halving) { /* needs no predictor: one row per budget */
-      fprintf(fp, "%d,successive_halving,val_acc,,", k);
-      cdn_csv_number(fp, es.epochs_saved_halving), sep(fp);
-      cdn_csv_number(fp, es.regret_halving), fprintf(fp, ",baseline\n");
+  const char *policy, *predictor, *family;
+  cdn_early_policy_names(p, &policy, &predictor, &family);
+  fprintf(fp, "%s,%d,%s,%s,%s,", kind, k, policy, predictor, family);
+  cdn_csv_number(fp, fraction), sep(fp);
+  cdn_csv_number(fp, saved), sep(fp);
+  cdn_csv_number(fp, regret), sep(fp);
+  cdn_csv_number(fp, ci[0]), sep(fp);
+  cdn_csv_number(fp, ci[1]), sep(fp);
+  cdn_csv_number(fp, span ? span[0] : NAN), sep(fp);
+  cdn_csv_number(fp, span ? span[1] : NAN), fputc('\n', fp);
+}
+
+static void write_early_stop(FILE *fp, const cdn_evaluation_t *ev)
+{
+  fputs("kind,epochs,policy,predictor,family,fraction_stopped,epochs_saved,regret,ci_lo,ci_hi,saved_from,saved_to\n", fp);
+  for (int e = 0; e < ev->nearly; e++) {
+    const cdn_early_curve_t *c = &ev->early[e];
+    for (int p = 0; p < CDN_POLICIES; p++) {
+      if (!c->run[p]) continue;
+      for (int f = 0; f < c->nf; f++)
+        early_row(fp, "sweep", c->budget, p, c->fraction[f], c->saved[p][f], c->regret[p][f], c->regret_ci[p][f], NULL);
+      for (int l = 0; l < CDN_EARLY_LEVELS; l++)
+        if (isfinite(c->at[p][l]))
+          early_row(fp, "equal_compute", c->budget, p, NAN, cdn_early_level(l), c->at[p][l], c->at_ci[p][l], NULL);
+      if (isnan(c->span[p][0])) continue;
+      early_row(fp, "mean", c->budget, p, NAN, NAN, c->mean[p], c->mean_ci[p], c->span[p]);
+      if (p != CDN_POLICY_PRUNE_GRAPH)
+        early_row(fp, "graph_minus", c->budget, p, NAN, NAN, c->diff[p], c->diff_ci[p], c->span[p]);
     }
   }
 }
@@ -216,7 +228,7 @@ static PetscErrorCode write_files(const char *outdir, const cdn_jobspec_t *spec,
       write_predictions(af[PREDICTIONS].fp, ev);
       write_report(af[REPORT].fp, ev, task);
       cdn_report_markdown(af[MARKDOWN].fp, spec, res, ev);
-      write_early_stop(af[EARLY].fp, spec, res, ev);
+      write_early_stop(af[EARLY].fp, ev);
     }
     for (int i = lo; i < hi && !ierr; i++)
       if (ferror(af[i].fp)) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_WRITE,

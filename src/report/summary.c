@@ -77,6 +77,40 @@ static void verdict(FILE *fp, const cdn_headline_t *d)
             d->mean.tau_fold > 0 ? "graph-only" : d->mean.tau_fold < 0 ? "the baseline" : "neither");
 }
 
+/* Early stopping at the budget where the best graph-only row ranks best: each policy against pruning
+   by graph-only predictions at the same epochs saved (early_stop.csv has every budget and level). */
+static void early_stop(FILE *fp, const cdn_evaluation_t *ev)
+{
+  static const char *const label[CDN_POLICIES] = {"prune by best graph-only", "prune by best baseline",
+                                                  "prune by best hybrid", "successive halving (val_acc)",
+                                                  "random stopping (expected)"};
+  const cdn_early_curve_t *c = NULL;
+  for (int e = 0; e < ev->nearly; e++)
+    if (ev->early[e].budget == ev->early_k) c = &ev->early[e];
+  if (!c || isnan(c->span[CDN_POLICY_PRUNE_GRAPH][0])) return;
+  fprintf(fp, "\nEarly stopping at equal compute, subset all, k=%d (the budget where best graph-only ranks best):\n"
+              "regret of the best model kept, averaged over the epochs-saved levels both curves reach\n"
+              "[95%% bootstrap interval]; difference = graph-only pruning minus the policy (negative: graph-only\n"
+              "loses less at the same compute).\n",
+          c->budget);
+  fprintf(fp, "       %-30s %-13s %-27s %-27s\n", "policy", "epochs saved", "  its regret [95%]", "  difference [95%]");
+  for (int p = 0; p < CDN_POLICIES; p++) {
+    if (!c->run[p] || isnan(c->span[p][0])) continue;
+    fprintf(fp, "       %-30s %.2f-%.2f    ", label[p], c->span[p][0], c->span[p][1]);
+    fprintf(fp, " %8.5f [%8.5f, %8.5f]", c->mean[p], c->mean_ci[p][0], c->mean_ci[p][1]);
+    if (p == CDN_POLICY_PRUNE_GRAPH) {
+      fputc('\n', fp);
+      continue;
+    }
+    fprintf(fp, " %8.5f [%8.5f, %8.5f] %s\n", c->diff[p], c->diff_ci[p][0], c->diff_ci[p][1],
+            c->diff_ci[p][1] < 0   ? "graph-only lower, interval excludes zero"
+            : c->diff_ci[p][0] > 0 ? "graph-only higher, interval excludes zero"
+            : c->diff[p] < 0       ? "graph-only lower, interval includes zero"
+            : c->diff[p] > 0       ? "graph-only higher, interval includes zero"
+                                   : "equal, interval includes zero");
+  }
+}
+
 static void summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *res, const cdn_evaluation_t *ev, int timing)
 {
   int diverged = 0;
@@ -129,6 +163,7 @@ static void summary(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t *re
       describe(fp, ev, p, "graph-only");
     }
   }
+  early_stop(fp, ev);
   fputc('\n', fp);
 }
 
