@@ -193,6 +193,7 @@ static PetscErrorCode test_damaged_numbers(cdn_results_t *A, cdn_results_t *B, c
     {CDN_LEARNER_LINEAR, "ridge_intercept ", 1, "1e999", "block 'ridge_intercept' value 0: '1e999' is too large"},
     {CDN_LEARNER_LINEAR, "ridge_intercept ", 1, "NaN", "block 'ridge_intercept' value 0: 'NaN' is not a plain decimal"},
     {CDN_LEARNER_LINEAR, "std ", 1, "0", "block 'std' value 0: 0 is outside"},
+    {CDN_LEARNER_LINEAR, "ridge_intercept ", 1, "1e300", "predicts 1e+300 for model 0: not an accuracy predictor"},
     {CDN_LEARNER_LINEAR, "lo ", 1, "1e300", "blocks 'lo' and 'hi' value 0: lo 1e+300 is above hi"},
     {CDN_LEARNER_LINEAR, "logistic_classes ", 1, "7", "block 'logistic_classes' value 0: '7' is not an integer in [0, 2]"},
     {CDN_LEARNER_LINEAR, "hyperparameters ", 1, "0x1p-4", "'0x1p-4' is not a plain decimal number"},

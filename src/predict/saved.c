@@ -587,6 +587,20 @@ PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, d
   PetscCall(PetscMalloc1(n + 1, &rows));
   for (int i = 0; i < n; i++) rows[i] = i;
   PetscCall(cdn_fitted_predict(&m, X, rows, n, pred, pred_class));
+  { /* every number of the file can be finite and in range while their product is not (an outside
+       review set each to 1e308: predictions of 1e308, tau NaN, exit 0); an accuracy predictor's
+       output is a score near [0, 1] (score learners: the raw value, a loss at most a few hundred) */
+    int bad = -1;
+    for (int i = 0; i < n && bad < 0; i++)
+      if (pred[i] > 1e6 || pred[i] < -1e6 || isinf(pred[i])) bad = i;
+    if (bad >= 0) {
+      (void)cdn_fitted_destroy(&m);
+      (void)PetscFree(rows);
+      (void)PetscFree(X);
+      SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: predicts %g for model %d: not an accuracy predictor (damaged numbers?)",
+              path, pred[bad], bad);
+    }
+  }
   for (int i = 0; i < n; i++) label_class[i] = cdn_fitted_bin(&m, cdn_results_label(res, i));
   info->ncuts = m.ncuts;
   PetscCall(PetscArraycpy(info->cuts, m.cuts, m.ncuts));
