@@ -145,6 +145,12 @@ cli)
     "$cnndyn" watch tcp://127.0.0.1:5557 --timeout $t > "$work/out" 2>&1
     check "[ $? -eq 2 ] && grep -q \"timeout '$t' is not a positive number\" '$work/out'" "watch --timeout $t accepted"
   done
+  # every key in range, the network far too large: refused from its size before anything is allocated
+  # (it took 22 GB and hung; ulimit keeps a regression from swapping the machine)
+  sed 's/^epochs = 3/epochs = 3\narchitecture = resnet\nwidth = 64\ndepth = 32/' "$top/jobs/smoke.ini" > "$work/huge.ini"
+  (ulimit -v 8000000; refused "huge network" "resnet at width 64, depth 32: one network needs" run "$work/huge.ini" --out "$work/o5"
+   [ $fail -eq 0 ]) || fail=$((fail + 1))
+  check "[ ! -e '$work/o5' ]" "huge network: output folder created"
   "$cnndyn" run "$top/jobs/smoke.ini" --out "$work/o4" --progress tcp://127.0.0.1:70000 > "$work/out" 2>&1
   check "[ $? -eq 2 ] && grep -q 'no valid TCP port' '$work/out'" "run --progress with an impossible port: $(cat "$work/out")"
   ;;

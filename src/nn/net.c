@@ -2,6 +2,8 @@
    parameter block with its gradient and optimiser twins, the BatchNorm running statistics, and the
    activation buffers are allocated. Nothing is allocated after cdn_net_create. */
 #include <cblas.h>
+#include <limits.h>
+#include <unistd.h>
 #include <math.h>
 #include <string.h>
 #include "cnndyn/nn.h"
@@ -119,6 +121,19 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
     if (o > maxact) maxact = o;
   }
   nbuf += 2 * span((size_t)B * insz) + span((size_t)B * maxact); /* the NCHW batch, its channel-major copy, scratch */
+  { /* before any allocation: a network that cannot fit is refused with its size, not left to the
+       allocator (an outside review's resnet at width 64, depth 32 -- every key in range -- swapped the
+       machine to 22 GB and hung); half the physical memory, as two ranks share a node */
+    double need = 4.0 * ((double)nparam * (cfg->optimizer == CDN_OPT_ADAM ? 4 : 3) + (double)nstats + (double)nbuf);
+    double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGE_SIZE);
+    if (!(have <= 0 || need <= have / 2) || nparam > INT_MAX) {
+      PetscCall(PetscFree(net));
+      SETERRQ(PETSC_COMM_SELF, CDN_ERR_INPUT,
+              "%s at width %.4g, depth %d: one network needs %.1f GB (%.0f million parameters, activations for batches of %d), "
+              "more than half of this machine's %.1f GB",
+              arch, cfg->width > 0 ? cfg->width : 1, cfg->depth, need / 1e9, (double)nparam / 1e6, B, have / 1e9);
+    }
+  }
   net->nparam = (int)nparam;
   net->nstats = (int)nstats;
   PetscCall(PetscCalloc1(nparam, &net->param));
