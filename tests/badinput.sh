@@ -116,12 +116,19 @@ snapshot)
   snap="$work/r/snapshots/model-000000/epoch-001"
   "$cnndyn" stats "$snap" --out "$work/nodes.csv" > "$work/out" 2>&1
   check "[ $? -eq 0 ] && [ \$(wc -l < '$work/nodes.csv') -gt 10 ]" "stats on a good snapshot: $(head -c 600 "$work/out")"
+  # a run folder with one epoch's snapshot gone: refused, not a features.csv short of a row
+  rm -rf "$work/r/snapshots/model-000001/epoch-001"
+  refused "missing snapshot epoch" "model-000001: epoch-001 is missing" stats "$work/r" --out "$work/run.csv"
+  check "[ ! -e '$work/run.csv' ]" "missing snapshot epoch: features file written"
   # a layer name with a comma and a quote (from the snapshot's model.json) is one RFC 4180 field
   cp -r "$snap" "$work/named"
+  rm "$work/named/checksums.txt" # edited on purpose: read as another tool's snapshot (no checksums)
   sed -i 's/"name":\t"conv1"/"name":\t"conv,\\"1"/' "$work/named/model.json"
   "$cnndyn" stats "$work/named" --out "$work/named.csv" > "$work/out" 2>&1
   check "[ $? -eq 0 ] && grep -qF ',\"conv,\"\"1\",' '$work/named.csv'" "layer name not quoted: $(head -c 300 "$work/out") $(sed -n 2p "$work/named.csv")"
-  # a NaN in conv1's weights (float32 0x7fc00000, little-endian) after the .npy header
+  # a NaN in conv1's weights (float32 0x7fc00000, little-endian) after the .npy header, in a snapshot
+  # without checksums.txt (another tool's; with it the checksum would refuse the file first)
+  rm "$snap/checksums.txt"
   f=$(ls "$snap"/*conv1*weight*.npy | head -1)
   printf '\x00\x00\xc0\x7f' | dd of="$f" bs=1 seek=$(($(stat -c %s "$f") - 4)) conv=notrunc status=none
   refused "NaN weight (stats)" "holds a non-finite value (NaN at index" stats "$snap" --out "$work/nan.csv"

@@ -192,6 +192,12 @@ static PetscErrorCode run_features(const char *root, const gopts_t *o)
     ne = scandir(snap, &epochs, pick_epoch, alphasort);
     for (int e = 0; e < ne; e++) {
       snprintf(snap, sizeof snap, "%s/%s/%s", dir, models[m]->d_name, epochs[e]->d_name);
+      /* a run snapshots every epoch from 0 (a diverged model stops early): a gap is damage, and a
+         features.csv quietly short of its rows would pass for a whole one */
+      if (!ierr && atoi(epochs[e]->d_name + 6) != e)
+        ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_INPUT, PETSC_ERROR_INITIAL,
+                          "%s/%s: epoch-%03d is missing (snapshots run from epoch 0 without gaps)", dir,
+                          models[m]->d_name, e);
       if (!ierr)
         ierr = feature_row(snap, &lay, unrolled, have_job, fp, atoi(models[m]->d_name + 6), atoi(epochs[e]->d_name + 6),
                            &nfeat, &first);
