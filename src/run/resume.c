@@ -52,21 +52,21 @@ static PetscErrorCode copy_spec(const cdn_jobspec_t *spec, const char *outdir)
 
   PetscFunctionBeginUser;
   PetscCall(read_text(spec->source, &text));
-  snprintf(path, sizeof path, "%s/job.ini", outdir);
-  PetscCall(cdn_afile_open(&af, path));
-  if (fputs(text, af.fp) == EOF) {
-    cdn_afile_abort(&af);
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write", path);
+  /* DIR/job.ini for people and `cnndyn predict`, and checkpoints/job.ini, the copy resuming checks
+     DIR/job.ini against (check_started_with) */
+  for (int k = 0; k < 2; k++) {
+    PetscErrorCode ierr;
+    snprintf(path, sizeof path, k ? "%s/checkpoints/job.ini" : "%s/job.ini", outdir);
+    ierr = cdn_afile_open(&af, path);
+    if (!ierr && fputs(text, af.fp) == EOF) {
+      cdn_afile_abort(&af);
+      ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_WRITE, PETSC_ERROR_INITIAL,
+                        "%s: cannot write", path);
+    }
+    if (!ierr) ierr = cdn_afile_commit(&af);
+    if (ierr) PetscCall(PetscFree(text));
+    PetscCall(ierr);
   }
-  PetscCall(cdn_afile_commit(&af));
-  /* the copy resuming checks DIR/job.ini against (check_started_with) */
-  snprintf(path, sizeof path, "%s/checkpoints/job.ini", outdir);
-  PetscCall(cdn_afile_open(&af, path));
-  if (fputs(text, af.fp) == EOF) {
-    cdn_afile_abort(&af);
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write", path);
-  }
-  PetscCall(cdn_afile_commit(&af));
   snprintf(path, sizeof path, "%s/job.ini", outdir);
   PetscCall(cdn_jobspec_parse_string(path, text, &copy));
   PetscCall(PetscFree(text));
