@@ -4,7 +4,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-# Methods a practitioner has without reading the graph (DESIGN.md, "Baselines"). Everything else
+# Methods a practitioner has without reading the graph (docs/prediction.md, "Three families of rows"). Everything else
 # in report.csv is a graph method. Matched on the method name's first word.
 BASELINES = ("val_acc", "val_loss", "tse", "weights", "weight_stats", "learning_curve", "curve",
              "hyperparameters", "hparams", "majority", "successive_halving", "halving", "asha")

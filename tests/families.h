@@ -83,7 +83,7 @@ static inline void fam_alexnet(cdn_model_desc_t *d)
   FAM(CDN_OP_LINEAR, "fc3", 10, 0, 0, 0);
 }
 
-/* The small VGG of DESIGN.md with BatchNorm: conv 32,32,pool,64,64,pool, fc 256, on 3x32x32. */
+/* The small VGG of the benchmarks (bench/README.md) with BatchNorm: conv 32,32,pool,64,64,pool, fc 256, on 3x32x32. */
 static inline void fam_vgg(cdn_model_desc_t *d)
 {
   const char *cn[4] = {"conv1", "conv2", "conv3", "conv4"}, *bn[4] = {"bn1", "bn2", "bn3", "bn4"};

@@ -2,7 +2,7 @@
 # The benchmark table of issue 4 in one command: LeNet-5 (batch 64, 3 epochs, all 60k images),
 # small VGG and ResNet-8 width 16 (1 epoch on 6,000 images), each beside PyTorch in the same run
 # (run.sh), with images/s, ratio, test accuracy and the fraction of one core's FP32 peak
-# (117 GFLOP/s, DESIGN.md) from the analytic FLOPs per image that bench_train prints. Those are
+# (117 GFLOP/s, measured on the development machine: bench/README.md) from the analytic FLOPs per image that bench_train prints. Those are
 # direct convolution's FLOPs: a network whose convolutions run as Winograd can pass 100%.
 # Usage: bench/train/table.sh [REPEATS]   (default 1; the machine may be shared: repeat)
 set -euo pipefail

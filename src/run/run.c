@@ -1,4 +1,4 @@
-/* cdn_run: the pipeline of DESIGN.md from a validated job spec to the CSV reports. */
+/* cdn_run: the pipeline (README.md, "Running") from a validated job spec to the CSV reports. */
 #include <math.h>
 #include <string.h>
 #include "cnndyn/evaluate.h"
