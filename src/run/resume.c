@@ -79,20 +79,32 @@ static PetscErrorCode copy_spec(const cdn_jobspec_t *spec, const char *outdir)
 /* DIR/checkpoints/job.ini is the job spec as the run started (DIR/job.ini is the copy a user may
    edit, or resume with): if the two would give different results, resuming would mix models of two
    jobs. Runs from before this copy existed have none: nothing to compare then. */
-static PetscErrorCode check_started_with(const cdn_jobspec_t *spec, const char *outdir)
+/* Does the job file at path give the same results as spec (result_key: what the CSVs depend on)? */
+static PetscErrorCode same_results(const cdn_jobspec_t *spec, const char *path, PetscBool *same)
 {
-  char          path[PETSC_MAX_PATH_LEN], *text;
   cdn_jobspec_t started, a, b;
+  char         *text;
 
   PetscFunctionBeginUser;
-  snprintf(path, sizeof path, "%s/checkpoints/job.ini", outdir);
-  if (!exists(path)) PetscFunctionReturn(0);
   PetscCall(read_text(path, &text));
   PetscCall(cdn_jobspec_parse_string(path, text, &started));
   PetscCall(PetscFree(text));
   result_key(spec, &a);
   result_key(&started, &b);
-  PetscCheck(!memcmp(&a, &b, sizeof a), PETSC_COMM_SELF, CDN_ERR_INPUT,
+  *same = memcmp(&a, &b, sizeof a) ? PETSC_FALSE : PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode check_started_with(const cdn_jobspec_t *spec, const char *outdir)
+{
+  char      path[PETSC_MAX_PATH_LEN];
+  PetscBool same;
+
+  PetscFunctionBeginUser;
+  snprintf(path, sizeof path, "%s/checkpoints/job.ini", outdir);
+  if (!exists(path)) PetscFunctionReturn(0);
+  PetscCall(same_results(spec, path, &same));
+  PetscCheck(same, PETSC_COMM_SELF, CDN_ERR_INPUT,
              "%s: the job spec changed since the run started (it started with %s): undo the edit to resume, or start a new run in another folder",
              spec->source, path);
   PetscFunctionReturn(0);
@@ -107,14 +119,9 @@ PetscErrorCode cdn_outdir_prepare(const cdn_jobspec_t *spec, const char *outdir,
   *resuming = *complete = PETSC_FALSE;
   snprintf(path, sizeof path, "%s/job.ini", outdir);
   if (opt->resume && exists(path)) {
-    cdn_jobspec_t started, a, b;
-    char         *text;
-    PetscCall(read_text(path, &text));
-    PetscCall(cdn_jobspec_parse_string(path, text, &started));
-    PetscCall(PetscFree(text));
-    result_key(spec, &a);
-    result_key(&started, &b);
-    PetscCheck(!memcmp(&a, &b, sizeof a), PETSC_COMM_SELF, CDN_ERR_INPUT,
+    PetscBool same;
+    PetscCall(same_results(spec, path, &same));
+    PetscCheck(same, PETSC_COMM_SELF, CDN_ERR_INPUT,
                "%s: differs from %s, the job spec this run started with; resume with that one (cnndyn run --resume %s) or start a new run in another folder",
                spec->source, path, outdir);
     PetscCall(check_started_with(spec, outdir));
