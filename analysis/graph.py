@@ -1,6 +1,6 @@
 """The graph of one snapshot as cnndyn measures it, and drawn. Nothing here re-derives the graph:
-`cnndyn graph SNAPSHOT --export` gives the edges (BatchNorm folded, residual blocks and all, README
-"The graph") and `cnndyn stats SNAPSHOT` each node's layer, channel, degree and centrality."""
+`cnndyn graph SNAPSHOT --export` gives the edges (BatchNorm folded, residual blocks and all, docs/graph.md
+"The rolled graph") and `cnndyn stats SNAPSHOT` each node's layer, channel, degree and centrality."""
 import csv
 import os
 import re

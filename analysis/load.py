@@ -102,7 +102,7 @@ def _columns_from_names(path, cols):
 
 def features(outdir):
     """features.csv and what each of its columns measures: (features, columns), where columns has
-    one row per feature column, in order, with SCHEMA's fields (README.md, "Outputs"), read from
+    one row per feature column, in order, with SCHEMA's fields (docs/formats.md, "features_columns.csv"), read from
     features_columns.csv; names are never split when that file is there."""
     path = os.path.join(outdir, "features.csv")
     with_header = _read(path, ["model", "epoch"], ["model", "epoch"])
@@ -190,7 +190,7 @@ def report(outdir):
 
 
 def early_stop(outdir):
-    """Optional: the early-stopping comparison at equal compute (README.md, "Outputs"). None when
+    """Optional: the early-stopping comparison at equal compute (docs/formats.md, "early_stop.csv"). None when
     absent; a folder written before issue 16 (no `kind` column) is read as an empty table, so the
     page says why it draws nothing."""
     path = os.path.join(outdir, "early_stop.csv")

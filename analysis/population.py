@@ -12,7 +12,7 @@ class Skip(Exception):
     """A figure the data cannot support: the page shows this note in its place."""
 
 
-# Columns of models.csv that are not hyperparameters (README "Outputs").
+# Columns of models.csv that are not hyperparameters (docs/formats.md, "models.csv").
 NOT_HYPER = {"model", "config", "replicate", "seed", "architecture", "status", "diverged_epoch", "epochs_trained",
              "final_val_loss", "final_val_accuracy", "final_test_accuracy"}
 

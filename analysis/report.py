@@ -128,7 +128,7 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None, cnndy
         acc = models.set_index("model").at[gm, "final_test_accuracy"]
         figure(f"graph_model{gm}.png", f"The graph of model {gm}",
                f"The graph of model {gm} at epoch {eps[0]} and epoch {k}: nodes by node group, edge "
-               "width by weight (README, \"The graph\"), as `cnndyn graph --export` writes it "
+               "width by weight (docs/graph.md), as `cnndyn graph --export` writes it "
                "(BatchNorm folded, residual edges included).",
                graph.draw, outdir, gm, [eps[0], k], acc, cnndyn)
     except Skip as s:

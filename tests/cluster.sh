@@ -35,7 +35,7 @@ budget = 1
 folds = 3
 INI
 
-# close DIR_A DIR_B WHAT: losses within 1e-3 relative and accuracies within 0.02 (README.md, Teams)
+# close DIR_A DIR_B WHAT: losses within 1e-3 relative and accuracies within 0.02 (docs/cluster.md, Teams)
 close() {
   /usr/bin/python3 - "$1" "$2" <<'PY' || { echo "FAILED: $3: outside the tolerance of team_size 1"; fail=$((fail + 1)); }
 import csv, math, sys
@@ -186,7 +186,7 @@ team)
   same "$work/t2x2" "$work/t2x4" "team_size 2: one team vs two teams"
   # models are led (recorded) by team leaders only: ranks 0 and 2
   check "! awk -F, 'NR > 1 { print \$3 }' '$work/t2x4/timing.csv' | grep -v '^[02]\$' > /dev/null" "two teams: a model recorded by a team member"
-  # against a team of one: the documented tolerance (README.md, Teams)
+  # against a team of one: the documented tolerance (docs/cluster.md, Teams)
   close "$work/t1" "$work/t2x2" "team_size 2"
   # The same steps under every learning-rate schedule and with augmentation: the team runs the one
   # epoch loop of src/nn/train.c. A smaller population keeps this quick; batch size 1 leaves one

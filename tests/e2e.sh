@@ -4,7 +4,7 @@
 #   input  bad input stops every rank with one clear message, exit 1, and no output folder
 #   tools  snapshots are written; `cnndyn graph` and `cnndyn stats` read them
 #   diverge  models that go NaN, explode or stick at chance neither stop the job nor differ by rank
-#   isa    oneDNN's AVX2 kernels against the ones it picks for this CPU: the agreement the README's
+#   isa    oneDNN's AVX2 kernels against the ones it picks for this CPU: the agreement docs/cluster.md's
 #          "Instruction sets" section states (identical start, epoch 1 within float32 drift)
 set -uo pipefail
 case_=$1 cnndyn=$2 top=$3
@@ -209,7 +209,7 @@ isa)
     awk -F, '$2 == 0' "$work/native/$f.csv" > "$work/n0" && awk -F, '$2 == 0' "$work/avx2/$f.csv" > "$work/a0"
     check "[ -s '$work/n0' ] && cmp -s '$work/n0' '$work/a0'" "epoch-0 rows of $f.csv differ between instruction sets"
   done
-  # epoch 1: losses within 1e-3 relative, accuracies within 0.02, as the README states (measured here: 1e-6 and equal)
+  # epoch 1: losses within 1e-3 relative, accuracies within 0.02, as docs/cluster.md states (measured here: 1e-6 and equal)
   paste -d, "$work/native/curves.csv" "$work/avx2/curves.csv" | awk -F, '$2 == 1' > "$work/both1"
   check "[ -s '$work/both1' ] && awk -F, '{ for (i = 3; i <= 4; i++) { d = \$i - \$(i + 5); if (d < 0) d = -d; if (d > 1e-3 * (\$i < 0 ? -\$i : \$i)) bad = 1 }
                                    d = \$5 - \$10; if (d < 0) d = -d; if (d > 0.02) bad = 1 } END { exit bad }' '$work/both1'" \

@@ -2,7 +2,7 @@
 # Graphs spread over a team ([graph] distribute_edges, [cluster] team_size = 2). Usage: teamgraph.sh CNNDYN
 #   - one team (2 ranks) and two teams (4 ranks) give byte-identical CSVs;
 #   - against the same job with distribute_edges = 0 (graphs on the leader alone): models.csv and
-#     curves.csv byte-identical, features.csv within the tolerance of README.md (Distributed graphs);
+#     curves.csv byte-identical, features.csv within the tolerance of docs/cluster.md (Distributed graphs);
 #   - every member's log says the graph was spread and which rows it owned;
 #   - a member whose statistics fail stops its team (no hang), also when the others wait inside a
 #     collective call (the job stops after the member's wait); one that does not converge empties
@@ -59,7 +59,7 @@ done
 for f in models.csv curves.csv; do
   check "cmp -s '$work/spread2/$f' '$work/alone2/$f'" "$f: spread vs leader alone (training is the same)"
 done
-# features: within one unit of the 9th printed digit (README.md, Distributed graphs)
+# features: within one unit of the 9th printed digit (docs/cluster.md, Distributed graphs)
 /usr/bin/python3 - "$work/spread2/features.csv" "$work/alone2/features.csv" <<'PY' || { echo "FAILED: features.csv outside the tolerance"; fail=$((fail + 1)); }
 import csv, math, sys
 a, b = (list(csv.reader(open(p))) for p in sys.argv[1:])

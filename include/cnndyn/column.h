@@ -1,5 +1,5 @@
 #pragma once
-/* One features.csv column and what it measures, as features_columns.csv lists it (README.md,
+/* One features.csv column and what it measures, as features_columns.csv lists it (docs/formats.md,
    "Outputs"). The functions that name the columns fill these fields and build the name from them,
    so readers never need to split a name (ResNet layer names hold dots). */
 typedef struct {

@@ -216,7 +216,7 @@ PetscErrorCode cdn_evaluation_early_stop(const cdn_jobspec_t *spec, const cdn_re
    for the budgetless methods hparams and majority), fitted on every model of res exactly as one
    fold of the comparison fits it on its training models: the same preparation, inner CV (spec's
    inner_folds, seeded from spec's seed) and class task (spec's classes, cut on res's labels).
-   The file is a text header and the learner's fitted state (README.md, `cnndyn predict`), written
+   The file is a text header and the learner's fitted state (docs/formats.md, "Saved predictors"), written
    atomically. A learner the method does not take, or a method without inputs in res, is
    CDN_ERR_INPUT. */
 PetscErrorCode cdn_predictor_save(const char *path, const cdn_jobspec_t *spec, cdn_method_t method,

@@ -1,6 +1,6 @@
 #pragma once
 /* A network's weights as a weighted undirected graph (rolled: one node per channel or neuron).
-   README "The graph" is the user-facing reference; this is the contract.
+   docs/graph.md is the user-facing reference; this is the contract.
 
    Nodes. The input channels (group "input"), then one group per conv or linear layer in stack
    order, named after the layer, holding its output channels or neurons. A 1x1 projection conv on
@@ -76,7 +76,7 @@ PetscErrorCode cdn_graph_create(MPI_Comm comm, const cdn_model_desc_t *desc, cdn
    each rank reduces only the edges of its own rows. */
 PetscErrorCode cdn_graph_set_weights(cdn_graph_t *g, const cdn_model_desc_t *desc);
 PetscErrorCode cdn_graph_destroy(cdn_graph_t *g);
-/* The unrolled graph (Gebhart et al. 2019): one node per channel and pixel position, README "The
+/* The unrolled graph (Gebhart et al. 2019): one node per channel and pixel position, docs/graph.md "The
    graph" documents it. Refused (CDN_ERR_INPUT, the count and the limit named) when it would have
    more than max_edges edges; residual networks are not supported (CDN_ERR_INPUT). Weights are set
    with cdn_graph_set_weights like a rolled graph. */
@@ -90,7 +90,7 @@ PetscErrorCode cdn_graph_create_as(MPI_Comm comm, const cdn_model_desc_t *desc, 
 PetscErrorCode cdn_graph_plan_as(const cdn_model_desc_t *desc, int unrolled, PetscInt64 max_edges, cdn_graph_t *g);
 /* Where a graph of nedges edges lives: on team (the ranks that hold the model) when threshold > 0
    and nedges >= threshold, otherwise on PETSC_COMM_SELF. Statistics are the same either way to
-   about 1e-10 relative (README "Distributed graphs"); the CSV's 9 digits usually hide it. */
+   about 1e-10 relative (docs/cluster.md, "Distributed graphs"); the CSV's 9 digits usually hide it. */
 MPI_Comm cdn_graph_comm_for(MPI_Comm team, PetscInt64 nedges, PetscInt64 threshold);
 /* Only the node groups and edge blocks (no matrix): counts, names, checks. */
 PetscErrorCode cdn_graph_plan(const cdn_model_desc_t *desc, cdn_graph_t *g);

@@ -31,5 +31,5 @@ PetscErrorCode cdn_layout_weight_row(const cdn_layout_t *lay, const cdn_model_de
 PetscErrorCode cdn_layout_columns(const cdn_layout_t *lay, const cdn_graph_t *g, const cdn_model_desc_t *desc,
                                   int *n, cdn_column_t **cols);
 /* features_columns.csv: `column, statistic, scope, layer, aggregator`, one row per feature column
-   (README.md, "Outputs"), written under a temporary name and renamed. */
+   (docs/formats.md, "features_columns.csv"), written under a temporary name and renamed. */
 PetscErrorCode cdn_layout_write_columns(const char *path, int n, const cdn_column_t *cols);

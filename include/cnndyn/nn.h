@@ -17,7 +17,7 @@ typedef struct {
   double lr, momentum, weight_decay, dropout, init_scale;
   int    batch_size;
   double width;          /* multiplier of every layer's channel/neuron count (0: 1) */
-  int    depth;          /* family-specific (README.md, "Architectures"); 0: the family's default */
+  int    depth;          /* family-specific (docs/graph.md, "Architectures"); 0: the family's default */
   cdn_optimizer_t optimizer; /* Adam uses momentum as beta1 */
   double adam_beta2, adam_eps; /* 0: 0.999, 1e-8 */
   cdn_schedule_t schedule;

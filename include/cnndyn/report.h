@@ -1,5 +1,5 @@
 #pragma once
-/* The run's outputs: CSV files and report.md (README.md documents every column) and the summary on
+/* The run's outputs: CSV files and report.md (docs/formats.md documents every column) and the summary on
    stdout. */
 #include <stdio.h>
 #include "cnndyn/evaluate.h"

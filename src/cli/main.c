@@ -45,7 +45,7 @@ static const char usage[] =
   "  -eigenvector_eps_tol 1e-12         eigenvector centrality solver tolerance\n"
   "  -pagerank_damping 0.9              PageRank damping (also -pagerank_tol, -pagerank_max_it)\n"
   "  -singular_svd_tol 1e-8             per-layer singular value solver tolerance\n"
-  "See README.md, jobs/README.md for job specs, and the CSV column reference in README.md.\n";
+  "See docs/cli.md for every command, jobs/README.md for job specs and docs/formats.md for every output column.\n";
 
 int cdn_cli_usage_error(const char *fmt, const char *arg)
 {

@@ -89,7 +89,7 @@ static PetscErrorCode comparable(const char *dir, const char *job, const char **
   PetscCheck(other, PETSC_COMM_SELF, CDN_ERR_INPUT,
              "%s/models.csv: all %d models share one configuration: nothing to compare", dir, res->nmodels);
   PetscCheck(cdn_method_pairs(spec->method_mask, spec->learner_mask), PETSC_COMM_SELF, CDN_ERR_INPUT,
-               "%s: no method of methods takes any of the learners: nothing to compare (README.md lists each method's learners)",
+               "%s: no method of methods takes any of the learners: nothing to compare (docs/formats.md lists each method's learners)",
                value[1] || value[2] ? "--methods/--learners" : job ? job : "methods and learners");
   PetscFunctionReturn(0);
 }

@@ -370,7 +370,7 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec, 
   if (whole_job && !cdn_method_pairs(spec->method_mask, spec->learner_mask)) {
     w.line = line_of(ps, "learners") ? line_of(ps, "learners") : line_of(ps, "methods");
     w.key  = line_of(ps, "learners") ? "learners" : "methods";
-    CDN_JS_FAIL(&w, "%s", "no method of [prediction] methods takes any of the learners: nothing would be compared (README.md lists each method's learners)");
+    CDN_JS_FAIL(&w, "%s", "no method of [prediction] methods takes any of the learners: nothing would be compared (docs/formats.md lists each method's learners)");
   }
   if (spec->samples > 1 && !dist) {
     w.line = line_of(ps, "samples"), w.key = "samples";

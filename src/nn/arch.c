@@ -1,4 +1,4 @@
-/* The architecture families, as layer stacks (README.md, "Architectures", shows each one). Every
+/* The architecture families, as layer stacks (docs/graph.md, "Architectures", shows each one). Every
    family takes cfg.width (a multiplier on channel and neuron counts) and cfg.depth; names follow
    PyTorch's conventions (torchvision's for ResNet) so snapshots load into an equivalent module. */
 #include <math.h>

@@ -33,7 +33,7 @@ static void kernel_row(const double *D, int n, int i, const int *tr, int ntr, do
    spread, so it means the same for any accuracy range. The solver stops
    at a KKT violation of 1e-2 rather than libsvm's default 1e-3: SMO iterations were a fifth of the
    prediction stage's CPU time (perf, 200 models) and the looser stop moves predictions far less
-   than the 5% tube already tolerates (README.md, Prediction-stage speed, gives the effect). */
+   than the 5% tube already tolerates (docs/studies.md, Prediction-stage speed, gives the effect). */
 static PetscErrorCode fit_predict(const double *D, int n, const double *y, const int *tr, int ntr, const int *te,
                                   int nte, double C, double gamma, double *out, cdn_fitted_t *keep)
 {

@@ -1,4 +1,4 @@
-/* A finished run read back from its CSVs (the columns README.md documents), for `cnndyn predict`.
+/* A finished run read back from its CSVs (the columns docs/formats.md documents), for `cnndyn predict`.
    Nothing is taken on trust: every header is the one the writer (csv.c) prints, every row has the
    header's fields, every number is plain decimal text in its range, every (model, epoch) row
    appears exactly once and every model's rows are all there. The first problem stops the load

@@ -1,4 +1,4 @@
-/* cdn_run: the pipeline (README.md, "Running") from a validated job spec to the CSV reports. */
+/* cdn_run: the pipeline (docs/design.md, "The pipeline") from a validated job spec to the CSV reports. */
 #include <math.h>
 #include <string.h>
 #include "cnndyn/evaluate.h"

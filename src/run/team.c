@@ -3,8 +3,8 @@
    alone) on its contiguous slice of each minibatch; the hook here sums the members' gradients
    and losses with MPI_Allreduce before every member takes the same optimiser step. Dropout masks
    come from a stream per (epoch, member), so they differ from a team of one. With dropout 0 a
-   team computes the same steps as one rank up to the order of floating-point sums (see README.md
-   for the tolerance); numbers are not bit-identical across team sizes. Parameters stay
+   team computes the same steps as one rank up to the order of floating-point sums (docs/cluster.md, Teams, gives
+   the tolerance); numbers are not bit-identical across team sizes. Parameters stay
    bit-identical between members, but each member updates the BatchNorm running statistics from
    its own slice; the leader's are the model's (evaluation, checkpoints, and the graph, whose team
    members take them from the leader in train.c). */

@@ -115,7 +115,7 @@ PetscErrorCode cdn_snapshot_verify(const char *dir)
              CDN_ERR_INPUT, "%s: path too long", dir);
   fp = fopen(sums, "r");
   if (!fp) {
-    /* a folder written by another tool or by hand: read unchecked, as the README says */
+    /* a folder written by another tool or by hand: read unchecked, as docs/formats.md, "snapshots", says */
     PetscCheck(errno == ENOENT, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot read: %s", sums, strerror(errno));
     PetscFunctionReturn(0);
   }

@@ -3,7 +3,7 @@
 
 Run by hand with Debian's python3-torch (scripts/install-deps.sh --bench installs it):
     /usr/bin/python3 tests/torch_ref/gen.py tests/torch_ref
-One small network per family, the layer stacks of README.md "Architectures" built from torch.nn
+One small network per family, the layer stacks of docs/graph.md "Architectures" built from torch.nn
 with parameters registered in cnndyn's order. The reference is computed in float64 from float32
 weights and inputs, so the only rounding left in a comparison is cnndyn's own.
 
