@@ -13,7 +13,7 @@ blocks and `spans`) is skipped.
 
 Other files (src, include, tests, scripts, slurm, analysis, bench, jobs): every word ending in .md
 must be a file of the repository, relative to the repository or to the file, unless it is the
-name of a file cnndyn writes (report.md)."""
+name of a file cnndyn writes (report.md); nothing cites ../shared, which is outside it."""
 import os
 import re
 import sys
@@ -64,10 +64,14 @@ def check_markdown(root, rel, problems):
 
 def check_code(root, rel, problems):
     path = os.path.join(root, rel)
+    if os.path.samefile(path, __file__):  # names what it looks for
+        return
     try:
         text = open(path, encoding="utf-8").read()
     except UnicodeDecodeError:
         return
+    for m in re.finditer(r"\.\./shared\b", text):
+        problems.append(f"{rel}:{text.count(chr(10), 0, m.start()) + 1}: cites ../shared, outside the repository")
     for m in re.finditer(r"[\w./-]*\w\.md\b", text):
         name = m.group(0)
         if os.path.basename(name) in OUTPUT_NAMES:
@@ -88,6 +92,7 @@ def main():
                    if os.path.isfile(os.path.join(root, d, "README.md")))
     for rel in docs:
         check_markdown(root, rel, problems)
+        check_code(root, rel, problems)
     for top in CODE_DIRS:
         for dirpath, dirnames, files in os.walk(os.path.join(root, top)):
             dirnames[:] = sorted(d for d in dirnames if d != "corpus" and not d.startswith("."))
