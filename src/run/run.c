@@ -28,13 +28,16 @@ static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spe
     if (!ierr) ierr = PetscMalloc1(nfeat, &res.feat_names);
     for (int f = 0; f < nfeat && !ierr; f++) memcpy(res.feat_names[f], cols[f].name, sizeof res.feat_names[f]);
     res.num_classes = num_classes;
-    /* A part predicts nothing: a fraction of the population has other folds, class cuts and
-       labels, so its report would be no part of the population's. `cnndyn merge` predicts. */
-    if (!ierr && opt->nparts) ierr = cdn_report_write_rows(outdir, &res);
+    /* The tables of records go to disk before the prediction stage, which can take minutes on a
+       large population: they are there to read (or to predict from with `cnndyn predict`) as
+       soon as training ends, whatever happens next. A part predicts nothing: a fraction of the
+       population has other folds, class cuts and labels, so its report would be no part of the
+       population's. `cnndyn merge` predicts. */
+    if (!ierr) ierr = cdn_report_write_rows(outdir, &res);
   }
   PetscCall(cdn_error_share(comm, ierr));
   if (!opt->nparts)
-    PetscCall(cdn_prediction_stage(comm, spec, &res, outdir, PETSC_FALSE, opt->quiet ? PETSC_TRUE : PETSC_FALSE));
+    PetscCall(cdn_prediction_stage(comm, spec, &res, outdir, PETSC_TRUE, opt->quiet ? PETSC_TRUE : PETSC_FALSE));
   if (!opt->quiet && rank == 0) {
     if (opt->nparts) printf("Part %d/%d (models %d-%d) in %s (%.1f s); merge the parts with cnndyn merge\n", opt->part,
                             opt->nparts, first, first + N - 1, outdir, MPI_Wtime() - t0);
