@@ -76,29 +76,66 @@ static void refused(const char *file, const char *text, const char *message)
   if (!ierr) CHECK(cdn_results_destroy(&res) == 0);
 }
 
-/* models.csv with its second data row replaced by row. */
-static void bad_model(const char *row, const char *message)
-{
-  char text[1024];
+/* How a case's text becomes the file: all of it, models.csv's second data row, or the data rows
+   under the good header of curves.csv or features.csv. */
+typedef enum { WHOLE, MODEL_ROW, ROWS } how_t;
 
-  snprintf(text, sizeof text, "%.*s%s\n", (int)(strstr(models_ok, "1,1,0,12") - models_ok), models_ok, row);
-  refused("models.csv", text, message);
-}
+static const struct {
+  const char *file;
+  how_t       how;
+  const char *text, *message;
+} cases[] = {
+  /* models.csv: the file, its header, then each check of a row */
+  {"models.csv", WHOLE, NULL, "models.csv: cannot open"},
+  {"models.csv", WHOLE, "", "models.csv: empty (no header)"},
+  {"models.csv", WHOLE, "model,config,colour\n", "models.csv:1: unknown column 'colour'"},
+  {"models.csv", WHOLE, "model,config,model\n", "models.csv:1: column model appears twice"},
+  {"models.csv", WHOLE, "config,model,status,epochs_trained,final_test_accuracy\n", "header must start with model"},
+  {"models.csv", WHOLE, "model,config,status,epochs_trained,final_test_accuracy\n", "models.csv: no models (header only)"},
+  {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,ok,,1", "models.csv:3: 8 fields, the header has 12"},
+  {"models.csv", MODEL_ROW, "2,1,0,12,lenet5,ok,,1,,,0.5,0.5", "models.csv:3: column model: 2 where 1 was expected"},
+  {"models.csv", MODEL_ROW, "1,1,0,-12,lenet5,ok,,1,,,0.5,0.5", "column seed: '-12' is not an unsigned 64-bit integer"},
+  {"models.csv", MODEL_ROW, "1,1,0,12,,ok,,1,,,0.5,0.5", "column architecture: empty"},
+  {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,fine,,1,,,0.5,0.5", "column status: 'fine' is neither ok nor diverged"},
+  {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,ok,,1001,,,0.5,0.5", "column epochs_trained: 1001 is outside [0, 1000]"},
+  {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,ok,,1,,,0x1p-1,0.5", "column final_test_accuracy: '0x1p-1'"},
+  {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,ok,,1,,,1.5,0.5", "column final_test_accuracy: 1.5 is outside [0"},
+  {"models.csv", MODEL_ROW, "1,1,0,12,\"lenet5,ok,,1,,,0.5,0.5", "models.csv:3: field 5: quote not closed"},
+  {"models.csv", MODEL_ROW, "1,1,0,12,\"lenet5\"x,ok,,1,,,0.5,0.5", "models.csv:3: field 5: text after the closing quote"},
+  /* curves.csv: header, keys, values, completeness */
+  {"curves.csv", WHOLE, NULL, "curves.csv: cannot open"},
+  {"curves.csv", WHOLE, "model,epoch,train_loss,val_loss\n", "curves.csv:1: 4 columns, expected"},
+  {"curves.csv", WHOLE, "model,epoch,train_loss,val_loss,val_acc\n", "curves.csv:1: column 5 is 'val_acc'"},
+  {"curves.csv", ROWS, "0,0,,2.3,0.1\n2,0,,2.3,0.1\n", "curves.csv:3: model 2, but models.csv has only 2 models"},
+  {"curves.csv", ROWS, "1,2,,2.3,0.1\n", "curves.csv:2: model 1 epoch 2, but models.csv says it trained 1 epochs"},
+  {"curves.csv", ROWS, "0,0,,2.3,0.1\n0,1,1.0,0.9,0.6\n0,1,1.0,0.9,0.6\n", "curves.csv:4: second row for model 0 epoch 1"},
+  {"curves.csv", ROWS, "0,0,,2.3,0.1\n", "curves.csv: no row for model 0 epoch 1"},
+  {"curves.csv", ROWS, "0,0,,2.3,1.1\n", "curves.csv:2: column val_accuracy: 1.1 is outside [0"},
+  {"curves.csv", ROWS, "0,x,,2.3,0.1\n", "curves.csv:2: column epoch: 'x' is not an integer"},
+  /* features.csv: names, then rows as curves.csv's */
+  {"features.csv", WHOLE, NULL, "features.csv: cannot open"},
+  {"features.csv", WHOLE, "model,epoch\n", "features.csv:1: header must be model,epoch, then at least one feature"},
+  {"features.csv", WHOLE, "model,epoch,colour\n", "features.csv:1: column 3: 'colour' is not a feature cnndyn writes"},
+  {"features.csv", WHOLE, "model,epoch,weights.conv1.mean,weights.conv1.std\n", "features.csv:1: columns missing"},
+  {"features.csv", ROWS, "0,0,0,1,-2,-1,0,1,nan\n", "features.csv:2: column weights.conv1.p100: 'nan'"},
+  {"features.csv", ROWS, "0,0,0,1,-2,-1,0,1,2\n", "features.csv: no row for model 0 epoch 1"},
+};
 
-/* curves.csv / features.csv with extra appended after the good rows, or rows in place of them. */
-static void bad_rows(const char *file, const char *rows, const char *message)
+static void run_case(int i)
 {
   char text[2048];
 
-  snprintf(text, sizeof text, "%s%s", !strcmp(file, "curves.csv") ? "model,epoch,train_loss,val_loss,val_accuracy\n" : feat_head,
-           rows);
-  refused(file, text, message);
+  if (cases[i].how == MODEL_ROW) /* the header and the first row, then this one */
+    snprintf(text, sizeof text, "%.*s%s\n", (int)(strstr(models_ok, "1,1,0,12") - models_ok), models_ok, cases[i].text);
+  else if (cases[i].how == ROWS)
+    snprintf(text, sizeof text, "%s%s", !strcmp(cases[i].file, "curves.csv") ? "model,epoch,train_loss,val_loss,val_accuracy\n" : feat_head,
+             cases[i].text);
+  refused(cases[i].file, cases[i].how == WHOLE ? cases[i].text : text, cases[i].message);
 }
 
 int main(int argc, char **argv)
 {
   cdn_results_t res;
-  char          curves_dup[1024];
   int           fds;
 
   PetscCall(cdn_initialize(&argc, &argv, NULL));
@@ -116,44 +153,7 @@ int main(int argc, char **argv)
   CHECK(isnan(cdn_results_features(&res, 1, 2)[0])); /* past the diverged model's last epoch */
   PetscCall(cdn_results_destroy(&res));
 
-  /* models.csv: the file, its header, then each check of a row */
-  refused("models.csv", NULL, "models.csv: cannot open");
-  refused("models.csv", "", "models.csv: empty (no header)");
-  refused("models.csv", "model,config,colour\n", "models.csv:1: unknown column 'colour'");
-  refused("models.csv", "model,config,model\n", "models.csv:1: column model appears twice");
-  refused("models.csv", "config,model,status,epochs_trained,final_test_accuracy\n", "header must start with model");
-  refused("models.csv", "model,config,status,epochs_trained,final_test_accuracy\n", "models.csv: no models (header only)");
-  bad_model("1,1,0,12,lenet5,ok,,1", "models.csv:3: 8 fields, the header has 12");
-  bad_model("2,1,0,12,lenet5,ok,,1,,,0.5,0.5", "models.csv:3: column model: 2 where 1 was expected");
-  bad_model("1,1,0,-12,lenet5,ok,,1,,,0.5,0.5", "column seed: '-12' is not an unsigned 64-bit integer");
-  bad_model("1,1,0,12,,ok,,1,,,0.5,0.5", "column architecture: empty");
-  bad_model("1,1,0,12,lenet5,fine,,1,,,0.5,0.5", "column status: 'fine' is neither ok nor diverged");
-  bad_model("1,1,0,12,lenet5,ok,,1001,,,0.5,0.5", "column epochs_trained: 1001 is outside [0, 1000]");
-  bad_model("1,1,0,12,lenet5,ok,,1,,,0x1p-1,0.5", "column final_test_accuracy: '0x1p-1'");
-  bad_model("1,1,0,12,lenet5,ok,,1,,,1.5,0.5", "column final_test_accuracy: 1.5 is outside [0");
-  bad_model("1,1,0,12,\"lenet5,ok,,1,,,0.5,0.5", "models.csv:3: field 5: quote not closed");
-  bad_model("1,1,0,12,\"lenet5\"x,ok,,1,,,0.5,0.5", "models.csv:3: field 5: text after the closing quote");
-
-  /* curves.csv: header, keys, values, completeness */
-  refused("curves.csv", NULL, "curves.csv: cannot open");
-  refused("curves.csv", "model,epoch,train_loss,val_loss\n", "curves.csv:1: 4 columns, expected");
-  refused("curves.csv", "model,epoch,train_loss,val_loss,val_acc\n", "curves.csv:1: column 5 is 'val_acc'");
-  bad_rows("curves.csv", "0,0,,2.3,0.1\n2,0,,2.3,0.1\n", "curves.csv:3: model 2, but models.csv has only 2 models");
-  bad_rows("curves.csv", "1,2,,2.3,0.1\n", "curves.csv:2: model 1 epoch 2, but models.csv says it trained 1 epochs");
-  snprintf(curves_dup, sizeof curves_dup, "%s0,1,1.0,0.9,0.6\n", strchr(curves_ok, '\n') + 1);
-  bad_rows("curves.csv", curves_dup, "curves.csv:7: second row for model 0 epoch 1");
-  bad_rows("curves.csv", "0,0,,2.3,0.1\n", "curves.csv: no row for model 0 epoch 1");
-  bad_rows("curves.csv", "0,0,,2.3,1.1\n", "curves.csv:2: column val_accuracy: 1.1 is outside [0");
-  bad_rows("curves.csv", "0,x,,2.3,0.1\n", "curves.csv:2: column epoch: 'x' is not an integer");
-
-  /* features.csv: names, then rows as curves.csv's */
-  refused("features.csv", NULL, "features.csv: cannot open");
-  refused("features.csv", "model,epoch\n", "features.csv:1: header must be model,epoch, then at least one feature");
-  refused("features.csv", "model,epoch,colour\n", "features.csv:1: column 3: 'colour' is not a feature cnndyn writes");
-  refused("features.csv", "model,epoch,weights.conv1.mean,weights.conv1.std\n", "features.csv:1: columns missing");
-  bad_rows("features.csv", "0,0,0,1,-2,-1,0,1,nan\n", "features.csv:2: column weights.conv1.p100: 'nan'");
-  bad_rows("features.csv", "0,0,0,1,-2,-1,0,1,2\n", "features.csv: no row for model 0 epoch 1");
-
+  for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) run_case(i);
   CHECK(fds > 0 && open_fds() == fds); /* every refused file was closed */
   put("models.csv", NULL), put("curves.csv", NULL), put("features.csv", NULL);
   CHECK(rmdir(dir) == 0);
