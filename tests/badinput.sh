@@ -2,7 +2,7 @@
 # Hostile input through the cnndyn executable: each case must stop with one clear message naming
 # the file (and line and column where there is one), exit 1, and leave the outputs as they were.
 # Usage: badinput.sh CASE CNNDYN PROJECT_DIR
-#   runcsv    predict on a run folder whose CSVs were damaged
+#   runcsv    predict on a run folder whose CSVs were damaged, or with a learner option out of range
 #   compare   nothing to compare: one configuration, no method taking the learners, no job.ini
 #   resume    a stray checkpoints/complete, and a job.ini edited before --resume
 #   snapshot  NaN weights in a snapshot; a quoted architecture name read back
@@ -56,6 +56,12 @@ runcsv)
   damage "hex text" models.csv '2s/,0\.003,/,0x1p-8,/' "d/models.csv:2: column learning_rate: '0x1p-8' is not a plain decimal number"
   damage "models.csv cut short" models.csv '$d' "but models.csv has only 7 models (is models.csv cut short?)"
   damage "no models" models.csv '2,$d' "d/models.csv: no models (header only)"
+  # a learner option out of range (docs/cli.md): one message from 2 ranks, exit 1, report.csv as it was
+  mpi 2 "$cnndyn" predict "$work/r" --quiet -cnndyn_xgb_rounds 0 > "$work/out" 2>&1
+  code=$?
+  check "[ $code -eq 1 ] && [ \$(grep -c \"cnndyn: error: -cnndyn_xgb_rounds: '0' is not an integer in \\[1, 10000\\]\" '$work/out') -eq 1 ]" \
+    "bad learner option: exit $code: $(head -c 600 "$work/out")"
+  check "! grep -q 'PETSC ERROR' '$work/out' && cmp -s '$work/r/report.csv' '$work/report.csv'" "bad learner option: traceback or report rewritten"
   # an architecture in RFC 4180 quotes reads back as the name
   rm -rf "$work/d" && cp -r "$work/r" "$work/d"
   sed -i '2,$s/,lenet5,/,"lenet5",/' "$work/d/models.csv"

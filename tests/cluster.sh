@@ -82,7 +82,7 @@ resume)
 
   # kill -9 of the whole job (mpirun and its ranks) while a model is between epochs. Each epoch end
   # waits 0.5 s (test hook, changes no result) so the kill lands mid-model however fast training is.
-  CNNDYN_TEST_EPOCH_PAUSE=0.5 setsid mpirun -n 2 --oversubscribe --bind-to none -x CNNDYN_TEST_EPOCH_PAUSE \
+  PETSC_OPTIONS='-cnndyn_test_epoch_pause 0.5' setsid mpirun -n 2 --oversubscribe --bind-to none -x PETSC_OPTIONS \
     "$cnndyn" run "$job" --out "$work/k" --quiet > "$work/k.out" 2>&1 &
   pid=$!
   for _ in $(seq 400); do ls "$work"/k/checkpoints/*.ckpt > /dev/null 2>&1 && break; sleep 0.02; done
@@ -98,7 +98,7 @@ resume)
   check "[ -z \"\$(find '$work/k' -name '*.tmp.*')\" ]" "temporary files left behind"
 
   # SIGTERM: the current epoch finishes, is checkpointed, exit 75; then resume
-  CNNDYN_TEST_EPOCH_PAUSE=0.3 "$cnndyn" run "$job" --out "$work/t" --quiet > "$work/t.out" 2>&1 &
+  PETSC_OPTIONS='-cnndyn_test_epoch_pause 0.3' "$cnndyn" run "$job" --out "$work/t" --quiet > "$work/t.out" 2>&1 &
   pid=$!
   for _ in $(seq 400); do ls "$work"/t/checkpoints/*.ckpt > /dev/null 2>&1 && break; sleep 0.02; done
   kill -TERM "$pid"
@@ -113,7 +113,7 @@ resume)
   same "$work/ref" "$work/t" "uninterrupted vs SIGTERM and resumed"
 
   # SIGUSR1 (Slurm's --signal) through mpirun reaches every rank: all stop with 75
-  CNNDYN_TEST_EPOCH_PAUSE=0.3 mpirun -n 2 --oversubscribe --bind-to none -x CNNDYN_TEST_EPOCH_PAUSE \
+  PETSC_OPTIONS='-cnndyn_test_epoch_pause 0.3' mpirun -n 2 --oversubscribe --bind-to none -x PETSC_OPTIONS \
     "$cnndyn" run "$job" --out "$work/u" --quiet > "$work/u.out" 2>&1 &
   pid=$!
   for _ in $(seq 400); do ls "$work"/u/checkpoints/*.ckpt > /dev/null 2>&1 && break; sleep 0.02; done
@@ -143,8 +143,8 @@ failure)
   # its node would give). Rank 0 must stop at its own next epoch end instead of training the rest of
   # the population, every rank must exit 1 with the one message, and no report may be written.
   mpi 1 "$cnndyn" run "$work/uneven.ini" --out "$work/ref" --quiet --progress off > "$work/ref.out" 2>&1 || { cat "$work/ref.out"; exit 1; }
-  CNNDYN_TEST_FAIL_RANK=1 CNNDYN_TEST_EPOCH_PAUSE=0.2 timeout 120 mpirun -n 2 --oversubscribe --bind-to none \
-    -x CNNDYN_TEST_FAIL_RANK -x CNNDYN_TEST_EPOCH_PAUSE "$cnndyn" run "$work/uneven.ini" --out "$work/f" --quiet \
+  PETSC_OPTIONS='-cnndyn_test_fail_rank 1 -cnndyn_test_epoch_pause 0.2' timeout 120 mpirun -n 2 --oversubscribe \
+    --bind-to none -x PETSC_OPTIONS "$cnndyn" run "$work/uneven.ini" --out "$work/f" --quiet \
     --progress off > "$work/f.out" 2>&1
   code=$?
   check "[ $code -eq 1 ]" "failing rank: exit $code, want 1: $(cat "$work/f.out")"

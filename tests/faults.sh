@@ -63,7 +63,7 @@ case $case_ in
 checkpoint)
   reference
   # The run stops at its first epoch end (test hook), leaving model 0's checkpoint of epoch 0.
-  CNNDYN_TEST_FAIL_RANK=0 run "$work/k.out" "$cnndyn" run "$work/job.ini" --out "$work/k"
+  PETSC_OPTIONS='-cnndyn_test_fail_rank 0' run "$work/k.out" "$cnndyn" run "$work/job.ini" --out "$work/k"
   check "[ -f '$work/k/checkpoints/model-000000.ckpt' ]" "no checkpoint to damage: $(cat "$work/k.out")"
   cp -r "$work/k" "$work/w"
   # one byte in the middle of the network state: a weight or optimiser value, not the header
@@ -122,7 +122,7 @@ dataset)
   gunzip "$work/data/train-labels-idx1-ubyte.gz"
   sed "s#^\[data\]#[data]\ndataset = idx\npath = $work/data#" "$work/job.ini" > "$work/jobd.ini"
   run "$work/ref.out" "$cnndyn" run "$work/jobd.ini" --out "$work/ref" || { cat "$work/ref.out"; exit 1; }
-  CNNDYN_TEST_FAIL_RANK=0 run "$work/k.out" "$cnndyn" run "$work/jobd.ini" --out "$work/k"
+  PETSC_OPTIONS='-cnndyn_test_fail_rank 0' run "$work/k.out" "$cnndyn" run "$work/jobd.ini" --out "$work/k"
   check "[ -f '$work/k/checkpoints/data-checksums.txt' ]" "no data record: $(cat "$work/k.out")"
   labels="$work/data/train-labels-idx1-ubyte"
   cp "$labels" "$work/labels.bak"

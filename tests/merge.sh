@@ -25,7 +25,7 @@ check "[ \"\$(cut -d, -f1 '$W/p1/models.csv' | tail -n +2 | tr '\n' ' ')\" = '2 
 check "[ ! -e '$W/p1/report.csv' ] && [ ! -e '$W/p1/predictions.csv' ]" "a part wrote predictions"
 run mpi 1 "$cnndyn" predict "$W/p0" --quiet
 check "[ $? -eq 1 ] && grep -q 'is one part of a population' '$W/last.out' && [ ! -e '$W/p0/report.csv' ]" "predict on a part: $(cat "$W/last.out")"
-CNNDYN_TEST_FAIL_RANK=0 run mpi 1 "$cnndyn" run "$smoke" --out "$W/p2" --part 2/3 --quiet
+PETSC_OPTIONS='-cnndyn_test_fail_rank 0' run mpi 1 "$cnndyn" run "$smoke" --out "$W/p2" --part 2/3 --quiet
 check "[ $? -eq 1 ]" "the failing part did not exit 1: $(cat "$W/last.out")"
 
 # an unfinished part cannot be merged (checked here, while part 2 is unfinished)

@@ -119,7 +119,7 @@ if want requeue; then
 # a 1-minute limit: the warning (lead 55 s; Slurm looks every ~30 s, so it comes 5-35 s in)
 # reaches the ranks while they train (each epoch end paused 4 s: 12 pauses per rank keep the tiny
 # job running ~50 s, well past the warning and short of the limit, however fast training gets)
-id=$(sbatch --parsable -n 2 --time=1 --signal=USR1@55 --export=ALL,CNNDYN_TEST_EPOCH_PAUSE=4 -o "$T/j2.out" \
+id=$(sbatch --parsable -n 2 --time=1 --signal=USR1@55 --export='ALL,PETSC_OPTIONS=-cnndyn_test_epoch_pause 4' -o "$T/j2.out" \
   "$top/slurm/population.sbatch" "$smoke" "$T/o2" --quiet)
 requeued=0
 for _ in $(seq 240); do

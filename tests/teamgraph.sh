@@ -15,10 +15,10 @@ trap 'rm -rf "$work"' EXIT
 . "$(dirname "$0")/lib.sh"
 run() { # ranks job out [env]: the run under a timeout, so that a hang fails instead of blocking
   local n=$1 job=$2 out=$3
-  timeout 120 mpirun -n "$n" --oversubscribe --bind-to none -x CNNDYN_TEST_GRAPH_FAULT \
+  timeout 120 mpirun -n "$n" --oversubscribe --bind-to none -x PETSC_OPTIONS \
     "$cnndyn" run "$job" --out "$work/$out" --quiet --progress off > "$work/$out.out" 2>&1
 }
-export CNNDYN_TEST_GRAPH_FAULT=
+export PETSC_OPTIONS= # the test hooks (-cnndyn_test_*) of each run below
 
 cat > "$work/spread.ini" <<'INI'
 [population]
@@ -97,19 +97,19 @@ check "[ -n '$a' ] && [ -n '$b' ] && [ \$(( $a + 1 )) -eq '$b' ] && [ $a -gt 0 ]
 check "! grep -q 'on a team of' '$work/alone2/logs/rank-0.log'" "distribute_edges = 0 spread a graph"
 
 # failures: a member's non-convergence empties the graph features everywhere; its error stops all
-CNNDYN_TEST_GRAPH_FAULT=1:conv run 2 "$work/fault.ini" conv
+PETSC_OPTIONS='-cnndyn_test_graph_fault 1:conv' run 2 "$work/fault.ini" conv
 check "[ $? -eq 0 ]" "member without convergence: run failed: $(tail -5 "$work/conv.out")"
 check "grep -q 'left empty: a solver did not converge on another team member' '$work/conv/logs/rank-0.log'" \
   "member without convergence: the leader did not hear of it"
 check "[ -z \"\$(awk -F, 'NR > 1 { print \$3 \$4 }' '$work/conv/features.csv' | sort -u)\" ]" "member without convergence: features filled"
-CNNDYN_TEST_GRAPH_FAULT=1 run 2 "$work/fault.ini" fail
+PETSC_OPTIONS='-cnndyn_test_graph_fault 1' run 2 "$work/fault.ini" fail
 code=$?
 check "[ $code -ne 0 ] && [ $code -ne 124 ]" "member failing: exit $code (124: hung)"
 check "[ \$(grep -c 'graph statistics failed: test fault on rank 1' '$work/fail.out') -eq 2 ] && [ ! -e '$work/fail/models.csv' ]" \
   "member failing: not reported by both ranks, or reports written"
 # a member failing where the others wait inside a collective call: it stops the job after its wait
-CNNDYN_TEST_GRAPH_FAULT=1:early CNNDYN_TEST_TEAM_WAIT=2 timeout 120 mpirun -n 2 --oversubscribe --bind-to none \
-  -x CNNDYN_TEST_GRAPH_FAULT -x CNNDYN_TEST_TEAM_WAIT "$cnndyn" run "$work/fault.ini" --out "$work/early" --quiet \
+PETSC_OPTIONS='-cnndyn_test_graph_fault 1:early -cnndyn_test_team_wait 2' timeout 120 mpirun -n 2 --oversubscribe \
+  --bind-to none -x PETSC_OPTIONS "$cnndyn" run "$work/fault.ini" --out "$work/early" --quiet \
   --progress off > "$work/early.out" 2>&1
 code=$?
 check "[ $code -ne 0 ] && [ $code -ne 124 ]" "member failing inside a collective: exit $code (124: hung)"
@@ -119,7 +119,7 @@ check "[ ! -e '$work/early/models.csv' ] && [ -e '$work/early/checkpoints' ]" "m
 timeout 120 mpirun -n 2 --oversubscribe --bind-to none "$cnndyn" run --resume "$work/early" --quiet --progress off \
   > "$work/early2.out" 2>&1
 check "[ $? -eq 0 ] && [ -s '$work/early/models.csv' ]" "resume after a member stopped the job: $(tail -3 "$work/early2.out")"
-CNNDYN_TEST_GRAPH_FAULT=0 run 2 "$work/faultalone.ini" lead
+PETSC_OPTIONS='-cnndyn_test_graph_fault 0' run 2 "$work/faultalone.ini" lead
 code=$?
 check "[ $code -ne 0 ] && [ $code -ne 124 ] && grep -q \"the team's leader failed\" '$work/lead.out'" \
   "leader failing alone: exit $code (124: hung), members not told"

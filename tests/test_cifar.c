@@ -63,7 +63,7 @@ static void test_load(void)
   }
   for (int i = 0; i < 40; i++) CHECK(seen[i] == 1); /* the split is a partition */
   CHECK(data.test.labels[3] == 103 % 10 && data.test.pixels[3 * 3072 + 2048] == (103 * 7 + 2049) % 251);
-  cdn_data_free(&data);
+  CHECK(cdn_data_destroy(&data) == 0);
 
   write_set(1, 0);
   CHECK(cdn_data_load(PETSC_COMM_WORLD, &spec, &data) == CDN_ERR_CORRUPT);

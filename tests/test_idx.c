@@ -80,7 +80,7 @@ int main(int argc, char **argv)
     CHECK(cdn_idx_read(path, &idx) == 0);
     CHECK(idx.ndims == 3 && idx.dims[0] == 5 && idx.dims[1] == 4 && idx.dims[2] == 3);
     CHECK(idx.data && memcmp(idx.data, payload, 60) == 0);
-    cdn_idx_free(&idx);
+    CHECK(cdn_idx_destroy(&idx) == 0);
   }
   write_idx("truncated", 1, 8, 3, dims, payload, 59);
   expect_error("truncated", CDN_ERR_CORRUPT);
@@ -130,12 +130,12 @@ int main(int argc, char **argv)
     cdn_batch_fill(&data, &data.test, idxs, 2, x, y);
     CHECK_CLOSE(x[13], (1 + 1) / 255.0 / data.std - data.mean / data.std, 1e-5);
     CHECK(y[0] == 0 && y[1] == 1);
-    cdn_data_free(&data);
+    CHECK(cdn_data_destroy(&data) == 0);
 
     spec.validation_size = 0, spec.train_size = 0, spec.test_size = 0;
     CHECK(cdn_data_load(PETSC_COMM_WORLD, &spec, &data) == 0);
     CHECK(data.train.n == 50 && data.val.n == 0 && data.test.n == 7);
-    cdn_data_free(&data);
+    CHECK(cdn_data_destroy(&data) == 0);
 
     spec.validation_size = 30, spec.train_size = 30;
     CHECK(cdn_data_load(PETSC_COMM_WORLD, &spec, &data) == CDN_ERR_INPUT);

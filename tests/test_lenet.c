@@ -168,7 +168,7 @@ int main(int argc, char **argv)
   test_state();
   test_divergence();
   test_desc();
-  cdn_data_free(&data);
+  CHECK(cdn_data_destroy(&data) == 0);
   cdn_finalize();
   return CHECK_STATUS();
 }

@@ -42,7 +42,7 @@ int main(int argc, char **argv)
   }
   CHECK(acc >= 0.85);
   cdn_net_destroy(&net);
-  cdn_data_free(&data);
+  CHECK(cdn_data_destroy(&data) == 0);
   cdn_finalize();
   return CHECK_STATUS();
 }

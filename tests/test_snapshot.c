@@ -102,7 +102,7 @@ static void test_round_trip(cdn_model_desc_t *d)
   /* Writing what was read gives the same bytes. */
   CHECK(!cdn_snapshot_write(at("e0again", NULL), &r));
   for (int f = 0; f < 4; f++) CHECK(same_file(at("e0", files[f]), at("e0again", files[f])));
-  cdn_snapshot_free(&r);
+  CHECK(cdn_snapshot_destroy(&r) == 0);
   /* An existing snapshot is never replaced, and a failed write leaves nothing behind. */
   CHECK(cdn_snapshot_write(at("e0", NULL), d) == CDN_ERR_WRITE);
   CHECK_CONTAINS(cdn_error_message(), "already exists");
@@ -174,7 +174,7 @@ static int damaged(cdn_model_desc_t *d, const char *name, mutate_t mutate, const
   if (rm) remove(at(name, rm));
   if (trunc) CHECK(truncate(at(name, trunc), 200) == 0);
   int code = cdn_snapshot_read(dir, &r);
-  if (!code) cdn_snapshot_free(&r);
+  if (!code) CHECK(cdn_snapshot_destroy(&r) == 0);
   return code;
 }
 
@@ -263,7 +263,7 @@ static void test_checksums(cdn_model_desc_t *d)
   CHECK_CONTAINS(cdn_error_message(), "s_sums/checksums.txt: line 12: not \"CRC32 SIZE NAME\"");
   /* the sound folder next to them still reads */
   CHECK(!cdn_snapshot_read(at("e0", NULL), &r));
-  cdn_snapshot_free(&r);
+  CHECK(cdn_snapshot_destroy(&r) == 0);
 }
 
 /* Residual links, BatchNorm statistics and global average pooling survive a round trip, and the
@@ -309,7 +309,7 @@ static void test_families(void)
     for (PetscInt c = 0; c < g1.ncoo && g1.ncoo == g2.ncoo; c++) bad += g1.coo_v[c] != g2.coo_v[c];
     CHECK(bad == 0);
     cdn_graph_destroy(&g1), cdn_graph_destroy(&g2);
-    cdn_snapshot_free(&r);
+    CHECK(cdn_snapshot_destroy(&r) == 0);
     fam_free(&d);
   }
   /* An ADD of two different shapes is named. */

@@ -84,14 +84,14 @@ static void test_subsets(void)
     if (!is_widest(&cfg[m])) train[ntr++] = ev.label[m];
   qsort(train, (size_t)ntr, sizeof *train, cmp_double);
   CHECK(ntr == 16 && find(&ev, "wide") && find(&ev, "wide")->thresholds[0] == 0.5 * (train[7] + train[8]));
-  CHECK(cdn_evaluation_free(&ev) == 0);
+  CHECK(cdn_evaluation_destroy(&ev) == 0);
 
   /* [prediction] subsets leaves out what it does not name */
   spec.subset_mask = 1u << CDN_SUBSET_KIND_ALL | 1u << CDN_SUBSET_KIND_WIDE;
   memset(&ev, 0, sizeof ev);
   CHECK(cdn_evaluation_subsets(&spec, &res, &ev) == 0);
   CHECK(ev.nsubsets == 3 && !ev.subset[CDN_SUBSET_TRAINABLE].run && find(&ev, "wide") && !find(&ev, "heldout_vgg"));
-  CHECK(cdn_evaluation_free(&ev) == 0);
+  CHECK(cdn_evaluation_destroy(&ev) == 0);
 
   /* one family and widths unknown (a run from before width was recorded): no transfer split */
   cdn_jobspec_defaults(&spec);
@@ -100,7 +100,7 @@ static void test_subsets(void)
   memset(&ev, 0, sizeof ev);
   CHECK(cdn_evaluation_subsets(&spec, &res, &ev) == 0);
   CHECK(ev.nsubsets == 2);
-  CHECK(cdn_evaluation_free(&ev) == 0);
+  CHECK(cdn_evaluation_destroy(&ev) == 0);
 }
 
 /* A split fits on the training side only: changing the test side's labels changes no prediction,

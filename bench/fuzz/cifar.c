@@ -9,8 +9,8 @@ int cdn_fuzz_cifar(const uint8_t *data, size_t size)
 
   for (int train = 0; train < 2; train++) {
     cdn_fuzz_verdict(cdn_cifar_read(dir, train ? PETSC_TRUE : PETSC_FALSE, &img, &lab));
-    cdn_idx_free(&img);
-    cdn_idx_free(&lab);
+    cdn_fuzz_verdict(cdn_idx_destroy(&img));
+    cdn_fuzz_verdict(cdn_idx_destroy(&lab));
   }
   return 0;
 }

@@ -9,6 +9,6 @@ int cdn_fuzz_idx(const uint8_t *data, size_t size)
 
   snprintf(path, sizeof path, "%s/images.idx", cdn_fuzz_file("images.idx", data, size));
   cdn_fuzz_verdict(cdn_idx_read(path, &idx));
-  cdn_idx_free(&idx);
+  cdn_fuzz_verdict(cdn_idx_destroy(&idx));
   return 0;
 }

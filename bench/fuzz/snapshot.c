@@ -8,6 +8,6 @@ int cdn_fuzz_snapshot(const uint8_t *data, size_t size)
   PetscErrorCode          ierr = cdn_snapshot_read(cdn_fuzz_files("model.json", data, size), &desc);
 
   cdn_fuzz_verdict(ierr);
-  if (!ierr) cdn_snapshot_free(&desc);
+  if (!ierr) cdn_fuzz_verdict(cdn_snapshot_destroy(&desc));
   return 0;
 }

@@ -55,7 +55,7 @@ int main(int argc, char **argv)
            ips * mf / 1e3);
   }
   cdn_net_destroy(&net);
-  cdn_data_free(&data);
+  if (cdn_data_destroy(&data)) return 1;
   cdn_finalize();
   return 0;
 }

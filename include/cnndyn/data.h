@@ -26,7 +26,7 @@ typedef struct {
 } cdn_idx_t;
 
 PetscErrorCode cdn_idx_read(const char *path, cdn_idx_t *idx);
-void           cdn_idx_free(cdn_idx_t *idx);
+PetscErrorCode cdn_idx_destroy(cdn_idx_t *idx); /* an empty one is fine */
 
 /* The files a job's data set is read from, in a fixed order: the four IDX files (each the gzipped
    name when present, else the raw one; a missing one is CDN_ERR_OPEN) or CIFAR-10's six. */
@@ -40,7 +40,7 @@ PetscErrorCode cdn_data_fingerprint(const cdn_jobspec_t *spec, char *text, size_
 /* Collective on comm: rank 0 reads the files, carves validation from training (shuffled by the
    job's seed), applies the subset sizes, and broadcasts. */
 PetscErrorCode cdn_data_load(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_data_t *data);
-void           cdn_data_free(cdn_data_t *data);
+PetscErrorCode cdn_data_destroy(cdn_data_t *data); /* an empty one is fine */
 
 /* Copies items index[0..n) of set into x (n*c*h*w floats, normalised) and y. No allocation. */
 void cdn_batch_fill(const cdn_data_t *data, const cdn_images_t *set, const int *index, int n, float *x,

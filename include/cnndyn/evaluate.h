@@ -146,7 +146,7 @@ typedef struct {
    results to every rank's ev in task order, so that ev is identical for any rank count. Budgets run
    1..spec->budget. Errors on any rank are shared (cdn_error_share) before anyone waits. */
 PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
-PetscErrorCode cdn_evaluation_free(cdn_evaluation_t *ev);
+PetscErrorCode cdn_evaluation_destroy(cdn_evaluation_t *ev);
 /* The headline numbers of ev (cdn_headline_t), from its gathered rows, then the early-stopping
    curves that prune by them (cdn_evaluation_early_stop); root, called by cdn_evaluate.
    Deterministic in (spec->seed, ev), so the same at any rank count. */
@@ -154,7 +154,7 @@ PetscErrorCode cdn_evaluation_headlines(const cdn_jobspec_t *spec, const cdn_res
 /* The headline of kind at (subset, k) (k ignored for PREREG), or NULL. */
 const cdn_headline_t *cdn_evaluation_headline(const cdn_evaluation_t *ev, int subset, int k, int kind);
 /* The first step of cdn_evaluate, on one rank: labels, the class task and every subset of ev
-   (ev zeroed on entry; cdn_evaluation_free releases it). Families are told apart by name in
+   (ev zeroed on entry; cdn_evaluation_destroy releases it). Families are told apart by name in
    model-id order, widths by hp[CDN_HP_WIDTH] (NaN, as in runs from before width was recorded: no
    wide split). Replicates share family and width, so no configuration is on both sides. */
 PetscErrorCode cdn_evaluation_subsets(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);

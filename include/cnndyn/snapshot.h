@@ -16,7 +16,7 @@ PetscErrorCode cdn_snapshot_write(const char *dir, const cdn_model_desc_t *desc)
    (one whose checksum differs from checksums.txt included) gives CDN_ERR_OPEN or CDN_ERR_CORRUPT
    naming the file. */
 PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t *desc);
-void           cdn_snapshot_free(cdn_model_desc_t *desc);
+PetscErrorCode cdn_snapshot_destroy(cdn_model_desc_t *desc); /* the arrays read */
 
 /* dir/checksums.txt: "CRC32 SIZE NAME" per file (checksums.c). Written over every other file of
    dir; verify checks each listed file (CDN_ERR_CORRUPT naming a damaged one) and passes a folder

@@ -35,6 +35,14 @@ PetscErrorCode cdn_error_pop_quiet(void);
    rank, with its message, so that no rank waits for a peer that has left. */
 PetscErrorCode cdn_error_share(MPI_Comm comm, PetscErrorCode local);
 
+/* ---- cnndyn's options in the PETSc options database (src/util/options.c) --------------------- */
+
+/* -PREFIXNAME (name with its dash, prefix without, NULL for none) as a decimal integer or plain
+   decimal number in [lo, hi]; *v is left as it is (the default) when the option is not given. Any
+   other value is CDN_ERR_INPUT: "-OPTION: 'VALUE' is not an integer in [LO, HI]". */
+PetscErrorCode cdn_option_int(const char *prefix, const char *name, int lo, int hi, int *v);
+PetscErrorCode cdn_option_real(const char *prefix, const char *name, double lo, double hi, double *v);
+
 /* ---- random numbers (xoshiro256**, seeded through splitmix64) -------------------------------- */
 
 typedef struct {

@@ -42,7 +42,7 @@ static PetscErrorCode graph_export(const gopts_t *o)
   PetscCall(cdn_graph_export_mtx(&g, o->file));
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s: %d nodes, %d edges\n", o->file, (int)g.nnodes, (int)g.nedges));
   PetscCall(cdn_graph_destroy(&g));
-  cdn_snapshot_free(&desc);
+  PetscCall(cdn_snapshot_destroy(&desc));
   PetscFunctionReturn(0);
 }
 
@@ -95,7 +95,7 @@ static PetscErrorCode node_stats(const gopts_t *o)
   if (o->file) PetscCall(cdn_afile_commit(&af));
   for (int s = 0; s < CDN_STAT_COUNT; s++) PetscCall(PetscFree(x[s]));
   PetscCall(cdn_graph_destroy(&g));
-  cdn_snapshot_free(&desc);
+  PetscCall(cdn_snapshot_destroy(&desc));
   PetscFunctionReturn(0);
 }
 
@@ -143,7 +143,7 @@ static PetscErrorCode feature_row(const char *dir, const cdn_layout_t *lay, int 
   fputc('\n', fp);
   PetscCall(PetscFree(row));
   PetscCall(cdn_graph_destroy(&g));
-  cdn_snapshot_free(&desc);
+  PetscCall(cdn_snapshot_destroy(&desc));
   PetscFunctionReturn(0);
 }
 

@@ -45,6 +45,9 @@ static const char usage[] =
   "  -eigenvector_eps_tol 1e-12         eigenvector centrality solver tolerance\n"
   "  -pagerank_damping 0.9              PageRank damping (also -pagerank_tol, -pagerank_max_it)\n"
   "  -singular_svd_tol 1e-8             per-layer singular value solver tolerance\n"
+  "  -cnndyn_xgb_rounds 100             XGBoost rounds (50; also -cnndyn_xgb_max_depth 3,\n"
+  "                                     -cnndyn_xgb_colsample 0.5, -cnndyn_xgb_max_bin 32)\n"
+  "  -cnndyn_svr_tol 1e-3               SVR solver stopping tolerance (1e-2)\n"
   "See docs/cli.md for every command, jobs/README.md for job specs and docs/formats.md for every output column.\n";
 
 int cdn_cli_usage_error(const char *fmt, const char *arg)

@@ -81,13 +81,15 @@ PetscErrorCode cdn_idx_read(const char *path, cdn_idx_t *idx)
   /* not PetscCall: the file must be closed on every path */
   ierr = read_body(gz, path, stat(path, &st) ? -1 : (long long)st.st_size, idx);
   gzclose(gz);
-  if (ierr) cdn_idx_free(idx);
+  if (ierr) (void)cdn_idx_destroy(idx); /* the first error is the one reported */
   PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
-void cdn_idx_free(cdn_idx_t *idx)
+PetscErrorCode cdn_idx_destroy(cdn_idx_t *idx)
 {
-  if (idx->data) (void)PetscFree(idx->data);
+  PetscFunctionBeginUser;
+  PetscCall(PetscFree(idx->data));
   memset(idx, 0, sizeof *idx);
+  PetscFunctionReturn(0);
 }

@@ -208,8 +208,11 @@ PetscErrorCode cdn_data_load(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_data_
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (!rank) {
     ierr = load_root(spec, data, f); /* captured, not PetscCall: the other ranks must hear of it */
-    for (int i = 0; i < 4; i++) cdn_idx_free(&f[i]);
-    if (ierr) cdn_data_free(data);
+    for (int i = 0; i < 4; i++) {
+      PetscErrorCode e = cdn_idx_destroy(&f[i]);
+      if (!ierr) ierr = e;
+    }
+    if (ierr) (void)cdn_data_destroy(data); /* the first error is the one reported */
   }
   PetscCall(cdn_error_share(comm, ierr));
   PetscCall(bcast_set(comm, rank, &data->train));
@@ -222,14 +225,17 @@ PetscErrorCode cdn_data_load(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_data_
   PetscFunctionReturn(0);
 }
 
-void cdn_data_free(cdn_data_t *data)
+PetscErrorCode cdn_data_destroy(cdn_data_t *data)
 {
   cdn_images_t *sets[3] = {&data->train, &data->val, &data->test};
+
+  PetscFunctionBeginUser;
   for (int i = 0; i < 3; i++) {
-    if (sets[i]->pixels) (void)PetscFree(sets[i]->pixels);
-    if (sets[i]->labels) (void)PetscFree(sets[i]->labels);
+    PetscCall(PetscFree(sets[i]->pixels));
+    PetscCall(PetscFree(sets[i]->labels));
   }
   memset(data, 0, sizeof *data);
+  PetscFunctionReturn(0);
 }
 
 void cdn_batch_fill(const cdn_data_t *data, const cdn_images_t *set, const int *index, int n, float *x, int *y)

@@ -168,6 +168,14 @@ static PetscErrorCode bwd_weights_pd(cdn_dnn_t *d, const dnnl_convolution_desc_t
   PetscFunctionReturn(0);
 }
 
+/* Where layer i writes the gradient of its input: the scratch buffer when route_gradients says
+   so, else its source's gradient; NULL for the network's input, which needs none. */
+static void *grad_in(const cdn_net_t *net, int i)
+{
+  const cdn_layer_desc_t *ld = net->layer[i].d;
+  return net->dnn->to_scratch[i] ? net->scratch : ld->src >= 0 ? net->layer[ld->src].dout : NULL;
+}
+
 static PetscErrorCode conv_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, dnnl_primitive_attr_t relu_attr, int i,
                                 int B, cdn_dnn_layer_t *pl)
 {
@@ -183,7 +191,7 @@ static PetscErrorCode conv_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, dnnl
   dnnl_primitive_attr_t   fattr;
   void                   *in = ld->src >= 0 ? net->layer[ld->src].out : ld->in_c == 1 ? (void *)net->x : (void *)net->xc;
   void                   *wfb, *wbb = NULL, *wdb;
-  void                   *din = d->to_scratch[i] ? net->scratch : ld->src >= 0 ? net->layer[ld->src].dout : NULL;
+  void                   *din = grad_in(net, i);
   int                     relu = i + 1 < net->nl && d->relu_in_conv[i + 1]; /* route_relus: the next layer */
   void                   *out = relu ? net->layer[i + 1].out : l->out;
   void                   *cin = in, *cout = out, *cdout = l->dout, *cdin = din; /* what the primitives see */
@@ -270,7 +278,7 @@ static PetscErrorCode pool_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, int 
   dnnl_dims_t             kernel = {gap ? ld->in_h : ld->kernel, gap ? ld->in_w : ld->kernel};
   dnnl_alg_kind_t         alg = ld->op == CDN_OP_MAXPOOL2D ? dnnl_pooling_max : dnnl_pooling_avg_include_padding;
   dnnl_pooling_desc_t     pd;
-  void                   *wsb = NULL, *din = d->to_scratch[i] ? net->scratch : net->layer[ld->src].dout;
+  void                   *wsb = NULL, *din = grad_in(net, i);
 
   PetscFunctionBeginUser;
   md4(&src, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nhwc);
@@ -298,18 +306,15 @@ static PetscErrorCode pool_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, int 
 /* NHWC -> PyTorch's flatten order [B][C*H*W] (which is NCHW), and back for the gradient. */
 static PetscErrorCode flatten_plan(cdn_net_t *net, dnnl_primitive_attr_t attr, int i, int B, cdn_dnn_layer_t *pl)
 {
-  cdn_dnn_t              *d = net->dnn;
   cdn_layer_t            *l = &net->layer[i];
   const cdn_layer_desc_t *ld = l->d;
-  const char             *layer_name = ld->name;
   dnnl_memory_desc_t      blk, flat;
-  void                   *din = d->to_scratch[i] ? net->scratch : net->layer[ld->src].dout;
 
   PetscFunctionBeginUser;
   md4(&blk, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nhwc);
   md4(&flat, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nchw);
-  PetscCall(reorder(d, attr, &pl->fwd, &blk, net->layer[ld->src].out, &flat, l->out, layer_name));
-  PetscCall(reorder(d, attr, &pl->bwd, &flat, l->dout, &blk, din, layer_name));
+  PetscCall(reorder(net->dnn, attr, &pl->fwd, &blk, net->layer[ld->src].out, &flat, l->out, ld->name));
+  PetscCall(reorder(net->dnn, attr, &pl->bwd, &flat, l->dout, &blk, grad_in(net, i), ld->name));
   PetscFunctionReturn(0);
 }
 

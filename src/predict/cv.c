@@ -182,8 +182,13 @@ PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t lea
     for (int i = 0; i < n; i++) fcls[i] = recut ? cdn_class_of(pb->y[i], cuts, nclasses) : pb->cls[i];
     int major = cdn_majority_class(fcls, train, f.ntr, nclasses);
     for (int i = 0; i < f.nte; i++) cls[test[i]] = fcls[test[i]], hits += fcls[test[i]] == major;
-    PetscCall(cdn_fitted_fold(&f, learner, pred, pred_class));
-    if (pb->select) PetscCall(cdn_select_score(&f, learner, r, &pb->select[g]));
+    PetscErrorCode ierr = cdn_fitted_fold(&f, learner, pred, pred_class);
+    if (!ierr && pb->select) ierr = cdn_select_score(&f, learner, r, &pb->select[g]);
+    if (ierr) { /* a learner that failed (a bad option, a library error): the arrays go before the error */
+      PetscCall(PetscFree(r));
+      PetscCall(PetscFree5(fold, cls, fcls, train, test));
+      PetscCall(ierr);
+    }
   }
   if (k >= 2) majority = (double)hits / n;
   if (pb->fold_class) PetscCall(PetscArraycpy(pb->fold_class, cls, n));

@@ -44,6 +44,8 @@ static PetscErrorCode ridge_fit(const double *Ztr, const double *ytr, int ntr, i
   double *A, *yc, ybar = 0, pen = lambda * ntr;
   int     m = p <= ntr ? p : ntr;
 
+  PetscErrorCode ierr = 0;
+
   PetscFunctionBeginUser;
   for (int i = 0; i < ntr; i++) ybar += ytr[i] / ntr;
   PetscCall(PetscMalloc2((size_t)m * m > 0 ? (size_t)m * m : 1, &A, ntr + 1, &yc));
@@ -53,15 +55,16 @@ static PetscErrorCode ridge_fit(const double *Ztr, const double *ytr, int ntr, i
     cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, p, ntr, 1.0, Ztr, p, 0.0, A, p);
     for (int j = 0; j < p; j++) A[(size_t)j * p + j] += pen;
     cblas_dgemv(CblasRowMajor, CblasTrans, ntr, p, 1.0, Ztr, p, yc, 1, 0.0, w, 1);
-    PetscCall(cholesky_solve(A, p, w));
+    ierr = cholesky_solve(A, p, w);
   } else if (p > 0) {
     cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, ntr, p, 1.0, Ztr, p, 0.0, A, ntr);
     for (int i = 0; i < ntr; i++) A[(size_t)i * ntr + i] += pen;
-    PetscCall(cholesky_solve(A, ntr, yc));
-    cblas_dgemv(CblasRowMajor, CblasTrans, ntr, p, 1.0, Ztr, p, yc, 1, 0.0, w, 1);
+    ierr = cholesky_solve(A, ntr, yc);
+    if (!ierr) cblas_dgemv(CblasRowMajor, CblasTrans, ntr, p, 1.0, Ztr, p, yc, 1, 0.0, w, 1);
   }
   *b0 = ybar;
   PetscCall(PetscFree2(A, yc));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -74,13 +77,15 @@ static void ridge_apply(const double *Z, int n, int p, double b0, const double *
 static PetscErrorCode ridge(const double *Ztr, const double *ytr, int ntr, int p, const double *Zte, int nte,
                             double lambda, double *pred)
 {
-  double *w, b0;
+  double        *w, b0;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(p + 1, &w));
-  PetscCall(ridge_fit(Ztr, ytr, ntr, p, lambda, &b0, w));
-  ridge_apply(Zte, nte, p, b0, w, pred);
+  ierr = ridge_fit(Ztr, ytr, ntr, p, lambda, &b0, w);
+  if (!ierr) ridge_apply(Zte, nte, p, b0, w, pred);
   PetscCall(PetscFree(w));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -104,9 +109,10 @@ static PetscErrorCode logistic_fit(const double *Ztr, const int *ctr, int ntr, i
 {
   struct feature_node *nodes, **rows;
   double              *yd;
-  struct model        *model;
+  struct model        *model = NULL;
   int                  single = 1, nw;
   const char          *msg;
+  PetscErrorCode       ierr = 0;
 
   PetscFunctionBeginUser;
   for (int i = 1; i < ntr; i++) single &= ctr[i] == ctr[0];
@@ -126,21 +132,26 @@ static PetscErrorCode logistic_fit(const double *Ztr, const int *ctr, int ntr, i
     struct problem   prob = {.l = ntr, .n = p + 1, .y = yd, .x = rows, .bias = 1.0};
     struct parameter par  = {.solver_type = L2R_LR, .eps = 0.01, .C = c, .p = 0.1};
     msg                   = check_parameter(&prob, &par);
-    PetscCheck(!msg, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "liblinear: %s", msg);
     set_print_string_function(quiet);
-    model = train(&prob, &par);
+    if (!msg) model = train(&prob, &par);
   }
-  PetscCheck(model, PETSC_COMM_SELF, PETSC_ERR_MEM, "liblinear: training failed");
-  PetscCheck(get_nr_feature(model) == p, PETSC_COMM_SELF, PETSC_ERR_LIB, "liblinear: %d features, expected %d",
-             get_nr_feature(model), p);
-  m->nlabel = get_nr_class(model);
-  nw        = m->nlabel == 2 ? 1 : m->nlabel;
-  PetscCall(PetscMalloc1(m->nlabel, &m->label));
-  PetscCall(PetscMalloc1((size_t)(p + 1) * nw, &m->lw));
-  get_labels(model, m->label);
-  PetscCall(PetscArraycpy(m->lw, model->w, (size_t)(p + 1) * nw));
-  free_and_destroy_model(&model);
+  /* m's arrays are m's (cdn_fitted_destroy frees them); liblinear's model and the rows are freed here on every path */
+  if (!msg && !model) msg = "training failed";
+  if (model && get_nr_feature(model) != p)
+    ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_LIB, PETSC_ERROR_INITIAL,
+                      "liblinear: %d features, expected %d", get_nr_feature(model), p);
+  if (model && !ierr) {
+    m->nlabel = get_nr_class(model);
+    nw        = m->nlabel == 2 ? 1 : m->nlabel;
+    ierr      = PetscMalloc1(m->nlabel, &m->label);
+    if (!ierr) ierr = PetscMalloc1((size_t)(p + 1) * nw, &m->lw);
+    if (!ierr) get_labels(model, m->label);
+    if (!ierr) ierr = PetscArraycpy(m->lw, model->w, (size_t)(p + 1) * nw);
+  }
+  if (model) free_and_destroy_model(&model);
   PetscCall(PetscFree3(nodes, rows, yd));
+  PetscCheck(!msg, PETSC_COMM_SELF, PETSC_ERR_LIB, "liblinear: %s", msg);
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -170,11 +181,14 @@ static PetscErrorCode logistic(const double *Ztr, const int *ctr, int ntr, int p
 {
   cdn_fitted_t m = {0};
 
+  PetscErrorCode ierr;
+
   PetscFunctionBeginUser;
-  PetscCall(logistic_fit(Ztr, ctr, ntr, p, c, &m));
-  PetscCall(logistic_apply(&m, Zte, nte, p, out));
+  ierr = logistic_fit(Ztr, ctr, ntr, p, c, &m);
+  if (!ierr) ierr = logistic_apply(&m, Zte, nte, p, out);
   PetscCall(PetscFree(m.label));
   PetscCall(PetscFree(m.lw));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -185,88 +199,132 @@ static const double c_grid[]      = {1e-2, 1e-1, 1, 10};
 #define NGRID ((int)(sizeof lambda_grid / sizeof lambda_grid[0]))
 #define NCGRID ((int)(sizeof c_grid / sizeof c_grid[0]))
 
-/* Inner cross-validation on the prepared training rows: the lambda with the least squared error
-   and the C with the most correct classes (ties to the stronger penalty, listed first). */
-static PetscErrorCode choose(const cdn_fold_t *f, const double *Ztr, const double *ytr, const int *ctr, int p,
-                             double *lambda, double *c)
+/* The arrays of one inner cross-validation, allocated and freed together. */
+typedef struct {
+  int    *fold, *ci, *cte;
+  double *Zi, *Zo, *yi, *po;
+} inner_t;
+
+static PetscErrorCode choose_in(const cdn_fold_t *f, const double *Ztr, const double *ytr, const int *ctr, int p, int k,
+                                inner_t *w, double *lambda, double *c)
 {
-  int    *fold, k, *ci, *cte;
-  double *Zi, *Zo, *yi, *po, err[NGRID] = {0}, hits[NGRID] = {0};
+  double err[NGRID] = {0}, hits[NGRID] = {0};
 
   PetscFunctionBeginUser;
-  *lambda = f->lambda, *c = f->c;
-  PetscCall(PetscMalloc1(f->ntr, &fold));
-  PetscCall(cdn_inner_folds(f, fold, &k));
-  if (k < 2) {
-    PetscCall(PetscFree(fold));
-    PetscFunctionReturn(0);
-  }
-  PetscCall(PetscMalloc6((size_t)f->ntr * p + 1, &Zi, (size_t)f->ntr * p + 1, &Zo, f->ntr, &yi, f->ntr, &po, f->ntr, &ci,
-                         f->ntr, &cte));
   for (int g = 0; g < k; g++) {
     int ni = 0, no = 0;
     for (int i = 0; i < f->ntr; i++) {
-      if (fold[i] == g) memcpy(Zo + (size_t)no * p, Ztr + (size_t)i * p, sizeof(double) * p), cte[no] = ctr[i], po[no] = ytr[i], no++;
-      else memcpy(Zi + (size_t)ni * p, Ztr + (size_t)i * p, sizeof(double) * p), yi[ni] = ytr[i], ci[ni] = ctr[i], ni++;
+      if (w->fold[i] == g) memcpy(w->Zo + (size_t)no * p, Ztr + (size_t)i * p, sizeof(double) * p), w->cte[no] = ctr[i], w->po[no] = ytr[i], no++;
+      else memcpy(w->Zi + (size_t)ni * p, Ztr + (size_t)i * p, sizeof(double) * p), w->yi[ni] = ytr[i], w->ci[ni] = ctr[i], ni++;
     }
     if (f->train_cuts) { /* the inner training side's own cuts, as the outer fold has its own */
       double th[8];
-      PetscCall(cdn_quantile_cuts(yi, NULL, ni, f->nclasses, th));
-      for (int i = 0; i < ni; i++) ci[i] = cdn_class_of(yi[i], th, f->nclasses);
-      for (int i = 0; i < no; i++) cte[i] = cdn_class_of(po[i], th, f->nclasses);
+      PetscCall(cdn_quantile_cuts(w->yi, NULL, ni, f->nclasses, th));
+      for (int i = 0; i < ni; i++) w->ci[i] = cdn_class_of(w->yi[i], th, f->nclasses);
+      for (int i = 0; i < no; i++) w->cte[i] = cdn_class_of(w->po[i], th, f->nclasses);
     }
     for (int a = 0; a < NGRID; a++) {
-      double *pr;
-      int    *cl;
+      double        *pr;
+      int           *cl;
+      PetscErrorCode ierr;
       PetscCall(PetscMalloc2(no, &pr, no, &cl));
-      PetscCall(ridge(Zi, yi, ni, p, Zo, no, lambda_grid[a], pr));
-      for (int i = 0; i < no; i++) err[a] += (pr[i] - po[i]) * (pr[i] - po[i]);
-      if (a < NCGRID) {
-        PetscCall(logistic(Zi, ci, ni, p, Zo, no, c_grid[a], cl));
-        for (int i = 0; i < no; i++) hits[a] += cl[i] == cte[i];
+      ierr = ridge(w->Zi, w->yi, ni, p, w->Zo, no, lambda_grid[a], pr);
+      for (int i = 0; !ierr && i < no; i++) err[a] += (pr[i] - w->po[i]) * (pr[i] - w->po[i]);
+      if (!ierr && a < NCGRID) {
+        ierr = logistic(w->Zi, w->ci, ni, p, w->Zo, no, c_grid[a], cl);
+        for (int i = 0; !ierr && i < no; i++) hits[a] += cl[i] == w->cte[i];
       }
       PetscCall(PetscFree2(pr, cl));
+      PetscCall(ierr);
     }
   }
   for (int a = 0, bl = 0, bc = 0; a < NGRID; a++) {
     if (a == 0 || err[a] < err[bl]) bl = a, *lambda = lambda_grid[a];
     if (a < NCGRID && (a == 0 || hits[a] > hits[bc])) bc = a, *c = c_grid[a];
   }
-  PetscCall(PetscFree6(Zi, Zo, yi, po, ci, cte));
-  PetscCall(PetscFree(fold));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_linear_fit(const cdn_fold_t *f, cdn_fitted_t *m)
+/* Inner cross-validation on the prepared training rows: the lambda with the least squared error
+   and the C with the most correct classes (ties to the stronger penalty, listed first). */
+static PetscErrorCode choose(const cdn_fold_t *f, const double *Ztr, const double *ytr, const int *ctr, int p,
+                             double *lambda, double *c)
 {
-  double *Ztr, *ytr;
-  int    *ctr, p;
+  inner_t        w;
+  int            k, n = f->ntr;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  PetscCall(cdn_scaler_fit(&m->sc, f->X, f->d, f->train, f->ntr));
-  p = m->sc.width;
-  PetscCall(PetscMalloc3((size_t)f->ntr * p + 1, &Ztr, f->ntr + 1, &ytr, f->ntr + 1, &ctr));
-  cdn_scaler_apply(&m->sc, f->X, f->train, f->ntr, Ztr);
+  *lambda = f->lambda, *c = f->c;
+  PetscCall(PetscMalloc7(n, &w.fold, (size_t)n * p + 1, &w.Zi, (size_t)n * p + 1, &w.Zo, n, &w.yi, n, &w.po, n, &w.ci, n, &w.cte));
+  ierr = cdn_inner_folds(f, w.fold, &k);
+  if (!ierr && k >= 2) ierr = choose_in(f, Ztr, ytr, ctr, p, k, &w, lambda, c);
+  PetscCall(PetscFree7(w.fold, w.Zi, w.Zo, w.yi, w.po, w.ci, w.cte));
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+/* The rows of X through the scaler into a new nr x sc->width array (*Z, the caller frees it): the
+   features as the linear and SVR learners see them. */
+PetscErrorCode cdn_scaler_rows(const cdn_scaler_t *sc, const double *X, const int *rows, int nr, double **Z)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1((size_t)nr * sc->width + 1, Z));
+  cdn_scaler_apply(sc, X, rows, nr, *Z);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_prepared_rows(cdn_scaler_t *sc, const cdn_fold_t *f, double **Z)
+{
+  PetscFunctionBeginUser;
+  PetscCall(cdn_scaler_fit(sc, f->X, f->d, f->train, f->ntr));
+  PetscCall(cdn_scaler_rows(sc, f->X, f->train, f->ntr, Z));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode linear_fit_in(const cdn_fold_t *f, const double *Ztr, double *ytr, int *ctr, cdn_fitted_t *m)
+{
+  int p = m->sc.width;
+
+  PetscFunctionBeginUser;
   for (int i = 0; i < f->ntr; i++) ytr[i] = f->y[f->train[i]], ctr[i] = f->cls[f->train[i]];
   PetscCall(choose(f, Ztr, ytr, ctr, p, &m->hp[0], &m->hp[1]));
   m->nw = p;
   PetscCall(PetscMalloc1(p + 1, &m->w));
   PetscCall(ridge_fit(Ztr, ytr, f->ntr, p, m->hp[0], &m->b0, m->w));
   PetscCall(logistic_fit(Ztr, ctr, f->ntr, p, m->hp[1], m));
-  PetscCall(PetscFree3(Ztr, ytr, ctr));
+  PetscFunctionReturn(0);
+}
+
+/* What is allocated here is freed on every path; m's own arrays go with cdn_fitted_destroy. */
+PetscErrorCode cdn_linear_fit(const cdn_fold_t *f, cdn_fitted_t *m)
+{
+  double        *Ztr, *ytr;
+  int           *ctr;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(cdn_prepared_rows(&m->sc, f, &Ztr));
+  ierr = PetscMalloc2(f->ntr + 1, &ytr, f->ntr + 1, &ctr);
+  if (!ierr) {
+    ierr = linear_fit_in(f, Ztr, ytr, ctr, m);
+    PetscCall(PetscFree2(ytr, ctr));
+  }
+  PetscCall(PetscFree(Ztr));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode cdn_linear_predict(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred, int *cls)
 {
-  double *Z;
-  int     p = m->sc.width;
+  double        *Z;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1((size_t)nr * p + 1, &Z));
-  cdn_scaler_apply(&m->sc, X, rows, nr, Z);
-  ridge_apply(Z, nr, p, m->b0, m->w, pred);
-  PetscCall(logistic_apply(m, Z, nr, p, cls));
+  PetscCall(cdn_scaler_rows(&m->sc, X, rows, nr, &Z));
+  ridge_apply(Z, nr, m->sc.width, m->b0, m->w, pred);
+  ierr = logistic_apply(m, Z, nr, m->sc.width, cls);
   PetscCall(PetscFree(Z));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }

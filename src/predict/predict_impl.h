@@ -121,6 +121,10 @@ PetscErrorCode cdn_fitted_parse(const char *path, const char *buf, size_t len, c
 const char *cdn_xgb_error(void);
 
 /* Each learner's part of cdn_fitted_fit / cdn_fitted_predict. */
+/* The linear and SVR learners' features (linear.c): the rows of X through the scaler into a new
+   nr x sc->width array *Z the caller frees; cdn_prepared_rows fits sc on f's training rows first. */
+PetscErrorCode cdn_scaler_rows(const cdn_scaler_t *sc, const double *X, const int *rows, int nr, double **Z);
+PetscErrorCode cdn_prepared_rows(cdn_scaler_t *sc, const cdn_fold_t *f, double **Z);
 PetscErrorCode cdn_linear_fit(const cdn_fold_t *f, cdn_fitted_t *m);
 PetscErrorCode cdn_linear_predict(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred, int *cls);
 PetscErrorCode cdn_svr_fit(const cdn_fold_t *f, cdn_fitted_t *m);

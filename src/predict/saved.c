@@ -254,14 +254,22 @@ static PetscErrorCode values(reader_t *r, const char *name, int n, double *v)
   PetscFunctionReturn(0);
 }
 
-/* A block of exactly n numbers in [lo, hi]. */
-static PetscErrorCode get_in(reader_t *r, const char *name, int n, double lo, double hi, double *v)
+/* A block header whose count must be exactly n: the one check of get_in and get_int. */
+static PetscErrorCode head_exact(reader_t *r, const char *name, int n)
 {
   int c;
 
   PetscFunctionBeginUser;
   PetscCall(head(r, name, n, &c));
   if (c != n) BAD("%s: block '%s' has %d values, expected %d", r->path, name, c, n);
+  PetscFunctionReturn(0);
+}
+
+/* A block of exactly n numbers in [lo, hi]. */
+static PetscErrorCode get_in(reader_t *r, const char *name, int n, double lo, double hi, double *v)
+{
+  PetscFunctionBeginUser;
+  PetscCall(head_exact(r, name, n));
   PetscCall(values_in(r, name, n, lo, hi, PETSC_FALSE, v));
   PetscFunctionReturn(0);
 }
@@ -293,11 +301,8 @@ static PetscErrorCode ints(reader_t *r, const char *name, int n, int lo, int hi,
 /* A block of exactly n integers in [lo, hi]. */
 static PetscErrorCode get_int(reader_t *r, const char *name, int n, int lo, int hi, PetscBool increasing, int *v)
 {
-  int c;
-
   PetscFunctionBeginUser;
-  PetscCall(head(r, name, n, &c));
-  if (c != n) BAD("%s: block '%s' has %d values, expected %d", r->path, name, c, n);
+  PetscCall(head_exact(r, name, n));
   PetscCall(ints(r, name, n, lo, hi, increasing, v));
   PetscFunctionReturn(0);
 }

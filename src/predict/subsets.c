@@ -82,7 +82,7 @@ PetscErrorCode cdn_evaluation_subsets(const cdn_jobspec_t *spec, const cdn_resul
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_evaluation_free(cdn_evaluation_t *ev)
+PetscErrorCode cdn_evaluation_destroy(cdn_evaluation_t *ev)
 {
   PetscFunctionBeginUser;
   for (int i = 0; i < ev->nrows; i++) {

@@ -30,17 +30,18 @@ static void kernel_row(const double *D, int n, int i, const int *tr, int ntr, do
 /* Fits on rows tr of the fold (ntr) and predicts rows te (nte); keep, if not NULL, receives the
    dual coefficients (w), -rho (b0) and each support vector's position in tr (label, for
    cdn_svr_fit to replace by the rows). The tube half-width epsilon is 5% of the training labels'
-   spread, so it means the same for any accuracy range. The solver stops
-   at a KKT violation of 1e-2 rather than libsvm's default 1e-3: SMO iterations were a fifth of the
+   spread, so it means the same for any accuracy range. The solver stops at a KKT violation of tol
+   (-cnndyn_svr_tol, 1e-2 by default, rather than libsvm's 1e-3): SMO iterations were a fifth of the
    prediction stage's CPU time (perf, 200 models) and the looser stop moves predictions far less
    than the 5% tube already tolerates (docs/studies.md, Prediction-stage speed, gives the effect). */
 static PetscErrorCode fit_predict(const double *D, int n, const double *y, const int *tr, int ntr, const int *te,
-                                  int nte, double C, double gamma, double *out, cdn_fitted_t *keep)
+                                  int nte, double C, double gamma, double tol, double *out, cdn_fitted_t *keep)
 {
   struct svm_node  *nodes, **rows;
   double           *yt, mean = 0, var = 0;
-  struct svm_model *model;
+  struct svm_model *model = NULL;
   const char       *msg;
+  PetscErrorCode    ierr = 0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc3((size_t)(ntr + 1) * (ntr + 2), &nodes, ntr, &rows, ntr, &yt));
@@ -54,12 +55,12 @@ static PetscErrorCode fit_predict(const double *D, int n, const double *y, const
   {
     struct svm_problem   prob = {.l = ntr, .y = yt, .x = rows};
     struct svm_parameter par  = {.svm_type = EPSILON_SVR, .kernel_type = PRECOMPUTED, .gamma = gamma,
-                                 .cache_size = 16, .eps = 1e-2, .C = C, .p = 0.05 * sqrt(var) + 1e-9, .shrinking = 1};
+                                 .cache_size = 16, .eps = tol, .C = C, .p = 0.05 * sqrt(var) + 1e-9, .shrinking = 1};
     msg = svm_check_parameter(&prob, &par);
-    PetscCheck(!msg, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "libsvm: %s", msg);
     svm_set_print_string_function(quiet);
-    model = svm_train(&prob, &par);
-    PetscCheck(model, PETSC_COMM_SELF, PETSC_ERR_MEM, "libsvm: training failed");
+    if (!msg) model = svm_train(&prob, &par);
+  }
+  if (model) { /* the support vectors point into nodes: everything is read before nodes is freed */
     for (int i = 0; i < nte; i++) {
       struct svm_node *x = nodes + (size_t)ntr * (ntr + 2);
       kernel_row(D, n, te[i], tr, ntr, gamma, 0, x);
@@ -67,13 +68,15 @@ static PetscErrorCode fit_predict(const double *D, int n, const double *y, const
     }
     if (keep) { /* a support vector's node 0 holds its training row's serial number (1-based) */
       keep->nw = model->l, keep->b0 = -model->rho[0];
-      PetscCall(PetscMalloc2(model->l + 1, &keep->w, model->l + 1, &keep->label));
-      for (int i = 0; i < model->l; i++)
+      ierr     = PetscMalloc2(model->l + 1, &keep->w, model->l + 1, &keep->label);
+      for (int i = 0; !ierr && i < model->l; i++)
         keep->w[i] = model->sv_coef[0][i], keep->label[i] = (int)model->SV[i][0].value - 1;
     }
     svm_free_and_destroy_model(&model);
-  }
+  } else if (!msg) msg = "training failed";
   PetscCall(PetscFree3(nodes, rows, yt));
+  PetscCheck(!msg, PETSC_COMM_SELF, PETSC_ERR_LIB, "libsvm: %s", msg);
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -96,26 +99,25 @@ static PetscErrorCode distances(const double *Z, int n, int p, double *D)
   PetscFunctionReturn(0);
 }
 
+/* The arrays of one fit, allocated and freed together so that no failure leaks them. */
+typedef struct {
+  double *Z, *D, *y, *out;
+  int    *all, *fold, *itr, *ite;
+} svr_work_t;
+
 /* Fits on the training rows: C and gamma by the inner CV over the grid (squared error), then the
    SVR on all training rows, whose support vectors are kept as prepared rows. Predictions need
    only the kernel between a new row and the support vectors: the sum libsvm's svm_predict forms
    for epsilon-SVR, coefficients times kernel values in support-vector order, minus rho. */
-PetscErrorCode cdn_svr_fit(const cdn_fold_t *f, cdn_fitted_t *m)
+static PetscErrorCode svr_fit_in(const cdn_fold_t *f, cdn_fitted_t *m, double tol, svr_work_t *w)
 {
-  double *Z, *D, *y, *out, bestC = 1, bestG = 1, *coef;
-  int     *all, *fold, k = 0, p, n = f->ntr, *itr, *ite, *pos;
+  double bestC = 1, bestG = 1, *coef;
+  int    k = 0, p = m->sc.width, n = f->ntr, *pos;
 
   PetscFunctionBeginUser;
-  PetscCall(cdn_scaler_fit(&m->sc, f->X, f->d, f->train, f->ntr));
-  p = m->sc.width;
-  PetscCall(PetscMalloc6((size_t)n * (p > 0 ? p : 1) + 1, &Z, n + 1, &y, n + 1, &out, n + 1, &all, n + 1, &fold,
-                         n + 1, &itr));
-  PetscCall(PetscMalloc1(n + 1, &ite));
-  PetscCall(PetscMalloc1((size_t)n * n + 1, &D));
-  cdn_scaler_apply(&m->sc, f->X, f->train, f->ntr, Z);
-  for (int i = 0; i < n; i++) y[i] = f->y[f->train[i]], all[i] = i;
-  PetscCall(distances(Z, n, p, D));
-  PetscCall(cdn_inner_folds(f, fold, &k));
+  for (int i = 0; i < n; i++) w->y[i] = f->y[f->train[i]], w->all[i] = i;
+  PetscCall(distances(w->Z, n, p, w->D));
+  PetscCall(cdn_inner_folds(f, w->fold, &k));
   if (k >= 2 && p > 0) {
     double best = INFINITY;
     for (int a = 0; a < NC; a++)
@@ -124,32 +126,50 @@ PetscErrorCode cdn_svr_fit(const cdn_fold_t *f, cdn_fitted_t *m)
         for (int g = 0; g < k; g++) {
           int ni = 0, no = 0;
           for (int i = 0; i < n; i++) {
-            if (fold[i] == g) ite[no++] = i;
-            else itr[ni++] = i;
+            if (w->fold[i] == g) w->ite[no++] = i;
+            else w->itr[ni++] = i;
           }
-          PetscCall(fit_predict(D, n, y, itr, ni, ite, no, c_grid[a], gamma_grid[b] / p, out, NULL));
-          for (int i = 0; i < no; i++) err += (out[i] - y[ite[i]]) * (out[i] - y[ite[i]]);
+          PetscCall(fit_predict(w->D, n, w->y, w->itr, ni, w->ite, no, c_grid[a], gamma_grid[b] / p, tol, w->out, NULL));
+          for (int i = 0; i < no; i++) err += (w->out[i] - w->y[w->ite[i]]) * (w->out[i] - w->y[w->ite[i]]);
         }
         if (err < best) best = err, bestC = c_grid[a], bestG = gamma_grid[b];
       }
   }
   m->hp[0] = bestC, m->hp[1] = p > 0 ? bestG / p : 0;
   if (p > 0) {
-    PetscCall(fit_predict(D, n, y, all, n, NULL, 0, bestC, bestG / p, out, m));
-    coef = m->w, pos = m->label, m->label = NULL; /* support-vector positions: replaced by their rows */
-    PetscCall(PetscMalloc2(m->nw + 1, &m->w, (size_t)m->nw * p + 1, &m->sv));
-    for (int i = 0; i < m->nw; i++) {
+    PetscCall(fit_predict(w->D, n, w->y, w->all, n, NULL, 0, bestC, bestG / p, tol, w->out, m));
+    PetscErrorCode ierr;
+    coef = m->w, pos = m->label, m->w = NULL, m->label = NULL; /* support-vector positions: replaced by their rows */
+    ierr = PetscMalloc2(m->nw + 1, &m->w, (size_t)m->nw * p + 1, &m->sv);
+    for (int i = 0; !ierr && i < m->nw; i++) {
       m->w[i] = coef[i];
-      PetscCall(PetscArraycpy(m->sv + (size_t)i * p, Z + (size_t)pos[i] * p, p));
+      ierr    = PetscArraycpy(m->sv + (size_t)i * p, w->Z + (size_t)pos[i] * p, p);
     }
     PetscCall(PetscFree2(coef, pos));
+    PetscCall(ierr);
   } else { /* nothing informative survived the preparation: the mean */
     m->b0 = 0;
-    for (int j = 0; j < n; j++) m->b0 += y[j] / n;
+    for (int j = 0; j < n; j++) m->b0 += w->y[j] / n;
   }
-  PetscCall(PetscFree6(Z, y, out, all, fold, itr));
-  PetscCall(PetscFree(ite));
-  PetscCall(PetscFree(D));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_svr_fit(const cdn_fold_t *f, cdn_fitted_t *m)
+{
+  svr_work_t     w;
+  double         tol = 1e-2;
+  int            n   = f->ntr;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(cdn_option_real("cnndyn_svr_", "-tol", 1e-12, 1, &tol));
+  PetscCall(cdn_prepared_rows(&m->sc, f, &w.Z));
+  PetscCall(PetscMalloc7((size_t)n * n + 1, &w.D, n + 1, &w.y, n + 1, &w.out, n + 1, &w.all, n + 1, &w.fold, n + 1, &w.itr,
+                         n + 1, &w.ite));
+  ierr = svr_fit_in(f, m, tol, &w);
+  PetscCall(PetscFree7(w.D, w.y, w.out, w.all, w.fold, w.itr, w.ite));
+  PetscCall(PetscFree(w.Z));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -159,8 +179,7 @@ PetscErrorCode cdn_svr_predict(const cdn_fitted_t *m, const double *X, const int
   int     p = m->sc.width;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1((size_t)nr * p + 1, &Z));
-  cdn_scaler_apply(&m->sc, X, rows, nr, Z);
+  PetscCall(cdn_scaler_rows(&m->sc, X, rows, nr, &Z));
   for (int r = 0; r < nr; r++) {
     double sum = 0;
     for (int i = 0; i < m->nw; i++) {

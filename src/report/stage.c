@@ -39,7 +39,7 @@ PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cd
       fflush(stdout);
     }
   }
-  PetscCall(cdn_evaluation_free(&ev));
+  PetscCall(cdn_evaluation_destroy(&ev));
   PetscCall(cdn_error_share(comm, ierr));
   PetscFunctionReturn(0);
 }

@@ -80,9 +80,10 @@ static PetscErrorCode team_verdict(MPI_Comm team, int rank, int mine, const char
 {
   MPI_Request req;
   int         done = 0;
-  double      t0 = MPI_Wtime(), wait = cdn_team_wait_seconds();
+  double      t0 = MPI_Wtime(), wait;
 
   PetscFunctionBeginUser;
+  PetscCall(cdn_team_wait_seconds(&wait));
   PetscCallMPI(MPI_Iallreduce(&mine, worst, 1, MPI_INT, MPI_MAX, team, &req));
   if (!mine) PetscCallMPI(MPI_Wait(&req, MPI_STATUS_IGNORE));
   while (mine && !done) {

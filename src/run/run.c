@@ -155,7 +155,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
     PetscCall(PetscFree(mine));
     PetscCall(PetscFree(all));
     PetscCall(PetscFree(cols));
-    cdn_data_free(&data);
+    PetscCall(cdn_data_destroy(&data));
     *stopped = PETSC_TRUE;
     PetscFunctionReturn(0);
   }
@@ -174,6 +174,6 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(PetscFree(all));
   PetscCall(PetscFree(cols));
   PetscCall(cdn_error_share(comm, ierr));
-  cdn_data_free(&data);
+  PetscCall(cdn_data_destroy(&data));
   PetscFunctionReturn(0);
 }

@@ -75,12 +75,13 @@ PetscErrorCode cdn_ckpt_drop_snapshot(const char *dir);
 /* ---- stop requests (signals.c) ------------------------------------------------------------- */
 void cdn_signals_install(void);
 int  cdn_signals_caught(void); /* the signal number, 0 if none */
-void cdn_test_epoch_pause(void); /* CNNDYN_TEST_EPOCH_PAUSE: a test hook, see signals.c */
-PetscErrorCode cdn_test_fail_point(int rank); /* CNNDYN_TEST_FAIL_RANK: a test hook, see signals.c */
-/* CNNDYN_TEST_GRAPH_FAULT: a test hook, see signals.c; returns ierr when the hook does not apply */
+/* Test hooks, -cnndyn_test_* options (see signals.c); none changes a result. */
+PetscErrorCode cdn_test_epoch_pause(void);      /* -cnndyn_test_epoch_pause SECONDS */
+PetscErrorCode cdn_test_fail_point(int rank);   /* -cnndyn_test_fail_rank R */
+/* -cnndyn_test_graph_fault R[:conv|:early]; returns ierr when the hook does not apply */
 PetscErrorCode cdn_test_graph_fault(int rank, PetscErrorCode ierr);
 PetscErrorCode cdn_test_graph_fault_early(int rank); /* R:early: fails instead of the statistics */
-double         cdn_team_wait_seconds(void); /* 600 s; CNNDYN_TEST_TEAM_WAIT for tests */
+PetscErrorCode cdn_team_wait_seconds(double *seconds); /* 600 s; -cnndyn_test_team_wait for tests */
 
 /* What training of one model needs from the run around it. */
 typedef struct {

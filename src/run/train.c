@@ -139,7 +139,7 @@ static PetscErrorCode epoch_end(const cdn_jobspec_t *spec, int model, int e, con
   PetscFunctionBeginUser;
   if (leader) {
     if (!ierr) ierr = cdn_ckpt_save(ctl->outdir, model, e, train_rng, rec, cdn_record_length(spec->epochs, nfeat), net);
-    if (!ierr) cdn_test_epoch_pause();
+    if (!ierr) ierr = cdn_test_epoch_pause();
     if (!ierr) ierr = cdn_test_fail_point(rank);
     if (!ierr && cdn_signals_caught()) ierr = cdn_sched_raise_stop(ctl->sched);
     if (!ierr) ierr = cdn_sched_stop_raised(ctl->sched, stop);

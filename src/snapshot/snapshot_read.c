@@ -237,7 +237,7 @@ static PetscErrorCode read_model(const cJSON *root, const char *dir, ctx_t *c, c
   PetscCheck(cJSON_IsArray(layers) && cJSON_GetArraySize(layers) >= 1 && cJSON_GetArraySize(layers) <= CDN_MAX_LAYERS,
              PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: layers: missing, empty or more than %d", c->path, CDN_MAX_LAYERS);
   for (c->k = 0; c->k < cJSON_GetArraySize(layers); c->k++) {
-    d->nlayers = c->k + 1; /* first, so cdn_snapshot_free releases a half-read layer too */
+    d->nlayers = c->k + 1; /* first, so cdn_snapshot_destroy releases a half-read layer too */
     PetscCall(read_layer(c, cJSON_GetArrayItem(layers, c->k), dir, d, shp));
     for (int j = 0; j < c->k; j++)
       PetscCheck(strcmp(d->layer[j].name, d->layer[c->k].name), PETSC_COMM_SELF, CDN_ERR_CORRUPT,
@@ -283,17 +283,19 @@ PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t *desc)
   PetscCheck(root, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: not valid JSON", path);
   ierr = read_model(root, dir, &c, desc);
   cJSON_Delete(root);
-  if (ierr) cdn_snapshot_free(desc);
+  if (ierr) (void)cdn_snapshot_destroy(desc); /* the first error is the one reported */
   PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
-void cdn_snapshot_free(cdn_model_desc_t *desc)
+PetscErrorCode cdn_snapshot_destroy(cdn_model_desc_t *desc)
 {
+  PetscFunctionBeginUser;
   for (int k = 0; k < desc->nlayers; k++) {
-    (void)PetscFree(desc->layer[k].weight);
-    (void)PetscFree(desc->layer[k].bias);
-    (void)PetscFree(desc->layer[k].running_mean);
-    (void)PetscFree(desc->layer[k].running_var);
+    PetscCall(PetscFree(desc->layer[k].weight));
+    PetscCall(PetscFree(desc->layer[k].bias));
+    PetscCall(PetscFree(desc->layer[k].running_mean));
+    PetscCall(PetscFree(desc->layer[k].running_var));
   }
+  PetscFunctionReturn(0);
 }
