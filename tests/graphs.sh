@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The graph tools on a tiny run: `cnndyn stats RUN` recomputes features.csv byte for byte (also on
 # a run of two families), features_columns.csv lists its columns, the unrolled export and
-# statistics work, and the size guard and a layer statistic per node are
-# refused with one clear line.
+# statistics work, `cnndyn predict` reads back a features.csv holding per-block, per-graph and
+# per-scope columns (singular, spectral, degree_entropy) and reproduces the run's report, and the
+# size guard and a layer statistic per node are refused with one clear line.
 cnndyn=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -16,19 +17,19 @@ train_size = 300
 validation_size = 100
 test_size = 100
 [training]
-epochs = 1
+epochs = 2
 [features]
 budget = 1
 [prediction]
 folds = 2
 [graph]
-statistics = degree, pagerank, singular, in_strength
+statistics = degree, pagerank, singular, in_strength, spectral, degree_entropy
 [output]
 snapshots = true
 INI
 "$cnndyn" run "$work/job.ini" --out "$work/r" --quiet > "$work/out" 2>&1
 check "[ $? -eq 0 ]" "run failed: $(cat "$work/out")"
-mpirun -n 2 --oversubscribe "$cnndyn" stats "$work/r" --statistics degree,pagerank,singular,in_strength --out "$work/f.csv" > "$work/out" 2>&1
+mpirun -n 2 --oversubscribe "$cnndyn" stats "$work/r" --statistics degree,pagerank,singular,in_strength,spectral,degree_entropy --out "$work/f.csv" > "$work/out" 2>&1
 check "[ $? -eq 0 ]" "stats over the run failed: $(cat "$work/out")"
 check "cmp -s '$work/r/features.csv' '$work/f.csv'" "stats over the run differs from features.csv"
 # A population of two families keeps only the shared columns (src/run/layout.c): stats over the
@@ -50,6 +51,8 @@ epochs = 1
 budget = 1
 [prediction]
 folds = 2
+[graph]
+statistics = degree, eigenvector, spectral, degree_entropy
 [output]
 snapshots = true
 INI
@@ -59,6 +62,10 @@ check "[ $? -eq 0 ]" "mixed run failed: $(cat "$work/out")"
 check "[ $? -eq 0 ] && cmp -s '$work/m/features.csv' '$work/mf.csv'" "stats over the mixed run differs from features.csv: $(cat "$work/out")"
 "$cnndyn" stats "$work/m/snapshots" --out "$work/mf2.csv" > "$work/out" 2>&1
 check "[ $? -eq 0 ] && cmp -s '$work/m/features.csv' '$work/mf2.csv'" "stats over the mixed run's snapshots/ differs from features.csv: $(cat "$work/out")"
+# predict reads the run's CSVs back (every kind of column) and gives the run's report byte for byte
+cp -r "$work/r" "$work/rp" && rm "$work/rp/report.csv"
+"$cnndyn" predict "$work/rp" --quiet > "$work/out" 2>&1
+check "[ $? -eq 0 ] && cmp -s '$work/r/report.csv' '$work/rp/report.csv'" "predict over the run differs from its report: $(cat "$work/out")"
 # features_columns.csv names every features.csv column in order, with what it measures
 for r in r m; do
   check "[ \"\$(head -1 '$work/$r/features.csv' | cut -d, -f3- | tr ',' '\n')\" = \"\$(tail -n +2 '$work/$r/features_columns.csv' | cut -d, -f1)\" ]" \
@@ -67,6 +74,9 @@ done
 check "[ \"\$(sed -n 1p '$work/r/features_columns.csv')\" = column,statistic,scope,layer,aggregator ]" "features_columns.csv header"
 check "grep -qx 'singular.conv2.value,singular,block,conv2,value' '$work/r/features_columns.csv'" "singular block row"
 check "grep -qx 'weights.all.bias.p50,bias,all,,p50' '$work/m/features_columns.csv'" "pooled weights row"
+check "grep -qx 'spectral.all.value,spectral,all,,value' '$work/m/features_columns.csv'" "spectral row"
+check "grep -qx 'degree_entropy.conv2.value,degree_entropy,group,conv2,value' '$work/r/features_columns.csv'" "degree_entropy row"
+check "! grep -q 'degree_entropy.conv2' '$work/m/features_columns.csv'" "a mixed run keeps per-layer entropy"
 snap="$work/r/snapshots/model-000001/epoch-001"
 "$cnndyn" graph "$snap" --export "$work/u.mtx" --unrolled > "$work/out" 2>&1
 check "grep -q '8878 nodes, 412960 edges' '$work/out'" "unrolled export: $(cat "$work/out")"

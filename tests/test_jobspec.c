@@ -203,7 +203,7 @@ static const struct {
   {"bad_samples.ini", ":3: samples: ", "4 draws per grid point, but no hyperparameter is uniform"},
   {"bad_idx_path.ini", ":2: dataset: ", "dataset = idx needs path = FOLDER"},
   {"bad_too_many_models.ini", ":7: samples: ", "the population has 20000000 models, more than the limit of 10000000"},
-  {"bad_statistic.ini", ":2: statistics: ", "unknown value 'closeness' (expected one of: degree, eigenvector, pagerank, singular, in_strength, out_strength)"},
+  {"bad_statistic.ini", ":2: statistics: ", "unknown value 'closeness' (expected one of: degree, eigenvector, pagerank, singular, in_strength, out_strength, spectral, degree_entropy)"},
   {"bad_aggregator_twice.ini", ":2: aggregators: ", "'mean' appears twice"},
   {"bad_nan.ini", ":2: learning_rate: ", "'nan' is not a plain decimal number"},
   /* jobs/README.md promises plain decimal numbers: strtod would take these three */

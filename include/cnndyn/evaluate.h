@@ -22,6 +22,11 @@ typedef enum {
   CDN_METHOD_CURVE,            /* baseline: val accuracy at 1..k, its differences, hyperparameters */
   CDN_METHOD_HPARAMS,          /* baseline: the hyperparameters alone (budget 0) */
   CDN_METHOD_MAJORITY,         /* baseline: the training-fold mean / majority class (budget 0) */
+  /* Graph summaries the paper did not use (issue 16), last so the rows of older jobs keep their
+     order; each has rows only when its statistic is in the run's [graph] statistics. */
+  CDN_METHOD_SINGULAR_DIFF,    /* singular.* (per-layer spectral norms) at 0..k plus differences */
+  CDN_METHOD_SPECTRAL_DIFF,    /* spectral.all.value (leading eigenvalue) at 0..k plus differences */
+  CDN_METHOD_ENTROPY_DIFF,     /* degree_entropy.* at 0..k plus differences */
   CDN_METHOD_COUNT
 } cdn_method_t;
 

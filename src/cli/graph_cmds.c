@@ -57,8 +57,12 @@ static PetscErrorCode node_stats(const gopts_t *o)
   FILE            *fp = stdout;
 
   PetscFunctionBeginUser;
-  PetscCheck(!(o->stat_mask & (1u << CDN_STAT_SINGULAR)), PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "--statistics: singular is a layer statistic; give stats a run's snapshots folder for feature rows");
+  for (int s = 0; s < CDN_STAT_COUNT; s++) { /* in cdn_stat_kind_t order */
+    static const char *const kind[] = {"node", "layer", "whole-graph", "per-scope"};
+    PetscCheck(!(o->stat_mask & (1u << s)) || cdn_stat_kind((cdn_stat_t)s) == CDN_STAT_KIND_NODE, PETSC_COMM_SELF,
+               CDN_ERR_INPUT, "--statistics: %s is a %s statistic; give stats a run's snapshots folder for feature rows",
+               cdn_stat_name((cdn_stat_t)s), kind[cdn_stat_kind((cdn_stat_t)s)]);
+  }
   PetscCall(load_graph(o->snap, o->unrolled, &desc, &g));
   for (int s = 0; s < CDN_STAT_COUNT; s++) {
     if (!(o->stat_mask & (1u << s))) continue;

@@ -53,7 +53,7 @@ static const struct {
 /* Our own name tables, so that parsing does not need the stats module at link time. */
 static const char *const stat_names[CDN_STAT_COUNT] = {[CDN_STAT_DEGREE] = "degree", [CDN_STAT_EIGENVECTOR] = "eigenvector",
   [CDN_STAT_PAGERANK] = "pagerank", [CDN_STAT_SINGULAR] = "singular", [CDN_STAT_IN_STRENGTH] = "in_strength",
-  [CDN_STAT_OUT_STRENGTH] = "out_strength"};
+  [CDN_STAT_OUT_STRENGTH] = "out_strength", [CDN_STAT_SPECTRAL] = "spectral", [CDN_STAT_DEGREE_ENTROPY] = "degree_entropy"};
 static const char *const agg_names[CDN_AGG_COUNT]   = {
   [CDN_AGG_MEAN] = "mean", [CDN_AGG_STD] = "std", [CDN_AGG_MIN] = "min", [CDN_AGG_MAX] = "max",
   [CDN_AGG_MEDIAN] = "median", [CDN_AGG_Q25] = "q25", [CDN_AGG_Q75] = "q75"};
@@ -67,7 +67,8 @@ static const char *const convolutions[] = {"auto", "direct"};
 /* prediction: in the order of cdn_method_t (evaluate.h) and cdn_learner_t (predict.h) */
 static const char *const method_names[]  = {"degree", "degree_diff", "eigenvector", "eigenvector_diff", "graph",
                                             "graph_diff", "graph_curve", "val_acc", "val_loss", "tse",
-                                            "weights", "curve", "hparams", "majority"};
+                                            "weights", "curve", "hparams", "majority", "singular_diff",
+                                            "spectral_diff", "degree_entropy_diff"};
 static const char *const learner_names[] = {"linear", "score", "svr", "xgboost", "majority"};
 static const char *const subset_names[]  = {"all", "trainable", "heldout", "wide"}; /* cdn_subset_kind_t */
 #define NMETHOD_NAMES  ((int)(sizeof method_names / sizeof method_names[0]))

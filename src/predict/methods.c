@@ -33,6 +33,11 @@ static const struct {
   [CDN_METHOD_CURVE]            = {"curve", 0, B, L(SVR) | L(XGB)},
   [CDN_METHOD_HPARAMS]          = {"hparams", 0, B, L(LINEAR) | L(SVR) | L(XGB)},
   [CDN_METHOD_MAJORITY]         = {"majority", 0, B, L(MAJORITY)},
+  /* graph summaries the paper did not use: with differences, which the reference study found
+     useful from k = 3 on, one row each to keep the graph family's candidate count down */
+  [CDN_METHOD_SINGULAR_DIFF]    = {"singular_diff", 1, G, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_SPECTRAL_DIFF]    = {"spectral_diff", 1, G, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_ENTROPY_DIFF]     = {"degree_entropy_diff", 1, G, L(LINEAR) | L(SVR) | L(XGB)},
 };
 
 #undef G
@@ -148,6 +153,9 @@ static PetscErrorCode inputs(cdn_method_t meth, const cdn_results_t *res, int k,
   case CDN_METHOD_DEGREE: nsel = select_columns(res, "degree.", col); break;
   case CDN_METHOD_EIGENVECTOR_DIFF: diff = 1; /* fall through */
   case CDN_METHOD_EIGENVECTOR: nsel = select_columns(res, "eigenvector.", col); break;
+  case CDN_METHOD_SINGULAR_DIFF: diff = 1, nsel = select_columns(res, "singular.", col); break;
+  case CDN_METHOD_SPECTRAL_DIFF: diff = 1, nsel = select_columns(res, "spectral.", col); break;
+  case CDN_METHOD_ENTROPY_DIFF: diff = 1, nsel = select_columns(res, "degree_entropy.", col); break;
   case CDN_METHOD_GRAPH_CURVE: curve = 1; /* fall through */
   case CDN_METHOD_GRAPH_DIFF: diff = 1; /* fall through */
   case CDN_METHOD_GRAPH: nsel = select_columns(res, "", col); break;

@@ -324,7 +324,10 @@ static PetscErrorCode check_feature_names(const csv_t *c, const cdn_results_t *r
       for (int i = 0; i < CDN_STAT_COUNT; i++) if (!strcmp(head, cdn_stat_name((cdn_stat_t)i))) s = i;
       for (int i = 0; i < CDN_AGG_COUNT; i++) if (!strcmp(last + 1, cdn_agg_name((cdn_agg_t)i))) a = i;
       known = s >= 0 && a >= 0;
-      if (known) {
+      /* singular (per edge block), spectral (per graph) and degree_entropy (per scope) have no
+         product of groups and aggregators: their aggregates and "value" columns are taken as named */
+      if (s >= 0 && cdn_stat_kind((cdn_stat_t)s) != CDN_STAT_KIND_NODE) known = a >= 0 || !strcmp(last + 1, "value");
+      else if (known) {
         for (k = 0; k < nstat && strcmp(stat[k], head); k++) {}
         if (k == nstat) snprintf(stat[nstat++], 64, "%s", head);
         for (k = 0; k < nagg && strcmp(agg[k], last + 1); k++) {}

@@ -18,12 +18,8 @@ cdn_layout_t cdn_layout_of(const cdn_jobspec_t *spec)
 
 int cdn_layout_graph_count(const cdn_layout_t *lay, const cdn_graph_t *g)
 {
-  int na = 0, nnode = 0, nlayer = 0;
-  if (!lay->mixed) return cdn_feature_count(g, lay->stat_mask, lay->agg_mask);
-  for (int a = 0; a < CDN_AGG_COUNT; a++) na += (lay->agg_mask >> a) & 1u;
-  for (int s = 0; s < CDN_STAT_COUNT; s++)
-    if (lay->stat_mask & (1u << s)) s == CDN_STAT_SINGULAR ? nlayer++ : nnode++;
-  return (nnode + nlayer) * na;
+  return lay->mixed ? cdn_feature_count_all(lay->stat_mask, lay->agg_mask)
+                    : cdn_feature_count(g, lay->stat_mask, lay->agg_mask);
 }
 
 /* The graph's full row and columns, then only the whole-graph ones when mixed. */

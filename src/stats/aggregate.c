@@ -5,11 +5,18 @@
 #include "cnndyn/stats.h"
 #include "cnndyn/util.h"
 
-static const char *stat_names[CDN_STAT_COUNT] = {"degree",   "eigenvector", "pagerank",
-                                                 "singular", "in_strength", "out_strength"};
+static const char *stat_names[CDN_STAT_COUNT] = {"degree",      "eigenvector",  "pagerank", "singular",
+                                                 "in_strength", "out_strength", "spectral", "degree_entropy"};
 static const char *agg_names[CDN_AGG_COUNT]   = {"mean", "std", "min", "max", "median", "q25", "q75"};
 
 const char *cdn_stat_name(cdn_stat_t s) { return (unsigned)s < CDN_STAT_COUNT ? stat_names[s] : "?"; }
+cdn_stat_kind_t cdn_stat_kind(cdn_stat_t s)
+{
+  return s == CDN_STAT_SINGULAR         ? CDN_STAT_KIND_LAYER
+         : s == CDN_STAT_SPECTRAL       ? CDN_STAT_KIND_GRAPH
+         : s == CDN_STAT_DEGREE_ENTROPY ? CDN_STAT_KIND_SCOPE
+                                        : CDN_STAT_KIND_NODE;
+}
 const char *cdn_agg_name(cdn_agg_t a) { return (unsigned)a < CDN_AGG_COUNT ? agg_names[a] : "?"; }
 
 int cdn_stat_from_name(const char *name)
@@ -59,4 +66,25 @@ void cdn_aggregate(const PetscReal *x, int n, unsigned agg_mask, PetscReal *out)
   }
   for (int a = 0; a < CDN_AGG_COUNT; a++)
     if (agg_mask & (1u << a)) out[k++] = v[a];
+}
+
+/* p_i from deg_i / max (so degrees near the top of double range cannot overflow the sum), each
+   -p_i ln p_i in double: the n-term sum loses a few ulps, far below the float32 rounding of the
+   weights the degrees come from. */
+PetscReal cdn_degree_entropy(const PetscReal *deg, int n)
+{
+  double top = 0, sum = 0, h = 0;
+
+  if (n <= 0) return NAN;
+  for (int i = 0; i < n; i++) {
+    if (!(deg[i] >= 0 && deg[i] <= PETSC_MAX_REAL)) return NAN; /* NaN, Inf or negative */
+    if (deg[i] > top) top = deg[i];
+  }
+  if (n == 1 || top == 0) return 1;
+  for (int i = 0; i < n; i++) sum += deg[i] / top;
+  for (int i = 0; i < n; i++) {
+    double p = deg[i] / top / sum;
+    if (p > 0) h -= p * log(p);
+  }
+  return h / log((double)n);
 }

@@ -1,5 +1,7 @@
 /* One feature row per graph: node statistics x scope ("all", then each node group) x aggregator,
-   and the layer statistic (singular) as aggregates over edge blocks plus one value per block. */
+   the layer statistic (singular) as aggregates over edge blocks plus one value per block, the
+   graph statistic (spectral) as one value, the scope statistic (degree_entropy) as one value per
+   scope. */
 #include <stdio.h>
 #include <string.h>
 #include "cnndyn/stats.h"
@@ -11,12 +13,27 @@ static int popcount_below(unsigned mask, int limit)
   return c;
 }
 
-static int is_layer_stat(int s) { return s == CDN_STAT_SINGULAR; }
+static int is_layer_stat(int s) { return cdn_stat_kind((cdn_stat_t)s) == CDN_STAT_KIND_LAYER; }
 
 /* Columns one statistic contributes. */
 static int stat_width(const cdn_graph_t *g, int s, int na)
 {
-  return is_layer_stat(s) ? na + g->nblocks : (1 + g->ngroups) * na;
+  switch (cdn_stat_kind((cdn_stat_t)s)) {
+  case CDN_STAT_KIND_LAYER: return na + g->nblocks;
+  case CDN_STAT_KIND_GRAPH: return 1;
+  case CDN_STAT_KIND_SCOPE: return 1 + g->ngroups;
+  default: return (1 + g->ngroups) * na;
+  }
+}
+
+int cdn_feature_count_all(unsigned stat_mask, unsigned agg_mask)
+{
+  int n = 0, na = popcount_below(agg_mask, CDN_AGG_COUNT);
+  for (int s = 0; s < CDN_STAT_COUNT; s++) {
+    cdn_stat_kind_t kind = cdn_stat_kind((cdn_stat_t)s);
+    if (stat_mask & (1u << s)) n += kind == CDN_STAT_KIND_GRAPH || kind == CDN_STAT_KIND_SCOPE ? 1 : na;
+  }
+  return n;
 }
 
 int cdn_feature_count(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask)
@@ -50,8 +67,14 @@ PetscErrorCode cdn_feature_columns(const cdn_graph_t *g, unsigned stat_mask, uns
 
   PetscFunctionBeginUser;
   for (int s = 0; s < CDN_STAT_COUNT; s++) {
-    const char *sn = cdn_stat_name((cdn_stat_t)s);
+    const char     *sn   = cdn_stat_name((cdn_stat_t)s);
+    cdn_stat_kind_t kind = cdn_stat_kind((cdn_stat_t)s);
     if (!(stat_mask & (1u << s))) continue;
+    if (kind == CDN_STAT_KIND_GRAPH || kind == CDN_STAT_KIND_SCOPE) { /* one value per scope, no aggregator */
+      for (int scope = -1; scope < (kind == CDN_STAT_KIND_SCOPE ? g->ngroups : 0); scope++)
+        PetscCall(column(cols, &k, sn, scope < 0 ? "all" : "group", scope < 0 ? "" : g->group_name[scope], "value"));
+      continue;
+    }
     int nscope = is_layer_stat(s) ? 0 : g->ngroups;
     for (int scope = -1; scope < nscope; scope++)
       for (int a = 0; a < CDN_AGG_COUNT; a++)
@@ -77,15 +100,14 @@ PetscErrorCode cdn_feature_names(const cdn_graph_t *g, unsigned stat_mask, unsig
   PetscFunctionReturn(0);
 }
 
-/* The node statistic s on every node; NULL-safe scratch for the directed pair. */
-static PetscErrorCode node_stat(const cdn_graph_t *g, int s, PetscReal *x, PetscReal *scratch)
+/* The node statistic s on every node; scratch for the directed pair; the eigenvector solve's
+   eigenvalue into *lambda (the spectral statistic reuses it). */
+static PetscErrorCode node_stat(const cdn_graph_t *g, int s, PetscReal *x, PetscReal *scratch, PetscReal *lambda)
 {
-  PetscReal lambda;
-
   PetscFunctionBeginUser;
   switch (s) {
   case CDN_STAT_DEGREE: PetscCall(cdn_stat_degree(g->A, x)); break;
-  case CDN_STAT_EIGENVECTOR: PetscCall(cdn_stat_eigenvector(g->A, x, &lambda)); break;
+  case CDN_STAT_EIGENVECTOR: PetscCall(cdn_stat_eigenvector(g->A, x, lambda)); break;
   case CDN_STAT_PAGERANK: PetscCall(cdn_stat_pagerank(g->A, x)); break;
   case CDN_STAT_IN_STRENGTH: PetscCall(cdn_stat_strength(g->A, x, scratch)); break;
   case CDN_STAT_OUT_STRENGTH: PetscCall(cdn_stat_strength(g->A, scratch, x)); break;
@@ -97,11 +119,24 @@ static PetscErrorCode node_stat(const cdn_graph_t *g, int s, PetscReal *x, Petsc
 static PetscErrorCode fill_row(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mask, PetscReal *row,
                                PetscReal *x, PetscReal *scratch)
 {
-  int na = popcount_below(agg_mask, CDN_AGG_COUNT), k = 0;
+  int       na = popcount_below(agg_mask, CDN_AGG_COUNT), k = 0, have_lambda = 0;
+  PetscReal lambda = NAN;
 
   PetscFunctionBeginUser;
   for (int s = 0; s < CDN_STAT_COUNT; s++) {
     if (!(stat_mask & (1u << s))) continue;
+    if (s == CDN_STAT_SPECTRAL) { /* eigenvector comes first in enum order: its solve, if it ran */
+      if (!have_lambda) PetscCall(cdn_stat_eigenvector(g->A, x, &lambda));
+      row[k++] = lambda;
+      continue;
+    }
+    if (s == CDN_STAT_DEGREE_ENTROPY) {
+      PetscCall(cdn_stat_degree(g->A, x));
+      row[k++] = cdn_degree_entropy(x, (int)g->nnodes);
+      for (int grp = 0; grp < g->ngroups; grp++)
+        row[k++] = cdn_degree_entropy(x + g->group_start[grp], (int)g->group_size[grp]);
+      continue;
+    }
     if (is_layer_stat(s)) {
       PetscReal sv[CDN_MAX_LAYERS];
       for (int b = 0; b < g->nblocks; b++) {
@@ -114,7 +149,8 @@ static PetscErrorCode fill_row(const cdn_graph_t *g, unsigned stat_mask, unsigne
       for (int b = 0; b < g->nblocks; b++) row[k++] = sv[b];
       continue;
     }
-    PetscCall(node_stat(g, s, x, scratch));
+    PetscCall(node_stat(g, s, x, scratch, &lambda));
+    have_lambda |= s == CDN_STAT_EIGENVECTOR;
     cdn_aggregate(x, (int)g->nnodes, agg_mask, row + k);
     k += na;
     for (int grp = 0; grp < g->ngroups; grp++, k += na)
