@@ -195,6 +195,14 @@ diverge)
     check "[ '$nc' -eq '$d' ] && [ '$nf' -eq '$d' ]" "model $model diverged in epoch $d but has $nc curve and $nf feature rows"
   done < "$work/div.txt"
   check "[ -s '$work/div.txt' ]" "no diverged model listed"
+  # The run's own folder predicts again to the same bytes: the reader accepts what the writer
+  # writes for a diverged model (diverged_epoch = epochs_trained + 1; it once refused that).
+  cp -r "$work/d1" "$work/d1p"
+  mpi 1 "$cnndyn" predict "$work/d1p" > "$work/d1p.out" 2>&1
+  check "[ $? -eq 0 ]" "cnndyn predict on a run with diverged models failed: $(cat "$work/d1p.out")"
+  for f in predictions.csv report.csv early_stop.csv; do
+    check "cmp -s '$work/d1/$f' '$work/d1p/$f'" "$f from cnndyn predict differs from the run's"
+  done
   # every learner survives the NaN and exploded models: each graph row of subset all has a tau
   check "awk -F'\"' '{ split(\$1, a, \",\"); split(\$3, b, \",\") } a[1] == \"all\" && a[2] == \"graph\" && b[5] == \"kendall_tau\" { n++; if (b[6] == \"\") bad = 1 } END { exit !(n >= 3 && !bad) }' '$work/d1/report.csv'" \
     "no tau for every graph learner with diverged models present"

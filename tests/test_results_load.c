@@ -27,7 +27,7 @@ static int open_fds(void)
 static const char *models_ok = "model,config,replicate,seed,architecture,status,diverged_epoch,epochs_trained,"
                                "final_val_loss,final_val_accuracy,final_test_accuracy,label\n"
                                "0,0,0,11,lenet5,ok,,2,0.5,0.8,0.79,0.79\n"
-                               "1,1,0,12,lenet5,diverged,1,1,,,,0.1\n";
+                               "1,1,0,12,lenet5,diverged,2,1,,,,0.1\n";
 static const char *curves_ok = "model,epoch,train_loss,val_loss,val_accuracy\n"
                                "0,0,,2.3,0.1\n0,1,1.0,0.9,0.6\n0,2,0.6,0.5,0.8\n"
                                "1,0,,2.3,0.1\n1,1,inf,,\n";
@@ -97,6 +97,7 @@ static const struct {
   {"models.csv", MODEL_ROW, "1,1,0,-12,lenet5,ok,,1,,,0.5,0.5", "column seed: '-12' is not an unsigned 64-bit integer"},
   {"models.csv", MODEL_ROW, "1,1,0,12,,ok,,1,,,0.5,0.5", "column architecture: empty"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,fine,,1,,,0.5,0.5", "column status: 'fine' is neither ok nor diverged"},
+  {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,diverged,3,1,,,,0.1", "diverged_epoch: 3 is outside [1, 2]"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,ok,,1001,,,0.5,0.5", "column epochs_trained: 1001 is outside [0, 1000]"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,ok,,1,,,0x1p-1,0.5", "column final_test_accuracy: '0x1p-1'"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,ok,,1,,,1.5,0.5", "column final_test_accuracy: 1.5 is outside [0"},
@@ -146,7 +147,7 @@ int main(int argc, char **argv)
   good();
   PetscCall(cdn_results_load(dir, &res));
   CHECK(res.nmodels == 2 && res.epochs == 2 && res.nfeat == 7 && res.num_classes == 10);
-  CHECK(res.status[1] == CDN_STATUS_DIVERGED && res.epochs_done[1] == 1 && res.diverged_epoch[1] == 1);
+  CHECK(res.status[1] == CDN_STATUS_DIVERGED && res.epochs_done[1] == 1 && res.diverged_epoch[1] == 2);
   CHECK_CLOSE(res.test_acc[0], 0.79, 1e-15);
   CHECK_CLOSE(cdn_results_curve(&res, 0, 2)[CDN_CURVE_VAL_ACC], 0.8, 1e-15);
   CHECK_CLOSE(cdn_results_features(&res, 0, 1)[3], -1, 0);

@@ -220,8 +220,9 @@ static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
       BAD(c, "%s:%d: column status: '%s' is neither ok nor diverged", c->path, c->lineno, st);
     res->status[m] = st[0] == 'd' ? CDN_STATUS_DIVERGED : CDN_STATUS_OK;
     PetscCall(integer(c, col[7], 0, MAX_EPOCHS, &res->epochs_done[m]));
+    /* a model that diverged in epoch d has complete rows for epochs 0..d-1: epochs_trained = d - 1 */
     if (col[6] >= 0 && (res->status[m] == CDN_STATUS_DIVERGED || c->field[col[6]][0]))
-      PetscCall(integer(c, col[6], 0, res->epochs_done[m], &res->diverged_epoch[m]));
+      PetscCall(integer(c, col[6], 1, res->epochs_done[m] + 1, &res->diverged_epoch[m]));
     /* the final validation columns repeat curves.csv's last row: checked, not kept */
     if (col[8] >= 0) PetscCall(real(c, col[8], PETSC_TRUE, 0, HUGE_VAL, &v));
     if (col[9] >= 0) PetscCall(real(c, col[9], PETSC_TRUE, 0, 1, &v));
