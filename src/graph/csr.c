@@ -277,20 +277,56 @@ PetscErrorCode cdn_csr_from_entries(MPI_Comm comm, PetscInt rstart, PetscInt nlo
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode csr_of(Mat A, csr_t **c)
+{
+  PetscContainer box = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectQuery((PetscObject)A, CSR_KEY, (PetscObject *)&box));
+  PetscCheck(box, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "matrix not built by cdn_csr_create");
+  PetscCall(PetscContainerGetPointer(box, (void **)c));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_csr_values_begin(Mat A, PetscScalar **da)
+{
+  csr_t *c;
+
+  PetscFunctionBeginUser;
+  PetscCall(csr_of(A, &c));
+  *da = NULL;
+  if (!c->oi && !c->merged) PetscCall(MatSeqAIJGetArray(A, da));
+  PetscFunctionReturn(0);
+}
+
+/* As MatSetValuesCOO does: the matrix's state moves on, and it stays assembled. */
+static PetscErrorCode csr_assemble(Mat A)
+{
+  PetscFunctionBeginUser;
+  PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_csr_values_end(Mat A, PetscScalar **da)
+{
+  PetscFunctionBeginUser;
+  if (*da) PetscCall(MatSeqAIJRestoreArray(A, da));
+  PetscCall(csr_assemble(A));
+  PetscFunctionReturn(0);
+}
+
 /* Entry k's value v[k] into its position. Repeated positions are summed in entry order (COO
    assembly's rule); a single one is stored as v + 0.0, which is what summing into a zeroed entry
    gives (-0 becomes +0), so the matrix is bit for bit COO's. Collective (the assembly). */
 PetscErrorCode cdn_csr_set_values(Mat A, PetscInt n, const PetscInt *pos, const PetscScalar *v)
 {
-  PetscContainer box = NULL;
-  csr_t         *c;
-  Mat            Ad = A, Ao = NULL;
-  PetscScalar   *da, *oa = NULL;
+  csr_t       *c;
+  Mat          Ad = A, Ao = NULL;
+  PetscScalar *da, *oa = NULL;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscObjectQuery((PetscObject)A, CSR_KEY, (PetscObject *)&box));
-  PetscCheck(box, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "matrix not built by cdn_csr_create");
-  PetscCall(PetscContainerGetPointer(box, (void **)&c));
+  PetscCall(csr_of(A, &c));
   if (c->oi) PetscCall(MatMPIAIJGetSeqAIJ(A, &Ad, &Ao, NULL));
   PetscCall(MatSeqAIJGetArray(Ad, &da));
   if (Ao) PetscCall(MatSeqAIJGetArray(Ao, &oa));
@@ -309,8 +345,6 @@ PetscErrorCode cdn_csr_set_values(Mat A, PetscInt n, const PetscInt *pos, const 
     }
   PetscCall(MatSeqAIJRestoreArray(Ad, &da));
   if (Ao) PetscCall(MatSeqAIJRestoreArray(Ao, &oa));
-  /* As MatSetValuesCOO does: the matrix's state moves on, and it stays assembled. */
-  PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+  PetscCall(csr_assemble(A));
   PetscFunctionReturn(0);
 }
