@@ -45,6 +45,12 @@ static PetscErrorCode walk_tiles(walker_t *w, const cdn_model_desc_t *d, const c
   double  *scale, v = 0;
 
   PetscFunctionBeginUser;
+  if (w->mode == WALK_COUNT || w->mode == WALK_ROWS) { /* whole rows at once: no visit per edge */
+    for (PetscInt o = 0; o < n1 && w->mode == WALK_ROWS; o++) w->rows[s1 + o - w->g->rstart] += n0;
+    for (PetscInt i = 0; i < n0 && w->mode == WALK_ROWS; i++) w->rows[s0 + i - w->g->rstart] += n1;
+    w->n = n + 2 * n0 * n1;
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscMalloc1(n1, &scale));
   for (PetscInt o = 0; o < n1; o++) scale[o] = 1;
   if (l && b->bn >= 0)
