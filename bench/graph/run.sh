@@ -38,16 +38,19 @@ $py "$here/scipy_ref.py" random "$work" > "$work/rand_scipy"
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 row() { # label, our file (fc_ours, rand_ours1, ...), key stem, scipy file
-  local f=$2 k=$3 s=$4 b=-
-  [ -n "$before" ] && b=$(get "${f/ours/before}" "${k}_s")
-  printf '%-50s %8s %8.3f %8.3f %6s | %7.3f %7.3f %6s | %6.0f %6.0f\n' "$1" "$b" "$(get "$f" "${k}_s")" \
+  local f=$2 k=$3 s=$4 b=- bc
+  if [ -n "$before" ]; then # the older bench may not time the CPU of every row
+    b=$(get "${f/ours/before}" "${k}_s") bc=$(get "${f/ours/before}" "${k}_cpu_s")
+    b=$(awk -v w="$b" -v c="$bc" 'BEGIN { printf(c == "" ? "%.3f" : "%.3f/%.2f", w, c) }')
+  fi
+  printf '%-50s %11s %8.3f %8.3f %6s | %7.3f %7.3f %6s | %6.0f %6.0f\n' "$1" "$b" "$(get "$f" "${k}_s")" \
     "$(get "$s" "${k}_s")" "$(ratio "$(get "$f" "${k}_s")" "$(get "$s" "${k}_s")")" "$(get "$f" "${k}_cpu_s")" \
     "$(get "$s" "${k}_cpu_s")" "$(ratio "$(get "$f" "${k}_cpu_s")" "$(get "$s" "${k}_cpu_s")")" \
     "$(get "$f" peak_rss_mib)" "$(get "$s" peak_rss_mib)"
 }
-printf '\n%-50s %8s %8s %8s %6s | %7s %7s %6s | %6s %6s\n' "" "before" "cnndyn" "scipy" "ratio" "cnndyn" "scipy" "ratio" \
+printf '\n%-50s %11s %8s %8s %6s | %7s %7s %6s | %6s %6s\n' "" "before" "cnndyn" "scipy" "ratio" "cnndyn" "scipy" "ratio" \
   "cnndyn" "scipy"
-printf '%-50s %8s %8s %8s %6s | %7s %7s %6s | %6s %6s\n' "work" "wall s" "wall s" "wall s" "" "CPU s" "CPU s" "" "MiB" "MiB"
+printf '%-50s %11s %8s %8s %6s | %7s %7s %6s | %6s %6s\n' "work" "wall/CPU s" "wall s" "wall s" "" "CPU s" "CPU s" "" "MiB" "MiB"
 row "build, 4096x4096 FC layer graph (8192 n, 16.8M e)" fc_ours fc_build fc_scipy
 row "eigenvector, same graph, 1 rank" fc_ours fc_eigenvector fc_scipy
 for r in 1 2; do

@@ -286,7 +286,9 @@ static PetscErrorCode solve_dense_block(Mat B, dense_block_t *d, Vec x, PetscRea
    from its own fixed-seed random vectors, so the answer is SOME non-negative mix of the tied
    components' Perron vectors: a valid eigenvector, the same on every run with the same build and
    rank count, but not a canonical one (measured: two identical stars gave centres 1 and 0.73).
-   Cost: a few sparse mat-vecs per Krylov step; the whole LeNet graph takes well under a second. */
+   Cost: a few sparse mat-vecs per Krylov step; the whole LeNet graph takes well under a second.
+   A graph that is one complete bipartite block (a single layer's) on one rank goes through the
+   dense block instead (solve_dense_block, above): the same eigenpair to the same tolerance. */
 PetscErrorCode cdn_stat_eigenvector(Mat A, PetscReal *cent, PetscReal *lambda)
 {
   PetscReal      maxabs, sum = 0, top = 0, lam = 0;
