@@ -49,8 +49,7 @@ PetscErrorCode cdn_csr_create(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, P
                               PetscInt *col, PetscInt *pos, Mat *A);
 PetscErrorCode cdn_csr_from_entries(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, PetscInt n,
                                     const PetscInt *ri, const PetscInt *cj, const PetscScalar *v, PetscBool sym, Mat *A);
-/* Large arrays on 2 MiB pages where the kernel allows (one page fault instead of 512); free with
-   cdn_big_free. Zeroed. */
+/* Large zeroed arrays (calloc, checked); free with cdn_big_free. */
 PetscErrorCode cdn_big_calloc(size_t bytes, void *p);
 void           cdn_big_free(void *p);
 PetscErrorCode cdn_csr_set_values(Mat A, PetscInt n, const PetscInt *pos, const PetscScalar *v);
