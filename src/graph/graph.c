@@ -42,7 +42,7 @@ static PetscErrorCode walk_tiles(walker_t *w, const cdn_model_desc_t *d, const c
                                  const cdn_edge_block_t *b, PetscInt s0, PetscInt n0, PetscInt s1, PetscInt n1)
 {
   PetscInt n = w->n;
-  double  *scale, v = 0;
+  double  *scale;
 
   PetscFunctionBeginUser;
   if (w->mode == WALK_COUNT || w->mode == WALK_ROWS) { /* whole rows at once: no visit per edge */
@@ -58,11 +58,18 @@ static PetscErrorCode walk_tiles(walker_t *w, const cdn_model_desc_t *d, const c
   for (PetscInt o0 = 0; o0 < n1; o0 += TILE)
     for (PetscInt i0 = 0; i0 < n0; i0 += TILE)
       for (PetscInt o = o0; o < PetscMin(o0 + TILE, n1); o++)
-        for (PetscInt i = i0; i < PetscMin(i0 + TILE, n0); i++) {
-          if (l) v = edge_weight(l, n0, b->hw, o, i, scale[o]);
-          w->n = n + 2 * (o * n0 + i);
-          cdn_put(w, s1 + o, s0 + i, v);
-        }
+        if (w->mode == WALK_VALUES) { /* cdn_put with both rows owned, without its tests per entry */
+          PetscScalar    *cv = w->g->coo_v, *dst = w->dst;
+          const PetscInt *pos = w->g->coo_pos;
+          for (PetscInt i = i0, k = n + 2 * (o * n0 + i0); i < PetscMin(i0 + TILE, n0); i++, k += 2) {
+            cv[k] = cv[k + 1] = edge_weight(l, n0, b->hw, o, i, scale[o]);
+            if (dst) dst[pos[k]] = cv[k] + 0.0, dst[pos[k + 1]] = cv[k] + 0.0;
+          }
+        } else
+          for (PetscInt i = i0; i < PetscMin(i0 + TILE, n0); i++) {
+            w->n = n + 2 * (o * n0 + i);
+            cdn_put(w, s1 + o, s0 + i, 0);
+          }
   w->n = n + 2 * n0 * n1;
   PetscCall(PetscFree(scale));
   PetscFunctionReturn(0);
