@@ -172,10 +172,9 @@ static PetscErrorCode dense_block(Mat A, dense_block_t *d, PetscBool *found)
   PetscCall(PetscObjectTypeCompare((PetscObject)A, MATSEQAIJ, &seq));
   if (!seq) PetscFunctionReturn(0);
   PetscCall(MatGetRowIJ(A, 0, PETSC_FALSE, PETSC_FALSE, &N, &ia, &ja, &done));
-  if (!done) PetscFunctionReturn(0);
-  if (ia[1] > ia[0]) n0 = ja[ia[0]];
+  if (done && N >= 2 * DENSE_MIN && ia[1] > ia[0]) n0 = ja[ia[0]];
   /* AIJ columns are sorted and distinct: count, first and last fix each row's columns. */
-  PetscBool ok = n0 >= DENSE_MIN && N - n0 >= DENSE_MIN;
+  PetscBool ok = done && n0 >= DENSE_MIN && N - n0 >= DENSE_MIN;
   for (PetscInt r = 0; r < N && ok; r++) {
     PetscInt b = ia[r], e = ia[r + 1], lo = r < n0 ? n0 : 0, hi = r < n0 ? N : n0;
     ok = e - b == hi - lo && ja[b] == lo && ja[e - 1] == hi - 1;
