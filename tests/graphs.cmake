@@ -12,3 +12,8 @@ add_test(NAME graph_csr_2
          COMMAND ${MPIEXEC_EXECUTABLE} -n 2 --oversubscribe $<TARGET_FILE:test_graph_csr>
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(graph_csr_2 PROPERTIES ENVIRONMENT "${CDN_TEST_ENV}" TIMEOUT 300)
+# A single layer's graph solved through its dense block gives the general solver's centrality on 2 ranks.
+add_test(NAME graph_fc_2
+         COMMAND ${MPIEXEC_EXECUTABLE} -n 2 --oversubscribe $<TARGET_FILE:test_graph_fc>
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(graph_fc_2 PROPERTIES ENVIRONMENT "${CDN_TEST_ENV}" TIMEOUT 300)

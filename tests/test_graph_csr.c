@@ -132,6 +132,15 @@ static void fam_short_residual(cdn_model_desc_t *d)
   FAM(CDN_OP_LINEAR, "fc", 10, 0, 0, 0);
 }
 
+/* One linear layer with BatchNorm: one block, visited in tiles of 64 x 64 edges (graph.c), its
+   sides not a multiple of 64. */
+static void fam_fc(cdn_model_desc_t *d)
+{
+  fam_begin(d, "fc", 100, 1, 150);
+  FAM(CDN_OP_FLATTEN, "flatten", 0, 0, 0, 0), FAM(CDN_OP_LINEAR, "fc", 150, 0, 0, 0);
+  FAM(CDN_OP_BATCHNORM, "bn", 0, 0, 0, 0);
+}
+
 /* Edge lists: the same matrix as COO with ADD_VALUES, and repeated edges summed in the order the
    edges come, rank by rank (the first rank's first). */
 static PetscErrorCode check_edges(void)
@@ -211,6 +220,10 @@ int main(int argc, char **argv)
   fam_free(&d);
   fam_short_residual(&d);
   fill(&d, 4);
+  check_graph(&d, 0);
+  fam_free(&d);
+  fam_fc(&d);
+  fill(&d, 5);
   check_graph(&d, 0);
   fam_free(&d);
   fam_lenet(&d);

@@ -34,7 +34,8 @@
    rank holds only the COO entries of the rows it owns (contiguous ranges with about equal entries:
    graph.c, balanced_rows). The pattern is assembled once, straight into the AIJ arrays (csr.c; the
    same matrix COO assembly would give); values are set per epoch into those arrays through a map
-   from COO entry to stored position. Weights are reduced in double; NaN/Inf pass through. */
+   from COO entry to stored position (on one rank written during the edge walk itself, a block's
+   edges visited in 64 x 64 tiles so that both directions' writes stay in cache). Weights are reduced in double; NaN/Inf pass through. */
 #include <petscmat.h>
 #include "cnndyn/model.h"
 

@@ -11,6 +11,19 @@ static inline void edge_entry(PetscInt e, const PetscInt *ei, const PetscInt *ej
   *r = e & 1 ? ej[k] : ei[k], *c = e & 1 ? ei[k] : ej[k];
 }
 
+/* The rank owning row r: a binary search over the layout's ranges, inline (PetscLayoutFindOwner
+   is a call per entry, twice per entry here). */
+static inline PetscMPIInt owner_of(const PetscInt *range, PetscMPIInt size, PetscInt r)
+{
+  PetscMPIInt lo = 0, hi = size; /* range[lo] <= r < range[hi] */
+  while (hi - lo > 1) {
+    PetscMPIInt mid = (lo + hi) / 2;
+    if (r >= range[mid]) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /* Both directions of this rank's m edges, sent to the ranks owning their rows. On return *ri,
    *rj, *rv (PetscMalloc3) hold this rank's rows' entries in order of sending rank, then of
    position there: with the edges split in order, the global order at any rank count, which fixes
@@ -18,17 +31,18 @@ static inline void edge_entry(PetscInt e, const PetscInt *ei, const PetscInt *ej
 static PetscErrorCode to_owners(MPI_Comm comm, PetscLayout map, PetscInt m, const PetscInt *ei, const PetscInt *ej,
                                 const PetscReal *w, PetscInt *nr, PetscInt **ri, PetscInt **rj, PetscScalar **rv)
 {
-  PetscMPIInt *cnt, *rcnt, *off, *roff, *at, size, o;
-  PetscInt    *gi, *gj, r, c;
-  PetscScalar *gv;
+  PetscMPIInt    *cnt, *rcnt, *off, *roff, *at, size, o;
+  PetscInt       *gi, *gj, r, c;
+  PetscScalar    *gv;
+  const PetscInt *range;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscLayoutGetRanges(map, &range));
   PetscCall(PetscCalloc5(size, &cnt, size, &rcnt, size, &off, size, &roff, size, &at));
   for (PetscInt e = 0; e < 2 * m; e++) {
     edge_entry(e, ei, ej, &r, &c);
-    PetscCall(PetscLayoutFindOwner(map, r, &o));
-    cnt[o]++;
+    cnt[owner_of(range, size, r)]++;
   }
   PetscCallMPI(MPI_Alltoall(cnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm));
   *nr = 0;
@@ -41,8 +55,7 @@ static PetscErrorCode to_owners(MPI_Comm comm, PetscLayout map, PetscInt m, cons
   for (PetscInt e = 0; e < 2 * m; e++) { /* grouped by destination, each group in order */
     PetscInt p;
     edge_entry(e, ei, ej, &r, &c);
-    PetscCall(PetscLayoutFindOwner(map, r, &o));
-    p = at[o]++, gi[p] = r, gj[p] = c, gv[p] = w[e / 2];
+    o = owner_of(range, size, r), p = at[o]++, gi[p] = r, gj[p] = c, gv[p] = w[e / 2];
   }
   PetscCall(PetscMalloc3(*nr + 1, ri, *nr + 1, rj, *nr + 1, rv));
   PetscCallMPI(MPI_Alltoallv(gi, cnt, off, MPIU_INT, *ri, rcnt, roff, MPIU_INT, comm));

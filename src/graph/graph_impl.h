@@ -16,14 +16,18 @@ typedef struct {
   PetscInt    *ci, *cj; /* WALK_PATTERN */
   PetscInt    *rows;    /* WALK_ROWS: entries per row (from rstart); WALK_PLACE: next free slot */
   PetscInt    *col, *pos; /* WALK_PLACE: CSR columns; pos[n] = entry n's slot in col */
+  PetscScalar *dst;       /* WALK_VALUES: when set, each value also goes straight into the matrix
+                             (dst[coo_pos[n]], see cdn_csr_values_begin) */
 } walker_t;
 
 static inline int cdn_owns(const cdn_graph_t *g, PetscInt r) { return r >= g->rstart && r < g->rend; }
 
 static inline void cdn_put1(walker_t *w, PetscInt r, PetscInt c, PetscScalar v)
 {
-  if (w->mode == WALK_VALUES) w->g->coo_v[w->n] = v;
-  else if (w->mode == WALK_PLACE) {
+  if (w->mode == WALK_VALUES) {
+    w->g->coo_v[w->n] = v;
+    if (w->dst) w->dst[w->g->coo_pos[w->n]] = v + 0.0; /* as cdn_csr_set_values stores it */
+  } else if (w->mode == WALK_PLACE) {
     PetscInt p = w->rows[r - w->g->rstart]++;
     w->col[p] = c, w->pos[w->n] = p;
   } else if (w->mode == WALK_PATTERN) w->ci[w->n] = r, w->cj[w->n] = c;
@@ -45,11 +49,15 @@ PetscErrorCode cdn_csr_create(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, P
                               PetscInt *col, PetscInt *pos, Mat *A);
 PetscErrorCode cdn_csr_from_entries(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, PetscInt n,
                                     const PetscInt *ri, const PetscInt *cj, const PetscScalar *v, PetscBool sym, Mat *A);
-/* Large arrays on 2 MiB pages where the kernel allows (one page fault instead of 512); free with
-   cdn_big_free. Zeroed. */
+/* Large zeroed arrays (calloc, checked); free with cdn_big_free. */
 PetscErrorCode cdn_big_calloc(size_t bytes, void *p);
 void           cdn_big_free(void *p);
 PetscErrorCode cdn_csr_set_values(Mat A, PetscInt n, const PetscInt *pos, const PetscScalar *v);
+/* The matrix's value array when entry k's value can be written straight to (*da)[pos[k]], every
+   entry once (one rank, no two entries sharing a position), else *da = NULL and values go through
+   cdn_csr_set_values. cdn_csr_values_end returns the array and assembles, as set_values does. */
+PetscErrorCode cdn_csr_values_begin(Mat A, PetscScalar **da);
+PetscErrorCode cdn_csr_values_end(Mat A, PetscScalar **da);
 /* The unrolled graph's plan and walk (unrolled.c). */
 PetscErrorCode cdn_unrolled_plan(const cdn_model_desc_t *d, PetscInt64 max_edges, cdn_graph_t *g);
 PetscErrorCode cdn_unrolled_walk(walker_t *w, const cdn_model_desc_t *d);
