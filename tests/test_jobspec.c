@@ -5,6 +5,7 @@
 #include <string.h>
 #include "check.h"
 #include "cnndyn/jobspec.h"
+#include "cnndyn/nn.h"
 #include "cnndyn/population.h"
 #include "cnndyn/stats.h"
 #include "cnndyn/util.h"
@@ -138,6 +139,11 @@ static void test_shape_axes(void)
   CHECK(s.convolution == 1);
   CHECK(cdn_jobspec_parse_string("bad", "[training]\nconvolution = winograd\n", &s) == CDN_ERR_INPUT);
   CHECK_CONTAINS(cdn_error_message(), "convolution");
+  CHECK(s.init == CDN_INIT_KAIMING && s.dropout_placement == CDN_DROPOUT_CNNDYN); /* the defaults */
+  CHECK(cdn_jobspec_parse_string("torch", "[training]\ninit = pytorch\ndropout_placement = torchvision\n", &s) == 0);
+  CHECK(s.init == CDN_INIT_PYTORCH && s.dropout_placement == CDN_DROPOUT_TORCHVISION);
+  CHECK(cdn_jobspec_parse_string("bad", "[training]\ndropout_placement = keras\n", &s) == CDN_ERR_INPUT);
+  CHECK_CONTAINS(cdn_error_message(), "bad:2: dropout_placement: unknown value 'keras' (expected one of: cnndyn, torchvision)");
 }
 
 /* The shipped job files must parse and describe the populations their comments promise. */

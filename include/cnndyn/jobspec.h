@@ -64,8 +64,9 @@ typedef struct {
   int    schedule;  /* cdn_schedule_t: constant, step, cosine */
   int    step_size; /* step schedule: epochs between decays */
   double gamma;     /* step schedule: decay factor */
-  int    init;      /* cdn_init_t: kaiming, xavier, normal */
+  int    init;      /* cdn_init_t: kaiming, xavier, normal, pytorch */
   double init_std;  /* init = normal */
+  int    dropout_placement; /* cdn_dropout_placement_t: cnndyn, torchvision */
   int    threads;   /* BLAS threads per rank */
   int    convolution; /* 0 auto (Winograd where it is faster), 1 direct */
   int    augment;   /* [data]: random crop + flip of training batches */

@@ -9,7 +9,12 @@
 
 typedef enum { CDN_OPT_SGD, CDN_OPT_NESTEROV, CDN_OPT_ADAM } cdn_optimizer_t;
 typedef enum { CDN_SCHED_CONSTANT, CDN_SCHED_STEP, CDN_SCHED_COSINE } cdn_schedule_t;
-typedef enum { CDN_INIT_KAIMING, CDN_INIT_XAVIER, CDN_INIT_NORMAL } cdn_init_t;
+typedef enum { CDN_INIT_KAIMING, CDN_INIT_XAVIER, CDN_INIT_NORMAL, CDN_INIT_PYTORCH } cdn_init_t;
+/* Where the fully connected head's dropout layers go (arch.c): cnndyn's before every linear layer;
+   torchvision's as its AlexNet (before each hidden linear layer, none before the classifier; also
+   LeNet-5) and its VGG (after each hidden ReLU, so before the classifier, none before the first);
+   ResNet keeps its one dropout before fc in both (torchvision's has none: use dropout 0). */
+typedef enum { CDN_DROPOUT_CNNDYN, CDN_DROPOUT_TORCHVISION } cdn_dropout_placement_t;
 
 /* A zeroed field means the foundation's behaviour: width 1, the family's default depth, SGD,
    a constant learning rate, Kaiming-normal weights, no augmentation. */
@@ -26,6 +31,7 @@ typedef struct {
   double gamma;          /* step: decay factor (0: 0.1) */
   cdn_init_t init;
   double init_std;       /* normal: standard deviation (0: 0.01) */
+  cdn_dropout_placement_t dropout_placement;
   int    augment;        /* training batches: random crop (padding 4) and horizontal flip */
   float  pad_value;      /* augment: the normalised value of a black pixel */
   int    threads;        /* oneDNN (OpenMP) and BLAS threads of this rank (0: oneDNN 1, BLAS as the
@@ -41,8 +47,10 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
                               const cdn_train_config_t *cfg, cdn_net_t **net);
 void           cdn_net_destroy(cdn_net_t **net);
 /* Weights from cfg->init (Kaiming normal, Xavier uniform, or normal) times cfg->init_scale, zero
-   biases, BatchNorm gamma 1 and beta 0, running statistics 0 and 1, optimiser state and schedule
-   position reset. */
+   biases; or, init pytorch, PyTorch's defaults for Conv2d and Linear: weight and bias both
+   U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt 5), the weight times
+   cfg->init_scale. BatchNorm gamma 1 and beta 0, running statistics 0 and 1, optimiser state and
+   schedule position reset. */
 void cdn_net_init(cdn_net_t *net, cdn_rng_t *rng);
 /* The layer stack with views into the parameters (valid while net lives). */
 const cdn_model_desc_t *cdn_net_desc(const cdn_net_t *net);

@@ -62,7 +62,8 @@ static const char *const architectures[] = {"lenet5", "alexnet", "vgg", "resnet"
 /* in the order of the enums in nn.h */
 static const char *const optimizers[] = {"sgd", "nesterov", "adam"};
 static const char *const schedules[]  = {"constant", "step", "cosine"};
-static const char *const inits[]      = {"kaiming", "xavier", "normal"};
+static const char *const inits[]      = {"kaiming", "xavier", "normal", "pytorch"};
+static const char *const placements[] = {"cnndyn", "torchvision"};
 static const char *const convolutions[] = {"auto", "direct"};
 /* prediction: in the order of cdn_method_t (evaluate.h) and cdn_learner_t (predict.h) */
 static const char *const method_names[]  = {"degree", "degree_diff", "eigenvector", "eigenvector_diff", "graph",
@@ -124,6 +125,7 @@ static const key_def_t keys[] = {
   KRANGE("training", "gamma", gamma, OPEN_CLOSED(0, 1)),
   KCHOICE("training", "init", init, inits),
   KRANGE("training", "init_std", init_std, OPEN_CLOSED(0, 10)),
+  KCHOICE("training", "dropout_placement", dropout_placement, placements),
   KINT("training", "threads", threads, 1, 256),
   KCHOICE("training", "convolution", convolution, convolutions),
   KEY("data", "augment", V_BOOL, augment),

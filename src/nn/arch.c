@@ -16,14 +16,23 @@ static int scaled(const cdn_net_t *net, int base)
   return w < 1 ? 1 : w;
 }
 
+/* Does linear layer i of a head with nh hidden layers get a dropout before it (nn.h,
+   cdn_dropout_placement_t)? tv_vgg: torchvision's VGG rule, else its AlexNet rule. */
+static int dropout_before(const cdn_net_t *net, int i, int nh, int tv_vgg)
+{
+  if (!(net->cfg.dropout > 0)) return 0;
+  if (net->cfg.dropout_placement != CDN_DROPOUT_TORCHVISION) return 1;
+  return tv_vgg ? i > 0 : i < nh;
+}
+
 /* flatten, then [dropout] linear relu per hidden width, then [dropout] linear to the classes;
-   relu and dropout names are numbered on from the first free index. */
-static int head(cdn_net_t *net, int cur, const int *hidden, int nh, int relu_from)
+   relu names are numbered on from the first free index, dropN is the dropout before fcN. */
+static int head(cdn_net_t *net, int cur, const int *hidden, int nh, int relu_from, int tv_vgg)
 {
   char name[CDN_NAME_LEN];
   cur = SIMPLE(CDN_OP_FLATTEN, "flatten", cur);
   for (int i = 0; i <= nh; i++) {
-    if (net->cfg.dropout > 0) {
+    if (dropout_before(net, i, nh, tv_vgg)) {
       snprintf(name, sizeof name, "drop%d", i + 1);
       cur = cdn_net_add(net, CDN_OP_DROPOUT, name, cur, 0, 0, 0, 0, (float)net->cfg.dropout, 0);
     }
@@ -50,7 +59,7 @@ static PetscErrorCode lenet5(cdn_net_t *net)
   cur = CONV("conv2", cur, scaled(net, 16), 5, 1, 0, 1);
   cur = SIMPLE(CDN_OP_RELU, "relu2", cur);
   cur = POOL(CDN_OP_MAXPOOL2D, "pool2", cur, 2, 2, 0);
-  head(net, cur, hidden, 2, 3);
+  head(net, cur, hidden, 2, 3, 0);
   PetscFunctionReturn(0);
 }
 
@@ -75,7 +84,7 @@ static PetscErrorCode alexnet(cdn_net_t *net)
       cur = POOL(CDN_OP_MAXPOOL2D, name, cur, 3, 2, 1);
     }
   }
-  head(net, cur, hidden, 2, relu);
+  head(net, cur, hidden, 2, relu, 0);
   PetscFunctionReturn(0);
 }
 
@@ -100,7 +109,7 @@ static PetscErrorCode vgg(cdn_net_t *net)
     snprintf(name, sizeof name, "pool%d", b + 1);
     cur = POOL(CDN_OP_MAXPOOL2D, name, cur, 2, 2, 0);
   }
-  head(net, cur, hidden, 1, n + 1);
+  head(net, cur, hidden, 1, n + 1, 1);
   PetscFunctionReturn(0);
 }
 

@@ -191,8 +191,9 @@ void cdn_net_destroy(cdn_net_t **pnet)
   *pnet = NULL;
 }
 
-/* Draws only for conv and linear weights, layer by layer, so LeNet-5's Kaiming weights are the
-   foundation's draws exactly. rng NULL: deterministic parts only (zero weights). */
+/* Draws only for conv and linear weights (and, init pytorch, their biases), layer by layer, so
+   LeNet-5's Kaiming weights are the foundation's draws exactly. rng NULL: deterministic parts only
+   (zero weights). */
 void cdn_net_init(cdn_net_t *net, cdn_rng_t *rng)
 {
   const cdn_train_config_t *cfg = &net->cfg;
@@ -209,7 +210,11 @@ void cdn_net_init(cdn_net_t *net, cdn_rng_t *rng)
       continue;
     }
     if (!n || !rng) continue;
-    if (cfg->init == CDN_INIT_XAVIER) {
+    if (cfg->init == CDN_INIT_PYTORCH) { /* as Conv2d/Linear.reset_parameters: weight, then bias */
+      double a = 1 / sqrt((double)fan_in);
+      for (int k = 0; k < n; k++) d->weight[k] = (float)(a * cfg->init_scale * (2 * cdn_rng_uniform(rng) - 1));
+      for (int k = 0; k < net->layer[i].nb; k++) d->bias[k] = (float)(a * (2 * cdn_rng_uniform(rng) - 1));
+    } else if (cfg->init == CDN_INIT_XAVIER) {
       double a = sqrt(6.0 / (fan_in + fan_out)) * cfg->init_scale;
       for (int k = 0; k < n; k++) d->weight[k] = (float)(a * (2 * cdn_rng_uniform(rng) - 1));
     } else {

@@ -172,6 +172,7 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
                                 .gamma        = spec->gamma,
                                 .init         = (cdn_init_t)spec->init,
                                 .init_std     = spec->init_std,
+                                .dropout_placement = (cdn_dropout_placement_t)spec->dropout_placement,
                                 .augment      = spec->augment,
                                 .pad_value    = -data->mean / data->std,
                                 .threads      = spec->threads,
