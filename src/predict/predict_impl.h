@@ -54,6 +54,11 @@ static inline uint64_t cdn_repeat_seed(uint64_t seed, int q) { return cdn_hash64
    x ns): how often model i's configuration was drawn in resample b; ord (ns): each model's
    configuration numbered in order of first appearance. */
 PetscErrorCode cdn_bootstrap_weights(uint64_t seed, int s, int ns, const int *config, int *ord, double *w);
+/* The headlines' bootstrap on one ranking: within-fold tau of r (nq x ns, repeat q's at q * ns)
+   against y over the folds (nq x ns, k folds) averaged over repeats (*tau), and its 95% interval
+   computed exactly as a headline's (ctest predict_protocol simulates its coverage). */
+PetscErrorCode cdn_bootstrap_tau_within(uint64_t seed, int ns, const int *config, int nq, const int *fold, int k,
+                                        const double *r, const double *y, double *tau, double ci[2]);
 /* The 2.5% and 97.5% percentiles of the finite values of v[0..n) (sorted in place; NaN if none). */
 void           cdn_percentile_interval(double *v, int n, double ci[2]);
 /* Argument checks shared by cdn_predict_cv and cdn_predict_split. */
