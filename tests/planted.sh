@@ -9,6 +9,8 @@
 #     at the same epochs saved (early_stop.csv);
 #   - every graph column replaced by pure noise: the interval must not lie above zero, and the
 #     graph-only tau interval must include zero;
+#   - report.csv's within-fold tau, nested rows included, recomputed from predictions.csv and
+#     selection.csv (tests/planted.py);
 #   - and at 1 and 2 ranks the report is byte-identical.
 set -uo pipefail
 cnndyn=$1 top=$2
@@ -80,6 +82,9 @@ for mode in label noise; do
   mpi 2 "$cnndyn" predict "$work/$mode" > "$work/$mode.out" 2>&1
   check "[ $? -eq 0 ]" "$mode: predict failed: $(tail -5 "$work/$mode.out")"
 done
+# an outsider re-derives report.csv's within-fold tau (plain and nested rows) from predictions.csv
+# and selection.csv
+check "$py '$top/tests/planted.py' '$work/label'" "report.csv's within-fold tau not re-derived from predictions.csv"
 lo=$(field "$work/label" graph_minus_baseline kendall_tau_within_fold ci_lo)
 fam=$(field "$work/label" best_graph kendall_tau_within_fold family)
 echo "planted label: difference interval low end $lo"
@@ -103,7 +108,9 @@ check "$py -c 'import sys; sys.exit(not float(\"$glo\") <= 0)'" "noise: graph-on
 check "! grep -q 'graph-only better' '$work/noise.out'" "noise: the summary calls graph-only better"
 
 # the same report at 1 rank, and `cnndyn predict` reproduces itself
-cp "$work/label/report.csv" "$work/label.2.csv"
+for f in report predictions selection; do cp "$work/label/$f.csv" "$work/label.2.$f.csv"; done
 mpi 1 "$cnndyn" predict "$work/label" --quiet > "$work/p1.out" 2>&1
-check "cmp -s '$work/label/report.csv' '$work/label.2.csv'" "report.csv differs between 1 and 2 ranks"
+for f in report predictions selection; do
+  check "cmp -s '$work/label/$f.csv' '$work/label.2.$f.csv'" "$f.csv differs between 1 and 2 ranks"
+done
 [ $fail -eq 0 ]

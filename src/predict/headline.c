@@ -155,7 +155,7 @@ static int competes(const cdn_evaluation_t *ev, int r, int s, int k, int kind)
 /* The nested outputs of a family at (s, k): in each outer fold of each repeat, the competing row
    with the highest inner score (NaN lowest; ties and all-NaN: the earliest row). */
 static void nest(const cdn_evaluation_t *ev, const frame_t *fr, int s, int k, int kind, oof_t *o, cdn_headline_t *h,
-                 int *votes)
+                 int *votes, int *choice)
 {
   int F = ev->folds;
   h->candidates = 0, h->chosen = h->choices = 0, h->row = -1;
@@ -169,7 +169,7 @@ static void nest(const cdn_evaluation_t *ev, const frame_t *fr, int s, int k, in
         double v = ev->row[r].select[(size_t)q * F + g], bv = best < 0 ? NAN : ev->row[best].select[(size_t)q * F + g];
         if (best < 0 || (isfinite(v) && (!isfinite(bv) || v > bv))) best = r;
       }
-      votes[best]++, h->choices++;
+      votes[best]++, h->choices++, choice[q * fr->k + g] = best;
       const cdn_eval_row_t *row = &ev->row[best];
       for (int i = 0; i < fr->ns; i++) {
         size_t at = (size_t)q * fr->ns + i;
@@ -322,6 +322,10 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
 
   PetscFunctionBeginUser;
   PetscCall(frame_build(spec, res, ev, s, &fr));
+  PetscCall(PetscFree(ev->subset[s].fold)); /* predictions.csv names each prediction's fold */
+  PetscCall(PetscMalloc1((size_t)fr.nq * fr.ns, &ev->subset[s].fold));
+  PetscCall(PetscArraycpy(ev->subset[s].fold, fr.fold, (size_t)fr.nq * fr.ns));
+  ev->subset[s].nfolds = fr.k;
   PetscCall(PetscMalloc4(ev->nrows + 1, &votes, fr.ns, &idx, fr.ns, &y, fr.ns, &ones));
   for (int i = 0; i < fr.ns; i++) y[i] = ev->label[ev->subset[s].model[i]], ones[i] = 1;
   for (int c = 0; c < CDN_HEADLINE_KINDS; c++) {
@@ -334,7 +338,11 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
       cdn_headline_t *h = &ev->headline[ev->nheadlines];
       *h = (cdn_headline_t){.subset = s, .budget = k, .kind = c, .row = -1};
       for (int j = 0; j < 2; j++) h->tau_ci[j] = h->acc_ci[j] = NAN;
-      if (c < CDN_FAMILY_COUNT) nest(ev, &fr, s, k, c, &o[c], h, votes);
+      if (c < CDN_FAMILY_COUNT) {
+        PetscCall(PetscMalloc1((size_t)fr.nq * fr.k + 1, &h->choice));
+        for (int j = 0; j < fr.nq * fr.k; j++) h->choice[j] = -1;
+        nest(ev, &fr, s, k, c, &o[c], h, votes, h->choice);
+      }
       else if (c == CDN_HEADLINE_PREREG && k == pk && (h->row = prereg_row(ev, s, k)) >= 0) {
         const cdn_eval_row_t *row = &ev->row[h->row];
         size_t                len = (size_t)fr.nq * fr.ns;
