@@ -103,6 +103,9 @@ typedef struct {
   double       *lw;       /* LINEAR logistic: (sc.width + 1) x (nlabel == 2 ? 1 : nlabel), bias last */
   double        fill, slope, lo, hi, t; /* SCORE: missing-score fill, line, clip range, class cut */
   int           cls;      /* SCORE: direction of the cut (+1, -1); MAJORITY: the majority class */
+  int           col;      /* SCORE: the column read (several columns: the one whose Kendall tau with the
+                             training labels is largest in size) */
+  double        sgn;      /* SCORE: +1, or -1 when that column ranks the training labels backwards */
   void         *booster;  /* XGB: BoosterHandle */
 } cdn_fitted_t;
 
@@ -113,6 +116,12 @@ PetscErrorCode cdn_fitted_predict(const cdn_fitted_t *m, const double *X, const 
 PetscErrorCode cdn_fitted_destroy(cdn_fitted_t *m);
 /* A fold through cdn_fitted_fit and cdn_fitted_predict: pred[f->test[i]], pred_class[f->test[i]]. */
 PetscErrorCode cdn_fitted_fold(const cdn_fold_t *f, cdn_learner_t learner, double *pred, int *pred_class);
+/* The same, and rank[f->test[i]] = what the tau metrics rank: a score learner's raw value of its
+   column (cdn_score_rank), the prediction otherwise. */
+PetscErrorCode cdn_fitted_fold_rank(const cdn_fold_t *f, cdn_learner_t learner, double *pred, int *pred_class,
+                                    double *rank);
+/* A score learner's ranking value of rows: sgn times its column, the training mean where not finite. */
+void cdn_score_rank(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *r);
 /* The class of v: the number of m->cuts below it. */
 int cdn_fitted_bin(const cdn_fitted_t *m, double v);
 
