@@ -9,6 +9,8 @@
 #     at the same epochs saved (early_stop.csv);
 #   - every graph column replaced by pure noise: the interval must not lie above zero, and the
 #     graph-only tau interval must include zero;
+#   - report.csv's within-fold tau, nested rows included, recomputed from predictions.csv and
+#     selection.csv (tests/planted.py);
 #   - and at 1 and 2 ranks the report is byte-identical.
 set -uo pipefail
 cnndyn=$1 top=$2
@@ -54,7 +56,7 @@ for r in rows[1:]:
     for j, name in enumerate(head):
         if mode == "label" and name == "degree.all.mean":
             r[j] = "%.9g" % (label[r[0]] + 1e-3 * rng.gauss(0, 1))
-        elif mode == "noise" and name.startswith("degree."):
+        elif mode == "noise" and name.startswith(("degree.", "eigenvector.")):
             r[j] = "%.9g" % rng.gauss(0, 1)
 with open(f"{d}/features.csv", "w", newline="") as f:
     csv.writer(f, lineterminator="\n").writerows(rows)
@@ -80,6 +82,9 @@ for mode in label noise; do
   mpi 2 "$cnndyn" predict "$work/$mode" > "$work/$mode.out" 2>&1
   check "[ $? -eq 0 ]" "$mode: predict failed: $(tail -5 "$work/$mode.out")"
 done
+# an outsider re-derives report.csv's within-fold tau (plain and nested rows) from predictions.csv
+# and selection.csv
+check "$py '$top/tests/planted.py' '$work/label'" "report.csv's within-fold tau not re-derived from predictions.csv"
 lo=$(field "$work/label" graph_minus_baseline kendall_tau_within_fold ci_lo)
 fam=$(field "$work/label" best_graph kendall_tau_within_fold family)
 echo "planted label: difference interval low end $lo"
@@ -103,7 +108,53 @@ check "$py -c 'import sys; sys.exit(not float(\"$glo\") <= 0)'" "noise: graph-on
 check "! grep -q 'graph-only better' '$work/noise.out'" "noise: the summary calls graph-only better"
 
 # the same report at 1 rank, and `cnndyn predict` reproduces itself
-cp "$work/label/report.csv" "$work/label.2.csv"
+for f in report predictions selection; do cp "$work/label/$f.csv" "$work/label.2.$f.csv"; done
 mpi 1 "$cnndyn" predict "$work/label" --quiet > "$work/p1.out" 2>&1
-check "cmp -s '$work/label/report.csv' '$work/label.2.csv'" "report.csv differs between 1 and 2 ranks"
+for f in report predictions selection; do
+  check "cmp -s '$work/label/$f.csv' '$work/label.2.$f.csv'" "$f.csv differs between 1 and 2 ranks"
+done
+
+# A quickstart-like population (16 configurations x 2 seeds; two statistics and five aggregators, so
+# the planted column is one of 70 graph columns; labels and validation curves from 1000 images each,
+# so the validation baseline is strong, about 0.76): learners that spread their weight over every
+# column dilute it among noise or tie the test models (trees), and without the graph family's
+# single-column score row (the column each fit picks on its training side, score.c) the tau
+# difference's interval was [-0.12, 0.27].
+cat > "$work/qs.ini" <<'INI'
+[population]
+seed = 1
+learning_rate = 0.001, 0.00226, 0.0051, 0.0115, 0.026, 0.0588, 0.133, 0.3
+dropout = 0, 0.3
+replicates = 2
+[data]
+train_size = 1000
+validation_size = 1000
+test_size = 1000
+[training]
+epochs = 3
+[features]
+budget = 1
+[prediction]
+methods = graph, val_acc, val_loss
+learners = linear, xgboost, score
+subsets = all
+repeats = 2
+INI
+mpi 2 "$cnndyn" run "$work/qs.ini" --out "$work/qs" --quiet > "$work/qs.out" 2>&1 || { cat "$work/qs.out"; exit 1; }
+ncol=$(head -1 "$work/qs/features.csv" | tr ',' '\n' | grep -c '^degree\.\|^eigenvector\.')
+for mode in label noise; do
+  cp -r "$work/qs" "$work/qs_$mode"
+  plant $mode "$work/qs_$mode"
+  mpi 2 "$cnndyn" predict "$work/qs_$mode" > "$work/qs_$mode.out" 2>&1
+  check "[ $? -eq 0 ]" "quickstart-like $mode: predict failed: $(tail -5 "$work/qs_$mode.out")"
+done
+lo=$(field "$work/qs_label" graph_minus_baseline kendall_tau_within_fold ci_lo)
+echo "quickstart-like, label planted in 1 of $ncol graph columns: difference interval low end $lo"
+check "[ $ncol -ge 60 ]" "quickstart-like: only $ncol graph columns"
+check "$py -c 'import sys; sys.exit(not float(\"$lo\") > 0)'" "quickstart-like, label planted: graph-only minus baseline interval starts at $lo, not above 0"
+check "grep -q 'verdict: graph-only better' '$work/qs_label.out'" "quickstart-like, label planted: the summary does not say graph-only is better"
+lo=$(field "$work/qs_noise" graph_minus_baseline kendall_tau_within_fold ci_lo)
+echo "quickstart-like, noise: difference interval low end $lo"
+check "$py -c 'import sys; sys.exit(not float(\"$lo\") <= 0)'" "quickstart-like, noise: graph-only minus baseline interval above 0 ($lo)"
+check "! grep -q 'graph-only better' '$work/qs_noise.out'" "quickstart-like, noise: the summary calls graph-only better"
 [ $fail -eq 0 ]

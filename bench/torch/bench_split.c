@@ -38,7 +38,7 @@ int main(int argc, char **argv)
   }
   bad |= fclose(f) != 0;
   if (bad) fprintf(stderr, "%s: cannot write\n", argv[2]);
-  cdn_data_free(&data);
+  bad |= cdn_data_destroy(&data) != 0;
   cdn_finalize();
   return bad;
 }

@@ -86,6 +86,10 @@ typedef struct {
   int               ntest;
   double            thresholds[8]; /* the class task's cuts: on the subset's labels, or for a
                                       transfer split on its training side's labels only */
+  int              *fold;     /* root, set by the headlines: repeats x n, the outer fold that tested
+                                 each model in each repeat (-1: a transfer split's training side);
+                                 NULL for a subset not run */
+  int               nfolds;   /* outer folds per repeat */
 } cdn_subset_t;
 
 /* One row of the comparison: metrics' mean and std (population, over repeats; std NaN for a
@@ -126,6 +130,8 @@ typedef struct {
   cdn_metrics_t mean, std;  /* over repeats; DIFF: tau_fold and accuracy only, the rest NaN */
   double        tau_ci[2], acc_ci[2]; /* of mean.tau_fold and mean.accuracy; NaN if undefined */
   double       *pred;       /* the first repeat's nested out-of-fold predictions (subset order) */
+  int          *choice;     /* families: repeats x nfolds, the row the inner folds chose for each
+                               outer fold (-1: none); NULL otherwise */
 } cdn_headline_t;
 
 typedef struct {

@@ -81,8 +81,6 @@ PetscErrorCode cdn_predict_check(const cdn_predict_problem_t *pb, cdn_learner_t 
   PetscCheck(d >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "predict: no feature columns");
   PetscCheck(learner >= 0 && learner < CDN_LEARNER_COUNT, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
              "predict: unknown learner %d", (int)learner);
-  PetscCheck(learner != CDN_LEARNER_SCORE || d == 1, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ,
-             "predict: the score learner takes exactly one column, got %d", d);
   PetscCheck(learner != CDN_LEARNER_LINEAR || (pb->ridge_lambda > 0 && pb->logistic_c > 0), PETSC_COMM_SELF,
              PETSC_ERR_ARG_OUTOFRANGE, "predict: ridge_lambda (%g) and logistic_c (%g) must be positive",
              pb->ridge_lambda, pb->logistic_c);
@@ -165,7 +163,8 @@ PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t lea
     pred[i] = NAN, pred_class[i] = 0; /* one group only: nothing to learn from */
   }
   majority = cdn_majority_rate_k(cls, n, nclasses);
-  if (learner == CDN_LEARNER_SCORE) PetscCall(neutral_scores(X, n, r));
+  /* one score column ranks as it is; among several, each fold's fit picks one (score.c) */
+  if (learner == CDN_LEARNER_SCORE && d == 1) PetscCall(neutral_scores(X, n, r));
   for (int g = 0; g < pb->folds && pb->select; g++) pb->select[g] = NAN;
   for (int g = 0; g < k && k >= 2; g++) {
     f.ntr = f.nte = 0;
@@ -182,7 +181,8 @@ PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t lea
     for (int i = 0; i < n; i++) fcls[i] = recut ? cdn_class_of(pb->y[i], cuts, nclasses) : pb->cls[i];
     int major = cdn_majority_class(fcls, train, f.ntr, nclasses);
     for (int i = 0; i < f.nte; i++) cls[test[i]] = fcls[test[i]], hits += fcls[test[i]] == major;
-    PetscErrorCode ierr = cdn_fitted_fold(&f, learner, pred, pred_class);
+    PetscErrorCode ierr = learner == CDN_LEARNER_SCORE && d > 1 ? cdn_fitted_fold_rank(&f, learner, pred, pred_class, r)
+                                                                 : cdn_fitted_fold(&f, learner, pred, pred_class);
     if (!ierr && pb->select) ierr = cdn_select_score(&f, learner, r, &pb->select[g]);
     if (ierr) { /* a learner that failed (a bad option, a library error): the arrays go before the error */
       PetscCall(PetscFree(r));
@@ -195,7 +195,7 @@ PetscErrorCode cdn_predict_cv(const cdn_predict_problem_t *pb, cdn_learner_t lea
 
   /* Ranking metrics read the raw score of a score learner (it needs no fit), else the prediction;
      the majority learner predicts one value per fold, which orders nothing: all ties. */
-  if (learner == CDN_LEARNER_SCORE) {} /* r holds the neutral scores already */
+  if (learner == CDN_LEARNER_SCORE) {} /* r holds the neutral scores, or each fold's column, already */
   else if (learner == CDN_LEARNER_MAJORITY)
     for (int i = 0; i < n; i++) r[i] = 0;
   else PetscCall(PetscArraycpy(r, pred, n));

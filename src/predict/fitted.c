@@ -92,18 +92,31 @@ PetscErrorCode cdn_fitted_destroy(cdn_fitted_t *m)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_fitted_fold(const cdn_fold_t *f, cdn_learner_t learner, double *pred, int *pred_class)
+PetscErrorCode cdn_fitted_fold_rank(const cdn_fold_t *f, cdn_learner_t learner, double *pred, int *pred_class,
+                                    double *rank)
 {
   cdn_fitted_t m;
-  double      *p;
+  double      *p, *r;
   int         *c;
 
   PetscFunctionBeginUser;
   PetscCall(cdn_fitted_fit(f, learner, &m));
-  PetscCall(PetscMalloc2(f->nte + 1, &p, f->nte + 1, &c));
+  PetscCall(PetscMalloc3(f->nte + 1, &p, f->nte + 1, &c, f->nte + 1, &r));
   PetscCall(cdn_fitted_predict(&m, f->X, f->test, f->nte, p, c));
-  for (int i = 0; i < f->nte; i++) pred[f->test[i]] = p[i], pred_class[f->test[i]] = c[i];
-  PetscCall(PetscFree2(p, c));
+  if (learner == CDN_LEARNER_SCORE) cdn_score_rank(&m, f->X, f->test, f->nte, r);
+  else PetscCall(PetscArraycpy(r, p, f->nte));
+  for (int i = 0; i < f->nte; i++) {
+    pred[f->test[i]] = p[i], pred_class[f->test[i]] = c[i];
+    if (rank) rank[f->test[i]] = r[i];
+  }
+  PetscCall(PetscFree3(p, c, r));
   PetscCall(cdn_fitted_destroy(&m));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_fitted_fold(const cdn_fold_t *f, cdn_learner_t learner, double *pred, int *pred_class)
+{
+  PetscFunctionBeginUser;
+  PetscCall(cdn_fitted_fold_rank(f, learner, pred, pred_class, NULL));
   PetscFunctionReturn(0);
 }

@@ -13,6 +13,7 @@
    count, and the bootstrap weights of every model in every resample. */
 typedef struct {
   int     ns, nq, k, *fold; /* nq x ns */
+  int     ng;               /* configurations */
   int    *grp;              /* configuration ordinal of each model */
   double *w;                /* CDN_BOOTSTRAP x ns */
 } frame_t;
@@ -25,11 +26,15 @@ typedef struct {
 
 /* Kendall tau-b with weights: a configuration drawn w times counts w times, so a pair of models
    from two configurations counts w_i w_j times, and a pair inside one configuration (replicates)
-   w times, once per copy: a pair across two copies of the same configuration would be an artefact
-   of the resampling, and counting it (w^2) would double the weight of replicate pairs, which are
-   mostly seed noise, and pull every interval towards 0. 0 when a is constant against varying b,
-   NaN when b is constant. O(n^2) on a fold. */
-static double wtau(const int *idx, int m, const double *a, const double *b, const double *w, const int *grp)
+   rep * w times, once per copy: a pair across two copies of the same configuration would be an
+   artefact of the resampling, and counting it (w^2) would double the weight of replicate pairs,
+   which are mostly seed noise, and pull every interval towards 0. rep: 1 for the point estimate;
+   in a resample of G configurations E[w_i w_j] = 1 - 1/G while E[w] = 1, so rep = 1 - 1/G keeps
+   replicate pairs at their share of the fold (1 would pull the resampled tau towards the replicate
+   pairs' tau, about 0). 0 when a is constant against varying b, NaN when b is constant; *tb: the
+   weight of the pairs whose b differ. O(n^2) on a fold. */
+static double wtau(const int *idx, int m, const double *a, const double *b, const double *w, const int *grp, double rep,
+                   double *tbw)
 {
   double s = 0, ta = 0, tb = 0;
   for (int x = 0; x < m; x++) {
@@ -39,35 +44,41 @@ static double wtau(const int *idx, int m, const double *a, const double *b, cons
       int    j = idx[z];
       double ww;
       if (!w[j] || !isfinite(a[j]) || !isfinite(b[j])) continue;
-      ww = grp[i] == grp[j] ? w[i] : w[i] * w[j];
+      ww = grp[i] == grp[j] ? rep * w[i] : w[i] * w[j];
       int da = (a[i] > a[j]) - (a[i] < a[j]), db = (b[i] > b[j]) - (b[i] < b[j]);
       s += ww * da * db, ta += ww * (da != 0), tb += ww * (db != 0);
     }
   }
+  *tbw = tb;
   if (!(tb > 0)) return NAN;
   return ta > 0 ? s / sqrt(ta * tb) : 0;
 }
 
-/* Within-fold tau and accuracy of o under weights w (mean over repeats of the mean over folds). */
-static void score(const frame_t *fr, const oof_t *o, const double *y, const double *w, int *idx, double *tau, double *acc)
+/* Within-fold tau and accuracy of o under weights w (mean over repeats of the mean over folds).
+   ones NULL: w is the sample itself, every fold counts once. Else w is a resample and each fold
+   counts by the weight of its pairs against the sample's (ones): a fold whose configurations were
+   drawn rarely weighs little and an undrawn fold nothing, where an equal weight let a fold left with
+   one configuration (a tau of replicate pairs only) move the mean as much as a whole fold. */
+static void score(const frame_t *fr, const oof_t *o, const double *y, const double *w, const double *ones, int *idx,
+                  double *tau, double *acc)
 {
-  double ts = 0, as = 0;
+  double ts = 0, as = 0, rep = ones ? 1 - 1.0 / fr->ng : 1;
   int    tn = 0, an = 0;
   for (int q = 0; q < fr->nq; q++) {
     const int    *fold = fr->fold + (size_t)q * fr->ns;
     const double *rk   = o->rank + (size_t)q * fr->ns;
-    double        fs = 0, hit = 0, tot = 0;
-    int           fn = 0;
+    double        fs = 0, fw = 0, hit = 0, tot = 0, tb, tb1;
     for (int g = 0; g < fr->k; g++) {
       int m = 0;
       for (int i = 0; i < fr->ns; i++)
         if (fold[i] == g) idx[m++] = i;
-      double t = wtau(idx, m, rk, y, w, fr->grp);
-      if (isfinite(t)) fs += t, fn++;
+      double t = wtau(idx, m, rk, y, w, fr->grp, rep, &tb), wg = 1;
+      if (ones) wtau(idx, m, rk, y, ones, fr->grp, 1, &tb1), wg = tb1 > 0 ? tb / tb1 : 0;
+      if (isfinite(t)) fs += wg * t, fw += wg;
     }
     for (int i = 0; i < fr->ns; i++)
       if (fold[i] >= 0) hit += w[i] * (o->pc[(size_t)q * fr->ns + i] == o->tc[(size_t)q * fr->ns + i]), tot += w[i];
-    if (fn) ts += fs / fn, tn++;
+    if (fw > 0) ts += fs / fw, tn++;
     if (tot > 0) as += hit / tot, an++;
   }
   *tau = tn ? ts / tn : NAN;
@@ -114,7 +125,7 @@ static PetscErrorCode frame_build(const cdn_jobspec_t *spec, const cdn_results_t
   int                *grp;
 
   PetscFunctionBeginUser;
-  fr->ns = sub->n, fr->nq = sub->test ? 1 : ev->repeats, fr->k = sub->test ? 1 : 0;
+  fr->ns = sub->n, fr->nq = sub->test ? 1 : ev->repeats, fr->k = sub->test ? 1 : 0, fr->ng = 0;
   PetscCall(PetscMalloc2((size_t)fr->nq * fr->ns, &fr->fold, (size_t)CDN_BOOTSTRAP * fr->ns, &fr->w));
   PetscCall(PetscMalloc1(fr->ns, &fr->grp));
   PetscCall(PetscMalloc1(fr->ns, &grp));
@@ -129,6 +140,7 @@ static PetscErrorCode frame_build(const cdn_jobspec_t *spec, const cdn_results_t
     }
   }
   PetscCall(cdn_bootstrap_weights(spec->seed, s, fr->ns, grp, fr->grp, fr->w));
+  for (int i = 0; i < fr->ns; i++) fr->ng = fr->grp[i] + 1 > fr->ng ? fr->grp[i] + 1 : fr->ng;
   PetscCall(PetscFree(grp));
   PetscFunctionReturn(0);
 }
@@ -143,7 +155,7 @@ static int competes(const cdn_evaluation_t *ev, int r, int s, int k, int kind)
 /* The nested outputs of a family at (s, k): in each outer fold of each repeat, the competing row
    with the highest inner score (NaN lowest; ties and all-NaN: the earliest row). */
 static void nest(const cdn_evaluation_t *ev, const frame_t *fr, int s, int k, int kind, oof_t *o, cdn_headline_t *h,
-                 int *votes)
+                 int *votes, int *choice)
 {
   int F = ev->folds;
   h->candidates = 0, h->chosen = h->choices = 0, h->row = -1;
@@ -157,7 +169,7 @@ static void nest(const cdn_evaluation_t *ev, const frame_t *fr, int s, int k, in
         double v = ev->row[r].select[(size_t)q * F + g], bv = best < 0 ? NAN : ev->row[best].select[(size_t)q * F + g];
         if (best < 0 || (isfinite(v) && (!isfinite(bv) || v > bv))) best = r;
       }
-      votes[best]++, h->choices++;
+      votes[best]++, h->choices++, choice[q * fr->k + g] = best;
       const cdn_eval_row_t *row = &ev->row[best];
       for (int i = 0; i < fr->ns; i++) {
         size_t at = (size_t)q * fr->ns + i;
@@ -238,6 +250,32 @@ static void all_nan(cdn_metrics_t *m)
   for (size_t j = 0; j < sizeof *m / sizeof(double); j++) ((double *)m)[j] = NAN;
 }
 
+PetscErrorCode cdn_bootstrap_tau_within(uint64_t seed, int ns, const int *config, int nq, const int *fold, int k,
+                                        const double *r, const double *y, double *tau, double ci[2])
+{
+  frame_t fr = {.ns = ns, .nq = nq, .k = k};
+  oof_t   o;
+  double *bt, *ones, a;
+  int    *idx;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc3((size_t)nq * ns, &fr.fold, (size_t)CDN_BOOTSTRAP * ns, &fr.w, ns, &fr.grp));
+  PetscCall(PetscMalloc3(CDN_BOOTSTRAP, &bt, ns, &ones, ns, &idx));
+  PetscCall(oof_alloc((size_t)nq * ns, &o));
+  PetscCall(PetscArraycpy(fr.fold, fold, (size_t)nq * ns));
+  PetscCall(PetscArraycpy(o.rank, r, (size_t)nq * ns));
+  for (int i = 0; i < ns; i++) ones[i] = 1;
+  PetscCall(cdn_bootstrap_weights(seed, 0, ns, config, fr.grp, fr.w));
+  for (int i = 0; i < ns; i++) fr.ng = fr.grp[i] + 1 > fr.ng ? fr.grp[i] + 1 : fr.ng;
+  score(&fr, &o, y, ones, NULL, idx, tau, &a);
+  for (int b = 0; b < CDN_BOOTSTRAP; b++) score(&fr, &o, y, fr.w + (size_t)b * ns, ones, idx, &bt[b], &a);
+  cdn_percentile_interval(bt, CDN_BOOTSTRAP, ci);
+  PetscCall(PetscFree4(o.pred, o.rank, o.pc, o.tc));
+  PetscCall(PetscFree3(bt, ones, idx));
+  PetscCall(PetscFree3(fr.fold, fr.w, fr.grp));
+  PetscFunctionReturn(0);
+}
+
 /* Graph-only minus baseline: the difference of the means, and its spread over repeats. */
 static PetscErrorCode difference(const frame_t *fr, const oof_t *o, const double *y, const double *ones, int *idx,
                                  const cdn_headline_t *g, const cdn_headline_t *b, int split, cdn_headline_t *h)
@@ -256,8 +294,8 @@ static PetscErrorCode difference(const frame_t *fr, const oof_t *o, const double
                   o[CDN_FAMILY_BASELINE].tc + at};
     double  tg, ag, tb, ab;
     one.nq = 1, one.fold = fr->fold + at;
-    score(&one, &og, y, ones, idx, &tg, &ag);
-    score(&one, &ob, y, ones, idx, &tb, &ab);
+    score(&one, &og, y, ones, NULL, idx, &tg, &ag);
+    score(&one, &ob, y, ones, NULL, idx, &tb, &ab);
     dt[q] = tg - tb, da[q] = ag - ab;
     if (isfinite(dt[q])) mt += dt[q], ct++;
     if (isfinite(da[q])) ma += da[q], ca++;
@@ -284,6 +322,10 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
 
   PetscFunctionBeginUser;
   PetscCall(frame_build(spec, res, ev, s, &fr));
+  PetscCall(PetscFree(ev->subset[s].fold)); /* predictions.csv names each prediction's fold */
+  PetscCall(PetscMalloc1((size_t)fr.nq * fr.ns, &ev->subset[s].fold));
+  PetscCall(PetscArraycpy(ev->subset[s].fold, fr.fold, (size_t)fr.nq * fr.ns));
+  ev->subset[s].nfolds = fr.k;
   PetscCall(PetscMalloc4(ev->nrows + 1, &votes, fr.ns, &idx, fr.ns, &y, fr.ns, &ones));
   for (int i = 0; i < fr.ns; i++) y[i] = ev->label[ev->subset[s].model[i]], ones[i] = 1;
   for (int c = 0; c < CDN_HEADLINE_KINDS; c++) {
@@ -296,7 +338,11 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
       cdn_headline_t *h = &ev->headline[ev->nheadlines];
       *h = (cdn_headline_t){.subset = s, .budget = k, .kind = c, .row = -1};
       for (int j = 0; j < 2; j++) h->tau_ci[j] = h->acc_ci[j] = NAN;
-      if (c < CDN_FAMILY_COUNT) nest(ev, &fr, s, k, c, &o[c], h, votes);
+      if (c < CDN_FAMILY_COUNT) {
+        PetscCall(PetscMalloc1((size_t)fr.nq * fr.k + 1, &h->choice));
+        for (int j = 0; j < fr.nq * fr.k; j++) h->choice[j] = -1;
+        nest(ev, &fr, s, k, c, &o[c], h, votes, h->choice);
+      }
       else if (c == CDN_HEADLINE_PREREG && k == pk && (h->row = prereg_row(ev, s, k)) >= 0) {
         const cdn_eval_row_t *row = &ev->row[h->row];
         size_t                len = (size_t)fr.nq * fr.ns;
@@ -325,7 +371,7 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
         const cdn_headline_t *h = &ev->headline[first + c];
         bt[c][b] = ba[c][b] = NAN;
         if (h->kind == CDN_HEADLINE_DIFF || h->row < 0) continue;
-        score(&fr, &o[c], y, fr.w + (size_t)b * fr.ns, idx, &bt[c][b], &ba[c][b]);
+        score(&fr, &o[c], y, fr.w + (size_t)b * fr.ns, ones, idx, &bt[c][b], &ba[c][b]);
       }
     /* the pairs first: cdn_percentile_interval sorts its array */
     for (int b = 0; b < CDN_BOOTSTRAP; b++)

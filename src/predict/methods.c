@@ -23,7 +23,7 @@ static const struct {
   [CDN_METHOD_DEGREE_DIFF]      = {"degree_diff", 1, G, L(LINEAR) | L(SVR) | L(XGB)},
   [CDN_METHOD_EIGENVECTOR]      = {"eigenvector", 1, G, L(LINEAR) | L(SVR) | L(XGB)},
   [CDN_METHOD_EIGENVECTOR_DIFF] = {"eigenvector_diff", 1, G, L(LINEAR) | L(SVR) | L(XGB)},
-  [CDN_METHOD_GRAPH]            = {"graph", 1, G, L(LINEAR) | L(SVR) | L(XGB)},
+  [CDN_METHOD_GRAPH]            = {"graph", 1, G, L(LINEAR) | L(SVR) | L(XGB) | L(SCORE)},
   [CDN_METHOD_GRAPH_DIFF]       = {"graph_diff", 1, G, L(LINEAR) | L(SVR) | L(XGB)},
   [CDN_METHOD_GRAPH_CURVE]      = {"graph_curve", 1, H, L(SVR) | L(XGB)},
   [CDN_METHOD_VAL_ACC]          = {"val_acc", 0, B, L(SCORE)},

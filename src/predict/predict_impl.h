@@ -54,6 +54,11 @@ static inline uint64_t cdn_repeat_seed(uint64_t seed, int q) { return cdn_hash64
    x ns): how often model i's configuration was drawn in resample b; ord (ns): each model's
    configuration numbered in order of first appearance. */
 PetscErrorCode cdn_bootstrap_weights(uint64_t seed, int s, int ns, const int *config, int *ord, double *w);
+/* The headlines' bootstrap on one ranking: within-fold tau of r (nq x ns, repeat q's at q * ns)
+   against y over the folds (nq x ns, k folds) averaged over repeats (*tau), and its 95% interval
+   computed exactly as a headline's (ctest predict_protocol simulates its coverage). */
+PetscErrorCode cdn_bootstrap_tau_within(uint64_t seed, int ns, const int *config, int nq, const int *fold, int k,
+                                        const double *r, const double *y, double *tau, double ci[2]);
 /* The 2.5% and 97.5% percentiles of the finite values of v[0..n) (sorted in place; NaN if none). */
 void           cdn_percentile_interval(double *v, int n, double ci[2]);
 /* Argument checks shared by cdn_predict_cv and cdn_predict_split. */
@@ -98,6 +103,9 @@ typedef struct {
   double       *lw;       /* LINEAR logistic: (sc.width + 1) x (nlabel == 2 ? 1 : nlabel), bias last */
   double        fill, slope, lo, hi, t; /* SCORE: missing-score fill, line, clip range, class cut */
   int           cls;      /* SCORE: direction of the cut (+1, -1); MAJORITY: the majority class */
+  int           col;      /* SCORE: the column read (several columns: the one whose Kendall tau with the
+                             training labels is largest in size) */
+  double        sgn;      /* SCORE: +1, or -1 when that column ranks the training labels backwards */
   void         *booster;  /* XGB: BoosterHandle */
 } cdn_fitted_t;
 
@@ -108,6 +116,12 @@ PetscErrorCode cdn_fitted_predict(const cdn_fitted_t *m, const double *X, const 
 PetscErrorCode cdn_fitted_destroy(cdn_fitted_t *m);
 /* A fold through cdn_fitted_fit and cdn_fitted_predict: pred[f->test[i]], pred_class[f->test[i]]. */
 PetscErrorCode cdn_fitted_fold(const cdn_fold_t *f, cdn_learner_t learner, double *pred, int *pred_class);
+/* The same, and rank[f->test[i]] = what the tau metrics rank: a score learner's raw value of its
+   column (cdn_score_rank), the prediction otherwise. */
+PetscErrorCode cdn_fitted_fold_rank(const cdn_fold_t *f, cdn_learner_t learner, double *pred, int *pred_class,
+                                    double *rank);
+/* A score learner's ranking value of rows: sgn times its column, the training mean where not finite. */
+void cdn_score_rank(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *r);
 /* The class of v: the number of m->cuts below it. */
 int cdn_fitted_bin(const cdn_fitted_t *m, double v);
 

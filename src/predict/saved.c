@@ -178,6 +178,11 @@ PetscErrorCode cdn_predictor_save(const char *path, const cdn_jobspec_t *spec, c
              cdn_learner_name(learner));
   PetscCheck(n >= 2, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: %d model(s): nothing to fit on", n);
   PetscCall(cdn_method_inputs(method, res, k ? k : 1, &X, &d, desc, sizeof desc));
+  if (learner == CDN_LEARNER_SCORE && d > 1) { /* the file holds one score column, not a choice among several */
+    PetscCall(PetscFree(X));
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: %s with the score learner reads one of %d columns chosen per fit; "
+            "it cannot be saved", cdn_method_name(method), d);
+  }
   if (d > 0) {
     ierr = PetscMalloc4(n, &y, n, &all, n, &cls, n, &grp);
     if (!ierr) {
@@ -384,6 +389,7 @@ static PetscErrorCode parse(reader_t *r, const char *buf, size_t len, cdn_fitted
     PetscCall(values_in(r, "score_fill_intercept_slope_lo_hi_cut", 1, -INFINITY, INFINITY, PETSC_TRUE, v + 5));
     if (!(v[3] <= v[4])) BAD("%s: block 'score_fill_intercept_slope_lo_hi_cut': lo %g is above hi %g", r->path, v[3], v[4]);
     m->fill = v[0], m->b0 = v[1], m->slope = v[2], m->lo = v[3], m->hi = v[4], m->t = v[5];
+    m->col = 0, m->sgn = 1; /* one column, read as it is */
     PetscCall(get_int(r, "cut_direction", 1, -1, 1, PETSC_FALSE, &m->cls));
   } break;
   case CDN_LEARNER_MAJORITY:

@@ -44,6 +44,42 @@ static void fit_threshold(scored_t *v, int n, double *t, int *dir)
   }
 }
 
+static double raw_at(const cdn_fitted_t *m, const double *X, int row) { return m->sgn * X[(size_t)row * m->d + m->col]; }
+
+/* Several columns (a graph method's): the one whose Kendall tau with the training labels is largest
+   in size (ties: the first), read the way it ranks them, so a single graph summary competes with
+   the single curve values of the baselines. Only training rows are read. */
+static void pick_column(const cdn_fold_t *f, cdn_fitted_t *m)
+{
+  double best = -1;
+  m->col = 0, m->sgn = 1;
+  for (int j = 0; j < f->d && f->d > 1; j++) {
+    double s = 0, ta = 0, tb = 0, t;
+    for (int x = 0; x < f->ntr; x++) {
+      int    i = f->train[x];
+      double a = f->X[(size_t)i * f->d + j];
+      if (!isfinite(a)) continue;
+      for (int z = x + 1; z < f->ntr; z++) {
+        int    k = f->train[z];
+        double c = f->X[(size_t)k * f->d + j];
+        if (!isfinite(c)) continue;
+        int da = (a > c) - (a < c), db = (f->y[i] > f->y[k]) - (f->y[i] < f->y[k]);
+        s += da * db, ta += da != 0, tb += db != 0;
+      }
+    }
+    t = ta > 0 && tb > 0 ? s / sqrt(ta * tb) : 0;
+    if (fabs(t) > best) best = fabs(t), m->col = j, m->sgn = t < 0 ? -1 : 1;
+  }
+}
+
+void cdn_score_rank(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *r)
+{
+  for (int i = 0; i < nr; i++) {
+    double s = raw_at(m, X, rows[i]);
+    r[i]     = isfinite(s) ? s : m->fill;
+  }
+}
+
 PetscErrorCode cdn_score_fit(const cdn_fold_t *f, cdn_fitted_t *m)
 {
   scored_t *v;
@@ -51,14 +87,15 @@ PetscErrorCode cdn_score_fit(const cdn_fold_t *f, cdn_fitted_t *m)
   int       n = 0;
 
   PetscFunctionBeginUser;
-  PetscCheck(f->d == 1, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "score learner: needs exactly one column, got %d", f->d);
+  PetscCheck(f->d >= 1 && m->d == f->d, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "score learner: no column");
+  pick_column(f, m);
   PetscCall(PetscMalloc1(f->ntr > 0 ? f->ntr : 1, &v));
   for (int i = 0; i < f->ntr; i++)
-    if (isfinite(f->X[f->train[i]])) fill += f->X[f->train[i]], n++;
+    if (isfinite(raw_at(m, f->X, f->train[i]))) fill += raw_at(m, f->X, f->train[i]), n++;
   fill = n ? fill / n : 0; /* a diverged model's NaN score says nothing: give it the average */
   if (!isfinite(fill)) fill = 0;
   for (int i = 0; i < f->ntr; i++) {
-    double s = f->X[f->train[i]];
+    double s = raw_at(m, f->X, f->train[i]);
     v[i]     = (scored_t){isfinite(s) ? s : fill, f->cls[f->train[i]]};
     sbar += v[i].s / f->ntr;
     lo = fmin(lo, v[i].s), hi = fmax(hi, v[i].s);
@@ -84,7 +121,7 @@ PetscErrorCode cdn_score_predict(const cdn_fitted_t *m, const double *X, const i
 {
   PetscFunctionBeginUser;
   for (int i = 0; i < nr; i++) {
-    double s = isfinite(X[rows[i]]) ? X[rows[i]] : m->fill;
+    double s = isfinite(raw_at(m, X, rows[i])) ? raw_at(m, X, rows[i]) : m->fill;
     pred[i]  = m->b0 + m->slope * fmin(fmax(s, m->lo), m->hi); /* the line is not extrapolated */
     cls[i]   = m->ncuts > 1 ? cdn_fitted_bin(m, pred[i]) : m->cls > 0 ? s > m->t : s < m->t;
   }

@@ -10,6 +10,7 @@
 PetscErrorCode cdn_select_score(const cdn_fold_t *outer, cdn_learner_t learner, const double *raw, double *score)
 {
   int        ntr = outer->ntr, n = outer->ntr + outer->nte, k, *fold, *tr, *te, *cls, *pc, *idx;
+  int        raw_only = learner == CDN_LEARNER_SCORE && outer->d == 1; /* one score column needs no fit */
   double    *all, *r, *y, *a, *b, cuts[8];
   cdn_fold_t f = *outer;
 
@@ -21,7 +22,7 @@ PetscErrorCode cdn_select_score(const cdn_fold_t *outer, cdn_learner_t learner, 
   PetscCall(PetscMalloc5(n, &all, ntr, &r, ntr, &y, ntr, &a, ntr, &b));
   PetscCall(cdn_inner_folds(&f, fold, &k));
   f.inner_folds = 0, f.train = tr, f.test = te, f.cls = cls, f.thresholds = cuts;
-  for (int g = 0; g < k && k >= 2 && learner != CDN_LEARNER_SCORE; g++) { /* a score needs no fit */
+  for (int g = 0; g < k && k >= 2 && !raw_only; g++) {
     f.ntr = f.nte = 0;
     for (int i = 0; i < ntr; i++) {
       if (fold[i] == g) te[f.nte++] = outer->train[i];
@@ -33,12 +34,12 @@ PetscErrorCode cdn_select_score(const cdn_fold_t *outer, cdn_learner_t learner, 
       int m  = outer->train[i];
       cls[m] = outer->train_cuts ? cdn_class_of(outer->y[m], cuts, f.nclasses) : outer->cls[m];
     }
-    PetscCall(cdn_fitted_fold(&f, learner, all, pc));
+    PetscCall(cdn_fitted_fold_rank(&f, learner, all, pc, all)); /* what the tau metrics rank */
   }
   if (k >= 2) {
     for (int i = 0; i < ntr; i++) {
       int m = outer->train[i];
-      r[i] = learner == CDN_LEARNER_SCORE ? raw[m] : all[m];
+      r[i] = raw_only ? raw[m] : all[m];
       y[i] = outer->y[m];
     }
     *score = cdn_tau_within(r, y, fold, k, ntr, idx, a, b);

@@ -24,7 +24,7 @@ PetscErrorCode cdn_predict_split(const cdn_predict_problem_t *pb, cdn_learner_t 
                                  const int *is_test, double *pred, int *pred_class, cdn_metrics_t *m)
 {
   int        n = pb->n, *train, *test, *ct, *pct, *fold, ntr = 0, nte = 0;
-  double    *yt, *pt, *rt, med = 0;
+  double    *yt, *pt, *rt, *rk, med = 0;
   cdn_fold_t f;
 
   PetscFunctionBeginUser;
@@ -46,24 +46,25 @@ PetscErrorCode cdn_predict_split(const cdn_predict_problem_t *pb, cdn_learner_t 
                    .group = pb->group, .nclasses = pb->nclasses >= 2 ? pb->nclasses : 2, .thresholds = pb->thresholds,
                    .train_cuts = pb->train_cuts, .inner_folds = pb->inner_folds, .seed = cdn_hash64(pb->seed, 0), .lambda = pb->ridge_lambda,
                    .c = pb->logistic_c};
-  PetscCall(cdn_fitted_fold(&f, learner, pred, pred_class));
+  PetscCall(PetscMalloc1(n, &rk)); /* several score columns: the fit's pick ranks (score.c) */
+  PetscCall(cdn_fitted_fold_rank(&f, learner, pred, pred_class, rk));
   if (pb->select) { /* the training side's inner folds choose; a score ranks as in the metrics */
     double *raw;
     PetscCall(PetscMalloc1(n, &raw));
-    if (learner == CDN_LEARNER_SCORE) PetscCall(neutral_score(X, train, ntr, &med));
-    for (int i = 0; i < n; i++) raw[i] = learner != CDN_LEARNER_SCORE ? NAN : isfinite(X[i]) ? X[i] : med;
+    if (learner == CDN_LEARNER_SCORE && d == 1) PetscCall(neutral_score(X, train, ntr, &med));
+    for (int i = 0; i < n; i++) raw[i] = learner != CDN_LEARNER_SCORE || d > 1 ? NAN : isfinite(X[i]) ? X[i] : med;
     PetscCall(cdn_select_score(&f, learner, raw, &pb->select[0]));
     PetscCall(PetscFree(raw));
   }
 
   /* the metrics see the test side only */
-  if (learner == CDN_LEARNER_SCORE) PetscCall(neutral_score(X, train, ntr, &med));
+  if (learner == CDN_LEARNER_SCORE && d == 1) PetscCall(neutral_score(X, train, ntr, &med));
   PetscCall(PetscMalloc3(nte, &yt, nte, &pt, nte, &rt));
   PetscCall(PetscMalloc3(nte, &ct, nte, &pct, nte, &fold));
   for (int j = 0; j < nte; j++) {
     int i = test[j];
     yt[j] = pb->y[i], pt[j] = pred[i], ct[j] = pb->cls[i], pct[j] = pred_class[i], fold[j] = 0;
-    rt[j] = learner == CDN_LEARNER_MAJORITY ? 0 : learner != CDN_LEARNER_SCORE ? pred[i] : isfinite(X[i]) ? X[i] : med;
+    rt[j] = learner == CDN_LEARNER_MAJORITY ? 0 : learner != CDN_LEARNER_SCORE || d > 1 ? rk[i] : isfinite(X[i]) ? X[i] : med;
   }
   /* the floor: the training side's commonest class guessed for every test model */
   int major = cdn_majority_class(pb->cls, train, ntr, f.nclasses), hits = 0;
@@ -75,6 +76,7 @@ PetscErrorCode cdn_predict_split(const cdn_predict_problem_t *pb, cdn_learner_t 
   for (int j = 0; j < nte && pb->rank_score; j++) pb->rank_score[test[j]] = rt[j];
   PetscCall(cdn_metrics_fill(learner, nte, yt, rt, pt, ct, pct, f.nclasses, fold, 1, 1, (double)hits / nte, m));
   PetscCall(PetscFree3(yt, pt, rt));
+  PetscCall(PetscFree(rk));
   PetscCall(PetscFree3(ct, pct, fold));
   PetscCall(PetscFree2(train, test));
   PetscFunctionReturn(0);

@@ -90,7 +90,10 @@ PetscErrorCode cdn_evaluation_destroy(cdn_evaluation_t *ev)
     PetscCall(PetscFree(ev->row[i].select));
   }
   PetscCall(PetscFree(ev->row));
-  for (int i = 0; i < ev->nheadlines; i++) PetscCall(PetscFree(ev->headline[i].pred));
+  for (int i = 0; i < ev->nheadlines; i++) {
+    PetscCall(PetscFree(ev->headline[i].pred));
+    PetscCall(PetscFree(ev->headline[i].choice));
+  }
   PetscCall(PetscFree(ev->headline));
   ev->nheadlines = 0;
   PetscCall(PetscFree(ev->early));
@@ -99,6 +102,7 @@ PetscErrorCode cdn_evaluation_destroy(cdn_evaluation_t *ev)
   for (int s = 0; s < ev->nsubsets; s++) {
     PetscCall(PetscFree(ev->subset[s].model));
     PetscCall(PetscFree(ev->subset[s].test));
+    PetscCall(PetscFree(ev->subset[s].fold));
   }
   ev->nrows = ev->nsubsets = 0;
   PetscFunctionReturn(0);

@@ -93,22 +93,50 @@ static void write_features(FILE *fp, const cdn_results_t *r)
     }
 }
 
+/* Every repeat's out-of-fold outputs, with the outer fold that tested each model and what the tau
+   metrics rank (docs/prediction.md): enough to recompute report.csv. */
 static void write_predictions(FILE *fp, const cdn_evaluation_t *ev)
 {
-  fputs("subset,method,learner,epochs_used,model,actual,predicted,actual_class,predicted_class\n", fp);
+  fputs("subset,method,learner,epochs_used,model,actual,predicted,actual_class,predicted_class,repeat,fold,"
+        "rank_score\n", fp);
   for (int i = 0; i < ev->nrows; i++) {
     const cdn_eval_row_t *r   = &ev->row[i];
     const cdn_subset_t   *sub = &ev->subset[r->subset];
-    for (int j = 0; j < sub->n; j++) {
-      int m = sub->model[j];
-      if (sub->test && !sub->test[j]) continue; /* a transfer split predicts its test side only */
-      cdn_csv_text(fp, sub->name);
-      fprintf(fp, ",%s,%s,%d,%d,", cdn_method_name(r->method),
-              cdn_learner_name(r->learner), r->budget, m);
-      cdn_csv_number(fp, ev->label[m]), sep(fp);
-      cdn_csv_number(fp, r->pred[j]);
-      fprintf(fp, ",%d,%d\n", r->true_class[j], r->pred_class[j]);
-    }
+    for (int q = 0; q < r->repeats; q++)
+      for (int j = 0; j < sub->n; j++) {
+        size_t at = (size_t)q * sub->n + j;
+        int    m  = sub->model[j];
+        if (sub->test && !sub->test[j]) continue; /* a transfer split predicts its test side only */
+        cdn_csv_text(fp, sub->name);
+        fprintf(fp, ",%s,%s,%d,%d,", cdn_method_name(r->method), cdn_learner_name(r->learner), r->budget, m);
+        cdn_csv_number(fp, ev->label[m]), sep(fp);
+        cdn_csv_number(fp, r->pred[at]);
+        fprintf(fp, ",%d,%d,%d,", r->true_class[at], r->pred_class[at], q);
+        if (sub->fold) fprintf(fp, "%d", sub->fold[at]);
+        sep(fp), cdn_csv_number(fp, r->rank[at]), fputc('\n', fp);
+      }
+  }
+}
+
+/* The nested choices behind the best_* rows of report.csv: per outer fold, the row whose inner
+   folds scored best (its predictions for that fold are the headline's there). */
+static void write_selection(FILE *fp, const cdn_evaluation_t *ev)
+{
+  fputs("subset,headline,epochs,repeat,fold,method,learner,epochs_used,inner_tau\n", fp);
+  for (int i = 0; i < ev->nheadlines; i++) {
+    const cdn_headline_t *h   = &ev->headline[i];
+    const cdn_subset_t   *sub = &ev->subset[h->subset];
+    if (!h->choice || h->row < 0) continue;
+    for (int q = 0; q < ev->row[h->row].repeats; q++)
+      for (int g = 0; g < sub->nfolds; g++) {
+        int                   c = h->choice[q * sub->nfolds + g];
+        const cdn_eval_row_t *r = c >= 0 ? &ev->row[c] : NULL;
+        if (!r) continue;
+        cdn_csv_text(fp, sub->name);
+        fprintf(fp, ",%s,%d,%d,%d,%s,%s,%d,", cdn_report_headline_name(h->kind), h->budget, q, g,
+                cdn_method_name(r->method), cdn_learner_name(r->learner), r->budget);
+        cdn_csv_number(fp, r->select[(size_t)q * ev->folds + g]), fputc('\n', fp);
+      }
   }
 }
 
@@ -203,16 +231,21 @@ static PetscErrorCode write_files(const char *outdir, const cdn_jobspec_t *spec,
 {
   enum { PREDICTIONS, REPORT, MARKDOWN, EARLY, MODELS, CURVES, TIMING, FEATURES, NFILES };
   const char *const *names          = cdn_report_files;
-  cdn_afile_t        af[NFILES];
+  cdn_afile_t        af[NFILES], sel; /* selection.csv: with the prediction outputs, not required of a run */
   PetscErrorCode     ierr = 0;
   int                opened;
 
   PetscFunctionBeginUser;
-  memset(af, 0, sizeof af);
+  memset(af, 0, sizeof af), memset(&sel, 0, sizeof sel);
   for (opened = lo; opened < hi && !ierr; opened++) {
     char path[PETSC_MAX_PATH_LEN];
     snprintf(path, sizeof path, "%s/%s", outdir, names[opened]);
     ierr = cdn_afile_open(&af[opened], path);
+  }
+  if (!ierr && lo < MODELS) {
+    char path[PETSC_MAX_PATH_LEN];
+    snprintf(path, sizeof path, "%s/selection.csv", outdir);
+    ierr = cdn_afile_open(&sel, path);
   }
   if (!ierr) {
     if (hi > MODELS) {
@@ -226,6 +259,7 @@ static PetscErrorCode write_files(const char *outdir, const cdn_jobspec_t *spec,
                          : spec->class_task == CDN_CLASSES_TERCILES ? "terciles"
                                                                     : "thresholds";
       write_predictions(af[PREDICTIONS].fp, ev);
+      write_selection(sel.fp, ev);
       write_report(af[REPORT].fp, ev, task);
       cdn_report_markdown(af[MARKDOWN].fp, spec, res, ev);
       write_early_stop(af[EARLY].fp, ev);
@@ -235,9 +269,15 @@ static PetscErrorCode write_files(const char *outdir, const cdn_jobspec_t *spec,
                                               PETSC_ERROR_INITIAL, "%s: write failed", af[i].path);
   }
   /* Rename only when every file is whole: a failed run leaves the previous outputs, not a mix. */
+  if (!ierr && sel.fp && ferror(sel.fp))
+    ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_WRITE, PETSC_ERROR_INITIAL,
+                      "%s: write failed", sel.path);
   for (int i = lo; i < hi && !ierr; i++) ierr = cdn_afile_commit(&af[i]);
-  if (ierr)
+  if (!ierr && sel.fp) ierr = cdn_afile_commit(&sel);
+  if (ierr) {
     for (int i = lo; i < hi; i++) cdn_afile_abort(&af[i]);
+    if (sel.fp) cdn_afile_abort(&sel);
+  }
   PetscCall(ierr);
   PetscFunctionReturn(0);
 }
