@@ -154,7 +154,8 @@ static void test_shipped_jobs(void)
   static const struct { const char *name; int models, epochs, budget; } jobs[] = {
     {"smoke.ini", 8, 3, 2},         {"quickstart.ini", 32, 6, 3},        {"paper_lenet.ini", 720, 15, 5},
     {"lenet_study.ini", 160, 10, 5}, {"transfer_study.ini", 112, 8, 5},
-    {"transfer_wide.ini", 168, 8, 5}, {"vgg_small.ini", 8, 6, 3}};
+    {"transfer_wide.ini", 168, 8, 5}, {"vgg_small.ini", 8, 6, 3},       {"lenet_full.ini", 160, 10, 5},
+    {"vgg_study.ini", 160, 8, 5}};
   const int      njobs = (int)(sizeof jobs / sizeof jobs[0]);
   DIR           *dir   = opendir("../jobs");
   struct dirent *ent;
