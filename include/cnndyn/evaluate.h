@@ -169,8 +169,6 @@ const cdn_headline_t *cdn_evaluation_headline(const cdn_evaluation_t *ev, int su
    model-id order, widths by hp[CDN_HP_WIDTH] (NaN, as in runs from before width was recorded: no
    wide split). Replicates share family and width, so no configuration is on both sides. */
 PetscErrorCode cdn_evaluation_subsets(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
-/* Root's res (complete) to every rank of comm (others' res must be zeroed on entry). */
-PetscErrorCode cdn_results_bcast(MPI_Comm comm, cdn_results_t *res);
 
 /* Early stopping at equal compute (early_stop.c), simulated on the finished population, where every
    model's curve and final label are known. A policy spends epochs and keeps some models to the end;
@@ -247,3 +245,14 @@ typedef struct {
    width (statistics, aggregators, architecture) or fewer epochs than its budget is CDN_ERR_INPUT. */
 PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, double *pred, int *pred_class,
                                    int *label_class, cdn_predictor_info_t *info);
+
+/* The stage as one call (src/predict/stage.c), the entry point of `cnndyn run`, `cnndyn predict`
+   and `cnndyn merge`. */
+/* The prediction stage, collective on comm: res complete on the root (zeroed elsewhere) is
+   broadcast, evaluated with the tasks spread over the ranks, written by the root
+   (cdn_report_write) and summarised on stdout unless quiet. Errors reach every rank. */
+PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_results_t *res, const char *outdir,
+                                    PetscBool prediction_only, PetscBool quiet);
+/* `cnndyn predict DIR`: DIR's CSVs read on the root (cdn_results_load_whole), the budget checked
+   against its epochs, then the prediction stage rewriting DIR's prediction outputs. Collective. */
+PetscErrorCode cdn_prediction_stage_dir(MPI_Comm comm, const cdn_jobspec_t *spec, const char *dir, PetscBool quiet);

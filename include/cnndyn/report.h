@@ -46,14 +46,3 @@ enum { CDN_REPORT_TAU_FOLD = 1, CDN_REPORT_ACCURACY = 7 };
 const char *cdn_report_headline_name(int kind);
 /* A headline's features text: how it was chosen (no commas, so the CSV field stays simple). */
 void        cdn_report_headline_text(const cdn_evaluation_t *ev, const cdn_headline_t *h, char *buf, size_t len);
-
-/* The prediction stage, collective on comm: res complete on the root (zeroed elsewhere) is
-   broadcast, evaluated with the tasks spread over the ranks, written by the root
-   (cdn_report_write) and summarised on stdout unless quiet. Errors reach every rank. */
-PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_results_t *res, const char *outdir,
-                                    PetscBool prediction_only, PetscBool quiet);
-/* `cnndyn predict DIR`: DIR's CSVs read on the root (cdn_results_load), the budget checked against
-   its epochs, then the prediction stage rewriting DIR's prediction outputs. Collective. */
-/* cdn_results_load, refusing a part of a population (run --part: DIR/part.txt) with a message. */
-PetscErrorCode cdn_results_load_whole(const char *dir, cdn_results_t *res);
-PetscErrorCode cdn_prediction_stage_dir(MPI_Comm comm, const cdn_jobspec_t *spec, const char *dir, PetscBool quiet);

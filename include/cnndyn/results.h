@@ -52,6 +52,10 @@ static inline double cdn_results_label(const cdn_results_t *r, int m)
    number is CDN_ERR_OPEN / CDN_ERR_CORRUPT naming the file and line. num_classes is taken from the
    label of a diverged model (1/classes) when there is one, else 10. */
 PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res);
+/* cdn_results_load, refusing a part of a population (run --part: DIR/part.txt) with a message. */
+PetscErrorCode cdn_results_load_whole(const char *dir, cdn_results_t *res);
+/* Root's res (complete) to every rank of comm (others' res must be zeroed on entry). */
+PetscErrorCode cdn_results_bcast(MPI_Comm comm, cdn_results_t *res);
 /* Frees the arrays of a results struct however it was filled (gathered in a run, loaded from a
    run's CSVs, or broadcast); an empty struct is fine. */
 PetscErrorCode cdn_results_destroy(cdn_results_t *res);

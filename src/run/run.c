@@ -11,7 +11,7 @@
 #include "run_internal.h"
 
 /* Everything after the gather, on every rank: the root unpacks the records, then the prediction
-   stage (src/report/stage.c) shares its tasks over the ranks. Errors reach every rank. */
+   stage (src/predict/stage.c) shares its tasks over the ranks. Errors reach every rank. */
 static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spec, int num_classes, int first, int N,
                                          const double *all, int nfeat, const cdn_column_t *cols, const char *outdir,
                                          const cdn_run_options_t *opt, PetscLogStage stage, double t0)

@@ -433,3 +433,21 @@ PetscErrorCode cdn_results_destroy(cdn_results_t *res)
   PetscCall(PetscFree(res->feat_names));
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode cdn_results_load_whole(const char *dir, cdn_results_t *res)
+{
+  char  path[PETSC_MAX_PATH_LEN];
+  FILE *part;
+
+  PetscFunctionBeginUser;
+  /* a part's models are a fraction of the population: its report would pass for the population's */
+  snprintf(path, sizeof path, "%s/part.txt", dir);
+  if ((part = fopen(path, "r"))) {
+    fclose(part);
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_INPUT,
+            "%s: %s is one part of a population (run --part); predict on the folder cnndyn merge makes of all its parts",
+            path, dir);
+  }
+  PetscCall(cdn_results_load(dir, res));
+  PetscFunctionReturn(0);
+}

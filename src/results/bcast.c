@@ -1,5 +1,5 @@
 /* The gathered results from the root to every rank, so that prediction tasks can run anywhere. */
-#include "cnndyn/evaluate.h"
+#include "cnndyn/results.h"
 
 PetscErrorCode cdn_results_bcast(MPI_Comm comm, cdn_results_t *res)
 {

@@ -1,8 +1,10 @@
-/* The prediction stage as one collective call, shared by `cnndyn run` and `cnndyn predict`. */
+/* The prediction stage as one collective call, shared by `cnndyn run`, `cnndyn predict` and
+   `cnndyn merge`: broadcast, evaluate, then the report writers. */
 #include <math.h>
 #include <stdio.h>
-#include "cnndyn/report.h"
 #include <stdlib.h>
+#include "cnndyn/evaluate.h"
+#include "cnndyn/report.h"
 #include "cnndyn/util.h"
 
 /* The values exactly as the CSVs print them (9 significant digits), so that `cnndyn predict` on
@@ -41,24 +43,6 @@ PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cd
   }
   PetscCall(cdn_evaluation_destroy(&ev));
   PetscCall(cdn_error_share(comm, ierr));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode cdn_results_load_whole(const char *dir, cdn_results_t *res)
-{
-  char  path[PETSC_MAX_PATH_LEN];
-  FILE *part;
-
-  PetscFunctionBeginUser;
-  /* a part's models are a fraction of the population: its report would pass for the population's */
-  snprintf(path, sizeof path, "%s/part.txt", dir);
-  if ((part = fopen(path, "r"))) {
-    fclose(part);
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_INPUT,
-            "%s: %s is one part of a population (run --part); predict on the folder cnndyn merge makes of all its parts",
-            path, dir);
-  }
-  PetscCall(cdn_results_load(dir, res));
   PetscFunctionReturn(0);
 }
 
