@@ -54,7 +54,13 @@ static PetscErrorCode walk_tiles(walker_t *w, const cdn_model_desc_t *d, const c
   PetscCall(PetscMalloc1(n1, &scale));
   for (PetscInt o = 0; o < n1; o++) scale[o] = 1;
   if (l && b->bn >= 0)
-    for (PetscInt o = 0; o < n1; o++) PetscCall(cdn_bn_scale(&d->layer[b->bn], o, &scale[o]));
+    for (PetscInt o = 0; o < n1; o++) {
+      PetscErrorCode ierr = cdn_bn_scale(&d->layer[b->bn], o, &scale[o]);
+      if (ierr) { /* a BatchNorm that cannot be folded (a bad variance): scale goes before the error */
+        PetscCall(PetscFree(scale));
+        PetscCall(ierr);
+      }
+    }
   for (PetscInt o0 = 0; o0 < n1; o0 += TILE)
     for (PetscInt i0 = 0; i0 < n0; i0 += TILE)
       for (PetscInt o = o0; o < PetscMin(o0 + TILE, n1); o++)
