@@ -76,6 +76,11 @@ compare)
   printf '[population]\nlearning_rate = 0.1, 0.01\n[features]\nbudget = 2\n[prediction]\nmethods = degree\n' > "$work/degree.ini"
   refused "job's methods, option's learners" "--methods/--learners: no method of methods takes any of the learners" \
     predict "$work/r" --job "$work/degree.ini" --learners score --quiet
+  # a method whose statistic the run did not compute: refused, the run's report left as it was
+  cp "$work/r/report.csv" "$work/report_before.csv"
+  refused "method without its statistic" "--methods: the methods asked for need statistics" \
+    predict "$work/r" --methods spectral_diff --quiet
+  check "cmp -s '$work/r/report.csv' '$work/report_before.csv'" "method without its statistic: report.csv rewritten"
   printf '[population]\nlearning_rate = 0.1, 0.01\n[prediction]\nmethods = degree\nlearners = score\n' > "$work/pairs.ini"
   refused "job with no pairs" "pairs.ini:5: learners: no method of [prediction] methods takes any of the learners" \
     run "$work/pairs.ini" --out "$work/o1"

@@ -50,6 +50,11 @@ void        cdn_method_families(cdn_method_t m, const cdn_results_t *res, char *
 int         cdn_method_has_families(cdn_method_t m);
 /* How many (method, learner) pairs of the two masks the comparison would run (0: nothing). */
 int         cdn_method_pairs(unsigned method_mask, unsigned learner_mask);
+/* The statistic (cdn_stat_t) a method's inputs need beyond the default ones, or -1: a run that did
+   not compute it has no rows for that method ([graph] statistics). */
+int cdn_method_statistic(cdn_method_t m);
+/* Whether res's features hold that statistic's columns (always for the other methods). */
+int cdn_method_has_inputs(cdn_method_t m, const cdn_results_t *res);
 /* Builds the method's n x d input for budget k (owned by the caller, PetscFree). *d = 0 when the
    population has no such columns (e.g. eigenvector not computed): the method is then skipped. */
 PetscErrorCode cdn_method_inputs(cdn_method_t m, const cdn_results_t *res, int k, double **X, int *d, char *desc,

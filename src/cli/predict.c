@@ -91,6 +91,14 @@ static PetscErrorCode comparable(const char *dir, const char *job, const char **
   PetscCheck(cdn_method_pairs(spec->method_mask, spec->learner_mask), PETSC_COMM_SELF, CDN_ERR_INPUT,
                "%s: no method of methods takes any of the learners: nothing to compare (docs/formats.md lists each method's learners)",
                value[1] || value[2] ? "--methods/--learners" : job ? job : "methods and learners");
+  /* methods whose statistic this run did not compute have no rows: with nothing else left, the
+     stage would write empty reports over the run's own */
+  unsigned usable = 0;
+  for (int m = 0; m < CDN_METHOD_COUNT; m++)
+    if ((spec->method_mask >> m & 1u) && cdn_method_has_inputs((cdn_method_t)m, res)) usable |= 1u << m;
+  PetscCheck(cdn_method_pairs(usable, spec->learner_mask), PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "%s: the methods asked for need statistics %s/features.csv does not hold (the run's [graph] statistics): nothing to compare",
+             value[1] ? "--methods" : job ? job : "methods", dir);
   PetscFunctionReturn(0);
 }
 

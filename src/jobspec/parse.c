@@ -375,6 +375,16 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec, 
     w.key  = line_of(ps, "learners") ? "learners" : "methods";
     CDN_JS_FAIL(&w, "%s", "no method of [prediction] methods takes any of the learners: nothing would be compared (docs/formats.md lists each method's learners)");
   }
+  /* a method listed by name whose statistic the job does not compute would have no rows: found
+     after hours of training otherwise (with the default list such methods just have none) */
+  for (int m = 0; whole_job && line_of(ps, "methods") && m < NMETHOD_NAMES; m++) {
+    int st = cdn_method_statistic((cdn_method_t)m);
+    if (st >= 0 && (spec->method_mask >> m & 1u) && !(spec->stat_mask >> st & 1u)) {
+      w.line = line_of(ps, "methods"), w.key = "methods";
+      CDN_JS_FAIL(&w, "%s needs %s in [graph] statistics, which this job does not compute", method_names[m],
+                  cdn_stat_name((cdn_stat_t)st));
+    }
+  }
   if (spec->samples > 1 && !dist) {
     w.line = line_of(ps, "samples"), w.key = "samples";
     CDN_JS_FAIL(&w, "%d draws per grid point, but no hyperparameter is uniform(...) or loguniform(...)", spec->samples);

@@ -2,9 +2,11 @@
    methods read the per-epoch graph feature rows; baselines read the curves, the weights.* columns
    and the hyperparameters that any practitioner has without a graph. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include "cnndyn/evaluate.h"
 #include "cnndyn/features.h"
+#include "cnndyn/stats.h"
 #include "cnndyn/util.h"
 
 #define L(x) (1u << CDN_LEARNER_##x)
@@ -153,9 +155,13 @@ static PetscErrorCode inputs(cdn_method_t meth, const cdn_results_t *res, int k,
   case CDN_METHOD_DEGREE: nsel = select_columns(res, "degree.", col); break;
   case CDN_METHOD_EIGENVECTOR_DIFF: diff = 1; /* fall through */
   case CDN_METHOD_EIGENVECTOR: nsel = select_columns(res, "eigenvector.", col); break;
-  case CDN_METHOD_SINGULAR_DIFF: diff = 1, nsel = select_columns(res, "singular.", col); break;
-  case CDN_METHOD_SPECTRAL_DIFF: diff = 1, nsel = select_columns(res, "spectral.", col); break;
-  case CDN_METHOD_ENTROPY_DIFF: diff = 1, nsel = select_columns(res, "degree_entropy.", col); break;
+  case CDN_METHOD_SINGULAR_DIFF:
+  case CDN_METHOD_SPECTRAL_DIFF:
+  case CDN_METHOD_ENTROPY_DIFF: {
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s.", cdn_stat_name((cdn_stat_t)cdn_method_statistic(meth)));
+    diff = 1, nsel = select_columns(res, prefix, col);
+  } break;
   case CDN_METHOD_GRAPH_CURVE: curve = 1; /* fall through */
   case CDN_METHOD_GRAPH_DIFF: diff = 1; /* fall through */
   case CDN_METHOD_GRAPH: nsel = select_columns(res, "", col); break;
@@ -251,4 +257,26 @@ PetscErrorCode cdn_method_inputs_as(cdn_method_t meth, const cdn_results_t *res,
   }
   PetscCall(inputs(meth, res, k, fam, X, d, desc, desc_len));
   PetscFunctionReturn(0);
+}
+
+int cdn_method_statistic(cdn_method_t m)
+{
+  switch (m) {
+  case CDN_METHOD_SINGULAR_DIFF: return CDN_STAT_SINGULAR;
+  case CDN_METHOD_SPECTRAL_DIFF: return CDN_STAT_SPECTRAL;
+  case CDN_METHOD_ENTROPY_DIFF: return CDN_STAT_DEGREE_ENTROPY;
+  default: return -1;
+  }
+}
+
+int cdn_method_has_inputs(cdn_method_t m, const cdn_results_t *res)
+{
+  int  st = cdn_method_statistic(m);
+  char prefix[64];
+
+  if (st < 0) return 1;
+  snprintf(prefix, sizeof prefix, "%s.", cdn_stat_name((cdn_stat_t)st));
+  for (int f = 0; f < res->nfeat; f++)
+    if (!strncmp(res->feat_names[f], prefix, strlen(prefix))) return 1;
+  return 0;
 }

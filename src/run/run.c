@@ -34,6 +34,11 @@ static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spe
        population has other folds, class cuts and labels, so its report would be no part of the
        population's. `cnndyn merge` predicts. */
     if (!ierr) ierr = cdn_report_write_rows(outdir, &res);
+    if (!ierr) { /* what each features.csv column measures, for readers (analysis/load.py) */
+      char path[PETSC_MAX_PATH_LEN];
+      snprintf(path, sizeof path, "%s/features_columns.csv", outdir);
+      ierr = cdn_layout_write_columns(path, nfeat, cols);
+    }
   }
   PetscCall(cdn_error_share(comm, ierr));
   if (!opt->nparts)
@@ -165,11 +170,6 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(report_balance(comm, busy, MPI_Wtime() - t_train));
 
   ierr = predict_and_report(comm, spec, data.num_classes, first, N, all, nfeat, cols, outdir, opt, predict_stage, t0);
-  if (rank == 0 && !ierr) { /* what each features.csv column measures, for readers (analysis/load.py) */
-    char path[PETSC_MAX_PATH_LEN];
-    snprintf(path, sizeof path, "%s/features_columns.csv", outdir);
-    ierr = cdn_layout_write_columns(path, nfeat, cols);
-  }
   if (rank == 0 && !ierr) ierr = cdn_outdir_mark_complete(outdir);
   PetscCall(PetscFree(all));
   PetscCall(PetscFree(cols));
