@@ -76,6 +76,10 @@ compare)
   printf '[population]\nlearning_rate = 0.1, 0.01\n[features]\nbudget = 2\n[prediction]\nmethods = degree\n' > "$work/degree.ini"
   refused "job's methods, option's learners" "--methods/--learners: no method of methods takes any of the learners" \
     predict "$work/r" --job "$work/degree.ini" --learners score --quiet
+  # a bad learner option stops `run` before any folder or training (it once trained everything first)
+  refused "run with a bad learner option" "-cnndyn_svr_tol: '5' is not a number in" \
+    run "$top/jobs/smoke.ini" --out "$work/o_opt" -cnndyn_svr_tol 5
+  check "[ ! -e '$work/o_opt' ]" "bad learner option: output folder created"
   # a method whose statistic the run did not compute: refused, the run's report left as it was
   cp "$work/r/report.csv" "$work/report_before.csv"
   refused "method without its statistic" "--methods: the methods asked for need statistics" \

@@ -144,3 +144,7 @@ double cdn_auc(const int *cls, const double *score, int n);
 double cdn_regret(const double *y, const double *pred, int n, double frac);
 /* Macro F1 over classes 0..k-1 that appear in truth or pred (k = 2: F1 of class 1, as cdn_f1). */
 double cdn_f1_macro(const int *truth, const int *pred, int n, int k);
+
+/* Reads every learner option (-cnndyn_xgb_*, -cnndyn_svr_tol) and refuses a bad one with its
+   message, so that `cnndyn run` stops before training rather than at its prediction stage. */
+PetscErrorCode cdn_learner_options_check(void);

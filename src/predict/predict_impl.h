@@ -141,6 +141,8 @@ PetscErrorCode cdn_scaler_rows(const cdn_scaler_t *sc, const double *X, const in
 PetscErrorCode cdn_prepared_rows(cdn_scaler_t *sc, const cdn_fold_t *f, double **Z);
 PetscErrorCode cdn_linear_fit(const cdn_fold_t *f, cdn_fitted_t *m);
 PetscErrorCode cdn_linear_predict(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred, int *cls);
+/* -cnndyn_svr_tol (1e-2 unless given), checked against its range. */
+PetscErrorCode cdn_svr_tol(double *tol);
 PetscErrorCode cdn_svr_fit(const cdn_fold_t *f, cdn_fitted_t *m);
 PetscErrorCode cdn_svr_predict(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred, int *cls);
 PetscErrorCode cdn_score_fit(const cdn_fold_t *f, cdn_fitted_t *m);

@@ -154,6 +154,14 @@ static PetscErrorCode svr_fit_in(const cdn_fold_t *f, cdn_fitted_t *m, double to
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode cdn_svr_tol(double *tol)
+{
+  PetscFunctionBeginUser;
+  *tol = 1e-2;
+  PetscCall(cdn_option_real("cnndyn_svr_", "-tol", 1e-12, 1, tol));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode cdn_svr_fit(const cdn_fold_t *f, cdn_fitted_t *m)
 {
   svr_work_t     w;
@@ -162,7 +170,7 @@ PetscErrorCode cdn_svr_fit(const cdn_fold_t *f, cdn_fitted_t *m)
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  PetscCall(cdn_option_real("cnndyn_svr_", "-tol", 1e-12, 1, &tol));
+  PetscCall(cdn_svr_tol(&tol));
   PetscCall(cdn_prepared_rows(&m->sc, f, &w.Z));
   PetscCall(PetscMalloc7((size_t)n * n + 1, &w.D, n + 1, &w.y, n + 1, &w.out, n + 1, &w.all, n + 1, &w.fold, n + 1, &w.itr,
                          n + 1, &w.ite));

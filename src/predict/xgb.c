@@ -142,3 +142,14 @@ PetscErrorCode cdn_xgb_predict_rows(const cdn_fitted_t *m, const double *X, cons
   for (int i = 0; i < nr; i++) cls[i] = cdn_fitted_bin(m, pred[i]);
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode cdn_learner_options_check(void)
+{
+  xgb_settings_t s;
+  double         tol;
+
+  PetscFunctionBeginUser;
+  PetscCall(xgb_settings(&s));
+  PetscCall(cdn_svr_tol(&tol));
+  PetscFunctionReturn(0);
+}

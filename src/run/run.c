@@ -5,6 +5,7 @@
 #include "cnndyn/features.h"
 #include "cnndyn/graph.h"
 #include "cnndyn/nn.h"
+#include "cnndyn/predict.h"
 #include "cnndyn/report.h"
 #include "cnndyn/run.h"
 #include "cnndyn/stats.h"
@@ -89,6 +90,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscBool        resuming = PETSC_FALSE, complete = PETSC_FALSE, any_stopped;
 
   PetscFunctionBeginUser;
+  PetscCall(cdn_learner_options_check()); /* before any folder or training: read at the prediction stage */
   *stopped = PETSC_FALSE;
   cdn_signals_install();
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
