@@ -220,17 +220,26 @@ static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
       BAD(c, "%s:%d: column status: '%s' is neither ok nor diverged", c->path, c->lineno, st);
     res->status[m] = st[0] == 'd' ? CDN_STATUS_DIVERGED : CDN_STATUS_OK;
     PetscCall(integer(c, col[7], 0, MAX_EPOCHS, &res->epochs_done[m]));
-    /* a model that diverged in epoch d has complete rows for epochs 0..d-1: epochs_trained = d - 1 */
-    if (col[6] >= 0 && (res->status[m] == CDN_STATUS_DIVERGED || c->field[col[6]][0]))
-      PetscCall(integer(c, col[6], 1, res->epochs_done[m] + 1, &res->diverged_epoch[m]));
+    /* a model that diverged in epoch d has complete rows for epochs 0..d-1: epochs_trained = d - 1;
+       a model that did not diverge has no diverged_epoch */
+    if (col[6] >= 0 && res->status[m] == CDN_STATUS_OK && c->field[col[6]][0])
+      BAD(c, "%s:%d: column diverged_epoch: '%s' for a model whose status is ok", c->path, c->lineno, c->field[col[6]]);
+    if (col[6] >= 0 && res->status[m] == CDN_STATUS_DIVERGED)
+      PetscCall(integer(c, col[6], res->epochs_done[m] + 1, res->epochs_done[m] + 1, &res->diverged_epoch[m]));
     /* the final validation columns repeat curves.csv's last row: checked, not kept */
     if (col[8] >= 0) PetscCall(real(c, col[8], PETSC_TRUE, 0, HUGE_VAL, &v));
     if (col[9] >= 0) PetscCall(real(c, col[9], PETSC_TRUE, 0, 1, &v));
     PetscCall(real(c, col[10], res->status[m] == CDN_STATUS_DIVERGED, 0, 1, &res->test_acc[m]));
     if (col[11] >= 0) {
       PetscCall(real(c, col[11], PETSC_TRUE, 0, 1, &v));
-      /* a diverged model's label is chance: the class count comes from it */
-      if (res->status[m] == CDN_STATUS_DIVERGED && v > 0) res->num_classes = (int)lround(1 / v);
+      /* a diverged model's label is chance, 1/classes: the class count comes from it */
+      if (res->status[m] == CDN_STATUS_DIVERGED) {
+        long k = v > 0 ? lround(1 / v) : 0;
+        if (k < 2 || fabs(v * (double)k - 1) > 1e-6)
+          BAD(c, "%s:%d: column label: %s is not chance (1/classes) for a diverged model", c->path, c->lineno,
+              c->field[col[11]]);
+        res->num_classes = (int)k;
+      }
     }
     E = res->epochs_done[m] > E ? res->epochs_done[m] : E;
   }
