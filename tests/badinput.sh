@@ -49,7 +49,7 @@ runcsv)
   damage "extra field" features.csv '5s/$/,1/' "d/features.csv:5: "
   damage "dropped feature column" features.csv 's/^\([^,]*,[^,]*,[^,]*\),[^,]*/\1/' "d/features.csv:1: columns missing"
   damage "renamed feature column" features.csv '1s/degree\.all\.mean/degree.all.meen/' "'degree.all.meen' is not a feature cnndyn writes"
-  damage "unknown status" models.csv '2s/,ok,/,okay,/' "d/models.csv:2: column status: 'okay' is neither ok nor diverged"
+  damage "unknown status" models.csv '2s/,ok,/,okay,/' "d/models.csv:2: column status: 'okay' is not ok, diverged or pruned"
   damage "config out of range" models.csv '2s/^0,0,/0,99999999999,/' "d/models.csv:2: column config: 99999999999 is outside"
   damage "nan text" curves.csv '3s/,[^,]*$/,nan/' "d/curves.csv:3: column val_accuracy: 'nan' is not a plain decimal number"
   damage "inf text" features.csv '3s/^\([^,]*,[^,]*\),[^,]*/\1,Infinity/' "d/features.csv:3: column degree.all.mean: 'Infinity' is not a plain decimal number"

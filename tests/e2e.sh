@@ -186,9 +186,10 @@ diverge)
   done
   ndiv=$(grep -c ',diverged,' "$work/d1/models.csv")
   check "[ '$ndiv' -ge 1 ] && [ '$ndiv' -lt 12 ]" "want some but not all models diverged, got $ndiv"
-  # A model that diverged in epoch d keeps the rows of epochs 0..d-1 and no more (diverged_epoch
-  # is the 6th column from the end: epochs_trained, three finals and label follow it).
-  awk -F, 'NR > 1 && $0 ~ /,diverged,/ { print $1, $(NF - 5) }' "$work/d1/models.csv" > "$work/div.txt"
+  # A model that diverged in epoch d keeps the rows of epochs 0..d-1 and no more (diverged_epoch,
+  # found by its header name).
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "diverged_epoch") c = i }
+           NR > 1 && $0 ~ /,diverged,/ { print $1, $c }' "$work/d1/models.csv" > "$work/div.txt"
   while read -r model d; do
     nc=$(awk -F, -v m="$model" 'NR > 1 && $1 == m' "$work/d1/curves.csv" | wc -l)
     nf=$(awk -F, -v m="$model" 'NR > 1 && $1 == m' "$work/d1/features.csv" | wc -l)

@@ -251,6 +251,21 @@ typedef struct {
 PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, double *pred, int *pred_class,
                                    int *label_class, cdn_predictor_info_t *info);
 
+/* A scorer (scorer.c): a fitted predictor in memory, the object behind the two calls above and
+   behind [pruning] policy = predictor. fit: as cdn_predictor_save fits (name is used in messages);
+   load: a saved file, CDN_ERR_CORRUPT unless whole; check: CDN_ERR_INPUT when res's columns or
+   families do not fit its inputs; predict: every model of res (pred and pred_class: nmodels each), CDN_ERR_CORRUPT for an absurd prediction. */
+typedef struct cdn_scorer cdn_scorer_t;
+PetscErrorCode cdn_scorer_fit(const cdn_jobspec_t *spec, cdn_method_t method, cdn_learner_t learner, int k,
+                              const cdn_results_t *res, const char *name, cdn_scorer_t **s);
+PetscErrorCode cdn_scorer_load(const char *path, cdn_scorer_t **s);
+PetscErrorCode cdn_scorer_write(const cdn_scorer_t *s, const char *path);
+PetscErrorCode cdn_scorer_check(const cdn_scorer_t *s, const cdn_results_t *res);
+PetscErrorCode cdn_scorer_predict(const cdn_scorer_t *s, const cdn_results_t *res, double *pred, int *pred_class);
+const cdn_predictor_info_t *cdn_scorer_info(const cdn_scorer_t *s);
+int            cdn_scorer_bin(const cdn_scorer_t *s, double v); /* a label's class under its cuts */
+PetscErrorCode cdn_scorer_destroy(cdn_scorer_t **s);
+
 /* The stage as one call (src/predict/stage.c), the entry point of `cnndyn run`, `cnndyn predict`
    and `cnndyn merge`. */
 /* The prediction stage, collective on comm: res complete on the root (zeroed elsewhere) is

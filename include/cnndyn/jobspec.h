@@ -37,6 +37,7 @@ typedef struct {
 } cdn_axis_t;
 
 enum { CDN_CLASSES_MEDIAN, CDN_CLASSES_TERCILES, CDN_CLASSES_THRESHOLDS };
+enum { CDN_PRUNE_NONE, CDN_PRUNE_HALVING, CDN_PRUNE_PREDICTOR };
 
 typedef struct {
   char source[PETSC_MAX_PATH_LEN]; /* the file it came from */
@@ -97,6 +98,18 @@ typedef struct {
   double   trainable_above; /* the trainable subset: not diverged and final test accuracy above this */
   double   prune_fraction;  /* early stopping: fraction of models stopped after k epochs */
   unsigned subset_mask;     /* bit cdn_subset_kind_t (evaluate.h): all, trainable, heldout, wide */
+
+  /* [pruning] (src/run/prune.c): stopping models during the run */
+  int    prune_policy;       /* CDN_PRUNE_* */
+  int    prune_shadow;       /* decide, record, but train every model to the end */
+  int    prune_first_rung;   /* halving: the first rung's epoch */
+  int    prune_eta;          /* halving: rungs at first_rung * eta^i; the top 1/eta go on */
+  int    prune_k;            /* predictor: the epoch of the decision */
+  double prune_quantile;     /* predictor: stop below this quantile of the predictions so far */
+  int    prune_min_finished; /* the first models of the run's order, never stopped */
+  char   prune_model[PETSC_MAX_PATH_LEN]; /* predictor: a saved predictor file, "" none */
+  int    prune_method;       /* predictor: cdn_method_t fitted during the run, -1 none */
+  int    prune_learner;      /* predictor: cdn_learner_t, -1 none */
 
   /* [output] */
   int snapshots; /* write a snapshot per model and epoch */

@@ -7,8 +7,8 @@
 
    Messages (one JSON object each, "event" first):
      {"event":"epoch","model":M,"epoch":E,"train_loss":x,"val_loss":x,"val_acc":x,"seconds":s,"rank":R}
-     {"event":"model","model":M,"status":"ok"|"diverged","rank":R}
-     {"event":"summary","models":N,"epochs":E,"ranks":P,"done":D,"diverged":V,"running":U,"elapsed":s}
+     {"event":"model","model":M,"status":"ok"|"diverged"|"pruned","rank":R}
+     {"event":"summary","models":N,"epochs":E,"ranks":P,"done":D,"diverged":V,"pruned":Q,"running":U,"elapsed":s}
      {"event":"end", ...the summary fields...}
    Numbers that are not finite are null. */
 #include <petscsys.h>
@@ -24,7 +24,8 @@ PetscErrorCode cdn_progress_start(MPI_Comm comm, const char *endpoint, int nmode
 /* Any rank; drops the event rather than wait when the queue is full. p may be NULL. */
 void cdn_progress_epoch(cdn_progress_t *p, int model, int epoch, double train_loss, double val_loss, double val_acc,
                         double seconds, int rank);
-void cdn_progress_model(cdn_progress_t *p, int model, int diverged, int rank);
+/* status: cdn_status_name's "ok", "diverged" or "pruned" (a pruned model is done: it trains no more) */
+void cdn_progress_model(cdn_progress_t *p, int model, const char *status, int rank);
 /* Collective: publishes "end" and closes everything. */
 PetscErrorCode cdn_progress_stop(cdn_progress_t **p);
 

@@ -3,7 +3,10 @@
    what the predictors read and what the CSV reports print. */
 #include "cnndyn/population.h"
 
-typedef enum { CDN_STATUS_OK, CDN_STATUS_DIVERGED } cdn_status_t;
+/* ok: trained to the last epoch; diverged: stopped by a non-finite training loss; pruned: stopped
+   by the run's [pruning] policy at pruned_epoch (its final accuracy is unknown). */
+typedef enum { CDN_STATUS_OK, CDN_STATUS_DIVERGED, CDN_STATUS_PRUNED } cdn_status_t;
+const char *cdn_status_name(cdn_status_t s); /* "ok", "diverged", "pruned" */
 
 /* Per-epoch curve columns, epochs 0..E (epoch 0: the initial weights, no training loss). */
 enum { CDN_CURVE_TRAIN_LOSS, CDN_CURVE_VAL_LOSS, CDN_CURVE_VAL_ACC, CDN_CURVE_COLS };
@@ -22,7 +25,13 @@ typedef struct {
   int                *diverged_epoch; /* nmodels; 0 when the model did not diverge */
   int                *epochs_done;    /* nmodels; epochs whose rows exist: 0..epochs_done */
   int                *rank;           /* nmodels; the rank that trained it */
-  double             *test_acc;       /* nmodels; NaN for diverged models */
+  double             *test_acc;       /* nmodels; NaN for diverged and pruned models */
+  /* [pruning]: the epoch at which the policy stopped the model (status pruned) or, in shadow mode,
+     would have stopped it (status ok or diverged: it trained on); 0 when no decision stopped it.
+     pruned_test_acc: the test accuracy at that epoch (NaN when pruned_epoch is 0). */
+  int                *pruned_epoch;   /* nmodels */
+  int                 left_out;       /* the prediction stage's table: pruned models it left out */
+  double             *pruned_test_acc; /* nmodels */
   double             *curves;         /* nmodels x (E+1) x CDN_CURVE_COLS, NaN where absent */
   double             *timing;         /* nmodels x (E+1) x CDN_TIME_COLS */
   double             *features;       /* nmodels x (E+1) x nfeat, NaN where absent */
@@ -40,10 +49,32 @@ static inline double *cdn_results_features(const cdn_results_t *r, int m, int e)
 {
   return r->features + ((size_t)m * (r->epochs + 1) + e) * r->nfeat;
 }
-/* The label a predictor learns: final test accuracy; a diverged model would end at chance. */
+/* The label a predictor learns: final test accuracy; a diverged model would end at chance; a
+   pruned model has none (NaN): the prediction stage leaves pruned models out. */
 static inline double cdn_results_label(const cdn_results_t *r, int m)
 {
   return r->status[m] == CDN_STATUS_DIVERGED ? 1.0 / r->num_classes : r->test_acc[m];
+}
+
+/* ---- records: one model's results as one array of doubles, exchanged between ranks -------- */
+/* Header, then per epoch 0..E the curve, then the timing, then the feature values. */
+enum {
+  REC_MODEL, REC_STATUS, REC_DIVERGED_EPOCH, REC_EPOCHS_DONE, REC_TEST_ACC, REC_RANK,
+  REC_PRUNED_EPOCH,    /* see cdn_results_t.pruned_epoch */
+  REC_PRUNED_TEST_ACC, /* see cdn_results_t.pruned_test_acc */
+  REC_PRUNE_SCORE,     /* [pruning] policy = predictor: the predicted final accuracy at its epoch */
+  REC_HEADER
+};
+/* Length in doubles of a record for E epochs and nfeat feature columns. */
+int cdn_record_length(int epochs, int nfeat);
+static inline double *cdn_record_curve(double *rec, int e) { return rec + REC_HEADER + e * CDN_CURVE_COLS; }
+static inline double *cdn_record_time(double *rec, int epochs, int e)
+{
+  return rec + REC_HEADER + (epochs + 1) * CDN_CURVE_COLS + e * CDN_TIME_COLS;
+}
+static inline double *cdn_record_features(double *rec, int epochs, int nfeat, int e)
+{
+  return rec + REC_HEADER + (epochs + 1) * (CDN_CURVE_COLS + CDN_TIME_COLS) + e * nfeat;
 }
 
 #include <petscsys.h>
@@ -56,6 +87,19 @@ PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res);
 PetscErrorCode cdn_results_load_whole(const char *dir, cdn_results_t *res);
 /* Root's res (complete) to every rank of comm (others' res must be zeroed on entry). */
 PetscErrorCode cdn_results_bcast(MPI_Comm comm, cdn_results_t *res);
+/* The per-model arrays of res for n models (zeroed; test accuracies NaN), then the per-epoch ones
+   for res->nmodels models, E epochs and nfeat features (curves and features NaN, timing 0, names
+   empty): every way of filling a results struct (records, CSVs, broadcast) allocates through these. */
+PetscErrorCode cdn_results_alloc_models(cdn_results_t *res, int n);
+PetscErrorCode cdn_results_alloc_epochs(cdn_results_t *res, int E, int nfeat);
+/* Fills res (allocated here) from nrec records of models with ids first .. first + nrec - 1, in
+   any order (each exactly once). ids NULL; or else the records' models are ids[0..nrec) (ascending)
+   and res's model i is ids[i]. feat_names and num_classes are left to the caller. */
+PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int first, const int *ids, int nrec,
+                                        const double *recs, int nfeat, cdn_results_t *res);
+/* The models of res with keep[m] set, in order, into out (allocated here, names and classes
+   copied). */
+PetscErrorCode cdn_results_select(const cdn_results_t *res, const char *keep, cdn_results_t *out);
 /* Frees the arrays of a results struct however it was filled (gathered in a run, loaded from a
    run's CSVs, or broadcast); an empty struct is fine. */
 PetscErrorCode cdn_results_destroy(cdn_results_t *res);

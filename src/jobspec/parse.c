@@ -13,7 +13,7 @@
 
 typedef enum {
   V_AXIS, V_INT, V_U64, V_REAL, V_BOOL, V_DATASET, V_PATH, V_ARCH, V_STATS, V_AGGS, V_CHOICE, V_ENDPOINT,
-  V_METHODS, V_LEARNERS, V_CLASSES, V_SUBSETS
+  V_METHODS, V_LEARNERS, V_CLASSES, V_SUBSETS, V_FILE
 } value_kind_t;
 
 typedef struct {
@@ -27,7 +27,7 @@ typedef struct {
   int            nnames;
 } key_def_t;
 
-static const char *const sections[] = {"population", "data", "training", "graph", "features", "prediction", "output", "cluster"};
+static const char *const sections[] = {"population", "data", "training", "graph", "features", "prediction", "pruning", "output", "cluster"};
 #define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
 
 /* Ranges keep runs meaningful: beyond them a model can only diverge or do nothing. */
@@ -65,6 +65,7 @@ static const char *const schedules[]  = {"constant", "step", "cosine"};
 static const char *const inits[]      = {"kaiming", "xavier", "normal", "pytorch"};
 static const char *const placements[] = {"cnndyn", "torchvision"};
 static const char *const convolutions[] = {"auto", "direct"};
+static const char *const policies[]   = {"none", "halving", "predictor"}; /* CDN_PRUNE_* */
 /* prediction: in the order of cdn_method_t (evaluate.h) and cdn_learner_t (predict.h) */
 static const char *const method_names[]  = {"degree", "degree_diff", "eigenvector", "eigenvector_diff", "graph",
                                             "graph_diff", "graph_curve", "val_acc", "val_loss", "tse",
@@ -118,6 +119,16 @@ static const key_def_t keys[] = {
   {.section = "prediction", .key = "trainable_above", .kind = V_REAL, .offset = F(trainable_above), .range = CLOSED_OPEN(0, 1)},
   {.section = "prediction", .key = "prune_fraction", .kind = V_REAL, .offset = F(prune_fraction), .range = {.lo = 0, .hi = 1, .lo_open = 1, .hi_open = 1}},
   KEY("output", "snapshots", V_BOOL, snapshots),
+  KCHOICE("pruning", "policy", prune_policy, policies),
+  KEY("pruning", "shadow", V_BOOL, prune_shadow),
+  KINT("pruning", "first_rung", prune_first_rung, 1, 1000),
+  KINT("pruning", "eta", prune_eta, 2, 100),
+  KINT("pruning", "k", prune_k, 1, 1000),
+  {.section = "pruning", .key = "quantile", .kind = V_REAL, .offset = F(prune_quantile), .range = {.lo = 0, .hi = 1, .lo_open = 1, .hi_open = 1}},
+  KINT("pruning", "min_finished", prune_min_finished, 1, CDN_MAX_MODELS),
+  KEY("pruning", "model", V_FILE, prune_model),
+  KCHOICE("pruning", "method", prune_method, method_names),
+  KCHOICE("pruning", "learner", prune_learner, learner_names),
   TAXIS(CDN_HP_WIDTH), TAXIS(CDN_HP_DEPTH),
   KCHOICE("training", "optimizer", optimizer, optimizers),
   KCHOICE("training", "schedule", schedule, schedules),
@@ -179,6 +190,13 @@ void cdn_jobspec_defaults(cdn_jobspec_t *spec)
   spec->trainable_above = 0.2;
   spec->prune_fraction  = 0.5;
   spec->subset_mask     = (1u << NSUBSET_NAMES) - 1;
+  spec->prune_first_rung   = 1;
+  spec->prune_eta          = 3;
+  spec->prune_k            = 2;
+  spec->prune_quantile     = 0.5;
+  spec->prune_min_finished = 16;
+  spec->prune_method       = -1;
+  spec->prune_learner      = -1;
 }
 
 /* "median", "terciles", or ascending label thresholds in (0, 1), e.g. "0.7, 0.85". */
@@ -256,6 +274,11 @@ static PetscErrorCode set_value(const cdn_js_where_t *w, const key_def_t *k, cha
   case V_LEARNERS: PetscCall(cdn_js_names(w, value, learner_names, NLEARNER_NAMES, (unsigned *)field)); break;
   case V_CLASSES: PetscCall(parse_classes(w, value, spec)); break;
   case V_SUBSETS: PetscCall(cdn_js_names(w, value, subset_names, NSUBSET_NAMES, (unsigned *)field)); break;
+  case V_FILE:
+    if (!value[0]) CDN_JS_FAIL(w, "%s", "empty: expected a file name");
+    if (strlen(value) >= PETSC_MAX_PATH_LEN) CDN_JS_FAIL(w, "longer than %d characters", PETSC_MAX_PATH_LEN - 1);
+    snprintf((char *)field, PETSC_MAX_PATH_LEN, "%s", value);
+    break;
   }
   PetscFunctionReturn(0);
 }
@@ -352,6 +375,81 @@ static int line_of(const parser_t *ps, const char *key)
   return 0;
 }
 
+/* [pruning]: each key belongs to one policy, and a policy must be able to stop something. */
+static PetscErrorCode check_pruning(const parser_t *ps, const cdn_jobspec_t *spec)
+{
+  static const char *const halving_keys[] = {"first_rung", "eta"};
+  static const char *const predictor_keys[] = {"k", "quantile", "model", "method", "learner"};
+  cdn_js_where_t w = {ps->file, 0, ""};
+  const int      P = spec->prune_policy;
+  double         models = (double)spec->samples * spec->replicates * spec->narchs;
+
+  PetscFunctionBeginUser;
+  for (int h = 0; h < CDN_HP_COUNT; h++)
+    if (spec->axis[h].kind == CDN_AXIS_LIST) models *= spec->axis[h].n;
+  for (int i = 0; i < 2; i++)
+    if (P != CDN_PRUNE_HALVING && (w.line = line_of(ps, halving_keys[i]))) {
+      w.key = halving_keys[i];
+      CDN_JS_FAIL(&w, "%s", "applies to policy = halving only");
+    }
+  for (int i = 0; i < 5; i++)
+    if (P != CDN_PRUNE_PREDICTOR && (w.line = line_of(ps, predictor_keys[i]))) {
+      w.key = predictor_keys[i];
+      CDN_JS_FAIL(&w, "%s", "applies to policy = predictor only");
+    }
+  if (P == CDN_PRUNE_NONE) {
+    static const char *const any[] = {"shadow", "min_finished"};
+    for (int i = 0; i < 2; i++)
+      if ((w.line = line_of(ps, any[i]))) {
+        w.key = any[i];
+        CDN_JS_FAIL(&w, "%s", "set policy = halving or predictor first");
+      }
+    PetscFunctionReturn(0);
+  }
+  if (P == CDN_PRUNE_HALVING && spec->prune_first_rung >= spec->epochs) {
+    w.line = line_of(ps, "first_rung") ? line_of(ps, "first_rung") : line_of(ps, "policy"), w.key = "first_rung";
+    CDN_JS_FAIL(&w, "%d: the first rung must come before the last epoch (%d)", spec->prune_first_rung, spec->epochs);
+  }
+  if (P == CDN_PRUNE_PREDICTOR) {
+    const int has_model = spec->prune_model[0] != 0, has_method = spec->prune_method >= 0;
+    w.line = line_of(ps, "policy"), w.key = "policy";
+    if (has_model == has_method)
+      CDN_JS_FAIL(&w, "%s", "predictor needs either model = FILE (from cnndyn predict --save) or method and learner");
+    if (has_model && line_of(ps, "k")) {
+      w.line = line_of(ps, "k"), w.key = "k";
+      CDN_JS_FAIL(&w, "%s", "a saved predictor decides at the epoch budget it was fitted with");
+    }
+    if (has_method) {
+      const int m = spec->prune_method, l = spec->prune_learner, st = cdn_method_statistic((cdn_method_t)m);
+      w.line = line_of(ps, "method"), w.key = "method";
+      if (m == CDN_METHOD_HPARAMS || m == CDN_METHOD_MAJORITY)
+        CDN_JS_FAIL(&w, "%s reads no epoch: it cannot tell models apart during training", method_names[m]);
+      if (st >= 0 && !(spec->stat_mask >> st & 1u))
+        CDN_JS_FAIL(&w, "%s needs %s in [graph] statistics, which this job does not compute", method_names[m],
+                    cdn_stat_name((cdn_stat_t)st));
+      if (l < 0) CDN_JS_FAIL(&w, "%s", "needs learner = NAME too");
+      w.line = line_of(ps, "learner"), w.key = "learner";
+      if (l == CDN_LEARNER_MAJORITY || !(cdn_method_learners((cdn_method_t)m) & (1u << l)))
+        CDN_JS_FAIL(&w, "%s cannot predict with method %s (docs/formats.md lists each method's learners)", learner_names[l],
+                    method_names[m]);
+      if (spec->prune_k >= spec->epochs) {
+        w.line = line_of(ps, "k") ? line_of(ps, "k") : line_of(ps, "policy"), w.key = "k";
+        CDN_JS_FAIL(&w, "%d: the decision must come before the last epoch (%d)", spec->prune_k, spec->epochs);
+      }
+    }
+    if (has_method && spec->prune_min_finished < 4) {
+      w.line = line_of(ps, "min_finished"), w.key = "min_finished";
+      CDN_JS_FAIL(&w, "%d: a predictor fitted during the run needs at least 4 finished models", spec->prune_min_finished);
+    }
+  }
+  if (spec->prune_min_finished >= models) {
+    w.line = line_of(ps, "min_finished") ? line_of(ps, "min_finished") : line_of(ps, "policy"), w.key = "min_finished";
+    CDN_JS_FAIL(&w, "%d (the default is 16): the population has only %.0f models, none could be stopped",
+                spec->prune_min_finished, models);
+  }
+  PetscFunctionReturn(0);
+}
+
 /* Checks that involve several keys; each names the line of the key the user should change. */
 static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec, int whole_job)
 {
@@ -385,6 +483,7 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec, 
                   cdn_stat_name((cdn_stat_t)st));
     }
   }
+  PetscCall(check_pruning(ps, spec));
   if (spec->samples > 1 && !dist) {
     w.line = line_of(ps, "samples"), w.key = "samples";
     CDN_JS_FAIL(&w, "%d draws per grid point, but no hyperparameter is uniform(...) or loguniform(...)", spec->samples);

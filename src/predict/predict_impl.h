@@ -1,6 +1,7 @@
 #pragma once
 /* Pieces of the predict module shared between its files; not part of the public API. */
 #include "cnndyn/jobspec.h"
+#include "cnndyn/evaluate.h"
 #include "cnndyn/predict.h"
 #include "cnndyn/util.h"
 #include "scale.h"
@@ -130,6 +131,12 @@ int cdn_fitted_bin(const cdn_fitted_t *m, double v);
    match them is CDN_ERR_CORRUPT naming path. */
 PetscErrorCode cdn_fitted_payload(const cdn_fitted_t *m, char **buf, size_t *len);
 PetscErrorCode cdn_fitted_parse(const char *path, const char *buf, size_t len, cdn_fitted_t *m);
+/* Saved predictor files (saved.c): the header and payload written whole, or read back with every
+   header field checked (the payload is then parsed by cdn_fitted_parse). */
+PetscErrorCode cdn_predictor_write(const char *path, cdn_method_t method, cdn_learner_t learner, int k, int d,
+                                   const char *families, const cdn_fitted_t *m);
+PetscErrorCode cdn_predictor_read(const char *path, cdn_predictor_info_t *info, int *width, char *families,
+                                  size_t families_len, char **buf, size_t *len);
 
 /* XGBoost's last error, its first line only (the rest is XGBoost's stack trace). */
 const char *cdn_xgb_error(void);

@@ -106,8 +106,8 @@ PetscErrorCode cdn_fitted_payload(const cdn_fitted_t *m, char **buf, size_t *len
 }
 
 /* The fitted predictor's file: header, then payload; written whole or not at all. */
-static PetscErrorCode write_predictor(const char *path, cdn_method_t method, cdn_learner_t learner, int k, int d,
-                                      const char *families, const cdn_fitted_t *m)
+PetscErrorCode cdn_predictor_write(const char *path, cdn_method_t method, cdn_learner_t learner, int k, int d,
+                                   const char *families, const cdn_fitted_t *m)
 {
   char          *buf = NULL;
   size_t         len = 0;
@@ -125,75 +125,6 @@ static PetscErrorCode write_predictor(const char *path, cdn_method_t method, cdn
   }
   free(buf);
   PetscCall(ierr);
-  PetscFunctionReturn(0);
-}
-
-/* Fits on every model (X, d inputs each) and writes the file; frees nothing of its arguments. */
-static PetscErrorCode fit_and_write(const char *path, const cdn_jobspec_t *spec, cdn_method_t method,
-                                    cdn_learner_t learner, int k, const cdn_results_t *res, double *X, int d, double *y,
-                                    int *all, int *cls, int *grp)
-{
-  int            n = res->nmodels, nclasses = 2;
-  double         th[8];
-  char           families[CDN_MAX_ARCHS * (CDN_ARCH_LEN + 1) + 2];
-  cdn_fitted_t   m;
-  cdn_fold_t     f;
-  PetscErrorCode ierr;
-
-  PetscFunctionBeginUser;
-  for (int i = 0; i < n; i++) {
-    y[i] = cdn_results_label(res, i), all[i] = i, grp[i] = res->config[i].config_id;
-    PetscCheck(isfinite(y[i]), PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: model %d has no final accuracy", i);
-  }
-  PetscCall(cdn_class_cuts(spec, y, n, &nclasses, th));
-  for (int i = 0; i < n; i++) {
-    cls[i] = 0;
-    for (int t = 0; t < nclasses - 1; t++) cls[i] += y[i] > th[t];
-  }
-  f = (cdn_fold_t){.d = d, .X = X, .y = y, .cls = cls, .train = all, .ntr = n, .group = grp, .nclasses = nclasses,
-                   .train_cuts = spec->class_task != CDN_CLASSES_THRESHOLDS,
-                   .thresholds = th, .inner_folds = spec->inner_folds, .seed = cdn_hash64(spec->seed, 0x7361766564ull),
-                   .lambda = spec->ridge_lambda, .c = spec->logistic_c};
-  PetscCall(cdn_fitted_fit(&f, learner, &m));
-  cdn_method_families(method, res, families, sizeof families);
-  ierr = write_predictor(path, method, learner, k, d, families, &m);
-  PetscCall(cdn_fitted_destroy(&m));
-  PetscCall(ierr);
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode cdn_predictor_save(const char *path, const cdn_jobspec_t *spec, cdn_method_t method,
-                                  cdn_learner_t learner, int k, const cdn_results_t *res)
-{
-  double        *X, *y;
-  int            d, n = res->nmodels, *all, *cls, *grp;
-  char           desc[96];
-  PetscErrorCode ierr = 0;
-
-  PetscFunctionBeginUser;
-  PetscCheck(method >= 0 && method < CDN_METHOD_COUNT, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: unknown method %d",
-             (int)method);
-  PetscCheck(learner >= 0 && learner < CDN_LEARNER_COUNT && (cdn_method_learners(method) & (1u << learner)),
-             PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: method %s does not take learner %s", cdn_method_name(method),
-             cdn_learner_name(learner));
-  PetscCheck(n >= 2, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: %d model(s): nothing to fit on", n);
-  PetscCall(cdn_method_inputs(method, res, k ? k : 1, &X, &d, desc, sizeof desc));
-  if (learner == CDN_LEARNER_SCORE && d > 1) { /* the file holds one score column, not a choice among several */
-    PetscCall(PetscFree(X));
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: %s with the score learner reads one of %d columns chosen per fit; "
-            "it cannot be saved", cdn_method_name(method), d);
-  }
-  if (d > 0) {
-    ierr = PetscMalloc4(n, &y, n, &all, n, &cls, n, &grp);
-    if (!ierr) {
-      ierr = fit_and_write(path, spec, method, learner, k, res, X, d, y, all, cls, grp);
-      PetscCall(PetscFree4(y, all, cls, grp));
-    }
-  }
-  PetscCall(PetscFree(X));
-  PetscCall(ierr);
-  PetscCheck(d > 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: method %s has no inputs in this run",
-             cdn_method_name(method));
   PetscFunctionReturn(0);
 }
 
@@ -518,8 +449,8 @@ static PetscErrorCode read_header(FILE *fp, const char *path, cdn_predictor_info
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode read_file(const char *path, cdn_predictor_info_t *info, int *width, char *families,
-                                size_t families_len, char **buf, size_t *len)
+PetscErrorCode cdn_predictor_read(const char *path, cdn_predictor_info_t *info, int *width, char *families,
+                                  size_t families_len, char **buf, size_t *len)
 {
   FILE          *fp = fopen(path, "rb");
   long long      bytes = 0;
@@ -551,72 +482,3 @@ static PetscErrorCode read_file(const char *path, cdn_predictor_info_t *info, in
   PetscFunctionReturn(0);
 }
 
-/* The run's inputs for the predictor of the header (X, n x width) or CDN_ERR_INPUT. */
-static PetscErrorCode inputs(const char *path, const cdn_predictor_info_t *info, int width, const char *families,
-                             const cdn_results_t *res, double **X)
-{
-  char desc[96];
-  int  d;
-
-  PetscFunctionBeginUser;
-  PetscCheck(info->budget <= res->epochs, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: fitted at %d epochs, this run has only %d",
-             path, info->budget, res->epochs);
-  PetscCall(cdn_method_inputs_as(info->method, res, info->budget ? info->budget : 1, families, X, &d, desc, sizeof desc));
-  if (d != width) {
-    PetscCall(PetscFree(*X));
-    PetscCheck(d > 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: method %s has no inputs in this run (statistic not computed?)",
-               path, cdn_method_name(info->method));
-    SETERRQ(PETSC_COMM_SELF, CDN_ERR_INPUT,
-            "%s: fitted on %d input columns, this run's %s inputs have %d (different statistics or aggregators?)", path,
-            width, cdn_method_name(info->method), d);
-  }
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, double *pred, int *pred_class,
-                                   int *label_class, cdn_predictor_info_t *info)
-{
-  char          *buf;
-  size_t         len = 0;
-  int            width, n = res->nmodels, *rows;
-  char           families[128];
-  double        *X;
-  cdn_fitted_t   m;
-  PetscErrorCode ierr;
-
-  PetscFunctionBeginUser;
-  PetscCall(read_file(path, info, &width, families, sizeof families, &buf, &len));
-  /* the run's inputs first: the header's width sizes the model's arrays, so it must match them */
-  ierr = inputs(path, info, width, families, res, &X);
-  if (ierr) PetscCall(PetscFree(buf));
-  PetscCall(ierr);
-  m    = (cdn_fitted_t){.learner = info->learner, .d = width};
-  ierr = cdn_fitted_parse(path, buf, len, &m);
-  PetscCall(PetscFree(buf));
-  if (ierr) PetscCall(PetscFree(X));
-  PetscCall(ierr);
-  PetscCall(PetscMalloc1(n + 1, &rows));
-  for (int i = 0; i < n; i++) rows[i] = i;
-  PetscCall(cdn_fitted_predict(&m, X, rows, n, pred, pred_class));
-  { /* every number of the file can be finite and in range while their product is not (an outside
-       review set each to 1e308: predictions of 1e308, tau NaN, exit 0); an accuracy predictor's
-       output is a score near [0, 1] (score learners: the raw value, a loss at most a few hundred) */
-    int bad = -1;
-    for (int i = 0; i < n && bad < 0; i++)
-      if (pred[i] > 1e6 || pred[i] < -1e6 || isinf(pred[i])) bad = i;
-    if (bad >= 0) {
-      (void)cdn_fitted_destroy(&m);
-      (void)PetscFree(rows);
-      (void)PetscFree(X);
-      SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: predicts %g for model %d: not an accuracy predictor (damaged numbers?)",
-              path, pred[bad], bad);
-    }
-  }
-  for (int i = 0; i < n; i++) label_class[i] = cdn_fitted_bin(&m, cdn_results_label(res, i));
-  info->ncuts = m.ncuts;
-  PetscCall(PetscArraycpy(info->cuts, m.cuts, m.ncuts));
-  PetscCall(cdn_fitted_destroy(&m));
-  PetscCall(PetscFree(rows));
-  PetscCall(PetscFree(X));
-  PetscFunctionReturn(0);
-}

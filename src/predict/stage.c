@@ -16,6 +16,29 @@ static void as_printed(double *v, size_t n)
     if (isfinite(v[i])) snprintf(buf, sizeof buf, "%.9g", v[i]), v[i] = strtod(buf, NULL);
 }
 
+/* A model pruned during the run has no final accuracy to learn or to score: the predictors are
+   compared on the models that trained to the end ([pruning] shadow = true keeps them all). */
+static PetscErrorCode leave_out_pruned(cdn_results_t *res)
+{
+  cdn_results_t kept;
+  char         *keep;
+  int           pruned = 0;
+
+  PetscFunctionBeginUser;
+  for (int m = 0; m < res->nmodels; m++) pruned += res->status[m] == CDN_STATUS_PRUNED;
+  if (!pruned) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc1(res->nmodels, &keep));
+  for (int m = 0; m < res->nmodels; m++) keep[m] = res->status[m] != CDN_STATUS_PRUNED;
+  PetscCall(cdn_results_select(res, keep, &kept));
+  PetscCall(PetscFree(keep));
+  kept.left_out = pruned;
+  PetscCheck(kept.nmodels >= 2, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "%d of %d models were pruned: too few trained to the end to compare predictors on", pruned, res->nmodels);
+  PetscCall(cdn_results_destroy(res));
+  *res = kept;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_results_t *res, const char *outdir,
                                     PetscBool prediction_only, PetscBool quiet)
 {
@@ -25,6 +48,8 @@ PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cd
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) ierr = leave_out_pruned(res);
+  PetscCall(cdn_error_share(comm, ierr));
   if (rank == 0) {
     size_t cells = (size_t)res->nmodels * (res->epochs + 1);
     as_printed(res->test_acc, (size_t)res->nmodels);

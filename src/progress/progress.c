@@ -56,7 +56,7 @@ static void send_text(void *s, const char *text) { zmq_send(s, text, strlen(text
 /* ---- the root's thread ------------------------------------------------------------------------ */
 
 typedef struct {
-  int    done, diverged, running;
+  int    done, diverged, pruned, running;
   char  *state; /* per model: 0 not seen, 1 running, 2 finished */
   double t0, last_line, last_summary;
 } tally_t;
@@ -64,8 +64,8 @@ typedef struct {
 static void summary_json(const cdn_progress_t *p, const tally_t *t, const char *event, char *buf, size_t n)
 {
   snprintf(buf, n,
-           "{\"event\":\"%s\",\"models\":%d,\"epochs\":%d,\"ranks\":%d,\"done\":%d,\"diverged\":%d,\"running\":%d,\"elapsed\":%.1f}",
-           event, p->nmodels, p->epochs, p->ranks, t->done, t->diverged, t->running, cdn_progress_now() - t->t0);
+           "{\"event\":\"%s\",\"models\":%d,\"epochs\":%d,\"ranks\":%d,\"done\":%d,\"diverged\":%d,\"pruned\":%d,\"running\":%d,\"elapsed\":%.1f}",
+           event, p->nmodels, p->epochs, p->ranks, t->done, t->diverged, t->pruned, t->running, cdn_progress_now() - t->t0);
 }
 
 static void count_event(const cdn_progress_t *p, tally_t *t, const char *msg, size_t n)
@@ -86,6 +86,7 @@ static void count_event(const cdn_progress_t *p, tally_t *t, const char *msg, si
       t->state[m] = 2;
       t->done++;
       t->diverged += !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(j, "status")) ?: "", "diverged");
+      t->pruned += !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(j, "status")) ?: "", "pruned");
     }
   }
   cJSON_Delete(j);
@@ -98,8 +99,8 @@ static void show(const cdn_progress_t *p, tally_t *t, int final)
   char   line[160];
 
   if (p->quiet) return;
-  snprintf(line, sizeof line, "%d/%d models done, %d running, %d diverged, %.0f s elapsed", t->done, p->nmodels,
-           t->running, t->diverged, el);
+  snprintf(line, sizeof line, "%d/%d models done, %d running, %d diverged, %d pruned, %.0f s elapsed", t->done,
+           p->nmodels, t->running, t->diverged, t->pruned, el);
   if (isfinite(eta) && !final) snprintf(line + strlen(line), sizeof line - strlen(line), ", ETA %.0f s", eta);
   if (p->tty) {
     char bar[31];
@@ -237,13 +238,13 @@ void cdn_progress_epoch(cdn_progress_t *p, int model, int epoch, double train_lo
   send_text(p->push, msg);
 }
 
-void cdn_progress_model(cdn_progress_t *p, int model, int diverged, int rank)
+void cdn_progress_model(cdn_progress_t *p, int model, const char *status, int rank)
 {
   char msg[256];
 
   if (!p) return;
   snprintf(msg, sizeof msg, "{\"event\":\"model\",\"model\":%d,\"status\":\"%s\",\"rank\":%d}", model,
-           diverged ? "diverged" : "ok", rank);
+           status, rank);
   send_text(p->push, msg);
 }
 

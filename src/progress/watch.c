@@ -18,14 +18,15 @@
 #define MSG_LIMIT (1 << 20)
 
 typedef struct {
-  int    model, epoch, rank, finished, diverged;
+  int    model, epoch, rank, finished;
+  char   status[12]; /* when finished: ok, diverged, pruned */
   double train_loss, val_loss, val_acc, seconds;
 } row_t;
 
 typedef struct {
   row_t  rows[SHOWN]; /* most recently heard of first */
   int    nrows;
-  int    models, epochs, ranks, done, diverged, running, have_summary, malformed;
+  int    models, epochs, ranks, done, diverged, pruned, running, have_summary, malformed;
   double elapsed;
 } view_t;
 
@@ -74,6 +75,7 @@ static int apply(view_t *v, const char *msg, int n)
     else {
       v->models = m, v->epochs = ifield(j, "epochs"), v->ranks = ifield(j, "ranks");
       v->done = ifield(j, "done"), v->diverged = ifield(j, "diverged");
+      v->pruned = cJSON_GetObjectItem(j, "pruned") ? ifield(j, "pruned") : 0; /* absent before [pruning] */
       v->running = ifield(j, "running"), v->elapsed = field(j, "elapsed"), v->have_summary = 1;
       rc = !strcmp(ev, "end");
     }
@@ -88,7 +90,8 @@ static int apply(view_t *v, const char *msg, int n)
         r->val_acc = field(j, "val_acc"), r->seconds = field(j, "seconds");
       } else {
         r->finished = 1;
-        r->diverged = !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(j, "status")) ?: "", "diverged");
+        const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(j, "status")) ?: "";
+        snprintf(r->status, sizeof r->status, "%s", !strcmp(st, "diverged") || !strcmp(st, "pruned") ? st : "done");
       }
     }
   } else rc = -1;
@@ -103,8 +106,8 @@ static void summary_line(const view_t *v, char *buf, size_t n)
     snprintf(buf, n, "waiting for the run's first summary");
     return;
   }
-  snprintf(buf, n, "%d/%d models done, %d running, %d diverged; %d ranks; %.0f s elapsed", v->done, v->models,
-           v->running, v->diverged, v->ranks, v->elapsed);
+  snprintf(buf, n, "%d/%d models done, %d running, %d diverged, %d pruned; %d ranks; %.0f s elapsed", v->done,
+           v->models, v->running, v->diverged, v->pruned, v->ranks, v->elapsed);
   if (isfinite(eta) && v->done < v->models) snprintf(buf + strlen(buf), n - strlen(buf), ", ETA %.0f s", eta);
 }
 
@@ -121,7 +124,7 @@ static void draw(FILE *out, const view_t *v)
   for (int i = 0; i < v->nrows; i++) {
     const row_t *r = &v->rows[i];
     fprintf(out, "%8d %6d %5d %10.4f %10.4f %8.4f %8.2f  %s\n", r->model, r->epoch, r->rank, r->train_loss, r->val_loss,
-            r->val_acc, r->seconds, r->finished ? (r->diverged ? "diverged" : "done") : "running");
+            r->val_acc, r->seconds, r->finished ? r->status : "running");
   }
   if (v->malformed) fprintf(out, "\n%d malformed message%s ignored\n", v->malformed, v->malformed > 1 ? "s" : "");
   fflush(out);
@@ -147,7 +150,7 @@ static int take(view_t *v, char *msg, int n, int tty, FILE *out)
   } else if (tty) draw(out, v);
   else if (rc == 0 && v->nrows && !strstr(msg, "\"summary\"")) {
     const row_t *r = &v->rows[0];
-    if (r->finished) fprintf(out, "model %d %s (rank %d)\n", r->model, r->diverged ? "diverged" : "done", r->rank);
+    if (r->finished) fprintf(out, "model %d %s (rank %d)\n", r->model, r->status, r->rank);
     else fprintf(out, "model %d epoch %d: val_acc %.4f (rank %d)\n", r->model, r->epoch, r->val_acc, r->rank);
   }
   return rc;

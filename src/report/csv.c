@@ -37,20 +37,23 @@ static void write_models(FILE *fp, const cdn_results_t *r)
 {
   fputs("model,config,replicate,seed,architecture", fp);
   for (int h = 0; h < CDN_HP_COUNT; h++) fprintf(fp, ",%s", cdn_hparam_name((cdn_hparam_t)h));
-  fputs(",status,diverged_epoch,epochs_trained,final_val_loss,final_val_accuracy,final_test_accuracy,label\n", fp);
+  fputs(",status,diverged_epoch,epochs_trained,final_val_loss,final_val_accuracy,final_test_accuracy,label,pruned_epoch,"
+        "pruned_test_accuracy\n", fp);
   for (int m = 0; m < r->nmodels; m++) {
     const cdn_model_config_t *c    = &r->config[m];
     const double             *last = cdn_results_curve(r, m, r->epochs_done[m]);
     fprintf(fp, "%d,%d,%d,%llu,", c->id, c->config_id, c->replicate, (unsigned long long)c->seed);
     cdn_csv_text(fp, c->arch);
     for (int h = 0; h < CDN_HP_COUNT; h++) sep(fp), cdn_csv_number(fp, c->hp[h]);
-    fprintf(fp, ",%s,", r->status[m] == CDN_STATUS_DIVERGED ? "diverged" : "ok");
+    fprintf(fp, ",%s,", cdn_status_name(r->status[m]));
     if (r->status[m] == CDN_STATUS_DIVERGED) fprintf(fp, "%d", r->diverged_epoch[m]);
     fprintf(fp, ",%d,", r->epochs_done[m]);
     cdn_csv_number(fp, last[CDN_CURVE_VAL_LOSS]), sep(fp);
     cdn_csv_number(fp, last[CDN_CURVE_VAL_ACC]), sep(fp);
     cdn_csv_number(fp, r->test_acc[m]), sep(fp);
-    cdn_csv_number(fp, cdn_results_label(r, m));
+    cdn_csv_number(fp, cdn_results_label(r, m)), sep(fp);
+    if (r->pruned_epoch[m] > 0) fprintf(fp, "%d", r->pruned_epoch[m]);
+    sep(fp), cdn_csv_number(fp, r->pruned_test_acc[m]);
     fputc('\n', fp);
   }
 }
@@ -95,7 +98,7 @@ static void write_features(FILE *fp, const cdn_results_t *r)
 
 /* Every repeat's out-of-fold outputs, with the outer fold that tested each model and what the tau
    metrics rank (docs/prediction.md): enough to recompute report.csv. */
-static void write_predictions(FILE *fp, const cdn_evaluation_t *ev)
+static void write_predictions(FILE *fp, const cdn_results_t *res, const cdn_evaluation_t *ev)
 {
   fputs("subset,method,learner,epochs_used,model,actual,predicted,actual_class,predicted_class,repeat,fold,"
         "rank_score\n", fp);
@@ -108,7 +111,9 @@ static void write_predictions(FILE *fp, const cdn_evaluation_t *ev)
         int    m  = sub->model[j];
         if (sub->test && !sub->test[j]) continue; /* a transfer split predicts its test side only */
         cdn_csv_text(fp, sub->name);
-        fprintf(fp, ",%s,%s,%d,%d,", cdn_method_name(r->method), cdn_learner_name(r->learner), r->budget, m);
+        /* the model's id: after pruned models are left out, index and id differ */
+        fprintf(fp, ",%s,%s,%d,%d,", cdn_method_name(r->method), cdn_learner_name(r->learner), r->budget,
+                res->config[m].id);
         cdn_csv_number(fp, ev->label[m]), sep(fp);
         cdn_csv_number(fp, r->pred[at]);
         fprintf(fp, ",%d,%d,%d,", r->true_class[at], r->pred_class[at], q);
@@ -258,7 +263,7 @@ static PetscErrorCode write_files(const char *outdir, const cdn_jobspec_t *spec,
       const char *task = spec->class_task == CDN_CLASSES_MEDIAN     ? "median"
                          : spec->class_task == CDN_CLASSES_TERCILES ? "terciles"
                                                                     : "thresholds";
-      write_predictions(af[PREDICTIONS].fp, ev);
+      write_predictions(af[PREDICTIONS].fp, res, ev);
       write_selection(sel.fp, ev);
       write_report(af[REPORT].fp, ev, task);
       cdn_report_markdown(af[MARKDOWN].fp, spec, res, ev);

@@ -20,6 +20,9 @@ static void population(FILE *fp, const cdn_jobspec_t *spec, const cdn_results_t 
           n ? res->config[n - 1].config_id + 1 : 0, res->epochs);
   fprintf(fp, "- %d diverged (label: chance, %.3g), %d trained but at or below %g final test accuracy\n", diverged,
           res->num_classes ? 1.0 / res->num_classes : NAN, chance, spec->trainable_above);
+  if (res->left_out)
+    fprintf(fp, "- %d more models were pruned during the run ([pruning]) and are left out: they have no final accuracy\n",
+            res->left_out);
   fprintf(fp, "- trainable subset: %d models\n", ev->subset[CDN_SUBSET_TRAINABLE].n);
   if (!v || !n) {
     free(v);

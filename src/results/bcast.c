@@ -12,17 +12,9 @@ PetscErrorCode cdn_results_bcast(MPI_Comm comm, cdn_results_t *res)
   PetscCallMPI(MPI_Bcast(hdr, 4, MPI_INT, 0, comm));
   cells = (size_t)hdr[0] * (hdr[1] + 1);
   if (rank != 0) {
-    res->nmodels = hdr[0], res->epochs = hdr[1], res->nfeat = hdr[2], res->num_classes = hdr[3];
-    PetscCall(PetscMalloc1(hdr[2] + 1, &res->feat_names));
-    PetscCall(PetscCalloc1(hdr[0] + 1, &res->config));
-    PetscCall(PetscCalloc1(hdr[0] + 1, &res->status));
-    PetscCall(PetscCalloc1(hdr[0] + 1, &res->diverged_epoch));
-    PetscCall(PetscCalloc1(hdr[0] + 1, &res->epochs_done));
-    PetscCall(PetscCalloc1(hdr[0] + 1, &res->rank));
-    PetscCall(PetscMalloc1(hdr[0] + 1, &res->test_acc));
-    PetscCall(PetscMalloc1(cells * CDN_CURVE_COLS + 1, &res->curves));
-    PetscCall(PetscMalloc1(cells * CDN_TIME_COLS + 1, &res->timing));
-    PetscCall(PetscMalloc1(cells * hdr[2] + 1, &res->features));
+    res->num_classes = hdr[3];
+    PetscCall(cdn_results_alloc_models(res, hdr[0]));
+    PetscCall(cdn_results_alloc_epochs(res, hdr[1], hdr[2]));
   }
   PetscCallMPI(MPI_Bcast(res->feat_names, 64 * hdr[2], MPI_CHAR, 0, comm));
   PetscCallMPI(MPI_Bcast(res->config, (int)(sizeof(cdn_model_config_t) * hdr[0]), MPI_BYTE, 0, comm));
@@ -31,6 +23,8 @@ PetscErrorCode cdn_results_bcast(MPI_Comm comm, cdn_results_t *res)
   PetscCallMPI(MPI_Bcast(res->epochs_done, hdr[0], MPI_INT, 0, comm));
   PetscCallMPI(MPI_Bcast(res->rank, hdr[0], MPI_INT, 0, comm));
   PetscCallMPI(MPI_Bcast(res->test_acc, hdr[0], MPI_DOUBLE, 0, comm));
+  PetscCallMPI(MPI_Bcast(res->pruned_epoch, hdr[0], MPI_INT, 0, comm));
+  PetscCallMPI(MPI_Bcast(res->pruned_test_acc, hdr[0], MPI_DOUBLE, 0, comm));
   PetscCallMPI(MPI_Bcast(res->curves, (int)(cells * CDN_CURVE_COLS), MPI_DOUBLE, 0, comm));
   PetscCallMPI(MPI_Bcast(res->timing, (int)(cells * CDN_TIME_COLS), MPI_DOUBLE, 0, comm));
   PetscCallMPI(MPI_Bcast(res->features, (int)(cells * hdr[2]), MPI_DOUBLE, 0, comm));

@@ -151,8 +151,33 @@ static PetscErrorCode integer(const csv_t *c, int col, long long lo, long long h
 /* models.csv: one row per model in id order. */
 static const char *const model_columns[] = {"model", "config", "replicate", "seed", "architecture", "status",
                                             "diverged_epoch", "epochs_trained", "final_val_loss",
-                                            "final_val_accuracy", "final_test_accuracy", "label"};
+                                            "final_val_accuracy", "final_test_accuracy", "label", "pruned_epoch",
+                                            "pruned_test_accuracy"};
 #define NMODEL_COLUMNS ((int)(sizeof model_columns / sizeof model_columns[0]))
+
+/* pruned_epoch and pruned_test_accuracy (absent in runs before [pruning]): a pruned model stopped
+   at its last row (pruned_epoch = epochs_trained); a model that trained on past a shadow decision
+   has one before its end; either way the test accuracy at that epoch is there, and only then. */
+static PetscErrorCode pruning_columns(const csv_t *c, const int *col, int m, cdn_results_t *res)
+{
+  const int   done = res->epochs_done[m];
+  const char *pe   = col[12] >= 0 ? c->field[col[12]] : "";
+
+  PetscFunctionBeginUser;
+  if (res->status[m] == CDN_STATUS_PRUNED && !pe[0])
+    BAD(c, "%s:%d: column pruned_epoch: empty for a pruned model", c->path, c->lineno);
+  if (pe[0]) {
+    if (res->status[m] == CDN_STATUS_PRUNED) PetscCall(integer(c, col[12], done, done, &res->pruned_epoch[m]));
+    else if (res->status[m] == CDN_STATUS_OK) PetscCall(integer(c, col[12], 1, done - 1, &res->pruned_epoch[m]));
+    else PetscCall(integer(c, col[12], 1, done, &res->pruned_epoch[m]));
+  }
+  if (col[13] >= 0) {
+    if (!pe[0] && c->field[col[13]][0])
+      BAD(c, "%s:%d: column pruned_test_accuracy: '%s' without a pruned_epoch", c->path, c->lineno, c->field[col[13]]);
+    PetscCall(real(c, col[13], !pe[0], 0, 1, &res->pruned_test_acc[m]));
+  } else if (pe[0]) BAD(c, "%s:%d: a pruned_epoch needs the column pruned_test_accuracy", c->path, c->lineno);
+  PetscFunctionReturn(0);
+}
 
 static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
 {
@@ -178,13 +203,8 @@ static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
     if (!more) break;
   }
   if (n == 0) BAD(c, "%s: no models (header only)", c->path);
-  res->nmodels = n, res->num_classes = 10;
-  PetscCall(PetscCalloc1(n, &res->config));
-  PetscCall(PetscCalloc1(n, &res->status));
-  PetscCall(PetscCalloc1(n, &res->diverged_epoch));
-  PetscCall(PetscCalloc1(n, &res->epochs_done));
-  PetscCall(PetscCalloc1(n, &res->rank));
-  PetscCall(PetscMalloc1(n, &res->test_acc));
+  res->num_classes = 10;
+  PetscCall(cdn_results_alloc_models(res, n));
   rewind(c->fp), c->lineno = 0;
   PetscCall(csv_header(c));
   for (int m = 0; m < n; m++) {
@@ -216,9 +236,9 @@ static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
       if (isinf(cf->hp[h])) BAD(c, "%s:%d: column %s: not finite", c->path, c->lineno, c->head[cm[h]]);
     }
     st = c->field[col[5]];
-    if (strcmp(st, "ok") && strcmp(st, "diverged"))
-      BAD(c, "%s:%d: column status: '%s' is neither ok nor diverged", c->path, c->lineno, st);
-    res->status[m] = st[0] == 'd' ? CDN_STATUS_DIVERGED : CDN_STATUS_OK;
+    if (strcmp(st, "ok") && strcmp(st, "diverged") && strcmp(st, "pruned"))
+      BAD(c, "%s:%d: column status: '%s' is not ok, diverged or pruned", c->path, c->lineno, st);
+    res->status[m] = st[0] == 'd' ? CDN_STATUS_DIVERGED : st[0] == 'p' ? CDN_STATUS_PRUNED : CDN_STATUS_OK;
     PetscCall(integer(c, col[7], 0, MAX_EPOCHS, &res->epochs_done[m]));
     /* a model that diverged in epoch d has complete rows for epochs 0..d-1: epochs_trained = d - 1;
        a model that did not diverge has no diverged_epoch */
@@ -229,9 +249,16 @@ static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
     /* the final validation columns repeat curves.csv's last row: checked, not kept */
     if (col[8] >= 0) PetscCall(real(c, col[8], PETSC_TRUE, 0, HUGE_VAL, &v));
     if (col[9] >= 0) PetscCall(real(c, col[9], PETSC_TRUE, 0, 1, &v));
-    PetscCall(real(c, col[10], res->status[m] == CDN_STATUS_DIVERGED, 0, 1, &res->test_acc[m]));
+    PetscCall(pruning_columns(c, col, m, res));
+    if (res->status[m] == CDN_STATUS_PRUNED && c->field[col[10]][0])
+      BAD(c, "%s:%d: column final_test_accuracy: '%s' for a pruned model (it has no final epoch)", c->path, c->lineno,
+          c->field[col[10]]);
+    PetscCall(real(c, col[10], res->status[m] != CDN_STATUS_OK, 0, 1, &res->test_acc[m]));
     if (col[11] >= 0) {
       PetscCall(real(c, col[11], PETSC_TRUE, 0, 1, &v));
+      if (res->status[m] == CDN_STATUS_PRUNED && !isnan(v))
+        BAD(c, "%s:%d: column label: '%s' for a pruned model (it has no final accuracy)", c->path, c->lineno,
+            c->field[col[11]]);
       /* a diverged model's label is chance, 1/classes: the class count comes from it */
       if (res->status[m] == CDN_STATUS_DIVERGED) {
         long k = v > 0 ? lround(1 / v) : 0;
@@ -370,12 +397,10 @@ static PetscErrorCode load_features(csv_t *c, const char *dir, cdn_results_t *re
   PetscCall(csv_header(c));
   if (c->nhead < 3 || strcmp(c->head[0], "model") || strcmp(c->head[1], "epoch"))
     BAD(c, "%s:1: header must be model,epoch, then at least one feature", c->path);
-  res->nfeat = c->nhead - 2;
-  PetscCall(PetscMalloc1(res->nfeat, &res->feat_names));
+  /* the per-epoch arrays are sized here, once the feature count is known */
+  PetscCall(cdn_results_alloc_epochs(res, res->epochs, c->nhead - 2));
   for (int f = 0; f < res->nfeat; f++) snprintf(res->feat_names[f], 64, "%s", c->head[2 + f]);
   PetscCall(check_feature_names(c, res));
-  PetscCall(PetscMalloc1((size_t)res->nmodels * (res->epochs + 1) * res->nfeat, &res->features));
-  for (size_t i = 0; i < (size_t)res->nmodels * (res->epochs + 1) * res->nfeat; i++) res->features[i] = NAN;
   for (;;) {
     PetscCall(csv_row(c, &more));
     if (!more) break;
@@ -396,13 +421,11 @@ static PetscErrorCode load(csv_t *c, const char *dir, cdn_results_t *res)
   PetscFunctionBeginUser;
   PetscCall(load_models(c, dir, res));
   cells = (size_t)res->nmodels * (res->epochs + 1);
-  PetscCall(PetscMalloc1(cells * CDN_CURVE_COLS, &res->curves));
-  PetscCall(PetscCalloc1(cells * CDN_TIME_COLS, &res->timing));
-  for (size_t i = 0; i < cells * CDN_CURVE_COLS; i++) res->curves[i] = NAN;
   PetscCall(PetscCalloc1(cells, &seen));
-  PetscErrorCode ierr = load_curves(c, dir, res, seen);
+  /* features first: its header sizes the per-epoch arrays the curves go into too */
+  PetscErrorCode ierr = load_features(c, dir, res, seen);
   if (!ierr) ierr = PetscArrayzero(seen, cells);
-  if (!ierr) ierr = load_features(c, dir, res, seen);
+  if (!ierr) ierr = load_curves(c, dir, res, seen);
   PetscCall(PetscFree(seen));
   PetscCall(ierr);
   PetscFunctionReturn(0);
@@ -424,22 +447,6 @@ PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
     memset(res, 0, sizeof *res);
   }
   PetscCall(ierr);
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode cdn_results_destroy(cdn_results_t *res)
-{
-  PetscFunctionBeginUser;
-  PetscCall(PetscFree(res->config));
-  PetscCall(PetscFree(res->status));
-  PetscCall(PetscFree(res->diverged_epoch));
-  PetscCall(PetscFree(res->epochs_done));
-  PetscCall(PetscFree(res->rank));
-  PetscCall(PetscFree(res->test_acc));
-  PetscCall(PetscFree(res->curves));
-  PetscCall(PetscFree(res->timing));
-  PetscCall(PetscFree(res->features));
-  PetscCall(PetscFree(res->feat_names));
   PetscFunctionReturn(0);
 }
 

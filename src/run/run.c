@@ -25,8 +25,7 @@ static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spe
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscLogStagePush(stage));
   if (rank == 0) {
-    ierr = cdn_results_from_records(spec, first, N, all, nfeat, &res);
-    if (!ierr) ierr = PetscMalloc1(nfeat, &res.feat_names);
+    ierr = cdn_results_from_records(spec, first, NULL, N, all, nfeat, &res);
     for (int f = 0; f < nfeat && !ierr; f++) memcpy(res.feat_names[f], cols[f].name, sizeof res.feat_names[f]);
     res.num_classes = num_classes;
     /* The tables of records go to disk before the prediction stage, which can take minutes on a
@@ -56,10 +55,11 @@ static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spe
 }
 
 /* How well the dynamic schedule kept ranks busy: each rank's training time against the wall time
-   of the training phase (the difference is time spent waiting for the slowest rank). */
-static PetscErrorCode report_balance(MPI_Comm comm, double busy, double wall)
+   of the training phase (the difference is time spent waiting for the slowest rank), and with
+   [pruning] the time ranks waited for earlier models to reach a decision epoch. */
+static PetscErrorCode report_balance(MPI_Comm comm, double busy, double wall, const cdn_pruner_t *pruner)
 {
-  double mn, mx, sum;
+  double mn, mx, sum, waited = cdn_pruner_waited(pruner), waited_sum;
   int    size;
 
   PetscFunctionBeginUser;
@@ -67,8 +67,12 @@ static PetscErrorCode report_balance(MPI_Comm comm, double busy, double wall)
   PetscCallMPI(MPI_Reduce(&busy, &mn, 1, MPI_DOUBLE, MPI_MIN, 0, comm));
   PetscCallMPI(MPI_Reduce(&busy, &mx, 1, MPI_DOUBLE, MPI_MAX, 0, comm));
   PetscCallMPI(MPI_Reduce(&busy, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, comm));
+  PetscCallMPI(MPI_Reduce(&waited, &waited_sum, 1, MPI_DOUBLE, MPI_SUM, 0, comm));
   PetscCall(PetscPrintf(comm, "cnndyn: training took %.1f s; ranks idle %.1f%% of it waiting for the last model\n", wall,
                         wall > 0 ? 100.0 * (size * wall - sum) / (size * wall) : 0.0));
+  if (pruner)
+    PetscCall(PetscPrintf(comm, "cnndyn: [pruning]: ranks waited %.1f s (%.1f%% of their time) for earlier models to reach a decision\n",
+                          waited_sum, wall > 0 ? 100.0 * waited_sum / (size * wall) : 0.0));
   PetscFunctionReturn(0);
 }
 
@@ -100,6 +104,9 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(PetscLogStageRegister("Graph+stats", &st.graph));
   PetscCall(PetscLogStageRegister("Snapshot", &st.snapshot));
   PetscCall(PetscLogStageRegister("Predict+report", &predict_stage));
+  /* decisions read models of the whole population in one order: a part would decide differently */
+  PetscCheck(!(opt->nparts && spec->prune_policy != CDN_PRUNE_NONE), comm, CDN_ERR_INPUT,
+             "%s: [pruning] policy: a run split into parts (--part) cannot prune; run the population as one job", spec->source);
 
   cdn_run_part_range(P, opt->part, opt->nparts, &first, &end);
   N = end - first; /* this run's models: the population, or its part */
@@ -126,6 +133,8 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   ierr = cdn_layout_run_columns(spec, &data, &nfeat, &cols);
   PetscCall(cdn_error_share(comm, ierr));
   len = cdn_record_length(spec->epochs, nfeat);
+  if (rank == 0) ierr = cdn_pruner_check(spec, outdir, ctl.resume, nfeat, cols);
+  PetscCall(cdn_error_share(comm, ierr));
   if (rank == 0) {
     ierr = PetscMalloc1((size_t)N * len + 1, &all);
     if (!ierr && !ctl.resume) ierr = cdn_mkdir_p(outdir);
@@ -150,6 +159,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
     ctl.team_size = spec->team_size;
   }
   ctl.end = end;
+  PetscCall(cdn_pruner_create(comm, spec, outdir, ctl.resume, nfeat, cols, data.num_classes, &ctl.pruner));
   PetscCall(cdn_sched_create(comm, first, &sched));
   ierr = cdn_train_share(spec, &data, rank, nfeat, &st, &ctl, &mine, &nmine, &busy);
   PetscCall(cdn_error_share(comm, ierr));
@@ -159,6 +169,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   /* a stop seen by any rank leaves unfinished models: no reports, the run is to be resumed */
   PetscCallMPI(MPI_Allreduce(&ctl.stopped, &any_stopped, 1, MPIU_BOOL, MPI_LOR, comm));
   if (any_stopped) {
+    PetscCall(cdn_pruner_destroy(&ctl.pruner));
     PetscCall(PetscFree(mine));
     PetscCall(PetscFree(all));
     PetscCall(PetscFree(cols));
@@ -169,7 +180,8 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
 
   PetscCall(cdn_gather_records(comm, size, len, mine, nmine, all));
   PetscCall(PetscFree(mine));
-  PetscCall(report_balance(comm, busy, MPI_Wtime() - t_train));
+  PetscCall(report_balance(comm, busy, MPI_Wtime() - t_train, ctl.pruner));
+  PetscCall(cdn_pruner_destroy(&ctl.pruner));
 
   ierr = predict_and_report(comm, spec, data.num_classes, first, N, all, nfeat, cols, outdir, opt, predict_stage, t0);
   if (rank == 0 && !ierr) ierr = cdn_outdir_mark_complete(outdir);

@@ -10,9 +10,6 @@
 #include "cnndyn/results.h"
 #include "cnndyn/run.h"
 
-/* Record layout (doubles): header, then per epoch 0..E the curve, timing and feature values. */
-enum { REC_MODEL, REC_STATUS, REC_DIVERGED_EPOCH, REC_EPOCHS_DONE, REC_TEST_ACC, REC_RANK, REC_HEADER };
-
 typedef struct {
   PetscLogStage train, evaluate, graph, snapshot;
 } cdn_stages_t;
@@ -44,9 +41,6 @@ PetscErrorCode cdn_outdir_mark_complete(const char *outdir);
 PetscErrorCode cdn_data_record(const cdn_jobspec_t *spec, const char *outdir, PetscBool resuming);
 /* Checks that outdir is absent, empty, or (force) holds no snapshots that this run would write over. */
 PetscErrorCode cdn_outdir_check(const char *outdir, PetscBool force, PetscBool snapshots);
-/* Root: fills res from all records (any order) of models first .. first + nrec - 1. */
-PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int first, int nrec, const double *recs, int nfeat,
-                                        cdn_results_t *res);
 
 /* ---- part runs (part.c) -------------------------------------------------------------------- */
 /* Root. A new run records its part in DIR/part.txt (nothing for a whole run); a resumed one must
@@ -83,8 +77,28 @@ PetscErrorCode cdn_test_graph_fault(int rank, PetscErrorCode ierr);
 PetscErrorCode cdn_test_graph_fault_early(int rank); /* R:early: fails instead of the statistics */
 PetscErrorCode cdn_team_wait_seconds(double *seconds); /* 600 s; -cnndyn_test_team_wait for tests */
 
+/* ---- pruning (prune.c; the rule and its reasons at the top of that file) ------------------- */
+typedef struct cdn_pruner cdn_pruner_t; /* NULL: [pruning] policy = none */
+struct cdn_train_ctl;
+/* Root, before the output folder exists: a saved predictor that does not fit the run is refused. */
+PetscErrorCode cdn_pruner_check(const cdn_jobspec_t *spec, const char *outdir, PetscBool resuming, int nfeat,
+                                const cdn_column_t *cols);
+/* Collective: the run's order of models and the board on the root (after the output folder exists). */
+PetscErrorCode cdn_pruner_create(MPI_Comm comm, const cdn_jobspec_t *spec, const char *outdir, PetscBool resuming,
+                                 int nfeat, const cdn_column_t *cols, int num_classes, cdn_pruner_t **p);
+PetscErrorCode cdn_pruner_destroy(cdn_pruner_t **p); /* collective */
+/* The model at position pos of the run's order (pos itself without pruning). */
+int            cdn_pruner_model(const cdn_pruner_t *p, long pos);
+/* Leader, at the end of epoch e (rec filled through e): whether the policy stops the model here,
+   after waiting for earlier models as needed; *interrupted when a stop request came first. */
+PetscErrorCode cdn_pruner_decide(cdn_pruner_t *p, struct cdn_train_ctl *ctl, double *rec, int e, PetscBool *prune,
+                                 PetscBool *interrupted);
+/* Leader: what rec says (trained, resumed or loaded; finished or not) onto the board. */
+PetscErrorCode cdn_pruner_post(cdn_pruner_t *p, const double *rec, PetscBool finished);
+double         cdn_pruner_waited(const cdn_pruner_t *p); /* seconds this rank waited */
+
 /* What training of one model needs from the run around it. */
-typedef struct {
+typedef struct cdn_train_ctl {
   const char  *outdir;
   PetscBool    resume;  /* look for the model's checkpoint first */
   cdn_sched_t *sched;   /* to see and raise the stop word */
@@ -93,6 +107,7 @@ typedef struct {
   MPI_Comm        team;      /* the ranks training a model together (MPI_COMM_SELF for one) */
   int             team_rank, team_size; /* team rank 0 leads: schedule, measure, checkpoint */
   int             end;       /* models [counter start, end) are this run's: the population, or its part */
+  cdn_pruner_t   *pruner;    /* the run's order and stopping decisions; NULL without [pruning] */
 } cdn_train_ctl_t;
 
 /* ---- a model's graph during training (model_graph.c) ----------------------------------------- */

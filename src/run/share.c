@@ -41,7 +41,8 @@ static PetscErrorCode one_model(const cdn_jobspec_t *spec, const cdn_data_t *dat
   }
   PetscCall(ierr);
   if (found) {
-    if (leader) cdn_progress_model(ctl->progress, m, rec[REC_STATUS] == CDN_STATUS_DIVERGED, rank);
+    if (leader) PetscCall(cdn_pruner_post(ctl->pruner, rec, PETSC_TRUE));
+    if (leader) cdn_progress_model(ctl->progress, m, cdn_status_name((cdn_status_t)rec[REC_STATUS]), rank);
     PetscFunctionReturn(0);
   }
   cdn_population_config(spec, m, &cfg);
@@ -49,12 +50,14 @@ static PetscErrorCode one_model(const cdn_jobspec_t *spec, const cdn_data_t *dat
   if (ctl->stopped) *finished = PETSC_FALSE;
   else if (leader) {
     PetscCall(cdn_ckpt_save_done(ctl->outdir, m, rec, len));
-    cdn_progress_model(ctl->progress, m, rec[REC_STATUS] == CDN_STATUS_DIVERGED, rank);
+    PetscCall(cdn_pruner_post(ctl->pruner, rec, PETSC_TRUE)); /* after its record is on disk: the warm-up reads it */
+    cdn_progress_model(ctl->progress, m, cdn_status_name((cdn_status_t)rec[REC_STATUS]), rank);
   }
   PetscFunctionReturn(0);
 }
 
-/* The leader's next model for the team: -1 when a stop was requested, ctl->end or more when none is left. */
+/* The leader's next model for the team: -1 when a stop was requested, ctl->end or more when none is
+   left. The counter hands out positions of the run's order (prune.c; ids themselves without pruning). */
 static PetscErrorCode next_model(cdn_train_ctl_t *ctl, long *m)
 {
   PetscFunctionBeginUser;
@@ -63,7 +66,10 @@ static PetscErrorCode next_model(cdn_train_ctl_t *ctl, long *m)
     if (cdn_signals_caught()) PetscCall(cdn_sched_raise_stop(ctl->sched));
     PetscCall(cdn_sched_stop_raised(ctl->sched, &stop));
     if (stop) *m = -1;
-    else PetscCall(cdn_sched_next(ctl->sched, m));
+    else {
+      PetscCall(cdn_sched_next(ctl->sched, m));
+      if (*m < ctl->end) *m = cdn_pruner_model(ctl->pruner, *m);
+    }
   }
   if (ctl->team_size > 1) PetscCallMPI(MPI_Bcast(m, 1, MPI_LONG, 0, ctl->team));
   PetscFunctionReturn(0);
@@ -107,7 +113,9 @@ PetscErrorCode cdn_train_share(const cdn_jobspec_t *spec, const cdn_data_t *data
     if (ctl->team_rank == 0) (*nmine)++; /* the leader holds the team's records */
   }
   *busy = MPI_Wtime() - t0;
-  fprintf(log, "rank %d: %d models in %.2f s%s\n", rank, *nmine, *busy, ctl->stopped ? "; stopped on request" : "");
+  fprintf(log, "rank %d: %d models in %.2f s%s", rank, *nmine, *busy, ctl->stopped ? "; stopped on request" : "");
+  if (ctl->pruner) fprintf(log, "; waited %.2f s for earlier models' pruning decisions", cdn_pruner_waited(ctl->pruner));
+  fputc('\n', log);
   fclose(log);
   PetscFunctionReturn(0);
 }

@@ -14,20 +14,9 @@
 /* Random streams of one model, derived from its seed: changing one use never shifts another. */
 enum { STREAM_INIT = 1, STREAM_TRAIN = 2 };
 
-int cdn_record_length(int epochs, int nfeat)
-{
-  return REC_HEADER + (epochs + 1) * (CDN_CURVE_COLS + CDN_TIME_COLS + nfeat);
-}
-
-static double *rec_curve(double *rec, int e) { return rec + REC_HEADER + e * CDN_CURVE_COLS; }
-static double *rec_time(double *rec, int epochs, int e)
-{
-  return rec + REC_HEADER + (epochs + 1) * CDN_CURVE_COLS + e * CDN_TIME_COLS;
-}
-static double *rec_features(double *rec, int epochs, int nfeat, int e)
-{
-  return rec + REC_HEADER + (epochs + 1) * (CDN_CURVE_COLS + CDN_TIME_COLS) + e * nfeat;
-}
+#define rec_curve    cdn_record_curve
+#define rec_time     cdn_record_time
+#define rec_features cdn_record_features
 
 static PetscErrorCode evaluate(cdn_net_t *net, const cdn_data_t *data, const cdn_images_t *set, double *loss,
                                double *acc)
@@ -66,6 +55,7 @@ static PetscErrorCode resume_model(const cdn_jobspec_t *spec, const cdn_model_co
   PetscCall(cdn_ckpt_load(outdir, cfg->id, &done, train_rng, rec, cdn_record_length(spec->epochs, nfeat), net, log,
                           &found));
   if (found) *e0 = done + 1;
+  if (found && ctl->team_rank == 0) PetscCall(cdn_pruner_post(ctl->pruner, rec, PETSC_FALSE));
   if (spec->snapshots && ctl->team_rank == 0)
     for (int e = *e0; e <= spec->epochs; e++) {
       char dir[PETSC_MAX_PATH_LEN];
@@ -126,29 +116,49 @@ static PetscErrorCode team_follow(MPI_Comm team, int model, const char *when, Pe
   PetscFunctionReturn(0);
 }
 
-/* Checkpoint (leader) and the stop decision, which the leader shares with its team; failed is the
-   leader's error earlier in this epoch, if any. */
-static PetscErrorCode epoch_end(const cdn_jobspec_t *spec, int model, int e, const cdn_rng_t *train_rng, double *rec,
-                                int nfeat, cdn_net_t *net, cdn_train_ctl_t *ctl, PetscBool leader, int team_size,
-                                int rank, PetscErrorCode failed, PetscBool *stop)
+/* The pruning decision, checkpoint (leader) and the stop decision, which the leader shares with
+   its team; failed is the leader's error earlier in this epoch, if any. The decision comes before
+   the checkpoint: a run killed in between trains the epoch again and decides the same. *pruned: the
+   live policy stopped the model (its record is final); a stop request that came while the decision
+   waited for earlier models leaves this epoch unsaved, so that a resumed run decides it. */
+static PetscErrorCode epoch_end(const cdn_jobspec_t *spec, const cdn_data_t *data, cdn_net_t *net, int model, int e,
+                                const cdn_rng_t *train_rng, double *rec, int nfeat, cdn_train_ctl_t *ctl,
+                                PetscBool leader, int team_size, int rank, FILE *log, PetscErrorCode failed,
+                                PetscBool *stop, PetscBool *pruned)
 {
   PetscErrorCode ierr = failed;
-  int            flag = 0; /* 0 go on, 1 stop, 2 the leader failed */
+  int            flag = 0; /* 0 go on, 1 stop, 2 the leader failed, 3 pruned */
   char           when[64];
 
   PetscFunctionBeginUser;
   if (leader) {
-    if (!ierr) ierr = cdn_ckpt_save(ctl->outdir, model, e, train_rng, rec, cdn_record_length(spec->epochs, nfeat), net);
+    PetscBool prune = PETSC_FALSE, interrupted = PETSC_FALSE;
+    if (!ierr) ierr = cdn_pruner_decide(ctl->pruner, ctl, rec, e, &prune, &interrupted);
+    if (!ierr && prune) { /* the test accuracy where it stops (or would stop): what regret is measured on */
+      double loss;
+      rec[REC_PRUNED_EPOCH] = e;
+      ierr = evaluate(net, data, &data->test, &loss, &rec[REC_PRUNED_TEST_ACC]);
+      if (!spec->prune_shadow) rec[REC_STATUS] = CDN_STATUS_PRUNED;
+      if (!ierr && log)
+        fprintf(log, "model %d: %s after epoch %d (test accuracy %.4f)\n", model,
+                spec->prune_shadow ? "would be pruned (shadow)" : "pruned", e, rec[REC_PRUNED_TEST_ACC]), fflush(log);
+    }
+    if (!ierr) ierr = cdn_pruner_post(ctl->pruner, rec, PETSC_FALSE);
+    *pruned = prune && !spec->prune_shadow;
+    if (!ierr && !interrupted && !*pruned)
+      ierr = cdn_ckpt_save(ctl->outdir, model, e, train_rng, rec, cdn_record_length(spec->epochs, nfeat), net);
     if (!ierr) ierr = cdn_test_epoch_pause();
     if (!ierr) ierr = cdn_test_fail_point(rank);
     if (!ierr && cdn_signals_caught()) ierr = cdn_sched_raise_stop(ctl->sched);
     if (!ierr) ierr = cdn_sched_stop_raised(ctl->sched, stop);
-    flag = ierr ? 2 : (*stop ? 1 : 0);
+    if (interrupted) *stop = PETSC_TRUE;
+    flag = ierr ? 2 : *pruned ? 3 : (*stop ? 1 : 0);
   }
   snprintf(when, sizeof when, "at the end of epoch %d", e);
   if (team_size > 1) PetscCall(team_follow(ctl->team, model, when, ierr, &flag));
   PetscCall(ierr);
-  *stop = flag == 1 ? PETSC_TRUE : PETSC_FALSE;
+  *pruned = flag == 3 ? PETSC_TRUE : PETSC_FALSE;
+  *stop   = flag == 1 ? PETSC_TRUE : PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -191,6 +201,7 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
   rec[REC_STATUS]         = CDN_STATUS_OK;
   rec[REC_DIVERGED_EPOCH] = 0;
   rec[REC_RANK]           = rank;
+  rec[REC_PRUNED_EPOCH]   = 0;
 
   PetscCall(cdn_net_create(cfg->arch, tr->c, tr->h, tr->w, data->num_classes, &tc, &net));
   cdn_rng_seed(&init_rng, cfg->seed, STREAM_INIT);
@@ -233,8 +244,10 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
     }
     rec[REC_EPOCHS_DONE] = e;
     if (ctl && e < E) {
-      PetscBool stop = PETSC_FALSE;
-      PetscCall(epoch_end(spec, cfg->id, e, &train_rng, rec, nfeat, net, ctl, leader, team_size, rank, ierr, &stop));
+      PetscBool stop = PETSC_FALSE, pruned = PETSC_FALSE;
+      PetscCall(epoch_end(spec, data, net, cfg->id, e, &train_rng, rec, nfeat, ctl, leader, team_size, rank,
+                          leader ? log : NULL, ierr, &stop, &pruned));
+      if (pruned) break; /* finished: its record is final */
       if (stop) {
         if (log && leader) fprintf(log, "model %d: stopped after epoch %d, checkpointed\n", cfg->id, e), fflush(log);
         ctl->stopped = PETSC_TRUE;

@@ -1,0 +1,149 @@
+/* The results table's one allocator, and the ways to fill it from per-model records: the gather
+   at the end of a run, a decision during a run (src/run/prune.c), a subset for the prediction
+   stage. The CSV reader (load.c) and the broadcast (bcast.c) allocate through the same calls. */
+#include <math.h>
+#include <string.h>
+#include "cnndyn/results.h"
+
+const char *cdn_status_name(cdn_status_t s)
+{
+  return s == CDN_STATUS_DIVERGED ? "diverged" : s == CDN_STATUS_PRUNED ? "pruned" : "ok";
+}
+
+int cdn_record_length(int epochs, int nfeat)
+{
+  return REC_HEADER + (epochs + 1) * (CDN_CURVE_COLS + CDN_TIME_COLS + nfeat);
+}
+
+PetscErrorCode cdn_results_alloc_models(cdn_results_t *res, int n)
+{
+  PetscFunctionBeginUser;
+  res->nmodels = n;
+  PetscCall(PetscCalloc1(n + 1, &res->config));
+  PetscCall(PetscCalloc1(n + 1, &res->status));
+  PetscCall(PetscCalloc1(n + 1, &res->diverged_epoch));
+  PetscCall(PetscCalloc1(n + 1, &res->epochs_done));
+  PetscCall(PetscCalloc1(n + 1, &res->rank));
+  PetscCall(PetscCalloc1(n + 1, &res->pruned_epoch));
+  PetscCall(PetscMalloc1(n + 1, &res->test_acc));
+  PetscCall(PetscMalloc1(n + 1, &res->pruned_test_acc));
+  for (int m = 0; m < n; m++) res->test_acc[m] = res->pruned_test_acc[m] = NAN;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_results_alloc_epochs(cdn_results_t *res, int E, int nfeat)
+{
+  const size_t cells = (size_t)res->nmodels * (E + 1);
+
+  PetscFunctionBeginUser;
+  res->epochs = E, res->nfeat = nfeat;
+  PetscCall(PetscCalloc1(nfeat + 1, &res->feat_names));
+  PetscCall(PetscMalloc1(cells * CDN_CURVE_COLS + 1, &res->curves));
+  PetscCall(PetscCalloc1(cells * CDN_TIME_COLS + 1, &res->timing));
+  PetscCall(PetscMalloc1(cells * nfeat + 1, &res->features));
+  for (size_t i = 0; i < cells * CDN_CURVE_COLS; i++) res->curves[i] = NAN;
+  for (size_t i = 0; i < cells * nfeat; i++) res->features[i] = NAN;
+  PetscFunctionReturn(0);
+}
+
+/* Record rec into model slot m of res. */
+static void unpack(const cdn_jobspec_t *spec, const double *rec, int m, cdn_results_t *res)
+{
+  const int E = res->epochs, nfeat = res->nfeat;
+  double   *r = (double *)rec; /* the accessors take a mutable record; nothing is written */
+
+  cdn_population_config(spec, (int)rec[REC_MODEL], &res->config[m]);
+  res->status[m]          = (cdn_status_t)rec[REC_STATUS];
+  res->diverged_epoch[m]  = (int)rec[REC_DIVERGED_EPOCH];
+  res->epochs_done[m]     = (int)rec[REC_EPOCHS_DONE];
+  res->rank[m]            = (int)rec[REC_RANK];
+  res->test_acc[m]        = rec[REC_TEST_ACC];
+  res->pruned_epoch[m]    = (int)rec[REC_PRUNED_EPOCH];
+  res->pruned_test_acc[m] = rec[REC_PRUNED_TEST_ACC];
+  for (int e = 0; e <= E; e++) {
+    memcpy(cdn_results_curve(res, m, e), cdn_record_curve(r, e), CDN_CURVE_COLS * sizeof(double));
+    memcpy(cdn_results_time(res, m, e), cdn_record_time(r, E, e), CDN_TIME_COLS * sizeof(double));
+    memcpy(cdn_results_features(res, m, e), cdn_record_features(r, E, nfeat, e), nfeat * sizeof(double));
+  }
+}
+
+PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int first, const int *ids, int nrec,
+                                        const double *recs, int nfeat, cdn_results_t *res)
+{
+  const int len = cdn_record_length(spec->epochs, nfeat);
+  char     *seen;
+
+  PetscFunctionBeginUser;
+  PetscCall(cdn_results_alloc_models(res, nrec));
+  PetscCall(cdn_results_alloc_epochs(res, spec->epochs, nfeat));
+  PetscCall(PetscCalloc1(nrec + 1, &seen));
+  for (int i = 0; i < nrec; i++) {
+    const double *rec = recs + (size_t)i * len;
+    int           id = (int)rec[REC_MODEL], m = id - first; /* the slot; config[m].id is the model id */
+    if (ids) { /* binary search of the ascending list */
+      int lo = 0, hi = nrec - 1;
+      m = -1;
+      while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (ids[mid] == id) { m = mid; break; }
+        if (ids[mid] < id) lo = mid + 1;
+        else hi = mid - 1;
+      }
+    }
+    PetscCheck(m >= 0 && m < nrec, PETSC_COMM_SELF, PETSC_ERR_PLIB, "record %d names model %d, not one of this table's", i, id);
+    PetscCheck(!seen[m], PETSC_COMM_SELF, PETSC_ERR_PLIB, "model %d arrived twice", id);
+    seen[m] = 1;
+    unpack(spec, rec, m, res);
+  }
+  /* nrec records with distinct slots in [0, nrec): every model arrived exactly once */
+  PetscCall(PetscFree(seen));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_results_select(const cdn_results_t *res, const char *keep, cdn_results_t *out)
+{
+  const int E = res->epochs, nfeat = res->nfeat;
+  int       n = 0;
+
+  PetscFunctionBeginUser;
+  for (int m = 0; m < res->nmodels; m++) n += keep[m] != 0;
+  memset(out, 0, sizeof *out);
+  PetscCall(cdn_results_alloc_models(out, n));
+  PetscCall(cdn_results_alloc_epochs(out, E, nfeat));
+  out->num_classes = res->num_classes;
+  PetscCall(PetscArraycpy(out->feat_names, res->feat_names, nfeat));
+  for (int m = 0, i = 0; m < res->nmodels; m++) {
+    if (!keep[m]) continue;
+    out->config[i]          = res->config[m];
+    out->status[i]          = res->status[m];
+    out->diverged_epoch[i]  = res->diverged_epoch[m];
+    out->epochs_done[i]     = res->epochs_done[m];
+    out->rank[i]            = res->rank[m];
+    out->test_acc[i]        = res->test_acc[m];
+    out->pruned_epoch[i]    = res->pruned_epoch[m];
+    out->pruned_test_acc[i] = res->pruned_test_acc[m];
+    PetscCall(PetscArraycpy(cdn_results_curve(out, i, 0), cdn_results_curve(res, m, 0), (size_t)(E + 1) * CDN_CURVE_COLS));
+    PetscCall(PetscArraycpy(cdn_results_time(out, i, 0), cdn_results_time(res, m, 0), (size_t)(E + 1) * CDN_TIME_COLS));
+    PetscCall(PetscArraycpy(cdn_results_features(out, i, 0), cdn_results_features(res, m, 0), (size_t)(E + 1) * nfeat));
+    i++;
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_results_destroy(cdn_results_t *res)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFree(res->config));
+  PetscCall(PetscFree(res->status));
+  PetscCall(PetscFree(res->diverged_epoch));
+  PetscCall(PetscFree(res->epochs_done));
+  PetscCall(PetscFree(res->rank));
+  PetscCall(PetscFree(res->pruned_epoch));
+  PetscCall(PetscFree(res->test_acc));
+  PetscCall(PetscFree(res->pruned_test_acc));
+  PetscCall(PetscFree(res->curves));
+  PetscCall(PetscFree(res->timing));
+  PetscCall(PetscFree(res->features));
+  PetscCall(PetscFree(res->feat_names));
+  PetscFunctionReturn(0);
+}
