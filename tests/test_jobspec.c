@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <string.h>
 #include "check.h"
+#include "cnndyn/evaluate.h"
 #include "cnndyn/jobspec.h"
 #include "cnndyn/nn.h"
 #include "cnndyn/population.h"
@@ -146,6 +147,52 @@ static void test_shape_axes(void)
   CHECK_CONTAINS(cdn_error_message(), "bad:2: dropout_placement: unknown value 'keras' (expected one of: cnndyn, torchvision)");
 }
 
+/* [pruning]: defaults, a whole section, and each key refused where it does not apply. */
+static void test_pruning(void)
+{
+  cdn_jobspec_t s;
+  const char   *pop = "[population]\nlearning_rate = 0.001, 0.01, 0.1, 0.3\nreplicates = 8\n[training]\nepochs = 6\n";
+  char          text[1024];
+
+  CHECK(cdn_jobspec_parse_string("none", pop, &s) == 0);
+  CHECK(s.prune_policy == CDN_PRUNE_NONE && !s.prune_shadow && s.prune_eta == 3 && s.prune_first_rung == 1);
+  CHECK(s.prune_k == 2 && s.prune_quantile == 0.5 && s.prune_min_finished == 16 && s.prune_method == -1);
+  snprintf(text, sizeof text, "%s[pruning]\npolicy = halving\nshadow = true\nfirst_rung = 2\neta = 2\nmin_finished = 4\n", pop);
+  CHECK(cdn_jobspec_parse_string("halving", text, &s) == 0);
+  CHECK(s.prune_policy == CDN_PRUNE_HALVING && s.prune_shadow && s.prune_first_rung == 2 && s.prune_eta == 2);
+  snprintf(text, sizeof text, "%s[pruning]\npolicy = predictor\nmethod = degree_diff\nlearner = xgboost\nk = 3\nquantile = 0.7\n", pop);
+  CHECK(cdn_jobspec_parse_string("predictor", text, &s) == 0);
+  CHECK(s.prune_method == CDN_METHOD_DEGREE_DIFF && s.prune_learner == CDN_LEARNER_XGB && s.prune_k == 3);
+  snprintf(text, sizeof text, "%s[pruning]\npolicy = predictor\nmodel = some/file.predictor\n", pop);
+  CHECK(cdn_jobspec_parse_string("saved", text, &s) == 0);
+  CHECK(!strcmp(s.prune_model, "some/file.predictor"));
+  static const struct { const char *keys, *msg; } bad[] = {
+    {"policy = sometimes\n", "bad:7: policy: unknown value 'sometimes' (expected one of: none, halving, predictor)"},
+    {"shadow = true\n", "bad:7: shadow: set policy = halving or predictor first"},
+    {"policy = halving\nk = 2\n", "bad:8: k: applies to policy = predictor only"},
+    {"policy = predictor\nmethod = val_acc\nlearner = score\neta = 2\n", "bad:10: eta: applies to policy = halving only"},
+    {"policy = halving\nfirst_rung = 6\n", "bad:8: first_rung: 6: the first rung must come before the last epoch (6)"},
+    {"policy = halving\neta = 1\n", "bad:8: eta: 1 is out of range"},
+    {"policy = predictor\n", "bad:7: policy: predictor needs either model = FILE"},
+    {"policy = predictor\nmodel = a\nmethod = val_acc\nlearner = score\n", "bad:7: policy: predictor needs either"},
+    {"policy = predictor\nmodel = a\nk = 2\n", "bad:9: k: a saved predictor decides at the epoch budget it was fitted with"},
+    {"policy = predictor\nmethod = val_acc\n", "bad:8: method: needs learner = NAME too"},
+    {"policy = predictor\nmethod = val_acc\nlearner = xgboost\n", "bad:9: learner: xgboost cannot predict with method val_acc"},
+    {"policy = predictor\nmethod = hparams\nlearner = linear\n", "bad:8: method: hparams reads no epoch"},
+    {"policy = predictor\nmethod = spectral_diff\nlearner = linear\n", "bad:8: method: spectral_diff needs spectral in [graph] statistics"},
+    {"policy = predictor\nmethod = val_acc\nlearner = score\nk = 6\n", "bad:10: k: 6: the decision must come before the last epoch (6)"},
+    {"policy = predictor\nmethod = val_acc\nlearner = score\nmin_finished = 3\n", "bad:10: min_finished: 3: a predictor fitted during the run needs at least 4"},
+    {"policy = halving\nmin_finished = 32\n", "bad:8: min_finished: 32 (the default is 16): the population has only 32 models"},
+    {"policy = halving\nquantile = 0.5\n", "bad:8: quantile: applies to policy = predictor only"},
+    {"policy = predictor\nmodel =\n", "bad:8: model: "},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    snprintf(text, sizeof text, "%s[pruning]\n%s", pop, bad[i].keys);
+    CHECK(cdn_jobspec_parse_string("bad", text, &s) == CDN_ERR_INPUT);
+    CHECK_CONTAINS(cdn_error_message(), bad[i].msg);
+  }
+}
+
 /* The shipped job files must parse and describe the populations their comments promise. */
 /* Every job file shipped in jobs/ parses, with the population it promises; a job added without a
    row here fails the test, so none can go stale unnoticed. */
@@ -275,6 +322,7 @@ int main(int argc, char **argv)
   test_good_full();
   test_strings();
   test_shape_axes();
+  test_pruning();
   test_shipped_jobs();
   test_bad_files();
   test_empty_files();

@@ -199,7 +199,7 @@ static PetscErrorCode test_damaged_numbers(cdn_results_t *A, cdn_results_t *B, c
     {CDN_LEARNER_LINEAR, "hyperparameters ", 1, "0x1p-4", "'0x1p-4' is not a plain decimal number"},
     {CDN_LEARNER_SVR, "hyperparameters ", 2, "-0.5", "block 'hyperparameters' value 1: -0.5 is outside"},
     {CDN_LEARNER_LINEAR, "families ", 0, NULL, "header families: 'resnet', but weights inputs have no family columns"},
-    {CDN_LEARNER_LINEAR, "cnndyn-predictor ", 0, NULL, "predictor format 99999999999999999999; this cnndyn reads format 3"},
+    {CDN_LEARNER_LINEAR, "cnndyn-predictor ", 0, NULL, "predictor format 99999999999999999999; this cnndyn reads format 4"},
     {CDN_LEARNER_LINEAR, "width ", 0, NULL, "header width: '4294967299' is not an integer in [1, "},
     {CDN_LEARNER_XGB, "xgboost_json ", 0, "", "xgboost cannot read the model: "},
   };
@@ -379,7 +379,10 @@ static PetscErrorCode test_files(void)
     CHECK(in && out && getdelim(&text, &n, '\0', in) > 0 && (at = strstr(text, "families -\n")));
     if (text && (at = strstr(text, "families -\n"))) {
       text[strlen("cnndyn-predictor ")] = '2';
-      fwrite(text, 1, at - text, out), fputs(at + strlen("families -\n"), out);
+      /* format 2 had neither the families line nor the fitted_on line after it */
+      char *rest = at + strlen("families -\n");
+      if (!strncmp(rest, "fitted_on ", 10)) rest = strchr(rest, '\n') + 1;
+      fwrite(text, 1, at - text, out), fputs(rest, out);
     }
     if (in) fclose(in);
     if (out) fclose(out);

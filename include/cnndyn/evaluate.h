@@ -242,6 +242,8 @@ typedef struct {
   int           budget;
   int           ncuts;   /* class of a label or prediction: how many of cuts lie below it */
   double        cuts[8];
+  char          fitted_on[128]; /* the architectures of the models it was fitted on, in name order,
+                                   comma-separated; "" for files of format 3 and older */
 } cdn_predictor_info_t;
 
 /* Scores every model of res with a saved predictor: pred and pred_class (nmodels), label_class =
@@ -254,7 +256,8 @@ PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, d
 /* A scorer (scorer.c): a fitted predictor in memory, the object behind the two calls above and
    behind [pruning] policy = predictor. fit: as cdn_predictor_save fits (name is used in messages);
    load: a saved file, CDN_ERR_CORRUPT unless whole; check: CDN_ERR_INPUT when res's columns or
-   families do not fit its inputs; predict: every model of res (pred and pred_class: nmodels each), CDN_ERR_CORRUPT for an absurd prediction. */
+   families do not fit its inputs, or res holds an architecture it was not fitted on (a file too old
+   to say which is refused); predict: every model of res (pred and pred_class: nmodels each), CDN_ERR_CORRUPT for an absurd prediction. */
 typedef struct cdn_scorer cdn_scorer_t;
 PetscErrorCode cdn_scorer_fit(const cdn_jobspec_t *spec, cdn_method_t method, cdn_learner_t learner, int k,
                               const cdn_results_t *res, const char *name, cdn_scorer_t **s);

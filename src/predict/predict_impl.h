@@ -134,7 +134,7 @@ PetscErrorCode cdn_fitted_parse(const char *path, const char *buf, size_t len, c
 /* Saved predictor files (saved.c): the header and payload written whole, or read back with every
    header field checked (the payload is then parsed by cdn_fitted_parse). */
 PetscErrorCode cdn_predictor_write(const char *path, cdn_method_t method, cdn_learner_t learner, int k, int d,
-                                   const char *families, const cdn_fitted_t *m);
+                                   const char *families, const char *fitted_on, const cdn_fitted_t *m);
 PetscErrorCode cdn_predictor_read(const char *path, cdn_predictor_info_t *info, int *width, char *families,
                                   size_t families_len, char **buf, size_t *len);
 

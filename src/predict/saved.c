@@ -16,7 +16,7 @@
 #include "predict_impl.h"
 
 #define MAGIC "cnndyn-predictor "
-#define FORMAT 3 /* 3 added the families line; format 2 files (no family columns) still read */
+#define FORMAT 4 /* 4 added fitted_on, 3 the families line; formats 2 and 3 still read */
 #define MAX_BYTES (1ull << 31)
 
 /* ---- writing ---- */
@@ -107,7 +107,7 @@ PetscErrorCode cdn_fitted_payload(const cdn_fitted_t *m, char **buf, size_t *len
 
 /* The fitted predictor's file: header, then payload; written whole or not at all. */
 PetscErrorCode cdn_predictor_write(const char *path, cdn_method_t method, cdn_learner_t learner, int k, int d,
-                                   const char *families, const cdn_fitted_t *m)
+                                   const char *families, const char *fitted_on, const cdn_fitted_t *m)
 {
   char          *buf = NULL;
   size_t         len = 0;
@@ -118,8 +118,8 @@ PetscErrorCode cdn_predictor_write(const char *path, cdn_method_t method, cdn_le
   PetscCall(cdn_fitted_payload(m, &buf, &len));
   ierr = cdn_afile_open(&af, path);
   if (!ierr) {
-    fprintf(af.fp, "%s%d\nmethod %s\nbudget %d\nwidth %d\nlearner %s\nfamilies %s\nbytes %zu\n", MAGIC, FORMAT,
-            cdn_method_name(method), k, d, cdn_learner_name(learner), families, len);
+    fprintf(af.fp, "%s%d\nmethod %s\nbudget %d\nwidth %d\nlearner %s\nfamilies %s\nfitted_on %s\nbytes %zu\n", MAGIC,
+            FORMAT, cdn_method_name(method), k, d, cdn_learner_name(learner), families, fitted_on[0] ? fitted_on : "-", len);
     fwrite(buf, 1, len, af.fp);
     ierr = cdn_afile_commit(&af); /* reports a failed write, and removes the partial file */
   }
@@ -387,26 +387,35 @@ static PetscErrorCode header_int(FILE *fp, const char *path, const char *key, lo
   PetscFunctionReturn(0);
 }
 
-/* "-" or two or more known families, distinct and in name order (cdn_method_families), and only
-   for methods with family columns. */
-static PetscErrorCode check_families(const char *path, cdn_method_t method, const char *fam)
+/* How many known families list holds, distinct and in name order; -1 if it is not such a list. */
+static int family_count(const char *fam)
 {
   static const char *const known[] = {"alexnet", "lenet5", "resnet", "vgg"};
   char                     list[128], *save = NULL, prev[64] = "";
   int                      n = 0;
 
-  PetscFunctionBeginUser;
-  if (!strcmp(fam, "-")) PetscFunctionReturn(0);
-  if (!cdn_method_has_families(method))
-    BAD("%s: header families: '%s', but %s inputs have no family columns (expected -)", path, fam, cdn_method_name(method));
   snprintf(list, sizeof list, "%s", fam);
   for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save), n++) {
     int ok = 0;
     for (int i = 0; i < 4; i++) ok |= !strcmp(t, known[i]);
-    if (!ok || strcmp(t, prev) <= 0)
-      BAD("%s: header families: '%s' is not a list of known families in name order, each once", path, fam);
+    if (!ok || strcmp(t, prev) <= 0) return -1;
     snprintf(prev, sizeof prev, "%s", t);
   }
+  return n;
+}
+
+/* "-" or two or more known families, distinct and in name order (cdn_method_families), and only
+   for methods with family columns. */
+static PetscErrorCode check_families(const char *path, cdn_method_t method, const char *fam)
+{
+  int n;
+
+  PetscFunctionBeginUser;
+  if (!strcmp(fam, "-")) PetscFunctionReturn(0);
+  if (!cdn_method_has_families(method))
+    BAD("%s: header families: '%s', but %s inputs have no family columns (expected -)", path, fam, cdn_method_name(method));
+  if ((n = family_count(fam)) < 0)
+    BAD("%s: header families: '%s' is not a list of known families in name order, each once", path, fam);
   /* one family has no column (its indicator would be constant) */
   if (n < 2) BAD("%s: header families: '%s': one family has no family columns (expected -)", path, fam);
   PetscFunctionReturn(0);
@@ -427,7 +436,7 @@ static PetscErrorCode read_header(FILE *fp, const char *path, cdn_predictor_info
   value[strcspn(value, "\n")] = '\0';
   if (cdn_parse_integer(value + strlen(MAGIC), &format) == CDN_NUMBER_SYNTAX)
     BAD("%s: not a cnndyn predictor: format '%s' is not a number", path, value + strlen(MAGIC));
-  if (cdn_parse_integer(value + strlen(MAGIC), &format) != CDN_NUMBER_OK || (format != FORMAT && format != 2))
+  if (cdn_parse_integer(value + strlen(MAGIC), &format) != CDN_NUMBER_OK || format < 2 || format > FORMAT)
     BAD("%s: predictor format %s; this cnndyn reads format %d: fit it again with --save", path, value + strlen(MAGIC), FORMAT);
   PetscCall(header_line(fp, path, "method", mname));
   for (int m = 0; m < CDN_METHOD_COUNT; m++)
@@ -444,6 +453,13 @@ static PetscErrorCode read_header(FILE *fp, const char *path, cdn_predictor_info
     BAD("%s: header learner: '%s' is not a learner of method %s", path, lname, mname);
   if (format > 2) PetscCall(header_line(fp, path, "families", fam));
   PetscCall(check_families(path, info->method, fam));
+  info->fitted_on[0] = '\0'; /* unknown before format 4 */
+  if (format > 3) {
+    PetscCall(header_line(fp, path, "fitted_on", info->fitted_on));
+    if (!strcmp(info->fitted_on, "-")) info->fitted_on[0] = '\0'; /* models without an architecture name */
+    else if (family_count(info->fitted_on) < 1)
+      BAD("%s: header fitted_on: '%s' is not a list of known families in name order, each once", path, info->fitted_on);
+  }
   snprintf(families, families_len, "%s", fam);
   PetscCall(header_int(fp, path, "bytes", 1, (long long)MAX_BYTES, bytes));
   PetscFunctionReturn(0);

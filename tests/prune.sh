@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# In-run pruning ([pruning], src/run/prune.c) on a tiny population. Usage: prune.sh CASE CNNDYN
+#   halving    live at 1 and 2 ranks byte for byte; shadow mode makes the same decisions and trains
+#              everyone exactly as without pruning; a pruned model's rows are the unpruned run's up
+#              to its stop; `cnndyn watch` shows pruned models
+#   predictor  fitted during the run (method + learner) and saved (model = FILE): 1 and 2 ranks byte
+#              for byte, shadow decisions equal live ones
+#   resume     kill -9 during a pruned run, resumed on 3 ranks: the uninterrupted run's CSVs
+#   refuse     a saved predictor of another width or family, and --part, refused before any folder
+set -uo pipefail
+case_=$1 cnndyn=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
+csvs="models.csv curves.csv features.csv predictions.csv report.csv early_stop.csv selection.csv"
+same() { for f in $csvs; do check "cmp -s '$1/$f' '$2/$f'" "$f differs: $3"; done; }
+run() { # RANKS JOB OUT [options]: fails the test when cnndyn fails
+  local n=$1 job=$2 out=$3
+  shift 3
+  mpi "$n" "$cnndyn" run "$job" --out "$out" --quiet --progress off "$@" > "$out.out" 2>&1
+  check "[ $? -eq 0 ]" "$n ranks, $(basename "$job"): run failed: $(cat "$out.out")"
+}
+# column NAME FILE: that column of a CSV, with the model id, as "model value" lines
+column() { awk -F, -v c="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next } { print $1, $k }' "$2"; }
+
+# 24 models, 4 epochs: halving's rungs at epochs 1 and 2 (eta 2), the first 4 models kept.
+cat > "$work/base.ini" <<'INI'
+[population]
+seed = 11
+learning_rate = 0.001, 0.003, 0.01, 0.03, 0.1, 0.3
+dropout = 0, 0.5
+replicates = 2
+[data]
+train_size = 600
+validation_size = 300
+test_size = 500
+[training]
+epochs = 4
+[features]
+budget = 2
+[prediction]
+folds = 4
+repeats = 1
+INI
+with() { cp "$work/base.ini" "$work/$1.ini"; printf '[pruning]\n%s\n' "$2" >> "$work/$1.ini"; }
+
+# pruned_ok RUN: some but not all models pruned, each at a decision epoch, kept ones untouched
+pruned_ok() {
+  local n
+  n=$(grep -c ',pruned,' "$1/models.csv")
+  check "[ '$n' -ge 1 ] && [ '$n' -le 20 ]" "$1: $n models pruned, want 1..20 (the first 4 are never stopped)"
+  check "! column pruned_epoch '$1/models.csv' | awk '\$2 != \"\" && \$2 != 1 && \$2 != 2' | grep -q ." \
+    "$1: a model pruned outside the decision epochs $2"
+}
+
+case $case_ in
+halving)
+  run 1 "$work/base.ini" "$work/none"
+  with halving "policy = halving
+first_rung = 1
+eta = 2
+min_finished = 4"
+  with shadow "policy = halving
+shadow = true
+first_rung = 1
+eta = 2
+min_finished = 4"
+  port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  timeout 120 "$cnndyn" watch "tcp://127.0.0.1:$port" --timeout 60 > "$work/watch.out" 2>&1 &
+  wpid=$!
+  sleep 0.3
+  run 2 "$work/halving.ini" "$work/h2" --progress "tcp://127.0.0.1:$port"
+  wait $wpid
+  run 1 "$work/halving.ini" "$work/h1"
+  run 2 "$work/shadow.ini" "$work/s2"
+  same "$work/h1" "$work/h2" "halving: 1 vs 2 ranks"
+  pruned_ok "$work/h2" "1, 2"
+  npruned=$(grep -c ',pruned,' "$work/h2/models.csv")
+  check "grep -q 'pruned (rank ' '$work/watch.out' && grep -q ' $npruned pruned' '$work/watch.out'" \
+    "watch did not show the $npruned pruned models: $(tail -3 "$work/watch.out")"
+  check "grep -q 'were pruned during the run' '$work/h2/report.md'" "report.md does not say pruned models are left out"
+  # shadow: the same decisions and stop accuracies, and every model trained as without pruning
+  for c in pruned_epoch pruned_test_accuracy; do
+    check "diff <(column $c '$work/h2/models.csv') <(column $c '$work/s2/models.csv') > /dev/null" "shadow's $c differs from live's"
+  done
+  check "! grep -q ',pruned,' '$work/s2/models.csv'" "shadow mode stopped a model"
+  for f in curves.csv features.csv; do
+    check "cmp -s '$work/none/$f' '$work/s2/$f'" "shadow mode's $f differs from the run without pruning"
+    # a live-pruned model's rows are the unpruned run's, up to its stop
+    check "[ -z \"\$(comm -23 <(sort '$work/h2/$f') <(sort '$work/none/$f'))\" ]" "live pruning changed rows of $f"
+  done
+  ;;
+predictor)
+  run 1 "$work/base.ini" "$work/none"
+  mpi 1 "$cnndyn" predict "$work/none" --methods val_loss --learners score --budget 1 --save "$work/vl.predictor" \
+    --quiet > "$work/save.out" 2>&1
+  check "[ $? -eq 0 ]" "predict --save failed: $(cat "$work/save.out")"
+  with fitted "policy = predictor
+method = degree_diff
+learner = xgboost
+k = 1
+min_finished = 8"
+  with fitted_shadow "policy = predictor
+shadow = true
+method = degree_diff
+learner = xgboost
+k = 1
+min_finished = 8"
+  with saved "policy = predictor
+model = $work/vl.predictor
+quantile = 0.6
+min_finished = 6"
+  for j in fitted saved; do
+    run 1 "$work/$j.ini" "$work/${j}1"
+    run 2 "$work/$j.ini" "$work/${j}2"
+    same "$work/${j}1" "$work/${j}2" "predictor ($j): 1 vs 2 ranks"
+    pruned_ok "$work/${j}2" "1"
+  done
+  run 2 "$work/fitted_shadow.ini" "$work/fs2"
+  for c in pruned_epoch pruned_test_accuracy; do
+    check "diff <(column $c '$work/fitted2/models.csv') <(column $c '$work/fs2/models.csv') > /dev/null" \
+      "predictor shadow's $c differs from live's"
+  done
+  # the run decides with its own copy: a changed file cannot change a resumed run's decisions
+  check "cmp -s '$work/vl.predictor' '$work/saved2/checkpoints/pruning.predictor'" "no copy of the saved predictor in the run"
+  ;;
+resume)
+  with halving "policy = halving
+first_rung = 1
+eta = 2
+min_finished = 4"
+  with fitted "policy = predictor
+method = val_acc
+learner = score
+k = 1
+min_finished = 8"
+  for j in halving fitted; do
+    run 1 "$work/$j.ini" "$work/${j}_ref"
+    # each epoch end waits 0.3 s (a test hook that changes no result) so the kill lands mid-run
+    PETSC_OPTIONS='-cnndyn_test_epoch_pause 0.3' setsid mpirun -n 2 --oversubscribe --bind-to none -x PETSC_OPTIONS \
+      "$cnndyn" run "$work/$j.ini" --out "$work/$j" --quiet --progress off > "$work/$j.out" 2>&1 &
+    pid=$!
+    for _ in $(seq 600); do [ "$(ls "$work/$j/checkpoints/" 2> /dev/null | grep -c '\.done')" -ge 10 ] && break; sleep 0.05; done
+    kill -9 -- -"$pid" $(pgrep -P "$pid") 2> /dev/null
+    wait "$pid" 2> /dev/null
+    check "[ ! -f '$work/$j/models.csv' ]" "$j: the run finished before the kill: test did not interrupt it"
+    mpi 3 "$cnndyn" run --resume "$work/$j" --quiet --progress off > "$work/$j.resume.out" 2>&1
+    check "[ $? -eq 0 ]" "$j: resume after kill -9 failed: $(cat "$work/$j.resume.out")"
+    same "$work/${j}_ref" "$work/$j" "$j: uninterrupted vs killed and resumed on 3 ranks"
+  done
+  ;;
+refuse)
+  run 1 "$work/base.ini" "$work/none"
+  sed 's/^budget = 2/budget = 2\naggregators = mean/' "$work/base.ini" > "$work/narrow.ini"
+  run 1 "$work/narrow.ini" "$work/narrow"
+  mpi 1 "$cnndyn" predict "$work/narrow" --methods degree_diff --learners xgboost --budget 1 --save "$work/narrow.predictor" \
+    --quiet > /dev/null 2>&1
+  mpi 1 "$cnndyn" predict "$work/none" --methods curve --learners svr --budget 1 --save "$work/lenet.predictor" \
+    --quiet > /dev/null 2>&1
+  with width "policy = predictor
+model = $work/narrow.predictor"
+  sed 's/^epochs = 4/epochs = 4\narchitecture = lenet5, vgg\nwidth = 0.25/' "$work/base.ini" > "$work/family.ini"
+  printf '[pruning]\npolicy = predictor\nmodel = %s\n' "$work/lenet.predictor" >> "$work/family.ini"
+  with part "policy = halving"
+  for j in width family part; do
+    extra=""
+    [ $j = part ] && extra="--part 0/2"
+    mpi 2 "$cnndyn" run "$work/$j.ini" --out "$work/$j" --quiet --progress off $extra > "$work/$j.out" 2>&1
+    code=$?
+    check "[ $code -eq 1 ] && [ ! -e '$work/$j' ]" "$j: exit $code (want 1) or an output folder was made: $(cat "$work/$j.out")"
+  done
+  check "grep -q 'fitted on 21 input columns' '$work/width.out'" "width: $(grep error "$work/width.out")"
+  check "grep -q 'vgg' '$work/family.out'" "family: $(grep error "$work/family.out")"
+  check "[ \$(grep -c 'cannot prune' '$work/part.out') -eq 1 ]" "part: $(grep error "$work/part.out")"
+  ;;
+esac
+[ $fail -eq 0 ]
