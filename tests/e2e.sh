@@ -65,7 +65,7 @@ ranks)
   check "[ \"\$(cut -d, -f2 '$work/r1/report.csv' | sort -u | tr '\n' ' ')\" = 'best_baseline best_graph degree graph_minus_baseline method val_acc ' ]" "predict --methods"
   # a saved predictor fitted on one run scores another run's models
   mpi 1 "$cnndyn" predict "$work/r1" --methods degree_diff --budget 2 --save "$work/p.cdp" > "$work/p.out" 2>&1
-  check "[ $? -eq 0 ] && head -1 '$work/p.cdp' | grep '^cnndyn-predictor 3' > /dev/null && grep -q '^learner xgboost' '$work/p.cdp'" "predict --save: $(cat "$work/p.out")"
+  check "[ $? -eq 0 ] && head -1 '$work/p.cdp' | grep '^cnndyn-predictor 4' > /dev/null && grep -q '^learner xgboost' '$work/p.cdp'" "predict --save: $(cat "$work/p.out")"
   mpi 2 "$cnndyn" predict "$work/r2" --model "$work/p.cdp" > "$work/p.out" 2>&1
   check "[ $? -eq 0 ] && [ \$(rows '$work/r2/scores.csv') -eq $n ]" "predict --model: $(cat "$work/p.out")"
   check "awk -F, 'NR > 1 && \$4 == \"\" { bad = 1 } END { exit bad }' '$work/r2/scores.csv'" "predict --model: empty score"

@@ -32,7 +32,7 @@ check "[ $? -eq 0 ]" "run failed: $(cat "$work/out")"
 mpirun -n 2 --oversubscribe "$cnndyn" stats "$work/r" --statistics degree,pagerank,singular,in_strength,spectral,degree_entropy --out "$work/f.csv" > "$work/out" 2>&1
 check "[ $? -eq 0 ]" "stats over the run failed: $(cat "$work/out")"
 check "cmp -s '$work/r/features.csv' '$work/f.csv'" "stats over the run differs from features.csv"
-# A population of two families keeps only the shared columns (src/run/layout.c): stats over the
+# A population of two families keeps only the shared columns (src/features/layout.c): stats over the
 # run (its job.ini says the layout) reproduces them, from the run folder and from snapshots/.
 cat > "$work/mixed.ini" <<'INI'
 [population]

@@ -37,7 +37,7 @@ int main(int argc, char **argv)
   if (rank == 0) PetscCall(PetscMalloc1((size_t)models * len + 1, &all));
   PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
   t = MPI_Wtime();
-  PetscCall(cdn_gather_records(PETSC_COMM_WORLD, size, len, recs, mine, all));
+  PetscCall(cdn_records_gather(PETSC_COMM_WORLD, size, len, recs, mine, all));
   t = MPI_Wtime() - t;
   PetscCallMPI(MPI_Reduce(&t, &t_gather, 1, MPI_DOUBLE, MPI_MAX, 0, PETSC_COMM_WORLD));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD,

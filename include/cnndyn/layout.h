@@ -6,9 +6,10 @@
    ("singular.all.max") and weight statistics pooled over all tensors ("weights.all.weight.std").
    Width changes channel counts, not layer names, so a population that varies only width keeps
    every per-group, per-block and per-tensor column. `cnndyn run` and `cnndyn stats RUN_DIR` both
-   build their rows here (src/run/layout.c), from the layout cdn_layout_of decides. */
+   build their rows here (src/features/layout.c), from the layout cdn_layout_of decides. */
 #include <petscsys.h>
 #include "cnndyn/column.h"
+#include "cnndyn/data.h"
 #include "cnndyn/graph.h"
 #include "cnndyn/jobspec.h"
 #include "cnndyn/model.h"
@@ -33,3 +34,7 @@ PetscErrorCode cdn_layout_columns(const cdn_layout_t *lay, const cdn_graph_t *g,
 /* features_columns.csv: `column, statistic, scope, layer, aggregator`, one row per feature column
    (docs/formats.md, "features_columns.csv"), written under a temporary name and renamed. */
 PetscErrorCode cdn_layout_write_columns(const char *path, int n, const cdn_column_t *cols);
+/* The columns of every model's feature row in a run (graph columns, then weight statistics),
+   checked equal over every network shape of the population (each built once, so each must fit
+   the data and the graph size guard before any work is spent); *cols is PetscFree'd by the caller. */
+PetscErrorCode cdn_layout_run_columns(const cdn_jobspec_t *spec, const cdn_data_t *data, int *nfeat, cdn_column_t **cols);

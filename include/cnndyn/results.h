@@ -97,6 +97,9 @@ PetscErrorCode cdn_results_alloc_epochs(cdn_results_t *res, int E, int nfeat);
    and res's model i is ids[i]. feat_names and num_classes are left to the caller. */
 PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int first, const int *ids, int nrec,
                                         const double *recs, int nfeat, cdn_results_t *res);
+/* Collective: the root receives every rank's nmine records (len doubles each) into all, in rank
+   order; which model each is, its record says. */
+PetscErrorCode cdn_records_gather(MPI_Comm comm, int size, int len, const double *mine, int nmine, double *all);
 /* The models of res with keep[m] set, in order, into out (allocated here, names and classes
    copied). */
 PetscErrorCode cdn_results_select(const cdn_results_t *res, const char *keep, cdn_results_t *out);

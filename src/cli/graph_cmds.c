@@ -1,6 +1,6 @@
 /* `cnndyn graph` and `cnndyn stats`: a snapshot's graph as Matrix Market, its per-node statistics
    as CSV, or, given a finished run's snapshots folder, features.csv recomputed without training
-   (in the run's own column layout: its job.ini and src/run/layout.c).
+   (in the run's own column layout: its job.ini and src/features/layout.c).
    All reading and writing happens on rank 0; the other ranks wait for its verdict. */
 #include <dirent.h>
 #include <stdlib.h>
@@ -113,7 +113,7 @@ static int pick(const struct dirent *e, const char *pfx) { return !strncmp(e->d_
 static int pick_model(const struct dirent *e) { return pick(e, "model-"); }
 static int pick_epoch(const struct dirent *e) { return pick(e, "epoch-"); }
 
-/* One snapshot's feature row, as the run writes it: the columns of the run's layout (src/run/layout.c,
+/* One snapshot's feature row, as the run writes it: the columns of the run's layout (src/features/layout.c,
    the same code the run calls). The header comes from the first snapshot; every later one must
    have the same columns. */
 static PetscErrorCode feature_row(const char *dir, const cdn_layout_t *lay, int unrolled, int have_job, FILE *fp,

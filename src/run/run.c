@@ -178,7 +178,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
     PetscFunctionReturn(0);
   }
 
-  PetscCall(cdn_gather_records(comm, size, len, mine, nmine, all));
+  PetscCall(cdn_records_gather(comm, size, len, mine, nmine, all));
   PetscCall(PetscFree(mine));
   PetscCall(report_balance(comm, busy, MPI_Wtime() - t_train, ctl.pruner));
   PetscCall(cdn_pruner_destroy(&ctl.pruner));

@@ -137,11 +137,6 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
                                const char *outdir, const cdn_stages_t *stages, int rank, int nfeat, FILE *log,
                                double *rec, cdn_train_ctl_t *ctl);
 
-/* ---- feature layout (layout.c; the rest in include/cnndyn/layout.h) ------------------------- */
-/* The columns of every model's feature row (graph columns, then weight statistics), checked equal
-   over every network shape of the population; *cols is PetscFree'd by the caller. */
-PetscErrorCode cdn_layout_run_columns(const cdn_jobspec_t *spec, const cdn_data_t *data, int *nfeat, cdn_column_t **cols);
-
 /* ---- teams (team.c) ----------------------------------------------------------------------- */
 /* One training epoch (the 1-based epoch) of a team: cdn_net_train_epoch with each minibatch split
    over team's ranks and the gradients summed (allreduce). */
@@ -153,5 +148,3 @@ PetscErrorCode cdn_team_train_epoch(cdn_net_t *net, const cdn_data_t *data, cons
    appends the record of every finished model to *recs (grown as needed; the caller frees it). */
 PetscErrorCode cdn_train_share(const cdn_jobspec_t *spec, const cdn_data_t *data, int rank, int nfeat,
                                const cdn_stages_t *st, cdn_train_ctl_t *ctl, double **recs, int *nmine, double *busy);
-/* Root receives every rank's records, in any order (records name their model). */
-PetscErrorCode cdn_gather_records(MPI_Comm comm, int size, int len, const double *mine, int nmine, double *all);

@@ -7,7 +7,7 @@
 #include "cnndyn/report.h"
 #include "cnndyn/stats.h"
 #include "cnndyn/util.h"
-#include "run_internal.h"
+#include "cnndyn/nn.h"
 
 cdn_layout_t cdn_layout_of(const cdn_jobspec_t *spec)
 {
