@@ -43,6 +43,16 @@ folds = 4
 repeats = 1
 INI
 with() { cp "$work/base.ini" "$work/$1.ini"; printf '[pruning]\n%s\n' "$2" >> "$work/$1.ini"; }
+halving_keys="policy = halving
+first_rung = 1
+eta = 2
+min_finished = 4"
+# same_decisions LIVE SHADOW WHAT: shadow mode decided as live mode did, at the same accuracies
+same_decisions() {
+  for c in pruned_epoch pruned_test_accuracy; do
+    check "diff <(column $c '$1/models.csv') <(column $c '$2/models.csv') > /dev/null" "$3: shadow's $c differs from live's"
+  done
+}
 
 # pruned_ok RUN: some but not all models pruned, each at a decision epoch, kept ones untouched
 pruned_ok() {
@@ -56,15 +66,9 @@ pruned_ok() {
 case $case_ in
 halving)
   run 1 "$work/base.ini" "$work/none"
-  with halving "policy = halving
-first_rung = 1
-eta = 2
-min_finished = 4"
-  with shadow "policy = halving
-shadow = true
-first_rung = 1
-eta = 2
-min_finished = 4"
+  with halving "$halving_keys"
+  with shadow "$halving_keys
+shadow = true"
   port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   timeout 120 "$cnndyn" watch "tcp://127.0.0.1:$port" --timeout 60 > "$work/watch.out" 2>&1 &
   wpid=$!
@@ -80,9 +84,7 @@ min_finished = 4"
     "watch did not show the $npruned pruned models: $(tail -3 "$work/watch.out")"
   check "grep -q 'were pruned during the run' '$work/h2/report.md'" "report.md does not say pruned models are left out"
   # shadow: the same decisions and stop accuracies, and every model trained as without pruning
-  for c in pruned_epoch pruned_test_accuracy; do
-    check "diff <(column $c '$work/h2/models.csv') <(column $c '$work/s2/models.csv') > /dev/null" "shadow's $c differs from live's"
-  done
+  same_decisions "$work/h2" "$work/s2" halving
   check "! grep -q ',pruned,' '$work/s2/models.csv'" "shadow mode stopped a model"
   for f in curves.csv features.csv; do
     check "cmp -s '$work/none/$f' '$work/s2/$f'" "shadow mode's $f differs from the run without pruning"
@@ -117,18 +119,12 @@ min_finished = 6"
     pruned_ok "$work/${j}2" "1"
   done
   run 2 "$work/fitted_shadow.ini" "$work/fs2"
-  for c in pruned_epoch pruned_test_accuracy; do
-    check "diff <(column $c '$work/fitted2/models.csv') <(column $c '$work/fs2/models.csv') > /dev/null" \
-      "predictor shadow's $c differs from live's"
-  done
+  same_decisions "$work/fitted2" "$work/fs2" predictor
   # the run decides with its own copy: a changed file cannot change a resumed run's decisions
   check "cmp -s '$work/vl.predictor' '$work/saved2/checkpoints/pruning.predictor'" "no copy of the saved predictor in the run"
   ;;
 resume)
-  with halving "policy = halving
-first_rung = 1
-eta = 2
-min_finished = 4"
+  with halving "$halving_keys"
   with fitted "policy = predictor
 method = val_acc
 learner = score
