@@ -86,6 +86,11 @@ check "[ \"\$(sed -n 1p '$work/n.csv')\" = node,layer,channel,in_strength,out_st
 check "[ \$(wc -l < '$work/n.csv') -eq 238 ]" "stats rows"
 "$cnndyn" stats "$snap" --statistics singular > "$work/out" 2>&1
 check "[ $? -eq 1 ] && grep -q 'singular is a layer statistic' '$work/out'" "singular per node not refused"
+# the lists are read as the job spec reads them: the same messages, repeats and empty items refused
+"$cnndyn" stats "$snap" --statistics degree,degree > "$work/out" 2>&1
+check "[ $? -eq 1 ] && grep -q \"statistics: 'degree' appears twice\" '$work/out'" "--statistics repeat: $(cat "$work/out")"
+"$cnndyn" stats "$work/r" --aggregators mean,,max > "$work/out" 2>&1
+check "[ $? -eq 1 ] && grep -q 'aggregators: empty item' '$work/out'" "--aggregators empty item: $(cat "$work/out")"
 printf '[graph]\nunrolled = true\nmax_edges = 1000\n' > "$work/big.ini"
 sed -n '/\[population\]/,/folds/p' "$work/job.ini" >> "$work/big.ini"
 "$cnndyn" run "$work/big.ini" --out "$work/b" > "$work/out" 2>&1

@@ -218,18 +218,20 @@ static PetscErrorCode run_features(const char *root, const gopts_t *o)
   PetscFunctionReturn(0);
 }
 
-/* "a,b,c" against a name table; a bad name is a usage error naming it. */
-static int parse_names(const char *list, int (*from_name)(const char *), unsigned *mask)
+/* --statistics and --aggregators read as the job spec reads [graph] statistics and [features]
+   aggregators (one list parser): the same names, errors and refusals of empty or repeated items. */
+static PetscErrorCode parse_list(const char *option, const char *section, const char *key, const char *list,
+                                 unsigned *mask)
 {
-  char buf[512], *save, *tok;
-  snprintf(buf, sizeof buf, "%s", list);
-  *mask = 0;
-  for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-    int k = from_name(tok);
-    if (k < 0) return cdn_cli_usage_error("unknown name '%s' in the list", tok);
-    *mask |= 1u << k;
-  }
-  return *mask ? 0 : cdn_cli_usage_error("%s", "empty list");
+  char          text[1024];
+  cdn_jobspec_t spec;
+
+  PetscFunctionBeginUser;
+  PetscCheck(strlen(list) < 900, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: the list is too long", option);
+  snprintf(text, sizeof text, "[%s]\n%s = %s\n", section, key, list);
+  PetscCall(cdn_jobspec_parse_string(option, text, &spec));
+  *mask = !strcmp(key, "statistics") ? spec.stat_mask : spec.agg_mask;
+  PetscFunctionReturn(0);
 }
 
 static int graph_command(int argc, char **argv, PetscErrorCode *ierr, int is_graph)
@@ -240,7 +242,6 @@ static int graph_command(int argc, char **argv, PetscErrorCode *ierr, int is_gra
   const char *flag = is_graph ? "--export" : "--out";
   char        json[PETSC_MAX_PATH_LEN];
   PetscMPIInt rank;
-  int         st;
 
   *ierr = 0;
   for (int i = 0; i < argc; i++) {
@@ -249,10 +250,10 @@ static int graph_command(int argc, char **argv, PetscErrorCode *ierr, int is_gra
       if (!strcmp(argv[i], flag)) o.file = argv[++i];
       else if (!strcmp(argv[i], "--statistics")) {
         o.given_stats = 1;
-        if ((st = parse_names(argv[++i], cdn_stat_from_name, &o.stat_mask))) return st;
+        if ((*ierr = parse_list("--statistics", "graph", "statistics", argv[++i], &o.stat_mask))) return 0;
       } else {
         o.given_aggs = 1;
-        if ((st = parse_names(argv[++i], cdn_agg_from_name, &o.agg_mask))) return st;
+        if ((*ierr = parse_list("--aggregators", "features", "aggregators", argv[++i], &o.agg_mask))) return 0;
       }
     } else if (!strcmp(argv[i], "--unrolled")) o.unrolled = 1;
     else if (argv[i][0] == '-') return cdn_cli_usage_error("unknown option '%s'", argv[i]);
