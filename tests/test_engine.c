@@ -77,13 +77,13 @@ int main(int argc, char **argv)
   family("lenet5", 1, 27, 1, 0, 0);
   family("alexnet", 3, 32, 0.125, 0.5, 0);
   family("vgg", 1, 28, 0.25, 0, 0);
-  /* 32 and 64 channels: Winograd convolutions with the bias and fused ReLU (dnn.c, wino_fits), and
+  /* 32 and 64 channels: Winograd convolutions with the bias and fused ReLU (conv.c, wino_fits), and
      the same net with `convolution = direct` */
   family("vgg", 1, 28, 1, 0, 0);
   family("vgg", 1, 28, 1, 0, 1);
   family("resnet", 3, 32, 0.5, 0, 0);
   /* 80, 160 and 320 channels: the fused BatchNorm + ReLU backward walks a row in chunks of 256
-     channels (dnn_run.c), here with a partial one */
+     channels (batchnorm.c), here with a partial one */
   family("resnet", 1, 12, 5, 0, 0);
   cdn_finalize();
   return CHECK_STATUS();
