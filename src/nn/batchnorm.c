@@ -1,7 +1,8 @@
-/* BatchNorm over channel-major activations [C][B][HW], as PyTorch's BatchNorm2d: training
-   normalises with the batch's mean and biased variance and moves the running statistics by
-   momentum (with the unbiased variance); evaluation uses the running statistics. Sums are in
-   double, in a fixed order, so results do not depend on anything but the data. */
+/* BatchNorm as PyTorch's BatchNorm2d: training normalises with the batch's mean and biased
+   variance and moves the running statistics by momentum (with the unbiased variance); evaluation
+   uses the running statistics. Sums are in double, in a fixed order, so results do not depend on
+   anything but the data. The reference kernels work on channel-major [C][B][HW]; the oneDNN
+   engine runs the NHWC kernels below (not oneDNN's: statistics must skip a padded batch tail). */
 #include <math.h>
 #include <string.h>
 #include "dnn.h"

@@ -2,7 +2,9 @@
    that do not fill a window are dropped), and global average pooling. Max-pool keeps the argmax so
    that backward is a scatter; padding never wins a max, and a NaN window picks its first element
    instead of reading junk. Average pooling counts padding in the divisor (PyTorch's default
-   count_include_pad), so every window divides by K*K. */
+   count_include_pad), so every window divides by K*K. These are the reference kernels, on
+   channel-major [C][B][H][W]; the oneDNN engine runs oneDNN's pooling on NHWC, with a backward of
+   our own for max-pools whose windows tile the input (below). */
 #include <float.h>
 #include <string.h>
 #include "dnn.h"
