@@ -2,10 +2,34 @@
    with the same weights and batch: logits, every parameter gradient and the BatchNorm running
    statistics agree to 1e-4 of their scale, for a full training batch, a partial one (padded inside
    the engine), and an evaluation batch larger than the training batch; dropout masks match. The
-   wide networks run Winograd convolutions, which must meet the same bound. */
+   wide networks run Winograd convolutions, which must meet the same bound. Also which layers
+   the engine fuses (layer.h, fused): a lost fusion changes no result beyond rounding, only speed. */
 #include <stdlib.h>
 #include "check.h"
 #include "cnndyn/nn.h"
+#include "../src/nn/net.h"
+
+/* Layer `a` of arch's network (width 1, Fashion-MNIST's shape) runs as one with layer `b`
+   ("" for none). */
+static void fused(const char *arch, const char *a, const char *b)
+{
+  cdn_train_config_t cfg = {.init_scale = 1, .batch_size = 8};
+  cdn_net_t         *net = NULL;
+  int                ia = -1, ib = -1, got;
+  CHECK(cdn_net_create(arch, 1, 28, 28, 10, &cfg, &net) == 0);
+  if (!net) return;
+  for (int i = 0; i < net->nl; i++) {
+    if (!strcmp(net->desc.layer[i].name, a)) ia = i;
+    if (!strcmp(net->desc.layer[i].name, b)) ib = i;
+  }
+  got = ia >= 0 ? net->layer[ia].fused : -2;
+  printf("%-7s %-18s fused with %s\n", arch, a, got >= 0 ? net->desc.layer[got].name : "nothing");
+  if (ia < 0 || got != ib) {
+    fprintf(stderr, "%s: %s fused with %d, not %s\n", arch, a, got, b[0] ? b : "nothing");
+    check_failures++;
+  }
+  cdn_net_destroy(&net);
+}
 
 static double max_abs(const float *a, int n)
 {
@@ -70,6 +94,18 @@ done:
 int main(int argc, char **argv)
 {
   if (cdn_initialize(&argc, &argv, NULL)) return 1;
+  fused("lenet5", "conv1", "relu1"); /* the conv's post-op (conv_small.c's kernels here) */
+  fused("lenet5", "relu1", "pool1"); /* the tiling max-pool runs the ReLU's backward */
+  fused("lenet5", "conv2", "relu2");
+  fused("lenet5", "relu2", "pool2");
+  fused("lenet5", "pool2", "");
+  fused("lenet5", "fc1", ""); /* the head after the flatten: no fusions */
+  fused("resnet", "bn1", "relu");
+  fused("resnet", "layer1.0.bn1", "layer1.0.relu1");
+  fused("resnet", "layer1.0.bn2", "layer1.0.add"); /* the add normalises for it */
+  fused("resnet", "layer1.0.add", "layer1.0.relu2");
+  fused("resnet", "layer2.0.downsample.1", ""); /* the add's second input */
+  fused("resnet", "layer1.0.conv1", ""); /* read by a BatchNorm */
   family("lenet5", 1, 28, 1, 0.3, 0);
   family("lenet5", 3, 32, 1, 0, 0);
   /* odd sizes: each max-pool leaves a row and a column no window covers (27 -> 13, 9 -> 4), on the
@@ -77,13 +113,13 @@ int main(int argc, char **argv)
   family("lenet5", 1, 27, 1, 0, 0);
   family("alexnet", 3, 32, 0.125, 0.5, 0);
   family("vgg", 1, 28, 0.25, 0, 0);
-  /* 32 and 64 channels: Winograd convolutions with the bias and fused ReLU (dnn.c, wino_fits), and
+  /* 32 and 64 channels: Winograd convolutions with the bias and fused ReLU (conv.c, wino_fits), and
      the same net with `convolution = direct` */
   family("vgg", 1, 28, 1, 0, 0);
   family("vgg", 1, 28, 1, 0, 1);
   family("resnet", 3, 32, 0.5, 0, 0);
   /* 80, 160 and 320 channels: the fused BatchNorm + ReLU backward walks a row in chunks of 256
-     channels (dnn_run.c), here with a partial one */
+     channels (batchnorm.c), here with a partial one */
   family("resnet", 1, 12, 5, 0, 0);
   cdn_finalize();
   return CHECK_STATUS();

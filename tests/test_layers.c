@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include "check.h"
 #include "cnndyn/nn.h"
+#include "../src/nn/reference.h" /* the reference kernels (test-only) */
 
 typedef double (*loss_fn)(void *ctx);
 

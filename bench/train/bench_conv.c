@@ -2,7 +2,7 @@
    backward weights) per shape, as the engine runs them (src/nn/dnn.c): direct on NHWC tensors,
    Winograd on nChw16c copies with the four NHWC <-> nChw16c reorders around it counted in. The
    shapes are the 3x3 stride-1 convolutions of the VGG and ResNet families at several widths; the
-   ratio column is what wino_fits in dnn.c is chosen from.
+   ratio column is what wino_fits in conv.c is chosen from.
    Usage: bench_conv [BATCH] [REPEATS]   (defaults 64 and 20; one thread, as a rank trains) */
 #include <dnnl.h>
 #include <omp.h>

@@ -37,7 +37,7 @@ typedef struct {
   int    threads;        /* oneDNN (OpenMP) and BLAS threads of this rank (0: oneDNN 1, BLAS as the
                             environment set it) */
   int    reference;      /* 1: the im2col reference kernels instead of oneDNN (tests compare them) */
-  int    direct_conv;    /* 1: no Winograd convolutions (dnn.c, wino_fits), every conv direct as PyTorch's */
+  int    direct_conv;    /* 1: no Winograd convolutions (conv.c, wino_fits), every conv direct as PyTorch's */
 } cdn_train_config_t;
 
 typedef struct cdn_net cdn_net_t;
@@ -111,60 +111,3 @@ void cdn_net_step(cdn_net_t *net, double lr);
 double cdn_schedule_lr(const cdn_train_config_t *cfg, int epoch);
 /* Running statistics of every BatchNorm layer (mean then variance per layer; count floats). */
 void cdn_net_stats(cdn_net_t *net, float **stats, int *count);
-
-/* ---- layer kernels over plain float arrays --------------------------------------------------
-   Spatial activations are channel-major over the batch, [C][B][H][W], so that a convolution of a
-   whole batch is one GEMM; flatten turns them into [B][C*H*W] (PyTorch's order per item). Backward
-   kernels overwrite (not accumulate) their outputs; din may be NULL when not needed. */
-
-/* out[O][B][OH][OW], col[C*K*K][B*OH*OW] (kept for backward), in[C][B][H][W], w[O][C][K][K], b[O]
-   or NULL (no bias); OH = (H + 2*pad - K) / S + 1. */
-void cdn_conv2d_forward(float *out, float *col, const float *in, const float *w, const float *b, int B, int C,
-                        int H, int W, int O, int K, int S, int pad);
-/* col is what forward left; dcol is a workspace of the same size and may be col itself. */
-void cdn_conv2d_backward(float *din, float *dw, float *db, float *dcol, const float *dout, const float *col,
-                         const float *w, int B, int C, int H, int W, int O, int K, int S, int pad);
-/* K x K pooling with stride S and padding pad over P = C*B planes, OH = (H + 2*pad - K) / S + 1;
-   arg holds the index into in of each maximum; average pooling divides by K*K (padding counted). */
-void cdn_maxpool_forward(float *out, int *arg, const float *in, int P, int H, int W, int K, int S, int pad);
-void cdn_maxpool_backward(float *din, const float *dout, const int *arg, int P, int H, int W, int K, int S, int pad);
-void cdn_avgpool_forward(float *out, const float *in, int P, int H, int W, int K, int S, int pad);
-void cdn_avgpool_backward(float *din, const float *dout, int P, int H, int W, int K, int S, int pad);
-/* global average pooling: in[P][HW] -> out[P] */
-void cdn_gap_forward(float *out, const float *in, int P, int HW);
-void cdn_gap_backward(float *din, const float *dout, int P, int HW);
-/* BatchNorm over in[C][B][HW]; mean and invstd[C] are kept for backward; train uses (and updates
-   the running statistics from) the batch, otherwise the running statistics are used. */
-void cdn_batchnorm_forward(float *out, float *mean, float *invstd, const float *in, const float *gamma,
-                           const float *beta, float *run_mean, float *run_var, int C, int B, int HW, float eps,
-                           float momentum, PetscBool train);
-void cdn_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
-                            const float *mean, const float *invstd, const float *gamma, int C, int B, int HW,
-                            PetscBool train);
-void cdn_add_forward(float *out, const float *a, const float *b, int n);
-/* add followed by the ReLU that is its sole reader, in one pass each way: out = max(a + b, 0);
-   backward gives the masked gradient (dout where out > 0) to din and to d2, which it adds to
-   when accumulate. */
-void cdn_add_relu_forward(float *out, const float *a, const float *b, int n);
-void cdn_add_relu_backward(float *din, float *d2, int accumulate, const float *dout, const float *out, int n);
-/* 2x2 max-pool, stride 2, over P = C*B planes: in[P][H][W] -> out[P][H/2][W/2]; arg[P*(H/2)*(W/2)]
-   holds the index into in of each maximum. */
-void cdn_maxpool2_forward(float *out, int *arg, const float *in, int P, int H, int W);
-void cdn_maxpool2_backward(float *din, const float *dout, const int *arg, int P, int H, int W);
-/* elementwise over n */
-void cdn_relu_forward(float *out, const float *in, int n);
-void cdn_relu_backward(float *din, const float *dout, const float *out, int n);
-/* inverted dropout: mask[i] = 0 with probability p, else 1/(1-p) */
-void cdn_dropout_mask(float *mask, int n, double p, cdn_rng_t *rng);
-void cdn_dropout_forward(float *out, const float *in, const float *mask, int n);
-void cdn_dropout_backward(float *din, const float *dout, const float *mask, int n);
-/* in[C][B][HW] -> out[B][C*HW] and back */
-void cdn_flatten_forward(float *out, const float *in, int B, int C, int HW);
-void cdn_flatten_backward(float *din, const float *dout, int B, int C, int HW);
-/* out[B][nout] = in[B][nin] w[nout][nin]^T + b[nout] */
-void cdn_linear_forward(float *out, const float *in, const float *w, const float *b, int B, int nin, int nout);
-void cdn_linear_backward(float *din, float *dw, float *db, const float *dout, const float *in, const float *w, int B,
-                         int nin, int nout);
-/* Mean softmax cross-entropy of logits[B][K] against y; dlogits (may be NULL) gets its gradient,
-   correct (may be NULL) the number of items whose largest logit is the label. */
-double cdn_softmax_xent(float *dlogits, int *correct, const float *logits, const int *y, int B, int K);

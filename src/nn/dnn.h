@@ -14,8 +14,13 @@
    evaluation batch), all created with the network. A smaller batch runs in the next larger plan
    with its tail padded: the input tail is zeroed, BatchNorm takes statistics over the real items
    only, and the loss gives the tail a zero gradient, so padded items add exactly nothing to any
-   parameter gradient. */
+   parameter gradient.
+
+   dnn.c builds the engine and dnn_run.c walks a step; what each layer binds and runs is its
+   operation's (layer.h: plan, run_forward, run_backward, fuse, in the operation's own file), and
+   this header gives those files the engine's shared parts. */
 #include <dnnl.h>
+#include <dnnl_debug.h>
 #include "net.h"
 
 #define CDN_DNN_MAX_PLANS 2
@@ -31,16 +36,16 @@ typedef struct { /* a primitive with its arguments bound once */
   dnnl_exec_arg_t       args[CDN_DNN_ARGS];
 } cdn_dnn_op_t;
 
-typedef struct {
+struct cdn_dnn_layer { /* a layer's primitives in one plan: slots each operation uses as its file says */
   cdn_dnn_op_t fwd;        /* conv, pool: the primitive; flatten: blocked -> plain reorder */
   cdn_dnn_op_t bwd;        /* conv: backward data; pool: backward; flatten: plain -> blocked */
   cdn_dnn_op_t bwd_w;      /* conv: backward weights (and bias) */
   cdn_dnn_op_t w_fwd, w_bwd, dw; /* conv: weight reorders (p NULL when the layouts agree) */
-  /* conv on Winograd (dnn.c, wino_fits): its primitives run on nChw16c copies in d->wino; these
+  /* conv on Winograd (conv.c, wino_fits): its primitives run on nChw16c copies in d->wino; these
      reorder the NHWC input, output, output gradient and input gradient (p NULL otherwise) */
   cdn_dnn_op_t src_blk, dst_nhwc, ddst_blk, dsrc_nhwc;
   float       *conv1; /* conv: work buffer when conv_small.c's kernels run it instead (no primitives) */
-} cdn_dnn_layer_t;
+};
 
 typedef struct {
   int             B;
@@ -52,6 +57,7 @@ typedef struct cdn_dnn cdn_dnn_t;
 struct cdn_dnn {
   dnnl_engine_t  eng;
   dnnl_stream_t  stream;
+  dnnl_primitive_attr_t attr; /* user scratchpad; kept while the plans are made */
   int            nplan;
   cdn_dnn_plan_t plan[CDN_DNN_MAX_PLANS];
   dnnl_memory_t *mem;      /* every memory object, to destroy */
@@ -69,23 +75,28 @@ struct cdn_dnn {
                               convolution running now: no layer's copies outlive its own step */
   char           to_scratch[CDN_MAX_LAYERS]; /* layer i's input gradient goes to net->scratch */
   char           blocked[CDN_MAX_LAYERS];    /* cdn_dnn_blocked, once */
-  char           own_pool[CDN_MAX_LAYERS];   /* max-pool whose backward is cdn_maxpool_nhwc_backward */
-  /* ReLU layer i fused into a neighbour (route_relus): its forward is its conv's post-op (the conv
-     writes the ReLU's output; the conv's own output buffer goes unused), and its backward is done
-     by the own max-pool after it. A ReLU is fused only when it is its neighbour's sole consumer. */
-  char           relu_in_conv[CDN_MAX_LAYERS];
-  char           relu_in_pool[CDN_MAX_LAYERS];
-  /* The same for a ReLU right after a BatchNorm or an add it is the sole reader of (ResNet): the
-     BatchNorm (add) writes the ReLU's output, and its backward masks the ReLU's gradient itself. */
-  char           relu_in_bn[CDN_MAX_LAYERS];
-  char           relu_in_add[CDN_MAX_LAYERS];
-  /* BatchNorm layer i read only by an add (as its first input) whose ReLU is fused: its forward
-     only takes statistics, and the add applies them (dnn_run.c); backward is unchanged. */
-  char           bn_in_add[CDN_MAX_LAYERS];
+  int            readers[CDN_MAX_LAYERS];    /* layers reading layer i's output (fusions need 1) */
   size_t         floats[CDN_MAX_LAYERS];     /* cdn_dnn_out_floats, once */
   dnnl_status_t  status;   /* the first failed execution; the epoch functions raise it */
   const char    *failed;
 };
+
+/* One step's state, handed to each operation's run_forward and run_backward. */
+struct cdn_dnn_step {
+  cdn_net_t      *net;
+  cdn_dnn_plan_t *plan;
+  int             B, n;   /* the plan's items, of which the first n are real */
+  PetscBool       train;
+  cdn_rng_t      *rng;
+  char           *written; /* backward: whose output gradient holds a value already */
+};
+
+#define DNNL_CALL(what, call)                                                                                     \
+  do {                                                                                                            \
+    dnnl_status_t s_ = (call);                                                                                    \
+    PetscCheck(s_ == dnnl_success, PETSC_COMM_SELF, PETSC_ERR_LIB, "oneDNN: %s: %s (layer %s)", what,           \
+               dnnl_status2str(s_), layer_name);                                                                  \
+  } while (0)
 
 /* Whether layer i's output is in the engine's NHWC layout (everything before flatten); "blocked"
    below means that layout. */
@@ -96,21 +107,31 @@ PetscErrorCode cdn_dnn_create(cdn_net_t *net);
 void           cdn_dnn_destroy(cdn_net_t *net);
 double         cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, int n, PetscBool train,
                                         PetscBool grads, cdn_rng_t *rng, int *correct);
-/* BatchNorm on NHWC over B items of which the first n are real (statistics, gradients); acc holds
-   4*C doubles; ab receives the C scales and C shifts applied. relu: out = max(fmaf(in, scale, shift), 0). */
-void cdn_bn_nhwc_forward(float *out, float *mean, float *invstd, float *ab, double *acc, const float *in, const float *gamma,
-                         const float *beta, float *run_mean, float *run_var, int C, int B, int n, int HW, float eps,
-                         float momentum, PetscBool train, int relu);
-/* relu_dout non-NULL: the gradient is the fused ReLU's (dout is not read), masked where forward's
-   output was not positive (recomputed from in and forward's ab). */
-void cdn_bn_nhwc_backward(float *din, float *dgamma, float *dbeta, double *acc, const float *dout, const float *in,
-                          const float *mean, const float *invstd, const float *gamma, int C, int B, int n, int HW,
-                          PetscBool train, const float *ab, const float *relu_dout);
-/* Backward of a max-pool whose windows tile the input (kernel == stride, no padding) on NHWC, with
-   no workspace: each window's gradient goes to its first element equal to the max (the element
-   forward picked: oneDNN and PyTorch both keep the first of equal values); every other input
-   element gets zero. oneDNN 2.6's own backward took 10x its forward at LeNet's 6 channels.
-   relu: also the backward of the ReLU whose output `in` is (din is then the ReLU's input
-   gradient): a window whose max is not positive passes no gradient. */
-void cdn_maxpool_nhwc_backward(float *din, const float *dout, const float *in, const float *out, int B, int C, int H,
-                               int W, int K, int relu);
+/* ---- for the operations' files: planning and running ---- */
+
+static inline const float *cdn_dnn_src(const cdn_net_t *net, int i) /* layer i's input */
+{
+  int s = net->desc.layer[i].src;
+  return s < 0 ? net->x : net->layer[s].out;
+}
+/* Where layer i writes the gradient of its input: the scratch buffer when route_gradients says
+   so, else its source's gradient; NULL for the network's input, which needs none. */
+float         *cdn_dnn_grad_in(const cdn_net_t *net, int i);
+/* Layer i + 1 when it is a ReLU reading layer i alone (the fusions' common case), else -1. */
+int            cdn_dnn_relu_after(const cdn_net_t *net, int i);
+void           cdn_dnn_md4(dnnl_memory_desc_t *md, int n, int c, int h, int w, dnnl_format_tag_t tag);
+/* A buffer of ours (64-byte aligned, zeroed, guarded in guard mode), freed with the engine. */
+PetscErrorCode cdn_dnn_buf(cdn_dnn_t *d, size_t bytes, void **out);
+/* Binds an argument: a memory object over ptr with layout md. */
+PetscErrorCode cdn_dnn_arg(cdn_dnn_t *d, cdn_dnn_op_t *op, int what, const dnnl_memory_desc_t *md, void *ptr,
+                           const char *layer_name);
+PetscErrorCode cdn_dnn_reorder(cdn_dnn_t *d, cdn_dnn_op_t *op, const dnnl_memory_desc_t *from, void *src,
+                               const dnnl_memory_desc_t *to, void *dst, const char *layer_name);
+/* Executes a bound primitive (nothing if p is NULL or an earlier one failed); a failure is kept in
+   d->status. */
+void           cdn_dnn_run(cdn_dnn_t *d, cdn_dnn_op_t *op, const char *what);
+/* batchnorm.c: the C scales and C shifts a BatchNorm's last forward applied (an add normalising
+   for it reads them) */
+const float   *cdn_bn_scale_shift(const cdn_layer_t *bn);
+/* conv.c: the Winograd convolutions' shared buffers (d->wino), for plans of the given batch sizes */
+PetscErrorCode cdn_conv_wino_buffers(cdn_net_t *net, const int *sizes, int nsizes);

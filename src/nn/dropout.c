@@ -1,6 +1,5 @@
 /* Inverted dropout: survivors are scaled by 1/(1-p) during training so evaluation is the identity. */
 #include <string.h>
-#include "cnndyn/nn.h"
 #include "layer.h"
 
 void cdn_dropout_mask(float *mask, int n, double p, cdn_rng_t *rng)
@@ -19,14 +18,17 @@ void cdn_dropout_backward(float *din, const float *dout, const float *mask, int 
   for (int i = 0; i < n; i++) din[i] = dout[i] * mask[i];
 }
 
-/* ---- layer table ---- */
+/* ---- the operation's table (the engine runs these kernels too, after the flatten) ---- */
 
 static int drop_shape(cdn_layer_desc_t *d)
 {
   d->out_c = d->in_c, d->out_h = d->in_h, d->out_w = d->in_w;
   return d->p >= 0 && d->p < 1;
 }
-static size_t drop_work(const cdn_layer_desc_t *d, int B) { return sizeof(float) * (size_t)B * cdn_layer_out_size(d); }
+static size_t drop_work(const cdn_layer_desc_t *d, int B, int reference)
+{
+  return sizeof(float) * (size_t)B * cdn_layer_out_size(d);
+}
 static void   drop_fwd(cdn_layer_t *l, const float *in, int B, PetscBool train, cdn_rng_t *rng)
 {
   int n     = B * cdn_layer_out_size(l->d);
@@ -43,4 +45,6 @@ static void drop_bwd(cdn_layer_t *l, const float *in, float *din, int B)
   if (l->masked) cdn_dropout_backward(din, l->dout, l->work, n);
   else memcpy(din, l->dout, sizeof(float) * n);
 }
-const cdn_layer_ops_t cdn_dropout_ops = {CDN_OP_DROPOUT, drop_shape, drop_work, drop_fwd, drop_bwd};
+/* the engine: after the flatten only, where masks are drawn in PyTorch's element order */
+const cdn_layer_ops_t cdn_dropout_op = {.op = CDN_OP_DROPOUT, .inputs = 1, .nhwc_in = -1, .out_shape = drop_shape,
+                                        .work_bytes = drop_work, .forward = drop_fwd, .backward = drop_bwd};

@@ -13,31 +13,22 @@
 
 void openblas_set_num_threads(int); /* OpenBLAS's own call; cblas.h does not always declare it */
 
+/* Every operation's table (layer.h), in cdn_op_t order: the one list of operations. */
+extern const cdn_layer_ops_t cdn_conv2d_op, cdn_linear_op, cdn_relu_op, cdn_maxpool_op, cdn_dropout_op, cdn_flatten_op,
+  cdn_batchnorm_op, cdn_avgpool_op, cdn_gap_op, cdn_add_op;
+static const cdn_layer_ops_t *const op_table[] = {&cdn_conv2d_op,  &cdn_linear_op,  &cdn_relu_op,      &cdn_maxpool_op,
+                                                  &cdn_dropout_op, &cdn_flatten_op, &cdn_batchnorm_op, &cdn_avgpool_op,
+                                                  &cdn_gap_op,     &cdn_add_op};
+
 static const cdn_layer_ops_t *ops_of(cdn_op_t op)
 {
-  switch (op) {
-  case CDN_OP_CONV2D: return &cdn_conv2d_ops;
-  case CDN_OP_LINEAR: return &cdn_linear_ops;
-  case CDN_OP_RELU: return &cdn_relu_ops;
-  case CDN_OP_MAXPOOL2D: return &cdn_maxpool_ops;
-  case CDN_OP_DROPOUT: return &cdn_dropout_ops;
-  case CDN_OP_FLATTEN: return &cdn_flatten_ops;
-  case CDN_OP_BATCHNORM: return &cdn_batchnorm_ops;
-  case CDN_OP_AVGPOOL2D: return &cdn_avgpool_ops;
-  case CDN_OP_GLOBALAVGPOOL: return &cdn_gap_ops;
-  case CDN_OP_ADD: return &cdn_add_ops;
-  }
-  return NULL;
+  return (int)op >= 0 && (int)op < (int)(sizeof op_table / sizeof op_table[0]) ? op_table[op] : NULL;
 }
 
-/* Floats of layer l's workspace. The oneDNN engine keeps its own pooling workspaces and needs no
-   im2col matrix, so conv and max-pool workspaces exist only for the reference kernels: at the
-   evaluation batch they are LeNet-5's largest buffers (35 MB), which would cost every rank of a
-   population job that much for nothing. */
+/* Floats of layer l's workspace (64-byte slack for the doubles some keep). */
 static size_t work_floats(const cdn_net_t *net, const cdn_layer_t *l, int B)
 {
-  if (!net->cfg.reference && (l->d->op == CDN_OP_CONV2D || l->d->op == CDN_OP_MAXPOOL2D)) return 0;
-  return (l->ops->work_bytes(l->d, B) + 63) / sizeof(float);
+  return (l->ops->work_bytes(l->d, B, net->cfg.reference) + 63) / sizeof(float);
 }
 
 /* Every buffer carved out of net->buf starts on a 64-byte boundary: workspaces hold doubles
@@ -68,16 +59,15 @@ int cdn_net_add(cdn_net_t *net, cdn_op_t op, const char *name, int src, int widt
   d->stride  = stride;
   d->padding = padding;
   d->p       = p;
-  if (op == CDN_OP_BATCHNORM) d->eps = 1e-5f;
-  l->d   = d;
-  l->ops = ops_of(op);
-  if (!l->ops->out_shape(d)) {
+  l->d     = d;
+  l->ops   = ops_of(op);
+  l->fused = -1;
+  if (!l->ops || !l->ops->out_shape(d)) {
     snprintf(net->err, sizeof net->err, "layer %s does not fit its %d x %d x %d input", name, d->in_c, d->in_h,
              d->in_w);
     return -1;
   }
-  if (op == CDN_OP_CONV2D || op == CDN_OP_LINEAR) l->nw = cdn_layer_weight_count(d), l->nb = bias ? d->out_c : 0;
-  if (op == CDN_OP_BATCHNORM) l->nw = l->nb = d->in_c, l->momentum = 0.1f;
+  if (l->ops->setup) l->ops->setup(l, bias);
   return m->nlayers++;
 }
 
@@ -116,7 +106,7 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
     cdn_layer_t *l = &net->layer[i];
     size_t       o = cfg->reference ? (size_t)cdn_layer_out_size(l->d) : cdn_dnn_out_floats(net, i);
     nparam += l->nw + l->nb;
-    if (l->d->op == CDN_OP_BATCHNORM) nstats += 2 * (size_t)l->d->in_c;
+    nstats += l->nstats;
     nbuf += 2 * span((size_t)B * o) + span(work_floats(net, l, B));
     if (o > maxact) maxact = o;
   }
@@ -155,16 +145,16 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
     if (l->nw) d->weight = net->param + nparam, l->gw = net->grad + nparam;
     if (l->nb) d->bias = net->param + nparam + l->nw, l->gb = net->grad + nparam + l->nw;
     nparam += l->nw + l->nb;
-    if (d->op == CDN_OP_BATCHNORM) {
-      d->running_mean = net->stats + nstats, d->running_var = d->running_mean + d->in_c;
-      nstats += 2 * (size_t)d->in_c;
+    if (l->nstats) { /* mean, then variance */
+      d->running_mean = net->stats + nstats, d->running_var = d->running_mean + l->nstats / 2;
+      nstats += l->nstats;
     }
     l->out  = net->buf + off, off += span(o);
     l->dout = net->buf + off, off += span(o);
     l->work = net->buf + off, off += span(work_floats(net, l, B));
   }
   for (int i = 0; i < net->nl; i++)
-    if (net->desc.layer[i].op == CDN_OP_ADD) net->layer[i].in2 = net->layer[net->desc.layer[i].src2].out;
+    if (net->layer[i].ops->inputs == 2) net->layer[i].in2 = net->layer[net->desc.layer[i].src2].out;
   if (!cfg->reference) {
     PetscErrorCode ierr = cdn_dnn_create(net);
     if (ierr) cdn_net_destroy(&net);
@@ -205,10 +195,7 @@ void cdn_net_init(cdn_net_t *net, cdn_rng_t *rng)
     cdn_layer_desc_t *d = net->layer[i].d;
     int               n = cdn_layer_weight_count(d), recept = n ? n / (d->out_c * d->in_c) : 0;
     int               fan_in = d->in_c * recept, fan_out = d->out_c * recept;
-    if (d->op == CDN_OP_BATCHNORM) {
-      for (int c = 0; c < d->in_c; c++) d->weight[c] = 1, d->running_mean[c] = 0, d->running_var[c] = 1;
-      continue;
-    }
+    if (net->layer[i].ops->reset) net->layer[i].ops->reset(&net->layer[i]);
     if (!n || !rng) continue;
     if (cfg->init == CDN_INIT_PYTORCH) { /* as Conv2d/Linear.reset_parameters: weight, then bias */
       double a = 1 / sqrt((double)fan_in);

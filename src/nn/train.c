@@ -43,13 +43,7 @@ double cdn_net_forward_backward(cdn_net_t *net, const float *x, const int *y, in
     if (s >= 0 && written[s])
       for (int k = 0; k < m; k++) net->layer[s].dout[k] += net->scratch[k];
     if (s >= 0) written[s] = 1;
-    if (d->op == CDN_OP_ADD && d->src2 >= 0) {
-      float *d2 = net->layer[d->src2].dout;
-      if (written[d->src2])
-        for (int k = 0; k < m; k++) d2[k] += l->dout[k];
-      else memcpy(d2, l->dout, sizeof(float) * m);
-      written[d->src2] = 1;
-    }
+    if (l->ops->inputs == 2 && d->src2 >= 0) cdn_grad_give(net->layer[d->src2].dout, l->dout, (size_t)m, written, d->src2);
   }
   return loss;
 }
