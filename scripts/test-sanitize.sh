@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 scripts/install-deps.sh
-# -march=x86-64-v3: our own kernels' AVX2 paths (conv_small.c, dnn_run.c) run here, while
+# -march=x86-64-v3: our own kernels' AVX2 paths (conv_small.c, pool.c) run here, while
 # scripts/test.sh's native build runs their AVX-512 paths on an AVX-512 machine.
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DCDN_SANITIZE=ON -DCDN_MARCH=x86-64-v3 >/dev/null
 cmake --build build-asan -j "$(nproc)" --target unit_tests # the tests need neither the CLI nor bench/
