@@ -45,7 +45,7 @@ typedef struct cdn_net cdn_net_t;
 /* arch: "lenet5", "alexnet", "vgg" or "resnet". Shapes are checked before anything is allocated. */
 PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, int num_classes,
                               const cdn_train_config_t *cfg, cdn_net_t **net);
-void           cdn_net_destroy(cdn_net_t **net);
+PetscErrorCode cdn_net_destroy(cdn_net_t **net); /* *net NULL afterwards; NULL is fine */
 /* Weights from cfg->init (Kaiming normal, Xavier uniform, or normal) times cfg->init_scale, zero
    biases; or, init pytorch, PyTorch's defaults for Conv2d and Linear: weight and bias both
    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt 5), the weight times

@@ -115,7 +115,7 @@ static PetscErrorCode shape_columns(const cdn_jobspec_t *spec, const cdn_data_t 
   PetscCall(cdn_graph_create_as(PETSC_COMM_SELF, cdn_net_desc(net), spec->unrolled, spec->max_edges, &g));
   PetscCall(cdn_layout_columns(&lay, &g, cdn_net_desc(net), nfeat, cols));
   PetscCall(cdn_graph_destroy(&g));
-  cdn_net_destroy(&net);
+  PetscCall(cdn_net_destroy(&net));
   PetscFunctionReturn(0);
 }
 

@@ -157,7 +157,7 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
     if (net->layer[i].ops->inputs == 2) net->layer[i].in2 = net->layer[net->desc.layer[i].src2].out;
   if (!cfg->reference) {
     PetscErrorCode ierr = cdn_dnn_create(net);
-    if (ierr) cdn_net_destroy(&net);
+    if (ierr) (void)cdn_net_destroy(&net);
     PetscCall(ierr);
   }
   cdn_net_init(net, NULL);
@@ -165,10 +165,13 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
   PetscFunctionReturn(0);
 }
 
-void cdn_net_destroy(cdn_net_t **pnet)
+/* Frees everything it can even when a part fails to free: teardown never stops half way. */
+PetscErrorCode cdn_net_destroy(cdn_net_t **pnet)
 {
   cdn_net_t *net = *pnet;
-  if (!net) return;
+
+  PetscFunctionBeginUser;
+  if (!net) PetscFunctionReturn(0);
   cdn_dnn_destroy(net);
   (void)PetscFree(net->param);
   (void)PetscFree(net->grad);
@@ -179,6 +182,7 @@ void cdn_net_destroy(cdn_net_t **pnet)
   (void)PetscFree(net->y);
   (void)PetscFree(net);
   *pnet = NULL;
+  PetscFunctionReturn(0);
 }
 
 /* Draws only for conv and linear weights (and, init pytorch, their biases), layer by layer, so

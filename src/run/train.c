@@ -268,6 +268,6 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
   }
   PetscCall(ierr);
   PetscCall(cdn_model_graph_destroy(&mg));
-  cdn_net_destroy(&net);
+  PetscCall(cdn_net_destroy(&net));
   PetscFunctionReturn(0);
 }
