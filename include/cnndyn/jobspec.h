@@ -99,7 +99,8 @@ typedef struct {
   unsigned subset_mask;     /* bit cdn_subset_kind_t (evaluate.h): all, trainable, heldout, wide */
 
   /* [output] */
-  int snapshots; /* write a snapshot per model and epoch */
+  int snapshots;       /* write a snapshot per model and epoch */
+  int snapshot_format; /* cdn_snapshot_format_t (snapshot.h): 0 npy folders, 1 one npz per model */
 
   /* [cluster] */
   char progress[256]; /* ZeroMQ endpoint the root publishes progress on; "" = off */

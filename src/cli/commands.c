@@ -55,6 +55,7 @@ int cdn_cli_run(int argc, char **argv, PetscErrorCode *ierr)
   if (!job) return cdn_cli_usage_error("%s", "run: no job file given");
   if (!out) return cdn_cli_usage_error("%s", "run: --out DIR is required");
   *ierr = cdn_jobspec_load(PETSC_COMM_WORLD, job, &spec);
+  if (!*ierr) cdn_snapshot_set_format((cdn_snapshot_format_t)spec.snapshot_format);
   if (!*ierr) *ierr = cdn_run(PETSC_COMM_WORLD, &spec, out, &opt, &stopped);
   if (!*ierr && stopped) {
     PetscPrintf(PETSC_COMM_WORLD, "cnndyn: stopped on request; every finished epoch is checkpointed: continue with cnndyn run --resume %s\n", out);

@@ -65,6 +65,7 @@ static const char *const schedules[]  = {"constant", "step", "cosine"};
 static const char *const inits[]      = {"kaiming", "xavier", "normal", "pytorch"};
 static const char *const placements[] = {"cnndyn", "torchvision"};
 static const char *const convolutions[] = {"auto", "direct"};
+static const char *const snapshot_formats[] = {"npy", "npz"}; /* cdn_snapshot_format_t */
 /* prediction: in the order of cdn_method_t (evaluate.h) and cdn_learner_t (predict.h) */
 static const char *const method_names[]  = {"degree", "degree_diff", "eigenvector", "eigenvector_diff", "graph",
                                             "graph_diff", "graph_curve", "val_acc", "val_loss", "tse",
@@ -118,6 +119,7 @@ static const key_def_t keys[] = {
   {.section = "prediction", .key = "trainable_above", .kind = V_REAL, .offset = F(trainable_above), .range = CLOSED_OPEN(0, 1)},
   {.section = "prediction", .key = "prune_fraction", .kind = V_REAL, .offset = F(prune_fraction), .range = {.lo = 0, .hi = 1, .lo_open = 1, .hi_open = 1}},
   KEY("output", "snapshots", V_BOOL, snapshots),
+  KCHOICE("output", "snapshot_format", snapshot_format, snapshot_formats),
   TAXIS(CDN_HP_WIDTH), TAXIS(CDN_HP_DEPTH),
   KCHOICE("training", "optimizer", optimizer, optimizers),
   KCHOICE("training", "schedule", schedule, schedules),
