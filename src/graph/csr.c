@@ -1,11 +1,11 @@
 /* A rank's matrix entries straight into PETSc's AIJ arrays. PETSc's COO preallocation sorts every
    entry with a permutation (measured: 68% of building the 16.8M-edge FC graph, 19.5 of 28.6 s);
    here the rows come from a counting sort, the columns of a row are usually already in order
-   (the walkers emit them so), and only rows that are not get sorted. The arrays are handed to
+   (the walkers emit them so), and only rows that are not get sorted; entries from edge lists,
+   in no order, are sorted bucket by bucket (cdn_csr_from_buckets). The arrays are handed to
    PETSc as they are (MatCreateSeqAIJWithArrays / MatCreateMPIAIJWithSplitArrays) and freed with
    the matrix. The matrix is the one COO assembly gives, entry for entry: the same diagonal and
    off-diagonal blocks, columns sorted, repeated entries summed in entry order. */
-#include <stdint.h>
 #include <stdlib.h>
 #include "cnndyn/util.h"
 #include "graph_impl.h"
