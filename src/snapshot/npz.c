@@ -286,7 +286,7 @@ PetscErrorCode cdn_npz_put_epoch(const char *npz, int epoch, int n, const cdn_me
   for (int i = 0; !ierr && ok && z && i < z->n; i++)
     if (epoch_of(z->e[i].name) < epoch) ierr = copy_member(z, &z->e[i], &w, &ok);
   for (int i = 0; !ierr && ok && i < n; i++) ok = deflate_member(&w, &m[i], prefix);
-  ok = ok && put_central(&w);
+  ok = ok && (ierr || put_central(&w));
   for (int i = 0; i < w.n; i++) free(w.cd[i].name);
   free(w.cd);
   cdn_zip_close(&z);

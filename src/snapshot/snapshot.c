@@ -241,6 +241,11 @@ static PetscErrorCode write_npz(const char *dir, const cdn_model_desc_t *desc)
              CDN_ERR_INPUT, "%s: an npz snapshot needs a path MODEL/epoch-EEE", dir);
   *slash = '\0';
   (void)rmdir(npz); /* fails, harmlessly, when it is not an empty folder */
+  if ((slash = strrchr(npz, '/')) && slash != npz) { /* the archive's folder, as for a snapshot folder */
+    *slash = '\0';
+    PetscCall(cdn_mkdir_p(npz));
+    *slash = '/';
+  }
   strcat(npz, ".npz");
   ierr = write_contents(&s, desc);
   if (!ierr) ierr = cdn_npz_put_epoch(npz, atoi(base + 6), s.n, m);
