@@ -88,8 +88,9 @@ static PetscErrorCode read_central(cdn_zip_t *z, long end_at, const unsigned cha
     memcpy(e->name, p + 46, nl), e->name[nl] = '\0';
     e->method = get16(p + 10), e->crc = get32(p + 16), e->csize = get32(p + 20), e->usize = get32(p + 24);
     e->offset = get32(p + 42);
+    /* deflate expands at most 1032:1: a larger claimed size is damage, not a reason to allocate it */
     ok = e->csize != ZIP_MAX && e->usize != ZIP_MAX && e->offset != ZIP_MAX && (long)e->offset + 30 + e->csize <= (long)cd_off &&
-         strlen(e->name) == nl;
+         strlen(e->name) == nl && (e->method ? (uint64_t)e->usize <= 1032ull * e->csize + 64 : e->usize == e->csize);
     p += 46 + nl + xl + cl;
   }
   free(cd);
@@ -155,7 +156,9 @@ PetscErrorCode cdn_zip_read(cdn_zip_t *z, const char *name, unsigned char **data
   PetscCheck((c = malloc((size_t)e->csize + 1)) && (*data = malloc((size_t)e->usize + 1)), PETSC_COMM_SELF, PETSC_ERR_MEM,
              "%s: %s: out of memory", z->path, name);
   ok = fread(c, 1, e->csize, z->fp) == e->csize;
-  if (ok && e->method == 0) ok = e->csize == e->usize, memcpy(*data, c, e->csize);
+  if (ok && e->method == 0) {
+    if ((ok = e->csize == e->usize)) memcpy(*data, c, e->csize);
+  }
   else if (ok && inflateInit2(&s, -MAX_WBITS) == Z_OK) {
     s.next_in = c, s.avail_in = e->csize, s.next_out = *data, s.avail_out = e->usize + 1;
     zr = inflate(&s, Z_FINISH);
