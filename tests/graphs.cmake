@@ -17,3 +17,8 @@ add_test(NAME graph_fc_2
          COMMAND ${MPIEXEC_EXECUTABLE} -n 2 --oversubscribe $<TARGET_FILE:test_graph_fc>
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(graph_fc_2 PROPERTIES ENVIRONMENT "${CDN_TEST_ENV}" TIMEOUT 300)
+# [output] snapshot_format = npz: numpy.load reads every tensor as the npy run wrote it; the graph
+# tools read inside the archive; resume and damage.
+add_test(NAME snapshot_npz
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/snapshot_npz.sh $<TARGET_FILE:cnndyn_cli>)
+set_tests_properties(snapshot_npz PROPERTIES ENVIRONMENT "${CDN_TEST_ENV}" TIMEOUT 300)

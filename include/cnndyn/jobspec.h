@@ -112,7 +112,8 @@ typedef struct {
   int    prune_learner;      /* predictor: cdn_learner_t, -1 none */
 
   /* [output] */
-  int snapshots; /* write a snapshot per model and epoch */
+  int snapshots;       /* write a snapshot per model and epoch */
+  int snapshot_format; /* cdn_snapshot_format_t (snapshot.h): 0 npy folders, 1 one npz per model */
 
   /* [cluster] */
   char progress[256]; /* ZeroMQ endpoint the root publishes progress on; "" = off */

@@ -11,12 +11,22 @@
 const char *cdn_op_name(cdn_op_t op);
 int         cdn_op_from_name(const char *name);
 
-PetscErrorCode cdn_snapshot_write(const char *dir, const cdn_model_desc_t *desc);
-/* Reads a snapshot into desc, allocating its weight and bias arrays. A missing or corrupt file
+/* How a snapshot is stored ([output] snapshot_format): NPY, the folder dir; NPZ, dir =
+   MODEL/epoch-EEE goes into MODEL.npz as members epoch-EEE/NAME (the folder's file names; no
+   checksums.txt, zip keeps a CRC-32 per member), the archive rewritten atomically per epoch,
+   members of that epoch or later ones replaced (a resumed run writes them again). */
+typedef enum { CDN_SNAPSHOT_NPY, CDN_SNAPSHOT_NPZ } cdn_snapshot_format_t;
+PetscErrorCode cdn_snapshot_write_as(const char *dir, const cdn_model_desc_t *desc, cdn_snapshot_format_t format);
+PetscErrorCode cdn_snapshot_write(const char *dir, const cdn_model_desc_t *desc); /* as NPY */
+/* Reads a snapshot into desc, allocating its weight and bias arrays: a folder, or MODEL.npz/epoch-EEE
+   for an epoch inside an .npz. A missing or corrupt file
    (one whose checksum differs from checksums.txt included) gives CDN_ERR_OPEN or CDN_ERR_CORRUPT
    naming the file. */
 PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t *desc);
 PetscErrorCode cdn_snapshot_destroy(cdn_model_desc_t *desc); /* the arrays read */
+/* The epochs a model's snapshots hold, ascending (*epochs malloc'd: free()): the epoch-EEE
+   folders of folder model, or the epochs with a model.json inside model.npz. */
+PetscErrorCode cdn_snapshot_epochs(const char *model, int **epochs, int *n);
 
 /* dir/checksums.txt: "CRC32 SIZE NAME" per file (checksums.c). Written over every other file of
    dir; verify checks each listed file (CDN_ERR_CORRUPT naming a damaged one) and passes a folder

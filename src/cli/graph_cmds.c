@@ -109,9 +109,12 @@ static int is_dir(const char *p)
   return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int pick(const struct dirent *e, const char *pfx) { return !strncmp(e->d_name, pfx, strlen(pfx)) && !strchr(e->d_name, '.'); }
-static int pick_model(const struct dirent *e) { return pick(e, "model-"); }
-static int pick_epoch(const struct dirent *e) { return pick(e, "epoch-"); }
+/* model-NNNNNN (a folder of epochs) or model-NNNNNN.npz ([output] snapshot_format = npz) */
+static int pick_model(const struct dirent *e)
+{
+  const char *dot = strchr(e->d_name, '.');
+  return !strncmp(e->d_name, "model-", 6) && (!dot || !strcmp(dot, ".npz"));
+}
 
 /* One snapshot's feature row, as the run writes it: the columns of the run's layout (src/features/layout.c,
    the same code the run calls). The header comes from the first snapshot; every later one must
@@ -176,7 +179,7 @@ static PetscErrorCode run_layout(const char *root, const char *dir, const gopts_
 static PetscErrorCode run_features(const char *root, const gopts_t *o)
 {
   char            dir[PETSC_MAX_PATH_LEN], snap[PETSC_MAX_PATH_LEN + 600]; /* + two entry names */
-  struct dirent **models = NULL, **epochs = NULL;
+  struct dirent **models = NULL;
   int             nm, ne, nfeat = -1, unrolled = 0, have_job = 0;
   cdn_layout_t    lay;
   cdn_column_t   *first = NULL;
@@ -192,20 +195,18 @@ static PetscErrorCode run_features(const char *root, const gopts_t *o)
   ierr = run_layout(root, dir, o, &lay, &unrolled, &have_job);
   if (o->file && !ierr) ierr = cdn_afile_open(&af, o->file), fp = af.fp;
   for (int m = 0; m < nm && !ierr; m++) {
+    int *epochs = NULL;
     snprintf(snap, sizeof snap, "%s/%s", dir, models[m]->d_name);
-    ne = scandir(snap, &epochs, pick_epoch, alphasort);
-    for (int e = 0; e < ne; e++) {
-      snprintf(snap, sizeof snap, "%s/%s/%s", dir, models[m]->d_name, epochs[e]->d_name);
+    ierr = cdn_snapshot_epochs(snap, &epochs, &ne);
+    for (int e = 0; e < ne && !ierr; e++) {
+      snprintf(snap, sizeof snap, "%s/%s/epoch-%03d", dir, models[m]->d_name, epochs[e]);
       /* a run snapshots every epoch from 0 (a diverged model stops early): a gap is damage, and a
          features.csv quietly short of its rows would pass for a whole one */
-      if (!ierr && atoi(epochs[e]->d_name + 6) != e)
+      if (epochs[e] != e)
         ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_INPUT, PETSC_ERROR_INITIAL,
                           "%s/%s: epoch-%03d is missing (snapshots run from epoch 0 without gaps)", dir,
                           models[m]->d_name, e);
-      if (!ierr)
-        ierr = feature_row(snap, &lay, unrolled, have_job, fp, atoi(models[m]->d_name + 6), atoi(epochs[e]->d_name + 6),
-                           &nfeat, &first);
-      free(epochs[e]);
+      if (!ierr) ierr = feature_row(snap, &lay, unrolled, have_job, fp, atoi(models[m]->d_name + 6), epochs[e], &nfeat, &first);
     }
     free(epochs);
   }

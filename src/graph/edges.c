@@ -4,13 +4,6 @@
 #include "cnndyn/util.h"
 #include "graph_impl.h"
 
-/* Entry e of an edge list: edge e / 2, in its own direction for even e, mirrored for odd. */
-static inline void edge_entry(PetscInt e, const PetscInt *ei, const PetscInt *ej, PetscInt *r, PetscInt *c)
-{
-  PetscInt k = e / 2;
-  *r = e & 1 ? ej[k] : ei[k], *c = e & 1 ? ei[k] : ej[k];
-}
-
 /* The rank owning row r: a binary search over the layout's ranges, inline (PetscLayoutFindOwner
    is a call per entry, twice per entry here). */
 static inline PetscMPIInt owner_of(const PetscInt *range, PetscMPIInt size, PetscInt r)
@@ -24,60 +17,122 @@ static inline PetscMPIInt owner_of(const PetscInt *range, PetscMPIInt size, Pets
   return lo;
 }
 
-/* Both directions of this rank's m edges, sent to the ranks owning their rows. On return *ri,
-   *rj, *rv (PetscMalloc3) hold this rank's rows' entries in order of sending rank, then of
-   position there: with the edges split in order, the global order at any rank count, which fixes
-   the order repeated edges are summed in. */
-static PetscErrorCode to_owners(MPI_Comm comm, PetscLayout map, PetscInt m, const PetscInt *ei, const PetscInt *ej,
-                                const PetscReal *w, PetscInt *nr, PetscInt **ri, PetscInt **rj, PetscScalar **rv)
+/* Both directions of this rank's m edges in buckets of their owners' rows (buckets in owner order,
+   so each rank's part of buf is contiguous), each bucket's entries in edge order. bbase[q]: the
+   first bucket of rank q; cnt[b]: entries in bucket b; dcnt[q]: entries for rank q whose column
+   is q's too. */
+static PetscErrorCode to_buckets(PetscMPIInt size, const PetscInt *range, PetscInt m, const PetscInt *ei, const PetscInt *ej,
+                                 const PetscReal *w, const PetscInt *bbase, PetscInt *cnt, PetscInt *dcnt, cdn_entry_t **buf)
 {
-  PetscMPIInt    *cnt, *rcnt, *off, *roff, *at, size, o;
-  PetscInt       *gi, *gj, r, c;
-  PetscScalar    *gv;
+  PetscInt *fill, nb = bbase[size];
+
+  PetscFunctionBeginUser;
+  for (PetscInt k = 0; k < m; k++) /* entry 2k is edge k, 2k + 1 its mirror */
+    for (int t = 0; t < 2; t++) {
+      PetscInt    r = t ? ej[k] : ei[k], c = t ? ei[k] : ej[k];
+      PetscMPIInt q = owner_of(range, size, r);
+      cnt[bbase[q] + ((r - range[q]) >> CDN_BUCKET_SHIFT)]++;
+      dcnt[q] += c >= range[q] && c < range[q + 1];
+    }
+  PetscCall(PetscMalloc1(nb + 1, &fill));
+  fill[0] = 0;
+  for (PetscInt b = 0; b < nb; b++) fill[b + 1] = fill[b] + cnt[b];
+  PetscCall(cdn_big_calloc((2 * m + 1) * sizeof(cdn_entry_t), buf));
+  for (PetscInt k = 0; k < m; k++)
+    for (int t = 0; t < 2; t++) {
+      PetscInt    r = t ? ej[k] : ei[k], c = t ? ei[k] : ej[k];
+      PetscMPIInt q = owner_of(range, size, r);
+      (*buf)[fill[bbase[q] + ((r - range[q]) >> CDN_BUCKET_SHIFT)]++] = (cdn_entry_t){r - range[q], c, w[k]};
+    }
+  PetscCall(PetscFree(fill));
+  PetscFunctionReturn(0);
+}
+
+/* The bucketed entries to the ranks owning their rows, then each rank's matrix from what it got,
+   sender by sender: with the edges split in order, the entries' global order at any rank count,
+   which fixes the order repeated edges are summed in. */
+static PetscErrorCode build(MPI_Comm comm, PetscLayout map, PetscInt N, PetscInt m, const PetscInt *ei, const PetscInt *ej,
+                            const PetscReal *w, Mat *A)
+{
+  PetscMPIInt     size, rank, *scnt, *rcnt, *soff, *roff, *sic, *ric, *sio, *rio;
+  PetscInt       *bbase, *cnt, *dcnt, *sinfo, *rinfo, **off, nb, nr = 0, nrecv = 0, ndiag = 0, rstart, nlocal;
   const PetscInt *range;
+  cdn_entry_t    *buf, *rbuf = NULL;
+  const cdn_entry_t **src;
+  MPI_Datatype    et;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscLayoutGetRanges(map, &range));
-  PetscCall(PetscCalloc5(size, &cnt, size, &rcnt, size, &off, size, &roff, size, &at));
-  for (PetscInt e = 0; e < 2 * m; e++) {
-    edge_entry(e, ei, ej, &r, &c);
-    cnt[owner_of(range, size, r)]++;
+  rstart = range[rank], nlocal = range[rank + 1] - range[rank], nb = CDN_BUCKETS(nlocal);
+  PetscCall(PetscMalloc1(size + 1, &bbase));
+  bbase[0] = 0;
+  for (PetscMPIInt q = 0; q < size; q++) bbase[q + 1] = bbase[q] + CDN_BUCKETS(range[q + 1] - range[q]);
+  PetscCall(PetscCalloc2(bbase[size] + 1, &cnt, size, &dcnt));
+  PetscCall(to_buckets(size, range, m, ei, ej, w, bbase, cnt, dcnt, &buf));
+  PetscCall(PetscMalloc2(size, &src, size, &off));
+  if (size == 1) {
+    PetscCall(PetscMalloc1(nb + 1, &off[0]));
+    off[0][0] = 0;
+    for (PetscInt b = 0; b < nb; b++) off[0][b + 1] = off[0][b] + cnt[b];
+    src[0] = buf, nr = off[0][nb], ndiag = dcnt[0];
+  } else {
+    /* Per receiver: its buckets' counts and its diagonal count, then the entries. */
+    PetscCall(PetscMalloc5(size, &scnt, size, &rcnt, size, &soff, size, &roff, bbase[size] + size, &sinfo));
+    PetscCall(PetscMalloc4(size, &sic, size, &ric, size, &sio, size, &rio));
+    PetscCall(PetscMalloc1(size * (nb + 1), &rinfo));
+    for (PetscMPIInt q = 0, at = 0; q < size; q++) {
+      PetscInt64 n = 0;
+      sio[q] = at, sic[q] = (PetscMPIInt)(bbase[q + 1] - bbase[q] + 1), rio[q] = q * (PetscMPIInt)(nb + 1), ric[q] = (PetscMPIInt)(nb + 1);
+      for (PetscInt b = bbase[q]; b < bbase[q + 1]; b++) sinfo[at++] = cnt[b], n += cnt[b];
+      sinfo[at++] = dcnt[q];
+      scnt[q] = (PetscMPIInt)n, soff[q] = q ? soff[q - 1] + scnt[q - 1] : 0;
+    }
+    PetscCallMPI(MPI_Alltoallv(sinfo, sic, sio, MPIU_INT, rinfo, ric, rio, MPIU_INT, comm));
+    /* A rank's own entries stay where they are (no copy through MPI). */
+    for (PetscMPIInt s = 0; s < size; s++) {
+      PetscInt64 n = 0;
+      for (PetscInt b = 0; b < nb; b++) n += rinfo[s * (nb + 1) + b];
+      PetscCheck((PetscInt64)nr + n < PETSC_MPI_INT_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP,
+                 "graph too large: more than 2^31 entries for one rank");
+      rcnt[s] = s == rank ? 0 : (PetscMPIInt)n, roff[s] = (PetscMPIInt)nrecv, nrecv += rcnt[s];
+      nr += n, ndiag += rinfo[s * (nb + 1) + nb];
+    }
+    scnt[rank] = 0;
+    PetscCall(cdn_big_calloc((nrecv + 1) * sizeof(cdn_entry_t), &rbuf));
+    PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)sizeof(cdn_entry_t), MPI_BYTE, &et));
+    PetscCallMPI(MPI_Type_commit(&et));
+    PetscCallMPI(MPI_Alltoallv(buf, scnt, soff, et, rbuf, rcnt, roff, et, comm));
+    PetscCallMPI(MPI_Type_free(&et));
+    for (PetscMPIInt s = 0; s < size; s++) {
+      PetscCall(PetscMalloc1(nb + 1, &off[s]));
+      src[s] = s == rank ? buf + soff[rank] : rbuf + roff[s], off[s][0] = 0;
+      for (PetscInt b = 0; b < nb; b++) off[s][b + 1] = off[s][b] + rinfo[s * (nb + 1) + b];
+    }
+    PetscCall(PetscFree5(scnt, rcnt, soff, roff, sinfo));
+    PetscCall(PetscFree4(sic, ric, sio, rio));
+    PetscCall(PetscFree(rinfo));
   }
-  PetscCallMPI(MPI_Alltoall(cnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm));
-  *nr = 0;
-  for (PetscMPIInt q = 0; q < size; q++) {
-    PetscCheck((PetscInt64)*nr + rcnt[q] < PETSC_MPI_INT_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP,
-               "graph too large: more than 2^31 entries for one rank");
-    at[q] = off[q] = q ? off[q - 1] + cnt[q - 1] : 0, roff[q] = (PetscMPIInt)*nr, *nr += rcnt[q];
-  }
-  PetscCall(PetscMalloc3(2 * m + 1, &gi, 2 * m + 1, &gj, 2 * m + 1, &gv));
-  for (PetscInt e = 0; e < 2 * m; e++) { /* grouped by destination, each group in order */
-    PetscInt p;
-    edge_entry(e, ei, ej, &r, &c);
-    o = owner_of(range, size, r), p = at[o]++, gi[p] = r, gj[p] = c, gv[p] = w[e / 2];
-  }
-  PetscCall(PetscMalloc3(*nr + 1, ri, *nr + 1, rj, *nr + 1, rv));
-  PetscCallMPI(MPI_Alltoallv(gi, cnt, off, MPIU_INT, *ri, rcnt, roff, MPIU_INT, comm));
-  PetscCallMPI(MPI_Alltoallv(gj, cnt, off, MPIU_INT, *rj, rcnt, roff, MPIU_INT, comm));
-  PetscCallMPI(MPI_Alltoallv(gv, cnt, off, MPIU_SCALAR, *rv, rcnt, roff, MPIU_SCALAR, comm));
-  PetscCall(PetscFree3(gi, gj, gv));
-  PetscCall(PetscFree5(cnt, rcnt, off, roff, at));
+  PetscCall(cdn_csr_from_buckets(comm, rstart, nlocal, N, size, src, (const PetscInt *const *)off, ndiag,
+                                 nr - ndiag, A));
+  for (PetscMPIInt s = 0; s < size; s++) PetscCall(PetscFree(off[s]));
+  PetscCall(PetscFree2(src, off));
+  PetscCall(PetscFree2(cnt, dcnt));
+  PetscCall(PetscFree(bbase));
+  cdn_big_free(buf), cdn_big_free(rbuf);
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode cdn_graph_mat_from_edges(MPI_Comm comm, PetscInt n, PetscInt m, const PetscInt *ei, const PetscInt *ej,
                                         const PetscReal *w, Mat *A)
 {
-  PetscInt    nr = 0, *ri, *rj, rstart, nlocal, bad = -1, anybad;
-  PetscScalar *rv;
-  PetscLayout  map;
-  PetscMPIInt  size;
+  PetscInt    bad = -1, anybad;
+  PetscLayout map;
 
   PetscFunctionBeginUser;
   PetscCheck(n >= 0 && m >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "graph with %d nodes and %d edges", (int)n, (int)m);
   PetscCheck(m < PETSC_MAX_INT / 2, PETSC_COMM_SELF, PETSC_ERR_SUP, "%d edges: too many for 32-bit indices", (int)m);
-  PetscCallMPI(MPI_Comm_size(comm, &size));
   /* Checked on every rank before any message, so a bad edge on one stops them all. */
   for (PetscInt k = 0; k < m && bad < 0; k++)
     if (!(ei[k] >= 0 && ei[k] < n && ej[k] >= 0 && ej[k] < n && ei[k] != ej[k])) bad = k;
@@ -87,14 +142,7 @@ PetscErrorCode cdn_graph_mat_from_edges(MPI_Comm comm, PetscInt n, PetscInt m, c
   PetscCheck(anybad < 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "another rank's edge list has a node out of range or a self-loop");
   /* PETSc's default split of the rows, as MatSetSizes(PETSC_DECIDE) would give. */
   PetscCall(PetscLayoutCreateFromSizes(comm, PETSC_DECIDE, n, 1, &map));
-  PetscCall(PetscLayoutGetRange(map, &rstart, NULL));
-  PetscCall(PetscLayoutGetLocalSize(map, &nlocal));
-  if (size == 1) PetscCall(cdn_csr_from_entries(comm, rstart, nlocal, n, m, ei, ej, w, PETSC_TRUE, A));
-  else {
-    PetscCall(to_owners(comm, map, m, ei, ej, w, &nr, &ri, &rj, &rv));
-    PetscCall(cdn_csr_from_entries(comm, rstart, nlocal, n, nr, ri, rj, rv, PETSC_FALSE, A));
-    PetscCall(PetscFree3(ri, rj, rv));
-  }
+  PetscCall(build(comm, map, n, m, ei, ej, w, A));
   PetscCall(PetscLayoutDestroy(&map));
   PetscFunctionReturn(0);
 }

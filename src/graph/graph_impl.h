@@ -47,8 +47,25 @@ PetscErrorCode cdn_bn_scale(const cdn_layer_desc_t *bn, PetscInt o, double *s);
 /* A rank's rows of a square AIJ matrix straight from its entries, and their values (csr.c). */
 PetscErrorCode cdn_csr_create(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, PetscInt n, PetscInt *ptr,
                               PetscInt *col, PetscInt *pos, Mat *A);
-PetscErrorCode cdn_csr_from_entries(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, PetscInt n,
-                                    const PetscInt *ri, const PetscInt *cj, const PetscScalar *v, PetscBool sym, Mat *A);
+/* An entry of a graph given by edges, on its way to the rank owning its row: r is the row local to
+   that rank, c the global column. */
+typedef struct {
+  PetscInt    r, c;
+  PetscScalar v;
+} cdn_entry_t;
+/* A rank's rows come in buckets of CDN_BUCKET_ROWS consecutive rows: sorting entries first into
+   buckets, then within one, keeps every pass writing either to a few hundred sequential streams or
+   inside a cache-sized bucket (one pass straight to a million rows stalls on a miss per entry). */
+#define CDN_BUCKET_SHIFT 12
+#define CDN_BUCKET_ROWS  (1 << CDN_BUCKET_SHIFT)
+#define CDN_BUCKETS(nlocal) (((nlocal) >> CDN_BUCKET_SHIFT) + 1)
+/* The matrix from entries already in buckets: source s's entries of bucket b are
+   src[s][off[s][b] .. off[s][b + 1]), for sources in the entries' global order; a row's repeated
+   entries are summed in that order, as COO assembly does. ndiag, noff: how many entries have their
+   column in this rank's range, and outside it (repeats included). */
+PetscErrorCode cdn_csr_from_buckets(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, int nsrc,
+                                    const cdn_entry_t *const *src, const PetscInt *const *off, PetscInt ndiag, PetscInt noff,
+                                    Mat *A);
 /* Large zeroed arrays (calloc, checked); free with cdn_big_free. */
 PetscErrorCode cdn_big_calloc(size_t bytes, void *p);
 void           cdn_big_free(void *p);

@@ -66,6 +66,7 @@ static const char *const inits[]      = {"kaiming", "xavier", "normal", "pytorch
 static const char *const placements[] = {"cnndyn", "torchvision"};
 static const char *const convolutions[] = {"auto", "direct"};
 static const char *const policies[]   = {"none", "halving", "predictor"}; /* CDN_PRUNE_* */
+static const char *const snapshot_formats[] = {"npy", "npz"}; /* cdn_snapshot_format_t */
 /* prediction: in the order of cdn_method_t (evaluate.h) and cdn_learner_t (predict.h) */
 static const char *const method_names[]  = {"degree", "degree_diff", "eigenvector", "eigenvector_diff", "graph",
                                             "graph_diff", "graph_curve", "val_acc", "val_loss", "tse",
@@ -129,6 +130,7 @@ static const key_def_t keys[] = {
   KEY("pruning", "model", V_FILE, prune_model),
   KCHOICE("pruning", "method", prune_method, method_names),
   KCHOICE("pruning", "learner", prune_learner, learner_names),
+  KCHOICE("output", "snapshot_format", snapshot_format, snapshot_formats),
   TAXIS(CDN_HP_WIDTH), TAXIS(CDN_HP_DEPTH),
   KCHOICE("training", "optimizer", optimizer, optimizers),
   KCHOICE("training", "schedule", schedule, schedules),

@@ -27,15 +27,16 @@ static PetscErrorCode evaluate(cdn_net_t *net, const cdn_data_t *data, const cdn
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode snapshot(const char *outdir, int model, int epoch, const cdn_model_desc_t *desc)
+static PetscErrorCode snapshot(const char *outdir, int model, int epoch, const cdn_model_desc_t *desc,
+                               cdn_snapshot_format_t format)
 {
   char dir[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
   snprintf(dir, sizeof dir, "%s/snapshots/model-%06d", outdir, model);
-  PetscCall(cdn_mkdir_p(dir));
+  if (format == CDN_SNAPSHOT_NPY) PetscCall(cdn_mkdir_p(dir)); /* npz: one file beside it instead */
   snprintf(dir, sizeof dir, "%s/snapshots/model-%06d/epoch-%03d", outdir, model, epoch);
-  PetscCall(cdn_snapshot_write(dir, desc));
+  PetscCall(cdn_snapshot_write_as(dir, desc, format));
   PetscFunctionReturn(0);
 }
 
@@ -91,7 +92,7 @@ static PetscErrorCode measure_epoch(const cdn_jobspec_t *spec, const cdn_data_t 
 
   if (spec->snapshots) {
     PetscCall(PetscLogStagePush(stages->snapshot));
-    PetscCall(snapshot(outdir, model, e, desc));
+    PetscCall(snapshot(outdir, model, e, desc, (cdn_snapshot_format_t)spec->snapshot_format));
     PetscCall(PetscLogStagePop());
   }
   if (ctl) cdn_progress_epoch(ctl->progress, model, e, c[CDN_CURVE_TRAIN_LOSS], c[CDN_CURVE_VAL_LOSS], c[CDN_CURVE_VAL_ACC], t[CDN_TIME_TRAIN] + t[CDN_TIME_GRAPH], rank);

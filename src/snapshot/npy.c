@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include "cnndyn/snapshot.h"
 #include "cnndyn/util.h"
+#include "snapshot_impl.h"
 
 #define NPY_MAGIC     "\x93NUMPY"
 #define NPY_MAX_NDIM  4
@@ -42,38 +43,69 @@ static float get_le32(const unsigned char *b)
   return f;
 }
 
-PetscErrorCode cdn_npy_write(const char *path, const float *data, int ndim, const int *shape)
+/* pre, header and data to fp; 0 on a write error. */
+static int npy_put(FILE *fp, const float *data, int ndim, const int *shape)
 {
-  cdn_afile_t   af = {0};
   char          h[NPY_MAX_HDR];
   unsigned char pre[10], buf[4096];
   size_t        count = 1, hl;
   int           ok;
 
-  PetscFunctionBeginUser;
-  PetscCheck(ndim >= 1 && ndim <= NPY_MAX_NDIM, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%s: ndim %d", path, ndim);
-  for (int d = 0; d < ndim; d++) {
-    PetscCheck(shape[d] >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%s: shape[%d] = %d", path, d, shape[d]);
-    count *= (size_t)shape[d];
-  }
+  for (int d = 0; d < ndim; d++) count *= (size_t)shape[d];
   hl = (size_t)npy_header(h, sizeof h, ndim, shape);
   memcpy(pre, NPY_MAGIC, 6);
   pre[6] = 1;
   pre[7] = 0;
   pre[8] = (unsigned char)(hl & 0xff);
   pre[9] = (unsigned char)(hl >> 8);
-  PetscCall(cdn_afile_open(&af, path));
-  ok = fwrite(pre, 1, 10, af.fp) == 10 && fwrite(h, 1, hl, af.fp) == hl;
+  ok     = fwrite(pre, 1, 10, fp) == 10 && fwrite(h, 1, hl, fp) == hl;
   for (size_t i = 0; i < count && ok;) {
     size_t m = 0;
     for (; m < sizeof buf / 4 && i < count; m++, i++) put_le32(buf + 4 * m, data[i]);
-    ok = fwrite(buf, 4, m, af.fp) == m;
+    ok = fwrite(buf, 4, m, fp) == m;
   }
-  if (!ok) {
+  return ok;
+}
+
+static PetscErrorCode check_shape(const char *what, int ndim, const int *shape)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(ndim >= 1 && ndim <= NPY_MAX_NDIM, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%s: ndim %d", what, ndim);
+  for (int d = 0; d < ndim; d++)
+    PetscCheck(shape[d] >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%s: shape[%d] = %d", what, d, shape[d]);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_npy_write(const char *path, const float *data, int ndim, const int *shape)
+{
+  cdn_afile_t af = {0};
+
+  PetscFunctionBeginUser;
+  PetscCall(check_shape(path, ndim, shape));
+  PetscCall(cdn_afile_open(&af, path));
+  if (!npy_put(af.fp, data, ndim, shape)) {
     cdn_afile_abort(&af);
     SETERRQ(PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write: %s", path, strerror(errno));
   }
   PetscCall(cdn_afile_commit(&af));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_npy_encode(const float *data, int ndim, const int *shape, unsigned char **buf, size_t *n)
+{
+  char *b  = NULL;
+  FILE *fp;
+  int   ok;
+
+  PetscFunctionBeginUser;
+  PetscCall(check_shape("npy", ndim, shape));
+  fp = open_memstream(&b, n);
+  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory encoding a .npy");
+  ok = npy_put(fp, data, ndim, shape);
+  ok = !fclose(fp) && ok;
+  if (!ok) free(b);
+  PetscCheck(ok, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory encoding a .npy");
+  *buf = (unsigned char *)b;
   PetscFunctionReturn(0);
 }
 
@@ -171,6 +203,20 @@ PetscErrorCode cdn_npy_read(const char *path, float **data, int *ndim, int shape
   *data = NULL;
   PetscCheck(fp, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot open: %s", path, strerror(errno));
   ierr = read_body(fp, path, data, ndim, shape);
+  fclose(fp);
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_npy_decode(const char *what, const unsigned char *buf, size_t n, float **data, int *ndim, int shape[4])
+{
+  FILE          *fp = n ? fmemopen((void *)buf, n, "rb") : NULL;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  *data = NULL;
+  PetscCheck(fp, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: empty or unreadable .npy", what);
+  ierr = read_body(fp, what, data, ndim, shape);
   fclose(fp);
   PetscCall(ierr);
   PetscFunctionReturn(0);

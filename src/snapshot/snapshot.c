@@ -5,11 +5,13 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cnndyn/snapshot.h"
 #include "cnndyn/util.h"
+#include "snapshot_impl.h"
 
 /* In cdn_op_t order: the "type" of a layer in model.json. */
 static const char *op_names[] = {"conv2d",  "linear",    "relu",      "maxpool2d",     "dropout",
@@ -84,12 +86,10 @@ static cJSON *layer_json(const cdn_layer_desc_t *l)
   return o;
 }
 
-static PetscErrorCode write_json(const char *path, const cdn_model_desc_t *d)
+static PetscErrorCode json_text(const cdn_model_desc_t *d, char **text)
 {
-  cJSON      *root = cJSON_CreateObject(), *layers = cJSON_CreateArray();
-  int         in[3] = {d->in_c, d->in_h, d->in_w}, ok;
-  char       *text;
-  cdn_afile_t af = {0};
+  cJSON *root = cJSON_CreateObject(), *layers = cJSON_CreateArray();
+  int    in[3] = {d->in_c, d->in_h, d->in_w};
 
   PetscFunctionBeginUser;
   cJSON_AddStringToObject(root, "format", "cnndyn-snapshot-1");
@@ -98,9 +98,65 @@ static PetscErrorCode write_json(const char *path, const cdn_model_desc_t *d)
   cJSON_AddNumberToObject(root, "num_classes", d->num_classes);
   for (int k = 0; k < d->nlayers; k++) cJSON_AddItemToArray(layers, layer_json(&d->layer[k]));
   cJSON_AddItemToObject(root, "layers", layers);
-  text = cJSON_Print(root);
+  *text = cJSON_Print(root);
   cJSON_Delete(root);
-  PetscCheck(text, PETSC_COMM_SELF, PETSC_ERR_MEM, "%s: out of memory building JSON", path);
+  PetscCheck(*text, PETSC_COMM_SELF, PETSC_ERR_MEM, "%s: out of memory building JSON", d->arch);
+  PetscFunctionReturn(0);
+}
+
+/* Where a snapshot's files go: files in folder dir, or members in memory (dir NULL, for .npz). */
+typedef struct {
+  const char   *dir;
+  cdn_member_t *m;
+  int           n;
+} sink_t;
+
+static PetscErrorCode sink_add(sink_t *s, const char *name, const char *suffix, cdn_member_t **m)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(s->n < 4 * CDN_MAX_LAYERS + 1, PETSC_COMM_SELF, PETSC_ERR_PLIB, "too many snapshot members");
+  *m = &s->m[s->n];
+  PetscCheck(cdn_file_name_ok(name) && snprintf((*m)->name, sizeof (*m)->name, "%s%s", name, suffix) < (int)sizeof (*m)->name,
+             PETSC_COMM_SELF, CDN_ERR_INPUT, "'%s%s' is not a snapshot file name", name, suffix);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode put_tensor(sink_t *s, const char *name, const char *suffix, const float *t, int ndim, const int *shape)
+{
+  char          path[PETSC_MAX_PATH_LEN];
+  cdn_member_t *m;
+
+  PetscFunctionBeginUser;
+  if (s->dir) {
+    PetscCall(join(path, s->dir, name, suffix));
+    PetscCall(cdn_npy_write(path, t, ndim, shape));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(sink_add(s, name, suffix, &m));
+  PetscCall(cdn_npy_encode(t, ndim, shape, &m->data, &m->n));
+  s->n++;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode put_json(sink_t *s, const cdn_model_desc_t *d)
+{
+  char         *text, path[PETSC_MAX_PATH_LEN];
+  cdn_afile_t   af = {0};
+  cdn_member_t *m;
+  int           ok;
+
+  PetscFunctionBeginUser;
+  PetscCall(json_text(d, &text));
+  if (!s->dir) {
+    PetscErrorCode ierr = sink_add(s, "model", ".json", &m);
+    size_t         n    = strlen(text);
+    if (!ierr && (m->data = malloc(n + 1))) memcpy(m->data, text, n), m->data[n] = '\n', m->n = n + 1, s->n++;
+    cJSON_free(text);
+    PetscCall(ierr);
+    PetscCheck(m->data, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory");
+    PetscFunctionReturn(0);
+  }
+  PetscCall(join(path, s->dir, "model", ".json"));
   PetscCall(cdn_afile_open(&af, path));
   ok = fputs(text, af.fp) >= 0 && fputc('\n', af.fp) != EOF;
   cJSON_free(text);
@@ -113,44 +169,35 @@ static PetscErrorCode write_json(const char *path, const cdn_model_desc_t *d)
 }
 
 /* BatchNorm: gamma, beta and the running statistics, one [C] tensor each (PyTorch's names). */
-static PetscErrorCode write_bn(const char *tmp, const cdn_layer_desc_t *l)
+static PetscErrorCode write_bn(sink_t *s, const cdn_layer_desc_t *l)
 {
   const float *t[4]    = {l->weight, l->bias, l->running_mean, l->running_var};
   const char  *part[4] = {".weight.npy", ".bias.npy", ".running_mean.npy", ".running_var.npy"};
-  char         path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
   for (int i = 0; i < 4; i++) {
     PetscCheck(t[i], PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "%s: BatchNorm without its%s tensor", l->name, part[i]);
-    PetscCall(join(path, tmp, l->name, part[i]));
-    PetscCall(cdn_npy_write(path, t[i], 1, &l->out_c));
+    PetscCall(put_tensor(s, l->name, part[i], t[i], 1, &l->out_c));
   }
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode write_contents(const char *tmp, const cdn_model_desc_t *d)
+static PetscErrorCode write_contents(sink_t *s, const cdn_model_desc_t *d)
 {
-  char path[PETSC_MAX_PATH_LEN];
-
   PetscFunctionBeginUser;
   for (int k = 0; k < d->nlayers; k++) {
     const cdn_layer_desc_t *l = &d->layer[k];
     if (l->op == CDN_OP_BATCHNORM) {
-      PetscCall(write_bn(tmp, l));
+      PetscCall(write_bn(s, l));
       continue;
     }
     if (!cdn_layer_has_params(l)) continue;
     int conv = l->op == CDN_OP_CONV2D, ws[4] = {l->out_c, l->in_c, l->kernel, l->kernel};
     PetscCheck(l->weight, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "%s: layer has no weight array", l->name);
-    PetscCall(join(path, tmp, l->name, ".weight.npy"));
-    PetscCall(cdn_npy_write(path, l->weight, conv ? 4 : 2, ws));
-    if (l->bias) {
-      PetscCall(join(path, tmp, l->name, ".bias.npy"));
-      PetscCall(cdn_npy_write(path, l->bias, 1, &l->out_c));
-    }
+    PetscCall(put_tensor(s, l->name, ".weight.npy", l->weight, conv ? 4 : 2, ws));
+    if (l->bias) PetscCall(put_tensor(s, l->name, ".bias.npy", l->bias, 1, &l->out_c));
   }
-  PetscCall(join(path, tmp, "model", ".json"));
-  PetscCall(write_json(path, d));
+  PetscCall(put_json(s, d));
   PetscFunctionReturn(0);
 }
 
@@ -171,13 +218,54 @@ static void remove_flat(const char *dir)
   rmdir(dir);
 }
 
+/* dir = ".../model-MMMMMM/epoch-EEE" as for a folder; the epoch goes into ".../model-MMMMMM.npz". */
+static PetscErrorCode write_npz(const char *dir, const cdn_model_desc_t *desc)
+{
+  char           npz[PETSC_MAX_PATH_LEN], *slash;
+  const char    *base;
+  cdn_member_t   m[4 * CDN_MAX_LAYERS + 1];
+  sink_t         s = {.m = m};
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  memset(m, 0, sizeof m);
+  snprintf(npz, sizeof npz, "%s", dir);
+  slash = strrchr(npz, '/');
+  base  = slash ? dir + (slash - npz) + 1 : dir;
+  PetscCheck(slash && slash != npz && !strncmp(base, "epoch-", 6) && strlen(npz) + 4 < sizeof npz, PETSC_COMM_SELF,
+             CDN_ERR_INPUT, "%s: an npz snapshot needs a path MODEL/epoch-EEE", dir);
+  *slash = '\0';
+  if ((slash = strrchr(npz, '/')) && slash != npz) { /* the archive's folder, as for a snapshot folder */
+    *slash = '\0';
+    PetscCall(cdn_mkdir_p(npz));
+    *slash = '/';
+  }
+  strcat(npz, ".npz");
+  ierr = write_contents(&s, desc);
+  if (!ierr) ierr = cdn_npz_put_epoch(npz, atoi(base + 6), s.n, m);
+  for (int i = 0; i < s.n; i++) free(m[i].data);
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode cdn_snapshot_write(const char *dir, const cdn_model_desc_t *desc)
+{
+  PetscFunctionBeginUser;
+  PetscCall(cdn_snapshot_write_as(dir, desc, CDN_SNAPSHOT_NPY));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_snapshot_write_as(const char *dir, const cdn_model_desc_t *desc, cdn_snapshot_format_t format)
 {
   char           tmp[PETSC_MAX_PATH_LEN], parent[PETSC_MAX_PATH_LEN];
   struct stat    st;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
+  if (format == CDN_SNAPSHOT_NPZ) {
+    PetscCall(write_npz(dir, desc));
+    PetscFunctionReturn(0);
+  }
   PetscCheck(stat(dir, &st) != 0, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: snapshot already exists", dir);
   PetscCheck(snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dir, (long)getpid()) < (int)sizeof tmp, PETSC_COMM_SELF,
              CDN_ERR_INPUT, "%s: path too long", dir);
@@ -189,7 +277,7 @@ PetscErrorCode cdn_snapshot_write(const char *dir, const cdn_model_desc_t *desc)
   }
   remove_flat(tmp); /* left by a killed run with our pid: it was never renamed, so it is garbage */
   PetscCheck(mkdir(tmp, 0777) == 0, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot create: %s", tmp, strerror(errno));
-  ierr = write_contents(tmp, desc);
+  ierr = write_contents(&(sink_t){.dir = tmp}, desc);
   if (!ierr) ierr = cdn_snapshot_sums_write(tmp);
   if (!ierr && rename(tmp, dir) != 0) {
     int err = errno;

@@ -2,13 +2,23 @@
    stack's shapes from input to output, and every .npy file's shape against its layer, so a damaged
    or hand-edited snapshot fails with the file and field named instead of feeding wrong weights. */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cnndyn/snapshot.h"
 #include "cnndyn/util.h"
+#include "snapshot_impl.h"
 
+
+/* Where a snapshot's files are: folder dir, or members prefix + NAME of an .npz (dir its path). */
+typedef struct {
+  const char *dir;
+  cdn_zip_t  *zip;
+  char        prefix[32];
+} src_t;
 
 typedef struct {
   const char *path; /* model.json, for messages */
@@ -65,17 +75,38 @@ static PetscErrorCode get_name(ctx_t *c, const cJSON *o, const char *key, char *
   PetscFunctionReturn(0);
 }
 
+/* A file of the snapshot: path (for messages) and, from an .npz, its bytes (malloc'd). */
+static PetscErrorCode src_get(const src_t *src, const char *file, char *path, size_t cap, unsigned char **buf, size_t *n)
+{
+  PetscFunctionBeginUser;
+  *buf = NULL, *n = 0;
+  PetscCheck(snprintf(path, cap, "%s/%s%s", src->dir, src->prefix, file) < (int)cap, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "%s/%s: path too long", src->dir, file);
+  if (src->zip) {
+    char member[PETSC_MAX_PATH_LEN];
+    snprintf(member, sizeof member, "%s%s", src->prefix, file);
+    PetscCall(cdn_zip_read(src->zip, member, buf, n));
+  }
+  PetscFunctionReturn(0);
+}
+
 /* Reads one parameter tensor and checks its shape against what the layer implies. */
-static PetscErrorCode load_tensor(const char *dir, const char *file, int ndim, const int *want, const char *lname,
+static PetscErrorCode load_tensor(const src_t *src, const char *file, int ndim, const int *want, const char *lname,
                                   float **data)
 {
-  char path[PETSC_MAX_PATH_LEN];
-  int  nd, shape[4], same;
+  char           path[PETSC_MAX_PATH_LEN];
+  int            nd, shape[4], same;
+  unsigned char *buf;
+  size_t         n;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  PetscCheck(snprintf(path, sizeof path, "%s/%s", dir, file) < (int)sizeof path, PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "%s/%s: path too long", dir, file);
-  PetscCall(cdn_npy_read(path, data, &nd, shape));
+  PetscCall(src_get(src, file, path, sizeof path, &buf, &n));
+  if (src->zip) {
+    ierr = cdn_npy_decode(path, buf, n, data, &nd, shape);
+    free(buf);
+    PetscCall(ierr);
+  } else PetscCall(cdn_npy_read(path, data, &nd, shape));
   same = nd == ndim;
   for (int d = 0; same && d < nd; d++) same = shape[d] == want[d];
   if (!same) {
@@ -114,7 +145,7 @@ static PetscErrorCode read_links(ctx_t *c, const cJSON *o, cdn_layer_desc_t *l)
 }
 
 /* BatchNorm: eps and four [C] tensors, all required (the graph folds gamma and running_var). */
-static PetscErrorCode read_bn(ctx_t *c, const cJSON *o, const char *dir, cdn_layer_desc_t *l)
+static PetscErrorCode read_bn(ctx_t *c, const cJSON *o, const src_t *src, cdn_layer_desc_t *l)
 {
   static const char *const part[4] = {"weight", "bias", "running_mean", "running_var"};
   float                  **t[4]    = {&l->weight, &l->bias, &l->running_mean, &l->running_var};
@@ -127,14 +158,14 @@ static PetscErrorCode read_bn(ctx_t *c, const cJSON *o, const char *dir, cdn_lay
   l->eps = (float)e->valuedouble;
   for (int i = 0; i < 4; i++) {
     PetscCall(get_name(c, o, part[i], file, sizeof file));
-    PetscCall(load_tensor(dir, file, 1, &l->out_c, l->name, t[i]));
+    PetscCall(load_tensor(src, file, 1, &l->out_c, l->name, t[i]));
   }
   PetscFunctionReturn(0);
 }
 
 /* Fills layer c->k from JSON and checks it against the output shape (c, h, w) of the layer it
    reads; shp[k] receives its own output shape. */
-static PetscErrorCode read_layer(ctx_t *c, const cJSON *o, const char *dir, cdn_model_desc_t *d, int (*shp)[3])
+static PetscErrorCode read_layer(ctx_t *c, const cJSON *o, const src_t *src, cdn_model_desc_t *d, int (*shp)[3])
 {
   const cJSON      *t = cJSON_GetObjectItemCaseSensitive(o, "type"), *b;
   cdn_layer_desc_t *l = &d->layer[c->k];
@@ -208,20 +239,20 @@ static PetscErrorCode read_layer(ctx_t *c, const cJSON *o, const char *dir, cdn_
                  "%s: layers[%d] (%s): a %s layer must keep its input shape", c->path, c->k, l->name, cdn_op_name(l->op));
     }
   }
-  if (l->op == CDN_OP_BATCHNORM) PetscCall(read_bn(c, o, dir, l));
+  if (l->op == CDN_OP_BATCHNORM) PetscCall(read_bn(c, o, src, l));
   if (!cdn_layer_has_params(l)) PetscFunctionReturn(0);
   ws[0] = l->out_c, ws[1] = l->in_c, ws[2] = ws[3] = l->kernel;
   PetscCall(get_name(c, o, "weight", file, sizeof file));
-  PetscCall(load_tensor(dir, file, conv ? 4 : 2, ws, l->name, &l->weight));
+  PetscCall(load_tensor(src, file, conv ? 4 : 2, ws, l->name, &l->weight));
   b = cJSON_GetObjectItemCaseSensitive(o, "bias");
   if (b && !cJSON_IsNull(b)) {
     PetscCall(get_name(c, o, "bias", file, sizeof file));
-    PetscCall(load_tensor(dir, file, 1, &l->out_c, l->name, &l->bias));
+    PetscCall(load_tensor(src, file, 1, &l->out_c, l->name, &l->bias));
   }
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode read_model(const cJSON *root, const char *dir, ctx_t *c, cdn_model_desc_t *d)
+static PetscErrorCode read_model(const cJSON *root, const src_t *src, ctx_t *c, cdn_model_desc_t *d)
 {
   const cJSON *layers;
   int          in[3], shp[CDN_MAX_LAYERS + 1][3]; /* output shape per layer; the input last */
@@ -238,7 +269,7 @@ static PetscErrorCode read_model(const cJSON *root, const char *dir, ctx_t *c, c
              PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: layers: missing, empty or more than %d", c->path, CDN_MAX_LAYERS);
   for (c->k = 0; c->k < cJSON_GetArraySize(layers); c->k++) {
     d->nlayers = c->k + 1; /* first, so cdn_snapshot_destroy releases a half-read layer too */
-    PetscCall(read_layer(c, cJSON_GetArrayItem(layers, c->k), dir, d, shp));
+    PetscCall(read_layer(c, cJSON_GetArrayItem(layers, c->k), src, d, shp));
     for (int j = 0; j < c->k; j++)
       PetscCheck(strcmp(d->layer[j].name, d->layer[c->k].name), PETSC_COMM_SELF, CDN_ERR_CORRUPT,
                  "%s: %s: '%s' is used twice", c->path, at(c, "name"), d->layer[c->k].name);
@@ -265,26 +296,100 @@ static PetscErrorCode slurp(const char *path, char **text)
   PetscFunctionReturn(0);
 }
 
+/* MODEL.npz/epoch-EEE (not a folder): src reads the members epoch-EEE/NAME of MODEL.npz. */
+static PetscErrorCode open_source(const char *dir, char *npz, src_t *src)
+{
+  struct stat st;
+  const char *slash = strrchr(dir, '/');
+  size_t      len   = slash ? (size_t)(slash - dir) : 0;
+
+  PetscFunctionBeginUser;
+  src->dir = dir;
+  if (!stat(dir, &st) || len < 5 || strncmp(slash - 4, ".npz", 4) || len >= PETSC_MAX_PATH_LEN ||
+      strlen(slash + 1) + 2 > sizeof src->prefix)
+    PetscFunctionReturn(0);
+  memcpy(npz, dir, len), npz[len] = '\0';
+  if (stat(npz, &st) || !S_ISREG(st.st_mode)) PetscFunctionReturn(0);
+  snprintf(src->prefix, sizeof src->prefix, "%s/", slash + 1);
+  src->dir = npz;
+  PetscCall(cdn_zip_open(npz, &src->zip));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t *desc)
 {
-  char           path[PETSC_MAX_PATH_LEN], *text = NULL;
+  char           path[PETSC_MAX_PATH_LEN], npz[PETSC_MAX_PATH_LEN], *text = NULL;
+  unsigned char *buf = NULL;
+  size_t         n;
   cJSON         *root;
-  ctx_t          c = {path, -1, ""};
+  ctx_t          c   = {path, -1, ""};
+  src_t          src = {0};
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(desc, sizeof *desc));
-  PetscCheck(snprintf(path, sizeof path, "%s/model.json", dir) < (int)sizeof path, PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "%s: path too long", dir);
-  PetscCall(cdn_snapshot_verify(dir)); /* a damaged file is named as such, not misread */
-  PetscCall(slurp(path, &text));
-  root = cJSON_Parse(text);
+  PetscCall(open_source(dir, npz, &src));
+  ierr = src_get(&src, "model.json", path, sizeof path, &buf, &n);
+  if (!ierr && !src.zip) ierr = cdn_snapshot_verify(dir); /* a damaged file is named as such, not misread */
+  if (!ierr && !src.zip) ierr = slurp(path, &text);
+  if (!ierr && src.zip) {
+    if ((text = malloc(n + 1))) memcpy(text, buf, n), text[n] = '\0';
+    else ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_MEM, PETSC_ERROR_INITIAL, "out of memory");
+  }
+  free(buf);
+  root = ierr ? NULL : cJSON_Parse(text);
   free(text);
-  PetscCheck(root, PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: not valid JSON", path);
-  ierr = read_model(root, dir, &c, desc);
+  if (!ierr && !root) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_CORRUPT, PETSC_ERROR_INITIAL, "%s: not valid JSON", path);
+  if (!ierr) ierr = read_model(root, &src, &c, desc);
   cJSON_Delete(root);
+  cdn_zip_close(&src.zip);
   if (ierr) (void)cdn_snapshot_destroy(desc); /* the first error is the one reported */
   PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+static int by_int(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
+
+/* Adds epoch e to the list once (*ep malloc'd, grown by doubling). */
+static int add_epoch(int **ep, int *n, int *cap, int e)
+{
+  for (int i = 0; i < *n; i++)
+    if ((*ep)[i] == e) return 1;
+  if (*n == *cap) {
+    int *g = realloc(*ep, sizeof(int) * (size_t)(*cap = *cap ? 2 * *cap : 16));
+    if (!g) return 0;
+    *ep = g;
+  }
+  (*ep)[(*n)++] = e;
+  return 1;
+}
+
+PetscErrorCode cdn_snapshot_epochs(const char *model, int **epochs, int *n)
+{
+  size_t len = strlen(model);
+  int    cap = 0, ok = 1;
+
+  PetscFunctionBeginUser;
+  *epochs = NULL, *n = 0;
+  if (len > 4 && !strcmp(model + len - 4, ".npz")) {
+    cdn_zip_t *z;
+    PetscCall(cdn_zip_open(model, &z));
+    for (int i = 0; i < cdn_zip_count(z) && ok; i++) {
+      const char *name = cdn_zip_name(z, i), *slash = strchr(name, '/');
+      if (!strncmp(name, "epoch-", 6) && slash && !strcmp(slash, "/model.json")) ok = add_epoch(epochs, n, &cap, atoi(name + 6));
+    }
+    cdn_zip_close(&z);
+  } else {
+    DIR           *d = opendir(model);
+    struct dirent *e;
+    PetscCheck(d, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot list: %s", model, strerror(errno));
+    while ((e = readdir(d)) && ok)
+      if (!strncmp(e->d_name, "epoch-", 6) && !strchr(e->d_name, '.')) ok = add_epoch(epochs, n, &cap, atoi(e->d_name + 6));
+    closedir(d);
+  }
+  if (!ok) free(*epochs), *epochs = NULL, *n = 0;
+  PetscCheck(ok, PETSC_COMM_SELF, PETSC_ERR_MEM, "%s: out of memory", model);
+  if (*n) qsort(*epochs, (size_t)*n, sizeof(int), by_int);
   PetscFunctionReturn(0);
 }
 
