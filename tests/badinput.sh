@@ -99,10 +99,14 @@ compare)
   sed -i '2,$s/^\([0-9]*\),[0-9]*,/\1,0,/' "$work/d/models.csv"
   refused "one configuration in models.csv" "d/models.csv: all 8 models share one configuration: nothing to compare" \
     predict "$work/d" --job "$top/jobs/smoke.ini" --quiet
-  # without DIR/job.ini the budget is the built-in default: the message says so and names the file
+  # without DIR/job.ini the budget is the built-in default (3): the message says so and names the
+  # file, on a run cut to 2 epochs (its epoch-3 rows dropped)
   rm -f "$work/d/job.ini"
   sed -i 's/^\([0-9]*\),[0-9]*,/\1,\1,/' "$work/d/models.csv"
-  refused "default budget" "budget (the built-in default, as $work/d/job.ini is missing; give --budget or --job): 3 is not less than the run's 3 epochs" \
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "epochs_trained") c = i; print; next } { $c = 2; print }' OFS=, \
+    "$work/d/models.csv" > "$work/d/m.csv" && mv "$work/d/m.csv" "$work/d/models.csv"
+  for f in curves.csv features.csv; do awk -F, '$2 != 3' "$work/d/$f" > "$work/d/x.csv" && mv "$work/d/x.csv" "$work/d/$f"; done
+  refused "default budget" "budget (the built-in default, as $work/d/job.ini is missing; give --budget or --job): 3 is more than the run's 2 epochs" \
     predict "$work/d" --quiet
   ;;
 resume)

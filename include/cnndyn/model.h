@@ -7,18 +7,32 @@
 #define CDN_MAX_LAYERS 128 /* ResNet-32 has 111 */
 #define CDN_NAME_LEN   32
 
+/* The one list of operations: X(ENUM, its "type" in model.json, the suffix of its table
+   cdn_SUFFIX_op in src/nn). Adding an operation takes a line here, its own file in src/nn (the
+   table), the architecture builder (src/nn/arch.c) and the graph walker (src/graph/plan.c,
+   unrolled.c); nothing else. Notes: BATCHNORM is per channel (weight = gamma, bias = beta,
+   running_mean, running_var, eps); AVGPOOL2D has kernel, stride, padding; GLOBALAVGPOOL maps
+   C x H x W to C x 1 x 1; ADD is the residual sum of the outputs of layers src and src2 (same
+   shape). */
+#define CDN_OPS(X)                                \
+  X(CONV2D, "conv2d", conv2d)                     \
+  X(LINEAR, "linear", linear)                     \
+  X(RELU, "relu", relu)                           \
+  X(MAXPOOL2D, "maxpool2d", maxpool)              \
+  X(DROPOUT, "dropout", dropout)                  \
+  X(FLATTEN, "flatten", flatten)                  \
+  X(BATCHNORM, "batchnorm", batchnorm)            \
+  X(AVGPOOL2D, "avgpool2d", avgpool)              \
+  X(GLOBALAVGPOOL, "globalavgpool", gap)          \
+  X(ADD, "add", add)
+
 typedef enum {
-  CDN_OP_CONV2D,
-  CDN_OP_LINEAR,
-  CDN_OP_RELU,
-  CDN_OP_MAXPOOL2D,
-  CDN_OP_DROPOUT,
-  CDN_OP_FLATTEN,
-  CDN_OP_BATCHNORM,     /* per channel: weight = gamma, bias = beta, running_mean, running_var, eps */
-  CDN_OP_AVGPOOL2D,     /* kernel, stride, padding */
-  CDN_OP_GLOBALAVGPOOL, /* C x H x W -> C x 1 x 1 */
-  CDN_OP_ADD            /* residual sum of the outputs of layers src and src2 (same shape) */
+#define CDN_OP_ENUM(E, NAME, NN) CDN_OP_##E,
+  CDN_OPS(CDN_OP_ENUM)
+#undef CDN_OP_ENUM
 } cdn_op_t;
+#define CDN_OP_ONE(E, NAME, NN) +1
+#define CDN_OP_COUNT (0 CDN_OPS(CDN_OP_ONE)) /* the list's length */
 
 /* Layers are listed in an order where every layer comes after its inputs. A layer's input is the
    output of layer src (-1: the network's input); sequential stacks have src = index - 1. A

@@ -82,7 +82,8 @@ static PetscErrorCode comparable(const char *dir, const char *job, const char **
   if (value[0]) snprintf(from, sizeof from, "--budget");
   else if (job) snprintf(from, sizeof from, "%s: budget", job);
   else snprintf(from, sizeof from, "budget (the built-in default, as %s/job.ini is missing; give --budget or --job)", dir);
-  PetscCheck(spec->budget < res->epochs, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: %d is not less than the run's %d epochs",
+  /* the job spec's rule (budget at most epochs), on the epochs the run's CSVs hold */
+  PetscCheck(spec->budget <= res->epochs, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: %d is more than the run's %d epochs",
              from, spec->budget, res->epochs);
   if (save) PetscFunctionReturn(0); /* one learner fitted, nothing compared */
   for (int m = 1; m < res->nmodels; m++) other |= res->config[m].config_id != res->config[0].config_id;

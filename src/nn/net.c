@@ -13,12 +13,13 @@
 
 void openblas_set_num_threads(int); /* OpenBLAS's own call; cblas.h does not always declare it */
 
-/* Every operation's table (layer.h), in cdn_op_t order: the one list of operations. */
-extern const cdn_layer_ops_t cdn_conv2d_op, cdn_linear_op, cdn_relu_op, cdn_maxpool_op, cdn_dropout_op, cdn_flatten_op,
-  cdn_batchnorm_op, cdn_avgpool_op, cdn_gap_op, cdn_add_op;
-static const cdn_layer_ops_t *const op_table[] = {&cdn_conv2d_op,  &cdn_linear_op,  &cdn_relu_op,      &cdn_maxpool_op,
-                                                  &cdn_dropout_op, &cdn_flatten_op, &cdn_batchnorm_op, &cdn_avgpool_op,
-                                                  &cdn_gap_op,     &cdn_add_op};
+/* Every operation's table (layer.h), from the one list of operations (model.h). */
+#define CDN_OP_TABLE_DECL(E, NAME, NN) extern const cdn_layer_ops_t cdn_##NN##_op;
+CDN_OPS(CDN_OP_TABLE_DECL)
+#undef CDN_OP_TABLE_DECL
+#define CDN_OP_TABLE_ENTRY(E, NAME, NN) [CDN_OP_##E] = &cdn_##NN##_op,
+static const cdn_layer_ops_t *const op_table[CDN_OP_COUNT] = {CDN_OPS(CDN_OP_TABLE_ENTRY)};
+#undef CDN_OP_TABLE_ENTRY
 
 static const cdn_layer_ops_t *ops_of(cdn_op_t op)
 {

@@ -81,9 +81,9 @@ PetscErrorCode cdn_prediction_stage_dir(MPI_Comm comm, const cdn_jobspec_t *spec
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
     ierr = cdn_results_load_whole(dir, &res);
-    if (!ierr && spec->budget >= res.epochs)
+    if (!ierr && spec->budget > res.epochs)
       ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_INPUT, PETSC_ERROR_INITIAL,
-                        "budget: %d is not less than the run's %d epochs", spec->budget, res.epochs);
+                        "budget: %d is more than the run's %d epochs", spec->budget, res.epochs);
   }
   PetscCall(cdn_error_share(comm, ierr));
   PetscCall(cdn_prediction_stage(comm, spec, &res, dir, PETSC_TRUE, quiet));

@@ -13,9 +13,10 @@
 #include "cnndyn/util.h"
 #include "snapshot_impl.h"
 
-/* In cdn_op_t order: the "type" of a layer in model.json. */
-static const char *op_names[] = {"conv2d",  "linear",    "relu",      "maxpool2d",     "dropout",
-                                 "flatten", "batchnorm", "avgpool2d", "globalavgpool", "add"};
+/* The "type" of a layer in model.json, from the one list of operations (model.h). */
+#define CDN_OP_NAME(E, NAME, NN) [CDN_OP_##E] = NAME,
+static const char *op_names[CDN_OP_COUNT] = {CDN_OPS(CDN_OP_NAME)};
+#undef CDN_OP_NAME
 
 const char *cdn_op_name(cdn_op_t op)
 {
