@@ -118,8 +118,9 @@ def _positions(g):
     return pos
 
 
-def draw(outdir, model, epochs, accuracy, cnndyn, path):
-    """One network's graph at the given epochs, side by side, as `cnndyn graph` exports it."""
+def draw(outdir, model, epochs, outcome, cnndyn, path):
+    """One network's graph at the given epochs, side by side, as `cnndyn graph` exports it; outcome:
+    how the model ended, in words (population.outcome)."""
     snaps = [snapshot(cnndyn, outdir, model, e) for e in epochs]
     edges = [s.edges() for s in snaps]
     g0 = snaps[0]
@@ -156,8 +157,7 @@ def draw(outdir, model, epochs, accuracy, cnndyn, path):
         ax.grid(False)
         ax.set_xlabel("node group (input channels, conv output channels, linear neurons)")
         ax.set_title(f"epoch {e}" + (" (initial weights)" if e == 0 else ""))
-    acc = f", final test accuracy {accuracy:.3f}" if accuracy is not None and np.isfinite(accuracy) else ""
-    fig.suptitle(f"Graph of model {model}{acc}: {len(g0.group)} nodes, {len(edges[0][2])} edges "
+    fig.suptitle(f"Graph of model {model}, {outcome}: {len(g0.group)} nodes, {len(edges[0][2])} edges "
                  "(cnndyn graph --export)\nedge width and opacity: weight relative to the largest "
                  "between the same two groups (over both epochs)")
     fig.tight_layout()
@@ -173,11 +173,11 @@ def check_model_snapshots(outdir, model):
     return eps
 
 
-def layer_distributions(outdir, picks, accuracy, cnndyn, path):
+def layer_distributions(outdir, picks, outcomes, cnndyn, path):
     """Per-group distributions of node degree and centrality over epochs, from `cnndyn stats` on
     the snapshots of the best, median and worst model: one box per model and epoch. Models whose
     node groups differ from the best's (another family) are left out: their groups are not the
-    same layers."""
+    same layers. outcomes: how each model ended, in words (population.outcome)."""
     from population import PICK_COLOURS
     have = {name: m for name, m in picks.items() if len(snapshot_epochs(outdir, m)) >= 2}
     if len(have) < len(picks):
@@ -222,10 +222,8 @@ def layer_distributions(outdir, picks, accuracy, cnndyn, path):
             ax.set_xticks(epochs)
     handles = []
     for name, m in have.items():
-        acc = accuracy.get(m, float("nan"))
-        acc_t = f"{acc:.3f}" if np.isfinite(acc) else "diverged"
         handles.append(plt.Rectangle((0, 0), 1, 1, facecolor=PICK_COLOURS[name], alpha=0.45,
-                                     label=f"{name}: model {m}, final accuracy {acc_t}"))
+                                     label=f"{name}: model {m}, {outcomes[m]}"))
     fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False,
                title="boxes: 25-75% of the group's nodes, line: median, whiskers: 1.5 IQR")
     left = f" ({', '.join(sorted(other))} left out: other layers)" if other else ""

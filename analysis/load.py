@@ -52,20 +52,46 @@ def _read(path, required, numeric, optional_numeric=()):
     return df
 
 
+STATUSES = ("ok", "diverged", "pruned")
+
+
 def models(outdir):
+    """models.csv. Runs made before [pruning] lack pruned_epoch and pruned_test_accuracy: they are
+    added empty, so every panel can ask for them. A pruned model stopped at its pruned_epoch and has
+    no final accuracy; in shadow mode an ok model may carry the epoch the policy would have stopped
+    it at (docs/formats.md, "models.csv")."""
+    path = os.path.join(outdir, "models.csv")
     req = ["model", "status", "final_test_accuracy"]
-    df = _read(os.path.join(outdir, "models.csv"), req, ["model", "final_test_accuracy"],
+    df = _read(path, req, ["model", "final_test_accuracy"],
                ["config", "replicate", "diverged_epoch", "epochs_trained", "final_val_loss",
                 "final_val_accuracy", "learning_rate", "momentum", "batch_size", "dropout",
-                "weight_decay", "init_scale", "width", "depth"])
+                "weight_decay", "init_scale", "width", "depth", "label", "pruned_epoch",
+                "pruned_test_accuracy"])
     if df.empty:
         raise InputError(f"{outdir}/models.csv: no models (header only)")
     df["model"] = df["model"].astype(int)
-    bad = ~df["status"].isin(["ok", "diverged"])
+    df["status"] = df["status"].str.strip()
+    bad = ~df["status"].isin(STATUSES)
     if bad.any():
         j = int(np.argmax(bad.to_numpy()))
-        raise InputError(f"{outdir}/models.csv: line {j + 2}: status: {df['status'].iloc[j]!r} "
-                         "is not 'ok' or 'diverged'")
+        raise InputError(f"{path}: line {j + 2}: status: {df['status'].iloc[j]!r} "
+                         "is not 'ok', 'diverged' or 'pruned'")
+    for c in ("pruned_epoch", "pruned_test_accuracy"):
+        if c not in df.columns:
+            df[c] = np.nan
+    pruned = df["status"] == "pruned"
+    checks = [(pruned & df["pruned_epoch"].isna(), "pruned_epoch", "empty for a pruned model"),
+              (pruned & df["final_test_accuracy"].notna(), "final_test_accuracy",
+               "a pruned model has no final accuracy"),
+              (df["pruned_epoch"].notna() != df["pruned_test_accuracy"].notna(), "pruned_test_accuracy",
+               "given exactly when pruned_epoch is")]
+    if "epochs_trained" in df.columns:
+        checks.append((pruned & (df["pruned_epoch"] != df["epochs_trained"]), "pruned_epoch",
+                       "a pruned model stops at its pruned epoch (pruned_epoch = epochs_trained)"))
+    for bad, col, why in checks:
+        if bad.any():
+            j = int(np.argmax(bad.to_numpy()))
+            raise InputError(f"{path}: line {j + 2}: {col}: {why}")
     return df
 
 
@@ -213,3 +239,62 @@ def timing(outdir):
         return None
     return _read(path, ["model", "epoch", "train_seconds", "graph_seconds"],
                  ["model", "epoch", "train_seconds", "graph_seconds"])
+
+
+def _strip_comment(line):
+    """A job spec comment starts with # or ; at the start of a line or after a space or tab
+    (jobs/README.md, "Syntax"): a # inside a value is part of it."""
+    for i, ch in enumerate(line):
+        if ch in "#;" and (i == 0 or line[i - 1] in " \t"):
+            return line[:i]
+    return line
+
+
+def job(outdir):
+    """The job spec the run kept (OUTDIR/job.ini) as {section: {key: value}}, values as text; None
+    when the run has none. Only what the page needs is read: cnndyn checked the rest before training."""
+    path = os.path.join(outdir, "job.ini")
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read: {e}")
+    spec, section = {}, None
+    for i, raw in enumerate(lines, start=1):
+        line = _strip_comment(raw).strip()
+        if not line:
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = spec.setdefault(line[1:-1].strip(), {})
+        elif "=" in line and section is not None:
+            k, v = line.split("=", 1)
+            section[k.strip()] = v.strip()
+        else:
+            raise InputError(f"{path}: line {i}: expected 'key = value' under a [section]")
+    return spec
+
+
+def pruning(outdir, models):
+    """How the run pruned: {policy, shadow, epochs} from job.ini's [pruning] and [training] epochs
+    (defaults as jobs/README.md gives them: none, false, 10). Without job.ini the policy is unknown,
+    the mode is read from the statuses and the epochs from the models that trained to the end."""
+    spec = job(outdir)
+    path = os.path.join(outdir, "job.ini")
+    if spec is None:
+        done = models.loc[models["status"] == "ok", "epochs_trained"] if "epochs_trained" in models else []
+        return {"policy": "unknown policy (no job.ini)", "shadow": not (models["status"] == "pruned").any(),
+                "epochs": int(max(done)) if len(done) else None}
+    p = spec.get("pruning", {})
+    shadow = p.get("shadow", "false").lower()
+    if shadow not in ("true", "false", "yes", "no", "1", "0"):
+        raise InputError(f"{path}: [pruning] shadow: {p['shadow']!r} is not a boolean")
+    epochs = spec.get("training", {}).get("epochs", "10")
+    if not epochs.isdigit() or int(epochs) < 1:
+        raise InputError(f"{path}: [training] epochs: {epochs!r} is not a positive integer")
+    out = {"policy": p.get("policy", "none"), "shadow": shadow in ("true", "yes", "1"), "epochs": int(epochs)}
+    if out["shadow"] and (models["status"] == "pruned").any():
+        raise InputError(f"{outdir}/models.csv: a model has status 'pruned' although job.ini runs "
+                         "[pruning] in shadow mode (shadow mode trains every model to the end)")
+    return out

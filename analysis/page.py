@@ -54,6 +54,20 @@ class Page:
     def note(self, text):
         self.p(text, "note")
 
+    def table(self, head, rows):
+        """A plain table; a cell is text, or (text, key) to write the key into data-cell so a reader
+        (and the test) can find the number (data-key is report_tables' own)."""
+        out = ["<tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>"]
+        for r in rows:
+            cells = []
+            for c in r:
+                if isinstance(c, tuple):
+                    cells.append(f'<td class="num" data-cell="{e(c[1])}">{e(c[0])}</td>')
+                else:
+                    cells.append(f"<td>{e(c)}</td>")
+            out.append("<tr>" + "".join(cells) + "</tr>")
+        self.parts.append("<table>" + "".join(out) + "</table>")
+
     def report_tables(self, report, is_baseline, label):
         """One table per (subset, task, metric): methods as rows, budgets as columns, each cell the
         mean (and std when there are repeats) exactly as report.csv writes them."""

@@ -14,7 +14,19 @@ class Skip(Exception):
 
 # Columns of models.csv that are not hyperparameters (docs/formats.md, "models.csv").
 NOT_HYPER = {"model", "config", "replicate", "seed", "architecture", "status", "diverged_epoch", "epochs_trained",
-             "final_val_loss", "final_val_accuracy", "final_test_accuracy"}
+             "final_val_loss", "final_val_accuracy", "final_test_accuracy", "label", "pruned_epoch",
+             "pruned_test_accuracy"}
+PRUNED_COLOUR = "#ff7f0e"
+
+
+def outcome(info, m):
+    """How model m ended, in words for a legend: its final accuracy, or why it has none."""
+    acc = info.at[m, "final_test_accuracy"]
+    if np.isfinite(acc):
+        return f"final accuracy {acc:.3f}"
+    if info.at[m, "status"] == "pruned":
+        return f"pruned at epoch {int(info.at[m, 'pruned_epoch'])}"
+    return "diverged"
 
 
 def _acc_norm(models):
@@ -49,8 +61,22 @@ def learning_curves(models, curves, path):
                 continue
             g = g[g[col].notna()]
             acc = info.at[m, "final_test_accuracy"]
-            diverged = info.at[m, "status"] == "diverged"
-            if diverged:
+            status = info.at[m, "status"]
+            if status == "pruned":   # stopped by the run's [pruning] policy: no final accuracy to colour by
+                ax.plot(g["epoch"], g[col], color=PRUNED_COLOUR, linestyle="--", linewidth=1.0, alpha=0.8,
+                        zorder=1)
+                if len(g):
+                    ax.plot(g["epoch"].iloc[-1], g[col].iloc[-1], marker="s", color=PRUNED_COLOUR,
+                            markersize=5, linestyle="none", zorder=3)
+                continue
+            shadow = info.at[m, "pruned_epoch"]
+            if np.isfinite(shadow) and status == "ok":
+                # shadow mode: where the policy would have stopped this model, which trained on
+                at = g[g["epoch"] == int(shadow)]
+                if len(at):
+                    ax.plot(at["epoch"], at[col], marker="o", markerfacecolor="none", color=PRUNED_COLOUR,
+                            markersize=7, linestyle="none", zorder=4)
+            if status == "diverged":
                 ax.plot(g["epoch"], g[col], color="#d62728", linestyle=":", linewidth=1.2, zorder=1)
                 if len(g):
                     ax.plot(g["epoch"].iloc[-1], g[col].iloc[-1], marker="X", color="#d62728",
@@ -67,10 +93,19 @@ def learning_curves(models, curves, path):
             ax.set_yscale("log")
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     n_div = int((info["status"] == "diverged").sum())
-    handles = [plt.Line2D([], [], color=cmap(0.8), label=f"trained ({len(info) - n_div} models)")]
+    n_pruned = int((info["status"] == "pruned").sum())
+    n_shadow = int(((info["status"] != "pruned") & info["pruned_epoch"].notna()).sum())
+    handles = [plt.Line2D([], [], color=cmap(0.8), label=f"trained ({len(info) - n_div - n_pruned} models)")]
     if n_div:
         handles.append(plt.Line2D([], [], color="#d62728", linestyle=":", marker="X",
                                   label=f"diverged ({n_div}; X = last finite epoch)"))
+    if n_pruned:
+        handles.append(plt.Line2D([], [], color=PRUNED_COLOUR, linestyle="--", marker="s",
+                                  label=f"pruned ({n_pruned}; square = the epoch it was stopped)"))
+    if n_shadow:
+        handles.append(plt.Line2D([], [], color=PRUNED_COLOUR, linestyle="none", marker="o",
+                                  markerfacecolor="none",
+                                  label=f"circle: where the policy would have stopped it ({n_shadow}, shadow mode)"))
     fig.legend(handles=handles, loc="upper center", ncol=2, bbox_to_anchor=(0.45, 0.0), frameon=False)
     fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=list(axes),
                  label="final test accuracy (fraction)")
@@ -105,8 +140,11 @@ def grid(models, path):
     hp = hyperparameters(models)
     if not hp:
         raise Skip("no hyperparameter varies across the population: no grid to show")
-    ok = models.copy()
     acc = "final_test_accuracy"
+    # Only models with a final accuracy enter a cell: a diverged or pruned model has none.
+    ok = models[models[acc].notna()].copy()
+    if ok.empty:
+        raise Skip("no model has a final test accuracy (every one diverged or was pruned)")
     norm, cmap = _acc_norm(models)
     gridlike = [c for c in hp if ok[c].nunique() <= 24]
     if len(gridlike) > 2:
@@ -117,11 +155,15 @@ def grid(models, path):
     if len(gridlike) >= 2:
         x, y = gridlike[0], gridlike[1]
         others = [c for c in hp if c not in (x, y)]
-        table = ok.groupby([y, x])[acc].mean().unstack(x)
+        # Cells of the full grid: one where no model has a final accuracy says why.
+        why = models.groupby([y, x])["status"].agg(lambda s: "pruned" if (s == "pruned").all()
+                                                   else "diverged" if (s == "diverged").all()
+                                                   else "no final\naccuracy").unstack(x)
+        table = ok.groupby([y, x])[acc].mean().unstack(x).reindex(index=why.index, columns=why.columns)
         fig, ax = plt.subplots(figsize=(max(5.5, 0.75 * table.shape[1] + 2.5),
                                         max(3.5, 0.45 * table.shape[0] + 1.8)))
         grey = cmap.copy()
-        grey.set_bad("#d9d9d9")                  # every model of the cell diverged
+        grey.set_bad("#d9d9d9")                  # no model of the cell has a final accuracy
         im = ax.imshow(np.ma.masked_invalid(table.to_numpy()), cmap=grey, norm=norm, aspect="auto",
                        origin="lower")
         ax.set_xticks(range(table.shape[1]), [_fmt(v) for v in table.columns], rotation=45)
@@ -133,7 +175,7 @@ def grid(models, path):
         for i in range(vals.shape[0]):
             for j in range(vals.shape[1]):
                 v = vals[i, j]
-                text = "diverged" if not np.isfinite(v) else f"{v:.2f}"
+                text = why.iat[i, j] if not np.isfinite(v) else f"{v:.2f}"
                 shade = norm(v) if np.isfinite(v) else 1
                 ax.text(j, i, text, ha="center", va="center", fontsize=8,
                         color="white" if shade < 0.55 else "black")
@@ -145,21 +187,27 @@ def grid(models, path):
         save(fig, path)
         return
     x = hp[0]
-    names = None
+    names = ok_x = None
     if ok[x].dtype == object:
         # A named hyperparameter (a family, say): one column of points per value.
-        names = sorted(ok[x].dropna().unique())
-        ok[x] = ok[x].map({n: i for i, n in enumerate(names)})
+        names = sorted(models[x].dropna().unique())
+        ok_x = {n: i for i, n in enumerate(names)}
+        ok[x] = ok[x].map(ok_x)
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     if names is not None:
         ax.set_xticks(range(len(names)), names)
     sc = ax.scatter(ok[x], ok[acc], c=ok[acc], cmap=cmap, norm=norm, s=28, edgecolor="black",
                     linewidth=0.4, label="one model")
-    div = ok[ok["status"] == "diverged"]
+    div = models[models["status"] == "diverged"]
     if len(div):
-        ax.scatter(div[x], np.zeros(len(div)), marker="X", color="#d62728", s=50,
-                   label="diverged (no accuracy)")
-    if names is None and (ok[x] > 0).all() and ok[x].max() / ok[x].min() > 50:
+        ax.scatter(div[x].map(ok_x) if names is not None else div[x], np.zeros(len(div)), marker="X",
+                   color="#d62728", s=50, label="diverged (no accuracy)")
+    pr = models[models["status"] == "pruned"]
+    if len(pr):
+        ax.scatter(pr[x].map(ok_x) if names is not None else pr[x], pr["pruned_test_accuracy"], marker="s",
+                   facecolor="none", edgecolor=PRUNED_COLOUR, s=30,
+                   label="pruned: test accuracy at its pruned epoch (not final)")
+    if names is None and (models[x] > 0).all() and models[x].max() / models[x].min() > 50:
         ax.set_xscale("log")
     means = ok.groupby(x)[acc].mean()
     if len(means) <= 64:
@@ -173,8 +221,11 @@ def grid(models, path):
 
 
 def pick_models(models):
-    """Best, median and worst model by final test accuracy (diverged ones count as worst)."""
-    acc = models.set_index("model")["final_test_accuracy"].fillna(-1).sort_values(kind="stable")
+    """Best, median and worst model by final test accuracy (diverged ones count as worst). Models the
+    run pruned are left out when any other is there: they were stopped, not ranked at the end."""
+    kept = models[models["status"] != "pruned"]
+    acc = (kept if len(kept) else models).set_index("model")["final_test_accuracy"].fillna(-1)
+    acc = acc.sort_values(kind="stable")
     ids = acc.index.to_list()
     return {"best": ids[-1], "median": ids[len(ids) // 2], "worst": ids[0]}
 
@@ -230,10 +281,8 @@ def layer_statistics(models, features, columns, path):
             ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     handles = []
     for name, m in picks.items():
-        acc = info.at[m, "final_test_accuracy"]
-        acc_t = f"{acc:.3f}" if np.isfinite(acc) else "diverged"
         handles.append(plt.Line2D([], [], color=PICK_COLOURS[name], marker="o",
-                                  label=f"{name}: model {m}, final accuracy {acc_t}"))
+                                  label=f"{name}: model {m}, {outcome(info, m)}"))
     handles.append(plt.Line2D([], [], color="grey", label="line: median over the layer's nodes"
                               if "median" in aggs else "line: mean over nodes"))
     quart = "q25" in aggs and "q75" in aggs

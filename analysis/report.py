@@ -54,12 +54,19 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None, cnndy
 
     n = len(models)
     n_div = int((models["status"] == "diverged").sum())
+    n_pruned = int((models["status"] == "pruned").sum())
+    prunes = models["pruned_epoch"].notna().any()
+    setup = load.pruning(outdir, models) if prunes else None
     page = Page(f"cnndyn analysis: {os.path.basename(os.path.abspath(outdir))}")
     facts = [("run folder", os.path.abspath(outdir)),
-             ("models", f"{n} ({n - n_div} trained, {n_div} diverged)"),
-             ("epochs", f"{int(curves['epoch'].max())} per model"),
+             ("models", f"{n} ({n - n_div - n_pruned} trained, {n_div} diverged"
+                        + (f", {n_pruned} pruned" if n_pruned else "") + ")"),
+             ("epochs", f"{int(curves['epoch'].max())} per model" + (" (pruned models fewer)" if n_pruned else "")),
              ("final test accuracy", quantiles(models["final_test_accuracy"])),
              ("prediction budgets", ", ".join(f"k = {b}" for b in budgets))]
+    if setup is not None:
+        facts.append(("pruning", f"policy {setup['policy']}" + (", shadow mode (every model trained to the end)"
+                                                                 if setup["shadow"] else "")))
     if timing is not None and len(timing):
         facts.append(("training time", f"{timing['train_seconds'].sum():.1f} s summed over models "
                       f"(graph and statistics {timing['graph_seconds'].sum():.1f} s)"))
@@ -80,10 +87,15 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None, cnndy
     page.h(2, "The population")
     figure("learning_curves.png", "Learning curves",
            "Learning curves of every model, coloured by final test accuracy. Diverged models are "
-           "dotted red, with an X at their last finite epoch.", population.learning_curves, models, curves)
+           "dotted red, with an X at their last finite epoch."
+           + (" Models the run pruned are dashed orange, with a square at the epoch it stopped them." if n_pruned else "")
+           + (" An orange circle marks where the shadow-mode policy would have stopped a model that trained on."
+              if setup is not None and setup["shadow"] else ""), population.learning_curves, models, curves)
     figure("grid.png", "Accuracy over the grid", "Final test accuracy over the hyperparameters that vary in the job spec "
-           "(mean over the seeds of each configuration; diverged seeds have no accuracy and are left out, "
-           "grey cells diverged for every seed).", population.grid, models)
+           "(mean over the seeds of each configuration; diverged and pruned seeds have no final accuracy and are "
+           "left out, grey cells have none for any seed and say why).", population.grid, models)
+    if setup is not None:
+        early_stopping_section(page, figure, models, setup)
 
     page.h(2, "Predictions against the baselines")
     figure("metrics_by_budget.png", "Prediction quality against the epoch budget",
@@ -114,23 +126,24 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None, cnndy
     figure("layer_statistics.png", "Per-layer statistics over epochs",
            "Weighted degree and eigenvector centrality of each layer's nodes over the epochs, for "
            f"the best (model {picks['best']}), median (model {picks['median']}) and worst "
-           f"(model {picks['worst']}) model, from features.csv.",
+           f"(model {picks['worst']}) model, from features.csv"
+           + (" (models the run pruned are not ranked: they have no final accuracy)." if n_pruned else "."),
            population.layer_statistics, models, features, columns)
-    accuracy = models.set_index("model")["final_test_accuracy"].to_dict()
+    info = models.set_index("model")
+    outcomes = {m: population.outcome(info, m) for m in info.index}
     figure("layer_distributions.png", "Per-layer distributions from the snapshots",
            "Weighted degree and eigenvector centrality of every node, per layer and epoch, for the "
            "same three models, as `cnndyn stats` computes them on the snapshots.",
-           graph.layer_distributions, outdir, picks, accuracy, cnndyn)
+           graph.layer_distributions, outdir, picks, outcomes, cnndyn)
     gm = picks["best"] if graph_model is None else graph_model
     try:
         eps = graph.check_model_snapshots(outdir, gm)
         k = budget if budget in eps else eps[-1]
-        acc = models.set_index("model").at[gm, "final_test_accuracy"]
         figure(f"graph_model{gm}.png", f"The graph of model {gm}",
                f"The graph of model {gm} at epoch {eps[0]} and epoch {k}: nodes by node group, edge "
                "width by weight (docs/graph.md), as `cnndyn graph --export` writes it "
                "(BatchNorm folded, residual edges included).",
-               graph.draw, outdir, gm, [eps[0], k], acc, cnndyn)
+               graph.draw, outdir, gm, [eps[0], k], outcomes[gm], cnndyn)
     except Skip as s:
         page.h(3, "The graph")
         page.note(f"Not drawn: {s}")
@@ -142,6 +155,47 @@ def build(outdir, dest, budget=None, graph_model=None, log=lambda s: None, cnndy
 
     with open(os.path.join(dest, "index.html"), "w") as f:
         f.write(page.html())
+
+
+def early_stopping_section(page, figure, models, setup):
+    """The run's own [pruning]: epochs spent against the best model found, as a table and a figure."""
+    import stopping
+    from population import Skip
+    page.h(2, "Early stopping during the run")
+    try:
+        none, policy, regret = stopping.summary(models, setup)
+    except Skip as s:
+        page.note(f"Not computed: {s}")
+        return
+    page.p(f"The run's [pruning] policy is {setup['policy']}. Compute is counted in epochs (epochs_trained of "
+           "models.csv; a model the policy stopped counts its epochs up to pruned_epoch), as a share of "
+           f"training all {len(models)} models for {setup['epochs']} epochs. The best accuracy found is the "
+           "largest final test accuracy of a model trained on, or test accuracy at the pruned epoch of a "
+           "model the policy stopped.")
+    num = lambda v, f: "" if v is None or not np.isfinite(v) else format(v, f)
+    rows = []
+    for key, side in (("none", none), ("policy", policy)):
+        if side is None:
+            rows.append(["no pruning", "unknown", "unknown", "unknown", "live run: not measured"])
+            continue
+        best = "" if side["model"] is None else f"model {side['model']} ({side['how']})"
+        rows.append([side["name"], (str(side["epochs"]), f"{key}|epochs"),
+                     (num(side["fraction"], ".4f"), f"{key}|fraction"), (num(side["best"], ".4f"), f"{key}|best"),
+                     best])
+    page.table(["run as", "epochs trained", f"share of {policy['full']} epochs", "best accuracy found", "best model"],
+               rows)
+    if regret is None:
+        page.note("A live run trains only what its policy keeps: the best accuracy without pruning, and so the "
+                  "regret, are unknown here. Run the same job with [pruning] shadow = true (or policy = none) "
+                  "to measure them.")
+    else:
+        page.table(["regret (best without pruning minus best with it)", "epochs saved (share)"],
+                   [[(num(regret, ".4f"), "regret"), (num(none["fraction"] - policy["fraction"], ".4f"), "saved")]])
+    figure("early_stopping_run.png", "Compute against the best model found",
+           "Left: the best test accuracy found against the share of epochs spent, for the run's policy and, in "
+           "shadow mode, for training everyone to the end; the vertical gap is the regret. Right: the epoch at "
+           "which the policy stopped (or, in shadow mode, would have stopped) each model.",
+           stopping.figure, models, setup)
 
 
 def main(argv):

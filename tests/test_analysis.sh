@@ -8,7 +8,11 @@
 #   - the same on a synthetic report.csv in issue 8's format (budgets 1..2, repeats), without
 #     early_stop.csv (a note instead of the early-stopping figure);
 #   - no snapshots: the graph figure is replaced by a note, the page still written;
-#   - a malformed or missing CSV: one clear message, exit 1, no page and no temporary folder left.
+#   - a malformed or missing CSV: one clear message, exit 1, no page and no temporary folder left;
+#   - runs that prune themselves ([pruning], live and shadow): the page builds, counts pruned models
+#     as such, and its "Early stopping during the run" section (only there, not on runs without a
+#     pruned_epoch or older runs without the column) holds the epochs, shares, bests and regret
+#     recomputed here from models.csv and job.ini.
 set -uo pipefail
 cnndyn=$1 top=$2
 py=/usr/bin/python3
@@ -102,6 +106,7 @@ assert (e['kind'] == 'graph_minus').any()
 PY" "smoke page: report.csv or early_stop.csv lacks the rows the headline figures draw"
 check "grep -q 'Early stopping at equal compute' '$work/s/report/index.html' && grep -q 'Every row behind the headlines' '$work/s/report/index.html'" \
   "smoke page: the equal-compute or per-row figure has no section"
+check "! grep -q 'Early stopping during the run' '$work/s/report/index.html'" "smoke page: a run without pruning has the in-run early-stopping section"
 # An early_stop.csv from before issue 16: the figure is a note, not a failure.
 mkdir -p "$work/old" && printf 'epochs,policy,predictor,fraction_stopped,epochs_saved,regret_of_best_kept,family\n1,prune,best_graph,0.5,0.3,0,graph\n' \
   > "$work/old/early_stop.csv"
@@ -180,6 +185,14 @@ PY" "kendall_tau_b or r2 wrong on hand-computed cases"
 
 # 2. Issue 8's report format: budgets 1..2, spread over repeats; no early_stop.csv.
 cp -r "$work/s" "$work/t" && rm -rf "$work/t/report" "$work/t/snapshots" "$work/t/early_stop.csv"
+# ... and a models.csv from before [pruning]: without pruned_epoch and pruned_test_accuracy.
+$py - "$work/t/models.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+keep = [i for i, h in enumerate(rows[0]) if h not in ("pruned_epoch", "pruned_test_accuracy")]
+assert len(keep) == len(rows[0]) - 2, rows[0]
+csv.writer(open(sys.argv[1], "w", newline=""), lineterminator="\n").writerows([[r[i] for i in keep] for r in rows])
+PY
 $py - "$work/t" <<'PY'
 import csv, os, sys
 d = sys.argv[1]
@@ -212,6 +225,7 @@ for f in metrics_detail.png predicted_vs_actual_k2.png; do
 done
 check "grep -q 'no nested best_graph' '$work/t/report/index.html'" "target-format page: no note for the missing headline rows"
 check "page_ok '$work/t'" "target-format page: images or tables"
+check "! grep -q 'Early stopping during the run' '$work/t/report/index.html'" "a run from before [pruning]: an in-run early-stopping section"
 # No snapshots here: a note instead of the graph figure, and no failure.
 check "grep -q 'no snapshots in this run' '$work/t/report/index.html' && ! ls '$work/t/report' | grep graph_model > /dev/null" \
   "no snapshots: no note, or a graph figure anyway"
@@ -237,7 +251,120 @@ cp "$work/t/curves.csv" "$work/m/curves.csv" && rm "$work/m/report.csv"
 bad "missing report.csv" "$work/m" "report.csv: missing"
 printf 'method,metric\ngraph,r2\n' > "$work/m/report.csv"
 bad "report.csv without values" "$work/m" "report.csv: line 1: expected a .mean. column"
+cp "$work/t/report.csv" "$work/m/report.csv"
+awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "status") c = i }
+                  NR == 3 { $c = "pruned" } { print }' "$work/t/models.csv" > "$work/m/models.csv"
+bad "a pruned model without pruned_epoch" "$work/m" "models.csv: line 3: pruned_epoch: empty for a pruned model"
 bad "missing folder" "$work/nonexistent" "nonexistent: not a folder"
+
+# 4. Runs that prune themselves: the smoke job with successive halving, live and in shadow mode
+#    (half the images, one repeat, two methods and two learners keep it short; halving still stops
+#    two of the eight models).
+prune_run() { # name shadow
+  { sed -e 's/^\[prediction\]/[prediction]\nrepeats = 1\nlearners = linear, score\nmethods = degree_diff, val_acc/' \
+        -e 's/^train_size = .*/train_size = 500/; s/^validation_size = .*/validation_size = 250/; s/^test_size = .*/test_size = 500/' \
+        "$top/jobs/smoke.ini"
+    printf '\n[pruning]\npolicy = halving\nfirst_rung = 1\neta = 2\nmin_finished = 4\nshadow = %s\n' "$2"
+  } > "$work/$1.ini"
+  mpi 2 "$cnndyn" run "$work/$1.ini" --out "$work/$1" --quiet > "$work/$1.out" 2>&1 || { cat "$work/$1.out"; exit 1; }
+  $py "$report" "$work/$1" --cnndyn "$cnndyn" --quiet > "$work/$1.page" 2>&1
+  local code=$?
+  check "[ $code -eq 0 ]" "$1 page: exit $code: $(cat "$work/$1.page")"
+  check "page_ok '$work/$1'" "$1 page: images or tables"
+  check "[ -s '$work/$1/report/early_stopping_run.png' ] && grep -q '<h2>Early stopping during the run</h2>' '$work/$1/report/index.html'" \
+    "$1 page: no in-run early-stopping section or figure"
+}
+# prune_ok DIR [HTML]: the section's numbers equal those recomputed here, with csv alone, from
+# DIR/models.csv and DIR/job.ini (default HTML: the page of DIR).
+prune_ok() {
+  $py - "$1" "${2:-$1/report/index.html}" <<'PY'
+import csv, html.parser, re, sys
+d, page = sys.argv[1], sys.argv[2]
+class P(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(); self.cells, self.key, self.facts, self.dt = {}, None, {}, None
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "td" and "data-cell" in a: self.key = a["data-cell"]; self.cells[self.key] = ""
+        if tag == "dt": self.dt = ""
+    def handle_endtag(self, tag):
+        if tag == "td": self.key = None
+    def handle_data(self, data):
+        if self.key: self.cells[self.key] += data
+        if self.dt == "": self.dt = data
+        elif self.dt: self.facts[self.dt] = data; self.dt = None
+text = open(page).read()
+p = P(); p.feed(text)
+ini = open(f"{d}/job.ini").read()
+section = lambda name: ini.split(f"[{name}]", 1)[1].split("\n[", 1)[0]
+E = int(re.search(r"^epochs\s*=\s*(\d+)", section("training"), re.M).group(1))
+policy = re.search(r"^policy\s*=\s*(\w+)", section("pruning"), re.M).group(1)
+shadow = re.search(r"^shadow\s*=\s*true", section("pruning"), re.M) is not None
+rows = list(csv.DictReader(open(f"{d}/models.csv")))
+f = lambda s: float(s) if s else None
+full = len(rows) * E
+pruned = sum(r["status"] == "pruned" for r in rows)
+stopped = [r for r in rows if r["pruned_epoch"]]
+assert stopped, "no model has a pruned_epoch: the policy decided nothing"
+if shadow:
+    assert pruned == 0, "a shadow run has status pruned"
+    none_epochs = sum(int(r["epochs_trained"]) for r in rows)
+    none_best = max(f(r["final_test_accuracy"]) for r in rows if r["final_test_accuracy"])
+else:
+    assert pruned > 0 and all(r["status"] == "pruned" for r in stopped), "live run: stopped models not pruned"
+    assert f"{pruned} pruned" in p.facts.get("models", ""), p.facts.get("models")
+pol_epochs = sum(min(int(r["pruned_epoch"]), int(r["epochs_trained"])) if r["pruned_epoch"] else
+                 int(r["epochs_trained"]) for r in rows)
+pol_best = max(f(r["pruned_test_accuracy"]) if r["pruned_epoch"] else f(r["final_test_accuracy"]) or -1 for r in rows)
+want = {"policy|epochs": str(pol_epochs), "policy|fraction": f"{pol_epochs / full:.4f}",
+        "policy|best": f"{pol_best:.4f}"}
+if shadow:
+    want.update({"none|epochs": str(none_epochs), "none|fraction": f"{none_epochs / full:.4f}",
+                 "none|best": f"{none_best:.4f}", "regret": f"{none_best - pol_best:.4f}",
+                 "saved": f"{(none_epochs - pol_epochs) / full:.4f}"})
+else:
+    assert "best accuracy without pruning, and so the regret, are unknown" in text, "live run: no note"
+assert p.cells == want, f"page {p.cells}, recomputed {want}"
+assert f"{policy} ({'shadow' if shadow else 'live'})" in text, f"the policy's row does not name {policy}"
+print(" ".join(f"{k}={v}" for k, v in want.items()))
+PY
+}
+prune_run live false
+prune_run shadow true
+for r in live shadow; do check "prune_ok '$work/$r' > '$work/$r.nums'" "$r page: the early-stopping numbers"; done
+# Shadow mode decides as the live run does: the policy's side reads the same from both pages.
+check "[ \"\$(grep -o 'policy|[a-z]*=[^ ]*' '$work/live.nums')\" = \"\$(grep -o 'policy|[a-z]*=[^ ]*' '$work/shadow.nums')\" ]" \
+  "the policy's epochs and best differ between the live and the shadow page: $(cat "$work/live.nums") / $(cat "$work/shadow.nums")"
+check "grep -q 'pruned' '$work/live/report/index.html' && $py - '$work/shadow' '$top/analysis' <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+import load, population
+assert population.hyperparameters(load.models(sys.argv[1])) == ['learning_rate'], 'label or pruning columns read as hyperparameters'
+PY" "the grid reads label or the pruning columns as hyperparameters"
+# A regret that is not zero: the shadow run with its best model stopped at epoch 1 (test accuracy 0.5
+# there); the section is rebuilt from that models.csv by the page's own code and checked the same way.
+mkdir -p "$work/regret" && cp "$work/shadow/job.ini" "$work/regret/"
+$py - "$work/shadow/models.csv" "$work/regret/models.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+best = max((r for r in rows if r["final_test_accuracy"]), key=lambda r: float(r["final_test_accuracy"]))
+best["pruned_epoch"], best["pruned_test_accuracy"] = "1", "0.5"
+w = csv.DictWriter(open(sys.argv[2], "w", newline=""), fieldnames=list(rows[0]), lineterminator="\n")
+w.writeheader(); w.writerows(rows)
+PY
+$py - "$work/regret" "$top/analysis" > "$work/regret/index.html" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+import load, report
+from page import Page
+models = load.models(sys.argv[1])
+page = Page("regret")
+report.early_stopping_section(page, lambda *a: None, models, load.pruning(sys.argv[1], models))
+print(page.html())
+PY
+check "prune_ok '$work/regret' '$work/regret/index.html' > '$work/regret.nums' && ! grep -q 'regret=0.0000' '$work/regret.nums'" \
+  "a shadow run whose best model the policy stops: regret wrong or zero (numbers below)"
+echo "early stopping during the run: live $(cat "$work/live.nums"); shadow $(cat "$work/shadow.nums"); edited $(cat "$work/regret.nums")"
 
 echo "analysis: $fail failure(s)"
 [ $fail -eq 0 ]
