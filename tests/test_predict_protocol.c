@@ -145,9 +145,70 @@ static PetscErrorCode test_bootstrap_coverage(void)
   PetscFunctionReturn(0);
 }
 
+/* The pair loop the headlines used before wtau.c: the definition cdn_weighted_tau must equal. */
+static double pair_loop_tau(const int *idx, int m, const double *a, const double *b, const double *w, const int *grp,
+                            double rep, double *tbw)
+{
+  double s = 0, ta = 0, tb = 0;
+  for (int x = 0; x < m; x++) {
+    int i = idx[x];
+    if (!w[i] || !isfinite(a[i]) || !isfinite(b[i])) continue;
+    for (int z = x + 1; z < m; z++) {
+      int j = idx[z];
+      if (!w[j] || !isfinite(a[j]) || !isfinite(b[j])) continue;
+      double ww = grp[i] == grp[j] ? rep * w[i] : w[i] * w[j];
+      int    da = (a[i] > a[j]) - (a[i] < a[j]), db = (b[i] > b[j]) - (b[i] < b[j]);
+      s += ww * da * db, ta += ww * (da != 0), tb += ww * (db != 0);
+    }
+  }
+  *tbw = tb;
+  if (!(tb > 0)) return NAN;
+  return ta > 0 ? s / sqrt(ta * tb) : 0;
+}
+
+/* cdn_weighted_tau (O(m log m)) against the pair loop, on folds with ties in both variables,
+   replicate groups sharing a resample weight, zero weights, NaN, constant sides, rep of 1 and not. */
+static PetscErrorCode test_weighted_tau(void)
+{
+  enum { N = 600 };
+  static double  a[N], b[N], w[N];
+  static int     grp[N];
+  cdn_tau_work_t tw;
+  cdn_rng_t      rng;
+  int            bad = 0, cases = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(cdn_tau_work_create(N, &tw));
+  cdn_rng_seed(&rng, 2026, 12);
+  for (int c = 0; c < 400; c++) {
+    int    m = 1 + (int)cdn_rng_below(&rng, c < 200 ? 12 : N), R = 1 + (int)cdn_rng_below(&rng, 3);
+    int    levels = 2 + (int)cdn_rng_below(&rng, 20), kind = c % 5;
+    double rep = c % 2 ? 1 : 1 - 1.0 / (1 + m / R), t1, t2, tb1, tb2;
+    for (int i = 0; i < m; i++) {
+      grp[i] = i / R;
+      a[i]   = (double)cdn_rng_below(&rng, (uint64_t)levels); /* ties */
+      b[i]   = kind == 1 ? 0.5 : cdn_rng_uniform(&rng) < 0.3 ? 0.25 : cdn_rng_uniform(&rng);
+      if (kind == 2) a[i] = 1;                                /* a constant */
+      if (kind == 3 && cdn_rng_uniform(&rng) < 0.1) b[i] = NAN;
+      w[i] = i % R ? w[i - 1] : (double)cdn_rng_below(&rng, 4); /* one weight per configuration, 0 included */
+      tw.idx[i] = m - 1 - i; /* any order */
+    }
+    t1 = cdn_weighted_tau(&tw, m, a, b, w, grp, rep, &tb1);
+    t2 = pair_loop_tau(tw.idx, m, a, b, w, grp, rep, &tb2);
+    cases++;
+    if (!(isnan(t1) && isnan(t2)) && !(fabs(t1 - t2) <= 1e-12 && fabs(tb1 - tb2) <= 1e-9 * (1 + fabs(tb2)))) {
+      if (bad++ < 5) printf("weighted tau case %d (m %d): %.17g vs pair loop %.17g, tb %.17g vs %.17g\n", c, m, t1, t2, tb1, tb2);
+    }
+  }
+  CHECK(bad == 0 && cases == 400);
+  PetscCall(cdn_tau_work_destroy(&tw));
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
   PetscCall(cdn_initialize(&argc, &argv, NULL));
+  PetscCall(test_weighted_tau());
   PetscCall(test_majority_floor());
   PetscCall(test_noise_within_fold());
   PetscCall(test_bootstrap_coverage());

@@ -31,36 +31,14 @@ typedef struct {
    which are mostly seed noise, and pull every interval towards 0. rep: 1 for the point estimate;
    in a resample of G configurations E[w_i w_j] = 1 - 1/G while E[w] = 1, so rep = 1 - 1/G keeps
    replicate pairs at their share of the fold (1 would pull the resampled tau towards the replicate
-   pairs' tau, about 0). 0 when a is constant against varying b, NaN when b is constant; *tb: the
-   weight of the pairs whose b differ. O(n^2) on a fold. */
-static double wtau(const int *idx, int m, const double *a, const double *b, const double *w, const int *grp, double rep,
-                   double *tbw)
-{
-  double s = 0, ta = 0, tb = 0;
-  for (int x = 0; x < m; x++) {
-    int i = idx[x];
-    if (!w[i] || !isfinite(a[i]) || !isfinite(b[i])) continue;
-    for (int z = x + 1; z < m; z++) {
-      int    j = idx[z];
-      double ww;
-      if (!w[j] || !isfinite(a[j]) || !isfinite(b[j])) continue;
-      ww = grp[i] == grp[j] ? rep * w[i] : w[i] * w[j];
-      int da = (a[i] > a[j]) - (a[i] < a[j]), db = (b[i] > b[j]) - (b[i] < b[j]);
-      s += ww * da * db, ta += ww * (da != 0), tb += ww * (db != 0);
-    }
-  }
-  *tbw = tb;
-  if (!(tb > 0)) return NAN;
-  return ta > 0 ? s / sqrt(ta * tb) : 0;
-}
-
+   pairs' tau, about 0). cdn_weighted_tau (wtau.c) computes it. */
 /* Within-fold tau and accuracy of o under weights w (mean over repeats of the mean over folds).
    ones NULL: w is the sample itself, every fold counts once. Else w is a resample and each fold
    counts by the weight of its pairs against the sample's (ones): a fold whose configurations were
    drawn rarely weighs little and an undrawn fold nothing, where an equal weight let a fold left with
    one configuration (a tau of replicate pairs only) move the mean as much as a whole fold. */
-static void score(const frame_t *fr, const oof_t *o, const double *y, const double *w, const double *ones, int *idx,
-                  double *tau, double *acc)
+static void score(const frame_t *fr, const oof_t *o, const double *y, const double *w, const double *ones,
+                  cdn_tau_work_t *tw, double *tau, double *acc)
 {
   double ts = 0, as = 0, rep = ones ? 1 - 1.0 / fr->ng : 1;
   int    tn = 0, an = 0;
@@ -71,9 +49,9 @@ static void score(const frame_t *fr, const oof_t *o, const double *y, const doub
     for (int g = 0; g < fr->k; g++) {
       int m = 0;
       for (int i = 0; i < fr->ns; i++)
-        if (fold[i] == g) idx[m++] = i;
-      double t = wtau(idx, m, rk, y, w, fr->grp, rep, &tb), wg = 1;
-      if (ones) wtau(idx, m, rk, y, ones, fr->grp, 1, &tb1), wg = tb1 > 0 ? tb / tb1 : 0;
+        if (fold[i] == g) tw->idx[m++] = i;
+      double t = cdn_weighted_tau(tw, m, rk, y, w, fr->grp, rep, &tb), wg = 1;
+      if (ones) cdn_weighted_tau(tw, m, rk, y, ones, fr->grp, 1, &tb1), wg = tb1 > 0 ? tb / tb1 : 0;
       if (isfinite(t)) fs += wg * t, fw += wg;
     }
     for (int i = 0; i < fr->ns; i++)
@@ -255,29 +233,31 @@ PetscErrorCode cdn_bootstrap_tau_within(uint64_t seed, int ns, const int *config
 {
   frame_t fr = {.ns = ns, .nq = nq, .k = k};
   oof_t   o;
-  double *bt, *ones, a;
-  int    *idx;
+  double        *bt, *ones, a;
+  cdn_tau_work_t tw;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc3((size_t)nq * ns, &fr.fold, (size_t)CDN_BOOTSTRAP * ns, &fr.w, ns, &fr.grp));
-  PetscCall(PetscMalloc3(CDN_BOOTSTRAP, &bt, ns, &ones, ns, &idx));
+  PetscCall(PetscMalloc2(CDN_BOOTSTRAP, &bt, ns, &ones));
+  PetscCall(cdn_tau_work_create(ns, &tw));
   PetscCall(oof_alloc((size_t)nq * ns, &o));
   PetscCall(PetscArraycpy(fr.fold, fold, (size_t)nq * ns));
   PetscCall(PetscArraycpy(o.rank, r, (size_t)nq * ns));
   for (int i = 0; i < ns; i++) ones[i] = 1;
   PetscCall(cdn_bootstrap_weights(seed, 0, ns, config, fr.grp, fr.w));
   for (int i = 0; i < ns; i++) fr.ng = fr.grp[i] + 1 > fr.ng ? fr.grp[i] + 1 : fr.ng;
-  score(&fr, &o, y, ones, NULL, idx, tau, &a);
-  for (int b = 0; b < CDN_BOOTSTRAP; b++) score(&fr, &o, y, fr.w + (size_t)b * ns, ones, idx, &bt[b], &a);
+  score(&fr, &o, y, ones, NULL, &tw, tau, &a);
+  for (int b = 0; b < CDN_BOOTSTRAP; b++) score(&fr, &o, y, fr.w + (size_t)b * ns, ones, &tw, &bt[b], &a);
   cdn_percentile_interval(bt, CDN_BOOTSTRAP, ci);
   PetscCall(PetscFree4(o.pred, o.rank, o.pc, o.tc));
-  PetscCall(PetscFree3(bt, ones, idx));
+  PetscCall(PetscFree2(bt, ones));
+  PetscCall(cdn_tau_work_destroy(&tw));
   PetscCall(PetscFree3(fr.fold, fr.w, fr.grp));
   PetscFunctionReturn(0);
 }
 
 /* Graph-only minus baseline: the difference of the means, and its spread over repeats. */
-static PetscErrorCode difference(const frame_t *fr, const oof_t *o, const double *y, const double *ones, int *idx,
+static PetscErrorCode difference(const frame_t *fr, const oof_t *o, const double *y, const double *ones, cdn_tau_work_t *tw,
                                  const cdn_headline_t *g, const cdn_headline_t *b, int split, cdn_headline_t *h)
 {
   double dt[100], da[100], mt = 0, ma = 0, st = 0, sa = 0;
@@ -294,8 +274,8 @@ static PetscErrorCode difference(const frame_t *fr, const oof_t *o, const double
                   o[CDN_FAMILY_BASELINE].tc + at};
     double  tg, ag, tb, ab;
     one.nq = 1, one.fold = fr->fold + at;
-    score(&one, &og, y, ones, NULL, idx, &tg, &ag);
-    score(&one, &ob, y, ones, NULL, idx, &tb, &ab);
+    score(&one, &og, y, ones, NULL, tw, &tg, &ag);
+    score(&one, &ob, y, ones, NULL, tw, &tb, &ab);
     dt[q] = tg - tb, da[q] = ag - ab;
     if (isfinite(dt[q])) mt += dt[q], ct++;
     if (isfinite(da[q])) ma += da[q], ca++;
@@ -316,7 +296,8 @@ static PetscErrorCode difference(const frame_t *fr, const oof_t *o, const double
 static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev, int s)
 {
   frame_t fr;
-  int    *votes, *idx, K = ev->max_budget;
+  int    *votes, K = ev->max_budget;
+  cdn_tau_work_t tw;
   double *bt[CDN_HEADLINE_KINDS], *ba[CDN_HEADLINE_KINDS], *y, *ones;
   oof_t   o[CDN_HEADLINE_KINDS];
 
@@ -326,7 +307,8 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
   PetscCall(PetscMalloc1((size_t)fr.nq * fr.ns, &ev->subset[s].fold));
   PetscCall(PetscArraycpy(ev->subset[s].fold, fr.fold, (size_t)fr.nq * fr.ns));
   ev->subset[s].nfolds = fr.k;
-  PetscCall(PetscMalloc4(ev->nrows + 1, &votes, fr.ns, &idx, fr.ns, &y, fr.ns, &ones));
+  PetscCall(PetscMalloc3(ev->nrows + 1, &votes, fr.ns, &y, fr.ns, &ones));
+  PetscCall(cdn_tau_work_create(fr.ns, &tw));
   for (int i = 0; i < fr.ns; i++) y[i] = ev->label[ev->subset[s].model[i]], ones[i] = 1;
   for (int c = 0; c < CDN_HEADLINE_KINDS; c++) {
     PetscCall(PetscMalloc2(CDN_BOOTSTRAP, &bt[c], CDN_BOOTSTRAP, &ba[c]));
@@ -355,7 +337,7 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
         const cdn_headline_t *g = &ev->headline[first + CDN_FAMILY_GRAPH], *b = &ev->headline[first + CDN_FAMILY_BASELINE];
         if (g->row >= 0 && b->row >= 0) {
           h->row = g->row, h->candidates = g->candidates + b->candidates;
-          PetscCall(difference(&fr, o, y, ones, idx, g, b, ev->subset[s].test != NULL, h));
+          PetscCall(difference(&fr, o, y, ones, &tw, g, b, ev->subset[s].test != NULL, h));
         }
       }
       if (h->row >= 0 && c != CDN_HEADLINE_DIFF) {
@@ -371,7 +353,7 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
         const cdn_headline_t *h = &ev->headline[first + c];
         bt[c][b] = ba[c][b] = NAN;
         if (h->kind == CDN_HEADLINE_DIFF || h->row < 0) continue;
-        score(&fr, &o[c], y, fr.w + (size_t)b * fr.ns, ones, idx, &bt[c][b], &ba[c][b]);
+        score(&fr, &o[c], y, fr.w + (size_t)b * fr.ns, ones, &tw, &bt[c][b], &ba[c][b]);
       }
     /* the pairs first: cdn_percentile_interval sorts its array */
     for (int b = 0; b < CDN_BOOTSTRAP; b++)
@@ -388,7 +370,8 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
     PetscCall(PetscFree2(bt[c], ba[c]));
     PetscCall(PetscFree4(o[c].pred, o[c].rank, o[c].pc, o[c].tc));
   }
-  PetscCall(PetscFree4(votes, idx, y, ones));
+  PetscCall(PetscFree3(votes, y, ones));
+  PetscCall(cdn_tau_work_destroy(&tw));
   PetscCall(PetscFree2(fr.fold, fr.w));
   PetscCall(PetscFree(fr.grp));
   PetscFunctionReturn(0);

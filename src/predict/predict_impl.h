@@ -60,6 +60,19 @@ PetscErrorCode cdn_bootstrap_weights(uint64_t seed, int s, int ns, const int *co
    computed exactly as a headline's (ctest predict_protocol simulates its coverage). */
 PetscErrorCode cdn_bootstrap_tau_within(uint64_t seed, int ns, const int *config, int nq, const int *fold, int k,
                                         const double *r, const double *y, double *tau, double ci[2]);
+/* Kendall tau-b of a against b over the models idx[0..m) of a fold, a pair counting w_i w_j (rep *
+   w_i for two models of one configuration, grp); pairs with a zero weight or a non-finite value are
+   left out. 0 when a is constant against varying b, NaN when b is constant; *tbw: the weight of
+   the pairs whose b differ. O(m log m) (wtau.c); t->idx is the caller's to fill. */
+typedef struct {
+  int     n;
+  int    *idx, *el, *perm, *rank, *grp;
+  double *key, *tree;
+} cdn_tau_work_t;
+PetscErrorCode cdn_tau_work_create(int n, cdn_tau_work_t *t);
+PetscErrorCode cdn_tau_work_destroy(cdn_tau_work_t *t);
+double         cdn_weighted_tau(cdn_tau_work_t *t, int m, const double *a, const double *b, const double *w, const int *grp,
+                                double rep, double *tbw);
 /* The 2.5% and 97.5% percentiles of the finite values of v[0..n) (sorted in place; NaN if none). */
 void           cdn_percentile_interval(double *v, int n, double ci[2]);
 /* Argument checks shared by cdn_predict_cv and cdn_predict_split. */
