@@ -256,5 +256,18 @@ min_finished = 4"
   # a pruned model's diverged_epoch is not read at all
   edit divepoch 'NR > 1 && $f["status"] == "pruned" && !done { $f["diverged_epoch"] = "xyz"; done = 1 }'
   ;;
+review14_family)
+  # Seed 8 puts four lenet5 models first: the predictor fitted on them has no family column and has
+  # seen no vgg; a saved predictor like it is refused ("fitted on lenet5 models only"), but the one
+  # fitted during the run stopped vgg models
+  sed -e 's/^seed = 11/seed = 8/' -e 's/^epochs = 4/epochs = 3\narchitecture = lenet5, vgg\nwidth = 0.25/' \
+    -e 's/^dropout = 0, 0.5//' -e 's/^learning_rate = .*/learning_rate = 0.003, 0.01, 0.03, 0.1/' -e 's/^budget = 2/budget = 1/' \
+    "$work/base.ini" > "$work/fam.ini"
+  printf '[pruning]\npolicy = predictor\nmethod = curve\nlearner = svr\nk = 1\nmin_finished = 4\n' >> "$work/fam.ini"
+  mpi 2 "$cnndyn" run "$work/fam.ini" --out "$work/fam" --quiet --progress off > "$work/fam.out" 2>&1
+  code=$?
+  check "[ $code -eq 1 ] || ! grep -q ',vgg,.*,pruned,' '$work/fam/models.csv'" \
+    "exit $code: a predictor fitted on lenet5 models only stopped vgg models: $(grep -c ',vgg,.*,pruned,' "$work/fam/models.csv")"
+  ;;
 esac
 [ $fail -eq 0 ]
