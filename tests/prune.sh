@@ -269,5 +269,17 @@ review14_family)
   check "[ $code -eq 1 ] || ! grep -q ',vgg,.*,pruned,' '$work/fam/models.csv'" \
     "exit $code: a predictor fitted on lenet5 models only stopped vgg models: $(grep -c ',vgg,.*,pruned,' "$work/fam/models.csv")"
   ;;
+review14_analysis)
+  # the analysis page (analysis/report.py) on a run whose models were pruned: analysis/load.py
+  # refuses status 'pruned' ("is not 'ok' or 'diverged'"), so no live-pruned run gets a page
+  with halving "policy = halving
+first_rung = 1
+eta = 2
+min_finished = 4"
+  run 1 "$work/halving.ini" "$work/h"
+  /usr/bin/python3 "$(dirname "$0")/../analysis/report.py" "$work/h" --cnndyn "$cnndyn" --quiet > "$work/page.out" 2>&1
+  code=$?
+  check "[ $code -eq 0 ]" "analysis page of a pruned run: exit $code: $(tail -1 "$work/page.out")"
+  ;;
 esac
 [ $fail -eq 0 ]
