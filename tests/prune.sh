@@ -281,5 +281,42 @@ min_finished = 4"
   code=$?
   check "[ $code -eq 0 ]" "analysis page of a pruned run: exit $code: $(tail -1 "$work/page.out")"
   ;;
+review14_diverged_warmup)
+  # Seed 624 puts four models with learning rate >= 3 and init_scale 10 first: all diverge at epoch
+  # 1, so the predictor is fitted on four chance labels and NaN inputs, predicts one constant, all
+  # later models tie, and ties count against the later model: 19 of the 20 models that reach k are
+  # stopped at quantile 0.5 (good ones too), exit 0, no warning
+  cat > "$work/div.ini" <<'INI'
+[population]
+seed = 624
+learning_rate = 0.001, 0.01, 0.1, 3, 10
+init_scale = 1, 10
+dropout = 0, 0.5
+replicates = 2
+[data]
+train_size = 300
+validation_size = 100
+test_size = 200
+[training]
+epochs = 6
+[features]
+budget = 2
+[prediction]
+folds = 4
+repeats = 1
+[pruning]
+policy = predictor
+method = degree_diff
+learner = svr
+k = 2
+min_finished = 4
+INI
+  mpi 2 "$cnndyn" run "$work/div.ini" --out "$work/div" --quiet --progress off > "$work/div.out" 2>&1
+  code=$?
+  reached=$(awk -F, 'NR > 1 && $16 >= 2' "$work/div/models.csv" 2> /dev/null | wc -l)
+  npruned=$(grep -c ',pruned,' "$work/div/models.csv" 2> /dev/null)
+  check "[ $code -ne 0 ] || [ \"\$npruned\" -le \$(( reached * 3 / 4 )) ]" \
+    "exit $code: a predictor fitted on diverged models only stopped $npruned of the $reached models that reached k = 2"
+  ;;
 esac
 [ $fail -eq 0 ]
