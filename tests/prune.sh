@@ -7,6 +7,12 @@
 #              for byte, shadow decisions equal live ones
 #   resume     kill -9 during a pruned run, resumed on 3 ranks: the uninterrupted run's CSVs
 #   refuse     a saved predictor of another width or family, and --part, refused before any folder
+#   review14_* an outside review's findings, each failing until its defect is fixed:
+#              signal (a stop while a model waits for the warm-up changes a later decision), refuse
+#              (halving without a validation set; model = FILE with learner), reader (models.csv rows
+#              that contradict pruning), family (an in-run fit on one family stops another),
+#              analysis (the analysis page of a pruned run), diverged_warmup (a fit on diverged
+#              warm-up models stops nearly everyone)
 set -uo pipefail
 case_=$1 cnndyn=$2
 work=$(mktemp -d)
