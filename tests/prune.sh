@@ -7,6 +7,12 @@
 #              for byte, shadow decisions equal live ones
 #   resume     kill -9 during a pruned run, resumed on 3 ranks: the uninterrupted run's CSVs
 #   refuse     a saved predictor of another width or family, and --part, refused before any folder
+#   review14_* an outside review's findings, each failing until its defect is fixed:
+#              signal (a stop while a model waits for the warm-up changes a later decision), refuse
+#              (halving without a validation set; model = FILE with learner), reader (models.csv rows
+#              that contradict pruning), family (an in-run fit on one family stops another),
+#              analysis (the analysis page of a pruned run), diverged_warmup (a fit on diverged
+#              warm-up models stops nearly everyone)
 set -uo pipefail
 case_=$1 cnndyn=$2
 work=$(mktemp -d)
@@ -168,6 +174,151 @@ model = $work/narrow.predictor"
   check "grep -q 'fitted on 21 input columns' '$work/width.out'" "width: $(grep error "$work/width.out")"
   check "grep -q 'vgg' '$work/family.out'" "family: $(grep error "$work/family.out")"
   check "[ \$(grep -c 'cannot prune' '$work/part.out') -eq 1 ]" "part: $(grep error "$work/part.out")"
+  ;;
+review14_signal)
+  # A stop (Slurm's SIGUSR1) while a predictor-policy model waits for the first min_finished models
+  # to finish: the waiting model must not publish a score it has not computed. Seed 18821 orders
+  # the models so that positions 0-2 are narrow (fast), 3 (model 14) medium, 4 (model 7) narrow and
+  # 5 (model 22) wide (slow): the signal comes while model 14 trains its last epoch, model 7 waits
+  # and model 22 is still in epoch 1, which ends after model 14 finished and then decides.
+  cat > "$work/sig.ini" <<'INI'
+[population]
+seed = 18821
+learning_rate = 0.003, 0.01, 0.03, 0.1
+replicates = 2
+[data]
+train_size = 3000
+validation_size = 300
+test_size = 500
+[training]
+epochs = 2
+width = 0.5, 2, 4
+[features]
+budget = 1
+[prediction]
+folds = 4
+repeats = 1
+[pruning]
+policy = predictor
+method = val_acc
+learner = score
+k = 1
+min_finished = 4
+quantile = 0.25
+INI
+  run 3 "$work/sig.ini" "$work/sig_ref"
+  mpirun -n 3 --oversubscribe --bind-to none "$cnndyn" run "$work/sig.ini" --out "$work/sig" --quiet --progress off \
+    > "$work/sig.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 3000); do grep -qs '^model 14 epoch 1:' "$work"/sig/logs/rank-*.log && break; sleep 0.02; done
+  kill -USR1 "$pid"
+  wait "$pid"
+  code=$?
+  check "[ $code -eq 75 ]" "signal: exit $code, want 75: $(tail -3 "$work/sig.out")"
+  mpi 2 "$cnndyn" run --resume "$work/sig" --quiet --progress off > "$work/sig.resume.out" 2>&1
+  check "[ $? -eq 0 ]" "signal: resume failed: $(cat "$work/sig.resume.out")"
+  same "$work/sig_ref" "$work/sig" "stopped while a model waited for the warm-up, resumed"
+  ;;
+review14_refuse)
+  # halving decides on validation accuracy: without a validation set every score is NaN, all tie,
+  # and every model past min_finished was stopped (exit 0); model = FILE takes no learner
+  run 1 "$work/base.ini" "$work/none"
+  mpi 1 "$cnndyn" predict "$work/none" --methods val_loss --learners score --budget 1 --save "$work/vl.predictor" \
+    --quiet > /dev/null 2>&1
+  sed 's/^validation_size = 300/validation_size = 0/' "$work/base.ini" > "$work/noval.ini"
+  printf '[pruning]\npolicy = halving\nmin_finished = 4\n' >> "$work/noval.ini"
+  with modellearner "policy = predictor
+model = $work/vl.predictor
+learner = xgboost"
+  for j in noval modellearner; do
+    mpi 1 "$cnndyn" run "$work/$j.ini" --out "$work/$j" --quiet --progress off > "$work/$j.out" 2>&1
+    code=$?
+    check "[ $code -eq 1 ] && [ ! -e '$work/$j' ]" "$j: exit $code (want 1, no folder): $(grep -c ',pruned,' "$work/$j/models.csv" 2> /dev/null) pruned"
+  done
+  ;;
+review14_reader)
+  # models.csv rows that contradict [pruning]'s meaning, fed to cnndyn predict: each must be refused
+  with halving "policy = halving
+first_rung = 1
+eta = 2
+min_finished = 4"
+  run 1 "$work/halving.ini" "$work/h"
+  # edit DIR NAME AWK: a copy of run h with models.csv rewritten by AWK (f[NAME] = column index)
+  edit() {
+    cp -r "$work/h" "$work/$1"
+    awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) f[$i] = i } '"$2"' { print }' "$work/h/models.csv" > "$work/$1/models.csv"
+    mpi 1 "$cnndyn" predict "$work/$1" --quiet > "$work/$1.out" 2>&1
+    local code=$?
+    check "[ $code -eq 1 ]" "$1: exit $code, want 1 (refused): $(grep -m1 error "$work/$1.out")"
+  }
+  # a pruned model relabelled ok with a final accuracy: an ok model trained fewer epochs than the run
+  edit unpruned 'NR > 1 && $f["status"] == "pruned" && !done { $f["status"] = "ok"; $f["final_test_accuracy"] = "0.9"; $f["label"] = "0.9"; $f["pruned_epoch"] = ""; $f["pruned_test_accuracy"] = ""; done = 1 }'
+  # pruned at the last epoch: no decision is made there (decisions come before the last epoch)
+  edit lastepoch 'NR > 1 && $f["status"] == "ok" && !done { $f["status"] = "pruned"; $f["pruned_epoch"] = $f["epochs_trained"]; $f["pruned_test_accuracy"] = $f["final_test_accuracy"]; $f["final_test_accuracy"] = ""; $f["label"] = ""; done = 1 }'
+  # a pruned model's diverged_epoch is not read at all
+  edit divepoch 'NR > 1 && $f["status"] == "pruned" && !done { $f["diverged_epoch"] = "xyz"; done = 1 }'
+  ;;
+review14_family)
+  # Seed 8 puts four lenet5 models first: the predictor fitted on them has no family column and has
+  # seen no vgg; a saved predictor like it is refused ("fitted on lenet5 models only"), but the one
+  # fitted during the run stopped vgg models
+  sed -e 's/^seed = 11/seed = 8/' -e 's/^epochs = 4/epochs = 3\narchitecture = lenet5, vgg\nwidth = 0.25/' \
+    -e 's/^dropout = 0, 0.5//' -e 's/^learning_rate = .*/learning_rate = 0.003, 0.01, 0.03, 0.1/' -e 's/^budget = 2/budget = 1/' \
+    "$work/base.ini" > "$work/fam.ini"
+  printf '[pruning]\npolicy = predictor\nmethod = curve\nlearner = svr\nk = 1\nmin_finished = 4\n' >> "$work/fam.ini"
+  mpi 2 "$cnndyn" run "$work/fam.ini" --out "$work/fam" --quiet --progress off > "$work/fam.out" 2>&1
+  code=$?
+  check "[ $code -eq 1 ] || ! grep -q ',vgg,.*,pruned,' '$work/fam/models.csv'" \
+    "exit $code: a predictor fitted on lenet5 models only stopped vgg models: $(grep -c ',vgg,.*,pruned,' "$work/fam/models.csv")"
+  ;;
+review14_analysis)
+  # the analysis page (analysis/report.py) on a run whose models were pruned: analysis/load.py
+  # refuses status 'pruned' ("is not 'ok' or 'diverged'"), so no live-pruned run gets a page
+  with halving "policy = halving
+first_rung = 1
+eta = 2
+min_finished = 4"
+  run 1 "$work/halving.ini" "$work/h"
+  /usr/bin/python3 "$(dirname "$0")/../analysis/report.py" "$work/h" --cnndyn "$cnndyn" --quiet > "$work/page.out" 2>&1
+  code=$?
+  check "[ $code -eq 0 ]" "analysis page of a pruned run: exit $code: $(tail -1 "$work/page.out")"
+  ;;
+review14_diverged_warmup)
+  # Seed 624 puts four models with learning rate >= 3 and init_scale 10 first: all diverge at epoch
+  # 1, so the predictor is fitted on four chance labels and NaN inputs, predicts one constant, all
+  # later models tie, and ties count against the later model: 19 of the 20 models that reach k are
+  # stopped at quantile 0.5 (good ones too), exit 0, no warning
+  cat > "$work/div.ini" <<'INI'
+[population]
+seed = 624
+learning_rate = 0.001, 0.01, 0.1, 3, 10
+init_scale = 1, 10
+dropout = 0, 0.5
+replicates = 2
+[data]
+train_size = 300
+validation_size = 100
+test_size = 200
+[training]
+epochs = 6
+[features]
+budget = 2
+[prediction]
+folds = 4
+repeats = 1
+[pruning]
+policy = predictor
+method = degree_diff
+learner = svr
+k = 2
+min_finished = 4
+INI
+  mpi 2 "$cnndyn" run "$work/div.ini" --out "$work/div" --quiet --progress off > "$work/div.out" 2>&1
+  code=$?
+  reached=$(awk -F, 'NR > 1 && $16 >= 2' "$work/div/models.csv" 2> /dev/null | wc -l)
+  npruned=$(grep -c ',pruned,' "$work/div/models.csv" 2> /dev/null)
+  check "[ $code -ne 0 ] || [ \"\$npruned\" -le \$(( reached * 3 / 4 )) ]" \
+    "exit $code: a predictor fitted on diverged models only stopped $npruned of the $reached models that reached k = 2"
   ;;
 esac
 [ $fail -eq 0 ]
