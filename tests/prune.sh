@@ -7,12 +7,12 @@
 #              for byte, shadow decisions equal live ones
 #   resume     kill -9 during a pruned run, resumed on 3 ranks: the uninterrupted run's CSVs
 #   refuse     a saved predictor of another width or family, and --part, refused before any folder
-#   review14_* an outside review's findings, each failing until its defect is fixed:
-#              signal (a stop while a model waits for the warm-up changes a later decision), refuse
-#              (halving without a validation set; model = FILE with learner), reader (models.csv rows
-#              that contradict pruning), family (an in-run fit on one family stops another),
-#              analysis (the analysis page of a pruned run), diverged_warmup (a fit on diverged
-#              warm-up models stops nearly everyone)
+#   review14_* an outside review's findings, each failing before its fix: signal (a stop while a
+#              model waits for the warm-up changed a later decision), refuse (halving without a
+#              validation set; model = FILE with learner), reader (models.csv rows that contradict
+#              pruning), family (an in-run fit on one family stopped another), diverged_warmup (a
+#              fit on diverged warm-up models stopped nearly everyone). The analysis page of a
+#              pruned run is tested by analysis_page (tests/test_analysis.sh).
 set -uo pipefail
 case_=$1 cnndyn=$2
 work=$(mktemp -d)
@@ -270,18 +270,6 @@ review14_family)
   code=$?
   check "[ $code -eq 1 ] || ! grep -q ',vgg,.*,pruned,' '$work/fam/models.csv'" \
     "exit $code: a predictor fitted on lenet5 models only stopped vgg models: $(grep -c ',vgg,.*,pruned,' "$work/fam/models.csv")"
-  ;;
-review14_analysis)
-  # the analysis page (analysis/report.py) on a run whose models were pruned: analysis/load.py
-  # refuses status 'pruned' ("is not 'ok' or 'diverged'"), so no live-pruned run gets a page
-  with halving "policy = halving
-first_rung = 1
-eta = 2
-min_finished = 4"
-  run 1 "$work/halving.ini" "$work/h"
-  /usr/bin/python3 "$(dirname "$0")/../analysis/report.py" "$work/h" --cnndyn "$cnndyn" --quiet > "$work/page.out" 2>&1
-  code=$?
-  check "[ $code -eq 0 ]" "analysis page of a pruned run: exit $code: $(tail -1 "$work/page.out")"
   ;;
 review14_diverged_warmup)
   # Seed 624 puts four models with learning rate >= 3 and init_scale 10 first: all diverge at epoch

@@ -185,7 +185,11 @@ static void test_pruning(void)
     {"policy = halving\nmin_finished = 32\n", "bad:8: min_finished: 32 (the default is 16): the population has only 32 models"},
     {"policy = halving\nquantile = 0.5\n", "bad:8: quantile: applies to policy = predictor only"},
     {"policy = predictor\nmodel =\n", "bad:8: model: "},
+    {"policy = predictor\nmodel = a\nlearner = xgboost\n", "bad:9: learner: a saved predictor (model = FILE) has its own learner"},
   };
+  snprintf(text, sizeof text, "%s[data]\nvalidation_size = 0\n[pruning]\npolicy = halving\n", pop);
+  CHECK(cdn_jobspec_parse_string("bad", text, &s) == CDN_ERR_INPUT);
+  CHECK_CONTAINS(cdn_error_message(), "bad:7: validation_size: 0, but [pruning] policy = halving decides on validation");
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     snprintf(text, sizeof text, "%s[pruning]\n%s", pop, bad[i].keys);
     CHECK(cdn_jobspec_parse_string("bad", text, &s) == CDN_ERR_INPUT);

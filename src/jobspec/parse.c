@@ -408,6 +408,14 @@ static PetscErrorCode check_pruning(const parser_t *ps, const cdn_jobspec_t *spe
       }
     PetscFunctionReturn(0);
   }
+  /* halving and the methods that read validation curves decide on the validation set */
+  if (spec->validation_size == 0 &&
+      (P == CDN_PRUNE_HALVING || spec->prune_method == CDN_METHOD_VAL_ACC || spec->prune_method == CDN_METHOD_VAL_LOSS ||
+       spec->prune_method == CDN_METHOD_CURVE || spec->prune_method == CDN_METHOD_GRAPH_CURVE)) {
+    w.line = line_of(ps, "validation_size"), w.key = "validation_size";
+    CDN_JS_FAIL(&w, "0, but [pruning] %s decides on validation accuracy or loss: give a validation set",
+                P == CDN_PRUNE_HALVING ? "policy = halving" : "method");
+  }
   if (P == CDN_PRUNE_HALVING && spec->prune_first_rung >= spec->epochs) {
     w.line = line_of(ps, "first_rung") ? line_of(ps, "first_rung") : line_of(ps, "policy"), w.key = "first_rung";
     CDN_JS_FAIL(&w, "%d: the first rung must come before the last epoch (%d)", spec->prune_first_rung, spec->epochs);
@@ -417,6 +425,10 @@ static PetscErrorCode check_pruning(const parser_t *ps, const cdn_jobspec_t *spe
     w.line = line_of(ps, "policy"), w.key = "policy";
     if (has_model == has_method)
       CDN_JS_FAIL(&w, "%s", "predictor needs either model = FILE (from cnndyn predict --save) or method and learner");
+    if (has_model && line_of(ps, "learner")) {
+      w.line = line_of(ps, "learner"), w.key = "learner";
+      CDN_JS_FAIL(&w, "%s", "a saved predictor (model = FILE) has its own learner: leave learner out");
+    }
     if (has_model && line_of(ps, "k")) {
       w.line = line_of(ps, "k"), w.key = "k";
       CDN_JS_FAIL(&w, "%s", "a saved predictor decides at the epoch budget it was fitted with");

@@ -167,7 +167,7 @@ static PetscErrorCode pruning_columns(const csv_t *c, const int *col, int m, cdn
   if (res->status[m] == CDN_STATUS_PRUNED && !pe[0])
     BAD(c, "%s:%d: column pruned_epoch: empty for a pruned model", c->path, c->lineno);
   if (pe[0]) {
-    if (res->status[m] == CDN_STATUS_PRUNED) PetscCall(integer(c, col[12], done, done, &res->pruned_epoch[m]));
+    if (res->status[m] == CDN_STATUS_PRUNED) PetscCall(integer(c, col[12], PetscMax(done, 1), done, &res->pruned_epoch[m]));
     else if (res->status[m] == CDN_STATUS_OK) PetscCall(integer(c, col[12], 1, done - 1, &res->pruned_epoch[m]));
     else PetscCall(integer(c, col[12], 1, done, &res->pruned_epoch[m]));
   }
@@ -242,8 +242,9 @@ static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
     PetscCall(integer(c, col[7], 0, MAX_EPOCHS, &res->epochs_done[m]));
     /* a model that diverged in epoch d has complete rows for epochs 0..d-1: epochs_trained = d - 1;
        a model that did not diverge has no diverged_epoch */
-    if (col[6] >= 0 && res->status[m] == CDN_STATUS_OK && c->field[col[6]][0])
-      BAD(c, "%s:%d: column diverged_epoch: '%s' for a model whose status is ok", c->path, c->lineno, c->field[col[6]]);
+    if (col[6] >= 0 && res->status[m] != CDN_STATUS_DIVERGED && c->field[col[6]][0])
+      BAD(c, "%s:%d: column diverged_epoch: '%s' for a model whose status is %s", c->path, c->lineno, c->field[col[6]],
+          cdn_status_name(res->status[m]));
     if (col[6] >= 0 && res->status[m] == CDN_STATUS_DIVERGED)
       PetscCall(integer(c, col[6], res->epochs_done[m] + 1, res->epochs_done[m] + 1, &res->diverged_epoch[m]));
     /* the final validation columns repeat curves.csv's last row: checked, not kept */
@@ -272,6 +273,16 @@ static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
   }
   csv_close(c);
   res->epochs = E;
+  /* the run's epochs are the most any model trained: an ok model trained them all, and a decision
+     to prune comes before the last one */
+  for (int m = 0; m < n; m++) {
+    if (res->status[m] == CDN_STATUS_OK && res->epochs_done[m] != E)
+      BAD(c, "%s:%d: model %d is ok with %d epochs_trained, but the run trained %d (a finished model trains them all)",
+          c->path, m + 2, m, res->epochs_done[m], E);
+    if (res->pruned_epoch[m] >= E)
+      BAD(c, "%s:%d: model %d: pruned_epoch %d is the run's last epoch (%d): no decision is made there", c->path, m + 2,
+          m, res->pruned_epoch[m], E);
+  }
   PetscFunctionReturn(0);
 }
 

@@ -47,7 +47,9 @@ struct cdn_pruner {
   MPI_Win              win;
   double              *base;  /* the board, on the root: slot-major, (npoints + 1) x N */
   cdn_scorer_t        *scorer;
-  double              *warm_score; /* predictor: the first min_finished positions' scores (OUT: not in the race) */
+  PetscBool            fitted;     /* the scorer was fitted during the run, on the first positions */
+  PetscBool            idle;       /* predictor: too few first models reached k to fit on: no decisions */
+  double              *warm_score; /* predictor, saved scorer: the first positions' scores (OUT: not in the race) */
   double               waited;     /* seconds this rank waited for earlier models */
 };
 
@@ -68,6 +70,54 @@ static void decision_epochs(const cdn_jobspec_t *spec, int k, int *n, int *epoch
 static void predictor_copy(const char *outdir, char *path, size_t n) { snprintf(path, n, "%s/checkpoints/pruning.predictor", outdir); }
 
 static int exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* The run's order of the N model ids: one permutation seeded by the job seed. */
+static void run_order(const cdn_jobspec_t *spec, int N, int *order)
+{
+  cdn_rng_t rng;
+
+  for (int i = 0; i < N; i++) order[i] = i;
+  cdn_rng_seed(&rng, spec->seed, 0x7072756e65ull); /* "prune" */
+  cdn_rng_shuffle(&rng, order, N);
+}
+
+/* A predictor fitted during the run learns from the first min_finished models of the order: every
+   architecture of the population must be among them, or it would stop models of a family it has
+   never seen (a saved predictor is held to the same by its fitted_on line). */
+static PetscErrorCode warmup_families(const cdn_jobspec_t *spec)
+{
+  const int N = cdn_population_size(spec), W = PetscMin(spec->prune_min_finished, N);
+  int      *order;
+
+  PetscFunctionBeginUser;
+  if (spec->narchs < 2) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc1(N, &order));
+  run_order(spec, N, order);
+  for (int a = 0; a < spec->narchs; a++) {
+    int seen = 0;
+    for (int i = 0; i < W && !seen; i++) {
+      cdn_model_config_t c;
+      cdn_population_config(spec, order[i], &c);
+      seen = !strcmp(c.arch, spec->archs[a]);
+    }
+    if (!seen) {
+      PetscCall(PetscFree(order));
+      SETERRQ(PETSC_COMM_SELF, CDN_ERR_INPUT,
+              "%s: [pruning] min_finished: the first %d models of the run's order (the predictor is fitted on them) "
+              "hold no %s model; raise min_finished so that every architecture is among them",
+              spec->source, W, spec->archs[a]);
+    }
+  }
+  PetscCall(PetscFree(order));
+  PetscFunctionReturn(0);
+}
+
+/* Methods that read the validation curves: with no validation set they would see NaN only. */
+static int reads_validation(int method)
+{
+  return method == CDN_METHOD_VAL_ACC || method == CDN_METHOD_VAL_LOSS || method == CDN_METHOD_CURVE ||
+         method == CDN_METHOD_GRAPH_CURVE;
+}
 
 /* The run's columns as a results table of one model per architecture, no values: what a saved
    predictor's inputs are checked against before any training. Architecture is the population's
@@ -94,9 +144,16 @@ PetscErrorCode cdn_pruner_check(const cdn_jobspec_t *spec, const char *outdir, P
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
+  if (spec->prune_policy == CDN_PRUNE_PREDICTOR && !spec->prune_model[0]) PetscCall(warmup_families(spec));
   if (spec->prune_policy != CDN_PRUNE_PREDICTOR || !spec->prune_model[0]) PetscFunctionReturn(0);
   predictor_copy(outdir, path, sizeof path);
   PetscCall(cdn_scorer_load(resuming && exists(path) ? path : spec->prune_model, &s));
+  if (reads_validation(cdn_scorer_info(s)->method) && spec->validation_size == 0) {
+    const char *method = cdn_method_name(cdn_scorer_info(s)->method);
+    PetscCall(cdn_scorer_destroy(&s));
+    SETERRQ(PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: [pruning] model: its method %s reads validation curves, and this job's "
+            "[data] validation_size is 0", spec->source, method);
+  }
   ierr = cdn_scorer_info(s)->budget < 1 || cdn_scorer_info(s)->budget >= spec->epochs
              ? PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_INPUT, PETSC_ERROR_INITIAL,
                           "%s: [pruning] model: fitted at %d epochs; a decision needs 1 .. %d (this job's epochs - 1)",
@@ -115,7 +172,6 @@ PetscErrorCode cdn_pruner_create(MPI_Comm comm, const cdn_jobspec_t *spec, const
 {
   cdn_pruner_t  *p;
   PetscMPIInt    rank;
-  cdn_rng_t      rng;
   int            N = cdn_population_size(spec);
   MPI_Aint       bytes;
   PetscErrorCode ierr = 0;
@@ -130,12 +186,7 @@ PetscErrorCode cdn_pruner_create(MPI_Comm comm, const cdn_jobspec_t *spec, const
                       .warmup = PetscMin(spec->prune_min_finished, N)};
   p->keep = spec->prune_policy == CDN_PRUNE_HALVING ? 1.0 / spec->prune_eta : 1.0 - spec->prune_quantile;
   PetscCall(PetscMalloc2(N, &p->order, N, &p->pos_of));
-  for (int i = 0; i < N; i++) p->order[i] = i;
-  cdn_rng_seed(&rng, spec->seed, 0x7072756e65ull); /* "prune" */
-  for (int i = N - 1; i > 0; i--) { /* Fisher-Yates */
-    int j = (int)cdn_rng_below(&rng, (uint64_t)i + 1), t = p->order[i];
-    p->order[i] = p->order[j], p->order[j] = t;
-  }
+  run_order(spec, N, p->order);
   for (int i = 0; i < N; i++) p->pos_of[p->order[i]] = i;
 
   if (spec->prune_policy == CDN_PRUNE_PREDICTOR && spec->prune_model[0]) {
@@ -265,34 +316,61 @@ static PetscErrorCode warmup_table(cdn_pruner_t *p, cdn_results_t *res)
   PetscFunctionReturn(0);
 }
 
-/* Predictor: once the first min_finished positions have finished, the scorer (fitted on them
-   unless saved) and their own scores. */
-static PetscErrorCode warm_up(cdn_pruner_t *p, cdn_train_ctl_t *ctl, PetscBool *interrupted)
+/* Predictor: once the first min_finished positions have finished, the scorer. Fitted during the
+   run, it learns from those of them that reached the decision epoch (a model that diverged before
+   has no inputs there); with fewer than 4 of them, or one final accuracy for all, it could only
+   predict a constant, so no model is stopped (the rank's log says so). A saved scorer also scores
+   them, out of sample, for the comparisons; a fitted one has seen their labels, so they are left
+   out of the comparisons (their fitted values would be in-sample). */
+static PetscErrorCode warm_up(cdn_pruner_t *p, cdn_train_ctl_t *ctl, FILE *log, PetscBool *interrupted)
 {
   const int      W = p->warmup, k = p->point_epoch[0];
-  cdn_results_t  res = {0};
+  cdn_results_t  res = {0}, fit = {0};
   double        *v, *pred = NULL;
   int           *cls = NULL;
-  PetscErrorCode ierr;
+  char          *keep = NULL;
+  PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
-  if (p->warm_score) PetscFunctionReturn(0);
+  if (p->warm_score || p->idle) PetscFunctionReturn(0);
   PetscCall(PetscMalloc1(W, &v));
   ierr = wait_slots(p, ctl, p->npoints, 0, W, v, interrupted);
   PetscCall(PetscFree(v));
   PetscCall(ierr);
   if (*interrupted) PetscFunctionReturn(0);
   PetscCall(warmup_table(p, &res));
-  if (!p->scorer)
-    ierr = cdn_scorer_fit(p->spec, (cdn_method_t)p->spec->prune_method, (cdn_learner_t)p->spec->prune_learner, k, &res,
-                          "[pruning] predictor fitted on the first finished models", &p->scorer);
-  if (!ierr) ierr = PetscMalloc2(W, &pred, W, &cls);
-  if (!ierr) ierr = PetscMalloc1(W, &p->warm_score);
-  if (!ierr) ierr = cdn_scorer_predict(p->scorer, &res, pred, cls);
-  for (int i = 0; i < W && !ierr; i++) /* res is in id order; warm_score by position */
-    p->warm_score[p->pos_of[res.config[i].id]] = res.epochs_done[i] < k ? OUT : isfinite(pred[i]) ? pred[i] : LOW;
+  if (!p->scorer) {
+    int    n = 0, varied = 0;
+    double first = NAN;
+    PetscCall(PetscMalloc1(W, &keep));
+    for (int i = 0; i < W; i++) {
+      keep[i] = res.epochs_done[i] >= k;
+      if (!keep[i]) continue;
+      if (!n++) first = cdn_results_label(&res, i);
+      varied |= cdn_results_label(&res, i) != first;
+    }
+    if (n < 4 || !varied) {
+      p->idle = PETSC_TRUE;
+      if (log)
+        fprintf(log, "[pruning]: %d of the first %d models reached epoch %d%s: too little to fit on, no model is stopped\n", n,
+                W, k, n >= 4 ? ", all with one final accuracy" : ""), fflush(log);
+    }
+    if (!p->idle) ierr = cdn_results_select(&res, keep, &fit);
+    if (!ierr && !p->idle)
+      ierr = cdn_scorer_fit(p->spec, (cdn_method_t)p->spec->prune_method, (cdn_learner_t)p->spec->prune_learner, k, &fit,
+                            "[pruning] predictor fitted on the first finished models", &p->scorer);
+    p->fitted = PETSC_TRUE;
+  }
+  if (!ierr && !p->idle) ierr = PetscMalloc2(W, &pred, W, &cls);
+  if (!ierr && !p->idle) ierr = PetscMalloc1(W, &p->warm_score);
+  if (!ierr && !p->idle) ierr = cdn_scorer_predict(p->scorer, &res, pred, cls);
+  for (int i = 0; i < W && !ierr && !p->idle; i++) /* res is in id order; warm_score by position */
+    p->warm_score[p->pos_of[res.config[i].id]] =
+      p->fitted || res.epochs_done[i] < k ? OUT : isfinite(pred[i]) ? pred[i] : LOW;
   if (pred) PetscCall(PetscFree2(pred, cls));
   if (ierr) PetscCall(PetscFree(p->warm_score));
+  PetscCall(PetscFree(keep));
+  PetscCall(cdn_results_destroy(&fit));
   PetscCall(cdn_results_destroy(&res));
   PetscCall(ierr);
   PetscFunctionReturn(0);
@@ -315,7 +393,7 @@ static PetscErrorCode own_score(cdn_pruner_t *p, const double *rec, double *scor
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_pruner_decide(cdn_pruner_t *p, cdn_train_ctl_t *ctl, double *rec, int e, PetscBool *prune,
+PetscErrorCode cdn_pruner_decide(cdn_pruner_t *p, cdn_train_ctl_t *ctl, FILE *log, double *rec, int e, PetscBool *prune,
                                  PetscBool *interrupted)
 {
   const int model = (int)rec[REC_MODEL];
@@ -330,8 +408,8 @@ PetscErrorCode cdn_pruner_decide(cdn_pruner_t *p, cdn_train_ctl_t *ctl, double *
   if (d == p->npoints || pos < p->warmup) PetscFunctionReturn(0); /* no decision here; the first are kept */
   if (rec[REC_PRUNED_EPOCH] > 0) PetscFunctionReturn(0);            /* shadow mode: decided already */
   if (p->spec->prune_policy == CDN_PRUNE_PREDICTOR) {
-    PetscCall(warm_up(p, ctl, interrupted));
-    if (*interrupted) PetscFunctionReturn(0);
+    PetscCall(warm_up(p, ctl, log, interrupted));
+    if (*interrupted || p->idle) PetscFunctionReturn(0);
     PetscCall(own_score(p, rec, &rec[REC_PRUNE_SCORE]));
   }
   score = slot_value(p, rec, d, PETSC_FALSE);
@@ -343,10 +421,12 @@ PetscErrorCode cdn_pruner_decide(cdn_pruner_t *p, cdn_train_ctl_t *ctl, double *
     double s = j < lo ? p->warm_score[j] : v[j - lo];
     if (s == OUT) continue;
     n++;
-    better += s >= score; /* ties go to the earlier position */
+    better += s > score; /* a tie is not better: "not below the quantile" goes on */
   }
   PetscCall(PetscFree(v));
   if (*interrupted) PetscFunctionReturn(0);
-  *prune = better < p->keep * n ? PETSC_FALSE : PETSC_TRUE;
+  /* better < keep * n, with keep = 1/eta or 1 - quantile read as the exact decimal the job spec
+     gave (1 - 0.7 is 0.30000000000000004 in binary: 3 of 10 must not pass as below 3.0000000000000004) */
+  *prune = (double)better < p->keep * n - 1e-9 ? PETSC_FALSE : PETSC_TRUE;
   PetscFunctionReturn(0);
 }

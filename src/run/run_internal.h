@@ -91,8 +91,8 @@ PetscErrorCode cdn_pruner_destroy(cdn_pruner_t **p); /* collective */
 int            cdn_pruner_model(const cdn_pruner_t *p, long pos);
 /* Leader, at the end of epoch e (rec filled through e): whether the policy stops the model here,
    after waiting for earlier models as needed; *interrupted when a stop request came first. */
-PetscErrorCode cdn_pruner_decide(cdn_pruner_t *p, struct cdn_train_ctl *ctl, double *rec, int e, PetscBool *prune,
-                                 PetscBool *interrupted);
+PetscErrorCode cdn_pruner_decide(cdn_pruner_t *p, struct cdn_train_ctl *ctl, FILE *log, double *rec, int e,
+                                 PetscBool *prune, PetscBool *interrupted);
 /* Leader: what rec says (trained, resumed or loaded; finished or not) onto the board. */
 PetscErrorCode cdn_pruner_post(cdn_pruner_t *p, const double *rec, PetscBool finished);
 double         cdn_pruner_waited(const cdn_pruner_t *p); /* seconds this rank waited */

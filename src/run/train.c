@@ -134,7 +134,7 @@ static PetscErrorCode epoch_end(const cdn_jobspec_t *spec, const cdn_data_t *dat
   PetscFunctionBeginUser;
   if (leader) {
     PetscBool prune = PETSC_FALSE, interrupted = PETSC_FALSE;
-    if (!ierr) ierr = cdn_pruner_decide(ctl->pruner, ctl, rec, e, &prune, &interrupted);
+    if (!ierr) ierr = cdn_pruner_decide(ctl->pruner, ctl, log, rec, e, &prune, &interrupted);
     if (!ierr && prune) { /* the test accuracy where it stops (or would stop): what regret is measured on */
       double loss;
       rec[REC_PRUNED_EPOCH] = e;
@@ -144,7 +144,8 @@ static PetscErrorCode epoch_end(const cdn_jobspec_t *spec, const cdn_data_t *dat
         fprintf(log, "model %d: %s after epoch %d (test accuracy %.4f)\n", model,
                 spec->prune_shadow ? "would be pruned (shadow)" : "pruned", e, rec[REC_PRUNED_TEST_ACC]), fflush(log);
     }
-    if (!ierr) ierr = cdn_pruner_post(ctl->pruner, rec, PETSC_FALSE);
+    /* an interrupted decision left this epoch's score unset: nothing of it goes on the board */
+    if (!ierr && !interrupted) ierr = cdn_pruner_post(ctl->pruner, rec, PETSC_FALSE);
     *pruned = prune && !spec->prune_shadow;
     if (!ierr && !interrupted && !*pruned)
       ierr = cdn_ckpt_save(ctl->outdir, model, e, train_rng, rec, cdn_record_length(spec->epochs, nfeat), net);
@@ -153,6 +154,9 @@ static PetscErrorCode epoch_end(const cdn_jobspec_t *spec, const cdn_data_t *dat
     if (!ierr && cdn_signals_caught()) ierr = cdn_sched_raise_stop(ctl->sched);
     if (!ierr) ierr = cdn_sched_stop_raised(ctl->sched, stop);
     if (interrupted) *stop = PETSC_TRUE;
+    if (log && *stop && !ierr) /* which checkpoint a resumed run starts from */
+      fprintf(log, interrupted ? "model %d: stopped at the end of epoch %d, not checkpointed (its pruning decision was waiting)\n"
+                               : "model %d: stopped after epoch %d, checkpointed\n", model, e), fflush(log);
     flag = ierr ? 2 : *pruned ? 3 : (*stop ? 1 : 0);
   }
   snprintf(when, sizeof when, "at the end of epoch %d", e);
@@ -250,7 +254,6 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
                           leader ? log : NULL, ierr, &stop, &pruned));
       if (pruned) break; /* finished: its record is final */
       if (stop) {
-        if (log && leader) fprintf(log, "model %d: stopped after epoch %d, checkpointed\n", cfg->id, e), fflush(log);
         ctl->stopped = PETSC_TRUE;
         break;
       }
