@@ -166,7 +166,8 @@ PetscErrorCode cdn_scorer_check(const cdn_scorer_t *s, const cdn_results_t *res)
 
   PetscFunctionBeginUser;
   PetscCheck(s->info.fitted_on[0], PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "%s: written by an older cnndyn, it does not say which architectures it was fitted on: fit it again with --save",
+             "%s: does not say which architectures it was fitted on (written by an older cnndyn, or fitted on a run without "
+             "an architecture column): fit it again with --save on a run of this cnndyn",
              s->name);
   for (int i = 0; i < res->nmodels; i++)
     PetscCheck(listed(s->info.fitted_on, res->config[i].arch), PETSC_COMM_SELF, CDN_ERR_INPUT,
