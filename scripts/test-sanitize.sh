@@ -22,4 +22,4 @@ export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1
 export LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 cd build-asan
-ctest -L unit --output-on-failure --timeout 900 "$@"
+ctest -L unit --output-on-failure --timeout 900 -j2 "$@"

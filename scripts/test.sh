@@ -6,4 +6,6 @@ scripts/install-deps.sh
 scripts/build.sh
 . scripts/env.sh
 cd build
-ctest --output-on-failure --timeout 900
+# two at a time (2 cores): tests work in their own temporary folders; two runs that both want the
+# default progress port get a warning each, nothing else
+ctest --output-on-failure --timeout 900 -j2
