@@ -89,6 +89,15 @@ shadow = true"
   check "grep -q 'pruned (rank ' '$work/watch.out' && grep -q ' $npruned pruned' '$work/watch.out'" \
     "watch did not show the $npruned pruned models: $(tail -3 "$work/watch.out")"
   check "grep -q 'were pruned during the run' '$work/h2/report.md'" "report.md does not say pruned models are left out"
+  # a predictor saved from a pruned run fits on the finished models (and says so); scoring a pruned
+  # run gives pruned models a score and no actual class (it failed: "model 3 has no final accuracy")
+  mpi 1 "$cnndyn" predict "$work/h2" --methods val_loss --learners score --budget 1 --save "$work/h2.predictor" \
+    --quiet > "$work/save.out" 2>&1
+  check "[ $? -eq 0 ] && grep -q \"$npruned models pruned during the run are left out\" '$work/save.out'" \
+    "predict --save on a pruned run: $(cat "$work/save.out")"
+  mpi 1 "$cnndyn" predict "$work/h2" --model "$work/h2.predictor" --quiet > "$work/score.out" 2>&1
+  check "[ $? -eq 0 ] && [ \$(grep -c ',\$' '$work/h2/scores.csv') -eq $npruned ]" \
+    "predict --model on a pruned run: $(cat "$work/score.out")"
   # shadow: the same decisions and stop accuracies, and every model trained as without pruning
   same_decisions "$work/h2" "$work/s2" halving
   check "! grep -q ',pruned,' '$work/s2/models.csv'" "shadow mode stopped a model"

@@ -103,6 +103,9 @@ PetscErrorCode cdn_records_gather(MPI_Comm comm, int size, int len, const double
 /* The models of res with keep[m] set, in order, into out (allocated here, names and classes
    copied). */
 PetscErrorCode cdn_results_select(const cdn_results_t *res, const char *keep, cdn_results_t *out);
+/* res without its pruned models (no final accuracy to learn or score against), left_out = how many
+   were dropped; unchanged when it has none. */
+PetscErrorCode cdn_results_finished(cdn_results_t *res);
 /* Frees the arrays of a results struct however it was filled (gathered in a run, loaded from a
    run's CSVs, or broadcast); an empty struct is fine. */
 PetscErrorCode cdn_results_destroy(cdn_results_t *res);

@@ -2,6 +2,7 @@
    Settings come from the job spec's [features] budget and [prediction] keys (--job, by default the
    run's own DIR/job.ini), and options override them: each option is handed to the job spec
    parser, so it is checked exactly as in a job file and any mistake is reported the same way. */
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
@@ -24,7 +25,7 @@ static const struct {
 /* --save: fit one learner on every model of the run; --model: score the run's models into
    DIR/scores.csv. Without --learners, --save fits boosted trees, or the method's only learner
    (score for val_acc, val_loss, tse; majority for majority). */
-static PetscErrorCode saved(const char *dir, const cdn_jobspec_t *spec, const cdn_results_t *res, const char *save,
+static PetscErrorCode saved(const char *dir, const cdn_jobspec_t *spec, cdn_results_t *res, const char *save,
                             const char *model, PetscBool learners_given)
 {
   PetscFunctionBeginUser;
@@ -40,9 +41,13 @@ static PetscErrorCode saved(const char *dir, const cdn_jobspec_t *spec, const cd
         learner = l;
     PetscCheck(learner >= 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "--save: name exactly one learner with --learners");
     k = meth == CDN_METHOD_HPARAMS || meth == CDN_METHOD_MAJORITY ? 0 : spec->budget;
+    PetscCall(cdn_results_finished(res)); /* a pruned model has no label to fit on */
     PetscCall(cdn_predictor_save(save, spec, (cdn_method_t)meth, (cdn_learner_t)learner, k, res));
     printf("%s: %s on %s at %d epochs, fitted on %d models\n", save, cdn_learner_name((cdn_learner_t)learner),
            cdn_method_name((cdn_method_t)meth), k, res->nmodels);
+    if (res->left_out)
+      printf("%s: %d models pruned during the run are left out: the fit saw only the models its policy kept, not a "
+             "sample of the population\n", save, res->left_out);
   } else {
     double              *pred, *label;
     int                 *pc, *lc;
@@ -54,17 +59,22 @@ static PetscErrorCode saved(const char *dir, const cdn_jobspec_t *spec, const cd
     snprintf(path, sizeof path, "%s/scores.csv", dir);
     PetscCall(cdn_afile_open(&af, path));
     fputs("model,method,epochs_used,predicted,actual,predicted_class,actual_class\n", af.fp);
+    int nlab = 0;
     for (int m = 0; m < res->nmodels; m++) {
       label[m] = cdn_results_label(res, m);
       fprintf(af.fp, "%d,%s,%d,", m, cdn_method_name(info.method), info.budget);
       cdn_csv_number(af.fp, pred[m]), fputc(',', af.fp);
-      cdn_csv_number(af.fp, label[m]), fprintf(af.fp, ",%d,%d\n", pc[m], lc[m]);
+      cdn_csv_number(af.fp, label[m]), fprintf(af.fp, ",%d,", pc[m]);
+      if (isfinite(label[m])) fprintf(af.fp, "%d", lc[m]), pc[nlab] = pc[m], lc[nlab] = lc[m], nlab++; /* pruned: none */
+      fputc('\n', af.fp);
     }
     PetscCall(cdn_afile_commit(&af));
     printf("%s: %d models scored by %s (%s on %s, %d epochs); Kendall tau against their labels %.3f, class accuracy "
-           "%.3f\n",
+           "%.3f",
            path, res->nmodels, model, cdn_learner_name(info.learner), cdn_method_name(info.method), info.budget,
-           cdn_kendall_tau(pred, label, res->nmodels), cdn_accuracy(lc, pc, res->nmodels));
+           cdn_kendall_tau(pred, label, res->nmodels), cdn_accuracy(lc, pc, nlab));
+    if (nlab < res->nmodels) printf(" (over the %d with a final accuracy; the pruned ones have none)", nlab);
+    printf("\n");
     PetscCall(PetscFree4(pred, label, pc, lc));
   }
   PetscFunctionReturn(0);

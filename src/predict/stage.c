@@ -20,22 +20,12 @@ static void as_printed(double *v, size_t n)
    compared on the models that trained to the end ([pruning] shadow = true keeps them all). */
 static PetscErrorCode leave_out_pruned(cdn_results_t *res)
 {
-  cdn_results_t kept;
-  char         *keep;
-  int           pruned = 0;
+  const int n = res->nmodels;
 
   PetscFunctionBeginUser;
-  for (int m = 0; m < res->nmodels; m++) pruned += res->status[m] == CDN_STATUS_PRUNED;
-  if (!pruned) PetscFunctionReturn(0);
-  PetscCall(PetscMalloc1(res->nmodels, &keep));
-  for (int m = 0; m < res->nmodels; m++) keep[m] = res->status[m] != CDN_STATUS_PRUNED;
-  PetscCall(cdn_results_select(res, keep, &kept));
-  PetscCall(PetscFree(keep));
-  kept.left_out = pruned;
-  PetscCheck(kept.nmodels >= 2, PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "%d of %d models were pruned: too few trained to the end to compare predictors on", pruned, res->nmodels);
-  PetscCall(cdn_results_destroy(res));
-  *res = kept;
+  PetscCall(cdn_results_finished(res));
+  PetscCheck(res->nmodels >= 2, PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "%d of %d models were pruned: too few trained to the end to compare predictors on", res->left_out, n);
   PetscFunctionReturn(0);
 }
 

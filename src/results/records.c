@@ -130,6 +130,25 @@ PetscErrorCode cdn_results_select(const cdn_results_t *res, const char *keep, cd
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode cdn_results_finished(cdn_results_t *res)
+{
+  cdn_results_t kept;
+  char         *keep;
+  int           pruned = 0;
+
+  PetscFunctionBeginUser;
+  for (int m = 0; m < res->nmodels; m++) pruned += res->status[m] == CDN_STATUS_PRUNED;
+  if (!pruned) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc1(res->nmodels, &keep));
+  for (int m = 0; m < res->nmodels; m++) keep[m] = res->status[m] != CDN_STATUS_PRUNED;
+  PetscCall(cdn_results_select(res, keep, &kept));
+  PetscCall(PetscFree(keep));
+  kept.left_out = pruned;
+  PetscCall(cdn_results_destroy(res));
+  *res = kept;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode cdn_results_destroy(cdn_results_t *res)
 {
   PetscFunctionBeginUser;
