@@ -361,9 +361,10 @@ static PetscErrorCode warm_up(cdn_pruner_t *p, cdn_train_ctl_t *ctl, FILE *log, 
                             "[pruning] predictor fitted on the first finished models", &p->scorer);
     p->fitted = PETSC_TRUE;
   }
-  if (!ierr && !p->idle) ierr = PetscMalloc2(W, &pred, W, &cls);
   if (!ierr && !p->idle) ierr = PetscMalloc1(W, &p->warm_score);
-  if (!ierr && !p->idle) ierr = cdn_scorer_predict(p->scorer, &res, pred, cls);
+  /* only a saved scorer's values of them are compared: a fitted one's are in-sample */
+  if (!ierr && !p->idle && !p->fitted) ierr = PetscMalloc2(W, &pred, W, &cls);
+  if (!ierr && !p->idle && !p->fitted) ierr = cdn_scorer_predict(p->scorer, &res, pred, cls);
   for (int i = 0; i < W && !ierr && !p->idle; i++) /* res is in id order; warm_score by position */
     p->warm_score[p->pos_of[res.config[i].id]] =
       p->fitted || res.epochs_done[i] < k ? OUT : isfinite(pred[i]) ? pred[i] : LOW;
