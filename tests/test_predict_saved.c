@@ -6,6 +6,7 @@
    and a format 2 file still reads; and a truncated or altered file, another input width, a missing
    method, too few epochs, an unknown family and a learner the method does not take each stop with
    a clear error. */
+#include <string.h>
 #include <unistd.h>
 #include "check.h"
 #include "cnndyn/evaluate.h"
@@ -86,9 +87,9 @@ static PetscErrorCode test_learners(void)
   PetscFunctionReturn(0);
 }
 
-/* A run of n models, E epochs, nfeat features named prefix0, prefix1, ...: the label rises with
+/* A run of n models, E epochs, nfeat features of one statistic (layers l0, l1, ...): the label rises with
    feature 0 at every epoch and with the validation accuracy. */
-static PetscErrorCode run(int n, int nfeat, const char *prefix, uint64_t seed, cdn_results_t *r)
+static PetscErrorCode run(int n, int nfeat, const char *statistic, uint64_t seed, cdn_results_t *r)
 {
   enum { E = 3 };
   cdn_rng_t g;
@@ -105,8 +106,12 @@ static PetscErrorCode run(int n, int nfeat, const char *prefix, uint64_t seed, c
   PetscCall(PetscCalloc1((size_t)n * (E + 1) * CDN_CURVE_COLS, &r->curves));
   PetscCall(PetscCalloc1((size_t)n * (E + 1) * CDN_TIME_COLS, &r->timing));
   PetscCall(PetscCalloc1((size_t)n * (E + 1) * nfeat + 1, &r->features));
-  PetscCall(PetscCalloc1(nfeat + 1, &r->feat_names));
-  for (int j = 0; j < nfeat; j++) snprintf(r->feat_names[j], sizeof r->feat_names[j], "%s%d", prefix, j);
+  PetscCall(PetscCalloc1(nfeat + 1, &r->columns));
+  for (int j = 0; j < nfeat; j++) {
+    char layer[16];
+    snprintf(layer, sizeof layer, "l%d", j);
+    PetscCall(cdn_column_make(&r->columns[j], statistic, strcmp(statistic, "weight") ? "group" : "tensor", layer, "mean"));
+  }
   for (int m = 0; m < n; m++) {
     double q = cdn_rng_uniform(&g);
     r->config[m].config_id = m / 2, r->epochs_done[m] = E;
@@ -276,8 +281,8 @@ static PetscErrorCode test_files(void)
   snprintf(bad, sizeof bad, "%s/bad.cdp", dir);
   cdn_jobspec_defaults(&spec);
   spec.class_task = CDN_CLASSES_TERCILES;
-  PetscCall(run(NA, 3, "weights.w", 31, &A));
-  PetscCall(run(NB, 3, "weights.w", 32, &B));
+  PetscCall(run(NA, 3, "weight", 31, &A));
+  PetscCall(run(NB, 3, "weight", 32, &B));
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     PetscCall(cdn_predictor_save(path, &spec, cases[c].method, cases[c].learner, cases[c].k, &A));
     PetscCall(cdn_predictor_score(path, &B, pred, pc, lc, &info));
@@ -321,9 +326,9 @@ static PetscErrorCode test_files(void)
 
   /* errors, on a ridge / logistic predictor over 3 weight columns at 2 epochs */
   PetscCall(cdn_predictor_save(path, &spec, CDN_METHOD_WEIGHTS, CDN_LEARNER_LINEAR, 2, &A));
-  PetscCall(run(NB, 2, "weights.w", 33, &narrow));
-  PetscCall(run(NB, 3, "degree.", 34, &nograph));
-  PetscCall(run(NB, 3, "weights.w", 35, &shortrun));
+  PetscCall(run(NB, 2, "weight", 33, &narrow));
+  PetscCall(run(NB, 3, "degree", 34, &nograph));
+  PetscCall(run(NB, 3, "weight", 35, &shortrun));
   shortrun.epochs = 1;
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   PetscCall(expect_error(cdn_predictor_score(path, &narrow, pred, pc, lc, &info), CDN_ERR_INPUT, "fitted on 3 input columns"));

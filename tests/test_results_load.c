@@ -31,8 +31,8 @@ static const char *models_ok = "model,config,replicate,seed,architecture,status,
 static const char *curves_ok = "model,epoch,train_loss,val_loss,val_accuracy\n"
                                "0,0,,2.3,0.1\n0,1,1.0,0.9,0.6\n0,2,0.6,0.5,0.8\n"
                                "1,0,,2.3,0.1\n1,1,inf,,\n";
-static const char *feat_head = "model,epoch,weights.conv1.mean,weights.conv1.std,weights.conv1.p0,weights.conv1.p25,"
-                               "weights.conv1.p50,weights.conv1.p75,weights.conv1.p100\n";
+static const char *feat_head = "model,epoch,weights.conv1.weight.mean,weights.conv1.weight.std,weights.conv1.weight.p0,weights.conv1.weight.p25,"
+                               "weights.conv1.weight.p50,weights.conv1.weight.p75,weights.conv1.weight.p100\n";
 static const char *feat_rows = "0,0,0,1,-2,-1,0,1,2\n0,1,0,1,-2,-1,0,1,2\n0,2,0,1,-2,-1,0,1,2\n"
                                "1,0,0,1,-2,-1,0,1,2\n1,1,,,,,,,\n";
 
@@ -72,7 +72,7 @@ static void refused(const char *file, const char *text, const char *message)
   CHECK(cdn_error_pop_quiet() == 0);
   CHECK(ierr == CDN_ERR_CORRUPT || ierr == CDN_ERR_OPEN);
   CHECK_CONTAINS(cdn_error_message(), message);
-  CHECK(!res.config && !res.status && !res.curves && !res.timing && !res.features && !res.feat_names && !res.nmodels);
+  CHECK(!res.config && !res.status && !res.curves && !res.timing && !res.features && !res.columns && !res.nmodels);
   if (!ierr) CHECK(cdn_results_destroy(&res) == 0);
 }
 
@@ -121,8 +121,10 @@ static const struct {
   {"features.csv", WHOLE, NULL, "features.csv: cannot open"},
   {"features.csv", WHOLE, "model,epoch\n", "features.csv:1: header must be model,epoch, then at least one feature"},
   {"features.csv", WHOLE, "model,epoch,colour\n", "features.csv:1: column 3: 'colour' is not a feature cnndyn writes"},
-  {"features.csv", WHOLE, "model,epoch,weights.conv1.mean,weights.conv1.std\n", "features.csv:1: columns missing"},
-  {"features.csv", ROWS, "0,0,0,1,-2,-1,0,1,nan\n", "features.csv:2: column weights.conv1.p100: 'nan'"},
+  {"features.csv", WHOLE, "model,epoch,weights.conv1.mean\n", "column 3: 'weights.conv1.mean' is not a feature cnndyn writes"},
+  {"features.csv", WHOLE, "model,epoch,singular.conv1.mean\n", "column 3: 'singular.conv1.mean' is not a feature cnndyn writes"},
+  {"features.csv", WHOLE, "model,epoch,weights.conv1.weight.mean,weights.conv1.weight.std\n", "features.csv:1: columns missing"},
+  {"features.csv", ROWS, "0,0,0,1,-2,-1,0,1,nan\n", "features.csv:2: column weights.conv1.weight.p100: 'nan'"},
   {"features.csv", ROWS, "0,0,0,1,-2,-1,0,1,2\n", "features.csv: no row for model 0 epoch 1"},
 };
 

@@ -1,8 +1,9 @@
 /* PageRank, in/out strength and the leading singular value of a block on graphs with known
    answers (star, path, complete bipartite, disconnected, edgeless, zero weights, NaN), their
-   options and failure messages, and the layer-scope feature columns. */
+   options and failure messages, the layer-scope feature columns and how column names read back. */
 #include <stdlib.h>
 #include "check.h"
+#include "cnndyn/features.h"
 #include "cnndyn/stats.h"
 #include "cnndyn/util.h"
 
@@ -130,6 +131,12 @@ static void test_degenerate(void)
   MatDestroy(&r.A);
 }
 
+static int same_column(const cdn_column_t *a, const cdn_column_t *b)
+{
+  return !strcmp(a->name, b->name) && !strcmp(a->statistic, b->statistic) && !strcmp(a->scope, b->scope) &&
+         !strcmp(a->layer, b->layer) && !strcmp(a->aggregator, b->aggregator);
+}
+
 /* A one-layer net input (1) -> fc1 (3) with weights 1, -2, 3: a star; singular = sqrt(14). */
 static void test_features(void)
 {
@@ -156,7 +163,36 @@ static void test_features(void)
   CHECK(!strcmp(names[9], "out_strength.all.mean") && !strcmp(names[12], "out_strength.input.max"));
   CHECK(row[12] == 6 && row[14] == 0);
   CHECK(cdn_stat_from_name("pagerank") == CDN_STAT_PAGERANK && cdn_stat_from_name("in_strength") == CDN_STAT_IN_STRENGTH);
+  cdn_column_t cols[64 + CDN_WEIGHT_POOLED_COUNT], back;
+  CHECK(!cdn_feature_columns(&g, stats, aggs, cols));
+  CHECK(!cdn_weight_stats_columns(&m, cols + n) && !cdn_weight_pooled_columns(cols + n + 7));
+  for (int f = 0; f < n + 7 + CDN_WEIGHT_POOLED_COUNT; f++) { /* every name reads back as what it was made from */
+    CHECK(!cdn_column_parse(cols[f].name, &back));
+    CHECK(same_column(&back, &cols[f]));
+  }
+  CHECK(!strcmp(cols[n].name, "weights.fc1.weight.mean") && cdn_column_is_weight(&cols[n]) && !cdn_column_is_weight(&cols[0]));
   CHECK(!cdn_graph_destroy(&g));
+}
+
+/* Layer names with dots (ResNet's layer1.0.conv1) read back whole; names cnndyn never writes are
+   refused rather than guessed at. */
+static void test_column_names(void)
+{
+  cdn_column_t c, back;
+  const char  *bad[] = {"colour", "degree", "degree.all", "degree..mean", "degree.all.meen", "degre.all.mean",
+                        "singular.conv1.mean", "spectral.conv1.value", "spectral.all.mean", "degree_entropy.all.mean",
+                        "weights.conv1.mean", "weights.conv1.weight.median", "weights.weight.mean", ".all.mean"};
+
+  CHECK(!cdn_column_make(&c, "singular", "block", "layer1.0.conv1", "value"));
+  CHECK(!strcmp(c.name, "singular.layer1.0.conv1.value"));
+  CHECK(!cdn_column_parse(c.name, &back) && same_column(&back, &c));
+  CHECK(!cdn_column_make(&c, "bias", "tensor", "layer2.1.bn2", "p25"));
+  CHECK(!strcmp(c.name, "weights.layer2.1.bn2.bias.p25"));
+  CHECK(!cdn_column_parse(c.name, &back) && same_column(&back, &c));
+  CHECK(!cdn_column_make(&c, "degree_entropy", "group", "layer1.0.conv2", "value"));
+  CHECK(!cdn_column_parse(c.name, &back) && !strcmp(back.scope, "group") && !strcmp(back.layer, "layer1.0.conv2"));
+  CHECK(!cdn_column_parse("spectral.all.value", &back) && !strcmp(back.scope, "all") && !back.layer[0]);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) CHECK(cdn_column_parse(bad[i], &back) == -1);
 }
 
 int main(int argc, char **argv)
@@ -170,6 +206,7 @@ int main(int argc, char **argv)
   test_bipartite(12, 9, 2.0);
   test_degenerate();
   test_features();
+  test_column_names();
   cdn_finalize();
   return CHECK_STATUS();
 }

@@ -18,11 +18,12 @@ void cdn_summary_build(const double *rows, int nfeat, int k, int differences, do
    propagate through mean and std. Cost: one sort per tensor, O(P log P) for P parameters. */
 #define CDN_WEIGHT_STATS_PER_TENSOR 7
 int            cdn_weight_stats_count(const cdn_model_desc_t *desc);
-void           cdn_weight_stats_columns(const cdn_model_desc_t *desc, cdn_column_t *cols);
+const char    *cdn_weight_stat_name(int s); /* s in 0..6: "mean" .. "p100" */
+PetscErrorCode cdn_weight_stats_columns(const cdn_model_desc_t *desc, cdn_column_t *cols);
 PetscErrorCode cdn_weight_stats(const cdn_model_desc_t *desc, double *out);
 /* The same seven statistics over every weight tensor pooled into one set, then every bias tensor:
    the columns any network has, whatever its layers, for populations that mix layer layouts.
    Named "weights.all.weight.STAT" / "weights.all.bias.STAT"; a network without biases gives NaN. */
 #define CDN_WEIGHT_POOLED_COUNT (2 * CDN_WEIGHT_STATS_PER_TENSOR)
-void           cdn_weight_pooled_columns(cdn_column_t *cols);
+PetscErrorCode cdn_weight_pooled_columns(cdn_column_t *cols);
 PetscErrorCode cdn_weight_stats_pooled(const cdn_model_desc_t *desc, double *out);

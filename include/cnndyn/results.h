@@ -1,6 +1,7 @@
 #pragma once
 /* Everything a run learned about its population, gathered at the root in model-id order. This is
    what the predictors read and what the CSV reports print. */
+#include "cnndyn/column.h"
 #include "cnndyn/population.h"
 
 /* ok: trained to the last epoch; diverged: stopped by a non-finite training loss; pruned: stopped
@@ -18,7 +19,7 @@ typedef struct {
   int    epochs; /* E */
   int    nfeat;
   int    num_classes;
-  char (*feat_names)[64];
+  cdn_column_t *columns; /* nfeat: what each feature column measures (names the CSV header) */
 
   cdn_model_config_t *config;         /* nmodels */
   cdn_status_t       *status;         /* nmodels */
@@ -94,7 +95,7 @@ PetscErrorCode cdn_results_alloc_models(cdn_results_t *res, int n);
 PetscErrorCode cdn_results_alloc_epochs(cdn_results_t *res, int E, int nfeat);
 /* Fills res (allocated here) from nrec records of models with ids first .. first + nrec - 1, in
    any order (each exactly once). ids NULL; or else the records' models are ids[0..nrec) (ascending)
-   and res's model i is ids[i]. feat_names and num_classes are left to the caller. */
+   and res's model i is ids[i]. columns and num_classes are left to the caller. */
 PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int first, const int *ids, int nrec,
                                         const double *recs, int nfeat, cdn_results_t *res);
 /* Collective: the root receives every rank's nmine records (len doubles each) into all, in rank

@@ -77,8 +77,8 @@ PetscErrorCode cdn_layout_columns(const cdn_layout_t *lay, const cdn_graph_t *g,
   *n = ng + cdn_layout_weight_count(lay, desc);
   PetscCall(PetscMalloc1(*n + 1, cols));
   PetscCall(graph_part(lay, g, NULL, *cols));
-  if (lay->mixed) cdn_weight_pooled_columns(*cols + ng);
-  else cdn_weight_stats_columns(desc, *cols + ng);
+  if (lay->mixed) PetscCall(cdn_weight_pooled_columns(*cols + ng));
+  else PetscCall(cdn_weight_stats_columns(desc, *cols + ng));
   PetscFunctionReturn(0);
 }
 

@@ -6,6 +6,7 @@
 #include "cnndyn/features.h"
 
 static const char *const stat_names[CDN_WEIGHT_STATS_PER_TENSOR] = {"mean", "std", "p0", "p25", "p50", "p75", "p100"};
+const char              *cdn_weight_stat_name(int s) { return s >= 0 && s < CDN_WEIGHT_STATS_PER_TENSOR ? stat_names[s] : "?"; }
 
 int cdn_weight_stats_count(const cdn_model_desc_t *desc)
 {
@@ -18,25 +19,23 @@ int cdn_weight_stats_count(const cdn_model_desc_t *desc)
   return n;
 }
 
-static void weight_column(cdn_column_t *c, const char *layer, int bias, int s)
+static PetscErrorCode weight_column(cdn_column_t *c, const char *layer, int bias, int s)
 {
-  snprintf(c->name, sizeof c->name, "weights.%s.%s.%s", layer[0] ? layer : "all", bias ? "bias" : "weight",
-           stat_names[s]);
-  snprintf(c->statistic, sizeof c->statistic, "%s", bias ? "bias" : "weight");
-  snprintf(c->scope, sizeof c->scope, "%s", layer[0] ? "tensor" : "all");
-  snprintf(c->layer, sizeof c->layer, "%s", layer);
-  snprintf(c->aggregator, sizeof c->aggregator, "%s", stat_names[s]);
+  return cdn_column_make(c, bias ? "bias" : "weight", layer[0] ? "tensor" : "all", layer, stat_names[s]);
 }
 
-void cdn_weight_stats_columns(const cdn_model_desc_t *desc, cdn_column_t *cols)
+PetscErrorCode cdn_weight_stats_columns(const cdn_model_desc_t *desc, cdn_column_t *cols)
 {
   int n = 0;
+
+  PetscFunctionBeginUser;
   for (int i = 0; i < desc->nlayers; i++) {
     const cdn_layer_desc_t *l = &desc->layer[i];
     if (!cdn_layer_has_params(l) || !l->weight) continue;
     for (int t = 0; t < 1 + (l->bias != NULL); t++)
-      for (int s = 0; s < CDN_WEIGHT_STATS_PER_TENSOR; s++) weight_column(&cols[n++], l->name, t, s);
+      for (int s = 0; s < CDN_WEIGHT_STATS_PER_TENSOR; s++) PetscCall(weight_column(&cols[n++], l->name, t, s));
   }
+  PetscFunctionReturn(0);
 }
 
 static int cmp_float(const void *p, const void *q)
@@ -94,10 +93,13 @@ PetscErrorCode cdn_weight_stats(const cdn_model_desc_t *desc, double *out)
   PetscFunctionReturn(0);
 }
 
-void cdn_weight_pooled_columns(cdn_column_t *cols)
+PetscErrorCode cdn_weight_pooled_columns(cdn_column_t *cols)
 {
+  PetscFunctionBeginUser;
   for (int t = 0; t < 2; t++)
-    for (int s = 0; s < CDN_WEIGHT_STATS_PER_TENSOR; s++) weight_column(&cols[t * CDN_WEIGHT_STATS_PER_TENSOR + s], "", t, s);
+    for (int s = 0; s < CDN_WEIGHT_STATS_PER_TENSOR; s++)
+      PetscCall(weight_column(&cols[t * CDN_WEIGHT_STATS_PER_TENSOR + s], "", t, s));
+  PetscFunctionReturn(0);
 }
 
 PetscErrorCode cdn_weight_stats_pooled(const cdn_model_desc_t *desc, double *out)

@@ -59,14 +59,14 @@ const char *cdn_family_name(cdn_family_t f)
 }
 unsigned    cdn_method_learners(cdn_method_t m) { return m >= 0 && m < CDN_METHOD_COUNT ? methods[m].learners : 0; }
 
-/* Columns of the per-epoch feature rows a graph method reads: prefix "" = every graph column. */
-static int select_columns(const cdn_results_t *res, const char *prefix, int *col)
+/* Columns of the per-epoch feature rows a graph method reads: those of one statistic, or with
+   statistic NULL every graph column (weight statistics are the baseline's, never a graph method's). */
+static int select_columns(const cdn_results_t *res, const char *statistic, int *col)
 {
   int n = 0;
   for (int f = 0; f < res->nfeat; f++) {
-    const char *nm = res->feat_names[f];
-    if (!strncmp(nm, "weights.", 8)) continue;
-    if (!strncmp(nm, prefix, strlen(prefix))) col[n++] = f;
+    const cdn_column_t *c = &res->columns[f];
+    if (!cdn_column_is_weight(c) && (!statistic || !strcmp(c->statistic, statistic))) col[n++] = f;
   }
   return n;
 }
@@ -152,19 +152,17 @@ static PetscErrorCode inputs(cdn_method_t meth, const cdn_results_t *res, int k,
   PetscCall(PetscMalloc1(res->nfeat + 1, &col));
   switch (meth) {
   case CDN_METHOD_DEGREE_DIFF: diff = 1; /* fall through */
-  case CDN_METHOD_DEGREE: nsel = select_columns(res, "degree.", col); break;
+  case CDN_METHOD_DEGREE: nsel = select_columns(res, cdn_stat_name(CDN_STAT_DEGREE), col); break;
   case CDN_METHOD_EIGENVECTOR_DIFF: diff = 1; /* fall through */
-  case CDN_METHOD_EIGENVECTOR: nsel = select_columns(res, "eigenvector.", col); break;
+  case CDN_METHOD_EIGENVECTOR: nsel = select_columns(res, cdn_stat_name(CDN_STAT_EIGENVECTOR), col); break;
   case CDN_METHOD_SINGULAR_DIFF:
   case CDN_METHOD_SPECTRAL_DIFF:
-  case CDN_METHOD_ENTROPY_DIFF: {
-    char prefix[64];
-    snprintf(prefix, sizeof prefix, "%s.", cdn_stat_name((cdn_stat_t)cdn_method_statistic(meth)));
-    diff = 1, nsel = select_columns(res, prefix, col);
-  } break;
+  case CDN_METHOD_ENTROPY_DIFF:
+    diff = 1, nsel = select_columns(res, cdn_stat_name((cdn_stat_t)cdn_method_statistic(meth)), col);
+    break;
   case CDN_METHOD_GRAPH_CURVE: curve = 1; /* fall through */
   case CDN_METHOD_GRAPH_DIFF: diff = 1; /* fall through */
-  case CDN_METHOD_GRAPH: nsel = select_columns(res, "", col); break;
+  case CDN_METHOD_GRAPH: nsel = select_columns(res, NULL, col); break;
   default: break;
   }
   if (cdn_method_is_graph(meth)) {
@@ -185,7 +183,7 @@ static PetscErrorCode inputs(cdn_method_t meth, const cdn_results_t *res, int k,
     }
   } else if (meth == CDN_METHOD_WEIGHTS) {
     for (int f = 0; f < res->nfeat; f++)
-      if (!strncmp(res->feat_names[f], "weights.", 8)) col[d++] = f;
+      if (cdn_column_is_weight(&res->columns[f])) col[d++] = f;
     snprintf(desc, desc_len, "%d weight statistics at epoch %d", d, k);
     if (d) {
       PetscCall(PetscMalloc1((size_t)n * d, &X));
@@ -271,12 +269,10 @@ int cdn_method_statistic(cdn_method_t m)
 
 int cdn_method_has_inputs(cdn_method_t m, const cdn_results_t *res)
 {
-  int  st = cdn_method_statistic(m);
-  char prefix[64];
+  int st = cdn_method_statistic(m);
 
   if (st < 0) return 1;
-  snprintf(prefix, sizeof prefix, "%s.", cdn_stat_name((cdn_stat_t)st));
   for (int f = 0; f < res->nfeat; f++)
-    if (!strncmp(res->feat_names[f], prefix, strlen(prefix))) return 1;
+    if (!strcmp(res->columns[f].statistic, cdn_stat_name((cdn_stat_t)st))) return 1;
   return 0;
 }

@@ -85,7 +85,7 @@ static void write_timing(FILE *fp, const cdn_results_t *r)
 static void write_features(FILE *fp, const cdn_results_t *r)
 {
   fputs("model,epoch", fp);
-  for (int f = 0; f < r->nfeat; f++) sep(fp), cdn_csv_text(fp, r->feat_names[f]);
+  for (int f = 0; f < r->nfeat; f++) sep(fp), cdn_csv_text(fp, r->columns[f].name);
   fputc('\n', fp);
   for (int m = 0; m < r->nmodels; m++)
     for (int e = 0; e <= r->epochs_done[m]; e++) {

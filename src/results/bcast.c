@@ -16,7 +16,7 @@ PetscErrorCode cdn_results_bcast(MPI_Comm comm, cdn_results_t *res)
     PetscCall(cdn_results_alloc_models(res, hdr[0]));
     PetscCall(cdn_results_alloc_epochs(res, hdr[1], hdr[2]));
   }
-  PetscCallMPI(MPI_Bcast(res->feat_names, 64 * hdr[2], MPI_CHAR, 0, comm));
+  PetscCallMPI(MPI_Bcast(res->columns, (int)sizeof(cdn_column_t) * hdr[2], MPI_BYTE, 0, comm));
   PetscCallMPI(MPI_Bcast(res->config, (int)(sizeof(cdn_model_config_t) * hdr[0]), MPI_BYTE, 0, comm));
   PetscCallMPI(MPI_Bcast(res->status, (int)(sizeof(cdn_status_t) * hdr[0]), MPI_BYTE, 0, comm));
   PetscCallMPI(MPI_Bcast(res->diverged_epoch, hdr[0], MPI_INT, 0, comm));

@@ -339,56 +339,43 @@ static PetscErrorCode load_curves(csv_t *c, const char *dir, cdn_results_t *res,
   PetscFunctionReturn(0);
 }
 
-/* Feature names are STAT.GROUP.AGG (graph) or weights.TENSOR.STAT, and each kind is a full product
-   (every statistic over every group and aggregator): a renamed column has an unknown part, a
-   dropped one breaks the product. */
-static PetscErrorCode check_feature_names(const csv_t *c, const cdn_results_t *res)
+/* Every header cell must name a column cnndyn writes (read by cdn_column_parse, the inverse of the
+   one function that names columns), and each kind must be a full product: a node statistic over
+   every group and aggregator, a weight statistic over every tensor and its seven aggregates. A
+   renamed column has an unknown part, a dropped one breaks the product. */
+static PetscErrorCode read_feature_columns(const csv_t *c, cdn_results_t *res)
 {
-  static const char *const wstats[] = {"mean", "std", "p0", "p25", "p50", "p75", "p100"};
-  int                      ngraph = 0, nweight = 0, nstat = 0, ngroup = 0, nagg = 0, ntensor = 0;
-  char                     stat[CDN_STAT_COUNT][64], agg[CDN_AGG_COUNT][64], (*group)[64], (*tensor)[64];
-  PetscErrorCode           ierr = 0;
+  int            ngraph = 0, nweight = 0, nstat = 0, ngroup = 0, nagg = 0, ntensor = 0;
+  char           stat[CDN_STAT_COUNT][16], agg[CDN_AGG_COUNT][8], (*group)[64], (*tensor)[80];
+  PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(res->nfeat, &group, res->nfeat, &tensor));
   for (int f = 0; f < res->nfeat && !ierr; f++) {
-    const char *name = res->feat_names[f], *dot = strchr(name, '.'), *last = strrchr(name, '.');
-    char        head[64] = "", mid[64] = "";
-    int         known = 0;
-    if (dot && last > dot + 1) {
-      snprintf(head, sizeof head, "%.*s", (int)(dot - name), name);
-      snprintf(mid, sizeof mid, "%.*s", (int)(last - dot - 1), dot + 1);
-    }
-    if (!strcmp(head, "weights")) {
-      for (int s = 0; s < 7; s++) known |= !strcmp(last + 1, wstats[s]);
-      if (known) {
-        int k = 0;
-        while (k < ntensor && strcmp(tensor[k], mid)) k++;
-        if (k == ntensor) snprintf(tensor[ntensor++], 64, "%s", mid);
-        nweight++;
-      }
-    } else if (head[0]) {
-      int s = -1, a = -1, k = 0;
-      for (int i = 0; i < CDN_STAT_COUNT; i++) if (!strcmp(head, cdn_stat_name((cdn_stat_t)i))) s = i;
-      for (int i = 0; i < CDN_AGG_COUNT; i++) if (!strcmp(last + 1, cdn_agg_name((cdn_agg_t)i))) a = i;
-      known = s >= 0 && a >= 0;
-      /* singular (per edge block), spectral (per graph) and degree_entropy (per scope) have no
-         product of groups and aggregators: their aggregates and "value" columns are taken as named */
-      if (s >= 0 && cdn_stat_kind((cdn_stat_t)s) != CDN_STAT_KIND_NODE) known = a >= 0 || !strcmp(last + 1, "value");
-      else if (known) {
-        for (k = 0; k < nstat && strcmp(stat[k], head); k++) {}
-        if (k == nstat) snprintf(stat[nstat++], 64, "%s", head);
-        for (k = 0; k < nagg && strcmp(agg[k], last + 1); k++) {}
-        if (k == nagg) snprintf(agg[nagg++], 64, "%s", last + 1);
-        for (k = 0; k < ngroup && strcmp(group[k], mid); k++) {}
-        if (k == ngroup) snprintf(group[ngroup++], 64, "%s", mid);
-        ngraph++;
-      }
-    }
-    if (!known)
+    cdn_column_t *col = &res->columns[f];
+    int           k;
+    if (cdn_column_parse(c->head[2 + f], col)) {
       ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_CORRUPT, PETSC_ERROR_INITIAL,
                         "%s:1: column %d: '%s' is not a feature cnndyn writes (STAT.GROUP.AGG or weights.TENSOR.STAT)",
-                        c->path, f + 3, name);
+                        c->path, f + 3, c->head[2 + f]);
+      break;
+    }
+    if (cdn_column_is_weight(col)) {
+      char key[80];
+      snprintf(key, sizeof key, "%s/%s", col->layer, col->statistic);
+      for (k = 0; k < ntensor && strcmp(tensor[k], key); k++) {}
+      if (k == ntensor) snprintf(tensor[ntensor++], sizeof tensor[0], "%s", key);
+      nweight++;
+    } else if (cdn_stat_kind((cdn_stat_t)cdn_stat_from_name(col->statistic)) == CDN_STAT_KIND_NODE) {
+      /* the other kinds (per edge block, per graph, per scope) are taken as named */
+      for (k = 0; k < nstat && strcmp(stat[k], col->statistic); k++) {}
+      if (k == nstat) snprintf(stat[nstat++], sizeof stat[0], "%s", col->statistic);
+      for (k = 0; k < nagg && strcmp(agg[k], col->aggregator); k++) {}
+      if (k == nagg) snprintf(agg[nagg++], sizeof agg[0], "%s", col->aggregator);
+      for (k = 0; k < ngroup && strcmp(group[k], col->layer); k++) {}
+      if (k == ngroup) snprintf(group[ngroup++], sizeof group[0], "%s", col->layer);
+      ngraph++;
+    }
   }
   if (!ierr && (ngraph != nstat * ngroup * nagg || nweight != ntensor * 7))
     ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_CORRUPT, PETSC_ERROR_INITIAL,
@@ -410,8 +397,7 @@ static PetscErrorCode load_features(csv_t *c, const char *dir, cdn_results_t *re
     BAD(c, "%s:1: header must be model,epoch, then at least one feature", c->path);
   /* the per-epoch arrays are sized here, once the feature count is known */
   PetscCall(cdn_results_alloc_epochs(res, res->epochs, c->nhead - 2));
-  for (int f = 0; f < res->nfeat; f++) snprintf(res->feat_names[f], 64, "%s", c->head[2 + f]);
-  PetscCall(check_feature_names(c, res));
+  PetscCall(read_feature_columns(c, res));
   for (;;) {
     PetscCall(csv_row(c, &more));
     if (!more) break;

@@ -37,7 +37,7 @@ PetscErrorCode cdn_results_alloc_epochs(cdn_results_t *res, int E, int nfeat)
 
   PetscFunctionBeginUser;
   res->epochs = E, res->nfeat = nfeat;
-  PetscCall(PetscCalloc1(nfeat + 1, &res->feat_names));
+  PetscCall(PetscCalloc1(nfeat + 1, &res->columns));
   PetscCall(PetscMalloc1(cells * CDN_CURVE_COLS + 1, &res->curves));
   PetscCall(PetscCalloc1(cells * CDN_TIME_COLS + 1, &res->timing));
   PetscCall(PetscMalloc1(cells * nfeat + 1, &res->features));
@@ -111,7 +111,7 @@ PetscErrorCode cdn_results_select(const cdn_results_t *res, const char *keep, cd
   PetscCall(cdn_results_alloc_models(out, n));
   PetscCall(cdn_results_alloc_epochs(out, E, nfeat));
   out->num_classes = res->num_classes;
-  PetscCall(PetscArraycpy(out->feat_names, res->feat_names, nfeat));
+  PetscCall(PetscArraycpy(out->columns, res->columns, nfeat));
   for (int m = 0, i = 0; m < res->nmodels; m++) {
     if (!keep[m]) continue;
     out->config[i]          = res->config[m];
@@ -163,6 +163,6 @@ PetscErrorCode cdn_results_destroy(cdn_results_t *res)
   PetscCall(PetscFree(res->curves));
   PetscCall(PetscFree(res->timing));
   PetscCall(PetscFree(res->features));
-  PetscCall(PetscFree(res->feat_names));
+  PetscCall(PetscFree(res->columns));
   PetscFunctionReturn(0);
 }

@@ -130,7 +130,7 @@ static PetscErrorCode layout_table(const cdn_jobspec_t *spec, int nfeat, const c
   PetscCall(cdn_results_alloc_models(res, A));
   PetscCall(cdn_results_alloc_epochs(res, spec->epochs, nfeat));
   for (int a = 0; a < A; a++) cdn_population_config(spec, a * (N / A), &res->config[a]), res->epochs_done[a] = spec->epochs;
-  for (int f = 0; f < nfeat; f++) memcpy(res->feat_names[f], cols[f].name, sizeof res->feat_names[f]);
+  PetscCall(PetscArraycpy(res->columns, cols, nfeat));
   res->num_classes = 10;
   PetscFunctionReturn(0);
 }
@@ -312,7 +312,7 @@ static PetscErrorCode warmup_table(cdn_pruner_t *p, cdn_results_t *res)
   PetscCall(PetscFree2(ids, recs));
   PetscCall(ierr);
   res->num_classes = p->num_classes;
-  for (int f = 0; f < p->nfeat; f++) memcpy(res->feat_names[f], p->cols[f].name, sizeof res->feat_names[f]);
+  PetscCall(PetscArraycpy(res->columns, p->cols, p->nfeat));
   PetscFunctionReturn(0);
 }
 
@@ -387,7 +387,7 @@ static PetscErrorCode own_score(cdn_pruner_t *p, const double *rec, double *scor
   PetscFunctionBeginUser;
   PetscCall(cdn_results_from_records(p->spec, (int)rec[REC_MODEL], NULL, 1, rec, p->nfeat, &res));
   res.num_classes = p->num_classes;
-  for (int f = 0; f < p->nfeat; f++) memcpy(res.feat_names[f], p->cols[f].name, sizeof res.feat_names[f]);
+  PetscCall(PetscArraycpy(res.columns, p->cols, p->nfeat));
   ierr = cdn_scorer_predict(p->scorer, &res, score, &cls);
   PetscCall(cdn_results_destroy(&res));
   PetscCall(ierr);

@@ -26,7 +26,7 @@ static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spe
   PetscCall(PetscLogStagePush(stage));
   if (rank == 0) {
     ierr = cdn_results_from_records(spec, first, NULL, N, all, nfeat, &res);
-    for (int f = 0; f < nfeat && !ierr; f++) memcpy(res.feat_names[f], cols[f].name, sizeof res.feat_names[f]);
+    if (!ierr) ierr = PetscArraycpy(res.columns, cols, nfeat);
     res.num_classes = num_classes;
     /* The tables of records go to disk before the prediction stage, which can take minutes on a
        large population: they are there to read (or to predict from with `cnndyn predict`) as

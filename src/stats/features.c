@@ -47,16 +47,8 @@ int cdn_feature_count(const cdn_graph_t *g, unsigned stat_mask, unsigned agg_mas
 static PetscErrorCode column(cdn_column_t *cols, int *k, const char *stat, const char *scope, const char *layer,
                              const char *agg)
 {
-  cdn_column_t *c = &cols[*k];
-  int           len;
-
   PetscFunctionBeginUser;
-  len = snprintf(c->name, sizeof c->name, "%s.%s.%s", stat, layer[0] ? layer : "all", agg);
-  PetscCheck(len < (int)sizeof c->name, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "feature name too long: %s", c->name);
-  snprintf(c->statistic, sizeof c->statistic, "%s", stat);
-  snprintf(c->scope, sizeof c->scope, "%s", scope);
-  snprintf(c->layer, sizeof c->layer, "%s", layer);
-  snprintf(c->aggregator, sizeof c->aggregator, "%s", agg);
+  PetscCall(cdn_column_make(&cols[*k], stat, scope, layer, agg));
   (*k)++;
   PetscFunctionReturn(0);
 }
