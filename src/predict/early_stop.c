@@ -147,8 +147,8 @@ static void averages(const cdn_early_curve_t *c, int p, double at[][CDN_EARLY_LE
 }
 
 /* One budget: the population's curves, the spans, then the same on every bootstrap resample. */
-static PetscErrorCode budget_curves(const cdn_results_t *res, const cdn_evaluation_t *ev, const double *w, double *const *score,
-                                    int *list, double *boot, cdn_early_curve_t *c)
+static PetscErrorCode budget_curves(const cdn_results_t *res, const cdn_evaluation_t *ev, cdn_resampler_t *rs, double *w,
+                                    double *const *score, int *list, double *boot, cdn_early_curve_t *c)
 {
   const cdn_subset_t *sub = &ev->subset[CDN_SUBSET_ALL];
   const int           B = CDN_BOOTSTRAP, NF = CDN_EARLY_MAX_FRACTIONS, L = CDN_EARLY_LEVELS;
@@ -169,10 +169,12 @@ static PetscErrorCode budget_curves(const cdn_results_t *res, const cdn_evaluati
       }
     averages(c, p, c->at, &c->mean[p], &c->diff[p]);
   }
+  cdn_resampler_restart(rs);
   for (int b = 0; b < B; b++) {
     int m = 0;
+    cdn_resampler_next(rs, w);
     for (int i = 0; i < sub->n; i++)
-      for (int t = 0; t < (int)w[(size_t)b * sub->n + i]; t++) list[m++] = sub->model[i];
+      for (int t = 0; t < (int)w[i]; t++) list[m++] = sub->model[i];
     PetscCall(sweep(res, ev->label, score, c, list, m, sv, rg, at));
     for (int p = 0; p < CDN_POLICIES; p++) {
       for (int f = 0; f < NF; f++) bf[((size_t)p * NF + f) * B + b] = f < c->nf ? rg[p][f] : NAN;
@@ -194,7 +196,8 @@ PetscErrorCode cdn_evaluation_early_stop(const cdn_jobspec_t *spec, const cdn_re
   const cdn_subset_t *sub = &ev->subset[CDN_SUBSET_ALL];
   const int           ns = sub->n, B = CDN_BOOTSTRAP;
   double             *w, *boot, *score[CDN_POLICIES], fr[CDN_EARLY_MAX_FRACTIONS], best = -INFINITY;
-  int                *cfg, *ord, *list, nf = 0, most = 0;
+  int                *cfg, *list, nf = 0, most = 0;
+  cdn_resampler_t    *rs;
 
   PetscFunctionBeginUser;
   ev->nearly = ev->early_k = 0, ev->early = NULL;
@@ -207,14 +210,15 @@ PetscErrorCode cdn_evaluation_early_stop(const cdn_jobspec_t *spec, const cdn_re
     fr[j] = spec->prune_fraction;
   }
   PetscCall(PetscCalloc1(ev->max_budget, &ev->early));
-  PetscCall(PetscMalloc3((size_t)B * ns, &w, ns, &cfg, ns, &ord));
+  PetscCall(PetscMalloc2(ns, &w, ns, &cfg));
   PetscCall(PetscMalloc1((size_t)CDN_POLICIES * (CDN_EARLY_MAX_FRACTIONS + CDN_EARLY_LEVELS + 2) * B, &boot));
   for (int p = 0; p < CDN_POLICIES; p++) PetscCall(PetscMalloc1(res->nmodels + 1, &score[p]));
   for (int i = 0; i < ns; i++) cfg[i] = res->config[sub->model[i]].config_id;
-  PetscCall(cdn_bootstrap_weights(spec->seed, CDN_SUBSET_ALL, ns, cfg, ord, w));
-  for (int b = 0; b < B; b++) {
+  PetscCall(cdn_resampler_create(spec->seed, CDN_SUBSET_ALL, ns, cfg, &rs));
+  for (int b = 0; b < B; b++) { /* the longest resample, for the list of its models */
     int m = 0;
-    for (int i = 0; i < ns; i++) m += (int)w[(size_t)b * ns + i];
+    cdn_resampler_next(rs, w);
+    for (int i = 0; i < ns; i++) m += (int)w[i];
     most = m > most ? m : most;
   }
   PetscCall(PetscMalloc1(most + 1, &list));
@@ -231,7 +235,7 @@ PetscErrorCode cdn_evaluation_early_stop(const cdn_jobspec_t *spec, const cdn_re
         for (int i = 0; i < ns; i++) score[p][sub->model[i]] = h->pred[i];
     }
     if (!c->run[CDN_POLICY_PRUNE_GRAPH] && !c->run[CDN_POLICY_PRUNE_BASELINE]) continue; /* no predictions */
-    PetscCall(budget_curves(res, ev, w, score, list, boot, c));
+    PetscCall(budget_curves(res, ev, rs, w, score, list, boot, c));
     const cdn_headline_t *g = cdn_evaluation_headline(ev, CDN_SUBSET_ALL, k, CDN_FAMILY_GRAPH);
     if (g && isfinite(g->mean.tau_fold) && g->mean.tau_fold > best) best = g->mean.tau_fold, ev->early_k = k;
     ev->nearly++;
@@ -239,6 +243,7 @@ PetscErrorCode cdn_evaluation_early_stop(const cdn_jobspec_t *spec, const cdn_re
   for (int p = 0; p < CDN_POLICIES; p++) PetscCall(PetscFree(score[p]));
   PetscCall(PetscFree(list));
   PetscCall(PetscFree(boot));
-  PetscCall(PetscFree3(w, cfg, ord));
+  PetscCall(PetscFree2(w, cfg));
+  PetscCall(cdn_resampler_destroy(&rs));
   PetscFunctionReturn(0);
 }

@@ -41,34 +41,46 @@ static int by_group_then_first(const void *p, const void *q)
   return (a->first > b->first) - (a->first < b->first);
 }
 
+PetscErrorCode cdn_groups_in_order(int n, const int *group, int *ord, int *ng)
+{
+  seen_t *s;
+  int    *first, g = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc2(n > 0 ? n : 1, &s, n > 0 ? n : 1, &first));
+  for (int i = 0; i < n; i++) s[i] = (seen_t){group ? group[i] : i, i};
+  qsort(s, (size_t)n, sizeof *s, by_group_then_first);
+  for (int i = 0, j; i < n; i = j) /* first[row] = first row of its group */
+    for (j = i; j < n && s[j].group == s[i].group; j++) first[s[j].first] = s[i].first;
+  for (int i = 0; i < n; i++) { /* number the first rows 0, 1, ... in row order */
+    if (first[i] == i) ord[i] = g++;
+    else ord[i] = ord[first[i]];
+  }
+  *ng = g;
+  PetscCall(PetscFree2(s, first));
+  PetscFunctionReturn(0);
+}
+
 /* Groups are numbered in order of first appearance (not by id), so the assignment depends only on
-   the row order and the seed. Sorting (group, row) gives each row's group and first row in n log n. */
+   the row order and the seed. */
 PetscErrorCode cdn_folds_grouped_ex(int n, const int *group, int k, uint64_t seed, int *fold, int *k_used)
 {
-  seen_t   *s;
-  int      *ord, *perm, g = 0;
+  int      *ord, *perm, *gfold, g;
   cdn_rng_t rng;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc3(n > 0 ? n : 1, &s, n > 0 ? n : 1, &ord, n > 0 ? n : 1, &perm));
-  for (int i = 0; i < n; i++) s[i] = (seen_t){group ? group[i] : i, i};
-  qsort(s, (size_t)n, sizeof *s, by_group_then_first);
-  for (int i = 0, j; i < n; i = j) /* ord[row] = first row of its group, for now */
-    for (j = i; j < n && s[j].group == s[i].group; j++) ord[s[j].first] = s[i].first;
-  for (int i = 0; i < n; i++) { /* renumber first rows 0, 1, ... in row order */
-    if (ord[i] == i) perm[i] = g++;
-    ord[i] = perm[ord[i]];
-  }
+  PetscCall(PetscMalloc3(n > 0 ? n : 1, &ord, n > 0 ? n : 1, &perm, n > 0 ? n : 1, &gfold));
+  PetscCall(cdn_groups_in_order(n, group, ord, &g));
   for (int j = 0; j < g; j++) perm[j] = j;
   cdn_rng_seed(&rng, seed, FOLD_STREAM);
   cdn_rng_shuffle(&rng, perm, g);
   if (k < 1) k = 1;
   if (k > g) k = g; /* never an empty fold */
   /* perm[j] = ordinal of the group at shuffled position j; position j goes to fold j % k */
-  for (int j = 0; j < g; j++) s[perm[j]].group = k > 0 ? j % k : 0;
-  for (int i = 0; i < n; i++) fold[i] = s[ord[i]].group;
+  for (int j = 0; j < g; j++) gfold[perm[j]] = k > 0 ? j % k : 0;
+  for (int i = 0; i < n; i++) fold[i] = gfold[ord[i]];
   if (k_used) *k_used = k;
-  PetscCall(PetscFree3(s, ord, perm));
+  PetscCall(PetscFree3(ord, perm, gfold));
   PetscFunctionReturn(0);
 }
 

@@ -7,15 +7,14 @@
 #include "cnndyn/evaluate.h"
 #include "predict_impl.h"
 
-#define BOOT_STREAM 0x626f6f74ull /* "boot" */
-
 /* Per subset: the folds of every repeat (-1: not scored, a split's training side), the fold
-   count, and the bootstrap weights of every model in every resample. */
+   count, and the bootstrap over its configurations. */
 typedef struct {
-  int     ns, nq, k, *fold; /* nq x ns */
-  int     ng;               /* configurations */
-  int    *grp;              /* configuration ordinal of each model */
-  double *w;                /* CDN_BOOTSTRAP x ns */
+  int              ns, nq, k, *fold; /* nq x ns */
+  int              ng;               /* configurations */
+  const int       *grp;              /* configuration ordinal of each model (rs->ord) */
+  cdn_resampler_t *rs;
+  double          *w;                /* the current resample's weights (ns) */
 } frame_t;
 
 /* One statistic's nested out-of-fold outputs, repeat q's at q * ns. */
@@ -73,26 +72,19 @@ void cdn_percentile_interval(double *v, int n, double ci[2])
   ci[1] = m ? cdn_quantile_sorted(v, m, 0.975) : NAN;
 }
 
-PetscErrorCode cdn_bootstrap_weights(uint64_t seed, int s, int ns, const int *config, int *ord, double *w)
+static PetscErrorCode frame_resampler(uint64_t seed, int s, const int *config, frame_t *fr)
 {
-  int      *cnt, ng = 0;
-  cdn_rng_t rng;
-
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1(ns + 1, &cnt));
-  /* configurations numbered in order of first appearance: the resamples depend on the rows only */
-  for (int i = 0; i < ns; i++) {
-    int j = 0;
-    while (j < i && config[j] != config[i]) j++;
-    ord[i] = j < i ? ord[j] : ng++;
-  }
-  cdn_rng_seed(&rng, cdn_hash64(seed, BOOT_STREAM), (uint64_t)s);
-  for (int b = 0; b < CDN_BOOTSTRAP; b++) {
-    for (int g = 0; g < ng; g++) cnt[g] = 0;
-    for (int g = 0; g < ng; g++) cnt[cdn_rng_below(&rng, (uint64_t)ng)]++;
-    for (int i = 0; i < ns; i++) w[(size_t)b * ns + i] = cnt[ord[i]];
-  }
-  PetscCall(PetscFree(cnt));
+  PetscCall(cdn_resampler_create(seed, s, fr->ns, config, &fr->rs));
+  fr->grp = fr->rs->ord, fr->ng = fr->rs->ng;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode frame_destroy(frame_t *fr)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFree2(fr->fold, fr->w));
+  PetscCall(cdn_resampler_destroy(&fr->rs));
   PetscFunctionReturn(0);
 }
 
@@ -104,8 +96,7 @@ static PetscErrorCode frame_build(const cdn_jobspec_t *spec, const cdn_results_t
 
   PetscFunctionBeginUser;
   fr->ns = sub->n, fr->nq = sub->test ? 1 : ev->repeats, fr->k = sub->test ? 1 : 0, fr->ng = 0;
-  PetscCall(PetscMalloc2((size_t)fr->nq * fr->ns, &fr->fold, (size_t)CDN_BOOTSTRAP * fr->ns, &fr->w));
-  PetscCall(PetscMalloc1(fr->ns, &fr->grp));
+  PetscCall(PetscMalloc2((size_t)fr->nq * fr->ns, &fr->fold, fr->ns + 1, &fr->w));
   PetscCall(PetscMalloc1(fr->ns, &grp));
   for (int i = 0; i < fr->ns; i++) grp[i] = res->config[sub->model[i]].config_id;
   for (int q = 0; q < fr->nq; q++) {
@@ -117,8 +108,7 @@ static PetscErrorCode frame_build(const cdn_jobspec_t *spec, const cdn_results_t
       fr->k = k;
     }
   }
-  PetscCall(cdn_bootstrap_weights(spec->seed, s, fr->ns, grp, fr->grp, fr->w));
-  for (int i = 0; i < fr->ns; i++) fr->ng = fr->grp[i] + 1 > fr->ng ? fr->grp[i] + 1 : fr->ng;
+  PetscCall(frame_resampler(spec->seed, s, grp, fr));
   PetscCall(PetscFree(grp));
   PetscFunctionReturn(0);
 }
@@ -237,22 +227,21 @@ PetscErrorCode cdn_bootstrap_tau_within(uint64_t seed, int ns, const int *config
   cdn_tau_work_t tw;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc3((size_t)nq * ns, &fr.fold, (size_t)CDN_BOOTSTRAP * ns, &fr.w, ns, &fr.grp));
+  PetscCall(PetscMalloc2((size_t)nq * ns, &fr.fold, ns + 1, &fr.w));
   PetscCall(PetscMalloc2(CDN_BOOTSTRAP, &bt, ns, &ones));
   PetscCall(cdn_tau_work_create(ns, &tw));
   PetscCall(oof_alloc((size_t)nq * ns, &o));
   PetscCall(PetscArraycpy(fr.fold, fold, (size_t)nq * ns));
   PetscCall(PetscArraycpy(o.rank, r, (size_t)nq * ns));
   for (int i = 0; i < ns; i++) ones[i] = 1;
-  PetscCall(cdn_bootstrap_weights(seed, 0, ns, config, fr.grp, fr.w));
-  for (int i = 0; i < ns; i++) fr.ng = fr.grp[i] + 1 > fr.ng ? fr.grp[i] + 1 : fr.ng;
+  PetscCall(frame_resampler(seed, 0, config, &fr));
   score(&fr, &o, y, ones, NULL, &tw, tau, &a);
-  for (int b = 0; b < CDN_BOOTSTRAP; b++) score(&fr, &o, y, fr.w + (size_t)b * ns, ones, &tw, &bt[b], &a);
+  for (int b = 0; b < CDN_BOOTSTRAP; b++) cdn_resampler_next(fr.rs, fr.w), score(&fr, &o, y, fr.w, ones, &tw, &bt[b], &a);
   cdn_percentile_interval(bt, CDN_BOOTSTRAP, ci);
   PetscCall(PetscFree4(o.pred, o.rank, o.pc, o.tc));
   PetscCall(PetscFree2(bt, ones));
   PetscCall(cdn_tau_work_destroy(&tw));
-  PetscCall(PetscFree3(fr.fold, fr.w, fr.grp));
+  PetscCall(frame_destroy(&fr));
   PetscFunctionReturn(0);
 }
 
@@ -348,13 +337,16 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
       ev->nheadlines++;
     }
     /* the bootstrap: every statistic on the same resamples, so the difference is paired */
-    for (int b = 0; b < CDN_BOOTSTRAP; b++)
+    cdn_resampler_restart(fr.rs);
+    for (int b = 0; b < CDN_BOOTSTRAP; b++) {
+      cdn_resampler_next(fr.rs, fr.w);
       for (int c = 0; c < CDN_HEADLINE_KINDS; c++) {
         const cdn_headline_t *h = &ev->headline[first + c];
         bt[c][b] = ba[c][b] = NAN;
         if (h->kind == CDN_HEADLINE_DIFF || h->row < 0) continue;
-        score(&fr, &o[c], y, fr.w + (size_t)b * fr.ns, ones, &tw, &bt[c][b], &ba[c][b]);
+        score(&fr, &o[c], y, fr.w, ones, &tw, &bt[c][b], &ba[c][b]);
       }
+    }
     /* the pairs first: cdn_percentile_interval sorts its array */
     for (int b = 0; b < CDN_BOOTSTRAP; b++)
       bt[CDN_HEADLINE_DIFF][b] = bt[CDN_FAMILY_GRAPH][b] - bt[CDN_FAMILY_BASELINE][b],
@@ -372,8 +364,7 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
   }
   PetscCall(PetscFree3(votes, y, ones));
   PetscCall(cdn_tau_work_destroy(&tw));
-  PetscCall(PetscFree2(fr.fold, fr.w));
-  PetscCall(PetscFree(fr.grp));
+  PetscCall(frame_destroy(&fr));
   PetscFunctionReturn(0);
 }
 

@@ -10,6 +10,10 @@
    allocation instead of silently working on a sentinel. */
 PetscErrorCode cdn_median_classes_ex(const double *y, int n, int *cls);
 PetscErrorCode cdn_folds_grouped_ex(int n, const int *group, int k, uint64_t seed, int *fold, int *k_used);
+/* Numbers the groups of n rows in order of first appearance: ord[i] is row i's group's number
+   (group NULL: every row its own), *ng how many; n log n. Folds and resamples depend on the row
+   order this way, never on the ids. */
+PetscErrorCode cdn_groups_in_order(int n, const int *group, int *ord, int *ng);
 
 /* One fold of a learner: fit on the rows train[0..ntr), predict the rows test[0..nte). X is n x d
    row-major over all models; y and cls are indexed by model. */
@@ -49,12 +53,22 @@ PetscErrorCode cdn_select_score(const cdn_fold_t *outer, cdn_learner_t learner, 
 /* The fold shuffle of repeat q of a comparison seeded by seed (tasks and headlines agree on it). */
 static inline uint64_t cdn_repeat_seed(uint64_t seed, int q) { return cdn_hash64(seed, 0x5265706561ull + (uint64_t)q); }
 
-/* The bootstrap over configurations of subset s (headline.c): CDN_BOOTSTRAP resamples of the ns
+/* The bootstrap over configurations of subset s (resample.c): CDN_BOOTSTRAP resamples of the ns
    models' configurations (config[i], any ids) with replacement, seeded from seed and s only, so the
-   headlines and the early-stopping curves see the same resamples at any rank count. w (CDN_BOOTSTRAP
-   x ns): how often model i's configuration was drawn in resample b; ord (ns): each model's
-   configuration numbered in order of first appearance. */
-PetscErrorCode cdn_bootstrap_weights(uint64_t seed, int s, int ns, const int *config, int *ord, double *w);
+   headlines and the early-stopping curves see the same resamples at any rank count. Drawn one at a
+   time (ns weights in memory, not CDN_BOOTSTRAP x ns: a zoo-sized subset would need gigabytes):
+   cdn_resampler_next gives resample b, b counting the calls since create or restart, as w (ns):
+   how often model i's configuration was drawn. ord (ns): each model's configuration numbered in
+   order of first appearance; ng: how many configurations. */
+typedef struct {
+  cdn_rng_t rng;
+  uint64_t  seed, stream;
+  int       ns, ng, *ord, *cnt;
+} cdn_resampler_t;
+PetscErrorCode cdn_resampler_create(uint64_t seed, int s, int ns, const int *config, cdn_resampler_t **rs);
+void           cdn_resampler_restart(cdn_resampler_t *rs);
+void           cdn_resampler_next(cdn_resampler_t *rs, double *w);
+PetscErrorCode cdn_resampler_destroy(cdn_resampler_t **rs);
 /* The headlines' bootstrap on one ranking: within-fold tau of r (nq x ns, repeat q's at q * ns)
    against y over the folds (nq x ns, k folds) averaged over repeats (*tau), and its 95% interval
    computed exactly as a headline's (ctest predict_protocol simulates its coverage). */
