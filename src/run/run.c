@@ -11,10 +11,11 @@
 #include "cnndyn/stats.h"
 #include "run_internal.h"
 
-/* Everything after the gather, on every rank: the root unpacks the records, then the prediction
+/* Everything after the gather, on every rank: the root unpacks the records (and frees them: the
+   table holds the same numbers, and the prediction stage needs the memory), then the prediction
    stage (src/predict/stage.c) shares its tasks over the ranks. Errors reach every rank. */
 static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spec, int num_classes, int first, int N,
-                                         const double *all, int nfeat, const cdn_column_t *cols, const char *outdir,
+                                         double **all, int nfeat, const cdn_column_t *cols, const char *outdir,
                                          const cdn_run_options_t *opt, PetscLogStage stage, double t0)
 {
   cdn_results_t  res = {0};
@@ -25,7 +26,8 @@ static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spe
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscLogStagePush(stage));
   if (rank == 0) {
-    ierr = cdn_results_from_records(spec, first, NULL, N, all, nfeat, &res);
+    ierr = cdn_results_from_records(spec, first, NULL, N, *all, nfeat, &res);
+    if (!ierr) ierr = PetscFree(*all);
     if (!ierr) ierr = PetscArraycpy(res.columns, cols, nfeat);
     res.num_classes = num_classes;
     /* The tables of records go to disk before the prediction stage, which can take minutes on a
@@ -183,7 +185,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(report_balance(comm, busy, MPI_Wtime() - t_train, ctl.pruner));
   PetscCall(cdn_pruner_destroy(&ctl.pruner));
 
-  ierr = predict_and_report(comm, spec, data.num_classes, first, N, all, nfeat, cols, outdir, opt, predict_stage, t0);
+  ierr = predict_and_report(comm, spec, data.num_classes, first, N, &all, nfeat, cols, outdir, opt, predict_stage, t0);
   if (rank == 0 && !ierr) ierr = cdn_outdir_mark_complete(outdir);
   PetscCall(PetscFree(all));
   PetscCall(PetscFree(cols));
