@@ -5,7 +5,8 @@
 # against a worker's: what the root holds per model), disk per model, then an extrapolation with
 # those measured per-model costs to a 50,000-model zoo on 1,000 ranks.
 # Usage: bench/scale/zoo.sh [N] [OUTDIR]    (defaults: 20000, a temporary folder)
-# Environment: RANKS (2). Needs a build (scripts/build.sh); run it on a quiet machine.
+# Environment: RANKS (2); CNNDYN, the binary to measure (build/cnndyn). Needs a build
+# (scripts/build.sh); run it on a quiet machine.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/scripts/env.sh"
@@ -37,7 +38,7 @@ rm -rf "$out/run"
 start=$(date +%s.%N)
 # each rank under /usr/bin/time: its own peak resident memory
 mpirun -n "$ranks" --bind-to none sh -c 'exec /usr/bin/time -f "%M" -o "$0/rss.$OMPI_COMM_WORLD_RANK" "$1" run "$0/zoo.ini" --out "$0/run" --quiet --progress off' \
-  "$out" "$root/build/cnndyn" > "$out/run.out" 2>&1 || { cat "$out/run.out"; exit 1; }
+  "$out" "${CNNDYN:-$root/build/cnndyn}" > "$out/run.out" 2>&1 || { cat "$out/run.out"; exit 1; }
 end=$(date +%s.%N)
 train=$(sed -n 's/.*training took \([0-9.]*\) s.*/\1/p' "$out/run.out")
 /usr/bin/python3 - "$out" "$n" "$ranks" "$start" "$end" "$train" <<'PY'
