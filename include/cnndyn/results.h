@@ -98,9 +98,13 @@ PetscErrorCode cdn_results_alloc_epochs(cdn_results_t *res, int E, int nfeat);
    and res's model i is ids[i]. columns and num_classes are left to the caller. */
 PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int first, const int *ids, int nrec,
                                         const double *recs, int nfeat, cdn_results_t *res);
-/* Collective: the root receives every rank's nmine records (len doubles each) into all, in rank
-   order; which model each is, its record says. */
-PetscErrorCode cdn_records_gather(MPI_Comm comm, int size, int len, const double *mine, int nmine, double *all);
+/* Collective: every rank's nmine records (in any order; each names its model) fill the root's
+   table res of the models first .. first + res->nmodels - 1 (allocated by the root beforehand with
+   cdn_results_alloc_models/_epochs; columns and num_classes are the caller's; other ranks' res
+   untouched), received a chunk at a time: the root never holds the records besides the table. A
+   model missing or arriving twice is an error on every rank. */
+PetscErrorCode cdn_records_gather(MPI_Comm comm, const cdn_jobspec_t *spec, int first, int nfeat, const double *mine,
+                                  int nmine, cdn_results_t *res);
 /* The models of res with keep[m] set, in order, into out (allocated here, names and classes
    copied). */
 PetscErrorCode cdn_results_select(const cdn_results_t *res, const char *keep, cdn_results_t *out);

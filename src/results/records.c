@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 #include "cnndyn/results.h"
+#include "records_impl.h"
 
 const char *cdn_status_name(cdn_status_t s)
 {
@@ -67,36 +68,57 @@ static void unpack(const cdn_jobspec_t *spec, const double *rec, int m, cdn_resu
   }
 }
 
+PetscErrorCode cdn_results_fill_put(const cdn_jobspec_t *spec, int first, const int *ids, const double *rec, char *seen,
+                                    cdn_results_t *res)
+{
+  const int n  = res->nmodels;
+  int       id = (int)rec[REC_MODEL], m = id - first; /* the slot; config[m].id is the model id */
+
+  PetscFunctionBeginUser;
+  if (ids) { /* binary search of the ascending list */
+    int lo = 0, hi = n - 1;
+    m = -1;
+    while (lo <= hi) {
+      int mid = (lo + hi) / 2;
+      if (ids[mid] == id) { m = mid; break; }
+      if (ids[mid] < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+  }
+  PetscCheck(m >= 0 && m < n, PETSC_COMM_SELF, PETSC_ERR_PLIB, "a record names model %d, not one of this table's", id);
+  PetscCheck(!seen[m], PETSC_COMM_SELF, PETSC_ERR_PLIB, "model %d arrived twice", id);
+  seen[m] = 1;
+  unpack(spec, rec, m, res);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_results_fill_end(cdn_results_t *res, char **seen)
+{
+  int missing = -1;
+
+  PetscFunctionBeginUser;
+  for (int m = 0; m < res->nmodels && missing < 0; m++)
+    if (!(*seen)[m]) missing = m;
+  PetscCall(PetscFree(*seen));
+  PetscCheck(missing < 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "table slot %d: no record arrived", missing);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int first, const int *ids, int nrec,
                                         const double *recs, int nfeat, cdn_results_t *res)
 {
-  const int len = cdn_record_length(spec->epochs, nfeat);
-  char     *seen;
+  const int      len = cdn_record_length(spec->epochs, nfeat);
+  char          *seen;
+  PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
   PetscCall(cdn_results_alloc_models(res, nrec));
   PetscCall(cdn_results_alloc_epochs(res, spec->epochs, nfeat));
   PetscCall(PetscCalloc1(nrec + 1, &seen));
-  for (int i = 0; i < nrec; i++) {
-    const double *rec = recs + (size_t)i * len;
-    int           id = (int)rec[REC_MODEL], m = id - first; /* the slot; config[m].id is the model id */
-    if (ids) { /* binary search of the ascending list */
-      int lo = 0, hi = nrec - 1;
-      m = -1;
-      while (lo <= hi) {
-        int mid = (lo + hi) / 2;
-        if (ids[mid] == id) { m = mid; break; }
-        if (ids[mid] < id) lo = mid + 1;
-        else hi = mid - 1;
-      }
-    }
-    PetscCheck(m >= 0 && m < nrec, PETSC_COMM_SELF, PETSC_ERR_PLIB, "record %d names model %d, not one of this table's", i, id);
-    PetscCheck(!seen[m], PETSC_COMM_SELF, PETSC_ERR_PLIB, "model %d arrived twice", id);
-    seen[m] = 1;
-    unpack(spec, rec, m, res);
-  }
-  /* nrec records with distinct slots in [0, nrec): every model arrived exactly once */
-  PetscCall(PetscFree(seen));
+  for (int i = 0; i < nrec && !ierr; i++) ierr = cdn_results_fill_put(spec, first, ids, recs + (size_t)i * len, seen, res);
+  if (!ierr) ierr = cdn_results_fill_end(res, &seen);
+  else PetscCall(PetscFree(seen));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 

@@ -11,14 +11,13 @@
 #include "cnndyn/stats.h"
 #include "run_internal.h"
 
-/* Everything after the gather, on every rank: the root unpacks the records (and frees them: the
-   table holds the same numbers, and the prediction stage needs the memory), then the prediction
-   stage (src/predict/stage.c) shares its tasks over the ranks. Errors reach every rank. */
+/* Everything after the gather, on every rank: the root's table (res) goes to disk, then the
+   prediction stage (src/predict/stage.c) shares its tasks over the ranks. Errors reach every rank;
+   the caller destroys res. */
 static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spec, int num_classes, int first, int N,
-                                         double **all, int nfeat, const cdn_column_t *cols, const char *outdir,
+                                         cdn_results_t *res, int nfeat, const cdn_column_t *cols, const char *outdir,
                                          const cdn_run_options_t *opt, PetscLogStage stage, double t0)
 {
-  cdn_results_t  res = {0};
   PetscMPIInt    rank;
   PetscErrorCode ierr = 0;
 
@@ -26,16 +25,14 @@ static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spe
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscLogStagePush(stage));
   if (rank == 0) {
-    ierr = cdn_results_from_records(spec, first, NULL, N, *all, nfeat, &res);
-    if (!ierr) ierr = PetscFree(*all);
-    if (!ierr) ierr = PetscArraycpy(res.columns, cols, nfeat);
-    res.num_classes = num_classes;
+    ierr = PetscArraycpy(res->columns, cols, nfeat);
+    res->num_classes = num_classes;
     /* The tables of records go to disk before the prediction stage, which can take minutes on a
        large population: they are there to read (or to predict from with `cnndyn predict`) as
        soon as training ends, whatever happens next. A part predicts nothing: a fraction of the
        population has other folds, class cuts and labels, so its report would be no part of the
        population's. `cnndyn merge` predicts. */
-    if (!ierr) ierr = cdn_report_write_rows(outdir, &res);
+    if (!ierr) ierr = cdn_report_write_rows(outdir, res);
     if (!ierr) { /* what each features.csv column measures, for readers (analysis/load.py) */
       char path[PETSC_MAX_PATH_LEN];
       snprintf(path, sizeof path, "%s/features_columns.csv", outdir);
@@ -44,14 +41,13 @@ static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spe
   }
   PetscCall(cdn_error_share(comm, ierr));
   if (!opt->nparts)
-    PetscCall(cdn_prediction_stage(comm, spec, &res, outdir, PETSC_TRUE, opt->quiet ? PETSC_TRUE : PETSC_FALSE));
+    PetscCall(cdn_prediction_stage(comm, spec, res, outdir, PETSC_TRUE, opt->quiet ? PETSC_TRUE : PETSC_FALSE));
   if (!opt->quiet && rank == 0) {
     if (opt->nparts) printf("Part %d/%d (models %d-%d) in %s (%.1f s); merge the parts with cnndyn merge\n", opt->part,
                             opt->nparts, first, first + N - 1, outdir, MPI_Wtime() - t0);
     else printf("Reports in %s (%.1f s)\n", outdir, MPI_Wtime() - t0);
     fflush(stdout);
   }
-  PetscCall(cdn_results_destroy(&res));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(0);
 }
@@ -85,12 +81,13 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   cdn_data_t       data;
   cdn_stages_t     st;
   PetscLogStage    predict_stage;
-  int              P = cdn_population_size(spec), first, end, N, nfeat = 0, len, nmine = 0, flags[2] = {0, 0};
+  int              P = cdn_population_size(spec), first, end, N, nfeat = 0, nmine = 0, flags[2] = {0, 0};
   cdn_sched_t      sched;
   cdn_train_ctl_t  ctl = {.outdir = outdir, .sched = &sched, .team = MPI_COMM_SELF, .team_size = 1};
   double           busy = 0, t_train;
   cdn_column_t    *cols;
-  double          *mine = NULL, *all = NULL;
+  double          *mine = NULL;
+  cdn_results_t    res  = {0};
   PetscErrorCode   ierr = 0;
   double           t0 = MPI_Wtime();
   PetscBool        resuming = PETSC_FALSE, complete = PETSC_FALSE, any_stopped;
@@ -131,14 +128,14 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   ctl.resume = flags[0] ? PETSC_TRUE : PETSC_FALSE;
   PetscCall(cdn_data_load(comm, spec, &data));
   /* The network must fit the data and the graph the size guard before the output folder exists;
-     the root also reserves the gathered records now, not after hours of training. */
+     the root also reserves the results table now, not after hours of training. */
   ierr = cdn_layout_run_columns(spec, &data, &nfeat, &cols);
   PetscCall(cdn_error_share(comm, ierr));
-  len = cdn_record_length(spec->epochs, nfeat);
   if (rank == 0) ierr = cdn_pruner_check(spec, outdir, ctl.resume, nfeat, cols);
   PetscCall(cdn_error_share(comm, ierr));
   if (rank == 0) {
-    ierr = PetscMalloc1((size_t)N * len + 1, &all);
+    ierr = cdn_results_alloc_models(&res, N);
+    if (!ierr) ierr = cdn_results_alloc_epochs(&res, spec->epochs, nfeat);
     if (!ierr && !ctl.resume) ierr = cdn_mkdir_p(outdir);
     if (!ierr && !ctl.resume) ierr = cdn_part_write(outdir, opt, P); /* before job.ini: a folder with one is a run */
     if (!ierr) ierr = cdn_outdir_create(spec, outdir, ctl.resume);
@@ -173,21 +170,20 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   if (any_stopped) {
     PetscCall(cdn_pruner_destroy(&ctl.pruner));
     PetscCall(PetscFree(mine));
-    PetscCall(PetscFree(all));
+    PetscCall(cdn_results_destroy(&res));
     PetscCall(PetscFree(cols));
     PetscCall(cdn_data_destroy(&data));
     *stopped = PETSC_TRUE;
     PetscFunctionReturn(0);
   }
 
-  PetscCall(cdn_records_gather(comm, size, len, mine, nmine, all));
+  ierr = cdn_records_gather(comm, spec, first, nfeat, mine, nmine, &res);
   PetscCall(PetscFree(mine));
-  PetscCall(report_balance(comm, busy, MPI_Wtime() - t_train, ctl.pruner));
+  if (!ierr) ierr = report_balance(comm, busy, MPI_Wtime() - t_train, ctl.pruner);
   PetscCall(cdn_pruner_destroy(&ctl.pruner));
-
-  ierr = predict_and_report(comm, spec, data.num_classes, first, N, &all, nfeat, cols, outdir, opt, predict_stage, t0);
+  if (!ierr) ierr = predict_and_report(comm, spec, data.num_classes, first, N, &res, nfeat, cols, outdir, opt, predict_stage, t0);
   if (rank == 0 && !ierr) ierr = cdn_outdir_mark_complete(outdir);
-  PetscCall(PetscFree(all));
+  PetscCall(cdn_results_destroy(&res));
   PetscCall(PetscFree(cols));
   PetscCall(cdn_error_share(comm, ierr));
   PetscCall(cdn_data_destroy(&data));
