@@ -1,6 +1,6 @@
 # Every committed fuzz seed and every input a fuzzer once crashed on (bench/fuzz/corpus/NAME,
 # bench/fuzz/regressions/NAME) replayed through its target: a crash fixed stays fixed.
-foreach(t jobspec idx cifar snapshot predictor results watch)
+foreach(t jobspec idx cifar snapshot npz predictor results watch)
   set(dirs ${PROJECT_SOURCE_DIR}/bench/fuzz/corpus/${t})
   if(EXISTS ${PROJECT_SOURCE_DIR}/bench/fuzz/regressions/${t})
     list(APPEND dirs ${PROJECT_SOURCE_DIR}/bench/fuzz/regressions/${t})

@@ -9,6 +9,7 @@
 #include "families.h"
 #include "cnndyn/graph.h"
 #include "cnndyn/util.h"
+#include "../src/graph/graph_impl.h"
 
 static void fill(cdn_model_desc_t *d, uint64_t seed)
 {
@@ -141,43 +142,71 @@ static void fam_fc(cdn_model_desc_t *d)
   FAM(CDN_OP_BATCHNORM, "bn", 0, 0, 0, 0);
 }
 
+/* A random graph of n nodes from m edges (the last fifth repeat earlier ones, summed in edge
+   order), split over the ranks in order: the same matrix as COO with ADD_VALUES. COO sums three or
+   more entries of one position in its own order, not the edges', so with many edges (layers > 0)
+   the first four fifths are distinct node pairs, in random order: layer L joins each node i to
+   i + L + 1, and each repeat is one of them (every other one turned around), so every position
+   sums at most two entries. */
+static void check_random_edges(PetscInt n, PetscInt m, PetscInt layers, uint64_t seed)
+{
+  PetscMPIInt  rank, size;
+  PetscInt    *ei = malloc(m * sizeof *ei), *ej = malloc(m * sizeof *ej), lo, hi;
+  PetscReal   *w  = malloc(m * sizeof *w);
+  PetscInt    *ci = malloc(2 * m * sizeof *ci), *cj = malloc(2 * m * sizeof *cj), k = 0;
+  PetscScalar *cv = malloc(2 * m * sizeof *cv);
+  cdn_rng_t    rng;
+  Mat          A, R;
+
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank), MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  cdn_rng_seed(&rng, seed, 0);
+  for (PetscInt e = 0; e < m; e++) {
+    ei[e] = (PetscInt)(cdn_rng_uniform(&rng) * n) % n;
+    ej[e] = (ei[e] + 1 + (PetscInt)(cdn_rng_uniform(&rng) * (n - 1)) % (n - 1)) % n;
+    w[e]  = cdn_rng_uniform(&rng);
+  }
+  if (layers) {
+    CHECK(4 * m / 5 == layers * n && layers < n / 2); /* distinct pairs: offsets below n / 2 */
+    for (PetscInt e = 0; e < 4 * m / 5; e++) ei[e] = e % n, ej[e] = (e % n + e / n + 1) % n;
+    for (PetscInt e = 4 * m / 5 - 1; e > 0; e--) { /* shuffled */
+      PetscInt t = (PetscInt)(cdn_rng_uniform(&rng) * (e + 1)) % (e + 1), a = ei[e], b = ej[e];
+      ei[e] = ei[t], ej[e] = ej[t], ei[t] = a, ej[t] = b;
+    }
+  }
+  for (PetscInt e = 4 * m / 5, f; e < m; e++)
+    f = e - 4 * m / 5, ei[e] = e % 2 ? ej[f] : ei[f], ej[e] = e % 2 ? ei[f] : ej[f];
+  lo = m * rank / size, hi = m * (rank + 1) / size;
+  CHECK(!cdn_graph_mat_from_edges(PETSC_COMM_WORLD, n, hi - lo, ei + lo, ej + lo, w + lo, &A));
+  for (PetscInt e = lo; e < hi; e++) {
+    ci[k] = ei[e], cj[k] = ej[e], cv[k++] = w[e];
+    ci[k] = ej[e], cj[k] = ei[e], cv[k++] = w[e];
+  }
+  MatCreate(PETSC_COMM_WORLD, &R);
+  MatSetSizes(R, PETSC_DECIDE, PETSC_DECIDE, n, n);
+  MatSetType(R, MATAIJ);
+  MatSetPreallocationCOO(R, k, ci, cj);
+  MatSetValuesCOO(R, cv, ADD_VALUES);
+  if (!same_matrix(A, R)) fprintf(stderr, "DIFF n=%d m=%d\n", (int)n, (int)m);
+  CHECK(same_matrix(A, R));
+  MatDestroy(&A), MatDestroy(&R);
+  free(ei), free(ej), free(w), free(ci), free(cj), free(cv);
+}
+
 /* Edge lists: the same matrix as COO with ADD_VALUES, and repeated edges summed in the order the
    edges come, rank by rank (the first rank's first). */
 static PetscErrorCode check_edges(void)
 {
   PetscMPIInt rank, size;
-  PetscInt    n = 400, m = 300, ei[300], ej[300], lo, hi, r0, r1;
-  PetscReal   w[300];
-  cdn_rng_t   rng;
-  Mat         A, R;
+  PetscInt    r0, r1, lo, hi;
+  Mat         A;
 
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank), MPI_Comm_size(PETSC_COMM_WORLD, &size);
-  cdn_rng_seed(&rng, 5, 0);
-  for (PetscInt k = 0; k < m; k++) {
-    ei[k] = (PetscInt)(cdn_rng_uniform(&rng) * n) % n;
-    ej[k] = (ei[k] + 1 + (PetscInt)(cdn_rng_uniform(&rng) * (n - 1)) % (n - 1)) % n;
-    w[k]  = cdn_rng_uniform(&rng);
-  }
-  for (PetscInt k = 0; k < 60; k++) ei[240 + k] = ei[k], ej[240 + k] = ej[k]; /* repeated twice */
-  lo = m * rank / size, hi = m * (rank + 1) / size;
-  CHECK(!cdn_graph_mat_from_edges(PETSC_COMM_WORLD, n, hi - lo, ei + lo, ej + lo, w + lo, &A));
-  MatGetOwnershipRange(A, &r0, &r1);
-  {
-    PetscInt    *ci = malloc(2 * m * sizeof *ci), *cj = malloc(2 * m * sizeof *cj), k = 0;
-    PetscScalar *cv = malloc(2 * m * sizeof *cv);
-    for (PetscInt e = lo; e < hi; e++) {
-      ci[k] = ei[e], cj[k] = ej[e], cv[k++] = w[e];
-      ci[k] = ej[e], cj[k] = ei[e], cv[k++] = w[e];
-    }
-    MatCreate(PETSC_COMM_WORLD, &R);
-    MatSetSizes(R, PETSC_DECIDE, PETSC_DECIDE, n, n);
-    MatSetType(R, MATAIJ);
-    MatSetPreallocationCOO(R, k, ci, cj);
-    MatSetValuesCOO(R, cv, ADD_VALUES);
-    free(ci), free(cj), free(cv);
-  }
-  CHECK(same_matrix(A, R));
-  MatDestroy(&A), MatDestroy(&R);
+  check_random_edges(400, 300, 0, 5); /* one bucket of rows */
+  /* Several buckets (src/graph/csr.c sorts entries bucket by bucket; cdn_bucket_shift sizes them):
+     a sparse graph in buckets of the most rows, and a denser one (60 entries a row) in smaller. */
+  CHECK(cdn_bucket_shift(16000, 2 * 20000) == CDN_BUCKET_SHIFT_MAX && cdn_bucket_shift(5000, 2 * 150000) == 9);
+  check_random_edges(16000, 20000, 1, 6);
+  check_random_edges(5000, 150000, 24, 7);
 
   /* Three copies of one edge whose sum depends on the order: (1e16 + 1) - 1e16 = 0 in this order,
      1 in another. Split over the ranks, the order is still the edges' order. */

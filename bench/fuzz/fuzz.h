@@ -12,6 +12,7 @@ int cdn_fuzz_jobspec(const uint8_t *data, size_t size);
 int cdn_fuzz_idx(const uint8_t *data, size_t size);
 int cdn_fuzz_cifar(const uint8_t *data, size_t size);
 int cdn_fuzz_snapshot(const uint8_t *data, size_t size);
+int cdn_fuzz_npz(const uint8_t *data, size_t size);
 int cdn_fuzz_predictor(const uint8_t *data, size_t size);
 int cdn_fuzz_results(const uint8_t *data, size_t size);
 int cdn_fuzz_watch(const uint8_t *data, size_t size);

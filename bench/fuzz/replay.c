@@ -12,8 +12,8 @@ static const struct {
   int (*run)(const uint8_t *, size_t);
 } targets[] = {
   {"jobspec", cdn_fuzz_jobspec},     {"idx", cdn_fuzz_idx},         {"cifar", cdn_fuzz_cifar},
-  {"snapshot", cdn_fuzz_snapshot},   {"predictor", cdn_fuzz_predictor}, {"results", cdn_fuzz_results},
-  {"watch", cdn_fuzz_watch},
+  {"snapshot", cdn_fuzz_snapshot},   {"npz", cdn_fuzz_npz},         {"predictor", cdn_fuzz_predictor},
+  {"results", cdn_fuzz_results},     {"watch", cdn_fuzz_watch},
 };
 
 static int replay_file(int (*run)(const uint8_t *, size_t), const char *path)
@@ -81,6 +81,6 @@ int main(int argc, char **argv)
       printf("fuzz_replay %s: %d inputs replayed%s\n", argv[1], count, bad ? ", some unreadable" : "");
       return bad || !count;
     }
-  fprintf(stderr, "usage: fuzz_replay TARGET FILE_OR_FOLDER... (targets: jobspec idx cifar snapshot predictor results watch)\n");
+  fprintf(stderr, "usage: fuzz_replay TARGET FILE_OR_FOLDER... (targets: jobspec idx cifar snapshot npz predictor results watch)\n");
   return 2;
 }

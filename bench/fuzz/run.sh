@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 secs=${1:?usage: bench/fuzz/run.sh SECONDS [TARGET...]}
 shift
-all=(jobspec idx cifar snapshot predictor results watch)
+all=(jobspec idx cifar snapshot npz predictor results watch)
 targets=("${@:-${all[@]}}")
 build=${CDN_FUZZ_BUILD:-$top/build-fuzz}
 . "$top/scripts/env.sh"

@@ -53,17 +53,21 @@ typedef struct {
   PetscInt    r, c;
   PetscScalar v;
 } cdn_entry_t;
-/* A rank's rows come in buckets of CDN_BUCKET_ROWS consecutive rows: sorting entries first into
-   buckets, then within one, keeps every pass writing either to a few hundred sequential streams or
-   inside a cache-sized bucket (one pass straight to a million rows stalls on a miss per entry). */
-#define CDN_BUCKET_SHIFT 12
-#define CDN_BUCKET_ROWS  (1 << CDN_BUCKET_SHIFT)
-#define CDN_BUCKETS(nlocal) (((nlocal) >> CDN_BUCKET_SHIFT) + 1)
-/* The matrix from entries already in buckets: source s's entries of bucket b are
+/* A rank's rows come in buckets of 2^shift consecutive rows: sorting entries first into buckets,
+   then within one, keeps every pass writing either to a few hundred sequential streams or inside a
+   cache-sized bucket (one pass straight to a million rows stalls on a miss per entry).
+   cdn_bucket_shift picks the rows per bucket for a graph of N nodes and nent entries (both
+   directions of every edge, all ranks) so that a bucket holds about 2^15 entries or fewer (its
+   sort's arrays stay in a core's L2), with 2^6 to 2^12 rows (more buckets are more streams for
+   the bucketing pass to write). */
+#define CDN_BUCKET_SHIFT_MAX 12
+int cdn_bucket_shift(PetscInt N, PetscInt64 nent);
+#define CDN_BUCKETS(nlocal, shift) (((nlocal) >> (shift)) + 1)
+/* The matrix from entries already in buckets of 2^shift rows: source s's entries of bucket b are
    src[s][off[s][b] .. off[s][b + 1]), for sources in the entries' global order; a row's repeated
    entries are summed in that order, as COO assembly does. ndiag, noff: how many entries have their
    column in this rank's range, and outside it (repeats included). */
-PetscErrorCode cdn_csr_from_buckets(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, int nsrc,
+PetscErrorCode cdn_csr_from_buckets(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, PetscInt N, int shift, int nsrc,
                                     const cdn_entry_t *const *src, const PetscInt *const *off, PetscInt ndiag, PetscInt noff,
                                     Mat *A);
 /* Large zeroed arrays (calloc, checked); free with cdn_big_free. */

@@ -69,13 +69,14 @@ static PetscErrorCode read_central(cdn_zip_t *z, long end_at, const unsigned cha
 {
   uint32_t       cd_size = get32(end + 12), cd_off = get32(end + 16);
   unsigned char *cd = NULL, *p;
-  int            ok;
+  int            ok, n = get16(end + 10);
 
   PetscFunctionBeginUser;
-  z->n = get16(end + 10);
-  PetscCheck(get16(end + 4) == 0 && get16(end + 6) == 0 && get16(end + 8) == z->n && (long)cd_off + cd_size <= end_at,
+  PetscCheck(get16(end + 4) == 0 && get16(end + 6) == 0 && get16(end + 8) == n && (long)cd_off + cd_size <= end_at,
              PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: not a readable .npz (multi-part or damaged central directory)", z->path);
-  PetscCheck(z->e = calloc((size_t)z->n + 1, sizeof *z->e), PETSC_COMM_SELF, PETSC_ERR_MEM, "%s: out of memory", z->path);
+  /* z->n only with z->e: cdn_zip_close frees n names */
+  PetscCheck(z->e = calloc((size_t)n + 1, sizeof *z->e), PETSC_COMM_SELF, PETSC_ERR_MEM, "%s: out of memory", z->path);
+  z->n = n;
   ok = (cd = malloc((size_t)cd_size + 1)) && !fseek(z->fp, cd_off, SEEK_SET) && fread(cd, 1, cd_size, z->fp) == cd_size;
   p = cd;
   for (int i = 0; ok && i < z->n; i++) {
@@ -84,7 +85,10 @@ static PetscErrorCode read_central(cdn_zip_t *z, long end_at, const unsigned cha
     if (!ok) break;
     uint16_t nl = get16(p + 28), xl = get16(p + 30), cl = get16(p + 32);
     ok = cd + cd_size - p >= 46 + nl + xl + cl && !(get16(p + 8) & 1) && (get16(p + 10) == 0 || get16(p + 10) == 8);
-    if (!ok || !(e->name = malloc((size_t)nl + 1))) break;
+    if (!ok || !(e->name = malloc((size_t)nl + 1))) {
+      ok = 0; /* out of memory reads as damage: rare enough */
+      break;
+    }
     memcpy(e->name, p + 46, nl), e->name[nl] = '\0';
     e->method = get16(p + 10), e->crc = get32(p + 16), e->csize = get32(p + 20), e->usize = get32(p + 24);
     e->offset = get32(p + 42);
