@@ -81,6 +81,8 @@ int main(int argc, char **argv)
       printf("fuzz_replay %s: %d inputs replayed%s\n", argv[1], count, bad ? ", some unreadable" : "");
       return bad || !count;
     }
-  fprintf(stderr, "usage: fuzz_replay TARGET FILE_OR_FOLDER... (targets: jobspec idx cifar snapshot npz predictor results watch)\n");
+  fprintf(stderr, "usage: fuzz_replay TARGET FILE_OR_FOLDER... (targets:");
+  for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) fprintf(stderr, " %s", targets[t].name);
+  fprintf(stderr, ")\n");
   return 2;
 }

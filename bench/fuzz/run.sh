@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 secs=${1:?usage: bench/fuzz/run.sh SECONDS [TARGET...]}
 shift
-all=(jobspec idx cifar snapshot npz predictor results watch)
+all=($(cd "$here/corpus" && ls -d -- */ | tr -d /)) # a target per folder of committed seeds
 targets=("${@:-${all[@]}}")
 build=${CDN_FUZZ_BUILD:-$top/build-fuzz}
 . "$top/scripts/env.sh"
