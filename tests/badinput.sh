@@ -85,6 +85,19 @@ compare)
   refused "method without its statistic" "--methods: the methods asked for need statistics" \
     predict "$work/r" --methods spectral_diff --quiet
   check "cmp -s '$work/r/report.csv' '$work/report_before.csv'" "method without its statistic: report.csv rewritten"
+  # degree methods read the degree columns too (a directed run has none): once accepted, they
+  # rewrote report.csv with its header alone
+  rm -rf "$work/d" && cp -r "$work/r" "$work/d"
+  /usr/bin/python3 -c "
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+keep = [i for i, n in enumerate(rows[0]) if not n.startswith('degree.')]
+csv.writer(open(sys.argv[1], 'w', newline=''), lineterminator='\\n').writerows([[r[i] for i in keep] for r in rows])
+" "$work/d/features.csv"
+  cp "$work/d/report.csv" "$work/report_before.csv"
+  refused "degree method without degree columns" "--methods: the methods asked for need statistics" \
+    predict "$work/d" --methods degree_diff --quiet
+  check "cmp -s '$work/d/report.csv' '$work/report_before.csv'" "degree method without degree: report.csv rewritten"
   printf '[population]\nlearning_rate = 0.1, 0.01\n[prediction]\nmethods = degree\nlearners = score\n' > "$work/pairs.ini"
   refused "job with no pairs" "pairs.ini:5: learners: no method of [prediction] methods takes any of the learners" \
     run "$work/pairs.ini" --out "$work/o1"

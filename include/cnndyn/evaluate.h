@@ -50,8 +50,10 @@ void        cdn_method_families(cdn_method_t m, const cdn_results_t *res, char *
 int         cdn_method_has_families(cdn_method_t m);
 /* How many (method, learner) pairs of the two masks the comparison would run (0: nothing). */
 int         cdn_method_pairs(unsigned method_mask, unsigned learner_mask);
-/* The statistic (cdn_stat_t) a method's inputs need beyond the default ones, or -1: a run that did
-   not compute it has no rows for that method ([graph] statistics). */
+/* The one statistic (cdn_stat_t) whose columns a method reads (degree, eigenvector and the
+   layer statistics' methods), or -1 (graph reads every graph column; baselines none): a run that
+   did not compute it has no rows for that method ([graph] statistics; a directed graph has in and
+   out strength instead of degree), and a method listed by name then is refused. */
 int cdn_method_statistic(cdn_method_t m);
 /* Whether res's features hold that statistic's columns (always for the other methods). */
 int cdn_method_has_inputs(cdn_method_t m, const cdn_results_t *res);

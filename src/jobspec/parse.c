@@ -378,6 +378,10 @@ static int line_of(const parser_t *ps, const char *key)
 }
 
 /* [pruning]: each key belongs to one policy, and a policy must be able to stop something. */
+/* Why a directed job has no degree columns, for the messages of methods that read them. */
+#define DIRECTED_NOTE(spec, st) \
+  ((spec)->directed && (st) == CDN_STAT_DEGREE ? " (a directed graph has in_strength and out_strength instead)" : "")
+
 static PetscErrorCode check_pruning(const parser_t *ps, const cdn_jobspec_t *spec)
 {
   static const char *const halving_keys[] = {"first_rung", "eta"};
@@ -439,8 +443,8 @@ static PetscErrorCode check_pruning(const parser_t *ps, const cdn_jobspec_t *spe
       if (m == CDN_METHOD_HPARAMS || m == CDN_METHOD_MAJORITY)
         CDN_JS_FAIL(&w, "%s reads no epoch: it cannot tell models apart during training", method_names[m]);
       if (st >= 0 && !(spec->stat_mask >> st & 1u))
-        CDN_JS_FAIL(&w, "%s needs %s in [graph] statistics, which this job does not compute", method_names[m],
-                    cdn_stat_name((cdn_stat_t)st));
+        CDN_JS_FAIL(&w, "%s needs %s in [graph] statistics, which this job does not compute%s", method_names[m],
+                    cdn_stat_name((cdn_stat_t)st), DIRECTED_NOTE(spec, st));
       if (l < 0) CDN_JS_FAIL(&w, "%s", "needs learner = NAME too");
       w.line = line_of(ps, "learner"), w.key = "learner";
       if (l == CDN_LEARNER_MAJORITY || !(cdn_method_learners((cdn_method_t)m) & (1u << l)))
@@ -493,8 +497,8 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec, 
     int st = cdn_method_statistic((cdn_method_t)m);
     if (st >= 0 && (spec->method_mask >> m & 1u) && !(spec->stat_mask >> st & 1u)) {
       w.line = line_of(ps, "methods"), w.key = "methods";
-      CDN_JS_FAIL(&w, "%s needs %s in [graph] statistics, which this job does not compute", method_names[m],
-                  cdn_stat_name((cdn_stat_t)st));
+      CDN_JS_FAIL(&w, "%s needs %s in [graph] statistics, which this job does not compute%s", method_names[m],
+                  cdn_stat_name((cdn_stat_t)st), DIRECTED_NOTE(spec, st));
     }
   }
   PetscCall(check_pruning(ps, spec));
@@ -563,10 +567,11 @@ PetscErrorCode cdn_js_parse_counted(const char *name, const char *text, int whol
     else PetscCall(parse_assignment(&ps, line, s, spec));
   }
   for (int i = 0; i < NKEYS; i++) *nkeys += ps.key_line[i] != 0;
-  PetscCall(check_spec(&ps, spec, whole_job));
-  /* The directed variant reads strength with a direction: degree splits into its two halves. */
+  /* The directed variant reads strength with a direction: degree splits into its two halves
+     (before the checks: a method reading degree has no columns then). */
   if (spec->directed && (spec->stat_mask & (1u << CDN_STAT_DEGREE)))
     spec->stat_mask = (spec->stat_mask & ~(1u << CDN_STAT_DEGREE)) | 1u << CDN_STAT_IN_STRENGTH | 1u << CDN_STAT_OUT_STRENGTH;
+  PetscCall(check_spec(&ps, spec, whole_job));
   PetscFunctionReturn(0);
 }
 

@@ -151,10 +151,10 @@ static PetscErrorCode inputs(cdn_method_t meth, const cdn_results_t *res, int k,
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(res->nfeat + 1, &col));
   switch (meth) {
-  case CDN_METHOD_DEGREE_DIFF: diff = 1; /* fall through */
-  case CDN_METHOD_DEGREE: nsel = select_columns(res, cdn_stat_name(CDN_STAT_DEGREE), col); break;
-  case CDN_METHOD_EIGENVECTOR_DIFF: diff = 1; /* fall through */
-  case CDN_METHOD_EIGENVECTOR: nsel = select_columns(res, cdn_stat_name(CDN_STAT_EIGENVECTOR), col); break;
+  case CDN_METHOD_DEGREE:
+  case CDN_METHOD_EIGENVECTOR: nsel = select_columns(res, cdn_stat_name((cdn_stat_t)cdn_method_statistic(meth)), col); break;
+  case CDN_METHOD_DEGREE_DIFF:
+  case CDN_METHOD_EIGENVECTOR_DIFF:
   case CDN_METHOD_SINGULAR_DIFF:
   case CDN_METHOD_SPECTRAL_DIFF:
   case CDN_METHOD_ENTROPY_DIFF:
@@ -260,6 +260,10 @@ PetscErrorCode cdn_method_inputs_as(cdn_method_t meth, const cdn_results_t *res,
 int cdn_method_statistic(cdn_method_t m)
 {
   switch (m) {
+  case CDN_METHOD_DEGREE:
+  case CDN_METHOD_DEGREE_DIFF: return CDN_STAT_DEGREE;
+  case CDN_METHOD_EIGENVECTOR:
+  case CDN_METHOD_EIGENVECTOR_DIFF: return CDN_STAT_EIGENVECTOR;
   case CDN_METHOD_SINGULAR_DIFF: return CDN_STAT_SINGULAR;
   case CDN_METHOD_SPECTRAL_DIFF: return CDN_STAT_SPECTRAL;
   case CDN_METHOD_ENTROPY_DIFF: return CDN_STAT_DEGREE_ENTROPY;
