@@ -123,6 +123,7 @@ static const struct {
   {"features.csv", WHOLE, "model,epoch,colour\n", "features.csv:1: column 3: 'colour' is not a feature cnndyn writes"},
   {"features.csv", WHOLE, "model,epoch,weights.conv1.mean\n", "column 3: 'weights.conv1.mean' is not a feature cnndyn writes"},
   {"features.csv", WHOLE, "model,epoch,singular.conv1.mean\n", "column 3: 'singular.conv1.mean' is not a feature cnndyn writes"},
+  {"features.csv", WHOLE, "model,epoch,weights.conv1.degree.mean\n", "column 3: 'weights.conv1.degree.mean' is not a feature cnndyn writes"},
   {"features.csv", WHOLE, "model,epoch,weights.conv1.weight.mean,weights.conv1.weight.std\n", "features.csv:1: columns missing"},
   {"features.csv", ROWS, "0,0,0,1,-2,-1,0,1,nan\n", "features.csv:2: column weights.conv1.weight.p100: 'nan'"},
   {"features.csv", ROWS, "0,0,0,1,-2,-1,0,1,2\n", "features.csv: no row for model 0 epoch 1"},

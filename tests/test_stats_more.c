@@ -181,7 +181,9 @@ static void test_column_names(void)
   cdn_column_t c, back;
   const char  *bad[] = {"colour", "degree", "degree.all", "degree..mean", "degree.all.meen", "degre.all.mean",
                         "singular.conv1.mean", "spectral.conv1.value", "spectral.all.mean", "degree_entropy.all.mean",
-                        "weights.conv1.mean", "weights.conv1.weight.median", "weights.weight.mean", ".all.mean"};
+                        "weights.conv1.mean", "weights.conv1.weight.median", "weights.weight.mean", ".all.mean",
+                        /* statistics of the other kind in the wrong form (an outside review found them accepted) */
+                        "weights.conv1.degree.mean", "weight.conv1.mean", "bias.all.p50", "weights.all.singular.value"};
 
   CHECK(!cdn_column_make(&c, "singular", "block", "layer1.0.conv1", "value"));
   CHECK(!strcmp(c.name, "singular.layer1.0.conv1.value"));

@@ -7,15 +7,21 @@
 static int is_weight_stat(const char *s) { return !strcmp(s, "weight") || !strcmp(s, "bias"); }
 int        cdn_column_is_weight(const cdn_column_t *c) { return is_weight_stat(c->statistic); }
 
+/* The name of a column with these fields (the length snprintf wanted). */
+static int name_of(char *name, size_t n, const char *statistic, const char *layer, const char *aggregator)
+{
+  const char *where = layer[0] ? layer : "all";
+  if (is_weight_stat(statistic)) return snprintf(name, n, "weights.%s.%s.%s", where, statistic, aggregator);
+  return snprintf(name, n, "%s.%s.%s", statistic, where, aggregator);
+}
+
 PetscErrorCode cdn_column_make(cdn_column_t *c, const char *statistic, const char *scope, const char *layer,
                                const char *aggregator)
 {
-  const char *where = layer[0] ? layer : "all";
-  int         len;
+  int len;
 
   PetscFunctionBeginUser;
-  if (is_weight_stat(statistic)) len = snprintf(c->name, sizeof c->name, "weights.%s.%s.%s", where, statistic, aggregator);
-  else len = snprintf(c->name, sizeof c->name, "%s.%s.%s", statistic, where, aggregator);
+  len = name_of(c->name, sizeof c->name, statistic, layer, aggregator);
   PetscCheck(len < (int)sizeof c->name && strlen(statistic) < sizeof c->statistic && strlen(scope) < sizeof c->scope &&
                strlen(layer) < sizeof c->layer && strlen(aggregator) < sizeof c->aggregator,
              PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "feature column name too long: %s", c->name);
@@ -68,6 +74,10 @@ int cdn_column_parse(const char *name, cdn_column_t *c)
   }
   if (!strcmp(layer, "all")) layer[0] = 0;
   if (!fits(stat, agg, !layer[0])) return -1;
+  { /* the fields must name the column back: weights.L.degree.A or weight.L.A are no names of ours */
+    char again[sizeof c->name];
+    if (name_of(again, sizeof again, stat, layer, agg) >= (int)sizeof again || strcmp(again, name)) return -1;
+  }
   if (!layer[0]) scope = "all";
   else if (is_weight_stat(stat)) scope = "tensor";
   else scope = cdn_stat_kind((cdn_stat_t)cdn_stat_from_name(stat)) == CDN_STAT_KIND_LAYER ? "block" : "group";
