@@ -236,7 +236,10 @@ PetscErrorCode cdn_predictor_score(const char *path, const cdn_results_t *res, d
   PetscFunctionBeginUser;
   PetscCall(cdn_scorer_load(path, &s));
   *info = s->info;
-  ierr  = cdn_scorer_predict(s, res, pred, pred_class);
+  /* the same check as a run's pruning predictor (an outside review scored an AlexNet run with a
+     ResNet predictor of the same width); files from before fitted_on existed are still read */
+  ierr = s->info.fitted_on[0] ? cdn_scorer_check(s, res) : 0;
+  if (!ierr) ierr = cdn_scorer_predict(s, res, pred, pred_class);
   for (int i = 0; i < res->nmodels && !ierr; i++) label_class[i] = cdn_scorer_bin(s, cdn_results_label(res, i));
   PetscCall(cdn_scorer_destroy(&s));
   PetscCall(ierr);
