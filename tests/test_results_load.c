@@ -96,6 +96,8 @@ static const struct {
   {"models.csv", MODEL_ROW, "2,1,0,12,lenet5,ok,,1,,,0.5,0.5", "models.csv:3: column model: 2 where 1 was expected"},
   {"models.csv", MODEL_ROW, "1,1,0,-12,lenet5,ok,,1,,,0.5,0.5", "column seed: '-12' is not an unsigned 64-bit integer"},
   {"models.csv", MODEL_ROW, "1,1,0,12,,ok,,1,,,0.5,0.5", "column architecture: empty"},
+  /* any text once loaded, and report.csv printed it raw as a subset name (outside review) */
+  {"models.csv", MODEL_ROW, "1,1,0,12,\"x\"\"y,z\",ok,,1,,,0.5,0.5", "column architecture: 'x\"y,z' is not lenet5, alexnet, vgg or resnet"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,fine,,1,,,0.5,0.5", "column status: 'fine' is not ok, diverged or pruned"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,diverged,3,1,,,,0.1", "diverged_epoch: 3 is outside [2, 2]"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,diverged,1,1,,,,0.1", "diverged_epoch: 1 is outside [2, 2]"},

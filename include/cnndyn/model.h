@@ -7,6 +7,12 @@
 #define CDN_MAX_LAYERS 128 /* ResNet-32 has 111 */
 #define CDN_NAME_LEN   32
 
+/* The architecture families cnndyn builds (src/nn/arch.c), in the order jobs/README.md lists
+   them: the one list the job spec, the run CSV reader and saved predictors check names against. */
+#define CDN_ARCH_COUNT 4
+extern const char *const cdn_arch_names[CDN_ARCH_COUNT]; /* "lenet5", "alexnet", "vgg", "resnet" */
+int cdn_arch_known(const char *name);                     /* 1 if name is one of them */
+
 /* The one list of operations: X(ENUM, its "type" in model.json, the suffix of its table
    cdn_SUFFIX_op in src/nn). Adding an operation takes a line here, its own file in src/nn (the
    table), the architecture builder (src/nn/arch.c) and the graph walker (src/graph/plan.c,

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
+#include "cnndyn/model.h"
 #include "cnndyn/evaluate.h"
 #include "cnndyn/stats.h"
 #include "values.h"
@@ -58,7 +59,7 @@ static const char *const agg_names[CDN_AGG_COUNT]   = {
   [CDN_AGG_MEAN] = "mean", [CDN_AGG_STD] = "std", [CDN_AGG_MIN] = "min", [CDN_AGG_MAX] = "max",
   [CDN_AGG_MEDIAN] = "median", [CDN_AGG_Q25] = "q25", [CDN_AGG_Q75] = "q75"};
 static const char *const datasets[]      = {"fashion-mnist", "idx", "cifar10"};
-static const char *const architectures[] = {"lenet5", "alexnet", "vgg", "resnet"};
+#define architectures cdn_arch_names /* include/cnndyn/model.h */
 /* in the order of the enums in nn.h */
 static const char *const optimizers[] = {"sgd", "nesterov", "adam"};
 static const char *const schedules[]  = {"constant", "step", "cosine"};
@@ -77,7 +78,7 @@ static const char *const subset_names[]  = {"all", "trainable", "heldout", "wide
 #define NMETHOD_NAMES  ((int)(sizeof method_names / sizeof method_names[0]))
 #define NLEARNER_NAMES ((int)(sizeof learner_names / sizeof learner_names[0]))
 #define NSUBSET_NAMES  ((int)(sizeof subset_names / sizeof subset_names[0]))
-#define NARCH_NAMES    ((int)(sizeof architectures / sizeof architectures[0]))
+#define NARCH_NAMES    CDN_ARCH_COUNT
 
 #define F(field)                 offsetof(cdn_jobspec_t, field)
 #define KEY(s, k, v, f)          {.section = s, .key = k, .kind = v, .offset = F(f)}

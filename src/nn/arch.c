@@ -165,14 +165,25 @@ static PetscErrorCode resnet(cdn_net_t *net)
   PetscFunctionReturn(0);
 }
 
+const char *const cdn_arch_names[CDN_ARCH_COUNT] = {"lenet5", "alexnet", "vgg", "resnet"};
+static PetscErrorCode (*const builders[CDN_ARCH_COUNT])(cdn_net_t *) = {lenet5, alexnet, vgg, resnet};
+
+int cdn_arch_known(const char *name)
+{
+  for (int a = 0; name && a < CDN_ARCH_COUNT; a++)
+    if (!strcmp(name, cdn_arch_names[a])) return 1;
+  return 0;
+}
+
 PetscErrorCode cdn_arch_build(cdn_net_t *net, const char *arch)
 {
+  int a = 0;
+
   PetscFunctionBeginUser;
-  if (!strcmp(arch, "lenet5")) PetscCall(lenet5(net));
-  else if (!strcmp(arch, "alexnet")) PetscCall(alexnet(net));
-  else if (!strcmp(arch, "vgg")) PetscCall(vgg(net));
-  else if (!strcmp(arch, "resnet")) PetscCall(resnet(net));
-  else SETERRQ(PETSC_COMM_SELF, CDN_ERR_INPUT, "architecture: \"%s\" is not lenet5, alexnet, vgg or resnet", arch);
+  while (a < CDN_ARCH_COUNT && strcmp(arch, cdn_arch_names[a])) a++;
+  PetscCheck(a < CDN_ARCH_COUNT, PETSC_COMM_SELF, CDN_ERR_INPUT, "architecture: \"%s\" is not lenet5, alexnet, vgg or resnet",
+             arch);
+  PetscCall(builders[a](net));
   PetscCheck(!net->err[0], PETSC_COMM_SELF, CDN_ERR_INPUT, "%s on %d x %d x %d input: %s", arch, net->desc.in_c,
              net->desc.in_h, net->desc.in_w, net->err);
   PetscFunctionReturn(0);

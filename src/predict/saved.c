@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xgboost/c_api.h>
+#include "cnndyn/model.h"
 #include "cnndyn/evaluate.h"
 #include "predict_impl.h"
 
@@ -390,15 +391,12 @@ static PetscErrorCode header_int(FILE *fp, const char *path, const char *key, lo
 /* How many known families list holds, distinct and in name order; -1 if it is not such a list. */
 static int family_count(const char *fam)
 {
-  static const char *const known[] = {"alexnet", "lenet5", "resnet", "vgg"};
-  char                     list[128], *save = NULL, prev[64] = "";
-  int                      n = 0;
+  char list[128], *save = NULL, prev[64] = "";
+  int  n = 0;
 
   snprintf(list, sizeof list, "%s", fam);
   for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save), n++) {
-    int ok = 0;
-    for (int i = 0; i < 4; i++) ok |= !strcmp(t, known[i]);
-    if (!ok || strcmp(t, prev) <= 0) return -1;
+    if (!cdn_arch_known(t) || strcmp(t, prev) <= 0) return -1;
     snprintf(prev, sizeof prev, "%s", t);
   }
   return n;

@@ -184,8 +184,8 @@ static void write_report(FILE *fp, const cdn_evaluation_t *ev, const char *task)
     for (int j = 0; j < CDN_REPORT_NMETRICS; j++) {
       const cdn_report_metric_t *mt = &cdn_report_metrics[j];
       if (h->kind == CDN_HEADLINE_DIFF && j != CDN_REPORT_TAU_FOLD && j != CDN_REPORT_ACCURACY) continue;
-      fprintf(fp, "%s,%s,\"%s\",nested,%d,%s,%s,", ev->subset[h->subset].name, cdn_report_headline_name(h->kind), what,
-              h->budget, mt->classification ? task : "regression", mt->name);
+      cdn_csv_text(fp, ev->subset[h->subset].name), fprintf(fp, ",%s,", cdn_report_headline_name(h->kind));
+      quoted(fp, what), fprintf(fp, ",nested,%d,%s,%s,", h->budget, mt->classification ? task : "regression", mt->name);
       cdn_csv_number(fp, cdn_report_metric(&h->mean, j)), sep(fp);
       cdn_csv_number(fp, cdn_report_metric(&h->std, j));
       fprintf(fp, ",%s", h->kind == CDN_HEADLINE_DIFF ? "graph-baseline" : cdn_family_name((cdn_family_t)h->kind));

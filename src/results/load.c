@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cnndyn/model.h"
 #include "cnndyn/results.h"
 #include "cnndyn/stats.h"
 #include "cnndyn/util.h"
@@ -228,6 +229,8 @@ static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
     if (col[4] >= 0) {
       if (!c->field[col[4]][0] || strlen(c->field[col[4]]) >= sizeof cf->arch)
         BAD(c, "%s:%d: column architecture: empty or longer than %d characters", c->path, c->lineno, (int)sizeof cf->arch - 1);
+      if (!cdn_arch_known(c->field[col[4]]))
+        BAD(c, "%s:%d: column architecture: '%s' is not lenet5, alexnet, vgg or resnet", c->path, c->lineno, c->field[col[4]]);
       snprintf(cf->arch, sizeof cf->arch, "%s", c->field[col[4]]);
     }
     for (int h = 0; h < CDN_HP_COUNT; h++) {
