@@ -96,6 +96,13 @@ static const struct {
   {"models.csv", MODEL_ROW, "2,1,0,12,lenet5,ok,,1,,,0.5,0.5", "models.csv:3: column model: 2 where 1 was expected"},
   {"models.csv", MODEL_ROW, "1,1,0,-12,lenet5,ok,,1,,,0.5,0.5", "column seed: '-12' is not an unsigned 64-bit integer"},
   {"models.csv", MODEL_ROW, "1,1,0,12,,ok,,1,,,0.5,0.5", "column architecture: empty"},
+  /* hyperparameters out of the job spec's ranges loaded and changed the hparams inputs (outside review) */
+  {"models.csv", WHOLE, "model,config,replicate,seed,architecture,learning_rate,status,diverged_epoch,epochs_trained,"
+                        "final_val_loss,final_val_accuracy,final_test_accuracy,label\n0,0,0,11,lenet5,0,ok,,2,0.5,0.8,0.79,0.79\n",
+   "models.csv:2: column learning_rate: 0 is not a number in (0, 10] (the job spec's range)"},
+  {"models.csv", WHOLE, "model,config,replicate,seed,architecture,batch_size,status,diverged_epoch,epochs_trained,"
+                        "final_val_loss,final_val_accuracy,final_test_accuracy,label\n0,0,0,11,lenet5,32.5,ok,,2,0.5,0.8,0.79,0.79\n",
+   "models.csv:2: column batch_size: 32.5 is not an integer in [1, 4096]"},
   /* any text once loaded, and report.csv printed it raw as a subset name (outside review) */
   {"models.csv", MODEL_ROW, "1,1,0,12,\"x\"\"y,z\",ok,,1,,,0.5,0.5", "column architecture: 'x\"y,z' is not lenet5, alexnet, vgg or resnet"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,fine,,1,,,0.5,0.5", "column status: 'fine' is not ok, diverged or pruned"},

@@ -128,5 +128,8 @@ PetscErrorCode cdn_jobspec_parse_string(const char *name, const char *text, cdn_
 /* Collective on comm: rank 0 reads and parses path, every rank receives the spec or the error. */
 PetscErrorCode cdn_jobspec_load(MPI_Comm comm, const char *path, cdn_jobspec_t *spec);
 const char    *cdn_hparam_name(cdn_hparam_t h); /* the job spec key, e.g. "learning_rate"; "?" if invalid */
+/* Whether v is a value the job spec accepts for h (its range, whole numbers where it asks for
+   them); if not, range (n bytes) says which, e.g. "(0, 10]". */
+int            cdn_hparam_valid(cdn_hparam_t h, double v, char *range, size_t n);
 /* The defaults of every key, exactly as cdn_jobspec_parse_string starts from. */
 void           cdn_jobspec_defaults(cdn_jobspec_t *spec);

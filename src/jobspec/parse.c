@@ -150,6 +150,18 @@ static const key_def_t keys[] = {
 
 const char *cdn_hparam_name(cdn_hparam_t h) { return (h >= 0 && h < CDN_HP_COUNT) ? hparams[h].name : "?"; }
 
+int cdn_hparam_valid(cdn_hparam_t h, double v, char *range, size_t n)
+{
+  const cdn_js_range_t *r;
+  int                   ok;
+
+  if (h < 0 || h >= CDN_HP_COUNT) return 0;
+  r  = &hparams[h].range;
+  ok = cdn_js_in_range(r, v) && (!r->integer || v == floor(v));
+  if (!ok) cdn_js_range_text(r, range, n);
+  return ok;
+}
+
 static const char *key_name(const key_def_t *k) { return k->kind == V_AXIS ? hparams[k->hp].name : k->key; }
 
 void cdn_jobspec_defaults(cdn_jobspec_t *spec)

@@ -26,7 +26,7 @@ void cdn_js_range_text(const cdn_js_range_t *r, char *buf, size_t n)
   else snprintf(buf, n, "a number in %c%g, %g%c", r->lo_open ? '(' : '[', r->lo, r->hi, r->hi_open ? ')' : ']');
 }
 
-static int in_range(const cdn_js_range_t *r, double x)
+int cdn_js_in_range(const cdn_js_range_t *r, double x)
 {
   if (r->lo_open ? !(x > r->lo) : !(x >= r->lo)) return 0;
   if (r->hi == HUGE_VAL) return 1;
@@ -145,7 +145,7 @@ PetscErrorCode cdn_js_real(const cdn_js_where_t *w, const char *s, const cdn_js_
     /* a subnormal would be taken, but it is never what a job means, and 0 would be out of range */
     if (got != CDN_NUMBER_OK) CDN_JS_FAIL(w, "'%s' %s", s, cdn_number_problem(got));
   }
-  if (!in_range(r, x)) CDN_JS_FAIL(w, "%s is out of range: must be %s", s, range);
+  if (!cdn_js_in_range(r, x)) CDN_JS_FAIL(w, "%s is out of range: must be %s", s, range);
   *out = x;
   PetscFunctionReturn(0);
 }

@@ -22,6 +22,7 @@ typedef struct {
 
 char          *cdn_js_trim(char *s);
 void           cdn_js_range_text(const cdn_js_range_t *r, char *buf, size_t n);
+int            cdn_js_in_range(const cdn_js_range_t *r, double x); /* the ends only: not whether x is whole */
 PetscErrorCode cdn_js_int(const cdn_js_where_t *w, const char *s, int lo, int hi, int *out);
 PetscErrorCode cdn_js_u64(const cdn_js_where_t *w, const char *s, uint64_t *out);
 PetscErrorCode cdn_js_real(const cdn_js_where_t *w, const char *s, const cdn_js_range_t *r, double *out);

@@ -183,6 +183,7 @@ static PetscErrorCode pruning_columns(const csv_t *c, const int *col, int m, cdn
 static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
 {
   int    n = 0, more, cm[CDN_HP_COUNT], col[NMODEL_COLUMNS], E = 0;
+  char   range[64];
   double v;
 
   PetscFunctionBeginUser;
@@ -237,6 +238,9 @@ static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
       cf->hp[h] = NAN;
       if (cm[h] >= 0) PetscCall(real(c, cm[h], PETSC_TRUE, -HUGE_VAL, HUGE_VAL, &cf->hp[h]));
       if (isinf(cf->hp[h])) BAD(c, "%s:%d: column %s: not finite", c->path, c->lineno, c->head[cm[h]]);
+      if (!isnan(cf->hp[h]) && !cdn_hparam_valid((cdn_hparam_t)h, cf->hp[h], range, sizeof range))
+        BAD(c, "%s:%d: column %s: %s is not %s (the job spec's range)", c->path, c->lineno, c->head[cm[h]], c->field[cm[h]],
+            range);
     }
     st = c->field[col[5]];
     if (strcmp(st, "ok") && strcmp(st, "diverged") && strcmp(st, "pruned"))
