@@ -117,7 +117,9 @@ def _columns_from_names(path, cols):
         if len(p) == 4 and p[0] == "weights":
             rows.append([c, p[2], "all" if p[1] == "all" else "tensor", "" if p[1] == "all" else p[1], p[3]])
         elif len(p) == 3 and p[0] != "weights":
-            scope = "all" if p[1] == "all" else "block" if p[2] == "value" else "group"
+            # one value per edge block for the layer statistic (singular); degree_entropy's value
+            # is per group, as cnndyn's own column builder says
+            scope = "all" if p[1] == "all" else "block" if p[0] == "singular" else "group"
             rows.append([c, p[0], scope, "" if p[1] == "all" else p[1], p[2]])
         else:
             raise InputError(f"{path}: line 1: column {c!r} cannot be read without features_columns.csv, "

@@ -77,6 +77,21 @@ check "grep -qx 'weights.all.bias.p50,bias,all,,p50' '$work/m/features_columns.c
 check "grep -qx 'spectral.all.value,spectral,all,,value' '$work/m/features_columns.csv'" "spectral row"
 check "grep -qx 'degree_entropy.conv2.value,degree_entropy,group,conv2,value' '$work/r/features_columns.csv'" "degree_entropy row"
 check "! grep -q 'degree_entropy.conv2' '$work/m/features_columns.csv'" "a mixed run keeps per-layer entropy"
+# analysis/load.py reads a run made before features_columns.csv existed from the names: the same
+# schema as cnndyn's own file (it once called degree_entropy's per-group value a block's)
+for r in r m; do
+  /usr/bin/python3 - "$(dirname "$0")/../analysis" "$work/$r" > "$work/schema.out" 2>&1 <<'PY'
+import csv, sys
+sys.path.insert(0, sys.argv[1])
+import load
+rows = list(csv.reader(open(sys.argv[2] + "/features_columns.csv")))
+got = load._columns_from_names("features.csv", [r[0] for r in rows[1:]]).values.tolist()
+bad = [(g, w) for g, w in zip(got, rows[1:]) if list(g) != w]
+print("\n".join(f"{g} != {w}" for g, w in bad[:5]))
+sys.exit(1 if bad else 0)
+PY
+  check "[ $? -eq 0 ]" "$r: analysis/load.py's schema from names differs from features_columns.csv: $(cat "$work/schema.out")"
+done
 snap="$work/r/snapshots/model-000001/epoch-001"
 "$cnndyn" graph "$snap" --export "$work/u.mtx" --unrolled > "$work/out" 2>&1
 check "grep -q '8878 nodes, 412960 edges' '$work/out'" "unrolled export: $(cat "$work/out")"
