@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "cnndyn/evaluate.h"
+#include "cnndyn/model.h"
 #include "cnndyn/util.h"
 #include "../src/predict/predict_impl.h"
 
@@ -411,9 +412,27 @@ static PetscErrorCode test_files(void)
   PetscFunctionReturn(0);
 }
 
+/* The one way architecture sets are written in files (families, fitted_on) and read back. */
+static void test_arch_lists(void)
+{
+  const int lenet = 1 << cdn_arch_index("lenet5"), vgg = 1 << cdn_arch_index("vgg");
+  char      buf[64];
+  const char *bad[] = {"vgg,lenet5", "lenet5,lenet5", "lenet5,", ",lenet5", "foo", "lenet", "lenet5,,vgg", "-"};
+
+  cdn_arch_list_write((unsigned)(lenet | vgg), buf, sizeof buf);
+  CHECK(!strcmp(buf, "lenet5,vgg"));
+  cdn_arch_list_write((1u << CDN_ARCH_COUNT) - 1, buf, sizeof buf);
+  CHECK(!strcmp(buf, "alexnet,lenet5,resnet,vgg") && cdn_arch_list_read(buf) == (1 << CDN_ARCH_COUNT) - 1);
+  cdn_arch_list_write(0, buf, sizeof buf);
+  CHECK(!strcmp(buf, "") && cdn_arch_list_read("") == 0);
+  CHECK(cdn_arch_list_read("lenet5,vgg") == (lenet | vgg) && cdn_arch_list_read("vgg") == vgg);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) CHECK(cdn_arch_list_read(bad[i]) == -1);
+}
+
 int main(int argc, char **argv)
 {
   PetscCall(cdn_initialize(&argc, &argv, NULL));
+  test_arch_lists();
   PetscCall(test_learners());
   PetscCall(test_files());
   PetscCall(cdn_finalize());

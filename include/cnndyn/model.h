@@ -11,7 +11,14 @@
    them: the one list the job spec, the run CSV reader and saved predictors check names against. */
 #define CDN_ARCH_COUNT 4
 extern const char *const cdn_arch_names[CDN_ARCH_COUNT]; /* "lenet5", "alexnet", "vgg", "resnet" */
+int cdn_arch_index(const char *name);                     /* its index there, or -1 */
 int cdn_arch_known(const char *name);                     /* 1 if name is one of them */
+/* A set of them as files write it: the names in name order, comma-separated ("lenet5,vgg"); mask
+   bit a stands for cdn_arch_names[a]. Writing an empty set gives "". Reading gives the mask, or -1
+   when list is not such a text (an unknown name, a repeat, another order, an empty item). */
+void cdn_arch_list_write(unsigned mask, char *buf, size_t len);
+int  cdn_arch_in_name_order(int i); /* the index in cdn_arch_names of the i-th name in name order */
+int  cdn_arch_list_read(const char *list);
 
 /* The one list of operations: X(ENUM, its "type" in model.json, the suffix of its table
    cdn_SUFFIX_op in src/nn). Adding an operation takes a line here, its own file in src/nn (the

@@ -111,6 +111,9 @@ PetscErrorCode cdn_results_select(const cdn_results_t *res, const char *keep, cd
 /* res without its pruned models (no final accuracy to learn or score against), left_out = how many
    were dropped; unchanged when it has none. */
 PetscErrorCode cdn_results_finished(cdn_results_t *res);
+/* The architectures of res's models as a mask of cdn_arch_names (model.h); unknown or empty
+   names (runs from before the column) add nothing. */
+unsigned cdn_results_arch_mask(const cdn_results_t *res);
 /* Frees the arrays of a results struct however it was filled (gathered in a run, loaded from a
    run's CSVs, or broadcast); an empty struct is fine. */
 PetscErrorCode cdn_results_destroy(cdn_results_t *res);

@@ -168,20 +168,64 @@ static PetscErrorCode resnet(cdn_net_t *net)
 const char *const cdn_arch_names[CDN_ARCH_COUNT] = {"lenet5", "alexnet", "vgg", "resnet"};
 static PetscErrorCode (*const builders[CDN_ARCH_COUNT])(cdn_net_t *) = {lenet5, alexnet, vgg, resnet};
 
-int cdn_arch_known(const char *name)
+int cdn_arch_index(const char *name)
 {
   for (int a = 0; name && a < CDN_ARCH_COUNT; a++)
-    if (!strcmp(name, cdn_arch_names[a])) return 1;
-  return 0;
+    if (!strcmp(name, cdn_arch_names[a])) return a;
+  return -1;
+}
+int cdn_arch_known(const char *name) { return cdn_arch_index(name) >= 0; }
+
+/* The indices of cdn_arch_names in name order. */
+static void name_order(int *ord)
+{
+  for (int a = 0; a < CDN_ARCH_COUNT; a++) {
+    int k = a;
+    while (k > 0 && strcmp(cdn_arch_names[ord[k - 1]], cdn_arch_names[a]) > 0) ord[k] = ord[k - 1], k--;
+    ord[k] = a;
+  }
+}
+
+int cdn_arch_in_name_order(int i)
+{
+  int ord[CDN_ARCH_COUNT];
+  name_order(ord);
+  return i >= 0 && i < CDN_ARCH_COUNT ? ord[i] : -1;
+}
+
+void cdn_arch_list_write(unsigned mask, char *buf, size_t len)
+{
+  int ord[CDN_ARCH_COUNT];
+
+  name_order(ord);
+  buf[0] = '\0';
+  for (int i = 0; i < CDN_ARCH_COUNT; i++)
+    if (mask >> ord[i] & 1u) snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "", cdn_arch_names[ord[i]]);
+}
+
+int cdn_arch_list_read(const char *list)
+{
+  unsigned mask = 0;
+  int      ord[CDN_ARCH_COUNT], next = 0; /* the items must follow ord */
+
+  name_order(ord);
+  for (const char *t = list; t && *t;) {
+    size_t n = strcspn(t, ",");
+    while (next < CDN_ARCH_COUNT && (strlen(cdn_arch_names[ord[next]]) != n || strncmp(t, cdn_arch_names[ord[next]], n))) next++;
+    if (next == CDN_ARCH_COUNT) return -1;
+    mask |= 1u << ord[next++];
+    t += n;
+    if (*t == ',' && !*++t) return -1; /* a trailing comma: an empty item */
+  }
+  return (int)mask;
 }
 
 PetscErrorCode cdn_arch_build(cdn_net_t *net, const char *arch)
 {
-  int a = 0;
+  int a = cdn_arch_index(arch);
 
   PetscFunctionBeginUser;
-  while (a < CDN_ARCH_COUNT && strcmp(arch, cdn_arch_names[a])) a++;
-  PetscCheck(a < CDN_ARCH_COUNT, PETSC_COMM_SELF, CDN_ERR_INPUT, "architecture: \"%s\" is not lenet5, alexnet, vgg or resnet",
+  PetscCheck(a >= 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "architecture: \"%s\" is not lenet5, alexnet, vgg or resnet",
              arch);
   PetscCall(builders[a](net));
   PetscCheck(!net->err[0], PETSC_COMM_SELF, CDN_ERR_INPUT, "%s on %d x %d x %d input: %s", arch, net->desc.in_c,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cnndyn/evaluate.h"
+#include "cnndyn/model.h"
 #include "cnndyn/features.h"
 #include "cnndyn/stats.h"
 #include "cnndyn/util.h"
@@ -76,23 +77,20 @@ static int select_columns(const cdn_results_t *res, const char *statistic, int *
    constant. */
 typedef struct {
   int         n;
-  const char *name[CDN_MAX_ARCHS];
+  const char *name[CDN_ARCH_COUNT];
 } families_t;
 
-static families_t families_of(const cdn_results_t *res)
+/* The families of a set of architectures (a mask of cdn_arch_names) in name order. */
+static families_t families_in(unsigned mask)
 {
   families_t f = {0};
-  for (int m = 0; m < res->nmodels; m++) {
-    int k = 0;
-    while (k < f.n && strcmp(f.name[k], res->config[m].arch)) k++;
-    if (k == f.n && f.n < CDN_MAX_ARCHS) {
-      while (k > 0 && strcmp(f.name[k - 1], res->config[m].arch) > 0) f.name[k] = f.name[k - 1], k--;
-      f.name[k] = res->config[m].arch, f.n++;
-    }
-  }
+  for (int i = 0; i < CDN_ARCH_COUNT; i++)
+    if (mask >> cdn_arch_in_name_order(i) & 1u) f.name[f.n++] = cdn_arch_names[cdn_arch_in_name_order(i)];
   if (f.n < 2) f.n = 0;
   return f;
 }
+
+static families_t families_of(const cdn_results_t *res) { return families_in(cdn_results_arch_mask(res)); }
 
 static int uses_hparams(cdn_method_t m)
 {
@@ -112,9 +110,9 @@ int cdn_method_pairs(unsigned method_mask, unsigned learner_mask)
 
 void cdn_method_families(cdn_method_t m, const cdn_results_t *res, char *buf, size_t len)
 {
-  families_t f = uses_hparams(m) ? families_of(res) : (families_t){0};
-  snprintf(buf, len, "%s", f.n ? "" : "-");
-  for (int k = 0; k < f.n; k++) snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", k ? "," : "", f.name[k]);
+  unsigned mask = uses_hparams(m) ? cdn_results_arch_mask(res) : 0;
+  if (families_in(mask).n) cdn_arch_list_write(mask, buf, len);
+  else snprintf(buf, len, "-");
 }
 
 static int hparam_width(const families_t *fam) { return CDN_HP_COUNT + fam->n; }
@@ -235,18 +233,13 @@ PetscErrorCode cdn_method_inputs(cdn_method_t meth, const cdn_results_t *res, in
 PetscErrorCode cdn_method_inputs_as(cdn_method_t meth, const cdn_results_t *res, int k, const char *families, double **X,
                                     int *d, char *desc, size_t desc_len)
 {
-  char       list[CDN_MAX_ARCHS * (CDN_ARCH_LEN + 1) + 2], *save = NULL;
-  families_t fam = {0};
+  int        mask = uses_hparams(meth) && strcmp(families, "-") ? cdn_arch_list_read(families) : 0;
+  families_t fam;
 
   PetscFunctionBeginUser;
-  PetscCheck(strlen(families) < sizeof list, PETSC_COMM_SELF, CDN_ERR_INPUT, "families '%s': too long", families);
-  snprintf(list, sizeof list, "%s", families);
-  if (uses_hparams(meth) && strcmp(list, "-"))
-    for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-      PetscCheck(fam.n < CDN_MAX_ARCHS, PETSC_COMM_SELF, CDN_ERR_INPUT, "families '%s': more than %d", families,
-                 CDN_MAX_ARCHS);
-      fam.name[fam.n++] = t;
-    }
+  PetscCheck(mask >= 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "families '%s': not a list of known families in name order",
+             families);
+  fam = families_in((unsigned)mask);
   for (int m = 0; fam.n && m < res->nmodels; m++) {
     int known = 0;
     for (int j = 0; j < fam.n; j++) known |= !strcmp(res->config[m].arch, fam.name[j]);

@@ -391,15 +391,9 @@ static PetscErrorCode header_int(FILE *fp, const char *path, const char *key, lo
 /* How many known families list holds, distinct and in name order; -1 if it is not such a list. */
 static int family_count(const char *fam)
 {
-  char list[128], *save = NULL, prev[64] = "";
-  int  n = 0;
-
-  snprintf(list, sizeof list, "%s", fam);
-  for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save), n++) {
-    if (!cdn_arch_known(t) || strcmp(t, prev) <= 0) return -1;
-    snprintf(prev, sizeof prev, "%s", t);
-  }
-  return n;
+  int mask = cdn_arch_list_read(fam), n = 0;
+  for (int a = 0; mask > 0 && a < CDN_ARCH_COUNT; a++) n += mask >> a & 1;
+  return mask < 0 ? -1 : n;
 }
 
 /* "-" or two or more known families, distinct and in name order (cdn_method_families), and only

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include "cnndyn/evaluate.h"
+#include "cnndyn/model.h"
 #include "predict_impl.h"
 
 struct cdn_scorer {
@@ -16,31 +17,6 @@ struct cdn_scorer {
 };
 
 const cdn_predictor_info_t *cdn_scorer_info(const cdn_scorer_t *s) { return &s->info; }
-
-/* Is arch one of the comma-separated list? */
-static int listed(const char *list, const char *arch)
-{
-  size_t n = strlen(arch);
-  for (const char *t = list; t && *t; t = strchr(t, ',') ? strchr(t, ',') + 1 : NULL)
-    if (!strncmp(t, arch, n) && (t[n] == ',' || t[n] == '\0')) return 1;
-  return 0;
-}
-
-/* The architectures of res's models, distinct, in name order, comma-separated. */
-static void fitted_on(const cdn_results_t *res, char *buf, size_t len)
-{
-  char prev[CDN_ARCH_LEN] = "";
-
-  buf[0] = '\0';
-  for (;;) { /* the smallest name after prev: a handful of families, no sort needed */
-    const char *next = NULL;
-    for (int i = 0; i < res->nmodels; i++)
-      if (strcmp(res->config[i].arch, prev) > 0 && (!next || strcmp(res->config[i].arch, next) < 0)) next = res->config[i].arch;
-    if (!next) break;
-    snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "", next);
-    snprintf(prev, sizeof prev, "%s", next);
-  }
-}
 
 PetscErrorCode cdn_scorer_fit(const cdn_jobspec_t *spec, cdn_method_t method, cdn_learner_t learner, int k,
                               const cdn_results_t *res, const char *name, cdn_scorer_t **out)
@@ -77,7 +53,7 @@ PetscErrorCode cdn_scorer_fit(const cdn_jobspec_t *spec, cdn_method_t method, cd
   s->width = d;
   snprintf(s->name, sizeof s->name, "%s", name);
   cdn_method_families(method, res, s->families, sizeof s->families);
-  fitted_on(res, s->info.fitted_on, sizeof s->info.fitted_on);
+  cdn_arch_list_write(cdn_results_arch_mask(res), s->info.fitted_on, sizeof s->info.fitted_on);
   ierr = PetscMalloc4(n, &y, n, &all, n, &cls, n, &grp);
   for (int i = 0; i < n && !ierr; i++) y[i] = cdn_results_label(res, i), all[i] = i, grp[i] = res->config[i].config_id;
   if (!ierr) ierr = cdn_class_cuts(spec, y, n, &nclasses, th);
@@ -169,9 +145,12 @@ PetscErrorCode cdn_scorer_check(const cdn_scorer_t *s, const cdn_results_t *res)
              "%s: does not say which architectures it was fitted on (written by an older cnndyn, or fitted on a run without "
              "an architecture column): fit it again with --save on a run of this cnndyn",
              s->name);
-  for (int i = 0; i < res->nmodels; i++)
-    PetscCheck(listed(s->info.fitted_on, res->config[i].arch), PETSC_COMM_SELF, CDN_ERR_INPUT,
-               "%s: fitted on %s models only; this run has %s models", s->name, s->info.fitted_on, res->config[i].arch);
+  {
+    unsigned fit = (unsigned)cdn_arch_list_read(s->info.fitted_on), other = cdn_results_arch_mask(res) & ~fit;
+    for (int a = 0; a < CDN_ARCH_COUNT; a++)
+      PetscCheck(!(other >> a & 1u), PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: fitted on %s models only; this run has %s models",
+                 s->name, s->info.fitted_on, cdn_arch_names[a]);
+  }
   PetscCall(inputs(s, res, &X));
   PetscCall(PetscFree(X));
   PetscFunctionReturn(0);

@@ -3,6 +3,7 @@
    stage. The CSV reader (load.c) and the broadcast (bcast.c) allocate through the same calls. */
 #include <math.h>
 #include <string.h>
+#include "cnndyn/model.h"
 #include "cnndyn/results.h"
 #include "records_impl.h"
 
@@ -169,6 +170,16 @@ PetscErrorCode cdn_results_finished(cdn_results_t *res)
   PetscCall(cdn_results_destroy(res));
   *res = kept;
   PetscFunctionReturn(0);
+}
+
+unsigned cdn_results_arch_mask(const cdn_results_t *res)
+{
+  unsigned mask = 0;
+  for (int m = 0; m < res->nmodels; m++) {
+    int a = cdn_arch_index(res->config[m].arch);
+    if (a >= 0) mask |= 1u << a;
+  }
+  return mask;
 }
 
 PetscErrorCode cdn_results_destroy(cdn_results_t *res)
