@@ -49,6 +49,10 @@ runcsv)
   damage "extra field" features.csv '5s/$/,1/' "d/features.csv:5: "
   damage "dropped feature column" features.csv 's/^\([^,]*,[^,]*,[^,]*\),[^,]*/\1/' "d/features.csv:1: columns missing"
   damage "renamed feature column" features.csv '1s/degree\.all\.mean/degree.all.meen/' "'degree.all.meen' is not a feature cnndyn writes"
+  # two columns swapped, names with their values: the same table to the eye, another report to the
+  # learners; features_columns.csv holds the run's order
+  damage "moved feature columns" features.csv 's/^\([^,]*,[^,]*\),\([^,]*\),\([^,]*\)/\1,\3,\2/' \
+    "d/features_columns.csv:2: column 'degree.all.mean', but features.csv's column 3 is"
   damage "unknown status" models.csv '2s/,ok,/,okay,/' "d/models.csv:2: column status: 'okay' is not ok, diverged or pruned"
   damage "config out of range" models.csv '2s/^0,0,/0,99999999999,/' "d/models.csv:2: column config: 99999999999 is outside"
   damage "nan text" curves.csv '3s/,[^,]*$/,nan/' "d/curves.csv:3: column val_accuracy: 'nan' is not a plain decimal number"

@@ -57,6 +57,7 @@ static void good(void)
 
   snprintf(features, sizeof features, "%s%s", feat_head, feat_rows);
   put("models.csv", models_ok), put("curves.csv", curves_ok), put("features.csv", features);
+  put("features_columns.csv", NULL); /* a run from before the file: names read on their own */
 }
 
 /* file holding text (NULL: no such file) in an otherwise good run is refused with message. */
@@ -132,6 +133,11 @@ static const struct {
   {"features.csv", WHOLE, "model,epoch,colour\n", "features.csv:1: column 3: 'colour' is not a feature cnndyn writes"},
   {"features.csv", WHOLE, "model,epoch,weights.conv1.mean\n", "column 3: 'weights.conv1.mean' is not a feature cnndyn writes"},
   {"features.csv", WHOLE, "model,epoch,singular.conv1.mean\n", "column 3: 'singular.conv1.mean' is not a feature cnndyn writes"},
+  /* features_columns.csv, when there, is the list features.csv's header must read as */
+  {"features_columns.csv", WHOLE, "column,statistic,scope,layer,aggregator\nweights.conv1.weight.std,weight,tensor,conv1,std\n",
+   "features_columns.csv:2: column 'weights.conv1.weight.std', but features.csv's column 3 is weights.conv1.weight.mean"},
+  {"features_columns.csv", WHOLE, "column,statistic,scope,layer,aggregator\n", "features_columns.csv: 0 columns, but features.csv has 7"},
+  {"features_columns.csv", WHOLE, "column,statistic\n", "features_columns.csv:1: header must be column,statistic,scope,layer,aggregator"},
   {"features.csv", WHOLE, "model,epoch,weights.conv1.degree.mean\n", "column 3: 'weights.conv1.degree.mean' is not a feature cnndyn writes"},
   {"features.csv", WHOLE, "model,epoch,weights.conv1.weight.mean,weights.conv1.weight.std\n", "features.csv:1: columns missing"},
   {"features.csv", ROWS, "0,0,0,1,-2,-1,0,1,nan\n", "features.csv:2: column weights.conv1.weight.p100: 'nan'"},
@@ -169,10 +175,19 @@ int main(int argc, char **argv)
   CHECK_CLOSE(cdn_results_features(&res, 0, 1)[3], -1, 0);
   CHECK(isnan(cdn_results_features(&res, 1, 2)[0])); /* past the diverged model's last epoch */
   PetscCall(cdn_results_destroy(&res));
+  /* with its features_columns.csv, as a run writes it */
+  put("features_columns.csv", "column,statistic,scope,layer,aggregator\n"
+                              "weights.conv1.weight.mean,weight,tensor,conv1,mean\nweights.conv1.weight.std,weight,tensor,conv1,std\n"
+                              "weights.conv1.weight.p0,weight,tensor,conv1,p0\nweights.conv1.weight.p25,weight,tensor,conv1,p25\n"
+                              "weights.conv1.weight.p50,weight,tensor,conv1,p50\nweights.conv1.weight.p75,weight,tensor,conv1,p75\n"
+                              "weights.conv1.weight.p100,weight,tensor,conv1,p100\n");
+  PetscCall(cdn_results_load(dir, &res));
+  CHECK(res.nfeat == 7 && !strcmp(res.columns[6].aggregator, "p100") && !strcmp(res.columns[0].scope, "tensor"));
+  PetscCall(cdn_results_destroy(&res));
 
   for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) run_case(i);
   CHECK(fds > 0 && open_fds() == fds); /* every refused file was closed */
-  put("models.csv", NULL), put("curves.csv", NULL), put("features.csv", NULL);
+  put("models.csv", NULL), put("curves.csv", NULL), put("features.csv", NULL), put("features_columns.csv", NULL);
   CHECK(rmdir(dir) == 0);
   PetscCall(cdn_finalize());
   return CHECK_STATUS();

@@ -417,6 +417,56 @@ static PetscErrorCode load_features(csv_t *c, const char *dir, cdn_results_t *re
   PetscFunctionReturn(0);
 }
 
+/* features_columns.csv, which runs made before it existed lack, lists features.csv's columns in
+   order with what each measures: features.csv's header must read as exactly that list, so a column
+   dropped, moved or renamed in features.csv alone is refused (an outside review dropped whole
+   groups and statistics, and swapped two columns, with exit 0 and another report). */
+static PetscErrorCode check_column_list(csv_t *s, const char *dir, const cdn_results_t *res)
+{
+  static const char *const fields[] = {"column", "statistic", "scope", "layer", "aggregator"};
+  int                      f = 0, more;
+
+  PetscFunctionBeginUser;
+  PetscCall(csv_open(s, dir, "features_columns.csv"));
+  PetscCall(csv_header(s));
+  if (s->nhead != 5) BAD(s, "%s:1: header must be column,statistic,scope,layer,aggregator", s->path);
+  for (int j = 0; j < 5; j++)
+    if (strcmp(s->head[j], fields[j])) BAD(s, "%s:1: header must be column,statistic,scope,layer,aggregator", s->path);
+  for (;;) {
+    PetscCall(csv_row(s, &more));
+    if (!more) break;
+    if (f >= res->nfeat) BAD(s, "%s:%d: more columns than features.csv's %d", s->path, s->lineno, res->nfeat);
+    const cdn_column_t *col     = &res->columns[f];
+    const char         *want[5] = {col->name, col->statistic, col->scope, col->layer, col->aggregator};
+    for (int j = 0; j < 5; j++)
+      if (strcmp(s->field[j], want[j]))
+        BAD(s, "%s:%d: %s '%s', but features.csv's column %d is %s (%s '%s')", s->path, s->lineno, fields[j], s->field[j],
+            f + 3, col->name, fields[j], want[j]);
+    f++;
+  }
+  if (f != res->nfeat) BAD(s, "%s: %d columns, but features.csv has %d", s->path, f, res->nfeat);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode check_columns_file(const char *dir, const cdn_results_t *res)
+{
+  char           path[PETSC_MAX_PATH_LEN];
+  FILE          *probe;
+  csv_t         *s;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  snprintf(path, sizeof path, "%s/features_columns.csv", dir);
+  if (!(probe = fopen(path, "r"))) PetscFunctionReturn(0);
+  fclose(probe);
+  PetscCall(PetscNew(&s));
+  ierr = check_column_list(s, dir, res); /* not PetscCall: the file and s are freed on every path */
+  csv_close(s);
+  PetscCall(PetscFree(s));
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode load(csv_t *c, const char *dir, cdn_results_t *res)
 {
   size_t cells;
@@ -428,6 +478,7 @@ static PetscErrorCode load(csv_t *c, const char *dir, cdn_results_t *res)
   PetscCall(PetscCalloc1(cells, &seen));
   /* features first: its header sizes the per-epoch arrays the curves go into too */
   PetscErrorCode ierr = load_features(c, dir, res, seen);
+  if (!ierr) ierr = check_columns_file(dir, res);
   if (!ierr) ierr = PetscArrayzero(seen, cells);
   if (!ierr) ierr = load_curves(c, dir, res, seen);
   PetscCall(PetscFree(seen));
