@@ -113,6 +113,9 @@ static const struct {
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,diverged,2,1,,,,0.679", "column label: 0.679 is not chance (1/classes) for a diverged model"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,diverged,2,1,,,,1", "column label: 1 is not chance (1/classes) for a diverged model"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,ok,,1001,,,0.5,0.5", "column epochs_trained: 1001 is outside [0, 1000]"},
+  /* cross-file and cross-column facts (outside review: each loaded) */
+  {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,ok,,2,0.5,0.8,0.79,0.9", "models.csv:3: column label: '0.9' is not the model's final_test_accuracy '0.79'"},
+  {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,ok,,2,0.5,0.8,0.79,", "models.csv:3: column label: '' is not the model's final_test_accuracy '0.79'"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,ok,,1,,,0x1p-1,0.5", "column final_test_accuracy: '0x1p-1'"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,ok,,1,,,1.5,0.5", "column final_test_accuracy: 1.5 is outside [0"},
   {"models.csv", MODEL_ROW, "1,1,0,12,\"lenet5,ok,,1,,,0.5,0.5", "models.csv:3: field 5: quote not closed"},
@@ -125,6 +128,7 @@ static const struct {
   {"curves.csv", ROWS, "1,2,,2.3,0.1\n", "curves.csv:2: model 1 epoch 2, but models.csv says it trained 1 epochs"},
   {"curves.csv", ROWS, "0,0,,2.3,0.1\n0,1,1.0,0.9,0.6\n0,1,1.0,0.9,0.6\n", "curves.csv:4: second row for model 0 epoch 1"},
   {"curves.csv", ROWS, "0,0,,2.3,0.1\n", "curves.csv: no row for model 0 epoch 1"},
+  {"curves.csv", ROWS, "0,0,1.5,2.3,0.1\n", "curves.csv:2: column train_loss: '1.5' at epoch 0 (the initial weights have no training loss)"},
   {"curves.csv", ROWS, "0,0,,2.3,1.1\n", "curves.csv:2: column val_accuracy: 1.1 is outside [0"},
   {"curves.csv", ROWS, "0,x,,2.3,0.1\n", "curves.csv:2: column epoch: 'x' is not an integer"},
   /* features.csv: names, then rows as curves.csv's */

@@ -275,6 +275,10 @@ static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
               c->field[col[11]]);
         res->num_classes = (int)k;
       }
+      /* an ok model learns its own final accuracy (the writer prints both from one number) */
+      if (res->status[m] == CDN_STATUS_OK && !(v == res->test_acc[m]))
+        BAD(c, "%s:%d: column label: '%s' is not the model's final_test_accuracy '%s'", c->path, c->lineno,
+            c->field[col[11]], c->field[col[10]]);
     }
     E = res->epochs_done[m] > E ? res->epochs_done[m] : E;
   }
@@ -338,6 +342,9 @@ static PetscErrorCode load_curves(csv_t *c, const char *dir, cdn_results_t *res,
     PetscCall(row_key(c, res, seen, &m, &e));
     row = cdn_results_curve(res, m, e);
     PetscCall(real(c, 2, PETSC_TRUE, 0, HUGE_VAL, &row[CDN_CURVE_TRAIN_LOSS]));
+    if (e == 0 && !isnan(row[CDN_CURVE_TRAIN_LOSS]))
+      BAD(c, "%s:%d: column train_loss: '%s' at epoch 0 (the initial weights have no training loss)", c->path, c->lineno,
+          c->field[2]);
     PetscCall(real(c, 3, PETSC_TRUE, 0, HUGE_VAL, &row[CDN_CURVE_VAL_LOSS]));
     PetscCall(real(c, 4, PETSC_TRUE, 0, 1, &row[CDN_CURVE_VAL_ACC]));
   }
