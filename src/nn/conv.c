@@ -136,6 +136,14 @@ static int wino_fits(const cdn_net_t *net, const cdn_layer_desc_t *ld, int B)
          ld->kernel == 3 && ld->stride == 1 && ld->in_c >= 24 && ld->out_c >= 24 && ld->out_h >= 4 && ld->out_w >= 4;
 }
 
+/* conv_dgrad.c's input gradient, on the same ISA condition as Winograd (ONEDNN_MAX_CPU_ISA=AVX2
+   keeps oneDNN's, so the AVX2 test variants run that). */
+static int dgrad_fits(const cdn_net_t *net, const cdn_layer_desc_t *ld)
+{
+  dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+  return !net->cfg.reference && (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core && cdn_conv_dgrad_fits(ld);
+}
+
 static size_t wino_bytes(int B, int c, int h, int w)
 {
   dnnl_memory_desc_t md;
@@ -249,7 +257,8 @@ static PetscErrorCode conv_plan(cdn_net_t *net, int i, int B, cdn_dnn_layer_t *p
   if (ld->bias) PetscCall(cdn_dnn_arg(d, &pl->fwd, DNNL_ARG_BIAS, &bias, ld->bias, layer_name));
   PetscCall(cdn_dnn_arg(d, &pl->fwd, DNNL_ARG_DST, cdst, cout, layer_name));
 
-  if (din) { /* the network's input needs no gradient */
+  if (din && dgrad_fits(net, ld)) PetscCall(cdn_dnn_buf(d, sizeof(float) * cdn_conv_dgrad_work_floats(ld, B), (void **)&pl->dgrad));
+  else if (din) { /* the network's input needs no gradient */
     DNNL_CALL("convolution backward data",
               dnnl_convolution_backward_data_desc_init(&cd, alg, csrc, &wany, cdst, strides, pad, pad));
     DNNL_CALL("convolution backward data", dnnl_primitive_desc_create(&pl->bwd.pd, &cd, attr, d->eng, pl->fwd.pd));
@@ -327,7 +336,8 @@ static int conv_run_bwd(const cdn_dnn_step_t *s, int i, float *din)
     return 0;
   }
   cdn_dnn_run(d, &pl->ddst_blk, "Winograd gradient reorder");
-  if (din) {
+  if (din && pl->dgrad) cdn_conv_dgrad(din, l->dout, l->d->weight, l->d, s->B, pl->dgrad);
+  else if (din) {
     cdn_dnn_run(d, &pl->w_bwd, "weight reorder"), cdn_dnn_run(d, &pl->bwd, "convolution backward data");
     cdn_dnn_run(d, &pl->dsrc_nhwc, "Winograd gradient reorder");
   }

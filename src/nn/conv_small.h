@@ -15,3 +15,10 @@ void   cdn_conv1_forward(float *out, const float *x, const cdn_layer_desc_t *d, 
    overwritten, as oneDNN does. */
 void   cdn_conv1_backward_weights(float *gw, float *gb, const float *dout, const float *x, const cdn_layer_desc_t *d,
                                   int B, float *work);
+
+/* conv_dgrad.c: the input gradient of a stride-1 convolution with 8 or fewer input channels,
+   vectorised over images (AVX-512 builds only: fits is 0 otherwise). din (NHWC, B items) from dout
+   (NHWC) and w (OIHW), overwritten; work holds cdn_conv_dgrad_work_floats(d, B) floats. */
+int    cdn_conv_dgrad_fits(const cdn_layer_desc_t *d);
+size_t cdn_conv_dgrad_work_floats(const cdn_layer_desc_t *d, int B);
+void   cdn_conv_dgrad(float *din, const float *dout, const float *w, const cdn_layer_desc_t *d, int B, float *work);
