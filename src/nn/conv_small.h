@@ -22,3 +22,9 @@ void   cdn_conv1_backward_weights(float *gw, float *gb, const float *dout, const
 int    cdn_conv_dgrad_fits(const cdn_layer_desc_t *d);
 size_t cdn_conv_dgrad_work_floats(const cdn_layer_desc_t *d, int B);
 void   cdn_conv_dgrad(float *din, const float *dout, const float *w, const cdn_layer_desc_t *d, int B, float *work);
+/* The forward of a one-channel first layer (cdn_conv1_fits) with 8 or fewer outputs by the same
+   image-lane kernel, bias and ReLU included (AVX-512 builds only); work holds
+   cdn_conv1_lanes_work_floats(d, B) floats. */
+int    cdn_conv1_lanes_fits(const cdn_layer_desc_t *d);
+size_t cdn_conv1_lanes_work_floats(const cdn_layer_desc_t *d, int B);
+void   cdn_conv1_lanes_forward(float *out, const float *x, const cdn_layer_desc_t *d, int B, int relu, float *work);
