@@ -337,7 +337,10 @@ static int conv_run_bwd(const cdn_dnn_step_t *s, int i, float *din)
   cdn_dnn_layer_t *pl  = &s->plan->l[i];
   cdn_dnn_t       *d   = net->dnn;
   if (pl->conv1) { /* the first layer: no input gradient */
-    cdn_conv1_backward_weights(l->gw, l->d->bias ? l->gb : NULL, l->dout, cdn_dnn_src(net, i), l->d, s->B, pl->conv1);
+    if (pl->lanes)
+      cdn_conv1_lanes_backward_weights(l->gw, l->d->bias ? l->gb : NULL, l->dout, cdn_dnn_src(net, i), l->d, s->B,
+                                       pl->lanes);
+    else cdn_conv1_backward_weights(l->gw, l->d->bias ? l->gb : NULL, l->dout, cdn_dnn_src(net, i), l->d, s->B, pl->conv1);
     return 0;
   }
   cdn_dnn_run(d, &pl->ddst_blk, "Winograd gradient reorder");

@@ -12,12 +12,15 @@
    zero), the transposes costing a few percent of the products. Each lane runs the same FMA
    sequence in a fixed order (kh, kw, oc ascending), so results do not depend on the batch size
    or on which lane an image lands in. */
+#include <string.h>
 #include "conv_small.h"
 
 #if defined(__AVX512F__)
   #include <immintrin.h>
   #define LN 16 /* images per vector */
   #define NA 8  /* accumulators: input channels per pass */
+  #define KW 5  /* the weight gradient's largest kernel (3 or 5): KW x WO accumulators, KW taps in registers */
+  #define WO 4  /* the weight gradient's output channels per pass */
 
 static int nblocks(int B) { return (B + LN - 1) / LN; }
 
@@ -94,6 +97,24 @@ static void tr16(float *dst, size_t dstride, const float *src, size_t sstride)
   for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + i * dstride, r[i]);
 }
 
+/* B items of po floats each -> g, image innermost ([B/16][po][16]; a partial block's by masked
+   gathers, its missing items zero). */
+static void to_lanes(float *g, const float *src, int B, size_t po)
+{
+  for (int nb = 0; nb < nblocks(B); nb++) {
+    int          n  = B - nb * LN < LN ? B - nb * LN : LN;
+    __mmask16    m  = (__mmask16)((1u << n) - 1);
+    __m512i      ix = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                         _mm512_set1_epi32((int)po));
+    const float *s  = src + (size_t)nb * LN * po;
+    float       *t  = g + (size_t)nb * LN * po;
+    size_t       k  = 0;
+    if (n == LN)
+      for (; k + LN <= po; k += LN) tr16(t + k * LN, LN, s + k, po);
+    for (; k < po; k++) _mm512_store_ps(t + k * LN, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, ix, s + k, 4));
+  }
+}
+
 /* The work buffer: g, dt, then wr (the weights as wr[kh][kw][oc][ic], filled by the caller). */
 static float *weights_at(const cdn_layer_desc_t *d, int B, float *work)
 {
@@ -108,18 +129,7 @@ static void lanes_run(float *din, const float *dout, const cdn_layer_desc_t *d, 
   int    H = d->in_h, W = d->in_w, IC = d->in_c, OC = d->out_c, NB = nblocks(B);
   size_t po = (size_t)d->out_h * d->out_w * OC, pi = (size_t)H * W * IC; /* floats per item */
   float *g  = (float *)(((size_t)work + 63) / 64 * 64), *dt = g + NB * LN * po, *wr = dt + NB * LN * pi;
-  for (int nb = 0; nb < NB; nb++) { /* dout -> g, image innermost (a partial block's, by masked gathers) */
-    int          n  = B - nb * LN < LN ? B - nb * LN : LN;
-    __mmask16    m  = (__mmask16)((1u << n) - 1);
-    __m512i      ix = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                         _mm512_set1_epi32((int)po));
-    const float *s  = dout + (size_t)nb * LN * po;
-    float       *t  = g + (size_t)nb * LN * po;
-    size_t       k  = 0;
-    if (n == LN)
-      for (; k + LN <= po; k += LN) tr16(t + k * LN, LN, s + k, po);
-    for (; k < po; k++) _mm512_store_ps(t + k * LN, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, ix, s + k, 4));
-  }
+  to_lanes(g, dout, B, po);
   for (int nb = 0; nb < NB; nb += 2) { /* two image blocks at a time, the last alone if NB is odd */
     const float *gb = g + (size_t)nb * LN * po;
     size_t       gs = LN * po, ds = LN * pi;
@@ -188,13 +198,15 @@ static cdn_layer_desc_t forward_roles(const cdn_layer_desc_t *d)
 
 int cdn_conv1_lanes_fits(const cdn_layer_desc_t *d)
 {
-  return d->op == CDN_OP_CONV2D && d->in_c == 1 && d->stride == 1 && d->out_c <= NA && d->padding < d->kernel;
+  return d->op == CDN_OP_CONV2D && d->in_c == 1 && d->stride == 1 && d->out_c <= NA && d->padding < d->kernel &&
+         (d->kernel == 3 || d->kernel == 5);
 }
 
+/* the forward's buffer, then the weight gradient's zero-padded image copy */
 size_t cdn_conv1_lanes_work_floats(const cdn_layer_desc_t *d, int B)
 {
   cdn_layer_desc_t f = forward_roles(d);
-  return cdn_conv_dgrad_work_floats(&f, B);
+  return cdn_conv_dgrad_work_floats(&f, B) + (size_t)nblocks(B) * LN * (d->in_h + 2 * d->padding) * (d->in_w + 2 * d->padding) + LN;
 }
 
 void cdn_conv1_lanes_forward(float *out, const float *x, const cdn_layer_desc_t *d, int B, int relu, float *work)
@@ -206,10 +218,85 @@ void cdn_conv1_lanes_forward(float *out, const float *x, const cdn_layer_desc_t 
     for (int k = 0; k < K * K; k++) wr[(size_t)(K * K - 1 - k) * OC + oc] = d->weight[(size_t)oc * K * K + k];
   lanes_run(out, x, &f, B, work, d->bias, relu);
 }
+/* One kernel row kh, output channels oc0 .. oc0 + n - 1 (n and the kernel size K constants through
+   the switches below, so the accumulators and taps stay in registers):
+   acc[kw][j] sums dout[oc0 + j] * image[oh + kh][ow + kw] over every position and image block,
+   ab[j] the bias gradient (with kh 0). */
+static inline __attribute__((always_inline)) void wgrad_row(float *gw, float *gb, const float *xp, const float *dt,
+                                                            const cdn_layer_desc_t *d, int NB, int kh, int oc0,
+                                                            const int n, const int K)
+{
+  int    OH = d->out_h, OW = d->out_w, OC = d->out_c, XW = d->in_w + 2 * d->padding;
+  size_t xs = (size_t)(d->in_h + 2 * d->padding) * XW * LN, ds = (size_t)OH * OW * OC * LN; /* per block */
+  __m512 acc[KW][WO], ab[WO];
+  for (int j = 0; j < n; j++) {
+    ab[j] = _mm512_setzero_ps();
+    for (int kw = 0; kw < K; kw++) acc[kw][j] = _mm512_setzero_ps();
+  }
+  for (int nb = 0; nb < NB; nb++)
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) {
+        const float *xr = xp + nb * xs + ((size_t)(oh + kh) * XW + ow) * LN;
+        const float *dp = dt + nb * ds + (((size_t)oh * OW + ow) * OC + oc0) * LN;
+        __m512       x[KW];
+        for (int kw = 0; kw < K; kw++) x[kw] = _mm512_load_ps(xr + kw * LN);
+        for (int j = 0; j < n; j++) {
+          __m512 dv = _mm512_load_ps(dp + j * LN);
+          if (kh == 0 && gb) ab[j] = _mm512_add_ps(ab[j], dv);
+          for (int kw = 0; kw < K; kw++) acc[kw][j] = _mm512_fmadd_ps(x[kw], dv, acc[kw][j]);
+        }
+      }
+  for (int j = 0; j < n; j++) {
+    for (int kw = 0; kw < K; kw++) gw[(size_t)(oc0 + j) * K * K + kh * K + kw] = _mm512_reduce_add_ps(acc[kw][j]);
+    if (kh == 0 && gb) gb[oc0 + j] = _mm512_reduce_add_ps(ab[j]);
+  }
+}
+
+void cdn_conv1_lanes_backward_weights(float *gw, float *gb, const float *dout, const float *x, const cdn_layer_desc_t *d,
+                                      int B, float *work)
+{
+  cdn_layer_desc_t f  = forward_roles(d);
+  int              H = d->in_h, W = d->in_w, P = d->padding, NB = nblocks(B), XW = W + 2 * P, XH = H + 2 * P;
+  size_t           px = (size_t)H * W, po = (size_t)d->out_h * d->out_w * d->out_c;
+  float *dt = (float *)(((size_t)work + 63) / 64 * 64) + (size_t)NB * LN * px; /* the forward's output region */
+  float *xp = (float *)(((size_t)(work + cdn_conv_dgrad_work_floats(&f, B)) + 63) / 64 * 64);
+
+  /* the image into xp's interior, image innermost; the border stays as the engine's buffer came,
+     zero, as nothing else writes there */
+  for (int nb = 0; nb < NB; nb++) {
+    int       n  = B - nb * LN < LN ? B - nb * LN : LN;
+    __mmask16 m  = (__mmask16)((1u << n) - 1);
+    __m512i   ix = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                      _mm512_set1_epi32((int)px));
+    for (int ih = 0; ih < H; ih++) {
+      const float *s = x + (size_t)nb * LN * px + (size_t)ih * W;
+      float       *t = xp + (((size_t)nb * XH + ih + P) * XW + P) * LN;
+      int          k = 0;
+      if (n == LN)
+        for (; k + LN <= W; k += LN) tr16(t + (size_t)k * LN, LN, s + k, px);
+      for (; k < W; k++) _mm512_store_ps(t + (size_t)k * LN, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, ix, s + k, 4));
+    }
+  }
+  to_lanes(dt, dout, B, po);
+  for (int kh = 0; kh < d->kernel; kh++)
+    for (int oc0 = 0; oc0 < d->out_c; oc0 += WO) {
+      int n = d->out_c - oc0 < WO ? d->out_c - oc0 : WO;
+  #define ROW(N) d->kernel == 3 ? wgrad_row(gw, gb, xp, dt, d, NB, kh, oc0, N, 3) : wgrad_row(gw, gb, xp, dt, d, NB, kh, oc0, N, 5)
+      switch (n) {
+      case 1: ROW(1); break;
+      case 2: ROW(2); break;
+      case 3: ROW(3); break;
+      default: ROW(4); break;
+      }
+  #undef ROW
+    }
+}
 #else /* without AVX-512 the engine keeps oneDNN's backward and conv_small.c's forward (conv.c asks fits first) */
 int    cdn_conv1_lanes_fits(const cdn_layer_desc_t *d) { return 0; }
 size_t cdn_conv1_lanes_work_floats(const cdn_layer_desc_t *d, int B) { return 0; }
 void   cdn_conv1_lanes_forward(float *out, const float *x, const cdn_layer_desc_t *d, int B, int relu, float *work) {}
+void   cdn_conv1_lanes_backward_weights(float *gw, float *gb, const float *dout, const float *x,
+                                        const cdn_layer_desc_t *d, int B, float *work) {}
 int    cdn_conv_dgrad_fits(const cdn_layer_desc_t *d) { return 0; }
 size_t cdn_conv_dgrad_work_floats(const cdn_layer_desc_t *d, int B) { return 0; }
 void   cdn_conv_dgrad(float *din, const float *dout, const float *w, const cdn_layer_desc_t *d, int B, float *work) {}

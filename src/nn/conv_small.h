@@ -22,9 +22,12 @@ void   cdn_conv1_backward_weights(float *gw, float *gb, const float *dout, const
 int    cdn_conv_dgrad_fits(const cdn_layer_desc_t *d);
 size_t cdn_conv_dgrad_work_floats(const cdn_layer_desc_t *d, int B);
 void   cdn_conv_dgrad(float *din, const float *dout, const float *w, const cdn_layer_desc_t *d, int B, float *work);
-/* The forward of a one-channel first layer (cdn_conv1_fits) with 8 or fewer outputs by the same
-   image-lane kernel, bias and ReLU included (AVX-512 builds only); work holds
+/* The forward of a one-channel first layer (cdn_conv1_fits) with 8 or fewer outputs and a 3 x 3 or
+   5 x 5 kernel by the same image-lane kernel, bias and ReLU included (AVX-512 builds only); work holds
    cdn_conv1_lanes_work_floats(d, B) floats. */
 int    cdn_conv1_lanes_fits(const cdn_layer_desc_t *d);
 size_t cdn_conv1_lanes_work_floats(const cdn_layer_desc_t *d, int B);
 void   cdn_conv1_lanes_forward(float *out, const float *x, const cdn_layer_desc_t *d, int B, int relu, float *work);
+/* its weight gradient likewise (as cdn_conv1_backward_weights) */
+void   cdn_conv1_lanes_backward_weights(float *gw, float *gb, const float *dout, const float *x, const cdn_layer_desc_t *d,
+                                        int B, float *work);
