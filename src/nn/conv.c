@@ -1,8 +1,8 @@
 /* 2-D convolution (stride, zero padding, optional bias). The oneDNN engine runs oneDNN's
-   primitives (conv_plan; Winograd where it pays, conv_small.c's kernels on a one-channel first
-   layer). The reference is im2col + one sgemm for the whole batch: with activations stored
-   [C][B][H][W] the GEMM's N dimension is B*OH*OW, large enough for OpenBLAS to run near peak
-   even when O is 6. */
+   primitives (conv_plan; Winograd where it pays, conv_small.c's or conv_dgrad.c's kernels on a
+   one-channel first layer, conv_dgrad.c's input gradient with 8 or fewer input channels). The
+   reference is im2col + one sgemm for the whole batch: with activations stored [C][B][H][W] the
+   GEMM's N dimension is B*OH*OW, large enough for OpenBLAS to run near peak even when O is 6. */
 #include <cblas.h>
 #include <string.h>
 #include "conv_small.h"

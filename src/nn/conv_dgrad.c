@@ -1,17 +1,21 @@
-/* The input gradient of a stride-1 convolution with 8 or fewer input channels (LeNet's conv2:
-   6 -> 16), on AVX-512. oneDNN 2.6 vectorises that backward over input channels: 6 of 16 lanes
-   useful, 52 GFLOP/s against its forward's 128 on the same shape (one thread), and a fifth of a
-   LeNet-5 training step (perf). Here the lanes are 16 images instead, so every lane is useful at
-   any channel count and the zero padding costs nothing (its taps are skipped by loop bounds); 0.27
-   ms against oneDNN's 0.32-0.59 on LeNet's shape at batch 64 (a shared machine), 0.16 against 7.2
-   on 3 -> 8 channels, 5x5, pad 2. With 12 input channels oneDNN was 2x faster: 8 is the limit.
+/* Convolution kernels whose vector lanes are 16 images, on AVX-512: the input gradient of a
+   stride-1 convolution with 8 or fewer input channels (LeNet's conv2: 6 -> 16), and the forward
+   and weight gradient of a one-channel first layer with 8 or fewer outputs (LeNet's conv1; at the
+   end of the file). The input gradient first: oneDNN 2.6 vectorises it over input channels, 6 of
+   16 lanes useful, 52 GFLOP/s against its forward's 128 on the same shape (one thread), and a
+   fifth of a LeNet-5 training step (perf). Here every lane is useful at any channel count and the
+   zero padding costs nothing (its taps are skipped by loop bounds); 0.27 ms against oneDNN's
+   0.32-0.59 on LeNet's shape at batch 64 (a shared machine), 0.16 against 7.2 on 3 -> 8 channels,
+   5x5, pad 2. With 12 input channels oneDNN was 2x faster: 8 is the limit.
 
      din[b][ih][iw][ic] = sum over valid kh, kw, oc of dout[b][ih + pad - kh][iw + pad - kw][oc] * w[oc][ic][kh][kw]
 
    on copies of dout and din with the image innermost ([B/16][H][W][C][16]; the batch tail is
-   zero), the transposes costing a few percent of the products. Each lane runs the same FMA
-   sequence in a fixed order (kh, kw, oc ascending), so results do not depend on the batch size
-   or on which lane an image lands in. */
+   zero), the transposes (tr16) taking about a fifth of these kernels' time in a LeNet-5 run.
+   Each lane runs the same FMA sequence in a fixed order (kh, kw, oc ascending), so the input
+   gradient and the forward do not depend on the batch size or on which lane an image lands in;
+   the weight gradient sums in a fixed order too (positions and blocks, then one 16-lane
+   reduction), so the same batch gives the same bits. */
 #include <string.h>
 #include "conv_small.h"
 
@@ -35,9 +39,9 @@ size_t cdn_conv_dgrad_work_floats(const cdn_layer_desc_t *d, int B)
 
 /* Input channels ic0 .. ic0 + n - 1 of one input pixel in nb image blocks (their copies gs floats
    apart in g, ds in dt): each weight broadcast serves nb products, the sums starting from bias
-   (NULL: zero) and ending in max(., 0) when relu. n and nb are constants through the switch below. */
+   (NULL: zero), taking the taps in descending order when rev, and ending in max(., 0) when relu. n and nb are constants through the switch below. */
 static inline __attribute__((always_inline)) void pixel(float *dst, size_t ds, const float *g, size_t gs,
-                                                        const float *wr, const float *bias, int relu,
+                                                        const float *wr, const float *bias, int relu, int rev,
                                                         const cdn_layer_desc_t *d, int ih, int iw, int ic0,
                                                         const int n, const int nb)
 {
@@ -50,8 +54,9 @@ static inline __attribute__((always_inline)) void pixel(float *dst, size_t ds, c
   if (kwh > K - 1) kwh = K - 1;
   for (int k = 0; k < nb; k++)
     for (int j = 0; j < n; j++) acc[k][j] = bias ? _mm512_set1_ps(bias[ic0 + j]) : _mm512_setzero_ps();
-  for (int kh = khl; kh <= khh; kh++)
-    for (int kw = kwl; kw <= kwh; kw++) {
+  for (int a = 0; a <= khh - khl; a++)
+    for (int b = 0; b <= kwh - kwl; b++) {
+      int          kh = rev ? khh - a : khl + a, kw = rev ? kwh - b : kwl + b;
       const float *gp = g + ((size_t)(ih + P - kh) * OW + (iw + P - kw)) * OC * LN;
       const float *wp = wr + (size_t)(kh * K + kw) * OC * IC + ic0;
       for (int oc = 0; oc < OC; oc++, gp += LN, wp += IC) {
@@ -65,13 +70,17 @@ static inline __attribute__((always_inline)) void pixel(float *dst, size_t ds, c
     }
   for (int k = 0; k < nb; k++)
     for (int j = 0; j < n; j++)
-      _mm512_store_ps(dst + k * ds + (size_t)(ic0 + j) * LN, relu ? _mm512_max_ps(acc[k][j], _mm512_setzero_ps()) : acc[k][j]);
+      _mm512_store_ps(dst + k * ds + (size_t)(ic0 + j) * LN,
+                      relu ? _mm512_max_ps(acc[k][j], _mm512_setzero_ps()) : acc[k][j]);
 }
 
 /* dst row i (16 floats, rows dstride apart) = column i of the 16 x 16 block whose row j is src + j
    * sstride: the transposes between NHWC and image lanes, 16 loads, 64 shuffles and 16 stores for
    256 floats (gathers, 16 cache lines each, took 40% of the kernel's time on LeNet's conv1). */
-static void tr16(float *dst, size_t dstride, const float *src, size_t sstride)
+/* (GCC 12 turns the 16 stores, when they are contiguous, into a spill and a memcpy: 5% of a
+   LeNet-5 run, perf; the attribute keeps them stores) */
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) static void tr16(float *dst, size_t dstride,
+                                                                                const float *src, size_t sstride)
 {
   __m512 r[16], t[16];
   for (int j = 0; j < 16; j++) r[j] = _mm512_loadu_ps(src + j * sstride);
@@ -124,7 +133,7 @@ static float *weights_at(const cdn_layer_desc_t *d, int B, float *work)
 
 /* din = the sum above over wr, in d's roles (dout: out_*, din: in_*), from bias, then ReLU'd when relu. */
 static void lanes_run(float *din, const float *dout, const cdn_layer_desc_t *d, int B, float *work, const float *bias,
-                      int relu)
+                      int relu, int rev)
 {
   int    H = d->in_h, W = d->in_w, IC = d->in_c, OC = d->out_c, NB = nblocks(B);
   size_t po = (size_t)d->out_h * d->out_w * OC, pi = (size_t)H * W * IC; /* floats per item */
@@ -139,8 +148,8 @@ static void lanes_run(float *din, const float *dout, const cdn_layer_desc_t *d, 
         for (int ic0 = 0; ic0 < IC; ic0 += NA) {
           int n = IC - ic0 < NA ? IC - ic0 : NA;
   #define PIXEL(N)                                                                                             \
-    nb + 1 < NB ? pixel(dst, ds, gb, gs, wr, bias, relu, d, ih, iw, ic0, N, 2)                                     \
-                : pixel(dst, ds, gb, gs, wr, bias, relu, d, ih, iw, ic0, N, 1)
+    nb + 1 < NB ? pixel(dst, ds, gb, gs, wr, bias, relu, rev, d, ih, iw, ic0, N, 2)                                \
+                : pixel(dst, ds, gb, gs, wr, bias, relu, rev, d, ih, iw, ic0, N, 1)
           switch (n) {
           case 1: PIXEL(1); break;
           case 2: PIXEL(2); break;
@@ -182,11 +191,15 @@ void cdn_conv_dgrad(float *din, const float *dout, const float *w, const cdn_lay
   for (int oc = 0; oc < OC; oc++) /* w[oc][ic][kh][kw] -> wr[kh][kw][oc][ic] */
     for (int ic = 0; ic < IC; ic++)
       for (int k = 0; k < K * K; k++) wr[((size_t)k * OC + oc) * IC + ic] = w[((size_t)oc * IC + ic) * K * K + k];
-  lanes_run(din, dout, d, B, work, NULL, 0);
+  lanes_run(din, dout, d, B, work, NULL, 0, 0);
 }
 
 /* The forward of a one-channel stride-1 convolution is the same sum with the roles swapped (the
-   image in dout's place, the output in din's) over the flipped kernel, padded by K - 1 - pad. */
+   image in dout's place, the output in din's) over the flipped kernel, padded by K - 1 - pad. Its
+   taps run in descending flipped order, i.e. the kernel's own (kh, kw) ascending from the bias,
+   the FMA chain conv_small.c's forward runs (its zero-padding taps add exact zeros), so both give
+   the same bits and a run's initial evaluation is identical under ONEDNN_MAX_CPU_ISA=AVX2
+   (tests/e2e.sh isa). */
 static cdn_layer_desc_t forward_roles(const cdn_layer_desc_t *d)
 {
   cdn_layer_desc_t f = {0};
@@ -206,7 +219,8 @@ int cdn_conv1_lanes_fits(const cdn_layer_desc_t *d)
 size_t cdn_conv1_lanes_work_floats(const cdn_layer_desc_t *d, int B)
 {
   cdn_layer_desc_t f = forward_roles(d);
-  return cdn_conv_dgrad_work_floats(&f, B) + (size_t)nblocks(B) * LN * (d->in_h + 2 * d->padding) * (d->in_w + 2 * d->padding) + LN;
+  return cdn_conv_dgrad_work_floats(&f, B) +
+         (size_t)nblocks(B) * LN * (d->in_h + 2 * d->padding) * (d->in_w + 2 * d->padding) + LN;
 }
 
 void cdn_conv1_lanes_forward(float *out, const float *x, const cdn_layer_desc_t *d, int B, int relu, float *work)
@@ -216,7 +230,7 @@ void cdn_conv1_lanes_forward(float *out, const float *x, const cdn_layer_desc_t 
   float           *wr = weights_at(&f, B, work);
   for (int oc = 0; oc < OC; oc++) /* w[oc][0][kh][kw] -> wr[K-1-kh][K-1-kw][0][oc] */
     for (int k = 0; k < K * K; k++) wr[(size_t)(K * K - 1 - k) * OC + oc] = d->weight[(size_t)oc * K * K + k];
-  lanes_run(out, x, &f, B, work, d->bias, relu);
+  lanes_run(out, x, &f, B, work, d->bias, relu, 1);
 }
 /* One kernel row kh, output channels oc0 .. oc0 + n - 1 (n and the kernel size K constants through
    the switches below, so the accumulators and taps stay in registers):
@@ -252,8 +266,8 @@ static inline __attribute__((always_inline)) void wgrad_row(float *gw, float *gb
   }
 }
 
-void cdn_conv1_lanes_backward_weights(float *gw, float *gb, const float *dout, const float *x, const cdn_layer_desc_t *d,
-                                      int B, float *work)
+void cdn_conv1_lanes_backward_weights(float *gw, float *gb, const float *dout, const float *x,
+                                      const cdn_layer_desc_t *d, int B, float *work)
 {
   cdn_layer_desc_t f  = forward_roles(d);
   int              H = d->in_h, W = d->in_w, P = d->padding, NB = nblocks(B), XW = W + 2 * P, XH = H + 2 * P;
@@ -274,14 +288,16 @@ void cdn_conv1_lanes_backward_weights(float *gw, float *gb, const float *dout, c
       int          k = 0;
       if (n == LN)
         for (; k + LN <= W; k += LN) tr16(t + (size_t)k * LN, LN, s + k, px);
-      for (; k < W; k++) _mm512_store_ps(t + (size_t)k * LN, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, ix, s + k, 4));
+      for (; k < W; k++)
+        _mm512_store_ps(t + (size_t)k * LN, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, ix, s + k, 4));
     }
   }
   to_lanes(dt, dout, B, po);
   for (int kh = 0; kh < d->kernel; kh++)
     for (int oc0 = 0; oc0 < d->out_c; oc0 += WO) {
       int n = d->out_c - oc0 < WO ? d->out_c - oc0 : WO;
-  #define ROW(N) d->kernel == 3 ? wgrad_row(gw, gb, xp, dt, d, NB, kh, oc0, N, 3) : wgrad_row(gw, gb, xp, dt, d, NB, kh, oc0, N, 5)
+  #define ROW(N) \
+    d->kernel == 3 ? wgrad_row(gw, gb, xp, dt, d, NB, kh, oc0, N, 3) : wgrad_row(gw, gb, xp, dt, d, NB, kh, oc0, N, 5)
       switch (n) {
       case 1: ROW(1); break;
       case 2: ROW(2); break;

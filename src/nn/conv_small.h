@@ -1,7 +1,8 @@
 #pragma once
 /* Private to nn: a direct convolution for a network's first layer when it reads one channel
    (grey images: LeNet's conv1), replacing oneDNN's forward and weight gradient there (its input
-   gradient is never needed). conv_small.c says how it works. */
+   gradient is never needed). conv_small.c says how it works. On AVX-512 conv_dgrad.c's image-lane
+   kernels (below) take such a layer when they fit. */
 #include <stddef.h>
 #include "layer.h"
 
@@ -29,5 +30,5 @@ int    cdn_conv1_lanes_fits(const cdn_layer_desc_t *d);
 size_t cdn_conv1_lanes_work_floats(const cdn_layer_desc_t *d, int B);
 void   cdn_conv1_lanes_forward(float *out, const float *x, const cdn_layer_desc_t *d, int B, int relu, float *work);
 /* its weight gradient likewise (as cdn_conv1_backward_weights) */
-void   cdn_conv1_lanes_backward_weights(float *gw, float *gb, const float *dout, const float *x, const cdn_layer_desc_t *d,
-                                        int B, float *work);
+void   cdn_conv1_lanes_backward_weights(float *gw, float *gb, const float *dout, const float *x,
+                                        const cdn_layer_desc_t *d, int B, float *work);
