@@ -68,7 +68,7 @@ def main():
         opt = torch.optim.SGD(net.parameters(), lr=float(r["learning_rate"]), momentum=float(r["momentum"]))
         status = "ok"
         for e in range(a.epochs):
-            _, loss = tt.train_epoch(net, opt, xtr, ytr, int(r["batch_size"]))
+            _, loss, _ = tt.train_epoch(net, opt, xtr, ytr, int(r["batch_size"]))
             if not math.isfinite(loss) or not all(torch.isfinite(p).all() for p in net.parameters()):
                 status = "diverged"
                 break

@@ -2,7 +2,7 @@
 """PyTorch's half of bench/train/run.sh: the same network and recipe as bench_train.c (SGD lr 0.01
 momentum 0.9, Kaiming-normal weights, zero biases, batch B, one thread), on the same
 Fashion-MNIST files normalised by the training split's mean and std. Prints
-"torch ARCH images_per_s IPS test_acc ACC". Usage: torch_train.py ARCH WIDTH DEPTH BATCH EPOCHS TRAIN_N [SEED]
+"torch ARCH images_per_s IPS test_acc ACC cpu_images_per_s C" (C: over the process's CPU time). Usage: torch_train.py ARCH WIDTH DEPTH BATCH EPOCHS TRAIN_N [SEED]
 (SEED: torch.manual_seed for the weights and the data order; without it PyTorch's default seeding)
 bench/torch/torch_grid.py imports the pieces (build, kaiming, train_epoch, accuracy)."""
 import gzip, os, sys, time
@@ -40,21 +40,21 @@ def kaiming(net):
 
 
 def train_epoch(net, opt, x, y, batch):
-    """One epoch in an order from torch.randperm; returns (seconds, mean loss), the loss NaN/inf
+    """One epoch in an order from torch.randperm; returns (seconds, mean loss, CPU seconds), the loss NaN/inf
     and the epoch cut short when training diverged (as cnndyn stops)."""
     net.train()
     perm = torch.randperm(len(x))
-    t0, total = time.perf_counter(), 0.0
+    t0, c0, total = time.perf_counter(), time.process_time(), 0.0
     for s in range(0, len(x), batch):
         i = perm[s:s + batch]
         opt.zero_grad()
         loss = nn.functional.cross_entropy(net(x[i]), y[i])
         if not torch.isfinite(loss):
-            return time.perf_counter() - t0, float("nan")
+            return time.perf_counter() - t0, float("nan"), time.process_time() - c0
         loss.backward()
         opt.step()
         total += loss.item() * len(i)
-    return time.perf_counter() - t0, total / len(x)
+    return time.perf_counter() - t0, total / len(x), time.process_time() - c0
 
 
 def accuracy(net, x, y):
@@ -78,9 +78,9 @@ if __name__ == "__main__":
     net = build(arch, width, depth)
     kaiming(net)
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-    seconds = 0
+    seconds = cpu = 0
     for e in range(epochs):
-        dt, loss = train_epoch(net, opt, xtr, ytr, batch)
-        seconds += dt
+        dt, loss, dc = train_epoch(net, opt, xtr, ytr, batch)
+        seconds, cpu = seconds + dt, cpu + dc
         print(f"torch epoch {e+1} loss {loss:.4f} ({dt:.2f} s)", file=sys.stderr)
-    print(f"torch {arch} images_per_s {epochs * len(xtr) / seconds:.0f} test_acc {accuracy(net, xte, yte):.4f}")
+    print(f"torch {arch} images_per_s {epochs * len(xtr) / seconds:.0f} test_acc {accuracy(net, xte, yte):.4f} cpu_images_per_s {epochs * len(xtr) / cpu:.0f}")

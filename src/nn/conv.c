@@ -1,8 +1,8 @@
 /* 2-D convolution (stride, zero padding, optional bias). The oneDNN engine runs oneDNN's
-   primitives (conv_plan; Winograd where it pays, conv_small.c's kernels on a one-channel first
-   layer). The reference is im2col + one sgemm for the whole batch: with activations stored
-   [C][B][H][W] the GEMM's N dimension is B*OH*OW, large enough for OpenBLAS to run near peak
-   even when O is 6. */
+   primitives (conv_plan; Winograd where it pays, conv_small.c's or conv_dgrad.c's kernels on a
+   one-channel first layer, conv_dgrad.c's input gradient with 8 or fewer input channels). The
+   reference is im2col + one sgemm for the whole batch: with activations stored [C][B][H][W] the
+   GEMM's N dimension is B*OH*OW, large enough for OpenBLAS to run near peak even when O is 6. */
 #include <cblas.h>
 #include <string.h>
 #include "conv_small.h"
@@ -136,6 +136,14 @@ static int wino_fits(const cdn_net_t *net, const cdn_layer_desc_t *ld, int B)
          ld->kernel == 3 && ld->stride == 1 && ld->in_c >= 24 && ld->out_c >= 24 && ld->out_h >= 4 && ld->out_w >= 4;
 }
 
+/* conv_dgrad.c's image-lane kernels, on the same ISA condition as Winograd (ONEDNN_MAX_CPU_ISA=AVX2
+   keeps oneDNN's backward and conv_small.c's forward, so the AVX2 test variants run those). */
+static int lanes_isa(const cdn_net_t *net)
+{
+  dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+  return !net->cfg.reference && (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
+}
+
 static size_t wino_bytes(int B, int c, int h, int w)
 {
   dnnl_memory_desc_t md;
@@ -202,6 +210,8 @@ static PetscErrorCode conv_plan(cdn_net_t *net, int i, int B, cdn_dnn_layer_t *p
   PetscFunctionBeginUser;
   if (cdn_conv1_fits(ld)) { /* a one-channel first layer: our kernels, 3x oneDNN's speed there */
     PetscCall(cdn_dnn_buf(d, sizeof(float) * cdn_conv1_work_floats(ld), (void **)&pl->conv1));
+    if (lanes_isa(net) && cdn_conv1_lanes_fits(ld))
+      PetscCall(cdn_dnn_buf(d, sizeof(float) * cdn_conv1_lanes_work_floats(ld, B), (void **)&pl->lanes));
     PetscFunctionReturn(0);
   }
   cdn_dnn_md4(&src, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nhwc);
@@ -249,7 +259,9 @@ static PetscErrorCode conv_plan(cdn_net_t *net, int i, int B, cdn_dnn_layer_t *p
   if (ld->bias) PetscCall(cdn_dnn_arg(d, &pl->fwd, DNNL_ARG_BIAS, &bias, ld->bias, layer_name));
   PetscCall(cdn_dnn_arg(d, &pl->fwd, DNNL_ARG_DST, cdst, cout, layer_name));
 
-  if (din) { /* the network's input needs no gradient */
+  if (din && lanes_isa(net) && cdn_conv_dgrad_fits(ld))
+    PetscCall(cdn_dnn_buf(d, sizeof(float) * cdn_conv_dgrad_work_floats(ld, B), (void **)&pl->lanes));
+  else if (din) { /* the network's input needs no gradient */
     DNNL_CALL("convolution backward data",
               dnnl_convolution_backward_data_desc_init(&cd, alg, csrc, &wany, cdst, strides, pad, pad));
     DNNL_CALL("convolution backward data", dnnl_primitive_desc_create(&pl->bwd.pd, &cd, attr, d->eng, pl->fwd.pd));
@@ -308,8 +320,10 @@ static void conv_run_fwd(const cdn_dnn_step_t *s, int i)
   cdn_dnn_layer_t *pl  = &s->plan->l[i];
   cdn_dnn_t       *d   = net->dnn;
   if (pl->conv1) {
-    int relu = l->fused >= 0;
-    cdn_conv1_forward(relu ? net->layer[l->fused].out : l->out, cdn_dnn_src(net, i), l->d, s->B, relu, pl->conv1);
+    int    relu = l->fused >= 0;
+    float *out  = relu ? net->layer[l->fused].out : l->out;
+    if (pl->lanes) cdn_conv1_lanes_forward(out, cdn_dnn_src(net, i), l->d, s->B, relu, pl->lanes);
+    else cdn_conv1_forward(out, cdn_dnn_src(net, i), l->d, s->B, relu, pl->conv1);
   } else {
     cdn_dnn_run(d, &pl->w_fwd, "weight reorder"), cdn_dnn_run(d, &pl->src_blk, "Winograd input reorder");
     cdn_dnn_run(d, &pl->fwd, "convolution"), cdn_dnn_run(d, &pl->dst_nhwc, "Winograd output reorder");
@@ -323,11 +337,15 @@ static int conv_run_bwd(const cdn_dnn_step_t *s, int i, float *din)
   cdn_dnn_layer_t *pl  = &s->plan->l[i];
   cdn_dnn_t       *d   = net->dnn;
   if (pl->conv1) { /* the first layer: no input gradient */
-    cdn_conv1_backward_weights(l->gw, l->d->bias ? l->gb : NULL, l->dout, cdn_dnn_src(net, i), l->d, s->B, pl->conv1);
+    if (pl->lanes)
+      cdn_conv1_lanes_backward_weights(l->gw, l->d->bias ? l->gb : NULL, l->dout, cdn_dnn_src(net, i), l->d, s->B,
+                                       pl->lanes);
+    else cdn_conv1_backward_weights(l->gw, l->d->bias ? l->gb : NULL, l->dout, cdn_dnn_src(net, i), l->d, s->B, pl->conv1);
     return 0;
   }
   cdn_dnn_run(d, &pl->ddst_blk, "Winograd gradient reorder");
-  if (din) {
+  if (din && pl->lanes) cdn_conv_dgrad(din, l->dout, l->d->weight, l->d, s->B, pl->lanes);
+  else if (din) {
     cdn_dnn_run(d, &pl->w_bwd, "weight reorder"), cdn_dnn_run(d, &pl->bwd, "convolution backward data");
     cdn_dnn_run(d, &pl->dsrc_nhwc, "Winograd gradient reorder");
   }

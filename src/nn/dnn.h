@@ -45,6 +45,8 @@ struct cdn_dnn_layer { /* a layer's primitives in one plan: slots each operation
      reorder the NHWC input, output, output gradient and input gradient (p NULL otherwise) */
   cdn_dnn_op_t src_blk, dst_nhwc, ddst_blk, dsrc_nhwc;
   float       *conv1; /* conv: work buffer when conv_small.c's kernels run it instead (no primitives) */
+  float       *lanes; /* conv: work buffer when conv_dgrad.c's image-lane kernel runs the input gradient
+                         (bwd unused) or, with conv1, the forward */
 };
 
 typedef struct {
