@@ -76,6 +76,13 @@ const char  *cdn_endpoint_problem(const char *s);
 /* ---- sorted values ------------------------------------------------------------------------- */
 
 void   cdn_sort_doubles(double *v, int n); /* ascending; NaN must be filtered out first */
+/* A value and the integer it belongs to (an index, a class), sorted by value, then by the integer:
+   the one order for ranks, thresholds and ties. */
+typedef struct {
+  double v;
+  int    i;
+} cdn_pair_t;
+int cdn_pair_cmp(const void *p, const void *q); /* for qsort over cdn_pair_t; NaN must be filtered out first */
 /* numpy's default ("linear") quantile: position q*(n-1) of the sorted values, interpolated; NaN
    for n < 1. */
 double cdn_quantile_sorted(const double *sorted, int n, double q);

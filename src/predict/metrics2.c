@@ -3,24 +3,15 @@
 #include <math.h>
 #include <stdlib.h>
 #include "cnndyn/predict.h"
+#include "cnndyn/util.h"
 
-typedef struct {
-  double v;
-  int    i;
-} ranked_t;
-
-static int by_value(const void *p, const void *q)
-{
-  const ranked_t *a = p, *b = q;
-  if (a->v != b->v) return a->v < b->v ? -1 : 1;
-  return a->i - b->i;
-}
+typedef cdn_pair_t ranked_t;
 
 /* Average ranks (1-based) of v[0..n) into r; ties share the mean of their positions. */
 static void average_ranks(ranked_t *t, const double *v, int n, double *r)
 {
   for (int i = 0; i < n; i++) t[i] = (ranked_t){v[i], i};
-  qsort(t, (size_t)n, sizeof *t, by_value);
+  qsort(t, (size_t)n, sizeof *t, cdn_pair_cmp);
   for (int i = 0, j; i < n; i = j) {
     for (j = i + 1; j < n && t[j].v == t[i].v; j++) {}
     for (int k = i; k < j; k++) r[t[k].i] = 0.5 * (i + j - 1) + 1;
@@ -84,7 +75,7 @@ double cdn_regret(const double *y, const double *pred, int n, double frac)
   if (!t) return NAN;
   /* descending prediction, non-finite last, ties by index: sort on the negated value */
   for (int i = 0; i < n; i++) t[i] = (ranked_t){isfinite(pred[i]) ? -pred[i] : INFINITY, i};
-  qsort(t, (size_t)n, sizeof *t, by_value);
+  qsort(t, (size_t)n, sizeof *t, cdn_pair_cmp);
   top = (int)ceil(frac * n - 1e-9);
   if (top < 1) top = 1;
   for (int i = 0; i < n; i++)

@@ -5,17 +5,7 @@
 #include <stdlib.h>
 #include "predict_impl.h"
 
-typedef struct {
-  double s;
-  int    cls;
-} scored_t;
-
-static int by_score(const void *p, const void *q)
-{
-  const scored_t *a = p, *b = q;
-  if (a->s != b->s) return a->s < b->s ? -1 : 1;
-  return a->cls - b->cls;
-}
+typedef cdn_pair_t scored_t; /* v: the score, i: the class */
 
 /* The threshold t and direction dir (class 1 when dir * (s - t) > 0) with the best training
    accuracy, over cuts between distinct sorted scores and both ends. Ties go to dir = +1 first, then
@@ -24,22 +14,22 @@ static void fit_threshold(scored_t *v, int n, double *t, int *dir)
 {
   int ones = 0, best = -1, zeros_below = 0, ones_below = 0;
 
-  for (int i = 0; i < n; i++) ones += v[i].cls == 1;
-  qsort(v, (size_t)n, sizeof *v, by_score);
+  for (int i = 0; i < n; i++) ones += v[i].i == 1;
+  qsort(v, (size_t)n, sizeof *v, cdn_pair_cmp);
   *t = -INFINITY, *dir = 1;
   for (int c = 0; c <= n; c++) {
-    if (c > 0) zeros_below += v[c - 1].cls != 1, ones_below += v[c - 1].cls == 1;
-    if (c > 0 && c < n && v[c - 1].s == v[c].s) continue; /* no threshold separates equal scores */
+    if (c > 0) zeros_below += v[c - 1].i != 1, ones_below += v[c - 1].i == 1;
+    if (c > 0 && c < n && v[c - 1].v == v[c].v) continue; /* no threshold separates equal scores */
     int    up = zeros_below + (ones - ones_below); /* correct when class 1 is above the cut */
-    double tc = c == 0 ? -INFINITY : c == n ? INFINITY : 0.5 * v[c - 1].s + 0.5 * v[c].s;
+    double tc = c == 0 ? -INFINITY : c == n ? INFINITY : 0.5 * v[c - 1].v + 0.5 * v[c].v;
     if (up > best) best = up, *t = tc, *dir = 1;
   }
   zeros_below = ones_below = 0;
   for (int c = 0; c <= n; c++) {
-    if (c > 0) zeros_below += v[c - 1].cls != 1, ones_below += v[c - 1].cls == 1;
-    if (c > 0 && c < n && v[c - 1].s == v[c].s) continue;
+    if (c > 0) zeros_below += v[c - 1].i != 1, ones_below += v[c - 1].i == 1;
+    if (c > 0 && c < n && v[c - 1].v == v[c].v) continue;
     int    down = ones_below + (n - c - (ones - ones_below)); /* class 1 below the cut */
-    double tc   = c == 0 ? -INFINITY : c == n ? INFINITY : 0.5 * v[c - 1].s + 0.5 * v[c].s;
+    double tc   = c == 0 ? -INFINITY : c == n ? INFINITY : 0.5 * v[c - 1].v + 0.5 * v[c].v;
     if (down > best) best = down, *t = tc, *dir = -1;
   }
 }
@@ -97,13 +87,13 @@ PetscErrorCode cdn_score_fit(const cdn_fold_t *f, cdn_fitted_t *m)
   for (int i = 0; i < f->ntr; i++) {
     double s = raw_at(m, f->X, f->train[i]);
     v[i]     = (scored_t){isfinite(s) ? s : fill, f->cls[f->train[i]]};
-    sbar += v[i].s / f->ntr;
-    lo = fmin(lo, v[i].s), hi = fmax(hi, v[i].s);
+    sbar += v[i].v / f->ntr;
+    lo = fmin(lo, v[i].v), hi = fmax(hi, v[i].v);
     ybar += f->y[f->train[i]] / f->ntr;
   }
   for (int i = 0; i < f->ntr; i++) {
-    sxx += (v[i].s - sbar) * (v[i].s - sbar);
-    sxy += (v[i].s - sbar) * (f->y[f->train[i]] - ybar);
+    sxx += (v[i].v - sbar) * (v[i].v - sbar);
+    sxy += (v[i].v - sbar) * (f->y[f->train[i]] - ybar);
   }
   b = sxx > 0 ? sxy / sxx : 0;
   if (!isfinite(b)) b = 0; /* scores near 1e200 overflow the sums: fall back to the mean */

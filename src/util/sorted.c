@@ -25,3 +25,10 @@ double cdn_quantile_sorted(const double *sorted, int n, double q)
   lo  = (int)floor(pos);
   return lo + 1 < n ? sorted[lo] + (pos - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[n - 1];
 }
+
+int cdn_pair_cmp(const void *p, const void *q)
+{
+  const cdn_pair_t *a = p, *b = q;
+  if (a->v != b->v) return a->v < b->v ? -1 : 1;
+  return (a->i > b->i) - (a->i < b->i);
+}
