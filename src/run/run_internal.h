@@ -116,7 +116,7 @@ typedef struct cdn_train_ctl {
    [graph] distribute_edges edges and the team more than one rank, by the whole team as a parallel
    matrix, each member holding the rows it owns and joining every graph call. */
 typedef struct {
-  cdn_graph_t g;
+  cdn_graph_t *g;
   MPI_Comm    team;  /* the team holding the graph; MPI_COMM_NULL when the leader holds it alone */
   char       *state; /* team graphs: the leader's network state, broadcast every epoch */
   size_t      bytes;
