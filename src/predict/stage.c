@@ -33,7 +33,7 @@ PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cd
                                     PetscBool prediction_only, PetscBool quiet)
 {
   PetscMPIInt      rank;
-  cdn_evaluation_t ev;
+  cdn_evaluation_t *ev;
   PetscErrorCode   ierr = 0;
 
   PetscFunctionBeginUser;
@@ -50,9 +50,9 @@ PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cd
   PetscCall(cdn_results_bcast(comm, res));
   PetscCall(cdn_evaluate(comm, spec, res, &ev));
   if (rank == 0) {
-    ierr = cdn_report_write(outdir, spec, res, &ev, prediction_only);
+    ierr = cdn_report_write(outdir, spec, res, ev, prediction_only);
     if (!ierr && !quiet) {
-      cdn_report_print_summary(stdout, spec, res, &ev);
+      cdn_report_print_summary(stdout, spec, res, ev);
       fflush(stdout);
     }
   }
