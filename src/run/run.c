@@ -78,7 +78,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
                        PetscBool *stopped)
 {
   PetscMPIInt      rank, size;
-  cdn_data_t       data;
+  cdn_data_t      *data = NULL;
   cdn_stages_t     st;
   PetscLogStage    predict_stage;
   int              P = cdn_population_size(spec), first, end, N, nfeat = 0, nmine = 0, flags[2] = {0, 0};
@@ -129,7 +129,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(cdn_data_load(comm, spec, &data));
   /* The network must fit the data and the graph the size guard before the output folder exists;
      the root also reserves the results table now, not after hours of training. */
-  ierr = cdn_layout_run_columns(spec, &data, &nfeat, &cols);
+  ierr = cdn_layout_run_columns(spec, data, &nfeat, &cols);
   PetscCall(cdn_error_share(comm, ierr));
   if (rank == 0) ierr = cdn_pruner_check(spec, outdir, ctl.resume, nfeat, cols);
   PetscCall(cdn_error_share(comm, ierr));
@@ -145,7 +145,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   if (opt->nparts)
     PetscCall(PetscPrintf(comm, "cnndyn: part %d/%d: models %d-%d of %d\n", opt->part, opt->nparts, first, end - 1, P));
   PetscCall(PetscPrintf(comm, "cnndyn: %d models x %d epochs on %d rank%s; %d/%d/%d train/validation/test images; logs in %s/logs%s\n",
-                        N, spec->epochs, size, size > 1 ? "s" : "", data.train.n, data.val.n, data.test.n, outdir,
+                        N, spec->epochs, size, size > 1 ? "s" : "", data->train.n, data->val.n, data->test.n, outdir,
                         ctl.resume ? "; resuming from checkpoints" : ""));
   t_train = MPI_Wtime();
 
@@ -158,9 +158,9 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
     ctl.team_size = spec->team_size;
   }
   ctl.end = end;
-  PetscCall(cdn_pruner_create(comm, spec, outdir, ctl.resume, nfeat, cols, data.num_classes, &ctl.pruner));
+  PetscCall(cdn_pruner_create(comm, spec, outdir, ctl.resume, nfeat, cols, data->num_classes, &ctl.pruner));
   PetscCall(cdn_sched_create(comm, first, &sched));
-  ierr = cdn_train_share(spec, &data, rank, nfeat, &st, &ctl, &mine, &nmine, &busy);
+  ierr = cdn_train_share(spec, data, rank, nfeat, &st, &ctl, &mine, &nmine, &busy);
   PetscCall(cdn_error_share(comm, ierr));
   PetscCall(cdn_sched_destroy(&sched));
   PetscCall(cdn_progress_stop(&ctl.progress));
@@ -181,7 +181,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(PetscFree(mine));
   if (!ierr) ierr = report_balance(comm, busy, MPI_Wtime() - t_train, ctl.pruner);
   PetscCall(cdn_pruner_destroy(&ctl.pruner));
-  if (!ierr) ierr = predict_and_report(comm, spec, data.num_classes, first, N, &res, nfeat, cols, outdir, opt, predict_stage, t0);
+  if (!ierr) ierr = predict_and_report(comm, spec, data->num_classes, first, N, &res, nfeat, cols, outdir, opt, predict_stage, t0);
   if (rank == 0 && !ierr) ierr = cdn_outdir_mark_complete(outdir);
   PetscCall(cdn_results_destroy(&res));
   PetscCall(PetscFree(cols));
