@@ -23,18 +23,27 @@ typedef struct {
   unsigned    stat_mask, agg_mask;
 } gopts_t;
 
-static PetscErrorCode load_graph(const char *snap, int unrolled, cdn_model_desc_t *desc, cdn_graph_t **g)
+/* *desc and *g allocated here; both NULL after an error. */
+static PetscErrorCode load_graph(const char *snap, int unrolled, cdn_model_desc_t **desc, cdn_graph_t **g)
 {
+  PetscErrorCode ierr;
+
   PetscFunctionBeginUser;
+  *g = NULL;
   PetscCall(cdn_snapshot_read(snap, desc));
-  PetscCall(cdn_graph_create_as(PETSC_COMM_SELF, desc, unrolled, 2000000000, g));
-  PetscCall(cdn_graph_set_weights(*g, desc));
+  ierr = cdn_graph_create_as(PETSC_COMM_SELF, *desc, unrolled, 2000000000, g);
+  if (!ierr) ierr = cdn_graph_set_weights(*g, *desc);
+  if (ierr) {
+    PetscCall(cdn_graph_destroy(g));
+    PetscCall(cdn_snapshot_destroy(desc));
+    PetscCall(ierr);
+  }
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode graph_export(const gopts_t *o)
 {
-  cdn_model_desc_t desc;
+  cdn_model_desc_t *desc = NULL;
   cdn_graph_t     *g = NULL;
 
   PetscFunctionBeginUser;
@@ -50,7 +59,7 @@ static PetscErrorCode graph_export(const gopts_t *o)
    then each selected node statistic. */
 static PetscErrorCode node_stats(const gopts_t *o)
 {
-  cdn_model_desc_t desc;
+  cdn_model_desc_t *desc = NULL;
   cdn_graph_t     *g = NULL;
   PetscReal       *x[CDN_STAT_COUNT] = {NULL}, lambda;
   cdn_afile_t      af = {0};
@@ -122,7 +131,7 @@ static int pick_model(const struct dirent *e)
 static PetscErrorCode feature_row(const char *dir, const cdn_layout_t *lay, int unrolled, int have_job, FILE *fp,
                                   int model, int epoch, int *nfeat, cdn_column_t **first)
 {
-  cdn_model_desc_t desc;
+  cdn_model_desc_t *desc = NULL;
   cdn_graph_t     *g = NULL;
   cdn_column_t    *cols;
   PetscReal       *row;
@@ -130,7 +139,7 @@ static PetscErrorCode feature_row(const char *dir, const cdn_layout_t *lay, int 
 
   PetscFunctionBeginUser;
   PetscCall(load_graph(dir, unrolled, &desc, &g));
-  PetscCall(cdn_layout_columns(lay, g, &desc, &n, &cols));
+  PetscCall(cdn_layout_columns(lay, g, desc, &n, &cols));
   if (!*first) {
     fprintf(fp, "model,epoch");
     for (int k = 0; k < n; k++) fputc(',', fp), cdn_csv_text(fp, cols[k].name);
@@ -144,7 +153,7 @@ static PetscErrorCode feature_row(const char *dir, const cdn_layout_t *lay, int 
              dir, n, *nfeat, have_job ? "" : "; without the run's job.ini beside snapshots/ a population that mixes layer layouts cannot be read");
   PetscCall(PetscMalloc1(n, &row));
   PetscCall(cdn_layout_graph_row(lay, g, row));
-  PetscCall(cdn_layout_weight_row(lay, &desc, row + cdn_layout_graph_count(lay, g)));
+  PetscCall(cdn_layout_weight_row(lay, desc, row + cdn_layout_graph_count(lay, g)));
   fprintf(fp, "%d,%d", model, epoch);
   for (int k = 0; k < n; k++) fputc(',', fp), cdn_csv_number(fp, (double)row[k]);
   fputc('\n', fp);
