@@ -83,8 +83,10 @@ typedef struct {
   int    *idx, *el, *perm, *rank, *grp;
   double *key, *tree;
 } cdn_tau_work_t;
-PetscErrorCode cdn_tau_work_create(int n, cdn_tau_work_t *t);
-PetscErrorCode cdn_tau_work_destroy(cdn_tau_work_t *t);
+/* Room for folds of up to n models, allocated here (*t NULL after an error); destroy frees it all
+   and sets *t NULL (NULL is fine). */
+PetscErrorCode cdn_tau_work_create(int n, cdn_tau_work_t **t);
+PetscErrorCode cdn_tau_work_destroy(cdn_tau_work_t **t);
 double         cdn_weighted_tau(cdn_tau_work_t *t, int m, const double *a, const double *b, const double *w, const int *grp,
                                 double rep, double *tbw);
 /* The 2.5% and 97.5% percentiles of the finite values of v[0..n) (sorted in place; NaN if none). */
