@@ -11,7 +11,7 @@ int main(int argc, char **argv)
   PetscMPIInt rank, size;
   int           models, len, nfeat, mine = 0;
   double        t, t_sched, t_gather, *recs;
-  cdn_sched_t   sched;
+  cdn_sched_t  *sched;
   cdn_jobspec_t spec;
   cdn_results_t res = {0};
   long          m, *ids;
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
   PetscCall(PetscMalloc1(models + 1, &ids));
   t = MPI_Wtime();
   for (;;) {
-    PetscCall(cdn_sched_next(&sched, &m));
+    PetscCall(cdn_sched_next(sched, &m));
     if (m >= models) break;
     ids[mine++] = m;
   }

@@ -82,8 +82,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   cdn_stages_t     st;
   PetscLogStage    predict_stage;
   int              P = cdn_population_size(spec), first, end, N, nfeat = 0, nmine = 0, flags[2] = {0, 0};
-  cdn_sched_t      sched;
-  cdn_train_ctl_t  ctl = {.outdir = outdir, .sched = &sched, .team = MPI_COMM_SELF, .team_size = 1};
+  cdn_train_ctl_t  ctl = {.outdir = outdir, .team = MPI_COMM_SELF, .team_size = 1};
   double           busy = 0, t_train;
   cdn_column_t    *cols;
   double          *mine = NULL;
@@ -159,10 +158,10 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   }
   ctl.end = end;
   PetscCall(cdn_pruner_create(comm, spec, outdir, ctl.resume, nfeat, cols, data->num_classes, &ctl.pruner));
-  PetscCall(cdn_sched_create(comm, first, &sched));
+  PetscCall(cdn_sched_create(comm, first, &ctl.sched));
   ierr = cdn_train_share(spec, data, rank, nfeat, &st, &ctl, &mine, &nmine, &busy);
   PetscCall(cdn_error_share(comm, ierr));
-  PetscCall(cdn_sched_destroy(&sched));
+  PetscCall(cdn_sched_destroy(&ctl.sched));
   PetscCall(cdn_progress_stop(&ctl.progress));
   if (ctl.team_size > 1) PetscCallMPI(MPI_Comm_free(&ctl.team));
   /* a stop seen by any rank leaves unfinished models: no reports, the run is to be resumed */

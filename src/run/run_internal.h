@@ -18,17 +18,18 @@ typedef struct {
 typedef struct {
   MPI_Win win;
   long   *base;
+  int     locked; /* the passive-target epoch is open */
 } cdn_sched_t;
 
-/* Collective: the counter starts at first. */
-PetscErrorCode cdn_sched_create(MPI_Comm comm, int first, cdn_sched_t *s);
+/* Collective: the counter starts at first. *s is allocated here, NULL after an error. */
+PetscErrorCode cdn_sched_create(MPI_Comm comm, int first, cdn_sched_t **s);
 /* The next model id for this rank (ids past the population mean: no work left). */
 PetscErrorCode cdn_sched_next(cdn_sched_t *s, long *model);
 /* Asks every rank to stop after its current epoch; any rank may poll. */
 PetscErrorCode cdn_sched_raise_stop(cdn_sched_t *s);
 PetscErrorCode cdn_sched_stop_raised(cdn_sched_t *s, PetscBool *stop);
-/* Collective. */
-PetscErrorCode cdn_sched_destroy(cdn_sched_t *s);
+/* Collective: frees the window and *s; *s NULL afterwards (NULL is fine). */
+PetscErrorCode cdn_sched_destroy(cdn_sched_t **s);
 
 /* Root, before any work (resume.c): a resumable folder (opt->resume and DIR/job.ini present: the
    spec must match it; *complete when its reports were written), else a folder fit for a new run. */
