@@ -12,16 +12,14 @@
 /* Pattern once per model; on a team every member plans the same graph and so reaches the same
    decision, and a failure on any member (memory for the pattern, say) or of the leader building
    its own graph stops all of them. */
-PetscErrorCode cdn_model_graph_setup(const cdn_jobspec_t *spec, cdn_net_t *net, int model, const cdn_train_ctl_t *ctl,
-                                     PetscBool leader, FILE *log, cdn_model_graph_t *mg)
+static PetscErrorCode setup(const cdn_jobspec_t *spec, cdn_net_t *net, int model, const cdn_train_ctl_t *ctl,
+                            PetscBool leader, FILE *log, cdn_model_graph_t *mg)
 {
   const cdn_model_desc_t *desc = cdn_net_desc(net);
   MPI_Comm                comm = PETSC_COMM_SELF;
   PetscErrorCode          ierr = 0;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMemzero(mg, sizeof *mg));
-  mg->team = MPI_COMM_NULL;
   if (ctl && ctl->team_size > 1 && spec->distribute_edges > 0) {
     cdn_graph_t plan;
     PetscCall(cdn_graph_plan_as(desc, spec->unrolled, spec->max_edges, &plan));
@@ -44,11 +42,32 @@ PetscErrorCode cdn_model_graph_setup(const cdn_jobspec_t *spec, cdn_net_t *net, 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_model_graph_destroy(cdn_model_graph_t *mg)
+PetscErrorCode cdn_model_graph_create(const cdn_jobspec_t *spec, cdn_net_t *net, int model, const cdn_train_ctl_t *ctl,
+                                      PetscBool leader, FILE *log, cdn_model_graph_t **out)
+{
+  cdn_model_graph_t *mg;
+  PetscErrorCode     ierr;
+
+  PetscFunctionBeginUser;
+  *out = NULL;
+  PetscCall(PetscNew(&mg));
+  mg->team = MPI_COMM_NULL;
+  ierr     = setup(spec, net, model, ctl, leader, log, mg);
+  if (ierr) {
+    PetscCall(cdn_model_graph_destroy(&mg));
+    PetscCall(ierr);
+  }
+  *out = mg;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_model_graph_destroy(cdn_model_graph_t **mg)
 {
   PetscFunctionBeginUser;
-  PetscCall(cdn_graph_destroy(&mg->g));
-  PetscCall(PetscFree(mg->state));
+  if (!mg || !*mg) PetscFunctionReturn(0);
+  PetscCall(cdn_graph_destroy(&(*mg)->g));
+  PetscCall(PetscFree((*mg)->state));
+  PetscCall(PetscFree(*mg));
   PetscFunctionReturn(0);
 }
 

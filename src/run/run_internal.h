@@ -123,13 +123,15 @@ typedef struct {
   size_t      bytes;
 } cdn_model_graph_t;
 
-/* Pattern once per model; collective on the team when ctl has one (model_graph.c). */
-PetscErrorCode cdn_model_graph_setup(const cdn_jobspec_t *spec, cdn_net_t *net, int model, const cdn_train_ctl_t *ctl,
-                                     PetscBool leader, FILE *log, cdn_model_graph_t *mg);
+/* Pattern once per model; collective on the team when ctl has one (model_graph.c). *mg is
+   allocated here, NULL after an error with nothing held. */
+PetscErrorCode cdn_model_graph_create(const cdn_jobspec_t *spec, cdn_net_t *net, int model, const cdn_train_ctl_t *ctl,
+                                      PetscBool leader, FILE *log, cdn_model_graph_t **mg);
 /* This epoch's graph and its features into row, on every rank that holds the graph. */
 PetscErrorCode cdn_model_graph_epoch(const cdn_jobspec_t *spec, cdn_net_t *net, cdn_model_graph_t *mg, PetscBool leader,
                                      int rank, int model, int e, FILE *log, double *row);
-PetscErrorCode cdn_model_graph_destroy(cdn_model_graph_t *mg);
+/* Frees the graph, the state buffer and *mg; *mg NULL afterwards (NULL is fine). */
+PetscErrorCode cdn_model_graph_destroy(cdn_model_graph_t **mg);
 
 /* Trains one model and fills its record (length cdn_record_length). log may be NULL. With ctl, the
    model continues from its checkpoint (ctl->resume), is checkpointed at every epoch end, and stops
