@@ -34,7 +34,7 @@ static void synth(double *X, double *y, int *group, int *cls3)
    went through a payload; the two must agree to 1e-12 (they are expected to be identical). */
 static PetscErrorCode roundtrip(const cdn_fold_t *f, cdn_learner_t l, const char *what)
 {
-  cdn_fitted_t m, back;
+  cdn_fitted_t *m, *back;
   double       p1[NB], p2[NB];
   int          c1[NB], c2[NB], same = 1;
   char        *buf;
@@ -42,11 +42,10 @@ static PetscErrorCode roundtrip(const cdn_fold_t *f, cdn_learner_t l, const char
 
   PetscFunctionBeginUser;
   PetscCall(cdn_fitted_fit(f, l, &m));
-  PetscCall(cdn_fitted_predict(&m, f->X, f->test, f->nte, p1, c1));
-  PetscCall(cdn_fitted_payload(&m, &buf, &len));
-  back = (cdn_fitted_t){.learner = l, .d = f->d};
-  PetscCall(cdn_fitted_parse("roundtrip", buf, len, &back));
-  PetscCall(cdn_fitted_predict(&back, f->X, f->test, f->nte, p2, c2));
+  PetscCall(cdn_fitted_predict(m, f->X, f->test, f->nte, p1, c1));
+  PetscCall(cdn_fitted_payload(m, &buf, &len));
+  PetscCall(cdn_fitted_parse("roundtrip", buf, len, l, f->d, &back));
+  PetscCall(cdn_fitted_predict(back, f->X, f->test, f->nte, p2, c2));
   for (int i = 0; i < NB; i++) {
     CHECK(isfinite(p1[i]));
     CHECK_CLOSE(p2[i], p1[i], 1e-12);
