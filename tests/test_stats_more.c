@@ -164,7 +164,7 @@ static void test_features(void)
   CHECK(row[12] == 6 && row[14] == 0);
   CHECK(cdn_stat_from_name("pagerank") == CDN_STAT_PAGERANK && cdn_stat_from_name("in_strength") == CDN_STAT_IN_STRENGTH);
   cdn_column_t cols[64 + CDN_WEIGHT_POOLED_COUNT], back;
-  CHECK(!cdn_feature_columns(&g, stats, aggs, cols));
+  CHECK(!cdn_feature_columns(g, stats, aggs, cols));
   CHECK(!cdn_weight_stats_columns(&m, cols + n) && !cdn_weight_pooled_columns(cols + n + 7));
   for (int f = 0; f < n + 7 + CDN_WEIGHT_POOLED_COUNT; f++) { /* every name reads back as what it was made from */
     CHECK(!cdn_column_parse(cols[f].name, &back));
