@@ -275,10 +275,11 @@ PetscErrorCode cdn_scorer_destroy(cdn_scorer_t **s);
 
 /* The stage as one call (src/predict/stage.c), the entry point of `cnndyn run`, `cnndyn predict`
    and `cnndyn merge`. */
-/* The prediction stage, collective on comm: res complete on the root (zeroed elsewhere) is
-   broadcast, evaluated with the tasks spread over the ranks, written by the root
-   (cdn_report_write) and summarised on stdout unless quiet. Errors reach every rank. */
-PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_results_t *res, const char *outdir,
+/* The prediction stage, collective on comm: *res complete on the root (NULL elsewhere, where the
+   broadcast allocates it: the caller destroys it on every rank) is broadcast, evaluated with the
+   tasks spread over the ranks, written by the root (cdn_report_write) and summarised on stdout
+   unless quiet. Errors reach every rank. */
+PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_results_t **res, const char *outdir,
                                     PetscBool prediction_only, PetscBool quiet);
 /* `cnndyn predict DIR`: DIR's CSVs read on the root (cdn_results_load_whole), the budget checked
    against its epochs, then the prediction stage rewriting DIR's prediction outputs. Collective. */

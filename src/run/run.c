@@ -13,11 +13,12 @@
 
 /* Everything after the gather, on every rank: the root's table (res) goes to disk, then the
    prediction stage (src/predict/stage.c) shares its tasks over the ranks. Errors reach every rank;
-   the caller destroys res. */
+   the caller destroys *resp (which the broadcast allocates on the ranks other than the root). */
 static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spec, int num_classes, int first, int N,
-                                         cdn_results_t *res, int nfeat, const cdn_column_t *cols, const char *outdir,
+                                         cdn_results_t **resp, int nfeat, const cdn_column_t *cols, const char *outdir,
                                          const cdn_run_options_t *opt, PetscLogStage stage, double t0)
 {
+  cdn_results_t *res = *resp; /* the root's table; NULL on the other ranks */
   PetscMPIInt    rank;
   PetscErrorCode ierr = 0;
 
@@ -41,7 +42,7 @@ static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spe
   }
   PetscCall(cdn_error_share(comm, ierr));
   if (!opt->nparts)
-    PetscCall(cdn_prediction_stage(comm, spec, res, outdir, PETSC_TRUE, opt->quiet ? PETSC_TRUE : PETSC_FALSE));
+    PetscCall(cdn_prediction_stage(comm, spec, resp, outdir, PETSC_TRUE, opt->quiet ? PETSC_TRUE : PETSC_FALSE));
   if (!opt->quiet && rank == 0) {
     if (opt->nparts) printf("Part %d/%d (models %d-%d) in %s (%.1f s); merge the parts with cnndyn merge\n", opt->part,
                             opt->nparts, first, first + N - 1, outdir, MPI_Wtime() - t0);
@@ -86,7 +87,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   double           busy = 0, t_train;
   cdn_column_t    *cols;
   double          *mine = NULL;
-  cdn_results_t    res  = {0};
+  cdn_results_t   *res  = NULL;
   PetscErrorCode   ierr = 0;
   double           t0 = MPI_Wtime();
   PetscBool        resuming = PETSC_FALSE, complete = PETSC_FALSE, any_stopped;
@@ -133,8 +134,9 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   if (rank == 0) ierr = cdn_pruner_check(spec, outdir, ctl.resume, nfeat, cols);
   PetscCall(cdn_error_share(comm, ierr));
   if (rank == 0) {
-    ierr = cdn_results_alloc_models(&res, N);
-    if (!ierr) ierr = cdn_results_alloc_epochs(&res, spec->epochs, nfeat);
+    ierr = cdn_results_create(&res);
+    if (!ierr) ierr = cdn_results_alloc_models(res, N);
+    if (!ierr) ierr = cdn_results_alloc_epochs(res, spec->epochs, nfeat);
     if (!ierr && !ctl.resume) ierr = cdn_mkdir_p(outdir);
     if (!ierr && !ctl.resume) ierr = cdn_part_write(outdir, opt, P); /* before job.ini: a folder with one is a run */
     if (!ierr) ierr = cdn_outdir_create(spec, outdir, ctl.resume);
@@ -176,7 +178,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
     PetscFunctionReturn(0);
   }
 
-  ierr = cdn_records_gather(comm, spec, first, nfeat, mine, nmine, &res);
+  ierr = cdn_records_gather(comm, spec, first, nfeat, mine, nmine, res);
   PetscCall(PetscFree(mine));
   if (!ierr) ierr = report_balance(comm, busy, MPI_Wtime() - t_train, ctl.pruner);
   PetscCall(cdn_pruner_destroy(&ctl.pruner));
