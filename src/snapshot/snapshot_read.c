@@ -344,7 +344,7 @@ PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t **out)
   if (!ierr && !root) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_CORRUPT, PETSC_ERROR_INITIAL, "%s: not valid JSON", path);
   if (!ierr) ierr = read_model(root, &src, &c, desc);
   cJSON_Delete(root);
-  cdn_zip_close(&src.zip);
+  (void)cdn_zip_destroy(&src.zip);
   if (ierr) (void)cdn_snapshot_destroy(&desc); /* the first error is the one reported */
   PetscCall(ierr);
   *out = desc;
@@ -381,7 +381,7 @@ PetscErrorCode cdn_snapshot_epochs(const char *model, int **epochs, int *n)
       const char *name = cdn_zip_name(z, i), *slash = strchr(name, '/');
       if (!strncmp(name, "epoch-", 6) && slash && !strcmp(slash, "/model.json")) ok = add_epoch(epochs, n, &cap, atoi(name + 6));
     }
-    cdn_zip_close(&z);
+    (void)cdn_zip_destroy(&z);
   } else {
     DIR           *d = opendir(model);
     struct dirent *e;
