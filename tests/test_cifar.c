@@ -39,18 +39,18 @@ static void write_set(int bad_label, int truncate)
 static void test_load(void)
 {
   cdn_jobspec_t spec;
-  cdn_data_t    data;
+  cdn_data_t   *data = NULL;
   char          text[512];
   int           seen[40] = {0};
   write_set(0, 0);
   snprintf(text, sizeof text, "[data]\ndataset = cifar10\npath = %s\nvalidation_size = 10\n", dir);
   CHECK(cdn_jobspec_parse_string("cifar.ini", text, &spec) == 0);
   CHECK(cdn_data_load(PETSC_COMM_WORLD, &spec, &data) == 0);
-  CHECK(data.train.n == 30 && data.val.n == 10 && data.test.n == 6);
-  CHECK(data.train.c == 3 && data.train.h == 32 && data.train.w == 32 && data.num_classes == 10);
+  CHECK(data->train.n == 30 && data->val.n == 10 && data->test.n == 6);
+  CHECK(data->train.c == 3 && data->train.h == 32 && data->train.w == 32 && data->num_classes == 10);
   /* every training item is one of the 40 written, intact: find its id from pixel 0 */
   for (int s = 0; s < 2; s++) {
-    cdn_images_t *set = s ? &data.val : &data.train;
+    cdn_images_t *set = s ? &data->val : &data->train;
     for (int i = 0; i < set->n; i++) {
       const unsigned char *p = set->pixels + (size_t)i * 3072;
       int                  id = -1;
@@ -62,7 +62,7 @@ static void test_load(void)
     }
   }
   for (int i = 0; i < 40; i++) CHECK(seen[i] == 1); /* the split is a partition */
-  CHECK(data.test.labels[3] == 103 % 10 && data.test.pixels[3 * 3072 + 2048] == (103 * 7 + 2049) % 251);
+  CHECK(data->test.labels[3] == 103 % 10 && data->test.pixels[3 * 3072 + 2048] == (103 * 7 + 2049) % 251);
   CHECK(cdn_data_destroy(&data) == 0);
 
   write_set(1, 0);

@@ -51,7 +51,7 @@ static void tiny_expected(double E[8][8])
 static void test_tiny(void)
 {
   cdn_model_desc_t d;
-  cdn_graph_t      g;
+  cdn_graph_t     *g = NULL;
   double           E[8][8];
   PetscInt         idx[8];
   PetscScalar      A[64];
@@ -61,16 +61,16 @@ static void test_tiny(void)
   tiny(&d);
   tiny_expected(E);
   CHECK(!cdn_graph_create(PETSC_COMM_SELF, &d, &g));
-  CHECK(g.nnodes == 8 && g.nedges == 14 && g.ncoo == 28 && g.ngroups == 4 && g.nblocks == 3);
-  CHECK(!strcmp(g.group_name[0], "input") && !strcmp(g.group_name[1], "conv1") && !strcmp(g.group_name[3], "fc2"));
-  CHECK(g.group_start[2] == 3 && g.group_size[2] == 3);
-  cdn_graph_node_group(&g, 4, &grp, &loc);
+  CHECK(g->nnodes == 8 && g->nedges == 14 && g->ncoo == 28 && g->ngroups == 4 && g->nblocks == 3);
+  CHECK(!strcmp(g->group_name[0], "input") && !strcmp(g->group_name[1], "conv1") && !strcmp(g->group_name[3], "fc2"));
+  CHECK(g->group_start[2] == 3 && g->group_size[2] == 3);
+  cdn_graph_node_group(g, 4, &grp, &loc);
   CHECK(grp == 2 && loc == 1);
-  cdn_graph_node_group(&g, 8, &grp, &loc);
+  cdn_graph_node_group(g, 8, &grp, &loc);
   CHECK(grp == -1 && loc == -1);
-  CHECK(!cdn_graph_set_weights(&g, &d));
+  CHECK(!cdn_graph_set_weights(g, &d));
   for (int i = 0; i < 8; i++) idx[i] = i;
-  CHECK(!MatGetValues(g.A, 8, idx, 8, idx, A));
+  CHECK(!MatGetValues(g->A, 8, idx, 8, idx, A));
   int bad = 0;
   for (int i = 0; i < 8; i++)
     for (int j = 0; j < 8; j++) bad += fabs(PetscRealPart(A[8 * i + j]) - E[i][j]) > 1e-12;
@@ -78,17 +78,17 @@ static void test_tiny(void)
 
   /* A new epoch: values change in place, pattern stays. */
   conv_w[4] = conv_w[5] = conv_w[6] = conv_w[7] = 2; /* o1 norm 4 */
-  CHECK(!cdn_graph_set_weights(&g, &d));
-  CHECK(!MatGetValues(g.A, 8, idx, 8, idx, A));
+  CHECK(!cdn_graph_set_weights(g, &d));
+  CHECK(!MatGetValues(g->A, 8, idx, 8, idx, A));
   CHECK_CLOSE(PetscRealPart(A[8 * 2 + 0]), 4.0, 1e-14);
   CHECK_CLOSE(PetscRealPart(A[8 * 0 + 2]), 4.0, 1e-14);
   conv_w[4] = conv_w[5] = conv_w[6] = conv_w[7] = 1;
-  CHECK(!cdn_graph_set_weights(&g, &d));
+  CHECK(!cdn_graph_set_weights(g, &d));
 
   /* Export and read back: every lower-triangle edge once, 1-based, same values. */
   char path[256];
   snprintf(path, sizeof path, "/tmp/cdn_test_graph_%ld.mtx", (long)getpid());
-  CHECK(!cdn_graph_export_mtx(&g, path));
+  CHECK(!cdn_graph_export_mtx(g, path));
   FILE *fp = fopen(path, "r");
   char  line[256];
   int   n1, n2, ne, ok = fp != NULL, seen = 0;
@@ -111,7 +111,7 @@ static void test_tiny(void)
   /* Another architecture's weights are refused. */
   cdn_model_desc_t other = d;
   other.layer[5].out_c   = 3;
-  CHECK(cdn_graph_set_weights(&g, &other) == CDN_ERR_INPUT);
+  CHECK(cdn_graph_set_weights(g, &other) == CDN_ERR_INPUT);
   CHECK_CONTAINS(cdn_error_message(), "architecture differs");
   CHECK(!cdn_graph_destroy(&g));
 
@@ -155,16 +155,16 @@ static void lenet(cdn_model_desc_t *d, int c, int hw)
 static void test_lenet(int c, int hw, int nodes, int edges)
 {
   cdn_model_desc_t d;
-  cdn_graph_t      g;
+  cdn_graph_t     *g = NULL;
   MatInfo          info;
 
   lenet(&d, c, hw);
   CHECK(!cdn_graph_create(PETSC_COMM_SELF, &d, &g));
-  CHECK(g.nnodes == nodes);
-  CHECK(g.nedges == edges);
-  CHECK(g.ngroups == 6 && !strcmp(g.group_name[5], "fc3") && g.group_start[5] == nodes - 10);
-  CHECK(!cdn_graph_set_weights(&g, &d));
-  CHECK(!MatGetInfo(g.A, MAT_LOCAL, &info));
+  CHECK(g->nnodes == nodes);
+  CHECK(g->nedges == edges);
+  CHECK(g->ngroups == 6 && !strcmp(g->group_name[5], "fc3") && g->group_start[5] == nodes - 10);
+  CHECK(!cdn_graph_set_weights(g, &d));
+  CHECK(!MatGetInfo(g->A, MAT_LOCAL, &info));
   CHECK((PetscInt)info.nz_used == 2 * edges);
   CHECK(!cdn_graph_destroy(&g));
   for (int i = 0; i < d.nlayers; i++) free(d.layer[i].weight);

@@ -15,12 +15,12 @@ static double entry(Mat A, PetscInt i, PetscInt j)
 
 static void counts(cdn_model_desc_t *d, int nodes, int edges, int groups, const char *last)
 {
-  cdn_graph_t g;
+  cdn_graph_t *g = NULL;
   CHECK(!cdn_graph_create(PETSC_COMM_SELF, d, &g));
-  CHECK(g.nnodes == nodes && g.nedges == edges && g.ngroups == groups);
-  if (g.nnodes != nodes || g.nedges != edges) fprintf(stderr, "%s: %d nodes %d edges\n", d->arch, (int)g.nnodes, (int)g.nedges);
-  CHECK(!strcmp(g.group_name[g.ngroups - 1], last));
-  CHECK(!cdn_graph_set_weights(&g, d));
+  CHECK(g->nnodes == nodes && g->nedges == edges && g->ngroups == groups);
+  if (g->nnodes != nodes || g->nedges != edges) fprintf(stderr, "%s: %d nodes %d edges\n", d->arch, (int)g->nnodes, (int)g->nedges);
+  CHECK(!strcmp(g->group_name[g->ngroups - 1], last));
+  CHECK(!cdn_graph_set_weights(g, d));
   CHECK(!cdn_graph_destroy(&g));
   fam_free(d);
 }
@@ -28,7 +28,7 @@ static void counts(cdn_model_desc_t *d, int nodes, int edges, int groups, const 
 static void test_resnet(void)
 {
   cdn_model_desc_t d;
-  cdn_graph_t      g;
+  cdn_graph_t     *g = NULL;
   int              id[4];
 
   fam_resnet(&d, id);
@@ -38,14 +38,14 @@ static void test_resnet(void)
     fprintf(stderr, "%s\n", cdn_error_message());
     return;
   }
-  CHECK(g.nnodes == 41 && g.ngroups == 7);
-  CHECK(g.nedges == 12 + 16 + 16 + 4 + 32 + 64 + 32 + 80);
+  CHECK(g->nnodes == 41 && g->ngroups == 7);
+  CHECK(g->nedges == 12 + 16 + 16 + 4 + 32 + 64 + 32 + 80);
   const char *names[] = {"conv1", "b1.conv1", "b1.conv2", "b1.add", "b2.conv1", "b2.conv2", "b2.proj", "fc"};
-  CHECK(g.nblocks == 8);
-  for (int b = 0; b < g.nblocks && b < 8; b++) CHECK(!strcmp(g.block[b].name, names[b]));
-  CHECK(g.block[3].kind == CDN_BLOCK_IDENTITY && g.block[3].g0 == 1 && g.block[3].g1 == 3);
-  CHECK(g.block[6].kind == CDN_BLOCK_WEIGHTS && g.block[6].g0 == 3 && g.block[6].g1 == 5 && g.block[6].bn == id[2]);
-  CHECK(g.block[0].bn == id[0] && g.block[7].hw == 1 && g.block[7].bn == -1);
+  CHECK(g->nblocks == 8);
+  for (int b = 0; b < g->nblocks && b < 8; b++) CHECK(!strcmp(g->block[b].name, names[b]));
+  CHECK(g->block[3].kind == CDN_BLOCK_IDENTITY && g->block[3].g0 == 1 && g->block[3].g1 == 3);
+  CHECK(g->block[6].kind == CDN_BLOCK_WEIGHTS && g->block[6].g0 == 3 && g->block[6].g1 == 5 && g->block[6].bn == id[2]);
+  CHECK(g->block[0].bn == id[0] && g->block[7].hw == 1 && g->block[7].bn == -1);
 
   /* Stem slice W[1][2] = (3, 4, 0...): norm 5, times |6| / sqrt(8 + 1) = 2 -> 10. */
   cdn_layer_desc_t *stem = &d.layer[0], *bn1 = &d.layer[id[0]];
@@ -57,20 +57,20 @@ static void test_resnet(void)
   pbn->weight[5] = -1, pbn->running_var[5] = 3, pbn->eps = 1;
   /* After global average pooling the FC sees one value per channel: W[2][7] = -0.25. */
   d.layer[id[3]].weight[2 * 8 + 7] = -0.25f;
-  CHECK(!cdn_graph_set_weights(&g, &d));
-  CHECK_CLOSE(entry(g.A, 4, 2), 10.0, 1e-6);
-  CHECK_CLOSE(entry(g.A, 2, 4), 10.0, 1e-6);
-  for (int c = 0; c < 4; c++) CHECK(entry(g.A, 11 + c, 3 + c) == 1.0 && entry(g.A, 3 + c, 11 + c) == 1.0);
-  CHECK(entry(g.A, 11, 4) == 0);
-  CHECK_CLOSE(entry(g.A, 28, 14), 3.5, 1e-6);
-  CHECK_CLOSE(entry(g.A, 33, 30), 0.25, 1e-7);
+  CHECK(!cdn_graph_set_weights(g, &d));
+  CHECK_CLOSE(entry(g->A, 4, 2), 10.0, 1e-6);
+  CHECK_CLOSE(entry(g->A, 2, 4), 10.0, 1e-6);
+  for (int c = 0; c < 4; c++) CHECK(entry(g->A, 11 + c, 3 + c) == 1.0 && entry(g->A, 3 + c, 11 + c) == 1.0);
+  CHECK(entry(g->A, 11, 4) == 0);
+  CHECK_CLOSE(entry(g->A, 28, 14), 3.5, 1e-6);
+  CHECK_CLOSE(entry(g->A, 33, 30), 0.25, 1e-7);
   int nonzero = 0;
-  for (PetscInt c = 0; c < g.ncoo; c++) nonzero += g.coo_v[c] != 0;
+  for (PetscInt c = 0; c < g->ncoo; c++) nonzero += g->coo_v[c] != 0;
   CHECK(nonzero == 2 * (1 + 4 + 1 + 1));
   /* A BatchNorm without running statistics cannot be folded: named, not guessed. */
   float *rv = bn1->running_var;
   bn1->running_var = NULL;
-  CHECK(cdn_graph_set_weights(&g, &d) == CDN_ERR_INPUT);
+  CHECK(cdn_graph_set_weights(g, &d) == CDN_ERR_INPUT);
   CHECK_CONTAINS(cdn_error_message(), "bn1");
   bn1->running_var = rv;
   CHECK(!cdn_graph_destroy(&g));

@@ -29,22 +29,22 @@ static void fc_layer(cdn_model_desc_t *d, int n0, int n1, int bn, uint64_t seed)
 static void check_fc(int n0, int n1, int bn, PetscInt side)
 {
   cdn_model_desc_t d;
-  cdn_graph_t      g1, gw;
+  cdn_graph_t    *g1 = NULL, *gw = NULL;
   PetscReal       *x1, *xd, *xw, l1, ld, lw;
   PetscInt         got, N;
   Mat              D;
 
   fc_layer(&d, n0, n1, bn, 11 + n0);
-  CHECK(!cdn_graph_create(PETSC_COMM_SELF, &d, &g1) && !cdn_graph_set_weights(&g1, &d));
-  CHECK(!cdn_graph_create(PETSC_COMM_WORLD, &d, &gw) && !cdn_graph_set_weights(&gw, &d));
-  N = g1.nnodes;
-  CHECK(!cdn_dense_block_side(g1.A, &got) && got == side);
+  CHECK(!cdn_graph_create(PETSC_COMM_SELF, &d, &g1) && !cdn_graph_set_weights(g1, &d));
+  CHECK(!cdn_graph_create(PETSC_COMM_WORLD, &d, &gw) && !cdn_graph_set_weights(gw, &d));
+  N = g1->nnodes;
+  CHECK(!cdn_dense_block_side(g1->A, &got) && got == side);
   x1 = malloc(N * sizeof *x1), xd = malloc(N * sizeof *xd), xw = malloc(N * sizeof *xw);
-  CHECK(!MatConvert(g1.A, MATSEQDENSE, MAT_INITIAL_MATRIX, &D));
+  CHECK(!MatConvert(g1->A, MATSEQDENSE, MAT_INITIAL_MATRIX, &D));
   CHECK(!cdn_dense_block_side(D, &got) && got == 0);
-  CHECK(!cdn_stat_eigenvector(g1.A, x1, &l1));
+  CHECK(!cdn_stat_eigenvector(g1->A, x1, &l1));
   CHECK(!cdn_stat_eigenvector(D, xd, &ld));
-  CHECK(!cdn_stat_eigenvector(gw.A, xw, &lw));
+  CHECK(!cdn_stat_eigenvector(gw->A, xw, &lw));
   CHECK(l1 > 0);
   CHECK_CLOSE(ld / l1, 1.0, 1e-10);
   CHECK_CLOSE(lw / l1, 1.0, 1e-10);
@@ -61,7 +61,7 @@ static void check_fc(int n0, int n1, int bn, PetscInt side)
 int main(int argc, char **argv)
 {
   cdn_model_desc_t d;
-  cdn_graph_t      g;
+  cdn_graph_t     *g = NULL;
   PetscInt         got;
   if (cdn_initialize(&argc, &argv, NULL)) return 1;
   check_fc(100, 150, 0, 100); /* sides not a multiple of the builder's 64-edge tiles */
@@ -70,7 +70,7 @@ int main(int argc, char **argv)
   check_fc(15, 300, 0, 0); /* a side below 16: the general path */
   fam_lenet(&d);
   CHECK(!cdn_graph_create(PETSC_COMM_SELF, &d, &g));
-  CHECK(!cdn_dense_block_side(g.A, &got) && got == 0);
+  CHECK(!cdn_dense_block_side(g->A, &got) && got == 0);
   CHECK(!cdn_graph_destroy(&g));
   fam_free(&d);
   cdn_finalize();

@@ -21,7 +21,7 @@ static double entry(Mat A, PetscInt i, PetscInt j)
 static void test_tiny(void)
 {
   cdn_model_desc_t d;
-  cdn_graph_t      g;
+  cdn_graph_t     *g = NULL;
   fam_begin(&d, "tiny", 1, 3, 3);
   int c = fam_push(&d, CDN_OP_CONV2D, "conv1", -1, 2, 2, 1, 0);
   fam_push(&d, CDN_OP_MAXPOOL2D, "pool1", c, 0, 2, 2, 0);
@@ -31,14 +31,14 @@ static void test_tiny(void)
   memcpy(d.layer[c].weight + 4, k1, sizeof k1);
   d.layer[f].weight[2 * 2 + 1] = -0.5f;
   CHECK(!cdn_graph_create_unrolled(PETSC_COMM_SELF, &d, 1000, &g));
-  CHECK(g.nnodes == 22 && g.nedges == 32 + 8 + 6 && g.ngroups == 4 && g.unrolled);
-  CHECK(!strcmp(g.group_name[2], "pool1") && g.group_start[3] == 19);
-  CHECK(!cdn_graph_set_weights(&g, &d));
-  CHECK(entry(g.A, 13, 1) == 2 && entry(g.A, 1, 13) == 2); /* out (1,0,0) <- in (0,1) via W[1][0][0][1] */
-  CHECK(entry(g.A, 16, 8) == 4);                          /* out (1,1,1) <- in (2,2) via W[1][0][1][1] */
-  CHECK(entry(g.A, 16, 0) == 0 && entry(g.A, 9, 1) == 0);  /* not joined / channel 0's zero kernel */
-  CHECK(entry(g.A, 17, 9) == 1 && entry(g.A, 17, 12) == 1 && entry(g.A, 18, 13) == 1 && entry(g.A, 17, 13) == 0);
-  CHECK(entry(g.A, 21, 18) == 0.5);
+  CHECK(g->nnodes == 22 && g->nedges == 32 + 8 + 6 && g->ngroups == 4 && g->unrolled);
+  CHECK(!strcmp(g->group_name[2], "pool1") && g->group_start[3] == 19);
+  CHECK(!cdn_graph_set_weights(g, &d));
+  CHECK(entry(g->A, 13, 1) == 2 && entry(g->A, 1, 13) == 2); /* out (1,0,0) <- in (0,1) via W[1][0][0][1] */
+  CHECK(entry(g->A, 16, 8) == 4);                          /* out (1,1,1) <- in (2,2) via W[1][0][1][1] */
+  CHECK(entry(g->A, 16, 0) == 0 && entry(g->A, 9, 1) == 0);  /* not joined / channel 0's zero kernel */
+  CHECK(entry(g->A, 17, 9) == 1 && entry(g->A, 17, 12) == 1 && entry(g->A, 18, 13) == 1 && entry(g->A, 17, 13) == 0);
+  CHECK(entry(g->A, 21, 18) == 0.5);
   CHECK(!cdn_graph_destroy(&g));
   /* The guard names the count and the limit. */
   CHECK(cdn_graph_create_unrolled(PETSC_COMM_SELF, &d, 40, &g) == CDN_ERR_INPUT);
@@ -49,13 +49,13 @@ static void test_tiny(void)
 static void test_lenet(void)
 {
   cdn_model_desc_t d;
-  cdn_graph_t      g;
+  cdn_graph_t     *g = NULL;
   int              id[4];
   fam_lenet(&d);
   CHECK(!cdn_graph_create_unrolled(PETSC_COMM_SELF, &d, 1000000, &g));
-  CHECK(g.nnodes == 784 + 4704 + 1176 + 1600 + 400 + 120 + 84 + 10);
-  CHECK(g.nedges == 107736 + 4704 + 240000 + 1600 + 48000 + 10080 + 840);
-  CHECK(!cdn_graph_set_weights(&g, &d));
+  CHECK(g->nnodes == 784 + 4704 + 1176 + 1600 + 400 + 120 + 84 + 10);
+  CHECK(g->nedges == 107736 + 4704 + 240000 + 1600 + 48000 + 10080 + 840);
+  CHECK(!cdn_graph_set_weights(g, &d));
   CHECK(!cdn_graph_destroy(&g));
   CHECK(cdn_graph_create_unrolled(PETSC_COMM_SELF, &d, 400000, &g) == CDN_ERR_INPUT);
   CHECK_CONTAINS(cdn_error_message(), "lenet5: the unrolled graph would have at least");
@@ -92,7 +92,7 @@ static int read_mtx(const char *path, Mat *A)
 static void test_export_reread(void)
 {
   cdn_model_desc_t d;
-  cdn_graph_t      g;
+  cdn_graph_t     *g = NULL;
   cdn_rng_t        rng;
   int              id[4];
   Mat              B;
@@ -102,19 +102,19 @@ static void test_export_reread(void)
   for (int k = 0; k < d.nlayers; k++)
     if (cdn_layer_has_params(&d.layer[k]))
       for (int i = 0; i < cdn_layer_weight_count(&d.layer[k]); i++) d.layer[k].weight[i] = (float)cdn_rng_normal(&rng);
-  CHECK(!cdn_graph_create(PETSC_COMM_SELF, &d, &g) && !cdn_graph_set_weights(&g, &d));
+  CHECK(!cdn_graph_create(PETSC_COMM_SELF, &d, &g) && !cdn_graph_set_weights(g, &d));
   snprintf(path, sizeof path, "/tmp/cdn_test_unrolled_%ld.mtx", (long)getpid());
-  CHECK(!cdn_graph_export_mtx(&g, path));
+  CHECK(!cdn_graph_export_mtx(g, path));
   CHECK(!read_mtx(path, &B));
   remove(path);
   PetscReal x[64], y[64], lx, ly, s1, s2;
-  CHECK(!cdn_stat_degree(g.A, x) && !cdn_stat_degree(B, y));
-  for (int i = 0; i < g.nnodes; i++) CHECK_CLOSE(x[i], y[i], 1e-12);
-  CHECK(!cdn_stat_eigenvector(g.A, x, &lx) && !cdn_stat_eigenvector(B, y, &ly));
-  for (int i = 0; i < g.nnodes; i++) CHECK_CLOSE(x[i], y[i], 1e-9);
-  CHECK(!cdn_stat_pagerank(g.A, x) && !cdn_stat_pagerank(B, y));
-  for (int i = 0; i < g.nnodes; i++) CHECK_CLOSE(x[i], y[i], 1e-9);
-  CHECK(!cdn_stat_block_singular(g.A, 23, 8, 15, 8, &s1) && !cdn_stat_block_singular(B, 23, 8, 15, 8, &s2));
+  CHECK(!cdn_stat_degree(g->A, x) && !cdn_stat_degree(B, y));
+  for (int i = 0; i < g->nnodes; i++) CHECK_CLOSE(x[i], y[i], 1e-12);
+  CHECK(!cdn_stat_eigenvector(g->A, x, &lx) && !cdn_stat_eigenvector(B, y, &ly));
+  for (int i = 0; i < g->nnodes; i++) CHECK_CLOSE(x[i], y[i], 1e-9);
+  CHECK(!cdn_stat_pagerank(g->A, x) && !cdn_stat_pagerank(B, y));
+  for (int i = 0; i < g->nnodes; i++) CHECK_CLOSE(x[i], y[i], 1e-9);
+  CHECK(!cdn_stat_block_singular(g->A, 23, 8, 15, 8, &s1) && !cdn_stat_block_singular(B, 23, 8, 15, 8, &s2));
   CHECK(s1 > 0);
   CHECK_CLOSE(s1, s2, 1e-9);
   MatDestroy(&B);

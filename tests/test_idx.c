@@ -36,12 +36,12 @@ static void write_idx(const char *name, int gz, uint8_t b2, int ndims, const int
 static void expect_error(const char *name, PetscErrorCode code)
 {
   char      path[256];
-  cdn_idx_t idx;
+  cdn_idx_t *idx = NULL;
   snprintf(path, sizeof path, "%s/%s", dir, name);
   PetscErrorCode ierr = cdn_idx_read(path, &idx);
   CHECK(ierr == code);
   CHECK_CONTAINS(cdn_error_message(), path);
-  CHECK(idx.data == NULL);
+  CHECK(idx == NULL); /* nothing held after an error */
 }
 
 /* n images of 4x3 whose pixels encode the item number, labels i % 10 */
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 {
   uint8_t   payload[60];
   int       dims[3] = {5, 4, 3};
-  cdn_idx_t idx;
+  cdn_idx_t *idx = NULL;
   char      path[256];
 
   if (cdn_initialize(&argc, &argv, NULL)) return 1;
@@ -78,8 +78,8 @@ int main(int argc, char **argv)
     write_idx("good", gz, 8, 3, dims, payload, 60);
     snprintf(path, sizeof path, "%s/good", dir);
     CHECK(cdn_idx_read(path, &idx) == 0);
-    CHECK(idx.ndims == 3 && idx.dims[0] == 5 && idx.dims[1] == 4 && idx.dims[2] == 3);
-    CHECK(idx.data && memcmp(idx.data, payload, 60) == 0);
+    CHECK(idx->ndims == 3 && idx->dims[0] == 5 && idx->dims[1] == 4 && idx->dims[2] == 3);
+    CHECK(idx->data && memcmp(idx->data, payload, 60) == 0);
     CHECK(cdn_idx_destroy(&idx) == 0);
   }
   write_idx("truncated", 1, 8, 3, dims, payload, 59);
@@ -106,7 +106,7 @@ int main(int argc, char **argv)
   /* a data set: 50 training items, 7 test items */
   {
     cdn_jobspec_t spec = {0};
-    cdn_data_t    data;
+    cdn_data_t   *data = NULL;
     int           seen[50] = {0}, idxs[2] = {0, 1}, y[2];
     float         x[24];
     write_set("train", 50);
@@ -119,22 +119,22 @@ int main(int argc, char **argv)
     spec.train_size      = 30;
     spec.test_size       = 5;
     CHECK(cdn_data_load(PETSC_COMM_WORLD, &spec, &data) == 0);
-    CHECK(data.train.n == 30 && data.val.n == 10 && data.test.n == 5 && data.num_classes == 10);
-    CHECK(data.train.c == 1 && data.train.h == 4 && data.train.w == 3);
-    for (int i = 0; i < data.train.n; i++) seen[data.train.pixels[i * 12]]++;
-    for (int i = 0; i < data.val.n; i++) seen[data.val.pixels[i * 12]]++;
+    CHECK(data->train.n == 30 && data->val.n == 10 && data->test.n == 5 && data->num_classes == 10);
+    CHECK(data->train.c == 1 && data->train.h == 4 && data->train.w == 3);
+    for (int i = 0; i < data->train.n; i++) seen[data->train.pixels[i * 12]]++;
+    for (int i = 0; i < data->val.n; i++) seen[data->val.pixels[i * 12]]++;
     for (int i = 0; i < 50; i++) CHECK(seen[i] <= 1); /* no item in both splits */
-    for (int i = 0; i < 30; i++) CHECK(data.train.labels[i] == data.train.pixels[i * 12] % 10);
-    for (int i = 0; i < 5; i++) CHECK(data.test.pixels[i * 12] == i); /* the first test items */
-    CHECK(data.std > 0);
-    cdn_batch_fill(&data, &data.test, idxs, 2, x, y);
-    CHECK_CLOSE(x[13], (1 + 1) / 255.0 / data.std - data.mean / data.std, 1e-5);
+    for (int i = 0; i < 30; i++) CHECK(data->train.labels[i] == data->train.pixels[i * 12] % 10);
+    for (int i = 0; i < 5; i++) CHECK(data->test.pixels[i * 12] == i); /* the first test items */
+    CHECK(data->std > 0);
+    cdn_batch_fill(data, &data->test, idxs, 2, x, y);
+    CHECK_CLOSE(x[13], (1 + 1) / 255.0 / data->std - data->mean / data->std, 1e-5);
     CHECK(y[0] == 0 && y[1] == 1);
     CHECK(cdn_data_destroy(&data) == 0);
 
     spec.validation_size = 0, spec.train_size = 0, spec.test_size = 0;
     CHECK(cdn_data_load(PETSC_COMM_WORLD, &spec, &data) == 0);
-    CHECK(data.train.n == 50 && data.val.n == 0 && data.test.n == 7);
+    CHECK(data->train.n == 50 && data->val.n == 0 && data->test.n == 7);
     CHECK(cdn_data_destroy(&data) == 0);
 
     spec.validation_size = 30, spec.train_size = 30;

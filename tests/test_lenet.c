@@ -6,7 +6,7 @@
 #include "check.h"
 #include "cnndyn/nn.h"
 
-static cdn_data_t data;
+static cdn_data_t *data = NULL;
 
 static cdn_net_t *make(double lr, double dropout, int batch, uint64_t seed)
 {
@@ -28,7 +28,7 @@ static void test_overfit(void)
   double     loss = 1e9;
   cdn_rng_t  rng;
   for (int i = 0; i < 32; i++) idx[i] = i;
-  cdn_batch_fill(&data, &data.train, idx, 32, x, y);
+  cdn_batch_fill(data, &data->train, idx, 32, x, y);
   cdn_rng_seed(&rng, 1, 1);
   for (int s = 0; s < 300 && loss > 0.01; s++) {
     loss = cdn_net_forward_backward(net, x, y, 32, PETSC_TRUE, PETSC_TRUE, &rng, NULL);
@@ -44,22 +44,22 @@ static void test_overfit(void)
 static void test_determinism(void)
 {
   cdn_net_t   *a = make(0.01, 0.3, 16, 7), *b = make(0.01, 0.3, 16, 7);
-  cdn_images_t sub = data.train;
+  cdn_images_t sub = data->train;
   cdn_rng_t    ra, rb;
   float       *wa, *wb;
   int          n;
   double       la, lb;
   sub.n = 500;
   cdn_rng_seed(&ra, 7, 2), cdn_rng_seed(&rb, 7, 2);
-  CHECK(cdn_net_train_epoch(a, &data, &sub, &ra, NULL, &la) == 0);
-  CHECK(cdn_net_train_epoch(b, &data, &sub, &rb, NULL, &lb) == 0);
+  CHECK(cdn_net_train_epoch(a, data, &sub, &ra, NULL, &la) == 0);
+  CHECK(cdn_net_train_epoch(b, data, &sub, &rb, NULL, &lb) == 0);
   cdn_net_params(a, &wa, NULL, NULL, &n);
   cdn_net_params(b, &wb, NULL, NULL, NULL);
   CHECK(memcmp(wa, wb, sizeof(float) * n) == 0);
   printf("500-image epoch loss: %.5f\n", la);
   CHECK(la == lb && isfinite(la));
   cdn_rng_seed(&rb, 8, 2); /* another order: different weights, so the comparison can fail */
-  CHECK(cdn_net_train_epoch(b, &data, &sub, &rb, NULL, &lb) == 0);
+  CHECK(cdn_net_train_epoch(b, data, &sub, &rb, NULL, &lb) == 0);
   CHECK(memcmp(wa, wb, sizeof(float) * n) != 0);
   cdn_net_destroy(&a);
   cdn_net_destroy(&b);
@@ -70,7 +70,7 @@ static void test_determinism(void)
 static void test_state(void)
 {
   cdn_net_t   *a = make(0.01, 0, 16, 5), *b = make(0.01, 0, 16, 5), *c = make(0.01, 0, 16, 99);
-  cdn_images_t sub = data.train;
+  cdn_images_t sub = data->train;
   cdn_rng_t    ra, rb, rb_saved;
   float       *wa, *wc;
   int          n;
@@ -79,15 +79,15 @@ static void test_state(void)
   size_t       bytes = cdn_net_state_bytes(a);
   sub.n = 300;
   cdn_rng_seed(&ra, 5, 2), cdn_rng_seed(&rb, 5, 2);
-  CHECK(cdn_net_train_epoch(a, &data, &sub, &ra, NULL, &la) == 0);
-  CHECK(cdn_net_train_epoch(a, &data, &sub, &ra, NULL, &la) == 0);
-  CHECK(cdn_net_train_epoch(b, &data, &sub, &rb, NULL, &lb) == 0);
+  CHECK(cdn_net_train_epoch(a, data, &sub, &ra, NULL, &la) == 0);
+  CHECK(cdn_net_train_epoch(a, data, &sub, &ra, NULL, &la) == 0);
+  CHECK(cdn_net_train_epoch(b, data, &sub, &rb, NULL, &lb) == 0);
   buf = malloc(bytes);
   cdn_net_state_save(b, buf);
   rb_saved = rb;
   cdn_net_destroy(&b);
   CHECK(cdn_net_state_load(c, buf, bytes) == 0); /* c started from other weights */
-  CHECK(cdn_net_train_epoch(c, &data, &sub, &rb_saved, NULL, &lb) == 0);
+  CHECK(cdn_net_train_epoch(c, data, &sub, &rb_saved, NULL, &lb) == 0);
   cdn_net_params(a, &wa, NULL, NULL, &n);
   cdn_net_params(c, &wc, NULL, NULL, NULL);
   CHECK(memcmp(wa, wc, sizeof(float) * n) == 0);
@@ -103,32 +103,32 @@ static void test_state(void)
 static void test_divergence(void)
 {
   cdn_net_t   *net = make(1e4, 0, 64, 3);
-  cdn_images_t sub = data.train;
+  cdn_images_t sub = data->train;
   cdn_rng_t    rng;
   double       loss = 0, vloss, acc;
   float       *w;
   int          n;
   sub.n = 2000;
   cdn_rng_seed(&rng, 3, 2);
-  CHECK(cdn_net_train_epoch(net, &data, &sub, &rng, NULL, &loss) == 0);
+  CHECK(cdn_net_train_epoch(net, data, &sub, &rng, NULL, &loss) == 0);
   CHECK(!isfinite(loss));
-  CHECK(cdn_net_evaluate(net, &data, &sub, &vloss, &acc) == 0);
+  CHECK(cdn_net_evaluate(net, data, &sub, &vloss, &acc) == 0);
   CHECK(acc >= 0 && acc <= 1);
   cdn_net_destroy(&net);
 
   net = make(0.01, 0, 64, 3); /* finite but exploded weights */
   cdn_net_params(net, &w, NULL, NULL, &n);
   for (int i = 0; i < n; i++) w[i] *= 1e18f;
-  CHECK(cdn_net_evaluate(net, &data, &sub, &vloss, &acc) == 0);
+  CHECK(cdn_net_evaluate(net, data, &sub, &vloss, &acc) == 0);
   CHECK(acc >= 0 && acc <= 1);
-  CHECK(cdn_net_train_epoch(net, &data, &sub, &rng, NULL, &loss) == 0);
+  CHECK(cdn_net_train_epoch(net, data, &sub, &rng, NULL, &loss) == 0);
   cdn_net_destroy(&net);
 
   /* NaN weights in the first layer: ReLU hides them from the loss, the epoch must not. */
   net = make(0.01, 0, 64, 3);
   cdn_net_params(net, &w, NULL, NULL, &n);
   for (int i = 0; i < 150; i++) w[i] = NAN;
-  CHECK(cdn_net_train_epoch(net, &data, &sub, &rng, NULL, &loss) == 0);
+  CHECK(cdn_net_train_epoch(net, data, &sub, &rng, NULL, &loss) == 0);
   CHECK(isnan(loss));
   cdn_net_destroy(&net);
 }

@@ -173,7 +173,7 @@ static PetscErrorCode test_weighted_tau(void)
   enum { N = 600 };
   static double  a[N], b[N], w[N];
   static int     grp[N];
-  cdn_tau_work_t tw;
+  cdn_tau_work_t *tw = NULL;
   cdn_rng_t      rng;
   int            bad = 0, cases = 0;
 
@@ -191,10 +191,10 @@ static PetscErrorCode test_weighted_tau(void)
       if (kind == 2) a[i] = 1;                                /* a constant */
       if (kind == 3 && cdn_rng_uniform(&rng) < 0.1) b[i] = NAN;
       w[i] = i % R ? w[i - 1] : (double)cdn_rng_below(&rng, 4); /* one weight per configuration, 0 included */
-      tw.idx[i] = m - 1 - i; /* any order */
+      tw->idx[i] = m - 1 - i; /* any order */
     }
-    t1 = cdn_weighted_tau(&tw, m, a, b, w, grp, rep, &tb1);
-    t2 = pair_loop_tau(tw.idx, m, a, b, w, grp, rep, &tb2);
+    t1 = cdn_weighted_tau(tw, m, a, b, w, grp, rep, &tb1);
+    t2 = pair_loop_tau(tw->idx, m, a, b, w, grp, rep, &tb2);
     cases++;
     if (!(isnan(t1) && isnan(t2)) && !(fabs(t1 - t2) <= 1e-12 && fabs(tb1 - tb2) <= 1e-9 * (1 + fabs(tb2)))) {
       if (bad++ < 5) printf("weighted tau case %d (m %d): %.17g vs pair loop %.17g, tb %.17g vs %.17g\n", c, m, t1, t2, tb1, tb2);

@@ -35,7 +35,7 @@ static void synth(double *X, double *y, int *group, int *cls3)
    went through a payload; the two must agree to 1e-12 (they are expected to be identical). */
 static PetscErrorCode roundtrip(const cdn_fold_t *f, cdn_learner_t l, const char *what)
 {
-  cdn_fitted_t m, back;
+  cdn_fitted_t *m, *back;
   double       p1[NB], p2[NB];
   int          c1[NB], c2[NB], same = 1;
   char        *buf;
@@ -43,11 +43,10 @@ static PetscErrorCode roundtrip(const cdn_fold_t *f, cdn_learner_t l, const char
 
   PetscFunctionBeginUser;
   PetscCall(cdn_fitted_fit(f, l, &m));
-  PetscCall(cdn_fitted_predict(&m, f->X, f->test, f->nte, p1, c1));
-  PetscCall(cdn_fitted_payload(&m, &buf, &len));
-  back = (cdn_fitted_t){.learner = l, .d = f->d};
-  PetscCall(cdn_fitted_parse("roundtrip", buf, len, &back));
-  PetscCall(cdn_fitted_predict(&back, f->X, f->test, f->nte, p2, c2));
+  PetscCall(cdn_fitted_predict(m, f->X, f->test, f->nte, p1, c1));
+  PetscCall(cdn_fitted_payload(m, &buf, &len));
+  PetscCall(cdn_fitted_parse("roundtrip", buf, len, l, f->d, &back));
+  PetscCall(cdn_fitted_predict(back, f->X, f->test, f->nte, p2, c2));
   for (int i = 0; i < NB; i++) {
     CHECK(isfinite(p1[i]));
     CHECK_CLOSE(p2[i], p1[i], 1e-12);
@@ -90,12 +89,15 @@ static PetscErrorCode test_learners(void)
 
 /* A run of n models, E epochs, nfeat features of one statistic (layers l0, l1, ...): the label rises with
    feature 0 at every epoch and with the validation accuracy. */
-static PetscErrorCode run(int n, int nfeat, const char *statistic, uint64_t seed, cdn_results_t *r)
+static PetscErrorCode run(int n, int nfeat, const char *statistic, uint64_t seed, cdn_results_t **rp)
 {
   enum { E = 3 };
-  cdn_rng_t g;
+  cdn_rng_t      g;
+  cdn_results_t *r;
 
   PetscFunctionBeginUser;
+  PetscCall(cdn_results_create(rp));
+  r = *rp;
   cdn_rng_seed(&g, seed, 0);
   *r = (cdn_results_t){.nmodels = n, .epochs = E, .nfeat = nfeat, .num_classes = 10};
   PetscCall(PetscCalloc1(n, &r->config));
@@ -268,7 +270,7 @@ static PetscErrorCode test_files(void)
                {CDN_METHOD_WEIGHTS, CDN_LEARNER_XGB, 2},    {CDN_METHOD_VAL_ACC, CDN_LEARNER_SCORE, 2},
                {CDN_METHOD_HPARAMS, CDN_LEARNER_LINEAR, 0}, {CDN_METHOD_MAJORITY, CDN_LEARNER_MAJORITY, 0},
                {CDN_METHOD_CURVE, CDN_LEARNER_SVR, 3}};
-  cdn_results_t        A, B, narrow, nograph, shortrun;
+  cdn_results_t       *A, *B, *narrow, *nograph, *shortrun;
   cdn_jobspec_t        spec;
   cdn_predictor_info_t info;
   char                 dir[] = "/tmp/cdn_saved_XXXXXX", path[256], bad[256];
@@ -285,12 +287,12 @@ static PetscErrorCode test_files(void)
   PetscCall(run(NA, 3, "weight", 31, &A));
   PetscCall(run(NB, 3, "weight", 32, &B));
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-    PetscCall(cdn_predictor_save(path, &spec, cases[c].method, cases[c].learner, cases[c].k, &A));
-    PetscCall(cdn_predictor_score(path, &B, pred, pc, lc, &info));
+    PetscCall(cdn_predictor_save(path, &spec, cases[c].method, cases[c].learner, cases[c].k, A));
+    PetscCall(cdn_predictor_score(path, B, pred, pc, lc, &info));
     CHECK(info.method == cases[c].method && info.learner == cases[c].learner && info.budget == cases[c].k);
     CHECK(info.ncuts == 2 && info.cuts[0] < info.cuts[1]); /* terciles of A's labels */
     for (int i = 0; i < NB; i++) {
-      label[i] = cdn_results_label(&B, i);
+      label[i] = cdn_results_label(B, i);
       CHECK(isfinite(pred[i]) && pc[i] >= 0 && pc[i] <= 2);
       CHECK(lc[i] == (label[i] > info.cuts[0]) + (label[i] > info.cuts[1]));
     }
@@ -301,16 +303,16 @@ static PetscErrorCode test_files(void)
       double *XA, *XB, *X, y[N], ref[N], th[2];
       int     d, dB, cls[N], grp[N], train[NA], test[NB], rc[N];
       char    desc[96];
-      PetscCall(cdn_method_inputs(cases[c].method, &A, cases[c].k, &XA, &d, desc, sizeof desc));
-      PetscCall(cdn_method_inputs(cases[c].method, &B, cases[c].k, &XB, &dB, desc, sizeof desc));
+      PetscCall(cdn_method_inputs(cases[c].method, A, cases[c].k, &XA, &d, desc, sizeof desc));
+      PetscCall(cdn_method_inputs(cases[c].method, B, cases[c].k, &XB, &dB, desc, sizeof desc));
       PetscCall(PetscMalloc1((size_t)N * d, &X));
       PetscCall(PetscArraycpy(X, XA, (size_t)NA * d));
       PetscCall(PetscArraycpy(X + (size_t)NA * d, XB, (size_t)NB * d));
       th[0] = info.cuts[0], th[1] = info.cuts[1];
       for (int i = 0; i < N; i++) {
-        y[i]   = i < NA ? cdn_results_label(&A, i) : label[i - NA];
+        y[i]   = i < NA ? cdn_results_label(A, i) : label[i - NA];
         cls[i] = (y[i] > th[0]) + (y[i] > th[1]);
-        grp[i] = i < NA ? A.config[i].config_id : -1 - i;
+        grp[i] = i < NA ? A->config[i].config_id : -1 - i;
         if (i < NA) train[i] = i;
         else test[i - NA] = i;
       }
@@ -326,42 +328,42 @@ static PetscErrorCode test_files(void)
   }
 
   /* errors, on a ridge / logistic predictor over 3 weight columns at 2 epochs */
-  PetscCall(cdn_predictor_save(path, &spec, CDN_METHOD_WEIGHTS, CDN_LEARNER_LINEAR, 2, &A));
+  PetscCall(cdn_predictor_save(path, &spec, CDN_METHOD_WEIGHTS, CDN_LEARNER_LINEAR, 2, A));
   PetscCall(run(NB, 2, "weight", 33, &narrow));
   PetscCall(run(NB, 3, "degree", 34, &nograph));
   PetscCall(run(NB, 3, "weight", 35, &shortrun));
-  shortrun.epochs = 1;
+  shortrun->epochs = 1;
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-  PetscCall(expect_error(cdn_predictor_score(path, &narrow, pred, pc, lc, &info), CDN_ERR_INPUT, "fitted on 3 input columns"));
-  PetscCall(expect_error(cdn_predictor_score(path, &nograph, pred, pc, lc, &info), CDN_ERR_INPUT, "no inputs"));
-  PetscCall(expect_error(cdn_predictor_score(path, &shortrun, pred, pc, lc, &info), CDN_ERR_INPUT, "only 1"));
-  PetscCall(expect_error(cdn_predictor_save(bad, &spec, CDN_METHOD_VAL_ACC, CDN_LEARNER_LINEAR, 2, &A), CDN_ERR_INPUT,
+  PetscCall(expect_error(cdn_predictor_score(path, narrow, pred, pc, lc, &info), CDN_ERR_INPUT, "fitted on 3 input columns"));
+  PetscCall(expect_error(cdn_predictor_score(path, nograph, pred, pc, lc, &info), CDN_ERR_INPUT, "no inputs"));
+  PetscCall(expect_error(cdn_predictor_score(path, shortrun, pred, pc, lc, &info), CDN_ERR_INPUT, "only 1"));
+  PetscCall(expect_error(cdn_predictor_save(bad, &spec, CDN_METHOD_VAL_ACC, CDN_LEARNER_LINEAR, 2, A), CDN_ERR_INPUT,
                          "does not take learner linear"));
   CHECK(access(bad, F_OK) != 0); /* nothing written */
   copy_file(path, bad, 200, -1, 0);
-  PetscCall(expect_error(cdn_predictor_score(bad, &B, pred, pc, lc, &info), CDN_ERR_CORRUPT, "truncated"));
+  PetscCall(expect_error(cdn_predictor_score(bad, B, pred, pc, lc, &info), CDN_ERR_CORRUPT, "truncated"));
   copy_file(path, bad, 10, -1, 0);
-  PetscCall(expect_error(cdn_predictor_score(bad, &B, pred, pc, lc, &info), CDN_ERR_CORRUPT, "not a cnndyn predictor"));
+  PetscCall(expect_error(cdn_predictor_score(bad, B, pred, pc, lc, &info), CDN_ERR_CORRUPT, "not a cnndyn predictor"));
   copy_file(path, bad, -1, 120, 'x'); /* inside the payload: a name or a number altered */
-  PetscCall(expect_error(cdn_predictor_score(bad, &B, pred, pc, lc, &info), CDN_ERR_CORRUPT, bad));
+  PetscCall(expect_error(cdn_predictor_score(bad, B, pred, pc, lc, &info), CDN_ERR_CORRUPT, bad));
   copy_file(path, bad, -1, 6, 'X'); /* the magic */
-  PetscCall(expect_error(cdn_predictor_score(bad, &B, pred, pc, lc, &info), CDN_ERR_CORRUPT, "not a cnndyn predictor"));
+  PetscCall(expect_error(cdn_predictor_score(bad, B, pred, pc, lc, &info), CDN_ERR_CORRUPT, "not a cnndyn predictor"));
   fp = fopen(bad, "w");
   fputs("cnndyn-predictor 1\nmethod degree\nbudget 1\nwidth 3\nlearner xgboost\nbytes 2\n{}", fp);
   fclose(fp);
-  PetscCall(expect_error(cdn_predictor_score(bad, &B, pred, pc, lc, &info), CDN_ERR_CORRUPT, "format 1"));
+  PetscCall(expect_error(cdn_predictor_score(bad, B, pred, pc, lc, &info), CDN_ERR_CORRUPT, "format 1"));
   copy_file(path, bad, -1, -1, 0);
   fp = fopen(bad, "a");
   fputs("x", fp);
   fclose(fp);
-  PetscCall(expect_error(cdn_predictor_score(bad, &B, pred, pc, lc, &info), CDN_ERR_CORRUPT, "unexpected data"));
-  PetscCall(test_damaged_numbers(&A, &B, &spec, path, bad));
+  PetscCall(expect_error(cdn_predictor_score(bad, B, pred, pc, lc, &info), CDN_ERR_CORRUPT, "unexpected data"));
+  PetscCall(test_damaged_numbers(A, B, &spec, path, bad));
 
   /* family columns: fitted on a mix (the file names the families), scored on a run of one of them
      with the same columns; a family the predictor never saw is refused */
-  for (int m = 0; m < NA; m++) snprintf(A.config[m].arch, sizeof A.config[m].arch, "%s", m / 2 % 2 ? "lenet5" : "vgg");
-  for (int m = 0; m < NB; m++) snprintf(B.config[m].arch, sizeof B.config[m].arch, "lenet5");
-  PetscCall(cdn_predictor_save(path, &spec, CDN_METHOD_HPARAMS, CDN_LEARNER_SVR, 0, &A));
+  for (int m = 0; m < NA; m++) snprintf(A->config[m].arch, sizeof A->config[m].arch, "%s", m / 2 % 2 ? "lenet5" : "vgg");
+  for (int m = 0; m < NB; m++) snprintf(B->config[m].arch, sizeof B->config[m].arch, "lenet5");
+  PetscCall(cdn_predictor_save(path, &spec, CDN_METHOD_HPARAMS, CDN_LEARNER_SVR, 0, A));
   fp = fopen(path, "r");
   {
     char header[512] = "", width[32];
@@ -370,20 +372,20 @@ static PetscErrorCode test_files(void)
           strstr(header, "\nfamilies lenet5,vgg\n"));
     if (fp) fclose(fp);
   }
-  PetscCall(cdn_predictor_score(path, &B, pred, pc, lc, &info));
-  snprintf(B.config[3].arch, sizeof B.config[3].arch, "resnet");
-  PetscCall(expect_error(cdn_predictor_score(path, &B, pred, pc, lc, &info), CDN_ERR_INPUT,
+  PetscCall(cdn_predictor_score(path, B, pred, pc, lc, &info));
+  snprintf(B->config[3].arch, sizeof B->config[3].arch, "resnet");
+  PetscCall(expect_error(cdn_predictor_score(path, B, pred, pc, lc, &info), CDN_ERR_INPUT,
                          "fitted on lenet5,vgg models only; this run has resnet models"));
-  snprintf(B.config[3].arch, sizeof B.config[3].arch, "lenet5");
+  snprintf(B->config[3].arch, sizeof B->config[3].arch, "lenet5");
   /* fitted on one family, which gives no family column: a run of another family has the same
      width, and --model once scored it (an outside review: a ResNet predictor on an AlexNet run) */
-  for (int m = 0; m < NA; m++) snprintf(A.config[m].arch, sizeof A.config[m].arch, "resnet");
-  PetscCall(cdn_predictor_save(path, &spec, CDN_METHOD_HPARAMS, CDN_LEARNER_SVR, 0, &A));
-  PetscCall(expect_error(cdn_predictor_score(path, &B, pred, pc, lc, &info), CDN_ERR_INPUT,
+  for (int m = 0; m < NA; m++) snprintf(A->config[m].arch, sizeof A->config[m].arch, "resnet");
+  PetscCall(cdn_predictor_save(path, &spec, CDN_METHOD_HPARAMS, CDN_LEARNER_SVR, 0, A));
+  PetscCall(expect_error(cdn_predictor_score(path, B, pred, pc, lc, &info), CDN_ERR_INPUT,
                          "fitted on resnet models only; this run has lenet5 models"));
   /* a format 2 file (before family columns) still scores a run of one family */
-  for (int m = 0; m < NA; m++) snprintf(A.config[m].arch, sizeof A.config[m].arch, "lenet5");
-  PetscCall(cdn_predictor_save(path, &spec, CDN_METHOD_HPARAMS, CDN_LEARNER_SVR, 0, &A));
+  for (int m = 0; m < NA; m++) snprintf(A->config[m].arch, sizeof A->config[m].arch, "lenet5");
+  PetscCall(cdn_predictor_save(path, &spec, CDN_METHOD_HPARAMS, CDN_LEARNER_SVR, 0, A));
   {
     char  *text = NULL, *at;
     size_t n    = 0;
@@ -400,7 +402,7 @@ static PetscErrorCode test_files(void)
     if (out) fclose(out);
     free(text);
   }
-  PetscCall(cdn_predictor_score(bad, &B, pred, pc, lc, &info));
+  PetscCall(cdn_predictor_score(bad, B, pred, pc, lc, &info));
   PetscCall(PetscPopErrorHandler());
 
   unlink(path), unlink(bad), rmdir(dir);

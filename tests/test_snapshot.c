@@ -83,14 +83,14 @@ static const char *at(const char *a, const char *b)
 
 static void test_round_trip(cdn_model_desc_t *d)
 {
-  cdn_model_desc_t r;
+  cdn_model_desc_t *r = NULL;
   const char      *files[] = {"model.json", "conv1.weight.npy", "conv2.bias.npy", "fc3.weight.npy"};
   CHECK(!cdn_snapshot_write(at("e0", NULL), d));
   CHECK(!cdn_snapshot_read(at("e0", NULL), &r));
-  CHECK(!strcmp(r.arch, "lenet5") && r.in_c == 1 && r.in_h == 28 && r.num_classes == 10 && r.nlayers == d->nlayers);
+  CHECK(!strcmp(r->arch, "lenet5") && r->in_c == 1 && r->in_h == 28 && r->num_classes == 10 && r->nlayers == d->nlayers);
   int bad = 0;
   for (int i = 0; i < d->nlayers; i++) {
-    cdn_layer_desc_t *a = &d->layer[i], *b = &r.layer[i];
+    cdn_layer_desc_t *a = &d->layer[i], *b = &r->layer[i];
     bad += a->op != b->op || strcmp(a->name, b->name) || a->in_c != b->in_c || a->out_c != b->out_c ||
            a->in_h != b->in_h || a->out_w != b->out_w || a->kernel != b->kernel || a->stride != b->stride ||
            a->padding != b->padding || a->p != b->p;
@@ -100,7 +100,7 @@ static void test_round_trip(cdn_model_desc_t *d)
   }
   CHECK(bad == 0);
   /* Writing what was read gives the same bytes. */
-  CHECK(!cdn_snapshot_write(at("e0again", NULL), &r));
+  CHECK(!cdn_snapshot_write(at("e0again", NULL), r));
   for (int f = 0; f < 4; f++) CHECK(same_file(at("e0", files[f]), at("e0again", files[f])));
   CHECK(cdn_snapshot_destroy(&r) == 0);
   /* An existing snapshot is never replaced, and a failed write leaves nothing behind. */
@@ -152,7 +152,7 @@ static void test_numpy(void)
 typedef void (*mutate_t)(cJSON *root);
 static int damaged(cdn_model_desc_t *d, const char *name, mutate_t mutate, const char *rm, const char *trunc)
 {
-  cdn_model_desc_t r;
+  cdn_model_desc_t *r = NULL;
   const char      *dir = at(name, NULL);
   CHECK(!cdn_snapshot_write(dir, d));
   CHECK(remove(at(name, CDN_SNAPSHOT_SUMS)) == 0);
@@ -175,6 +175,7 @@ static int damaged(cdn_model_desc_t *d, const char *name, mutate_t mutate, const
   if (trunc) CHECK(truncate(at(name, trunc), 200) == 0);
   int code = cdn_snapshot_read(dir, &r);
   if (!code) CHECK(cdn_snapshot_destroy(&r) == 0);
+  CHECK(r == NULL); /* destroyed, or nothing held after the error */
   return code;
 }
 
@@ -189,7 +190,7 @@ static void   dup_name(cJSON *r) { cJSON_ReplaceItemInObject(layer_at(r, 4), "na
 
 static void test_damage(cdn_model_desc_t *d)
 {
-  cdn_model_desc_t r;
+  cdn_model_desc_t *r = NULL;
   CHECK(cdn_snapshot_read(at("nowhere", NULL), &r) == CDN_ERR_OPEN);
   CHECK_CONTAINS(cdn_error_message(), "nowhere/model.json: cannot open");
   CHECK(damaged(d, "d_type", unknown_type, NULL, NULL) == CDN_ERR_CORRUPT);
@@ -239,7 +240,7 @@ static void flip(const char *path, long offset)
    checksums.txt. */
 static void test_checksums(cdn_model_desc_t *d)
 {
-  cdn_model_desc_t r;
+  cdn_model_desc_t *r = NULL;
   const char      *dirs[] = {"s_flip", "s_trunc", "s_json", "s_missing", "s_sums"};
   FILE            *fp;
 
@@ -272,10 +273,10 @@ static void test_checksums(cdn_model_desc_t *d)
    written twice: the second replaces the first's members). */
 static void test_families(int npz)
 {
-  cdn_model_desc_t d, r;
+  cdn_model_desc_t d, *r = NULL;
   cdn_rng_t        rng;
   int              id[4];
-  cdn_graph_t      g1, g2;
+  cdn_graph_t    *g1 = NULL, *g2 = NULL;
   const char      *name[2] = {"resnet", "vgg"}, *npzname[2] = {"z/model-000000/epoch-000", "z/model-000000/epoch-001"};
   const char      *npzread[2] = {"z/model-000000.npz/epoch-000", "z/model-000000.npz/epoch-001"};
 
@@ -298,21 +299,21 @@ static void test_families(int npz)
       fam_free(&d);
       continue;
     }
-    int bad = r.nlayers != d.nlayers;
+    int bad = r->nlayers != d.nlayers;
     for (int k = 0; !bad && k < d.nlayers; k++) {
-      cdn_layer_desc_t *a = &d.layer[k], *b = &r.layer[k];
+      cdn_layer_desc_t *a = &d.layer[k], *b = &r->layer[k];
       bad += a->op != b->op || a->src != b->src || a->src2 != b->src2 || a->eps != b->eps || a->out_h != b->out_h;
       if (a->op == CDN_OP_BATCHNORM)
         bad += memcmp(a->weight, b->weight, a->out_c * 4) || memcmp(a->bias, b->bias, a->out_c * 4) ||
                memcmp(a->running_mean, b->running_mean, a->out_c * 4) || memcmp(a->running_var, b->running_var, a->out_c * 4);
     }
     CHECK(bad == 0);
-    if (fam == 0) CHECK(r.layer[id[2] + 1].op == CDN_OP_ADD && r.layer[id[2] + 1].src2 == id[2]);
-    CHECK(!cdn_graph_create(PETSC_COMM_SELF, &d, &g1) && !cdn_graph_create(PETSC_COMM_SELF, &r, &g2));
-    CHECK(!cdn_graph_set_weights(&g1, &d) && !cdn_graph_set_weights(&g2, &r));
-    CHECK(g1.ncoo == g2.ncoo && g1.ncoo > 0);
+    if (fam == 0) CHECK(r->layer[id[2] + 1].op == CDN_OP_ADD && r->layer[id[2] + 1].src2 == id[2]);
+    CHECK(!cdn_graph_create(PETSC_COMM_SELF, &d, &g1) && !cdn_graph_create(PETSC_COMM_SELF, r, &g2));
+    CHECK(!cdn_graph_set_weights(g1, &d) && !cdn_graph_set_weights(g2, r));
+    CHECK(g1->ncoo == g2->ncoo && g1->ncoo > 0);
     bad = 0;
-    for (PetscInt c = 0; c < g1.ncoo && g1.ncoo == g2.ncoo; c++) bad += g1.coo_v[c] != g2.coo_v[c];
+    for (PetscInt c = 0; c < g1->ncoo && g1->ncoo == g2->ncoo; c++) bad += g1->coo_v[c] != g2->coo_v[c];
     CHECK(bad == 0);
     cdn_graph_destroy(&g1), cdn_graph_destroy(&g2);
     CHECK(cdn_snapshot_destroy(&r) == 0);

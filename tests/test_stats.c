@@ -192,7 +192,7 @@ static void test_features(void)
 {
   static float     wt[3] = {1, -2, 3};
   cdn_model_desc_t d;
-  cdn_graph_t      g;
+  cdn_graph_t     *g = NULL;
   char (*names)[64];
   PetscReal       *row;
   unsigned         all = (1u << CDN_AGG_COUNT) - 1;
@@ -202,14 +202,14 @@ static void test_features(void)
   d.nlayers                = 1;
   d.layer[0]               = (cdn_layer_desc_t){.op = CDN_OP_LINEAR, .name = "fc1", .src = -1, .in_c = 1, .out_c = 3, .weight = wt};
   CHECK(!cdn_graph_create(PETSC_COMM_SELF, &d, &g));
-  CHECK(!cdn_graph_set_weights(&g, &d));
-  int n = cdn_feature_count(&g, 3, all);
+  CHECK(!cdn_graph_set_weights(g, &d));
+  int n = cdn_feature_count(g, 3, all);
   CHECK(n == 2 * 3 * 7);
-  CHECK(cdn_feature_count(&g, 1u << CDN_STAT_DEGREE, 1u << CDN_AGG_MAX | 1u << CDN_AGG_MIN) == 6);
+  CHECK(cdn_feature_count(g, 1u << CDN_STAT_DEGREE, 1u << CDN_AGG_MAX | 1u << CDN_AGG_MIN) == 6);
   names = calloc(n, sizeof *names);
   row   = calloc(n, sizeof *row);
-  CHECK(!cdn_feature_names(&g, 3, all, names));
-  CHECK(!cdn_graph_features(&g, 3, all, row));
+  CHECK(!cdn_feature_names(g, 3, all, names));
+  CHECK(!cdn_graph_features(g, 3, all, row));
   CHECK(!strcmp(names[0], "degree.all.mean") && row[0] == 3);
   CHECK(!strcmp(names[10], "degree.input.max") && row[10] == 6);
   CHECK(!strcmp(names[18], "degree.fc1.median") && row[18] == 2);

@@ -142,7 +142,7 @@ static void test_features(void)
 {
   static float     wt[3] = {1, -2, 3};
   cdn_model_desc_t m;
-  cdn_graph_t      g;
+  cdn_graph_t     *g = NULL;
   char             names[64][64];
   PetscReal        row[64];
   unsigned         stats = 1u << CDN_STAT_PAGERANK | 1u << CDN_STAT_SINGULAR | 1u << CDN_STAT_OUT_STRENGTH;
@@ -152,11 +152,11 @@ static void test_features(void)
   m.in_c = m.in_h = m.in_w = 1, m.nlayers = 1;
   m.layer[0] = (cdn_layer_desc_t){.op = CDN_OP_LINEAR, .name = "fc1", .src = -1, .in_c = 1, .out_c = 3, .weight = wt};
   CHECK(!cdn_graph_create(PETSC_COMM_SELF, &m, &g));
-  CHECK(!cdn_graph_set_weights(&g, &m));
-  int n = cdn_feature_count(&g, stats, aggs);
+  CHECK(!cdn_graph_set_weights(g, &m));
+  int n = cdn_feature_count(g, stats, aggs);
   CHECK(n == 3 * 2 + (2 + 1) + 3 * 2);
-  CHECK(!cdn_feature_names(&g, stats, aggs, names));
-  CHECK(!cdn_graph_features(&g, stats, aggs, row));
+  CHECK(!cdn_feature_names(g, stats, aggs, names));
+  CHECK(!cdn_graph_features(g, stats, aggs, row));
   CHECK(!strcmp(names[0], "pagerank.all.mean") && fabs(row[0] - 0.25) < 1e-12);
   CHECK(!strcmp(names[6], "singular.all.mean") && !strcmp(names[8], "singular.fc1.value"));
   CHECK_CLOSE(row[8], sqrt(14.0), 1e-9);
@@ -164,7 +164,7 @@ static void test_features(void)
   CHECK(row[12] == 6 && row[14] == 0);
   CHECK(cdn_stat_from_name("pagerank") == CDN_STAT_PAGERANK && cdn_stat_from_name("in_strength") == CDN_STAT_IN_STRENGTH);
   cdn_column_t cols[64 + CDN_WEIGHT_POOLED_COUNT], back;
-  CHECK(!cdn_feature_columns(&g, stats, aggs, cols));
+  CHECK(!cdn_feature_columns(g, stats, aggs, cols));
   CHECK(!cdn_weight_stats_columns(&m, cols + n) && !cdn_weight_pooled_columns(cols + n + 7));
   for (int f = 0; f < n + 7 + CDN_WEIGHT_POOLED_COUNT; f++) { /* every name reads back as what it was made from */
     CHECK(!cdn_column_parse(cols[f].name, &back));

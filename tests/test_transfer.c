@@ -65,41 +65,38 @@ static void test_subsets(void)
   cdn_model_config_t cfg[N];
   cdn_status_t       st[N];
   double             acc[N], train[N];
-  cdn_evaluation_t   ev;
+  cdn_evaluation_t  *ev = NULL;
   int                ntr = 0;
 
   cdn_jobspec_defaults(&spec);
   population(&res, cfg, st, acc, 2);
-  memset(&ev, 0, sizeof ev);
   CHECK(cdn_evaluation_subsets(&spec, &res, &ev) == 0);
-  CHECK(ev.nsubsets == 5);
-  CHECK(!strcmp(ev.subset[CDN_SUBSET_ALL].name, "all") && !ev.subset[CDN_SUBSET_ALL].test);
-  CHECK(!strcmp(ev.subset[CDN_SUBSET_TRAINABLE].name, "trainable"));
-  CHECK(ev.subset[2].kind == CDN_SUBSET_KIND_HELDOUT && ev.subset[4].kind == CDN_SUBSET_KIND_WIDE);
-  check_split(&res, find(&ev, "heldout_lenet5"), is_lenet);
-  check_split(&res, find(&ev, "heldout_vgg"), is_vgg);
-  check_split(&res, find(&ev, "wide"), is_widest);
+  CHECK(ev->nsubsets == 5);
+  CHECK(!strcmp(ev->subset[CDN_SUBSET_ALL].name, "all") && !ev->subset[CDN_SUBSET_ALL].test);
+  CHECK(!strcmp(ev->subset[CDN_SUBSET_TRAINABLE].name, "trainable"));
+  CHECK(ev->subset[2].kind == CDN_SUBSET_KIND_HELDOUT && ev->subset[4].kind == CDN_SUBSET_KIND_WIDE);
+  check_split(&res, find(ev, "heldout_lenet5"), is_lenet);
+  check_split(&res, find(ev, "heldout_vgg"), is_vgg);
+  check_split(&res, find(ev, "wide"), is_widest);
   /* the median cut of a split is the median of its training side's labels */
   for (int m = 0; m < N; m++)
-    if (!is_widest(&cfg[m])) train[ntr++] = ev.label[m];
+    if (!is_widest(&cfg[m])) train[ntr++] = ev->label[m];
   qsort(train, (size_t)ntr, sizeof *train, cmp_double);
-  CHECK(ntr == 16 && find(&ev, "wide") && find(&ev, "wide")->thresholds[0] == 0.5 * (train[7] + train[8]));
+  CHECK(ntr == 16 && find(ev, "wide") && find(ev, "wide")->thresholds[0] == 0.5 * (train[7] + train[8]));
   CHECK(cdn_evaluation_destroy(&ev) == 0);
 
   /* [prediction] subsets leaves out what it does not name */
   spec.subset_mask = 1u << CDN_SUBSET_KIND_ALL | 1u << CDN_SUBSET_KIND_WIDE;
-  memset(&ev, 0, sizeof ev);
   CHECK(cdn_evaluation_subsets(&spec, &res, &ev) == 0);
-  CHECK(ev.nsubsets == 3 && !ev.subset[CDN_SUBSET_TRAINABLE].run && find(&ev, "wide") && !find(&ev, "heldout_vgg"));
+  CHECK(ev->nsubsets == 3 && !ev->subset[CDN_SUBSET_TRAINABLE].run && find(ev, "wide") && !find(ev, "heldout_vgg"));
   CHECK(cdn_evaluation_destroy(&ev) == 0);
 
   /* one family and widths unknown (a run from before width was recorded): no transfer split */
   cdn_jobspec_defaults(&spec);
   population(&res, cfg, st, acc, 1);
   for (int m = 0; m < N; m++) cfg[m].hp[CDN_HP_WIDTH] = NAN;
-  memset(&ev, 0, sizeof ev);
   CHECK(cdn_evaluation_subsets(&spec, &res, &ev) == 0);
-  CHECK(ev.nsubsets == 2);
+  CHECK(ev->nsubsets == 2);
   CHECK(cdn_evaluation_destroy(&ev) == 0);
 }
 

@@ -5,7 +5,7 @@
 int cdn_fuzz_cifar(const uint8_t *data, size_t size)
 {
   const char *dir = cdn_fuzz_files("test_batch.bin", data, size);
-  cdn_idx_t   img, lab;
+  cdn_idx_t  *img, *lab;
 
   for (int train = 0; train < 2; train++) {
     cdn_fuzz_verdict(cdn_cifar_read(dir, train ? PETSC_TRUE : PETSC_FALSE, &img, &lab));

@@ -4,7 +4,7 @@
 
 int cdn_fuzz_idx(const uint8_t *data, size_t size)
 {
-  cdn_idx_t idx;
+  cdn_idx_t *idx = NULL;
   char      path[512];
 
   snprintf(path, sizeof path, "%s/images.idx", cdn_fuzz_file("images.idx", data, size));

@@ -47,7 +47,7 @@ static void fix_crcs(uint8_t *d, size_t size)
 
 int cdn_fuzz_npz(const uint8_t *data, size_t size)
 {
-  static cdn_model_desc_t desc; /* large: not on the stack */
+  cdn_model_desc_t       *desc;
   char                    model[512], dir[560];
   int                    *epochs = NULL, n = 0, written = 0;
   uint8_t                *copy = malloc(size + 1);
@@ -68,7 +68,7 @@ int cdn_fuzz_npz(const uint8_t *data, size_t size)
     if (e) continue;
     if (!written && epochs[n - 1] < 999) {
       snprintf(dir, sizeof dir, "%s/epoch-%03d", model, epochs[n - 1] + 1);
-      cdn_fuzz_verdict(cdn_snapshot_write_as(dir, &desc, CDN_SNAPSHOT_NPZ));
+      cdn_fuzz_verdict(cdn_snapshot_write_as(dir, desc, CDN_SNAPSHOT_NPZ));
       written = 1;
     }
     cdn_fuzz_verdict(cdn_snapshot_destroy(&desc));

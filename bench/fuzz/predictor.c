@@ -5,7 +5,7 @@
 #include "cnndyn/results.h"
 #include "fuzz.h"
 
-static cdn_results_t run;
+static cdn_results_t *run;
 
 static void load_run(void)
 {
@@ -28,11 +28,11 @@ int cdn_fuzz_predictor(const uint8_t *data, size_t size)
   char                 path[512];
 
   cdn_fuzz_init();
-  if (!run.nmodels) load_run();
-  pred = malloc(run.nmodels * sizeof *pred), pc = malloc(run.nmodels * sizeof *pc), lc = malloc(run.nmodels * sizeof *lc);
+  if (!run) load_run();
+  pred = malloc(run->nmodels * sizeof *pred), pc = malloc(run->nmodels * sizeof *pc), lc = malloc(run->nmodels * sizeof *lc);
   if (!pred || !pc || !lc) abort();
   snprintf(path, sizeof path, "%s/model.cdp", cdn_fuzz_file("model.cdp", data, size));
-  cdn_fuzz_verdict(cdn_predictor_score(path, &run, pred, pc, lc, &info));
+  cdn_fuzz_verdict(cdn_predictor_score(path, run, pred, pc, lc, &info));
   free(pred), free(pc), free(lc);
   return 0;
 }

@@ -4,8 +4,8 @@
 
 int cdn_fuzz_snapshot(const uint8_t *data, size_t size)
 {
-  static cdn_model_desc_t desc; /* large: not on the stack */
-  PetscErrorCode          ierr = cdn_snapshot_read(cdn_fuzz_files("model.json", data, size), &desc);
+  cdn_model_desc_t *desc;
+  PetscErrorCode    ierr = cdn_snapshot_read(cdn_fuzz_files("model.json", data, size), &desc);
 
   cdn_fuzz_verdict(ierr);
   if (!ierr) cdn_fuzz_verdict(cdn_snapshot_destroy(&desc));

@@ -66,7 +66,7 @@ static PetscErrorCode eigen_timed(Mat A, const char *key)
 static PetscErrorCode bench_fc(const char *path)
 {
   cdn_model_desc_t d;
-  cdn_graph_t      g;
+  cdn_graph_t     *g = NULL;
   int              nd, shape[4];
   double           t0, t1, c0;
   PetscFunctionBeginUser;
@@ -78,16 +78,16 @@ static PetscErrorCode bench_fc(const char *path)
   t0 = MPI_Wtime(), c0 = cpu_now();
   PetscCall(cdn_graph_create(PETSC_COMM_WORLD, &d, &g));
   t1 = MPI_Wtime();
-  PetscCall(cdn_graph_set_weights(&g, &d));
+  PetscCall(cdn_graph_set_weights(g, &d));
   PetscCall(report("fc_create_s", t1 - t0));
   PetscCall(report("fc_set_weights_s", MPI_Wtime() - t1));
   PetscCall(report("fc_build_s", MPI_Wtime() - t0)); /* pattern and values: what scipy's build does */
   PetscCall(report("fc_build_cpu_s", cpu_now() - c0));
   t0 = MPI_Wtime();
-  PetscCall(cdn_graph_set_weights(&g, &d));
+  PetscCall(cdn_graph_set_weights(g, &d));
   PetscCall(report("fc_next_epoch_s", MPI_Wtime() - t0)); /* new values into the existing pattern */
-  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "fc_nodes %d\nfc_edges %d\n", (int)g.nnodes, (int)g.nedges));
-  PetscCall(eigen_timed(g.A, "fc_eigenvector"));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "fc_nodes %d\nfc_edges %d\n", (int)g->nnodes, (int)g->nedges));
+  PetscCall(eigen_timed(g->A, "fc_eigenvector"));
   PetscCall(cdn_graph_destroy(&g));
   PetscCall(PetscFree(d.layer[0].weight));
   PetscCall(peak_memory());
@@ -134,7 +134,7 @@ static PetscErrorCode bench_edges(const char *pi, const char *pj, const char *pw
 /* Per epoch: new weights into the existing pattern, then every statistic and every aggregator. */
 static PetscErrorCode bench_family(cdn_model_desc_t *d, const char *key)
 {
-  cdn_graph_t g;
+  cdn_graph_t *g = NULL;
   cdn_rng_t   rng;
   unsigned    stats = (1u << CDN_STAT_COUNT) - 1, aggs = (1u << CDN_AGG_COUNT) - 1;
   PetscReal  *row;
@@ -148,11 +148,11 @@ static PetscErrorCode bench_family(cdn_model_desc_t *d, const char *key)
     for (int i = 0; l->weight && i < n; i++) l->weight[i] = (float)(0.1 * cdn_rng_normal(&rng));
   }
   PetscCall(cdn_graph_create(PETSC_COMM_SELF, d, &g));
-  PetscCall(PetscMalloc1(cdn_feature_count(&g, stats, aggs), &row));
+  PetscCall(PetscMalloc1(cdn_feature_count(g, stats, aggs), &row));
   t0 = MPI_Wtime();
   for (int r = 0; r < reps; r++) {
-    PetscCall(cdn_graph_set_weights(&g, d));
-    PetscCall(cdn_graph_features(&g, stats, aggs, row));
+    PetscCall(cdn_graph_set_weights(g, d));
+    PetscCall(cdn_graph_features(g, stats, aggs, row));
   }
   PetscCall(report(key, (MPI_Wtime() - t0) / reps));
   PetscCall(PetscFree(row));

@@ -11,9 +11,9 @@ int main(int argc, char **argv)
   PetscMPIInt rank, size;
   int           models, len, nfeat, mine = 0;
   double        t, t_sched, t_gather, *recs;
-  cdn_sched_t   sched;
+  cdn_sched_t  *sched;
   cdn_jobspec_t spec;
-  cdn_results_t res = {0};
+  cdn_results_t *res = NULL;
   long          m, *ids;
   char          ini[256];
 
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
   PetscCall(PetscMalloc1(models + 1, &ids));
   t = MPI_Wtime();
   for (;;) {
-    PetscCall(cdn_sched_next(&sched, &m));
+    PetscCall(cdn_sched_next(sched, &m));
     if (m >= models) break;
     ids[mine++] = m;
   }
@@ -44,11 +44,12 @@ int main(int argc, char **argv)
   /* The gather of every record into the root's table, as at the end of a run. */
   PetscCall(PetscCalloc1((size_t)mine * len + 1, &recs));
   for (int i = 0; i < mine; i++) recs[(size_t)i * len + REC_MODEL] = (double)ids[i];
-  if (rank == 0) PetscCall(cdn_results_alloc_models(&res, models));
-  if (rank == 0) PetscCall(cdn_results_alloc_epochs(&res, 1, nfeat));
+  if (rank == 0) PetscCall(cdn_results_create(&res));
+  if (rank == 0) PetscCall(cdn_results_alloc_models(res, models));
+  if (rank == 0) PetscCall(cdn_results_alloc_epochs(res, 1, nfeat));
   PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
   t = MPI_Wtime();
-  PetscCall(cdn_records_gather(PETSC_COMM_WORLD, &spec, 0, nfeat, recs, mine, &res));
+  PetscCall(cdn_records_gather(PETSC_COMM_WORLD, &spec, 0, nfeat, recs, mine, res));
   t = MPI_Wtime() - t;
   PetscCallMPI(MPI_Reduce(&t, &t_gather, 1, MPI_DOUBLE, MPI_MAX, 0, PETSC_COMM_WORLD));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD,

@@ -13,7 +13,7 @@ static int put(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == 
 int main(int argc, char **argv)
 {
   cdn_jobspec_t spec;
-  cdn_data_t    data;
+  cdn_data_t   *data = NULL;
   FILE         *f;
   int           bad = 0;
 
@@ -28,9 +28,9 @@ int main(int argc, char **argv)
     return 1;
   }
   {
-    const cdn_images_t *tr = &data.train, *te = &data.test;
+    const cdn_images_t *tr = &data->train, *te = &data->test;
     int32_t hdr[5] = {tr->n, te->n, tr->c, tr->h, tr->w};
-    float   norm[2] = {1.0f / (255.0f * data.std), data.mean / data.std}; /* cdn_batch_fill's two floats */
+    float   norm[2] = {1.0f / (255.0f * data->std), data->mean / data->std}; /* cdn_batch_fill's two floats */
     size_t  item = (size_t)tr->c * tr->h * tr->w;
     bad |= put(f, hdr, sizeof hdr) | put(f, norm, sizeof norm);
     bad |= put(f, tr->pixels, item * tr->n) | put(f, tr->labels, (size_t)tr->n);

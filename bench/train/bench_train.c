@@ -31,7 +31,7 @@ static double mflop_per_image(const cdn_model_desc_t *m)
 int main(int argc, char **argv)
 {
   cdn_jobspec_t      spec;
-  cdn_data_t         data;
+  cdn_data_t        *data = NULL;
   cdn_net_t         *net;
   cdn_rng_t          init, train;
   cdn_train_config_t cfg = {.lr = 0.01, .momentum = 0.9, .init_scale = 1};
@@ -53,15 +53,15 @@ int main(int argc, char **argv)
   cdn_net_init(net, &init);
   for (int e = 0; e < epochs; e++) {
     double t0 = MPI_Wtime(), c0 = cpu_seconds();
-    if (cdn_net_train_epoch(net, &data, &data.train, &train, NULL, &loss)) return 1;
+    if (cdn_net_train_epoch(net, data, &data->train, &train, NULL, &loss)) return 1;
     seconds += MPI_Wtime() - t0, cpu += cpu_seconds() - c0;
     fprintf(stderr, "cnndyn epoch %d loss %.4f (%.2f s)\n", e + 1, loss, MPI_Wtime() - t0);
   }
-  if (cdn_net_evaluate(net, &data, &data.test, &loss, &acc)) return 1;
+  if (cdn_net_evaluate(net, data, &data->test, &loss, &acc)) return 1;
   {
-    double ips = epochs * (double)data.train.n / seconds, mf = mflop_per_image(cdn_net_desc(net));
+    double ips = epochs * (double)data->train.n / seconds, mf = mflop_per_image(cdn_net_desc(net));
     printf("cnndyn %s images_per_s %.0f test_acc %.4f mflop_per_image %.3f gflop_s %.1f cpu_images_per_s %.0f\n",
-           argv[1], ips, acc, mf, ips * mf / 1e3, epochs * (double)data.train.n / cpu);
+           argv[1], ips, acc, mf, ips * mf / 1e3, epochs * (double)data->train.n / cpu);
   }
   cdn_net_destroy(&net);
   if (cdn_data_destroy(&data)) return 1;

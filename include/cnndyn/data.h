@@ -18,15 +18,16 @@ typedef struct {
   float        mean, std; /* pixel normalisation, from the training split */
 } cdn_data_t;
 
-/* One IDX file; dims[0] is the item count. data is malloc'd. */
+/* One IDX file; dims[0] is the item count. */
 typedef struct {
   int      ndims;
   int      dims[4];
   uint8_t *data;
 } cdn_idx_t;
 
-PetscErrorCode cdn_idx_read(const char *path, cdn_idx_t *idx);
-PetscErrorCode cdn_idx_destroy(cdn_idx_t *idx); /* an empty one is fine */
+/* Allocates *idx and reads path into it; *idx is NULL after an error, with nothing held. */
+PetscErrorCode cdn_idx_read(const char *path, cdn_idx_t **idx);
+PetscErrorCode cdn_idx_destroy(cdn_idx_t **idx); /* frees it all; *idx NULL afterwards, NULL is fine */
 
 /* The files a job's data set is read from, in a fixed order: the four IDX files (each the gzipped
    name when present, else the raw one; a missing one is CDN_ERR_OPEN) or CIFAR-10's six. */
@@ -38,9 +39,10 @@ PetscErrorCode cdn_data_files(const cdn_jobspec_t *spec, char (*paths)[CDN_DATA_
 PetscErrorCode cdn_data_fingerprint(const cdn_jobspec_t *spec, char *text, size_t cap);
 
 /* Collective on comm: rank 0 reads the files, carves validation from training (shuffled by the
-   job's seed), applies the subset sizes, and broadcasts. */
-PetscErrorCode cdn_data_load(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_data_t *data);
-PetscErrorCode cdn_data_destroy(cdn_data_t *data); /* an empty one is fine */
+   job's seed), applies the subset sizes, and broadcasts. *data is allocated here; after an error
+   it is NULL on every rank, with nothing held. The three cdn_images_t are parts of it. */
+PetscErrorCode cdn_data_load(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_data_t **data);
+PetscErrorCode cdn_data_destroy(cdn_data_t **data); /* frees it all; *data NULL afterwards, NULL is fine */
 
 /* Copies items index[0..n) of set into x (n*c*h*w floats, normalised) and y. No allocation. */
 void cdn_batch_fill(const cdn_data_t *data, const cdn_images_t *set, const int *index, int n, float *x,
@@ -48,8 +50,9 @@ void cdn_batch_fill(const cdn_data_t *data, const cdn_images_t *set, const int *
 
 /* CIFAR-10 binary format: records of 1 label byte and 3 x 32 x 32 pixel bytes (red, green, blue
    planes), 10000 per file. Reads dir/data_batch_1.bin .. data_batch_5.bin (train) or
-   dir/test_batch.bin into an IDX-shaped n x 3 x 32 x 32 image set and an n-label set. */
-PetscErrorCode cdn_cifar_read(const char *dir, PetscBool train, cdn_idx_t *images, cdn_idx_t *labels);
+   dir/test_batch.bin into an IDX-shaped n x 3 x 32 x 32 image set and an n-label set, both
+   allocated here (NULL after an error, nothing held; cdn_idx_destroy frees each). */
+PetscErrorCode cdn_cifar_read(const char *dir, PetscBool train, cdn_idx_t **images, cdn_idx_t **labels);
 /* The name of file f (0..4) of the training set, or of the test file, in dir. */
 void           cdn_cifar_path(char *path, const char *dir, PetscBool train, int f);
 

@@ -162,9 +162,11 @@ typedef struct {
 /* Collective on comm; res must be complete on every rank (cdn_results_bcast). Runs every selected
    (subset, method, learner, budget, repeat) task, task t on rank t mod size, and gathers the
    results to every rank's ev in task order, so that ev is identical for any rank count. Budgets run
-   1..spec->budget. Errors on any rank are shared (cdn_error_share) before anyone waits. */
-PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
-PetscErrorCode cdn_evaluation_destroy(cdn_evaluation_t *ev);
+   1..spec->budget. Errors on any rank are shared (cdn_error_share) before anyone waits. *ev is
+   allocated here, NULL after an error (nothing left held). */
+PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t **ev);
+/* Frees everything ev holds and ev itself; *ev is NULL afterwards (NULL is fine). */
+PetscErrorCode cdn_evaluation_destroy(cdn_evaluation_t **ev);
 /* The headline numbers of ev (cdn_headline_t), from its gathered rows, then the early-stopping
    curves that prune by them (cdn_evaluation_early_stop); root, called by cdn_evaluate.
    Deterministic in (spec->seed, ev), so the same at any rank count. */
@@ -172,10 +174,10 @@ PetscErrorCode cdn_evaluation_headlines(const cdn_jobspec_t *spec, const cdn_res
 /* The headline of kind at (subset, k) (k ignored for PREREG), or NULL. */
 const cdn_headline_t *cdn_evaluation_headline(const cdn_evaluation_t *ev, int subset, int k, int kind);
 /* The first step of cdn_evaluate, on one rank: labels, the class task and every subset of ev
-   (ev zeroed on entry; cdn_evaluation_destroy releases it). Families are told apart by name in
+   (*ev allocated here, NULL after an error; cdn_evaluation_destroy releases it). Families are told apart by name in
    model-id order, widths by hp[CDN_HP_WIDTH] (NaN, as in runs from before width was recorded: no
    wide split). Replicates share family and width, so no configuration is on both sides. */
-PetscErrorCode cdn_evaluation_subsets(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev);
+PetscErrorCode cdn_evaluation_subsets(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t **ev);
 
 /* Early stopping at equal compute (early_stop.c), simulated on the finished population, where every
    model's curve and final label are known. A policy spends epochs and keeps some models to the end;
@@ -273,10 +275,11 @@ PetscErrorCode cdn_scorer_destroy(cdn_scorer_t **s);
 
 /* The stage as one call (src/predict/stage.c), the entry point of `cnndyn run`, `cnndyn predict`
    and `cnndyn merge`. */
-/* The prediction stage, collective on comm: res complete on the root (zeroed elsewhere) is
-   broadcast, evaluated with the tasks spread over the ranks, written by the root
-   (cdn_report_write) and summarised on stdout unless quiet. Errors reach every rank. */
-PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_results_t *res, const char *outdir,
+/* The prediction stage, collective on comm: *res complete on the root (NULL elsewhere, where the
+   broadcast allocates it: the caller destroys it on every rank) is broadcast, evaluated with the
+   tasks spread over the ranks, written by the root (cdn_report_write) and summarised on stdout
+   unless quiet. Errors reach every rank. */
+PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_results_t **res, const char *outdir,
                                     PetscBool prediction_only, PetscBool quiet);
 /* `cnndyn predict DIR`: DIR's CSVs read on the root (cdn_results_load_whole), the budget checked
    against its epochs, then the prediction stage rewriting DIR's prediction outputs. Collective. */

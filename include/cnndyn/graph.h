@@ -69,23 +69,26 @@ typedef struct {
   Mat              A;
 } cdn_graph_t;
 
-/* Builds the pattern for desc's architecture on comm (PETSC_COMM_SELF for a graph one rank holds,
-   a team's communicator for a large one: collective, every rank passes the same desc). Values are
-   zero until cdn_graph_set_weights. */
-PetscErrorCode cdn_graph_create(MPI_Comm comm, const cdn_model_desc_t *desc, cdn_graph_t *g);
+/* Allocates *g and builds the pattern for desc's architecture on comm (PETSC_COMM_SELF for a graph
+   one rank holds, a team's communicator for a large one: collective, every rank passes the same
+   desc). Values are zero until cdn_graph_set_weights. After an error *g is NULL and nothing is held.
+   The plans below (cdn_graph_plan, cdn_graph_plan_as) fill a caller's struct instead: they hold no
+   memory and need no destroy. */
+PetscErrorCode cdn_graph_create(MPI_Comm comm, const cdn_model_desc_t *desc, cdn_graph_t **g);
 /* Sets edge weights from desc's current parameters (same architecture as at create); collective,
    each rank reduces only the edges of its own rows. */
 PetscErrorCode cdn_graph_set_weights(cdn_graph_t *g, const cdn_model_desc_t *desc);
-PetscErrorCode cdn_graph_destroy(cdn_graph_t *g);
+/* Frees the matrix, the COO arrays and the graph; *g is NULL afterwards (NULL is fine). */
+PetscErrorCode cdn_graph_destroy(cdn_graph_t **g);
 /* The unrolled graph (Gebhart et al. 2019): one node per channel and pixel position, docs/graph.md "The
    graph" documents it. Refused (CDN_ERR_INPUT, the count and the limit named) when it would have
    more than max_edges edges; residual networks are not supported (CDN_ERR_INPUT). Weights are set
    with cdn_graph_set_weights like a rolled graph. */
 PetscErrorCode cdn_graph_create_unrolled(MPI_Comm comm, const cdn_model_desc_t *desc, PetscInt64 max_edges,
-                                         cdn_graph_t *g);
+                                         cdn_graph_t **g);
 /* The graph a job spec asks for: unrolled or rolled, refused (CDN_ERR_INPUT) above max_edges. */
 PetscErrorCode cdn_graph_create_as(MPI_Comm comm, const cdn_model_desc_t *desc, int unrolled, PetscInt64 max_edges,
-                                   cdn_graph_t *g);
+                                   cdn_graph_t **g);
 /* The plan cdn_graph_create_as would build (groups, blocks, nnodes, nedges; no matrix), with the
    same refusals: enough to decide where the graph lives before any rank assembles it. */
 PetscErrorCode cdn_graph_plan_as(const cdn_model_desc_t *desc, int unrolled, PetscInt64 max_edges, cdn_graph_t *g);

@@ -79,41 +79,47 @@ static inline double *cdn_record_features(double *rec, int epochs, int nfeat, in
 }
 
 #include <petscsys.h>
-/* Reads a finished run's models.csv, curves.csv and features.csv from dir into res (root only), so
+/* A results table is a handle: every function below that yields one allocates it and returns it
+   through cdn_results_t **res (NULL after an error, with nothing held), and cdn_results_destroy
+   frees it. */
+/* Reads a finished run's models.csv, curves.csv and features.csv from dir into *res (root only), so
    that prediction can be rerun without training. Any missing file, unknown layout or unparsable
    number is CDN_ERR_OPEN / CDN_ERR_CORRUPT naming the file and line. num_classes is taken from the
    label of a diverged model (1/classes) when there is one, else 10. */
-PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res);
+PetscErrorCode cdn_results_load(const char *dir, cdn_results_t **res);
 /* cdn_results_load, refusing a part of a population (run --part: DIR/part.txt) with a message. */
-PetscErrorCode cdn_results_load_whole(const char *dir, cdn_results_t *res);
-/* Root's res (complete) to every rank of comm (others' res must be zeroed on entry). */
-PetscErrorCode cdn_results_bcast(MPI_Comm comm, cdn_results_t *res);
+PetscErrorCode cdn_results_load_whole(const char *dir, cdn_results_t **res);
+/* Root's *res (complete) to every rank of comm; on the others *res must be NULL and is allocated
+   here (NULL again after an error). */
+PetscErrorCode cdn_results_bcast(MPI_Comm comm, cdn_results_t **res);
+/* An empty table (no models, no epochs), to be sized by the two calls below. */
+PetscErrorCode cdn_results_create(cdn_results_t **res);
 /* The per-model arrays of res for n models (zeroed; test accuracies NaN), then the per-epoch ones
    for res->nmodels models, E epochs and nfeat features (curves and features NaN, timing 0, names
-   empty): every way of filling a results struct (records, CSVs, broadcast) allocates through these. */
+   empty): every way of filling a results table (records, CSVs, broadcast) allocates through these. */
 PetscErrorCode cdn_results_alloc_models(cdn_results_t *res, int n);
 PetscErrorCode cdn_results_alloc_epochs(cdn_results_t *res, int E, int nfeat);
-/* Fills res (allocated here) from nrec records of models with ids first .. first + nrec - 1, in
+/* Fills *res (allocated here) from nrec records of models with ids first .. first + nrec - 1, in
    any order (each exactly once). ids NULL; or else the records' models are ids[0..nrec) (ascending)
    and res's model i is ids[i]. columns and num_classes are left to the caller. */
 PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int first, const int *ids, int nrec,
-                                        const double *recs, int nfeat, cdn_results_t *res);
+                                        const double *recs, int nfeat, cdn_results_t **res);
 /* Collective: every rank's nmine records (in any order; each names its model) fill the root's
    table res of the models first .. first + res->nmodels - 1 (allocated by the root beforehand with
-   cdn_results_alloc_models/_epochs; columns and num_classes are the caller's; other ranks' res
-   untouched), received a chunk at a time: the root never holds the records besides the table. A
+   cdn_results_create and cdn_results_alloc_models/_epochs; columns and num_classes are the
+   caller's; other ranks' res unused, NULL is fine), received a chunk at a time: the root never holds the records besides the table. A
    model missing or arriving twice is an error on every rank. */
 PetscErrorCode cdn_records_gather(MPI_Comm comm, const cdn_jobspec_t *spec, int first, int nfeat, const double *mine,
                                   int nmine, cdn_results_t *res);
-/* The models of res with keep[m] set, in order, into out (allocated here, names and classes
+/* The models of res with keep[m] set, in order, into *out (allocated here, names and classes
    copied). */
-PetscErrorCode cdn_results_select(const cdn_results_t *res, const char *keep, cdn_results_t *out);
+PetscErrorCode cdn_results_select(const cdn_results_t *res, const char *keep, cdn_results_t **out);
 /* res without its pruned models (no final accuracy to learn or score against), left_out = how many
-   were dropped; unchanged when it has none. */
+   were dropped; unchanged when it has none. In place: the handle stays the same. */
 PetscErrorCode cdn_results_finished(cdn_results_t *res);
 /* The architectures of res's models as a mask of cdn_arch_names (model.h); unknown or empty
    names (runs from before the column) add nothing. */
 unsigned cdn_results_arch_mask(const cdn_results_t *res);
-/* Frees the arrays of a results struct however it was filled (gathered in a run, loaded from a
-   run's CSVs, or broadcast); an empty struct is fine. */
-PetscErrorCode cdn_results_destroy(cdn_results_t *res);
+/* Frees a table and everything it holds however it was filled (gathered in a run, loaded from a
+   run's CSVs, or broadcast); *res is NULL afterwards (NULL is fine). */
+PetscErrorCode cdn_results_destroy(cdn_results_t **res);

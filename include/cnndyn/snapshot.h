@@ -18,12 +18,14 @@ int         cdn_op_from_name(const char *name);
 typedef enum { CDN_SNAPSHOT_NPY, CDN_SNAPSHOT_NPZ } cdn_snapshot_format_t;
 PetscErrorCode cdn_snapshot_write_as(const char *dir, const cdn_model_desc_t *desc, cdn_snapshot_format_t format);
 PetscErrorCode cdn_snapshot_write(const char *dir, const cdn_model_desc_t *desc); /* as NPY */
-/* Reads a snapshot into desc, allocating its weight and bias arrays: a folder, or MODEL.npz/epoch-EEE
-   for an epoch inside an .npz. A missing or corrupt file
-   (one whose checksum differs from checksums.txt included) gives CDN_ERR_OPEN or CDN_ERR_CORRUPT
-   naming the file. */
-PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t *desc);
-PetscErrorCode cdn_snapshot_destroy(cdn_model_desc_t *desc); /* the arrays read */
+/* Reads a snapshot into a desc allocated here, with its weight and bias arrays: a folder, or
+   MODEL.npz/epoch-EEE for an epoch inside an .npz. A missing or corrupt file (one whose checksum
+   differs from checksums.txt included) gives CDN_ERR_OPEN or CDN_ERR_CORRUPT naming the file; *desc
+   is then NULL, with nothing held. */
+PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t **desc);
+/* Frees a desc cdn_snapshot_read returned (its arrays and itself; not a net's desc); *desc is NULL
+   afterwards (NULL is fine). */
+PetscErrorCode cdn_snapshot_destroy(cdn_model_desc_t **desc);
 /* The epochs a model's snapshots hold, ascending (*epochs malloc'd: free()): the epoch-EEE
    folders of folder model, or the epochs with a model.json inside model.npz. */
 PetscErrorCode cdn_snapshot_epochs(const char *model, int **epochs, int *n);

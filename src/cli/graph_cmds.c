@@ -23,24 +23,33 @@ typedef struct {
   unsigned    stat_mask, agg_mask;
 } gopts_t;
 
-static PetscErrorCode load_graph(const char *snap, int unrolled, cdn_model_desc_t *desc, cdn_graph_t *g)
+/* *desc and *g allocated here; both NULL after an error. */
+static PetscErrorCode load_graph(const char *snap, int unrolled, cdn_model_desc_t **desc, cdn_graph_t **g)
 {
+  PetscErrorCode ierr;
+
   PetscFunctionBeginUser;
+  *g = NULL;
   PetscCall(cdn_snapshot_read(snap, desc));
-  PetscCall(cdn_graph_create_as(PETSC_COMM_SELF, desc, unrolled, 2000000000, g));
-  PetscCall(cdn_graph_set_weights(g, desc));
+  ierr = cdn_graph_create_as(PETSC_COMM_SELF, *desc, unrolled, 2000000000, g);
+  if (!ierr) ierr = cdn_graph_set_weights(*g, *desc);
+  if (ierr) {
+    PetscCall(cdn_graph_destroy(g));
+    PetscCall(cdn_snapshot_destroy(desc));
+    PetscCall(ierr);
+  }
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode graph_export(const gopts_t *o)
 {
-  cdn_model_desc_t desc;
-  cdn_graph_t      g;
+  cdn_model_desc_t *desc = NULL;
+  cdn_graph_t     *g = NULL;
 
   PetscFunctionBeginUser;
   PetscCall(load_graph(o->snap, o->unrolled, &desc, &g));
-  PetscCall(cdn_graph_export_mtx(&g, o->file));
-  PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s: %d nodes, %d edges\n", o->file, (int)g.nnodes, (int)g.nedges));
+  PetscCall(cdn_graph_export_mtx(g, o->file));
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s: %d nodes, %d edges\n", o->file, (int)g->nnodes, (int)g->nedges));
   PetscCall(cdn_graph_destroy(&g));
   PetscCall(cdn_snapshot_destroy(&desc));
   PetscFunctionReturn(0);
@@ -50,8 +59,8 @@ static PetscErrorCode graph_export(const gopts_t *o)
    then each selected node statistic. */
 static PetscErrorCode node_stats(const gopts_t *o)
 {
-  cdn_model_desc_t desc;
-  cdn_graph_t      g;
+  cdn_model_desc_t *desc = NULL;
+  cdn_graph_t     *g = NULL;
   PetscReal       *x[CDN_STAT_COUNT] = {NULL}, lambda;
   cdn_afile_t      af = {0};
   FILE            *fp = stdout;
@@ -66,14 +75,14 @@ static PetscErrorCode node_stats(const gopts_t *o)
   PetscCall(load_graph(o->snap, o->unrolled, &desc, &g));
   for (int s = 0; s < CDN_STAT_COUNT; s++) {
     if (!(o->stat_mask & (1u << s))) continue;
-    PetscCall(PetscMalloc1(g.nnodes, &x[s]));
-    if (s == CDN_STAT_DEGREE) PetscCall(cdn_stat_degree(g.A, x[s]));
-    if (s == CDN_STAT_EIGENVECTOR) PetscCall(cdn_stat_eigenvector(g.A, x[s], &lambda));
-    if (s == CDN_STAT_PAGERANK) PetscCall(cdn_stat_pagerank(g.A, x[s]));
+    PetscCall(PetscMalloc1(g->nnodes, &x[s]));
+    if (s == CDN_STAT_DEGREE) PetscCall(cdn_stat_degree(g->A, x[s]));
+    if (s == CDN_STAT_EIGENVECTOR) PetscCall(cdn_stat_eigenvector(g->A, x[s], &lambda));
+    if (s == CDN_STAT_PAGERANK) PetscCall(cdn_stat_pagerank(g->A, x[s]));
     if (s == CDN_STAT_IN_STRENGTH || s == CDN_STAT_OUT_STRENGTH) {
       PetscReal *other;
-      PetscCall(PetscMalloc1(g.nnodes, &other));
-      PetscCall(s == CDN_STAT_IN_STRENGTH ? cdn_stat_strength(g.A, x[s], other) : cdn_stat_strength(g.A, other, x[s]));
+      PetscCall(PetscMalloc1(g->nnodes, &other));
+      PetscCall(s == CDN_STAT_IN_STRENGTH ? cdn_stat_strength(g->A, x[s], other) : cdn_stat_strength(g->A, other, x[s]));
       PetscCall(PetscFree(other));
     }
   }
@@ -85,12 +94,12 @@ static PetscErrorCode node_stats(const gopts_t *o)
   for (int s = 0; s < CDN_STAT_COUNT; s++)
     if (x[s]) fprintf(fp, ",%s", cdn_stat_name((cdn_stat_t)s));
   fputc('\n', fp);
-  for (PetscInt v = 0; v < g.nnodes; v++) {
+  for (PetscInt v = 0; v < g->nnodes; v++) {
     int      grp;
     PetscInt local;
-    cdn_graph_node_group(&g, v, &grp, &local);
+    cdn_graph_node_group(g, v, &grp, &local);
     fprintf(fp, "%d,", (int)v);
-    cdn_csv_text(fp, g.group_name[grp]); /* a layer name from the snapshot's model.json */
+    cdn_csv_text(fp, g->group_name[grp]); /* a layer name from the snapshot's model.json */
     fprintf(fp, ",%d", (int)local);
     for (int s = 0; s < CDN_STAT_COUNT; s++)
       if (x[s]) fprintf(fp, ",%.9g", (double)x[s][v]);
@@ -122,15 +131,15 @@ static int pick_model(const struct dirent *e)
 static PetscErrorCode feature_row(const char *dir, const cdn_layout_t *lay, int unrolled, int have_job, FILE *fp,
                                   int model, int epoch, int *nfeat, cdn_column_t **first)
 {
-  cdn_model_desc_t desc;
-  cdn_graph_t      g;
+  cdn_model_desc_t *desc = NULL;
+  cdn_graph_t     *g = NULL;
   cdn_column_t    *cols;
   PetscReal       *row;
   int              n, same;
 
   PetscFunctionBeginUser;
   PetscCall(load_graph(dir, unrolled, &desc, &g));
-  PetscCall(cdn_layout_columns(lay, &g, &desc, &n, &cols));
+  PetscCall(cdn_layout_columns(lay, g, desc, &n, &cols));
   if (!*first) {
     fprintf(fp, "model,epoch");
     for (int k = 0; k < n; k++) fputc(',', fp), cdn_csv_text(fp, cols[k].name);
@@ -143,8 +152,8 @@ static PetscErrorCode feature_row(const char *dir, const cdn_layout_t *lay, int 
   PetscCheck(same, PETSC_COMM_SELF, CDN_ERR_INPUT, "%s: other feature columns than the first snapshot (%d features, not %d)%s",
              dir, n, *nfeat, have_job ? "" : "; without the run's job.ini beside snapshots/ a population that mixes layer layouts cannot be read");
   PetscCall(PetscMalloc1(n, &row));
-  PetscCall(cdn_layout_graph_row(lay, &g, row));
-  PetscCall(cdn_layout_weight_row(lay, &desc, row + cdn_layout_graph_count(lay, &g)));
+  PetscCall(cdn_layout_graph_row(lay, g, row));
+  PetscCall(cdn_layout_weight_row(lay, desc, row + cdn_layout_graph_count(lay, g)));
   fprintf(fp, "%d,%d", model, epoch);
   for (int k = 0; k < n; k++) fputc(',', fp), cdn_csv_number(fp, (double)row[k]);
   fputc('\n', fp);

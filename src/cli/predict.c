@@ -117,7 +117,7 @@ static PetscErrorCode predict(const char *dir, const char *job, const char **val
                               const char *model)
 {
   cdn_jobspec_t spec, opt;
-  cdn_results_t res = {0};
+  cdn_results_t *res = NULL;
   PetscMPIInt   rank;
   char          text[4096] = "[training]\nepochs = 1000\n", line[512], own_job[PETSC_MAX_PATH_LEN];
   PetscErrorCode ierr = 0;
@@ -157,11 +157,11 @@ static PetscErrorCode predict(const char *dir, const char *job, const char **val
   if (value[6]) spec.subset_mask = opt.subset_mask;
   if (rank == 0) {
     ierr = cdn_results_load_whole(dir, &res);
-    if (!ierr && !model) ierr = comparable(dir, job, value, save ? PETSC_TRUE : PETSC_FALSE, &spec, &res);
+    if (!ierr && !model) ierr = comparable(dir, job, value, save ? PETSC_TRUE : PETSC_FALSE, &spec, res);
   }
   PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));
   if (save || model) {
-    if (rank == 0) ierr = saved(dir, &spec, &res, save, model, value[2] ? PETSC_TRUE : PETSC_FALSE);
+    if (rank == 0) ierr = saved(dir, &spec, res, save, model, value[2] ? PETSC_TRUE : PETSC_FALSE);
     PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));
     PetscCall(cdn_results_destroy(&res));
     PetscFunctionReturn(0);

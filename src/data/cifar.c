@@ -54,15 +54,13 @@ void cdn_cifar_path(char *path, const char *dir, PetscBool train, int f)
   else snprintf(path, CDN_DATA_PATH_LEN, "%s/test_batch.bin", dir);
 }
 
-PetscErrorCode cdn_cifar_read(const char *dir, PetscBool train, cdn_idx_t *images, cdn_idx_t *labels)
+static PetscErrorCode cifar_fill(const char *dir, PetscBool train, cdn_idx_t *images, cdn_idx_t *labels)
 {
   char path[5][CDN_DATA_PATH_LEN];
   long count[5], total = 0, off = 0;
   int  nf = train ? 5 : 1;
 
   PetscFunctionBeginUser;
-  memset(images, 0, sizeof *images);
-  memset(labels, 0, sizeof *labels);
   for (int f = 0; f < nf; f++) {
     cdn_cifar_path(path[f], dir, train, f);
     PetscCall(file_records(path[f], &count[f]));
@@ -77,5 +75,24 @@ PetscErrorCode cdn_cifar_read(const char *dir, PetscBool train, cdn_idx_t *image
     PetscCall(read_records(path[f], count[f], images->data + off * (REC - 1), labels->data + off));
     off += count[f];
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_cifar_read(const char *dir, PetscBool train, cdn_idx_t **images, cdn_idx_t **labels)
+{
+  cdn_idx_t     *im = NULL, *lb = NULL;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  *images = *labels = NULL;
+  ierr = PetscNew(&im);
+  if (!ierr) ierr = PetscNew(&lb);
+  if (!ierr) ierr = cifar_fill(dir, train, im, lb);
+  if (ierr) {
+    PetscCall(cdn_idx_destroy(&im));
+    PetscCall(cdn_idx_destroy(&lb));
+    PetscCall(ierr);
+  }
+  *images = im, *labels = lb;
   PetscFunctionReturn(0);
 }

@@ -67,29 +67,33 @@ static PetscErrorCode read_body(gzFile gz, const char *path, long long fsize, cd
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_idx_read(const char *path, cdn_idx_t *idx)
+PetscErrorCode cdn_idx_read(const char *path, cdn_idx_t **out)
 {
   gzFile         gz;
   struct stat    st;
+  cdn_idx_t     *idx;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  memset(idx, 0, sizeof *idx);
+  *out  = NULL;
   errno = 0;
   gz    = gzopen(path, "rb");
   PetscCheck(gz, PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot open: %s", path, errno ? strerror(errno) : "zlib error");
   /* not PetscCall: the file must be closed on every path */
-  ierr = read_body(gz, path, stat(path, &st) ? -1 : (long long)st.st_size, idx);
+  ierr = PetscNew(&idx);
+  if (!ierr) ierr = read_body(gz, path, stat(path, &st) ? -1 : (long long)st.st_size, idx);
   gzclose(gz);
-  if (ierr) (void)cdn_idx_destroy(idx); /* the first error is the one reported */
+  if (ierr) (void)cdn_idx_destroy(&idx); /* the first error is the one reported */
   PetscCall(ierr);
+  *out = idx;
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_idx_destroy(cdn_idx_t *idx)
+PetscErrorCode cdn_idx_destroy(cdn_idx_t **idx)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscFree(idx->data));
-  memset(idx, 0, sizeof *idx);
+  if (!idx || !*idx) PetscFunctionReturn(0);
+  PetscCall(PetscFree((*idx)->data));
+  PetscCall(PetscFree(*idx));
   PetscFunctionReturn(0);
 }

@@ -103,7 +103,7 @@ static PetscErrorCode take(cdn_images_t *s, const cdn_idx_t *im, const cdn_idx_t
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode load_root(const cdn_jobspec_t *spec, cdn_data_t *data, cdn_idx_t f[4])
+static PetscErrorCode load_root(const cdn_jobspec_t *spec, cdn_data_t *data, cdn_idx_t *f[4])
 {
   const char *dir = spec->data_dir[0] ? spec->data_dir : CDN_DEFAULT_DATA_DIR;
   int         ntr, nte, nval = spec->validation_size, ntrain, ntest, *perm, nfiles;
@@ -119,13 +119,13 @@ static PetscErrorCode load_root(const cdn_jobspec_t *spec, cdn_data_t *data, cdn
     PetscCall(cdn_cifar_read(dir, PETSC_FALSE, &f[2], &f[3]));
   } else
     for (int i = 0; i < 4; i++) PetscCall(cdn_idx_read(paths[i], &f[i]));
-  PetscCall(check_pair(dir, "train", &f[0], &f[1]));
-  PetscCall(check_pair(dir, "t10k", &f[2], &f[3]));
-  for (int d = 1; d < f[0].ndims; d++)
-    PetscCheck(f[0].ndims == f[2].ndims && f[0].dims[d] == f[2].dims[d], PETSC_COMM_SELF, CDN_ERR_CORRUPT,
+  PetscCall(check_pair(dir, "train", f[0], f[1]));
+  PetscCall(check_pair(dir, "t10k", f[2], f[3]));
+  for (int d = 1; d < f[0]->ndims; d++)
+    PetscCheck(f[0]->ndims == f[2]->ndims && f[0]->dims[d] == f[2]->dims[d], PETSC_COMM_SELF, CDN_ERR_CORRUPT,
                "%s: training and test images differ in shape", dir);
-  ntr = f[0].dims[0];
-  nte = f[2].dims[0];
+  ntr = f[0]->dims[0];
+  nte = f[2]->dims[0];
   PetscCheck(nval >= 0 && spec->train_size >= 0 && spec->test_size >= 0, PETSC_COMM_SELF, CDN_ERR_INPUT,
              "%s: data: sizes must not be negative", spec->source);
   PetscCheck(nval < ntr, PETSC_COMM_SELF, CDN_ERR_INPUT,
@@ -143,16 +143,16 @@ static PetscErrorCode load_root(const cdn_jobspec_t *spec, cdn_data_t *data, cdn
   for (int i = 0; i < ntr; i++) perm[i] = i;
   cdn_rng_seed(&rng, spec->seed, CDN_DATA_STREAM);
   cdn_rng_shuffle(&rng, perm, ntr);
-  PetscCall(take(&data->val, &f[0], &f[1], perm, nval));
-  PetscCall(take(&data->train, &f[0], &f[1], perm + nval, ntrain));
+  PetscCall(take(&data->val, f[0], f[1], perm, nval));
+  PetscCall(take(&data->train, f[0], f[1], perm + nval, ntrain));
   PetscCall(PetscFree(perm));
-  PetscCall(take(&data->test, &f[2], &f[3], NULL, ntest));
+  PetscCall(take(&data->test, f[2], f[3], NULL, ntest));
   /* The classes are the labels that occur (at most 10, checked above): chance accuracy, the label
      of a diverged model, is 1/classes. */
   data->num_classes = 0;
   for (int k = 1; k < 4; k += 2)
-    for (int i = 0; i < f[k].dims[0]; i++)
-      if (f[k].data[i] + 1 > data->num_classes) data->num_classes = f[k].data[i] + 1;
+    for (int i = 0; i < f[k]->dims[0]; i++)
+      if (f[k]->data[i] + 1 > data->num_classes) data->num_classes = f[k]->data[i] + 1;
 
   npix = (size_t)ntrain * data->train.c * data->train.h * data->train.w;
   for (size_t i = 0; i < npix; i++) {
@@ -195,26 +195,12 @@ static PetscErrorCode bcast_set(MPI_Comm comm, PetscMPIInt rank, cdn_images_t *s
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_data_load(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_data_t *data)
+/* After rank 0's read is shared: every rank's copy of the sets and the normalisation. */
+static PetscErrorCode bcast_data(MPI_Comm comm, PetscMPIInt rank, cdn_data_t *data)
 {
-  PetscMPIInt    rank;
-  PetscErrorCode ierr = 0;
-  cdn_idx_t      f[4];
-  float          norm[2];
+  float norm[2];
 
   PetscFunctionBeginUser;
-  memset(data, 0, sizeof *data);
-  memset(f, 0, sizeof f);
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (!rank) {
-    ierr = load_root(spec, data, f); /* captured, not PetscCall: the other ranks must hear of it */
-    for (int i = 0; i < 4; i++) {
-      PetscErrorCode e = cdn_idx_destroy(&f[i]);
-      if (!ierr) ierr = e;
-    }
-    if (ierr) (void)cdn_data_destroy(data); /* the first error is the one reported */
-  }
-  PetscCall(cdn_error_share(comm, ierr));
   PetscCall(bcast_set(comm, rank, &data->train));
   PetscCall(bcast_set(comm, rank, &data->val));
   PetscCall(bcast_set(comm, rank, &data->test));
@@ -225,16 +211,44 @@ PetscErrorCode cdn_data_load(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_data_
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_data_destroy(cdn_data_t *data)
+PetscErrorCode cdn_data_load(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_data_t **out)
 {
-  cdn_images_t *sets[3] = {&data->train, &data->val, &data->test};
+  PetscMPIInt    rank;
+  PetscErrorCode ierr;
+  cdn_idx_t     *f[4] = {NULL};
+  cdn_data_t    *data;
 
   PetscFunctionBeginUser;
+  *out = NULL;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  ierr = PetscNew(&data);
+  if (!ierr && !rank) {
+    ierr = load_root(spec, data, f); /* captured, not PetscCall: the other ranks must hear of it */
+    for (int i = 0; i < 4; i++) {
+      PetscErrorCode e = cdn_idx_destroy(&f[i]);
+      if (!ierr) ierr = e;
+    }
+  }
+  ierr = cdn_error_share(comm, ierr); /* every rank's data goes when any rank failed */
+  if (!ierr) ierr = bcast_data(comm, rank, data);
+  if (ierr) {
+    PetscCall(cdn_data_destroy(&data));
+    PetscCall(ierr);
+  }
+  *out = data;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_data_destroy(cdn_data_t **data)
+{
+  PetscFunctionBeginUser;
+  if (!data || !*data) PetscFunctionReturn(0);
+  cdn_images_t *sets[3] = {&(*data)->train, &(*data)->val, &(*data)->test};
   for (int i = 0; i < 3; i++) {
     PetscCall(PetscFree(sets[i]->pixels));
     PetscCall(PetscFree(sets[i]->labels));
   }
-  memset(data, 0, sizeof *data);
+  PetscCall(PetscFree(*data));
   PetscFunctionReturn(0);
 }
 

@@ -108,12 +108,12 @@ static PetscErrorCode shape_columns(const cdn_jobspec_t *spec, const cdn_data_t 
   cdn_train_config_t tc  = {.lr = 0.1, .batch_size = 1, .init_scale = 1, .width = width, .depth = (int)depth};
   cdn_layout_t       lay = cdn_layout_of(spec);
   cdn_net_t         *net;
-  cdn_graph_t        g;
+  cdn_graph_t       *g = NULL;
 
   PetscFunctionBeginUser;
   PetscCall(cdn_net_create(arch, data->train.c, data->train.h, data->train.w, data->num_classes, &tc, &net));
   PetscCall(cdn_graph_create_as(PETSC_COMM_SELF, cdn_net_desc(net), spec->unrolled, spec->max_edges, &g));
-  PetscCall(cdn_layout_columns(&lay, &g, cdn_net_desc(net), nfeat, cols));
+  PetscCall(cdn_layout_columns(&lay, g, cdn_net_desc(net), nfeat, cols));
   PetscCall(cdn_graph_destroy(&g));
   PetscCall(cdn_net_destroy(&net));
   PetscFunctionReturn(0);

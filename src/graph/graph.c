@@ -3,6 +3,7 @@
    in the order graph.h documents, serves counting, the pattern, the values and the export, so the
    four can never disagree about which COO slot holds which edge. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include "cnndyn/graph.h"
 #include "cnndyn/util.h"
@@ -185,22 +186,38 @@ static PetscErrorCode assemble(MPI_Comm comm, const cdn_model_desc_t *desc, cdn_
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_graph_create(MPI_Comm comm, const cdn_model_desc_t *desc, cdn_graph_t *g)
+/* A planned graph's matrix: *out is the graph, or NULL after an error with nothing left held. */
+static PetscErrorCode create_planned(MPI_Comm comm, const cdn_model_desc_t *desc, int unrolled, PetscInt64 max_edges,
+                                     cdn_graph_t **out)
+{
+  cdn_graph_t   *g;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  *out = NULL;
+  PetscCall(PetscNew(&g));
+  ierr = cdn_graph_plan_as(desc, unrolled, max_edges, g);
+  if (!ierr) ierr = assemble(comm, desc, g);
+  if (ierr) {
+    PetscCall(cdn_graph_destroy(&g));
+    PetscCall(ierr);
+  }
+  *out = g;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_graph_create(MPI_Comm comm, const cdn_model_desc_t *desc, cdn_graph_t **g)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscMemzero(g, sizeof *g));
-  PetscCall(cdn_graph_plan(desc, g));
-  PetscCall(assemble(comm, desc, g));
+  PetscCall(create_planned(comm, desc, 0, INT64_MAX, g));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode cdn_graph_create_unrolled(MPI_Comm comm, const cdn_model_desc_t *desc, PetscInt64 max_edges,
-                                         cdn_graph_t *g)
+                                         cdn_graph_t **g)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscMemzero(g, sizeof *g));
-  PetscCall(cdn_unrolled_plan(desc, max_edges, g));
-  PetscCall(assemble(comm, desc, g));
+  PetscCall(create_planned(comm, desc, 1, max_edges, g));
   PetscFunctionReturn(0);
 }
 
@@ -219,11 +236,10 @@ PetscErrorCode cdn_graph_plan_as(const cdn_model_desc_t *desc, int unrolled, Pet
 }
 
 PetscErrorCode cdn_graph_create_as(MPI_Comm comm, const cdn_model_desc_t *desc, int unrolled, PetscInt64 max_edges,
-                                   cdn_graph_t *g)
+                                   cdn_graph_t **g)
 {
   PetscFunctionBeginUser;
-  PetscCall(cdn_graph_plan_as(desc, unrolled, max_edges, g));
-  PetscCall(assemble(comm, desc, g));
+  PetscCall(create_planned(comm, desc, unrolled, max_edges, g));
   PetscFunctionReturn(0);
 }
 
@@ -260,13 +276,13 @@ PetscErrorCode cdn_graph_set_weights(cdn_graph_t *g, const cdn_model_desc_t *des
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_graph_destroy(cdn_graph_t *g)
+PetscErrorCode cdn_graph_destroy(cdn_graph_t **g)
 {
   PetscFunctionBeginUser;
-  PetscCall(MatDestroy(&g->A));
-  cdn_big_free(g->coo_v), cdn_big_free(g->coo_pos);
-  g->coo_v = NULL, g->coo_pos = NULL;
-  g->ncoo = g->nnodes = g->nedges = 0;
+  if (!g || !*g) PetscFunctionReturn(0);
+  PetscCall(MatDestroy(&(*g)->A));
+  cdn_big_free((*g)->coo_v), cdn_big_free((*g)->coo_pos);
+  PetscCall(PetscFree(*g));
   PetscFunctionReturn(0);
 }
 

@@ -232,10 +232,10 @@ PetscErrorCode cdn_dnn_create(cdn_net_t *net)
   PetscFunctionReturn(0);
 }
 
-void cdn_dnn_destroy(cdn_net_t *net)
+PetscErrorCode cdn_dnn_free(cdn_net_t *net)
 {
   cdn_dnn_t *d = net->dnn;
-  if (!d) return;
+  if (!d) return 0;
   for (int p = 0; p < d->nplan; p++)
     for (int i = -1; i < net->nl; i++)
       for (int k = 0; k < CDN_DNN_LAYER_OPS; k++) {
@@ -253,4 +253,5 @@ void cdn_dnn_destroy(cdn_net_t *net)
   if (d->eng) (void)dnnl_engine_destroy(d->eng);
   (void)PetscFree(d);
   net->dnn = NULL;
+  return 0;
 }

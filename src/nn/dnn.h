@@ -105,8 +105,10 @@ struct cdn_dnn_step {
 int            cdn_dnn_blocked(const cdn_net_t *net, int i);
 /* Floats per item of layer i's output in the layout the engine keeps it in. */
 size_t         cdn_dnn_out_floats(const cdn_net_t *net, int i);
+/* The engine is a part of the net (net->dnn), never an object of its own: cdn_dnn_create builds
+   it into net, cdn_dnn_free (called by cdn_net_destroy alone) frees it and sets net->dnn NULL. */
 PetscErrorCode cdn_dnn_create(cdn_net_t *net);
-void           cdn_dnn_destroy(cdn_net_t *net);
+PetscErrorCode cdn_dnn_free(cdn_net_t *net);
 double         cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, int n, PetscBool train,
                                         PetscBool grads, cdn_rng_t *rng, int *correct);
 /* ---- for the operations' files: planning and running ---- */

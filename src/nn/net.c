@@ -173,7 +173,7 @@ PetscErrorCode cdn_net_destroy(cdn_net_t **pnet)
 
   PetscFunctionBeginUser;
   if (!net) PetscFunctionReturn(0);
-  cdn_dnn_destroy(net);
+  (void)cdn_dnn_free(net);
   (void)PetscFree(net->param);
   (void)PetscFree(net->grad);
   (void)PetscFree(net->mom);

@@ -155,7 +155,7 @@ static PetscErrorCode collect(cdn_evaluation_t *ev, const task_t *task, const do
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev)
+static PetscErrorCode evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev)
 {
   PetscMPIInt    rank, size;
   int            total = 0, nmine = 0, *counts = NULL, *displs = NULL, *sendlen;
@@ -166,11 +166,9 @@ PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  memset(ev, 0, sizeof *ev);
   ev->max_budget = spec->budget;
   ev->repeats    = spec->repeats;
   ev->folds      = spec->folds;
-  PetscCall(cdn_evaluation_subsets(spec, res, ev));
   PetscCall(plan_rows(spec, res, ev));
 
   for (int r = 0; r < ev->nrows; r++) ev->ntasks += ev->row[r].repeats;
@@ -216,5 +214,22 @@ PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_
   PetscCall(PetscFree(all));
   PetscCall(PetscFree(task));
   if (rank == 0) PetscCall(PetscFree2(counts, displs));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t **out)
+{
+  cdn_evaluation_t *ev;
+  PetscErrorCode    ierr;
+
+  PetscFunctionBeginUser;
+  *out = NULL;
+  PetscCall(cdn_evaluation_subsets(spec, res, &ev));
+  ierr = evaluate(comm, spec, res, ev);
+  if (ierr) {
+    PetscCall(cdn_evaluation_destroy(&ev));
+    PetscCall(ierr);
+  }
+  *out = ev;
   PetscFunctionReturn(0);
 }

@@ -49,16 +49,20 @@ static PetscErrorCode fit_learner(const cdn_fold_t *f, cdn_learner_t learner, cd
   PetscFunctionReturn(0);
 }
 
-/* On failure m holds nothing: whatever the learner had built is freed. */
-PetscErrorCode cdn_fitted_fit(const cdn_fold_t *f, cdn_learner_t learner, cdn_fitted_t *m)
+/* On failure *out is NULL: whatever the learner had built is freed. */
+PetscErrorCode cdn_fitted_fit(const cdn_fold_t *f, cdn_learner_t learner, cdn_fitted_t **out)
 {
+  cdn_fitted_t  *m;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  *m   = (cdn_fitted_t){.learner = learner, .d = f->d};
-  ierr = fit_learner(f, learner, m);
-  if (ierr) (void)cdn_fitted_destroy(m);
+  *out = NULL;
+  PetscCall(PetscNew(&m));
+  m->learner = learner, m->d = f->d;
+  ierr       = fit_learner(f, learner, m);
+  if (ierr) (void)cdn_fitted_destroy(&m);
   PetscCall(ierr);
+  *out = m;
   PetscFunctionReturn(0);
 }
 
@@ -79,31 +83,34 @@ PetscErrorCode cdn_fitted_predict(const cdn_fitted_t *m, const double *X, const 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_fitted_destroy(cdn_fitted_t *m)
+PetscErrorCode cdn_fitted_destroy(cdn_fitted_t **mp)
 {
+  cdn_fitted_t *m = mp ? *mp : NULL;
+
   PetscFunctionBeginUser;
-  if (m->sc.col) PetscCall(cdn_scaler_destroy(&m->sc));
+  if (!m) PetscFunctionReturn(0);
+  if (m->sc.col) PetscCall(cdn_scaler_free(&m->sc));
   if (m->learner == CDN_LEARNER_SVR) PetscCall(PetscFree2(m->w, m->sv));
   else PetscCall(PetscFree(m->w));
   PetscCall(PetscFree(m->label));
   PetscCall(PetscFree(m->lw));
   if (m->booster) XGBoosterFree(m->booster);
-  *m = (cdn_fitted_t){0};
+  PetscCall(PetscFree(*mp));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode cdn_fitted_fold_rank(const cdn_fold_t *f, cdn_learner_t learner, double *pred, int *pred_class,
                                     double *rank)
 {
-  cdn_fitted_t m;
-  double      *p, *r;
+  cdn_fitted_t *m;
+  double       *p, *r;
   int         *c;
 
   PetscFunctionBeginUser;
   PetscCall(cdn_fitted_fit(f, learner, &m));
   PetscCall(PetscMalloc3(f->nte + 1, &p, f->nte + 1, &c, f->nte + 1, &r));
-  PetscCall(cdn_fitted_predict(&m, f->X, f->test, f->nte, p, c));
-  if (learner == CDN_LEARNER_SCORE) cdn_score_rank(&m, f->X, f->test, f->nte, r);
+  PetscCall(cdn_fitted_predict(m, f->X, f->test, f->nte, p, c));
+  if (learner == CDN_LEARNER_SCORE) cdn_score_rank(m, f->X, f->test, f->nte, r);
   else PetscCall(PetscArraycpy(r, p, f->nte));
   for (int i = 0; i < f->nte; i++) {
     pred[f->test[i]] = p[i], pred_class[f->test[i]] = c[i];

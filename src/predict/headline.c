@@ -224,7 +224,7 @@ PetscErrorCode cdn_bootstrap_tau_within(uint64_t seed, int ns, const int *config
   frame_t fr = {.ns = ns, .nq = nq, .k = k};
   oof_t   o;
   double        *bt, *ones, a;
-  cdn_tau_work_t tw;
+  cdn_tau_work_t *tw = NULL;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2((size_t)nq * ns, &fr.fold, ns + 1, &fr.w));
@@ -235,8 +235,8 @@ PetscErrorCode cdn_bootstrap_tau_within(uint64_t seed, int ns, const int *config
   PetscCall(PetscArraycpy(o.rank, r, (size_t)nq * ns));
   for (int i = 0; i < ns; i++) ones[i] = 1;
   PetscCall(frame_resampler(seed, 0, config, &fr));
-  score(&fr, &o, y, ones, NULL, &tw, tau, &a);
-  for (int b = 0; b < CDN_BOOTSTRAP; b++) cdn_resampler_next(fr.rs, fr.w), score(&fr, &o, y, fr.w, ones, &tw, &bt[b], &a);
+  score(&fr, &o, y, ones, NULL, tw, tau, &a);
+  for (int b = 0; b < CDN_BOOTSTRAP; b++) cdn_resampler_next(fr.rs, fr.w), score(&fr, &o, y, fr.w, ones, tw, &bt[b], &a);
   cdn_percentile_interval(bt, CDN_BOOTSTRAP, ci);
   PetscCall(PetscFree4(o.pred, o.rank, o.pc, o.tc));
   PetscCall(PetscFree2(bt, ones));
@@ -286,7 +286,7 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
 {
   frame_t fr;
   int    *votes, K = ev->max_budget;
-  cdn_tau_work_t tw;
+  cdn_tau_work_t *tw = NULL;
   double *bt[CDN_HEADLINE_KINDS], *ba[CDN_HEADLINE_KINDS], *y, *ones;
   oof_t   o[CDN_HEADLINE_KINDS];
 
@@ -326,7 +326,7 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
         const cdn_headline_t *g = &ev->headline[first + CDN_FAMILY_GRAPH], *b = &ev->headline[first + CDN_FAMILY_BASELINE];
         if (g->row >= 0 && b->row >= 0) {
           h->row = g->row, h->candidates = g->candidates + b->candidates;
-          PetscCall(difference(&fr, o, y, ones, &tw, g, b, ev->subset[s].test != NULL, h));
+          PetscCall(difference(&fr, o, y, ones, tw, g, b, ev->subset[s].test != NULL, h));
         }
       }
       if (h->row >= 0 && c != CDN_HEADLINE_DIFF) {
@@ -344,7 +344,7 @@ static PetscErrorCode subset_headlines(const cdn_jobspec_t *spec, const cdn_resu
         const cdn_headline_t *h = &ev->headline[first + c];
         bt[c][b] = ba[c][b] = NAN;
         if (h->kind == CDN_HEADLINE_DIFF || h->row < 0) continue;
-        score(&fr, &o[c], y, fr.w, ones, &tw, &bt[c][b], &ba[c][b]);
+        score(&fr, &o[c], y, fr.w, ones, tw, &bt[c][b], &ba[c][b]);
       }
     }
     /* the pairs first: cdn_percentile_interval sorts its array */

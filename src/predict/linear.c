@@ -179,15 +179,14 @@ static PetscErrorCode logistic_apply(const cdn_fitted_t *m, const double *Z, int
 static PetscErrorCode logistic(const double *Ztr, const int *ctr, int ntr, int p, const double *Zte, int nte,
                                double c, int *out)
 {
-  cdn_fitted_t m = {0};
-
+  cdn_fitted_t  *m;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  ierr = logistic_fit(Ztr, ctr, ntr, p, c, &m);
-  if (!ierr) ierr = logistic_apply(&m, Zte, nte, p, out);
-  PetscCall(PetscFree(m.label));
-  PetscCall(PetscFree(m.lw));
+  PetscCall(PetscNew(&m)); /* only its logistic part is used */
+  ierr = logistic_fit(Ztr, ctr, ntr, p, c, m);
+  if (!ierr) ierr = logistic_apply(m, Zte, nte, p, out);
+  PetscCall(cdn_fitted_destroy(&m));
   PetscCall(ierr);
   PetscFunctionReturn(0);
 }

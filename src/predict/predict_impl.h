@@ -83,8 +83,10 @@ typedef struct {
   int    *idx, *el, *perm, *rank, *grp;
   double *key, *tree;
 } cdn_tau_work_t;
-PetscErrorCode cdn_tau_work_create(int n, cdn_tau_work_t *t);
-PetscErrorCode cdn_tau_work_destroy(cdn_tau_work_t *t);
+/* Room for folds of up to n models, allocated here (*t NULL after an error); destroy frees it all
+   and sets *t NULL (NULL is fine). */
+PetscErrorCode cdn_tau_work_create(int n, cdn_tau_work_t **t);
+PetscErrorCode cdn_tau_work_destroy(cdn_tau_work_t **t);
 double         cdn_weighted_tau(cdn_tau_work_t *t, int m, const double *a, const double *b, const double *w, const int *grp,
                                 double rep, double *tbw);
 /* The 2.5% and 97.5% percentiles of the finite values of v[0..n) (sorted in place; NaN if none). */
@@ -137,11 +139,13 @@ typedef struct {
   void         *booster;  /* XGB: BoosterHandle */
 } cdn_fitted_t;
 
-/* Fit learner on f's training rows (f->test unused); predict rows[0..nr) of X (d columns). */
-PetscErrorCode cdn_fitted_fit(const cdn_fold_t *f, cdn_learner_t learner, cdn_fitted_t *m);
+/* Fit learner on f's training rows (f->test unused) into *m, allocated here (NULL after an error,
+   nothing held); predict rows[0..nr) of X (d columns); destroy frees it all and sets *m NULL (NULL
+   is fine). */
+PetscErrorCode cdn_fitted_fit(const cdn_fold_t *f, cdn_learner_t learner, cdn_fitted_t **m);
 PetscErrorCode cdn_fitted_predict(const cdn_fitted_t *m, const double *X, const int *rows, int nr, double *pred,
                                   int *pred_class);
-PetscErrorCode cdn_fitted_destroy(cdn_fitted_t *m);
+PetscErrorCode cdn_fitted_destroy(cdn_fitted_t **m);
 /* A fold through cdn_fitted_fit and cdn_fitted_predict: pred[f->test[i]], pred_class[f->test[i]]. */
 PetscErrorCode cdn_fitted_fold(const cdn_fold_t *f, cdn_learner_t learner, double *pred, int *pred_class);
 /* The same, and rank[f->test[i]] = what the tau metrics rank: a score learner's raw value of its
@@ -154,10 +158,11 @@ void cdn_score_rank(const cdn_fitted_t *m, const double *X, const int *rows, int
 int cdn_fitted_bin(const cdn_fitted_t *m, double v);
 
 /* A fitted learner's state as the payload of a saved predictor (*buf of *len bytes, free()), and
-   back: m->learner and m->d set by the caller from the file's header; a payload that does not
-   match them is CDN_ERR_CORRUPT naming path. */
+   back into *m, allocated here: learner and d come from the file's header; a payload that does not
+   match them is CDN_ERR_CORRUPT naming path (*m NULL, nothing held). */
 PetscErrorCode cdn_fitted_payload(const cdn_fitted_t *m, char **buf, size_t *len);
-PetscErrorCode cdn_fitted_parse(const char *path, const char *buf, size_t len, cdn_fitted_t *m);
+PetscErrorCode cdn_fitted_parse(const char *path, const char *buf, size_t len, cdn_learner_t learner, int d,
+                                cdn_fitted_t **m);
 /* Saved predictor files (saved.c): the header and payload written whole, or read back with every
    header field checked (the payload is then parsed by cdn_fitted_parse). */
 PetscErrorCode cdn_predictor_write(const char *path, cdn_method_t method, cdn_learner_t learner, int k, int d,

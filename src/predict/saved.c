@@ -350,17 +350,25 @@ static PetscErrorCode parse(reader_t *r, const char *buf, size_t len, cdn_fitted
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_fitted_parse(const char *path, const char *buf, size_t len, cdn_fitted_t *m)
+PetscErrorCode cdn_fitted_parse(const char *path, const char *buf, size_t len, cdn_learner_t learner, int d,
+                                cdn_fitted_t **out)
 {
   reader_t       r = {fmemopen((void *)buf, len, "r"), path};
+  cdn_fitted_t  *m;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
+  *out = NULL;
   PetscCheck(r.fp, PETSC_COMM_SELF, PETSC_ERR_MEM, "%s: cannot read the payload", path);
-  ierr = parse(&r, buf, len, m);
+  ierr = PetscNew(&m);
+  if (!ierr) {
+    m->learner = learner, m->d = d;
+    ierr       = parse(&r, buf, len, m);
+  }
   fclose(r.fp);
-  if (ierr) PetscCall(cdn_fitted_destroy(m));
+  if (ierr) PetscCall(cdn_fitted_destroy(&m));
   PetscCall(ierr);
+  *out = m;
   PetscFunctionReturn(0);
 }
 

@@ -101,7 +101,7 @@ void cdn_scaler_apply(const cdn_scaler_t *s, const double *X, const int *rows, i
       Z[(size_t)r * s->width + s->kept + k] = (missing(X[(size_t)rows[r] * s->d + s->ind_col[k]]) - s->ind_mean[k]) / s->ind_std[k];
 }
 
-PetscErrorCode cdn_scaler_destroy(cdn_scaler_t *s)
+PetscErrorCode cdn_scaler_free(cdn_scaler_t *s)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscFree5(s->col, s->mean, s->std, s->lo, s->hi));

@@ -14,10 +14,12 @@ typedef struct {
   double *ind_mean, *ind_std;
 } cdn_scaler_t;
 
-/* Room for d input columns, nothing kept yet: cdn_scaler_fit fills it, so does a saved predictor
-   being read (saved.c). */
+/* A part of cdn_fitted_t (its member sc), never an object of its own: no create or destroy.
+   cdn_scaler_alloc gives it room for d input columns, nothing kept yet (cdn_scaler_fit fills it, so
+   does a saved predictor being read, saved.c); cdn_scaler_free frees those arrays and is called by
+   cdn_fitted_destroy alone. */
 PetscErrorCode cdn_scaler_alloc(cdn_scaler_t *s, int d);
 PetscErrorCode cdn_scaler_fit(cdn_scaler_t *s, const double *X, int d, const int *rows, int nr);
 /* Z is nr x s->width, row-major. */
 void           cdn_scaler_apply(const cdn_scaler_t *s, const double *X, const int *rows, int nr, double *Z);
-PetscErrorCode cdn_scaler_destroy(cdn_scaler_t *s);
+PetscErrorCode cdn_scaler_free(cdn_scaler_t *s);

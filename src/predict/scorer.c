@@ -13,7 +13,7 @@ struct cdn_scorer {
   int                  width;        /* input columns */
   char                 families[128]; /* the family indicator columns of its inputs ("-": none) */
   char                 name[PETSC_MAX_PATH_LEN]; /* for messages: the file, or what it was fitted on */
-  cdn_fitted_t         m;
+  cdn_fitted_t        *m;
 };
 
 const cdn_predictor_info_t *cdn_scorer_info(const cdn_scorer_t *s) { return &s->info; }
@@ -69,8 +69,8 @@ PetscErrorCode cdn_scorer_fit(const cdn_jobspec_t *spec, cdn_method_t method, cd
     ierr = cdn_fitted_fit(&f, learner, &s->m);
   }
   if (!ierr) {
-    s->info.ncuts = s->m.ncuts;
-    memcpy(s->info.cuts, s->m.cuts, sizeof(double) * s->m.ncuts);
+    s->info.ncuts = s->m->ncuts;
+    memcpy(s->info.cuts, s->m->cuts, sizeof(double) * s->m->ncuts);
   }
   if (y) PetscCall(PetscFree4(y, all, cls, grp));
   PetscCall(PetscFree(X));
@@ -84,7 +84,7 @@ PetscErrorCode cdn_scorer_write(const cdn_scorer_t *s, const char *path)
 {
   PetscFunctionBeginUser;
   PetscCall(cdn_predictor_write(path, s->info.method, s->info.learner, s->info.budget, s->width, s->families,
-                                s->info.fitted_on, &s->m));
+                                s->info.fitted_on, s->m));
   PetscFunctionReturn(0);
 }
 
@@ -101,13 +101,12 @@ PetscErrorCode cdn_scorer_load(const char *path, cdn_scorer_t **out)
   snprintf(s->name, sizeof s->name, "%s", path);
   ierr = cdn_predictor_read(path, &s->info, &s->width, s->families, sizeof s->families, &buf, &len);
   if (!ierr) {
-    s->m = (cdn_fitted_t){.learner = s->info.learner, .d = s->width};
-    ierr = cdn_fitted_parse(path, buf, len, &s->m);
+    ierr = cdn_fitted_parse(path, buf, len, s->info.learner, s->width, &s->m);
     PetscCall(PetscFree(buf));
   }
   if (!ierr) {
-    s->info.ncuts = s->m.ncuts;
-    memcpy(s->info.cuts, s->m.cuts, sizeof(double) * s->m.ncuts);
+    s->info.ncuts = s->m->ncuts;
+    memcpy(s->info.cuts, s->m->cuts, sizeof(double) * s->m->ncuts);
   }
   if (ierr) PetscCall(PetscFree(s));
   PetscCall(ierr);
@@ -167,7 +166,7 @@ PetscErrorCode cdn_scorer_predict(const cdn_scorer_t *s, const cdn_results_t *re
   PetscCall(inputs(s, res, &X));
   ierr = PetscMalloc1(n + 1, &rows);
   for (int i = 0; i < n && !ierr; i++) rows[i] = i;
-  if (!ierr) ierr = cdn_fitted_predict(&s->m, X, rows, n, pred, pred_class);
+  if (!ierr) ierr = cdn_fitted_predict(s->m, X, rows, n, pred, pred_class);
   /* every number of a file can be finite and in range while their product is not (an outside
      review set each to 1e308: predictions of 1e308, tau NaN, exit 0); an accuracy predictor's
      output is a score near [0, 1] (score learners: the raw value, a loss at most a few hundred) */
@@ -181,7 +180,7 @@ PetscErrorCode cdn_scorer_predict(const cdn_scorer_t *s, const cdn_results_t *re
   PetscFunctionReturn(0);
 }
 
-int cdn_scorer_bin(const cdn_scorer_t *s, double v) { return cdn_fitted_bin(&s->m, v); }
+int cdn_scorer_bin(const cdn_scorer_t *s, double v) { return cdn_fitted_bin(s->m, v); }
 
 PetscErrorCode cdn_scorer_destroy(cdn_scorer_t **s)
 {

@@ -29,11 +29,12 @@ static PetscErrorCode leave_out_pruned(cdn_results_t *res)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_results_t *res, const char *outdir,
+PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cdn_results_t **resp, const char *outdir,
                                     PetscBool prediction_only, PetscBool quiet)
 {
+  cdn_results_t   *res = *resp; /* the root's; the others' arrives with the broadcast */
   PetscMPIInt      rank;
-  cdn_evaluation_t ev;
+  cdn_evaluation_t *ev;
   PetscErrorCode   ierr = 0;
 
   PetscFunctionBeginUser;
@@ -47,12 +48,13 @@ PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cd
     as_printed(res->features, cells * res->nfeat);
     for (int m = 0; m < res->nmodels; m++) as_printed(res->config[m].hp, CDN_HP_COUNT);
   }
-  PetscCall(cdn_results_bcast(comm, res));
+  PetscCall(cdn_results_bcast(comm, resp));
+  res = *resp;
   PetscCall(cdn_evaluate(comm, spec, res, &ev));
   if (rank == 0) {
-    ierr = cdn_report_write(outdir, spec, res, &ev, prediction_only);
+    ierr = cdn_report_write(outdir, spec, res, ev, prediction_only);
     if (!ierr && !quiet) {
-      cdn_report_print_summary(stdout, spec, res, &ev);
+      cdn_report_print_summary(stdout, spec, res, ev);
       fflush(stdout);
     }
   }
@@ -63,7 +65,7 @@ PetscErrorCode cdn_prediction_stage(MPI_Comm comm, const cdn_jobspec_t *spec, cd
 
 PetscErrorCode cdn_prediction_stage_dir(MPI_Comm comm, const cdn_jobspec_t *spec, const char *dir, PetscBool quiet)
 {
-  cdn_results_t  res = {0};
+  cdn_results_t *res = NULL;
   PetscMPIInt    rank;
   PetscErrorCode ierr = 0;
 
@@ -71,9 +73,9 @@ PetscErrorCode cdn_prediction_stage_dir(MPI_Comm comm, const cdn_jobspec_t *spec
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
     ierr = cdn_results_load_whole(dir, &res);
-    if (!ierr && spec->budget > res.epochs)
+    if (!ierr && spec->budget > res->epochs)
       ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_INPUT, PETSC_ERROR_INITIAL,
-                        "budget: %d is more than the run's %d epochs", spec->budget, res.epochs);
+                        "budget: %d is more than the run's %d epochs", spec->budget, res->epochs);
   }
   PetscCall(cdn_error_share(comm, ierr));
   PetscCall(cdn_prediction_stage(comm, spec, &res, dir, PETSC_TRUE, quiet));

@@ -32,7 +32,7 @@ static PetscErrorCode add_subset(const cdn_jobspec_t *spec, cdn_evaluation_t *ev
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_evaluation_subsets(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev)
+static PetscErrorCode fill_subsets(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t *ev)
 {
   int    n = res->nmodels, *member, *test, nfam = 0, fam[CDN_MAX_ARCHS], nwidths = 0;
   double widest = -HUGE_VAL;
@@ -82,9 +82,29 @@ PetscErrorCode cdn_evaluation_subsets(const cdn_jobspec_t *spec, const cdn_resul
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_evaluation_destroy(cdn_evaluation_t *ev)
+PetscErrorCode cdn_evaluation_subsets(const cdn_jobspec_t *spec, const cdn_results_t *res, cdn_evaluation_t **out)
 {
+  cdn_evaluation_t *ev;
+  PetscErrorCode    ierr;
+
   PetscFunctionBeginUser;
+  *out = NULL;
+  PetscCall(PetscNew(&ev));
+  ierr = fill_subsets(spec, res, ev);
+  if (ierr) {
+    PetscCall(cdn_evaluation_destroy(&ev));
+    PetscCall(ierr);
+  }
+  *out = ev;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_evaluation_destroy(cdn_evaluation_t **evp)
+{
+  cdn_evaluation_t *ev = evp ? *evp : NULL;
+
+  PetscFunctionBeginUser;
+  if (!ev) PetscFunctionReturn(0);
   for (int i = 0; i < ev->nrows; i++) {
     PetscCall(PetscFree4(ev->row[i].pred, ev->row[i].pred_class, ev->row[i].true_class, ev->row[i].rank));
     PetscCall(PetscFree(ev->row[i].select));
@@ -95,15 +115,13 @@ PetscErrorCode cdn_evaluation_destroy(cdn_evaluation_t *ev)
     PetscCall(PetscFree(ev->headline[i].choice));
   }
   PetscCall(PetscFree(ev->headline));
-  ev->nheadlines = 0;
   PetscCall(PetscFree(ev->early));
-  ev->nearly = ev->early_k = 0;
   PetscCall(PetscFree2(ev->label, ev->label_class));
   for (int s = 0; s < ev->nsubsets; s++) {
     PetscCall(PetscFree(ev->subset[s].model));
     PetscCall(PetscFree(ev->subset[s].test));
     PetscCall(PetscFree(ev->subset[s].fold));
   }
-  ev->nrows = ev->nsubsets = 0;
+  PetscCall(PetscFree(*evp));
   PetscFunctionReturn(0);
 }

@@ -11,20 +11,32 @@
 #include <math.h>
 #include "predict_impl.h"
 
-PetscErrorCode cdn_tau_work_create(int n, cdn_tau_work_t *t)
+PetscErrorCode cdn_tau_work_create(int n, cdn_tau_work_t **out)
 {
+  cdn_tau_work_t *t;
+  PetscErrorCode  ierr;
+
   PetscFunctionBeginUser;
+  *out = NULL;
+  PetscCall(PetscNew(&t));
   t->n = n;
-  PetscCall(PetscMalloc5(n + 1, &t->idx, n + 1, &t->el, n + 1, &t->perm, n + 1, &t->rank, n + 1, &t->grp));
-  PetscCall(PetscMalloc2(n + 1, &t->key, n + 2, &t->tree));
+  ierr = PetscMalloc5(n + 1, &t->idx, n + 1, &t->el, n + 1, &t->perm, n + 1, &t->rank, n + 1, &t->grp);
+  if (!ierr) ierr = PetscMalloc2(n + 1, &t->key, n + 2, &t->tree);
+  if (ierr) {
+    PetscCall(cdn_tau_work_destroy(&t));
+    PetscCall(ierr);
+  }
+  *out = t;
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_tau_work_destroy(cdn_tau_work_t *t)
+PetscErrorCode cdn_tau_work_destroy(cdn_tau_work_t **t)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscFree5(t->idx, t->el, t->perm, t->rank, t->grp));
-  PetscCall(PetscFree2(t->key, t->tree));
+  if (!t || !*t) PetscFunctionReturn(0);
+  PetscCall(PetscFree5((*t)->idx, (*t)->el, (*t)->perm, (*t)->rank, (*t)->grp));
+  PetscCall(PetscFree2((*t)->key, (*t)->tree));
+  PetscCall(PetscFree(*t));
   PetscFunctionReturn(0);
 }
 

@@ -493,26 +493,26 @@ static PetscErrorCode load(csv_t *c, const char *dir, cdn_results_t *res)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_results_load(const char *dir, cdn_results_t *res)
+PetscErrorCode cdn_results_load(const char *dir, cdn_results_t **out)
 {
-  csv_t         *c;
+  csv_t         *c = NULL;
+  cdn_results_t *res;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  memset(res, 0, sizeof *res);
-  PetscCall(PetscNew(&c));
-  ierr = load(c, dir, res); /* not PetscCall: the file and the arrays are freed on every path */
-  csv_close(c);
+  *out = NULL;
+  PetscCall(cdn_results_create(&res));
+  ierr = PetscNew(&c);
+  if (!ierr) ierr = load(c, dir, res); /* not PetscCall: the file and the arrays are freed on every path */
+  if (c) csv_close(c);
   PetscCall(PetscFree(c));
-  if (ierr) {
-    PetscCall(cdn_results_destroy(res));
-    memset(res, 0, sizeof *res);
-  }
+  if (ierr) PetscCall(cdn_results_destroy(&res));
   PetscCall(ierr);
+  *out = res;
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_results_load_whole(const char *dir, cdn_results_t *res)
+PetscErrorCode cdn_results_load_whole(const char *dir, cdn_results_t **res)
 {
   char  path[PETSC_MAX_PATH_LEN];
   FILE *part;

@@ -17,6 +17,13 @@ int cdn_record_length(int epochs, int nfeat)
   return REC_HEADER + (epochs + 1) * (CDN_CURVE_COLS + CDN_TIME_COLS + nfeat);
 }
 
+PetscErrorCode cdn_results_create(cdn_results_t **res)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(res));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode cdn_results_alloc_models(cdn_results_t *res, int n)
 {
   PetscFunctionBeginUser;
@@ -105,8 +112,8 @@ PetscErrorCode cdn_results_fill_end(cdn_results_t *res, char **seen)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int first, const int *ids, int nrec,
-                                        const double *recs, int nfeat, cdn_results_t *res)
+static PetscErrorCode from_records(const cdn_jobspec_t *spec, int first, const int *ids, int nrec, const double *recs,
+                                   int nfeat, cdn_results_t *res)
 {
   const int      len = cdn_record_length(spec->epochs, nfeat);
   char          *seen;
@@ -123,14 +130,36 @@ PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int first, co
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_results_select(const cdn_results_t *res, const char *keep, cdn_results_t *out)
+/* *out from fill(out), or NULL with nothing held when fill fails. */
+#define RESULTS_FILLED(out, fill) \
+  do { \
+    cdn_results_t *res_; \
+    PetscErrorCode ierr_; \
+    *(out) = NULL; \
+    PetscCall(cdn_results_create(&res_)); \
+    ierr_ = fill; \
+    if (ierr_) { \
+      PetscCall(cdn_results_destroy(&res_)); \
+      PetscCall(ierr_); \
+    } \
+    *(out) = res_; \
+  } while (0)
+
+PetscErrorCode cdn_results_from_records(const cdn_jobspec_t *spec, int first, const int *ids, int nrec,
+                                        const double *recs, int nfeat, cdn_results_t **res)
+{
+  PetscFunctionBeginUser;
+  RESULTS_FILLED(res, from_records(spec, first, ids, nrec, recs, nfeat, res_));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode select_into(const cdn_results_t *res, const char *keep, cdn_results_t *out)
 {
   const int E = res->epochs, nfeat = res->nfeat;
   int       n = 0;
 
   PetscFunctionBeginUser;
   for (int m = 0; m < res->nmodels; m++) n += keep[m] != 0;
-  memset(out, 0, sizeof *out);
   PetscCall(cdn_results_alloc_models(out, n));
   PetscCall(cdn_results_alloc_epochs(out, E, nfeat));
   out->num_classes = res->num_classes;
@@ -153,22 +182,10 @@ PetscErrorCode cdn_results_select(const cdn_results_t *res, const char *keep, cd
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_results_finished(cdn_results_t *res)
+PetscErrorCode cdn_results_select(const cdn_results_t *res, const char *keep, cdn_results_t **out)
 {
-  cdn_results_t kept;
-  char         *keep;
-  int           pruned = 0;
-
   PetscFunctionBeginUser;
-  for (int m = 0; m < res->nmodels; m++) pruned += res->status[m] == CDN_STATUS_PRUNED;
-  if (!pruned) PetscFunctionReturn(0);
-  PetscCall(PetscMalloc1(res->nmodels, &keep));
-  for (int m = 0; m < res->nmodels; m++) keep[m] = res->status[m] != CDN_STATUS_PRUNED;
-  PetscCall(cdn_results_select(res, keep, &kept));
-  PetscCall(PetscFree(keep));
-  kept.left_out = pruned;
-  PetscCall(cdn_results_destroy(res));
-  *res = kept;
+  RESULTS_FILLED(out, select_into(res, keep, res_));
   PetscFunctionReturn(0);
 }
 
@@ -182,7 +199,8 @@ unsigned cdn_results_arch_mask(const cdn_results_t *res)
   return mask;
 }
 
-PetscErrorCode cdn_results_destroy(cdn_results_t *res)
+/* What a table holds, not the table itself: cdn_results_finished swaps a table's contents. */
+static PetscErrorCode free_arrays(cdn_results_t *res)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscFree(res->config));
@@ -197,5 +215,36 @@ PetscErrorCode cdn_results_destroy(cdn_results_t *res)
   PetscCall(PetscFree(res->timing));
   PetscCall(PetscFree(res->features));
   PetscCall(PetscFree(res->columns));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_results_finished(cdn_results_t *res)
+{
+  cdn_results_t *kept;
+  char          *keep;
+  int            pruned = 0;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  for (int m = 0; m < res->nmodels; m++) pruned += res->status[m] == CDN_STATUS_PRUNED;
+  if (!pruned) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc1(res->nmodels, &keep));
+  for (int m = 0; m < res->nmodels; m++) keep[m] = res->status[m] != CDN_STATUS_PRUNED;
+  ierr = cdn_results_select(res, keep, &kept);
+  PetscCall(PetscFree(keep));
+  PetscCall(ierr);
+  kept->left_out = pruned;
+  PetscCall(free_arrays(res));
+  *res = *kept;
+  PetscCall(PetscFree(kept));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_results_destroy(cdn_results_t **res)
+{
+  PetscFunctionBeginUser;
+  if (!res || !*res) PetscFunctionReturn(0);
+  PetscCall(free_arrays(*res));
+  PetscCall(PetscFree(*res));
   PetscFunctionReturn(0);
 }

@@ -12,19 +12,18 @@
 /* Pattern once per model; on a team every member plans the same graph and so reaches the same
    decision, and a failure on any member (memory for the pattern, say) or of the leader building
    its own graph stops all of them. */
-PetscErrorCode cdn_model_graph_setup(const cdn_jobspec_t *spec, cdn_net_t *net, int model, const cdn_train_ctl_t *ctl,
-                                     PetscBool leader, FILE *log, cdn_model_graph_t *mg)
+static PetscErrorCode setup(const cdn_jobspec_t *spec, cdn_net_t *net, int model, const cdn_train_ctl_t *ctl,
+                            PetscBool leader, FILE *log, cdn_model_graph_t *mg)
 {
   const cdn_model_desc_t *desc = cdn_net_desc(net);
   MPI_Comm                comm = PETSC_COMM_SELF;
   PetscErrorCode          ierr = 0;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMemzero(mg, sizeof *mg));
-  mg->team = MPI_COMM_NULL;
   if (ctl && ctl->team_size > 1 && spec->distribute_edges > 0) {
-    PetscCall(cdn_graph_plan_as(desc, spec->unrolled, spec->max_edges, &mg->g));
-    comm = cdn_graph_comm_for(ctl->team, mg->g.nedges, spec->distribute_edges);
+    cdn_graph_t plan;
+    PetscCall(cdn_graph_plan_as(desc, spec->unrolled, spec->max_edges, &plan));
+    comm = cdn_graph_comm_for(ctl->team, plan.nedges, spec->distribute_edges);
   }
   if (comm != PETSC_COMM_SELF) {
     mg->team  = comm;
@@ -37,17 +36,38 @@ PetscErrorCode cdn_model_graph_setup(const cdn_jobspec_t *spec, cdn_net_t *net, 
   PetscCall(ierr);
   if (mg->team != MPI_COMM_NULL && log)
     fprintf(log, "model %d: graph of %lld edges on a team of %d ranks; this rank owns rows %lld..%lld of %lld\n", model,
-            (long long)mg->g.nedges, ctl->team_size, (long long)mg->g.rstart, (long long)mg->g.rend - 1,
-            (long long)mg->g.nnodes),
+            (long long)mg->g->nedges, ctl->team_size, (long long)mg->g->rstart, (long long)mg->g->rend - 1,
+            (long long)mg->g->nnodes),
       fflush(log);
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_model_graph_destroy(cdn_model_graph_t *mg)
+PetscErrorCode cdn_model_graph_create(const cdn_jobspec_t *spec, cdn_net_t *net, int model, const cdn_train_ctl_t *ctl,
+                                      PetscBool leader, FILE *log, cdn_model_graph_t **out)
+{
+  cdn_model_graph_t *mg;
+  PetscErrorCode     ierr;
+
+  PetscFunctionBeginUser;
+  *out = NULL;
+  PetscCall(PetscNew(&mg));
+  mg->team = MPI_COMM_NULL;
+  ierr     = setup(spec, net, model, ctl, leader, log, mg);
+  if (ierr) {
+    PetscCall(cdn_model_graph_destroy(&mg));
+    PetscCall(ierr);
+  }
+  *out = mg;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_model_graph_destroy(cdn_model_graph_t **mg)
 {
   PetscFunctionBeginUser;
-  PetscCall(cdn_graph_destroy(&mg->g));
-  PetscCall(PetscFree(mg->state));
+  if (!mg || !*mg) PetscFunctionReturn(0);
+  PetscCall(cdn_graph_destroy(&(*mg)->g));
+  PetscCall(PetscFree((*mg)->state));
+  PetscCall(PetscFree(*mg));
   PetscFunctionReturn(0);
 }
 
@@ -117,7 +137,7 @@ static PetscErrorCode graph_features(const cdn_jobspec_t *spec, cdn_model_graph_
   PetscFunctionBeginUser;
   PetscCall(cdn_error_push_quiet());
   ierr = cdn_test_graph_fault_early(rank);
-  if (!ierr) ierr = cdn_test_graph_fault(rank, cdn_layout_graph_row(&lay, &mg->g, row));
+  if (!ierr) ierr = cdn_test_graph_fault(rank, cdn_layout_graph_row(&lay, mg->g, row));
   why = cdn_error_message();
   if (mg->team != MPI_COMM_NULL) {
     int mine = !ierr ? 0 : ierr == PETSC_ERR_CONV_FAILED ? 1 : 2, worst = 2;
@@ -127,7 +147,7 @@ static PetscErrorCode graph_features(const cdn_jobspec_t *spec, cdn_model_graph_
   }
   PetscCall(cdn_error_pop_quiet());
   if (ierr == PETSC_ERR_CONV_FAILED) {
-    for (int k = 0; k < cdn_layout_graph_count(&lay, &mg->g); k++) row[k] = NAN;
+    for (int k = 0; k < cdn_layout_graph_count(&lay, mg->g); k++) row[k] = NAN;
     if (log) fprintf(log, "model %d epoch %d: graph features left empty: %s\n", model, e, why);
     PetscFunctionReturn(0);
   }
@@ -143,7 +163,7 @@ PetscErrorCode cdn_model_graph_epoch(const cdn_jobspec_t *spec, cdn_net_t *net, 
 {
   PetscFunctionBeginUser;
   if (mg->team != MPI_COMM_NULL) PetscCall(share_state(net, mg, leader));
-  PetscCall(cdn_graph_set_weights(&mg->g, cdn_net_desc(net)));
+  PetscCall(cdn_graph_set_weights(mg->g, cdn_net_desc(net)));
   PetscCall(graph_features(spec, mg, rank, model, e, leader ? log : NULL, row));
   PetscFunctionReturn(0);
 }

@@ -140,7 +140,7 @@ PetscErrorCode cdn_pruner_check(const cdn_jobspec_t *spec, const char *outdir, P
 {
   char           path[PETSC_MAX_PATH_LEN];
   cdn_scorer_t  *s;
-  cdn_results_t  res = {0};
+  cdn_results_t *res = NULL;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
@@ -159,8 +159,9 @@ PetscErrorCode cdn_pruner_check(const cdn_jobspec_t *spec, const char *outdir, P
                           "%s: [pruning] model: fitted at %d epochs; a decision needs 1 .. %d (this job's epochs - 1)",
                           spec->source, cdn_scorer_info(s)->budget, spec->epochs - 1)
              : 0;
-  if (!ierr) ierr = layout_table(spec, nfeat, cols, &res);
-  if (!ierr) ierr = cdn_scorer_check(s, &res); /* width, statistics, families: refused before any training */
+  if (!ierr) ierr = cdn_results_create(&res);
+  if (!ierr) ierr = layout_table(spec, nfeat, cols, res);
+  if (!ierr) ierr = cdn_scorer_check(s, res); /* width, statistics, families: refused before any training */
   PetscCall(cdn_results_destroy(&res));
   PetscCall(cdn_scorer_destroy(&s));
   PetscCall(ierr);
@@ -290,7 +291,7 @@ static PetscErrorCode wait_slots(cdn_pruner_t *p, cdn_train_ctl_t *ctl, int d, i
 }
 
 /* The records of the first min_finished positions, in id order, as a results table. */
-static PetscErrorCode warmup_table(cdn_pruner_t *p, cdn_results_t *res)
+static PetscErrorCode warmup_table(cdn_pruner_t *p, cdn_results_t **res)
 {
   const int      W = p->warmup;
   int           *ids;
@@ -311,8 +312,8 @@ static PetscErrorCode warmup_table(cdn_pruner_t *p, cdn_results_t *res)
   if (!ierr) ierr = cdn_results_from_records(p->spec, 0, ids, W, recs, p->nfeat, res);
   PetscCall(PetscFree2(ids, recs));
   PetscCall(ierr);
-  res->num_classes = p->num_classes;
-  PetscCall(PetscArraycpy(res->columns, p->cols, p->nfeat));
+  (*res)->num_classes = p->num_classes;
+  PetscCall(PetscArraycpy((*res)->columns, p->cols, p->nfeat));
   PetscFunctionReturn(0);
 }
 
@@ -325,7 +326,7 @@ static PetscErrorCode warmup_table(cdn_pruner_t *p, cdn_results_t *res)
 static PetscErrorCode warm_up(cdn_pruner_t *p, cdn_train_ctl_t *ctl, FILE *log, PetscBool *interrupted)
 {
   const int      W = p->warmup, k = p->point_epoch[0];
-  cdn_results_t  res = {0}, fit = {0};
+  cdn_results_t *res = NULL, *fit = NULL;
   double        *v, *pred = NULL;
   int           *cls = NULL;
   char          *keep = NULL;
@@ -344,10 +345,10 @@ static PetscErrorCode warm_up(cdn_pruner_t *p, cdn_train_ctl_t *ctl, FILE *log, 
     double first = NAN;
     PetscCall(PetscMalloc1(W, &keep));
     for (int i = 0; i < W; i++) {
-      keep[i] = res.epochs_done[i] >= k;
+      keep[i] = res->epochs_done[i] >= k;
       if (!keep[i]) continue;
-      if (!n++) first = cdn_results_label(&res, i);
-      varied |= cdn_results_label(&res, i) != first;
+      if (!n++) first = cdn_results_label(res, i);
+      varied |= cdn_results_label(res, i) != first;
     }
     if (n < 4 || !varied) {
       p->idle = PETSC_TRUE;
@@ -355,19 +356,19 @@ static PetscErrorCode warm_up(cdn_pruner_t *p, cdn_train_ctl_t *ctl, FILE *log, 
         fprintf(log, "[pruning]: %d of the first %d models reached epoch %d%s: too little to fit on, no model is stopped\n", n,
                 W, k, n >= 4 ? ", all with one final accuracy" : ""), fflush(log);
     }
-    if (!p->idle) ierr = cdn_results_select(&res, keep, &fit);
+    if (!p->idle) ierr = cdn_results_select(res, keep, &fit);
     if (!ierr && !p->idle)
-      ierr = cdn_scorer_fit(p->spec, (cdn_method_t)p->spec->prune_method, (cdn_learner_t)p->spec->prune_learner, k, &fit,
+      ierr = cdn_scorer_fit(p->spec, (cdn_method_t)p->spec->prune_method, (cdn_learner_t)p->spec->prune_learner, k, fit,
                             "[pruning] predictor fitted on the first finished models", &p->scorer);
     p->fitted = PETSC_TRUE;
   }
   if (!ierr && !p->idle) ierr = PetscMalloc1(W, &p->warm_score);
   /* only a saved scorer's values of them are compared: a fitted one's are in-sample */
   if (!ierr && !p->idle && !p->fitted) ierr = PetscMalloc2(W, &pred, W, &cls);
-  if (!ierr && !p->idle && !p->fitted) ierr = cdn_scorer_predict(p->scorer, &res, pred, cls);
+  if (!ierr && !p->idle && !p->fitted) ierr = cdn_scorer_predict(p->scorer, res, pred, cls);
   for (int i = 0; i < W && !ierr && !p->idle; i++) /* res is in id order; warm_score by position */
-    p->warm_score[p->pos_of[res.config[i].id]] =
-      p->fitted || res.epochs_done[i] < k ? OUT : isfinite(pred[i]) ? pred[i] : LOW;
+    p->warm_score[p->pos_of[res->config[i].id]] =
+      p->fitted || res->epochs_done[i] < k ? OUT : isfinite(pred[i]) ? pred[i] : LOW;
   if (pred) PetscCall(PetscFree2(pred, cls));
   if (ierr) PetscCall(PetscFree(p->warm_score));
   PetscCall(PetscFree(keep));
@@ -380,15 +381,15 @@ static PetscErrorCode warm_up(cdn_pruner_t *p, cdn_train_ctl_t *ctl, FILE *log, 
 /* Predictor: the model's own predicted final accuracy from its record through epoch k. */
 static PetscErrorCode own_score(cdn_pruner_t *p, const double *rec, double *score)
 {
-  cdn_results_t  res = {0};
+  cdn_results_t *res = NULL;
   int            cls;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(cdn_results_from_records(p->spec, (int)rec[REC_MODEL], NULL, 1, rec, p->nfeat, &res));
-  res.num_classes = p->num_classes;
-  PetscCall(PetscArraycpy(res.columns, p->cols, p->nfeat));
-  ierr = cdn_scorer_predict(p->scorer, &res, score, &cls);
+  res->num_classes = p->num_classes;
+  PetscCall(PetscArraycpy(res->columns, p->cols, p->nfeat));
+  ierr = cdn_scorer_predict(p->scorer, res, score, &cls);
   PetscCall(cdn_results_destroy(&res));
   PetscCall(ierr);
   PetscFunctionReturn(0);

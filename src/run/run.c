@@ -13,11 +13,12 @@
 
 /* Everything after the gather, on every rank: the root's table (res) goes to disk, then the
    prediction stage (src/predict/stage.c) shares its tasks over the ranks. Errors reach every rank;
-   the caller destroys res. */
+   the caller destroys *resp (which the broadcast allocates on the ranks other than the root). */
 static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spec, int num_classes, int first, int N,
-                                         cdn_results_t *res, int nfeat, const cdn_column_t *cols, const char *outdir,
+                                         cdn_results_t **resp, int nfeat, const cdn_column_t *cols, const char *outdir,
                                          const cdn_run_options_t *opt, PetscLogStage stage, double t0)
 {
+  cdn_results_t *res = *resp; /* the root's table; NULL on the other ranks */
   PetscMPIInt    rank;
   PetscErrorCode ierr = 0;
 
@@ -41,7 +42,7 @@ static PetscErrorCode predict_and_report(MPI_Comm comm, const cdn_jobspec_t *spe
   }
   PetscCall(cdn_error_share(comm, ierr));
   if (!opt->nparts)
-    PetscCall(cdn_prediction_stage(comm, spec, res, outdir, PETSC_TRUE, opt->quiet ? PETSC_TRUE : PETSC_FALSE));
+    PetscCall(cdn_prediction_stage(comm, spec, resp, outdir, PETSC_TRUE, opt->quiet ? PETSC_TRUE : PETSC_FALSE));
   if (!opt->quiet && rank == 0) {
     if (opt->nparts) printf("Part %d/%d (models %d-%d) in %s (%.1f s); merge the parts with cnndyn merge\n", opt->part,
                             opt->nparts, first, first + N - 1, outdir, MPI_Wtime() - t0);
@@ -78,16 +79,15 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
                        PetscBool *stopped)
 {
   PetscMPIInt      rank, size;
-  cdn_data_t       data;
+  cdn_data_t      *data = NULL;
   cdn_stages_t     st;
   PetscLogStage    predict_stage;
   int              P = cdn_population_size(spec), first, end, N, nfeat = 0, nmine = 0, flags[2] = {0, 0};
-  cdn_sched_t      sched;
-  cdn_train_ctl_t  ctl = {.outdir = outdir, .sched = &sched, .team = MPI_COMM_SELF, .team_size = 1};
+  cdn_train_ctl_t  ctl = {.outdir = outdir, .team = MPI_COMM_SELF, .team_size = 1};
   double           busy = 0, t_train;
   cdn_column_t    *cols;
   double          *mine = NULL;
-  cdn_results_t    res  = {0};
+  cdn_results_t   *res  = NULL;
   PetscErrorCode   ierr = 0;
   double           t0 = MPI_Wtime();
   PetscBool        resuming = PETSC_FALSE, complete = PETSC_FALSE, any_stopped;
@@ -129,13 +129,14 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(cdn_data_load(comm, spec, &data));
   /* The network must fit the data and the graph the size guard before the output folder exists;
      the root also reserves the results table now, not after hours of training. */
-  ierr = cdn_layout_run_columns(spec, &data, &nfeat, &cols);
+  ierr = cdn_layout_run_columns(spec, data, &nfeat, &cols);
   PetscCall(cdn_error_share(comm, ierr));
   if (rank == 0) ierr = cdn_pruner_check(spec, outdir, ctl.resume, nfeat, cols);
   PetscCall(cdn_error_share(comm, ierr));
   if (rank == 0) {
-    ierr = cdn_results_alloc_models(&res, N);
-    if (!ierr) ierr = cdn_results_alloc_epochs(&res, spec->epochs, nfeat);
+    ierr = cdn_results_create(&res);
+    if (!ierr) ierr = cdn_results_alloc_models(res, N);
+    if (!ierr) ierr = cdn_results_alloc_epochs(res, spec->epochs, nfeat);
     if (!ierr && !ctl.resume) ierr = cdn_mkdir_p(outdir);
     if (!ierr && !ctl.resume) ierr = cdn_part_write(outdir, opt, P); /* before job.ini: a folder with one is a run */
     if (!ierr) ierr = cdn_outdir_create(spec, outdir, ctl.resume);
@@ -145,7 +146,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   if (opt->nparts)
     PetscCall(PetscPrintf(comm, "cnndyn: part %d/%d: models %d-%d of %d\n", opt->part, opt->nparts, first, end - 1, P));
   PetscCall(PetscPrintf(comm, "cnndyn: %d models x %d epochs on %d rank%s; %d/%d/%d train/validation/test images; logs in %s/logs%s\n",
-                        N, spec->epochs, size, size > 1 ? "s" : "", data.train.n, data.val.n, data.test.n, outdir,
+                        N, spec->epochs, size, size > 1 ? "s" : "", data->train.n, data->val.n, data->test.n, outdir,
                         ctl.resume ? "; resuming from checkpoints" : ""));
   t_train = MPI_Wtime();
 
@@ -158,11 +159,11 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
     ctl.team_size = spec->team_size;
   }
   ctl.end = end;
-  PetscCall(cdn_pruner_create(comm, spec, outdir, ctl.resume, nfeat, cols, data.num_classes, &ctl.pruner));
-  PetscCall(cdn_sched_create(comm, first, &sched));
-  ierr = cdn_train_share(spec, &data, rank, nfeat, &st, &ctl, &mine, &nmine, &busy);
+  PetscCall(cdn_pruner_create(comm, spec, outdir, ctl.resume, nfeat, cols, data->num_classes, &ctl.pruner));
+  PetscCall(cdn_sched_create(comm, first, &ctl.sched));
+  ierr = cdn_train_share(spec, data, rank, nfeat, &st, &ctl, &mine, &nmine, &busy);
   PetscCall(cdn_error_share(comm, ierr));
-  PetscCall(cdn_sched_destroy(&sched));
+  PetscCall(cdn_sched_destroy(&ctl.sched));
   PetscCall(cdn_progress_stop(&ctl.progress));
   if (ctl.team_size > 1) PetscCallMPI(MPI_Comm_free(&ctl.team));
   /* a stop seen by any rank leaves unfinished models: no reports, the run is to be resumed */
@@ -177,11 +178,11 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
     PetscFunctionReturn(0);
   }
 
-  ierr = cdn_records_gather(comm, spec, first, nfeat, mine, nmine, &res);
+  ierr = cdn_records_gather(comm, spec, first, nfeat, mine, nmine, res);
   PetscCall(PetscFree(mine));
   if (!ierr) ierr = report_balance(comm, busy, MPI_Wtime() - t_train, ctl.pruner);
   PetscCall(cdn_pruner_destroy(&ctl.pruner));
-  if (!ierr) ierr = predict_and_report(comm, spec, data.num_classes, first, N, &res, nfeat, cols, outdir, opt, predict_stage, t0);
+  if (!ierr) ierr = predict_and_report(comm, spec, data->num_classes, first, N, &res, nfeat, cols, outdir, opt, predict_stage, t0);
   if (rank == 0 && !ierr) ierr = cdn_outdir_mark_complete(outdir);
   PetscCall(cdn_results_destroy(&res));
   PetscCall(PetscFree(cols));

@@ -18,17 +18,18 @@ typedef struct {
 typedef struct {
   MPI_Win win;
   long   *base;
+  int     locked; /* the passive-target epoch is open */
 } cdn_sched_t;
 
-/* Collective: the counter starts at first. */
-PetscErrorCode cdn_sched_create(MPI_Comm comm, int first, cdn_sched_t *s);
+/* Collective: the counter starts at first. *s is allocated here, NULL after an error. */
+PetscErrorCode cdn_sched_create(MPI_Comm comm, int first, cdn_sched_t **s);
 /* The next model id for this rank (ids past the population mean: no work left). */
 PetscErrorCode cdn_sched_next(cdn_sched_t *s, long *model);
 /* Asks every rank to stop after its current epoch; any rank may poll. */
 PetscErrorCode cdn_sched_raise_stop(cdn_sched_t *s);
 PetscErrorCode cdn_sched_stop_raised(cdn_sched_t *s, PetscBool *stop);
-/* Collective. */
-PetscErrorCode cdn_sched_destroy(cdn_sched_t *s);
+/* Collective: frees the window and *s; *s NULL afterwards (NULL is fine). */
+PetscErrorCode cdn_sched_destroy(cdn_sched_t **s);
 
 /* Root, before any work (resume.c): a resumable folder (opt->resume and DIR/job.ini present: the
    spec must match it; *complete when its reports were written), else a folder fit for a new run. */
@@ -116,19 +117,21 @@ typedef struct cdn_train_ctl {
    [graph] distribute_edges edges and the team more than one rank, by the whole team as a parallel
    matrix, each member holding the rows it owns and joining every graph call. */
 typedef struct {
-  cdn_graph_t g;
+  cdn_graph_t *g;
   MPI_Comm    team;  /* the team holding the graph; MPI_COMM_NULL when the leader holds it alone */
   char       *state; /* team graphs: the leader's network state, broadcast every epoch */
   size_t      bytes;
 } cdn_model_graph_t;
 
-/* Pattern once per model; collective on the team when ctl has one (model_graph.c). */
-PetscErrorCode cdn_model_graph_setup(const cdn_jobspec_t *spec, cdn_net_t *net, int model, const cdn_train_ctl_t *ctl,
-                                     PetscBool leader, FILE *log, cdn_model_graph_t *mg);
+/* Pattern once per model; collective on the team when ctl has one (model_graph.c). *mg is
+   allocated here, NULL after an error with nothing held. */
+PetscErrorCode cdn_model_graph_create(const cdn_jobspec_t *spec, cdn_net_t *net, int model, const cdn_train_ctl_t *ctl,
+                                      PetscBool leader, FILE *log, cdn_model_graph_t **mg);
 /* This epoch's graph and its features into row, on every rank that holds the graph. */
 PetscErrorCode cdn_model_graph_epoch(const cdn_jobspec_t *spec, cdn_net_t *net, cdn_model_graph_t *mg, PetscBool leader,
                                      int rank, int model, int e, FILE *log, double *row);
-PetscErrorCode cdn_model_graph_destroy(cdn_model_graph_t *mg);
+/* Frees the graph, the state buffer and *mg; *mg NULL afterwards (NULL is fine). */
+PetscErrorCode cdn_model_graph_destroy(cdn_model_graph_t **mg);
 
 /* Trains one model and fills its record (length cdn_record_length). log may be NULL. With ctl, the
    model continues from its checkpoint (ctl->resume), is checkpointed at every epoch end, and stops

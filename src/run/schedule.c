@@ -10,7 +10,7 @@
 
 enum { SCHED_NEXT, SCHED_STOP, SCHED_WORDS };
 
-PetscErrorCode cdn_sched_create(MPI_Comm comm, int first, cdn_sched_t *s)
+static PetscErrorCode sched_open(MPI_Comm comm, int first, cdn_sched_t *s)
 {
   PetscMPIInt rank;
   MPI_Aint    bytes;
@@ -26,6 +26,25 @@ PetscErrorCode cdn_sched_create(MPI_Comm comm, int first, cdn_sched_t *s)
   /* nobody takes a model before the root has set the counter */
   PetscCallMPI(MPI_Barrier(comm));
   PetscCallMPI(MPI_Win_lock_all(MPI_MODE_NOCHECK, s->win));
+  s->locked = 1;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_sched_create(MPI_Comm comm, int first, cdn_sched_t **out)
+{
+  cdn_sched_t   *s;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  *out = NULL;
+  PetscCall(PetscNew(&s));
+  s->win = MPI_WIN_NULL;
+  ierr   = sched_open(comm, first, s);
+  if (ierr) {
+    PetscCall(cdn_sched_destroy(&s));
+    PetscCall(ierr);
+  }
+  *out = s;
   PetscFunctionReturn(0);
 }
 
@@ -63,10 +82,12 @@ PetscErrorCode cdn_sched_stop_raised(cdn_sched_t *s, PetscBool *stop)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_sched_destroy(cdn_sched_t *s)
+PetscErrorCode cdn_sched_destroy(cdn_sched_t **s)
 {
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Win_unlock_all(s->win));
-  PetscCallMPI(MPI_Win_free(&s->win));
+  if (!s || !*s) PetscFunctionReturn(0);
+  if ((*s)->locked) PetscCallMPI(MPI_Win_unlock_all((*s)->win));
+  if ((*s)->win != MPI_WIN_NULL) PetscCallMPI(MPI_Win_free(&(*s)->win));
+  PetscCall(PetscFree(*s));
   PetscFunctionReturn(0);
 }

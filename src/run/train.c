@@ -194,7 +194,7 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
                                 .direct_conv  = spec->convolution == 1};
   cdn_net_t              *net;
   cdn_rng_t               init_rng, train_rng;
-  cdn_model_graph_t       mg;
+  cdn_model_graph_t      *mg = NULL;
   const cdn_images_t     *tr = &data->train;
   int                     e0 = 0, team_size = ctl ? ctl->team_size : 1;
   PetscBool               leader = !ctl || ctl->team_rank == 0;
@@ -212,7 +212,7 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
   cdn_rng_seed(&init_rng, cfg->seed, STREAM_INIT);
   cdn_rng_seed(&train_rng, cfg->seed, STREAM_TRAIN);
   cdn_net_init(net, &init_rng);
-  PetscCall(cdn_model_graph_setup(spec, net, cfg->id, ctl, leader, log, &mg));
+  PetscCall(cdn_model_graph_create(spec, net, cfg->id, ctl, leader, log, &mg));
   if (ctl) PetscCall(resume_model(spec, cfg, outdir, nfeat, rec, &train_rng, net, ctl, leader ? log : NULL, &e0));
 
   for (int e = e0; e <= E; e++) {
@@ -236,13 +236,13 @@ PetscErrorCode cdn_train_model(const cdn_jobspec_t *spec, const cdn_data_t *data
         break;
       }
     }
-    if (leader || mg.team != MPI_COMM_NULL) {
+    if (leader || mg->team != MPI_COMM_NULL) {
       PetscErrorCode gerr;
       t0 = MPI_Wtime();
       PetscCall(PetscLogStagePush(stages->graph));
-      gerr = cdn_model_graph_epoch(spec, net, &mg, leader, rank, cfg->id, e, log, rec_features(rec, E, nfeat, e));
+      gerr = cdn_model_graph_epoch(spec, net, mg, leader, rank, cfg->id, e, log, rec_features(rec, E, nfeat, e));
       PetscCall(PetscLogStagePop());
-      if (mg.team != MPI_COMM_NULL) PetscCall(gerr); /* the team agreed on it: every member leaves */
+      if (mg->team != MPI_COMM_NULL) PetscCall(gerr); /* the team agreed on it: every member leaves */
       ierr = gerr;
       if (!ierr && leader)
         ierr = measure_epoch(spec, data, net, outdir, cfg->id, e, stages, nfeat, rank, log, ctl, MPI_Wtime() - t0, rec);

@@ -41,13 +41,15 @@ static unsigned char *put32(unsigned char *b, uint32_t v)
   return b + 4;
 }
 
-void cdn_zip_close(cdn_zip_t **z)
+/* Frees everything it can and never fails: callers on error paths ignore its code. */
+PetscErrorCode cdn_zip_destroy(cdn_zip_t **z)
 {
-  if (!*z) return;
+  if (!z || !*z) return 0;
   for (int i = 0; i < (*z)->n; i++) free((*z)->e[i].name);
   free((*z)->e), free((*z)->path);
   if ((*z)->fp) fclose((*z)->fp);
   free(*z), *z = NULL;
+  return 0;
 }
 
 /* The end record: within the last 64 KiB + 22 bytes (its comment is at most 65535 bytes). */
@@ -110,20 +112,21 @@ PetscErrorCode cdn_zip_open(const char *path, cdn_zip_t **zp)
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
+  *zp = NULL;
   PetscCheck(z = calloc(1, sizeof *z), PETSC_COMM_SELF, PETSC_ERR_MEM, "%s: out of memory", path);
   *zp = z, z->path = strdup(path), z->fp = fopen(path, "rb");
   if (!z->fp || !z->path) {
     int err = errno;
-    cdn_zip_close(zp);
+    (void)cdn_zip_destroy(zp);
     SETERRQ(PETSC_COMM_SELF, CDN_ERR_OPEN, "%s: cannot open: %s", path, strerror(err));
   }
   if (!fseek(z->fp, 0, SEEK_END)) size = ftell(z->fp);
   if (!find_end(z->fp, size, end, &at)) {
-    cdn_zip_close(zp);
+    (void)cdn_zip_destroy(zp);
     SETERRQ(PETSC_COMM_SELF, CDN_ERR_CORRUPT, "%s: not a .npz or truncated (no end of central directory)", path);
   }
   ierr = read_central(z, at, end);
-  if (ierr) cdn_zip_close(zp);
+  if (ierr) (void)cdn_zip_destroy(zp);
   PetscCall(ierr);
   PetscFunctionReturn(0);
 }
@@ -296,7 +299,7 @@ PetscErrorCode cdn_npz_put_epoch(const char *npz, int epoch, int n, const cdn_me
   ok = ok && (ierr || put_central(&w));
   for (int i = 0; i < w.n; i++) free(w.cd[i].name);
   free(w.cd);
-  cdn_zip_close(&z);
+  (void)cdn_zip_destroy(&z);
   if (!ierr && !ok) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_WRITE, PETSC_ERROR_INITIAL,
                                       "%s: cannot write (disk full, or past the 4 GiB / 65535 members of a zip without zip64: use snapshot_format = npy)", npz);
   if (ierr && af.fp) cdn_afile_abort(&af);

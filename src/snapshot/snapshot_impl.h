@@ -19,9 +19,11 @@ PetscErrorCode cdn_npy_decode(const char *what, const unsigned char *buf, size_t
 PetscErrorCode cdn_npz_put_epoch(const char *npz, int epoch, int n, const cdn_member_t *m);
 
 typedef struct cdn_zip cdn_zip_t;
+/* Opens a zip archive and reads its central directory into *z (allocated here; NULL after an error). */
 PetscErrorCode cdn_zip_open(const char *path, cdn_zip_t **z);
 int            cdn_zip_count(const cdn_zip_t *z);
 const char    *cdn_zip_name(const cdn_zip_t *z, int i);
 /* A member's bytes (malloc'd), inflated and checked against its size and CRC-32. */
 PetscErrorCode cdn_zip_read(cdn_zip_t *z, const char *name, unsigned char **data, size_t *n);
-void           cdn_zip_close(cdn_zip_t **z);
+/* Closes the file and frees *z; *z NULL afterwards (NULL is fine). */
+PetscErrorCode cdn_zip_destroy(cdn_zip_t **z);

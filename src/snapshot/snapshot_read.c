@@ -316,8 +316,9 @@ static PetscErrorCode open_source(const char *dir, char *npz, src_t *src)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t *desc)
+PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t **out)
 {
+  cdn_model_desc_t *desc;
   char           path[PETSC_MAX_PATH_LEN], npz[PETSC_MAX_PATH_LEN], *text = NULL;
   unsigned char *buf = NULL;
   size_t         n;
@@ -327,9 +328,10 @@ PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t *desc)
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMemzero(desc, sizeof *desc));
-  PetscCall(open_source(dir, npz, &src));
-  ierr = src_get(&src, "model.json", path, sizeof path, &buf, &n);
+  *out = NULL;
+  PetscCall(PetscNew(&desc));
+  ierr = open_source(dir, npz, &src);
+  if (!ierr) ierr = src_get(&src, "model.json", path, sizeof path, &buf, &n);
   if (!ierr && !src.zip) ierr = cdn_snapshot_verify(dir); /* a damaged file is named as such, not misread */
   if (!ierr && !src.zip) ierr = slurp(path, &text);
   if (!ierr && src.zip) {
@@ -342,9 +344,10 @@ PetscErrorCode cdn_snapshot_read(const char *dir, cdn_model_desc_t *desc)
   if (!ierr && !root) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, CDN_ERR_CORRUPT, PETSC_ERROR_INITIAL, "%s: not valid JSON", path);
   if (!ierr) ierr = read_model(root, &src, &c, desc);
   cJSON_Delete(root);
-  cdn_zip_close(&src.zip);
-  if (ierr) (void)cdn_snapshot_destroy(desc); /* the first error is the one reported */
+  (void)cdn_zip_destroy(&src.zip);
+  if (ierr) (void)cdn_snapshot_destroy(&desc); /* the first error is the one reported */
   PetscCall(ierr);
+  *out = desc;
   PetscFunctionReturn(0);
 }
 
@@ -378,7 +381,7 @@ PetscErrorCode cdn_snapshot_epochs(const char *model, int **epochs, int *n)
       const char *name = cdn_zip_name(z, i), *slash = strchr(name, '/');
       if (!strncmp(name, "epoch-", 6) && slash && !strcmp(slash, "/model.json")) ok = add_epoch(epochs, n, &cap, atoi(name + 6));
     }
-    cdn_zip_close(&z);
+    (void)cdn_zip_destroy(&z);
   } else {
     DIR           *d = opendir(model);
     struct dirent *e;
@@ -393,14 +396,18 @@ PetscErrorCode cdn_snapshot_epochs(const char *model, int **epochs, int *n)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_snapshot_destroy(cdn_model_desc_t *desc)
+PetscErrorCode cdn_snapshot_destroy(cdn_model_desc_t **descp)
 {
+  cdn_model_desc_t *desc = descp ? *descp : NULL;
+
   PetscFunctionBeginUser;
+  if (!desc) PetscFunctionReturn(0);
   for (int k = 0; k < desc->nlayers; k++) {
     PetscCall(PetscFree(desc->layer[k].weight));
     PetscCall(PetscFree(desc->layer[k].bias));
     PetscCall(PetscFree(desc->layer[k].running_mean));
     PetscCall(PetscFree(desc->layer[k].running_var));
   }
+  PetscCall(PetscFree(*descp));
   PetscFunctionReturn(0);
 }
