@@ -169,7 +169,7 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
 /* Frees everything it can even when a part fails to free: teardown never stops half way. */
 PetscErrorCode cdn_net_destroy(cdn_net_t **pnet)
 {
-  cdn_net_t *net = *pnet;
+  cdn_net_t *net = pnet ? *pnet : NULL;
 
   PetscFunctionBeginUser;
   if (!net) PetscFunctionReturn(0);
