@@ -128,6 +128,8 @@ static const struct {
   {"curves.csv", ROWS, "1,2,,2.3,0.1\n", "curves.csv:2: model 1 epoch 2, but models.csv says it trained 1 epochs"},
   {"curves.csv", ROWS, "0,0,,2.3,0.1\n0,1,1.0,0.9,0.6\n0,1,1.0,0.9,0.6\n", "curves.csv:4: second row for model 0 epoch 1"},
   {"curves.csv", ROWS, "0,0,,2.3,0.1\n", "curves.csv: no row for model 0 epoch 1"},
+  {"curves.csv", ROWS, "0,0,,2.3,0.1\n0,1,1.0,0.9,0.6\n0,2,0.6,0.5,0.7\n1,0,,2.3,0.1\n1,1,inf,,\n",
+   "models.csv:2: column final_val_accuracy: '0.8' is not curves.csv's value at epoch 2"},
   {"curves.csv", ROWS, "0,0,1.5,2.3,0.1\n", "curves.csv:2: column train_loss: '1.5' at epoch 0 (the initial weights have no training loss)"},
   {"curves.csv", ROWS, "0,0,,2.3,1.1\n", "curves.csv:2: column val_accuracy: 1.1 is outside [0"},
   {"curves.csv", ROWS, "0,x,,2.3,0.1\n", "curves.csv:2: column epoch: 'x' is not an integer"},

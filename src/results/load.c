@@ -474,6 +474,33 @@ static PetscErrorCode check_columns_file(const char *dir, const cdn_results_t *r
   PetscFunctionReturn(0);
 }
 
+/* models.csv's final_val_loss and final_val_accuracy repeat curves.csv's row at epochs_trained
+   (the writer prints both from one number): read again once the curves are in, and compared. */
+static PetscErrorCode check_finals(csv_t *c, const char *dir, const cdn_results_t *res)
+{
+  const int   which[2] = {CDN_CURVE_VAL_LOSS, CDN_CURVE_VAL_ACC};
+  const char *names[2] = {"final_val_loss", "final_val_accuracy"};
+  int         col[2], more;
+
+  PetscFunctionBeginUser;
+  PetscCall(csv_open(c, dir, "models.csv"));
+  PetscCall(csv_header(c));
+  col[0] = column(c, names[0]), col[1] = column(c, names[1]);
+  for (int m = 0; m < res->nmodels; m++) {
+    PetscCall(csv_row(c, &more));
+    for (int j = 0; j < 2 && more; j++) {
+      double v, want = cdn_results_curve(res, m, res->epochs_done[m])[which[j]];
+      if (col[j] < 0) continue; /* older runs */
+      PetscCall(real(c, col[j], PETSC_TRUE, -HUGE_VAL, HUGE_VAL, &v));
+      if (!(v == want || (isnan(v) && isnan(want))))
+        BAD(c, "%s:%d: column %s: '%s' is not curves.csv's value at epoch %d", c->path, c->lineno, names[j],
+            c->field[col[j]], res->epochs_done[m]);
+    }
+  }
+  csv_close(c);
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode load(csv_t *c, const char *dir, cdn_results_t *res)
 {
   size_t cells;
@@ -488,6 +515,7 @@ static PetscErrorCode load(csv_t *c, const char *dir, cdn_results_t *res)
   if (!ierr) ierr = check_columns_file(dir, res);
   if (!ierr) ierr = PetscArrayzero(seen, cells);
   if (!ierr) ierr = load_curves(c, dir, res, seen);
+  if (!ierr) ierr = check_finals(c, dir, res);
   PetscCall(PetscFree(seen));
   PetscCall(ierr);
   PetscFunctionReturn(0);
