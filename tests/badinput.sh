@@ -90,14 +90,17 @@ compare)
     predict "$work/r" --methods spectral_diff --quiet
   check "cmp -s '$work/r/report.csv' '$work/report_before.csv'" "method without its statistic: report.csv rewritten"
   # degree methods read the degree columns too (a directed run has none): once accepted, they
-  # rewrote report.csv with its header alone
+  # rewrote report.csv with its header alone (both column files edited, as such a run has them)
   rm -rf "$work/d" && cp -r "$work/r" "$work/d"
   /usr/bin/python3 -c "
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1])))
 keep = [i for i, n in enumerate(rows[0]) if not n.startswith('degree.')]
 csv.writer(open(sys.argv[1], 'w', newline=''), lineterminator='\\n').writerows([[r[i] for i in keep] for r in rows])
-" "$work/d/features.csv"
+
+cols = list(csv.reader(open(sys.argv[2])))
+csv.writer(open(sys.argv[2], 'w', newline=''), lineterminator='\\n').writerows([r for r in cols if not r[0].startswith('degree.')])
+" "$work/d/features.csv" "$work/d/features_columns.csv"
   cp "$work/d/report.csv" "$work/report_before.csv"
   refused "degree method without degree columns" "--methods: the methods asked for need statistics" \
     predict "$work/d" --methods degree_diff --quiet
@@ -120,7 +123,10 @@ csv.writer(open(sys.argv[1], 'w', newline=''), lineterminator='\\n').writerows([
   # file, on a run cut to 2 epochs (its epoch-3 rows dropped)
   rm -f "$work/d/job.ini"
   sed -i 's/^\([0-9]*\),[0-9]*,/\1,\1,/' "$work/d/models.csv"
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "epochs_trained") c = i; print; next } { $c = 2; print }' OFS=, \
+  # (the final validation columns, which would have to repeat epoch 2's row, are left out: runs
+  # from before them are read without)
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "epochs_trained") c = i; if ($i ~ /^final_val_/) drop[i] = 1 } }
+           NR > 1 { $c = 2 } { s = ""; for (i = 1; i <= NF; i++) if (!(i in drop)) s = s (s == "" ? "" : ",") $i; print s }' \
     "$work/d/models.csv" > "$work/d/m.csv" && mv "$work/d/m.csv" "$work/d/models.csv"
   for f in curves.csv features.csv; do awk -F, '$2 != 3' "$work/d/$f" > "$work/d/x.csv" && mv "$work/d/x.csv" "$work/d/$f"; done
   refused "default budget" "budget (the built-in default, as $work/d/job.ini is missing; give --budget or --job): 3 is more than the run's 2 epochs" \
