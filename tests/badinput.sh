@@ -178,6 +178,12 @@ snapshot)
   refused "NaN weight (graph)" "$(basename "$f"): tensor of layer conv1 holds a non-finite value" graph "$snap" --export "$work/g.mtx"
   ;;
 cli)
+  # a network too big to build is refused with its real size: the weight count of alexnet's fc1 at
+  # width 64 once overflowed an int (an outside review: "18446744070842 million parameters")
+  printf '[population]\nlearning_rate = 0.1, 0.01\n[training]\narchitecture = alexnet\nwidth = 64\nepochs = 2\n[features]\nbudget = 1\n' > "$work/huge.ini"
+  refused "network too big" "GB (31492 million parameters, activations for batches of 256)" \
+    run "$work/huge.ini" --out "$work/o_huge"
+  check "[ ! -e '$work/o_huge' ]" "network too big: output folder created"
   : > "$work/empty.ini"
   refused "empty job spec" "empty.ini: sets no key (empty, or only comments and section headers): not a job spec" \
     run "$work/empty.ini" --out "$work/o1"

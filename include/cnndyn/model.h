@@ -76,10 +76,12 @@ typedef struct {
   cdn_layer_desc_t layer[CDN_MAX_LAYERS];
 } cdn_model_desc_t;
 
-static inline int cdn_layer_weight_count(const cdn_layer_desc_t *l)
+/* In 64 bits: a network too big to build must still be measured right by the size guard (an
+   outside review's alexnet at width 64 overflowed int and was refused with a nonsense size). */
+static inline long long cdn_layer_weight_count(const cdn_layer_desc_t *l)
 {
-  if (l->op == CDN_OP_CONV2D) return l->out_c * l->in_c * l->kernel * l->kernel;
-  if (l->op == CDN_OP_LINEAR) return l->out_c * l->in_c;
+  if (l->op == CDN_OP_CONV2D) return (long long)l->out_c * l->in_c * l->kernel * l->kernel;
+  if (l->op == CDN_OP_LINEAR) return (long long)l->out_c * l->in_c;
   return 0;
 }
 /* Layers whose weights are edges of the graph. */

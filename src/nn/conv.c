@@ -4,6 +4,7 @@
    reference is im2col + one sgemm for the whole batch: with activations stored [C][B][H][W] the
    GEMM's N dimension is B*OH*OW, large enough for OpenBLAS to run near peak even when O is 6. */
 #include <cblas.h>
+#include <limits.h>
 #include <string.h>
 #include "conv_small.h"
 #include "dnn.h"
@@ -382,7 +383,11 @@ static void conv_bwd(cdn_layer_t *l, const float *in, float *din, int B)
   cdn_conv2d_backward(din, l->gw, l->gb, l->work, l->dout, l->work, d->weight, B, d->in_c, d->in_h, d->in_w,
                       d->out_c, d->kernel, d->stride, d->padding);
 }
-static void conv_setup(cdn_layer_t *l, int bias) { l->nw = cdn_layer_weight_count(l->d), l->nb = bias ? l->d->out_c : 0; }
+static void conv_setup(cdn_layer_t *l, int bias)
+{
+  long long n = cdn_layer_weight_count(l->d); /* too many for an int: refused by the size guard */
+  l->nw = n > INT_MAX ? INT_MAX : (int)n, l->nb = bias ? l->d->out_c : 0;
+}
 
 const cdn_layer_ops_t cdn_conv2d_op = {
   .op = CDN_OP_CONV2D, .inputs = 1, .nhwc_in = 1, .starts_nhwc = 1, .out_shape = conv_shape, .setup = conv_setup,

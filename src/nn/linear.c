@@ -1,5 +1,6 @@
 /* Fully connected layer with PyTorch's weight layout [out][in]; three sgemm calls. */
 #include <cblas.h>
+#include <limits.h>
 #include "layer.h"
 
 void cdn_linear_forward(float *out, const float *in, const float *w, const float *b, int B, int nin, int nout)
@@ -36,7 +37,11 @@ static void lin_bwd(cdn_layer_t *l, const float *in, float *din, int B)
 {
   cdn_linear_backward(din, l->gw, l->gb, l->dout, in, l->d->weight, B, l->d->in_c, l->d->out_c);
 }
-static void lin_setup(cdn_layer_t *l, int bias) { l->nw = cdn_layer_weight_count(l->d), l->nb = bias ? l->d->out_c : 0; }
+static void lin_setup(cdn_layer_t *l, int bias)
+{
+  long long n = cdn_layer_weight_count(l->d); /* too many for an int: refused by the size guard */
+  l->nw = n > INT_MAX ? INT_MAX : (int)n, l->nb = bias ? l->d->out_c : 0;
+}
 
 const cdn_layer_ops_t cdn_linear_op = {.op = CDN_OP_LINEAR, .inputs = 1, .ends_nhwc = 1, .out_shape = lin_shape,
                                        .setup = lin_setup, .work_bytes = cdn_no_work, .forward = lin_fwd,

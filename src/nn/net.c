@@ -106,7 +106,8 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
   for (int i = 0; i < net->nl; i++) {
     cdn_layer_t *l = &net->layer[i];
     size_t       o = cfg->reference ? (size_t)cdn_layer_out_size(l->d) : cdn_dnn_out_floats(net, i);
-    nparam += l->nw + l->nb;
+    long long    w = cdn_layer_weight_count(l->d); /* 64 bits: l->nw saturates (conv.c, linear.c) */
+    nparam += (size_t)(w > 0 ? w : l->nw) + (size_t)l->nb;
     nstats += l->nstats;
     nbuf += 2 * span((size_t)B * o) + span(work_floats(net, l, B));
     if (o > maxact) maxact = o;
