@@ -159,15 +159,15 @@ static PetscErrorCode predict(const char *dir, const char *job, const char **val
     ierr = cdn_results_load_whole(dir, &res);
     if (!ierr && !model) ierr = comparable(dir, job, value, save ? PETSC_TRUE : PETSC_FALSE, &spec, res);
   }
-  PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));
-  if (save || model) {
+  /* not PetscCall until the end: the table is freed on every path (an outside review saw it left
+     held, 130 KB, after every refused --model file) */
+  ierr = cdn_error_share(PETSC_COMM_WORLD, ierr);
+  if (!ierr && (save || model)) {
     if (rank == 0) ierr = saved(dir, &spec, res, save, model, value[2] ? PETSC_TRUE : PETSC_FALSE);
-    PetscCall(cdn_error_share(PETSC_COMM_WORLD, ierr));
-    PetscCall(cdn_results_destroy(&res));
-    PetscFunctionReturn(0);
-  }
-  PetscCall(cdn_prediction_stage(PETSC_COMM_WORLD, &spec, &res, dir, PETSC_TRUE, quiet));
+    ierr = cdn_error_share(PETSC_COMM_WORLD, ierr);
+  } else if (!ierr) ierr = cdn_prediction_stage(PETSC_COMM_WORLD, &spec, &res, dir, PETSC_TRUE, quiet);
   PetscCall(cdn_results_destroy(&res));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 

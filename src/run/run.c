@@ -85,7 +85,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   int              P = cdn_population_size(spec), first, end, N, nfeat = 0, nmine = 0, flags[2] = {0, 0};
   cdn_train_ctl_t  ctl = {.outdir = outdir, .team = MPI_COMM_SELF, .team_size = 1};
   double           busy = 0, t_train;
-  cdn_column_t    *cols;
+  cdn_column_t    *cols = NULL;
   double          *mine = NULL;
   cdn_results_t   *res  = NULL;
   PetscErrorCode   ierr = 0;
@@ -129,20 +129,28 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
   PetscCall(cdn_data_load(comm, spec, &data));
   /* The network must fit the data and the graph the size guard before the output folder exists;
      the root also reserves the results table now, not after hours of training. */
-  ierr = cdn_layout_run_columns(spec, data, &nfeat, &cols);
-  PetscCall(cdn_error_share(comm, ierr));
-  if (rank == 0) ierr = cdn_pruner_check(spec, outdir, ctl.resume, nfeat, cols);
-  PetscCall(cdn_error_share(comm, ierr));
-  if (rank == 0) {
-    ierr = cdn_results_create(&res);
-    if (!ierr) ierr = cdn_results_alloc_models(res, N);
-    if (!ierr) ierr = cdn_results_alloc_epochs(res, spec->epochs, nfeat);
-    if (!ierr && !ctl.resume) ierr = cdn_mkdir_p(outdir);
-    if (!ierr && !ctl.resume) ierr = cdn_part_write(outdir, opt, P); /* before job.ini: a folder with one is a run */
-    if (!ierr) ierr = cdn_outdir_create(spec, outdir, ctl.resume);
-    if (!ierr && !ctl.resume) ierr = cdn_data_record(spec, outdir, PETSC_FALSE);
+  /* each check shared once; on failure data, columns and table are freed (an outside review saw
+     the loaded data set, 55 MB, left held) */
+  ierr = cdn_error_share(comm, cdn_layout_run_columns(spec, data, &nfeat, &cols));
+  if (!ierr) ierr = cdn_error_share(comm, rank == 0 ? cdn_pruner_check(spec, outdir, ctl.resume, nfeat, cols) : 0);
+  if (!ierr) {
+    if (rank == 0) {
+      ierr = cdn_results_create(&res);
+      if (!ierr) ierr = cdn_results_alloc_models(res, N);
+      if (!ierr) ierr = cdn_results_alloc_epochs(res, spec->epochs, nfeat);
+      if (!ierr && !ctl.resume) ierr = cdn_mkdir_p(outdir);
+      if (!ierr && !ctl.resume) ierr = cdn_part_write(outdir, opt, P); /* before job.ini: a folder with one is a run */
+      if (!ierr) ierr = cdn_outdir_create(spec, outdir, ctl.resume);
+      if (!ierr && !ctl.resume) ierr = cdn_data_record(spec, outdir, PETSC_FALSE);
+    }
+    ierr = cdn_error_share(comm, ierr);
   }
-  PetscCall(cdn_error_share(comm, ierr));
+  if (ierr) {
+    PetscCall(cdn_results_destroy(&res));
+    PetscCall(PetscFree(cols));
+    PetscCall(cdn_data_destroy(&data));
+    PetscCall(ierr);
+  }
   if (opt->nparts)
     PetscCall(PetscPrintf(comm, "cnndyn: part %d/%d: models %d-%d of %d\n", opt->part, opt->nparts, first, end - 1, P));
   PetscCall(PetscPrintf(comm, "cnndyn: %d models x %d epochs on %d rank%s; %d/%d/%d train/validation/test images; logs in %s/logs%s\n",
