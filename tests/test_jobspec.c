@@ -105,17 +105,17 @@ static void test_strings(void)
 static void test_shape_axes(void)
 {
   cdn_jobspec_t s;
-  CHECK(cdn_jobspec_parse_string("one", "[training]\narchitecture = vgg\nwidth = 0.5\ndepth = 3\n", &s) == 0);
+  CHECK(cdn_jobspec_parse_string("one", "[training]\narchitecture = vgg\nwidth = 0.5\ndepth = 6\n", &s) == 0);
   CHECK(s.narchs == 1 && !strcmp(s.archs[0], "vgg"));
   check_list(&s.axis[CDN_HP_WIDTH], 1, (double[]){0.5});
-  check_list(&s.axis[CDN_HP_DEPTH], 1, (double[]){3});
+  check_list(&s.axis[CDN_HP_DEPTH], 1, (double[]){6});
   CHECK(cdn_population_size(&s) == 1);
-  CHECK(cdn_jobspec_parse_string("lists", "[population]\nreplicates = 2\n[training]\narchitecture = resnet, lenet5\n"
-                                 "width = 0.25, 1, 2\ndepth = 2,4\n", &s) == 0);
+  CHECK(cdn_jobspec_parse_string("lists", "[population]\nreplicates = 2\n[training]\narchitecture = resnet, vgg\n"
+                                 "width = 0.25, 1, 2\ndepth = 0,8\n", &s) == 0);
   /* the order given is kept: it is the order of the grid */
-  CHECK(s.narchs == 2 && !strcmp(s.archs[0], "resnet") && !strcmp(s.archs[1], "lenet5"));
+  CHECK(s.narchs == 2 && !strcmp(s.archs[0], "resnet") && !strcmp(s.archs[1], "vgg"));
   check_list(&s.axis[CDN_HP_WIDTH], 3, (double[]){0.25, 1, 2});
-  check_list(&s.axis[CDN_HP_DEPTH], 2, (double[]){2, 4});
+  check_list(&s.axis[CDN_HP_DEPTH], 2, (double[]){0, 8});
   CHECK(cdn_population_size(&s) == 2 * 3 * 2 * 2);
   static const struct { const char *text, *msg; } bad[] = {
     {"[training]\narchitecture = lenet5, lenet7\n", "bad:2: architecture: unknown value 'lenet7' (expected one of: lenet5, alexnet, vgg, resnet)"},
@@ -127,6 +127,7 @@ static void test_shape_axes(void)
     {"[training]\nwidth = uniform(0.5, 2)\n", "bad:2: width: takes one value or a list, not a distribution"},
     {"[training]\ndepth = 2, 2.5\n", "bad:2: depth: '2.5' is not an integer"},
     {"[training]\ndepth = 40\n", "bad:2: depth: 40 is out of range"},
+    {"[training]\narchitecture = resnet, lenet5\ndepth = 8\n", "bad:3: depth: lenet5 has depth 5 (2 conv + 3 linear layers), not 8"},
     {"[prediction]\nsubsets = all, sideways\n", "bad:2: subsets: unknown value 'sideways' (expected one of: all, trainable, heldout, wide)"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -270,6 +271,8 @@ static const struct {
   {"bad_subnormal.ini", ":2: weight_decay: ", "'1e-320' is too small: nonzero but below 2.2e-308"},
   {"bad_no_pairs.ini", ":5: learners: ", "no method of [prediction] methods takes any of the learners: nothing would be compared"},
   {"bad_method_statistic.ini", ":6: methods: ", "spectral_diff needs spectral in [graph] statistics, which this job does not compute"},
+  /* refused with its line, before the data loads (an outside review: only when the network was built) */
+  {"bad_resnet_depth.ini", ":5: depth: ", "resnet takes 6n+2 layers (8, 14, 20, 26, 32), not 9"},
   /* degree and eigenvector methods read one statistic too (an outside review: they were never checked) */
   {"bad_method_eigenvector.ini", ":6: methods: ", "eigenvector_diff needs eigenvector in [graph] statistics, which this job does not compute"},
   {"bad_method_directed.ini", ":6: methods: ", "degree_diff needs degree in [graph] statistics, which this job does not compute (a directed graph has in_strength and out_strength instead)"},

@@ -13,6 +13,9 @@
 extern const char *const cdn_arch_names[CDN_ARCH_COUNT]; /* "lenet5", "alexnet", "vgg", "resnet" */
 int cdn_arch_index(const char *name);                     /* its index there, or -1 */
 int cdn_arch_known(const char *name);                     /* 1 if name is one of them */
+/* Whether family arch takes depth (0: its default); if not, rule (n bytes) says what it takes,
+   e.g. "resnet takes 6n+2 layers (8, 14, 20, 26, 32)". The job spec and the builders both ask. */
+int cdn_arch_depth_ok(const char *arch, int depth, char *rule, size_t n);
 /* A set of them as files write it: the names in name order, comma-separated ("lenet5,vgg"); mask
    bit a stands for cdn_arch_names[a]. Writing an empty set gives "". Reading gives the mask, or -1
    when list is not such a text (an unknown name, a repeat, another order, an empty item). */

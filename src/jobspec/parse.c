@@ -489,6 +489,17 @@ static PetscErrorCode check_spec(const parser_t *ps, const cdn_jobspec_t *spec, 
   double         models;
 
   PetscFunctionBeginUser;
+  /* every architecture with every depth of the grid, here with the line rather than after the data
+     has loaded (the builders ask the same rule) */
+  for (int a = 0; a < spec->narchs && spec->axis[CDN_HP_DEPTH].kind == CDN_AXIS_LIST; a++)
+    for (int i = 0; i < spec->axis[CDN_HP_DEPTH].n; i++) {
+      char rule[96];
+      int  d = (int)spec->axis[CDN_HP_DEPTH].v[i];
+      if (!cdn_arch_depth_ok(spec->archs[a], d, rule, sizeof rule)) {
+        w.line = line_of(ps, "depth"), w.key = "depth";
+        CDN_JS_FAIL(&w, "%s, not %d", rule, d);
+      }
+    }
   if (spec->budget > spec->epochs) {
     if (line_of(ps, "budget")) {
       w.line = line_of(ps, "budget"), w.key = "budget";

@@ -51,8 +51,6 @@ static PetscErrorCode lenet5(cdn_net_t *net)
   int cur, hidden[2] = {scaled(net, 120), scaled(net, 84)};
 
   PetscFunctionBeginUser;
-  PetscCheck(net->cfg.depth == 0 || net->cfg.depth == 5, PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "depth: lenet5 has depth 5 (2 conv + 3 linear layers), not %d", net->cfg.depth);
   cur = CONV("conv1", -1, scaled(net, 6), 5, 1, 2, 1);
   cur = SIMPLE(CDN_OP_RELU, "relu1", cur);
   cur = POOL(CDN_OP_MAXPOOL2D, "pool1", cur, 2, 2, 0);
@@ -72,8 +70,6 @@ static PetscErrorCode alexnet(cdn_net_t *net)
   char name[CDN_NAME_LEN];
 
   PetscFunctionBeginUser;
-  PetscCheck(depth >= 5 && depth <= 10, PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "depth: alexnet takes 5 to 10 convolutions, not %d", depth);
   for (int i = 0; i < depth; i++) {
     snprintf(name, sizeof name, "conv%d", i + 1);
     cur = CONV(name, cur, scaled(net, i < 3 ? width[i] : 256), i < 2 ? 5 : 3, 1, i < 2 ? 2 : 1, 1);
@@ -96,8 +92,6 @@ static PetscErrorCode vgg(cdn_net_t *net)
   char name[CDN_NAME_LEN];
 
   PetscFunctionBeginUser;
-  PetscCheck(depth >= 2 && depth <= 8 && depth % 2 == 0, PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "depth: vgg takes 2, 4, 6 or 8 convolutions, not %d", depth);
   for (int b = 0; b < depth / 2; b++) {
     for (int k = 0; k < 2; k++) {
       n++;
@@ -151,8 +145,6 @@ static PetscErrorCode resnet(cdn_net_t *net)
   int depth = net->cfg.depth ? net->cfg.depth : 8, n = (depth - 2) / 6, cur;
 
   PetscFunctionBeginUser;
-  PetscCheck(depth >= 8 && (depth - 2) % 6 == 0 && depth <= 32, PETSC_COMM_SELF, CDN_ERR_INPUT,
-             "depth: resnet takes 6n+2 layers (8, 14, 20, 26, 32), not %d", depth);
   cur = CONV("conv1", -1, scaled(net, 16), 3, 1, 1, 0);
   cur = SIMPLE(CDN_OP_BATCHNORM, "bn1", cur);
   cur = SIMPLE(CDN_OP_RELU, "relu", cur);
@@ -175,6 +167,24 @@ int cdn_arch_index(const char *name)
   return -1;
 }
 int cdn_arch_known(const char *name) { return cdn_arch_index(name) >= 0; }
+
+int cdn_arch_depth_ok(const char *arch, int d, char *rule, size_t n)
+{
+  static const char *const rules[CDN_ARCH_COUNT] = {
+    "lenet5 has depth 5 (2 conv + 3 linear layers)", "alexnet takes 5 to 10 convolutions",
+    "vgg takes 2, 4, 6 or 8 convolutions", "resnet takes 6n+2 layers (8, 14, 20, 26, 32)"};
+  const int a  = cdn_arch_index(arch);
+  int       ok = d == 0; /* every family's default */
+  switch (a) {           /* cdn_arch_names' order */
+  case 0: ok |= d == 5; break;
+  case 1: ok |= d >= 5 && d <= 10; break;
+  case 2: ok |= d >= 2 && d <= 8 && d % 2 == 0; break;
+  case 3: ok |= d >= 8 && d <= 32 && (d - 2) % 6 == 0; break;
+  default: ok = 0;
+  }
+  if (!ok && rule) snprintf(rule, n, "%s", a >= 0 ? rules[a] : "no such architecture");
+  return ok;
+}
 
 /* The indices of cdn_arch_names in name order. */
 static void name_order(int *ord)
@@ -222,11 +232,14 @@ int cdn_arch_list_read(const char *list)
 
 PetscErrorCode cdn_arch_build(cdn_net_t *net, const char *arch)
 {
-  int a = cdn_arch_index(arch);
+  int  a = cdn_arch_index(arch);
+  char rule[96];
 
   PetscFunctionBeginUser;
   PetscCheck(a >= 0, PETSC_COMM_SELF, CDN_ERR_INPUT, "architecture: \"%s\" is not lenet5, alexnet, vgg or resnet",
              arch);
+  PetscCheck(cdn_arch_depth_ok(arch, net->cfg.depth, rule, sizeof rule), PETSC_COMM_SELF, CDN_ERR_INPUT,
+             "depth: %s, not %d", rule, net->cfg.depth);
   PetscCall(builders[a](net));
   PetscCheck(!net->err[0], PETSC_COMM_SELF, CDN_ERR_INPUT, "%s on %d x %d x %d input: %s", arch, net->desc.in_c,
              net->desc.in_h, net->desc.in_w, net->err);
