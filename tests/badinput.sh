@@ -114,9 +114,14 @@ csv.writer(open(sys.argv[2], 'w', newline=''), lineterminator='\\n').writerows([
   refused "one configuration" "one.ini: the population has one configuration (4 models): nothing to compare" \
     run "$work/one.ini" --out "$work/o2"
   check "[ ! -e '$work/o2' ]" "one configuration: output folder created"
-  # a run folder whose models all share one configuration (edited to look so)
+  # a run folder whose models all share one configuration (edited to look so: configuration 0's
+  # architecture and hyperparameters on every row, as replicates have; the reader refuses a
+  # configuration whose rows differ)
   rm -rf "$work/d" && cp -r "$work/r" "$work/d"
-  sed -i '2,$s/^\([0-9]*\),[0-9]*,/\1,0,/' "$work/d/models.csv"
+  awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "status") st = i }
+                    NR == 2 { for (i = 5; i < st; i++) hp[i] = $i }
+                    NR > 1 { $2 = 0; for (i = 5; i < st; i++) $i = hp[i] } { print }' \
+    "$work/d/models.csv" > "$work/d/m.csv" && mv "$work/d/m.csv" "$work/d/models.csv"
   refused "one configuration in models.csv" "d/models.csv: all 8 models share one configuration: nothing to compare" \
     predict "$work/d" --job "$top/jobs/smoke.ini" --quiet
   # without DIR/job.ini the budget is the built-in default (3): the message says so and names the

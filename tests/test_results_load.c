@@ -106,6 +106,11 @@ static const struct {
    "models.csv:2: column batch_size: 32.5 is not an integer in [1, 4096]"},
   /* any text once loaded, and report.csv printed it raw as a subset name (outside review) */
   {"models.csv", MODEL_ROW, "1,1,0,12,\"x\"\"y,z\",ok,,1,,,0.5,0.5", "column architecture: 'x\"y,z' is not lenet5, alexnet, vgg or resnet"},
+  {"models.csv", MODEL_ROW, "1,0,1,12,alexnet,diverged,2,1,,,,0.1",
+   "models.csv:3: model 1 is in configuration 0, but its architecture or hyperparameters are not those of model 0"},
+  {"models.csv", WHOLE, "model,config,replicate,seed,architecture,learning_rate,status,diverged_epoch,epochs_trained,"
+   "final_val_loss,final_val_accuracy,final_test_accuracy,label\n0,0,0,11,lenet5,0.1,ok,,2,0.5,0.8,0.79,0.79\n"
+   "1,0,1,12,lenet5,0.2,diverged,2,1,,,,0.1\n", "models.csv:3: model 1 is in configuration 0, but"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,fine,,1,,,0.5,0.5", "column status: 'fine' is not ok, diverged or pruned"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,diverged,3,1,,,,0.1", "diverged_epoch: 3 is outside [2, 2]"},
   {"models.csv", MODEL_ROW, "1,1,0,12,lenet5,diverged,1,1,,,,0.1", "diverged_epoch: 1 is outside [2, 2]"},
@@ -191,6 +196,15 @@ int main(int argc, char **argv)
   CHECK(res->nfeat == 7 && !strcmp(res->columns[6].aggregator, "p100") && !strcmp(res->columns[0].scope, "tensor"));
   PetscCall(cdn_results_destroy(&res));
 
+  /* a byte order mark (a spreadsheet's save) before a header is not part of its first name */
+  {
+    char bom[1024];
+    snprintf(bom, sizeof bom, "\xEF\xBB\xBF%s", models_ok), put("models.csv", bom);
+    snprintf(bom, sizeof bom, "\xEF\xBB\xBF%s%s", feat_head, feat_rows), put("features.csv", bom);
+    CHECK(cdn_results_load(dir, &res) == 0);
+    CHECK(res && res->nmodels == 2 && res->nfeat == 7);
+    PetscCall(cdn_results_destroy(&res));
+  }
   for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) run_case(i);
   CHECK(fds > 0 && open_fds() == fds); /* every refused file was closed */
   put("models.csv", NULL), put("curves.csv", NULL), put("features.csv", NULL), put("features_columns.csv", NULL);

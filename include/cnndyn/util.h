@@ -3,6 +3,7 @@
 #include <petscsys.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 /* ---- start-up ------------------------------------------------------------------------------ */
 
@@ -67,6 +68,9 @@ typedef enum { CDN_NUMBER_OK, CDN_NUMBER_SYNTAX, CDN_NUMBER_HUGE, CDN_NUMBER_TIN
 cdn_number_t cdn_parse_real(const char *s, double *x);
 /* A decimal integer that fits in 64 bits. */
 cdn_number_t cdn_parse_integer(const char *s, long long *x);
+/* text past a UTF-8 byte order mark, if it starts with one (editors on Windows write it; it is not
+   part of a file's first line): every reader of text files skips it this way. */
+static inline const char *cdn_skip_bom(const char *text) { return strncmp(text, "\xEF\xBB\xBF", 3) ? text : text + 3; }
 /* "is not a plain decimal number", ...: follows the text in a message. */
 const char  *cdn_number_problem(cdn_number_t code);
 /* NULL for a ZeroMQ endpoint cnndyn can use (tcp://HOST:PORT with PORT 1-65535 or *, ipc://PATH),

@@ -572,8 +572,7 @@ PetscErrorCode cdn_js_parse_counted(const char *name, const char *text, int whol
   cdn_jobspec_defaults(spec);
   snprintf(spec->source, sizeof spec->source, "%s", name);
   *nkeys = 0;
-  /* editors on Windows start UTF-8 files with a byte order mark: it is not part of the first line */
-  if (!strncmp(text, "\xEF\xBB\xBF", 3)) text += 3;
+  text = cdn_skip_bom(text);
   for (const char *p = text; *p;) {
     const char    *nl  = strchr(p, '\n');
     size_t         len = nl ? (size_t)(nl - p) : strlen(p);

@@ -57,6 +57,7 @@ static PetscErrorCode csv_next(csv_t *c, int *more)
   c->lineno++;
   len = strlen(c->line);
   if (len == sizeof c->line - 1 && c->line[len - 1] != '\n') BAD(c, "%s:%d: longer than %d characters", c->path, c->lineno, LINE - 2);
+  if (c->lineno == 1) memmove(c->line, cdn_skip_bom(c->line), strlen(cdn_skip_bom(c->line)) + 1);
   c->line[strcspn(c->line, "\r\n")] = '\0';
   c->nfield = 0;
   for (r = w = c->line;;) {
@@ -150,6 +151,35 @@ static PetscErrorCode integer(const csv_t *c, int col, long long lo, long long h
 }
 
 /* models.csv: one row per model in id order. */
+/* Models of one configuration (replicates) share its architecture and hyperparameters: a row
+   moved to another configuration would change which models the cross-validation keeps together. */
+static PetscErrorCode same_configs(csv_t *c, const cdn_results_t *res)
+{
+  int *first;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(res->nmodels, &first));
+  for (int k = 0; k < res->nmodels; k++) first[k] = -1;
+  for (int m = 0; m < res->nmodels; m++) {
+    const cdn_model_config_t *a = &res->config[m], *b;
+    int                       same;
+    if (first[a->config_id] < 0) {
+      first[a->config_id] = m;
+      continue;
+    }
+    b    = &res->config[first[a->config_id]];
+    same = !strcmp(a->arch, b->arch);
+    for (int h = 0; h < CDN_HP_COUNT; h++) same &= a->hp[h] == b->hp[h] || (isnan(a->hp[h]) && isnan(b->hp[h]));
+    if (!same) {
+      PetscCall(PetscFree(first));
+      BAD(c, "%s:%d: model %d is in configuration %d, but its architecture or hyperparameters are not those of model %d "
+             "in it (replicates of a configuration share them)", c->path, m + 2, m, a->config_id, b->id);
+    }
+  }
+  PetscCall(PetscFree(first));
+  PetscFunctionReturn(0);
+}
+
 static const char *const model_columns[] = {"model", "config", "replicate", "seed", "architecture", "status",
                                             "diverged_epoch", "epochs_trained", "final_val_loss",
                                             "final_val_accuracy", "final_test_accuracy", "label", "pruned_epoch",
@@ -282,6 +312,7 @@ static PetscErrorCode load_models(csv_t *c, const char *dir, cdn_results_t *res)
     }
     E = res->epochs_done[m] > E ? res->epochs_done[m] : E;
   }
+  PetscCall(same_configs(c, res));
   csv_close(c);
   res->epochs = E;
   /* the run's epochs are the most any model trained: an ok model trained them all, and a decision
