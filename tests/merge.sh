@@ -85,6 +85,14 @@ run mpi 1 "$cnndyn" run "$W/seed8.ini" --out "$W/s2" --part 2/3 --quiet
 check "[ $? -eq 0 ]" "part 2/3 of another job: $(cat "$W/last.out")"
 bad "s2/job.ini: differs from .*p0/job.ini: the parts are of different job specs" "$W/p0" "$W/p1" "$W/s2"
 bad "not a part run (no part.txt" "$W/p0" "$W/p1" "$W/whole"
+# parts that pass their own checks but disagree once merged: the message names the output folder
+# (the temporary one it was loaded from is gone)
+rm -rf "$W/pb" && cp -r "$W/p1" "$W/pb"
+awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "label") c = i } NR == 2 { $c = 0.123 } { print }' \
+  "$W/p1/models.csv" > "$W/pb/models.csv"
+bad "out/bad/models.csv:4: column label: .0.123. is not the model.s final_test_accuracy .* (lines of the merged files" \
+  "$W/p0" "$W/pb" "$W/p2"
+check "! grep -q 'merge.tmp' '$W/last.out'" "merge names its temporary folder: $(cat "$W/last.out")"
 mkdir -p "$W/full" && touch "$W/full/x"
 run mpi 1 "$cnndyn" merge "$W/p0" "$W/p1" "$W/p2" --out "$W/full"
 check "[ $? -eq 1 ] && grep -q 'folder is not empty' '$W/last.out' && [ \"\$(ls '$W/full')\" = x ]" "merge into a non-empty folder: $(cat "$W/last.out")"
