@@ -180,7 +180,12 @@ static PetscErrorCode evaluate(MPI_Comm comm, const cdn_jobspec_t *spec, const c
     }
   PetscCall(PetscMalloc1(total + 1, &mine));
   ierr = run_mine(spec, res, ev, task, rank, size, mine, &nmine);
-  PetscCall(cdn_error_share(comm, ierr));
+  ierr = cdn_error_share(comm, ierr);
+  if (ierr) { /* a learner refused its input on some rank: nothing of this call is kept */
+    PetscCall(PetscFree(mine));
+    PetscCall(PetscFree(task));
+    PetscCall(ierr);
+  }
 
   /* rank r's tasks are r, r + size, ...: the root re-interleaves them */
   PetscCall(PetscCalloc1(size, &sendlen));
