@@ -28,3 +28,9 @@ int cdn_net_add(cdn_net_t *net, cdn_op_t op, const char *name, int src, int widt
                 int padding, float p, int bias);
 /* Fills net->desc.layer with arch's stack (desc.in_*, num_classes and cfg already set). */
 PetscErrorCode cdn_arch_build(cdn_net_t *net, const char *arch);
+/* cdn_net_forward_backward on the reference kernels, in its two halves (forward with the loss and,
+   when grads, its gradient; then backward on the same x and n), so that test_engine can give the
+   reference the engine's choices at max-pools and ReLUs between them. */
+double cdn_net_reference_forward(cdn_net_t *net, const float *x, const int *y, int n, PetscBool train, PetscBool grads,
+                                 cdn_rng_t *rng, int *correct);
+void   cdn_net_reference_backward(cdn_net_t *net, const float *x, int n);

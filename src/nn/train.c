@@ -16,24 +16,26 @@ static const float *channel_major(cdn_net_t *net, const float *x, int n)
   return net->xc;
 }
 
-/* Layers run in stack order, each reading the output of its src. Backward runs in reverse; a
-   layer whose output feeds two layers (a residual block's input) receives the second gradient
-   through the scratch buffer and a sum, since every backward kernel overwrites its din. */
-double cdn_net_forward_backward(cdn_net_t *net, const float *x, const int *y, int n, PetscBool train, PetscBool grads,
-                                cdn_rng_t *rng, int *correct)
+/* The reference kernels. Layers run in stack order, each reading the output of its src. */
+double cdn_net_reference_forward(cdn_net_t *net, const float *x, const int *y, int n, PetscBool train, PetscBool grads,
+                                 cdn_rng_t *rng, int *correct)
 {
   const float *x0   = channel_major(net, x, n);
   cdn_layer_t *last = &net->layer[net->nl - 1];
-  char         written[CDN_MAX_LAYERS] = {0};
-  double       loss;
-
-  if (net->dnn) return cdn_dnn_forward_backward(net, x, y, n, train, grads, rng, correct);
   for (int i = 0; i < net->nl; i++) {
     int src = net->desc.layer[i].src;
     net->layer[i].ops->forward(&net->layer[i], src < 0 ? x0 : net->layer[src].out, n, train, rng);
   }
-  loss = cdn_softmax_xent(grads ? last->dout : NULL, correct, last->out, y, n, net->desc.num_classes);
-  if (!grads || !isfinite(loss)) return loss;
+  return cdn_softmax_xent(grads ? last->dout : NULL, correct, last->out, y, n, net->desc.num_classes);
+}
+
+/* Backward runs in reverse; a layer whose output feeds two layers (a residual block's input)
+   receives the second gradient through the scratch buffer and a sum, since every backward kernel
+   overwrites its din. */
+void cdn_net_reference_backward(cdn_net_t *net, const float *x, int n)
+{
+  const float *x0 = net->desc.in_c == 1 ? x : net->xc; /* forward's channel-major copy */
+  char         written[CDN_MAX_LAYERS] = {0};
   for (int i = net->nl - 1; i >= 0; i--) {
     cdn_layer_t            *l = &net->layer[i];
     const cdn_layer_desc_t *d = l->d;
@@ -45,6 +47,15 @@ double cdn_net_forward_backward(cdn_net_t *net, const float *x, const int *y, in
     if (s >= 0) written[s] = 1;
     if (l->ops->inputs == 2 && d->src2 >= 0) cdn_grad_give(net->layer[d->src2].dout, l->dout, (size_t)m, written, d->src2);
   }
+}
+
+double cdn_net_forward_backward(cdn_net_t *net, const float *x, const int *y, int n, PetscBool train, PetscBool grads,
+                                cdn_rng_t *rng, int *correct)
+{
+  double loss;
+  if (net->dnn) return cdn_dnn_forward_backward(net, x, y, n, train, grads, rng, correct);
+  loss = cdn_net_reference_forward(net, x, y, n, train, grads, rng, correct);
+  if (grads && isfinite(loss)) cdn_net_reference_backward(net, x, n);
   return loss;
 }
 
