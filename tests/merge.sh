@@ -93,6 +93,9 @@ awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "label") c = i }
 bad "out/bad/models.csv:4: column label: .0.123. is not the model.s final_test_accuracy .* (lines of the merged files" \
   "$W/p0" "$W/pb" "$W/p2"
 check "! grep -q 'merge.tmp' '$W/last.out'" "merge names its temporary folder: $(cat "$W/last.out")"
+run mpi 2 "$cnndyn" merge "$W/p0" "$W/pb" "$W/p2" --out "$W/out/bad2//" # the same folder, written with slashes
+check "[ $? -eq 1 ] && grep -q 'out/bad2/models.csv:4: column label' '$W/last.out' && [ ! -e '$W/out/bad2' ]" \
+  "merge --out DIR//: $(cat "$W/last.out")"
 mkdir -p "$W/full" && touch "$W/full/x"
 run mpi 1 "$cnndyn" merge "$W/p0" "$W/p1" "$W/p2" --out "$W/full"
 check "[ $? -eq 1 ] && grep -q 'folder is not empty' '$W/last.out' && [ \"\$(ls '$W/full')\" = x ]" "merge into a non-empty folder: $(cat "$W/last.out")"

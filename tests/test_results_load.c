@@ -205,6 +205,19 @@ int main(int argc, char **argv)
     CHECK(res && res->nmodels == 2 && res->nfeat == 7);
     PetscCall(cdn_results_destroy(&res));
   }
+  /* ... nor of the line's length: a header of 65,534 characters (the longest line read) with one is
+     read whole, and refused for its over-long name, not for its length */
+  {
+    size_t len = 65534;
+    char  *head = malloc(len + 6);
+    memcpy(head, "\xEF\xBB\xBFmodel,epoch,", 15);
+    memset(head + 15, 'x', len - 12), memcpy(head + 3 + len, "\n", 2);
+    refused("features.csv", head, "features.csv:1: column 3: name too long");
+    refused("features.csv", head + 3, "features.csv:1: column 3: name too long");
+    head[3 + len] = 'x', head[4 + len] = '\n', head[5 + len] = 0; /* one character more */
+    refused("features.csv", head + 3, "features.csv:1: longer than 65534 characters");
+    free(head);
+  }
   for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) run_case(i);
   CHECK(fds > 0 && open_fds() == fds); /* every refused file was closed */
   put("models.csv", NULL), put("curves.csv", NULL), put("features.csv", NULL), put("features_columns.csv", NULL);

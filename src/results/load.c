@@ -19,7 +19,7 @@
 typedef struct {
   FILE *fp;
   char  path[PETSC_MAX_PATH_LEN];
-  char  line[LINE];
+  char  line[LINE + 3]; /* + a byte order mark before the first line */
   char *field[MAX_FIELDS];
   char  head[MAX_FIELDS][64]; /* the header's names, for messages */
   int   nfield, nhead, lineno;
@@ -56,8 +56,12 @@ static PetscErrorCode csv_next(csv_t *c, int *more)
   if (!*more) PetscFunctionReturn(0);
   c->lineno++;
   len = strlen(c->line);
-  if (len == sizeof c->line - 1 && c->line[len - 1] != '\n') BAD(c, "%s:%d: longer than %d characters", c->path, c->lineno, LINE - 2);
-  if (c->lineno == 1) memmove(c->line, cdn_skip_bom(c->line), strlen(cdn_skip_bom(c->line)) + 1);
+  if (c->lineno == 1) { /* a byte order mark is not part of the line, nor of its length */
+    size_t bom = (size_t)(cdn_skip_bom(c->line) - c->line);
+    memmove(c->line, c->line + bom, len - bom + 1), len -= bom;
+  }
+  if (len > LINE - 1 || (len == LINE - 1 && c->line[len - 1] != '\n'))
+    BAD(c, "%s:%d: longer than %d characters", c->path, c->lineno, LINE - 2);
   c->line[strcspn(c->line, "\r\n")] = '\0';
   c->nfield = 0;
   for (r = w = c->line;;) {

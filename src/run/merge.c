@@ -230,17 +230,24 @@ static PetscErrorCode build(int n, const part_t *p, const char *tmp)
 }
 
 /* A merged table that does not load names its temporary folder, gone once the merge fails: the
-   message names the output folder instead, and says the lines are the merged files' (each part
+   message names the output folder (its first len characters: no trailing slash) instead and, for
+   a file that does not read (CDN_ERR_CORRUPT), says the lines are the merged files' (each part
    passed its own checks, so the parts disagree). Same on every rank: the message was shared. */
-static PetscErrorCode name_merged(PetscErrorCode ierr, const char *tmp, const char *out)
+static PetscErrorCode name_merged(PetscErrorCode ierr, const char *tmp, const char *out, size_t len)
 {
-  char        msg[1024];
   const char *m = cdn_error_message(), *at = strstr(m, tmp);
+  char       *msg;
+  size_t      n;
 
   if (!at) return ierr;
-  snprintf(msg, sizeof msg, "%.*s%s%s", (int)(at - m), m, out, at + strlen(tmp));
-  return PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, ierr, PETSC_ERROR_INITIAL,
-                    "%s (lines of the merged files, which were not written: the parts disagree)", msg);
+  n   = strlen(m) + len + 1;
+  msg = malloc(n);
+  if (!msg) return ierr;
+  snprintf(msg, n, "%.*s%.*s%s", (int)(at - m), m, (int)len, out, at + strlen(tmp));
+  ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, ierr, PETSC_ERROR_INITIAL, "%s%s", msg,
+                    ierr == CDN_ERR_CORRUPT ? " (lines of the merged files, which were not written: the parts disagree)" : "");
+  free(msg);
+  return ierr;
 }
 
 PetscErrorCode cdn_run_merge(MPI_Comm comm, int n, char *const *dirs, const char *out, PetscBool quiet)
@@ -270,7 +277,7 @@ PetscErrorCode cdn_run_merge(MPI_Comm comm, int n, char *const *dirs, const char
   snprintf(job, sizeof job, "%s/job.ini", tmp);
   ierr = cdn_jobspec_load(comm, job, &spec);
   if (!ierr) ierr = cdn_prediction_stage_dir(comm, &spec, tmp, quiet);
-  if (ierr && cdn_error_is_user(ierr)) ierr = name_merged(ierr, tmp, out);
+  if (ierr && cdn_error_is_user(ierr)) ierr = name_merged(ierr, tmp, out, len);
   if (rank == 0) {
     if (!ierr) ierr = cdn_outdir_mark_complete(tmp); /* `run --resume OUT` finds nothing to do */
     if (!ierr && rename(tmp, out) != 0)
