@@ -187,6 +187,32 @@ PetscErrorCode cdn_csr_create(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, P
 
 #define DIGIT_BITS 11
 
+/* Memory a later pass needs, prefetched a cache line per step during passes that work in cache:
+   the next bucket's entries, which its first pass otherwise waits for, and this bucket's slots in
+   the blocks, which the row pass writes. Measured on the 1M-node random graph at 2 ranks: the
+   first pass 0.056 -> 0.023 CPU s, the row pass 0.059 -> 0.045. Up to 4 ranges (the entries from
+   a fifth rank on are left to the hardware). */
+typedef struct {
+  const char *base[4];
+  size_t      at[4], len[4];
+  int         write[4], n, k;
+} ahead_t;
+
+static inline void ahead_add(ahead_t *a, const void *p, size_t bytes, int write)
+{
+  if (a->n == 4 || !bytes) return;
+  a->base[a->n] = p, a->at[a->n] = 0, a->len[a->n] = bytes, a->write[a->n++] = write;
+}
+
+static inline void ahead_step(ahead_t *a)
+{
+  while (a->k < a->n && a->at[a->k] >= a->len[a->k]) a->k++;
+  if (a->k == a->n) return;
+  if (a->write[a->k]) __builtin_prefetch(a->base[a->k] + a->at[a->k], 1);
+  else __builtin_prefetch(a->base[a->k] + a->at[a->k], 0);
+  a->at[a->k] += 64;
+}
+
 /* Bucket b's entries (from its sources in order, each in its order) sorted by column: by the key's
    lowest ndig * wd bits (the column's, maybe a row's lowest bits too), least significant digit
    first, each a stable counting sort inside the cache-sized bucket, so equal columns stay in the
@@ -194,7 +220,7 @@ PetscErrorCode cdn_csr_create(MPI_Comm comm, PetscInt rstart, PetscInt nlocal, P
    result, x or y. The rows come after, in one more such pass (cdn_csr_from_buckets); sorting each
    row on its own, 20 entries a row on average in a random graph, mispredicted a branch per entry. */
 static cdn_entry_t *sort_columns(int nsrc, const cdn_entry_t *const *src, const PetscInt *const *off, PetscInt b, int ndig,
-                                 int wd, PetscInt *hist, cdn_entry_t *x, cdn_entry_t *y)
+                                 int wd, PetscInt *hist, cdn_entry_t *x, cdn_entry_t *y, ahead_t *ahead)
 {
   const uint32_t nh = 1u << wd, mask = nh - 1;
   PetscInt       len = 0;
@@ -205,11 +231,17 @@ static cdn_entry_t *sort_columns(int nsrc, const cdn_entry_t *const *src, const 
       hist[d * nh + h] = sum, sum += t;
     }
   for (int s = 0; s < nsrc; s++) /* the first pass reads the sources, the others x and y in turn */
-    for (PetscInt e = off[s][b]; e < off[s][b + 1]; e++) x[hist[src[s][e].key & mask]++] = src[s][e], len++;
+    for (PetscInt e = off[s][b]; e < off[s][b + 1]; e++) {
+      x[hist[src[s][e].key & mask]++] = src[s][e], len++;
+      if (!(e & 3)) ahead_step(ahead);
+    }
   for (int d = 1; d < ndig; d++) {
     PetscInt    *at = hist + d * nh;
     cdn_entry_t *t  = x;
-    for (PetscInt e = 0; e < len; e++) y[at[(x[e].key >> (d * wd)) & mask]++] = x[e];
+    for (PetscInt e = 0; e < len; e++) {
+      y[at[(x[e].key >> (d * wd)) & mask]++] = x[e];
+      if (!(e & 3)) ahead_step(ahead);
+    }
     x = y, y = t;
   }
   return x;
@@ -288,7 +320,12 @@ PetscErrorCode cdn_csr_from_buckets(MPI_Comm comm, PetscInt rstart, PetscInt nlo
       c->di[r0 + r + 1] = d;
       if (c->oi) c->oi[r0 + r + 1] = o;
     }
-    z = sort_columns(nsrc, src, off, b, ndig, wd, hist, x, y);
+    ahead_t mine = {.n = 0}, next = {.n = 0};
+    ahead_add(&mine, dj + d0, (d - d0) * sizeof(PetscInt), 1), ahead_add(&mine, da + d0, (d - d0) * sizeof(PetscScalar), 1);
+    ahead_add(&mine, oj + o0, (o - o0) * sizeof(PetscInt), 1), ahead_add(&mine, oa + o0, (o - o0) * sizeof(PetscScalar), 1);
+    z = sort_columns(nsrc, src, off, b, ndig, wd, hist, x, y, &mine);
+    for (int s = 0; b + 1 < nb && s < nsrc; s++)
+      ahead_add(&next, src[s] + off[s][b + 1], (off[s][b + 2] - off[s][b + 1]) * sizeof(cdn_entry_t), 0);
     /* The row pass, in column order: each entry straight to its row's next slot in its block (the
        block chosen by a conditional move: a branch on it is mispredicted for every other entry of
        a random graph), stored as v + 0.0, which is what summing into a zeroed entry gives (-0
@@ -301,6 +338,7 @@ PetscErrorCode cdn_csr_from_buckets(MPI_Comm comm, PetscInt rstart, PetscInt nlo
       PetscScalar *ca = out ? oa : da;
       cj[p] = out ? j : j - rstart, ca[p] = z[e].v + 0.0;
       dup |= last[r] == j + 1, last[r] = j + 1;
+      if (!(e & 3)) ahead_step(&next);
     }
     if (dup) {
       d = merge_repeats(c->di, r0, nr, d0, dj, da);
