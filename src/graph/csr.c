@@ -301,7 +301,7 @@ PetscErrorCode cdn_csr_from_buckets(MPI_Comm comm, PetscInt rstart, PetscInt nlo
   dj = c->dj, da = c->da, oj = c->oj, oa = c->oa;
   PetscCall(PetscMalloc5((size_t)ndig * nh, &hist, 2 * rows, &at, rows, &last, maxb + 1, &x, maxb + 1, &y));
   for (PetscInt b = 0; b < nb; b++) {
-    PetscInt     r0 = b * rows, nr = PetscMin(nlocal - r0, rows), d0 = d, o0 = o, dup = 0;
+    PetscInt     r0 = b * rows, nr = PetscMin(nlocal - r0, rows), d0 = d, o0 = o, first = nr;
     cdn_entry_t *z;
     /* Counts: each column digit's, and each row's entries in either block (at[2r], at[2r + 1]). */
     PetscCall(PetscArrayzero(hist, (size_t)ndig * nh));
@@ -311,7 +311,9 @@ PetscErrorCode cdn_csr_from_buckets(MPI_Comm comm, PetscInt rstart, PetscInt nlo
       for (PetscInt e = off[s][b]; e < off[s][b + 1]; e++) {
         uint32_t key = src[s][e].key;
         PetscInt j   = (PetscInt)(key & cmask);
-        for (int k = 0; k < ndig; k++) hist[k * nh + ((key >> (k * wd)) & mask)]++;
+        hist[key & mask]++; /* ndig is 1 to 3 (columns below 2^31, digits of up to 11 bits) */
+        if (ndig > 1) hist[nh + ((key >> wd) & mask)]++;
+        if (ndig > 2) hist[2 * nh + ((key >> (2 * wd)) & mask)]++;
         at[2 * (key >> cbits) + ((j < rstart) | (j >= rend))]++;
       }
     for (PetscInt r = 0; r < nr; r++) { /* counts -> each row's next slot in either block */
@@ -330,19 +332,19 @@ PetscErrorCode cdn_csr_from_buckets(MPI_Comm comm, PetscInt rstart, PetscInt nlo
        block chosen by a conditional move: a branch on it is mispredicted for every other entry of
        a random graph), stored as v + 0.0, which is what summing into a zeroed entry gives (-0
        becomes +0). A column seen twice in a row (last[r] = last column + 1) leaves repeats side by
-       side, merged below. */
+       side, merged below from the first row that has one. */
     for (PetscInt e = 0, len = d - d0 + o - o0; e < len; e++) {
       uint32_t     key = z[e].key;
       PetscInt     j = (PetscInt)(key & cmask), r = (PetscInt)(key >> cbits), out = (j < rstart) | (j >= rend), p = at[2 * r + out]++;
       PetscInt    *cj = out ? oj : dj;
       PetscScalar *ca = out ? oa : da;
       cj[p] = out ? j : j - rstart, ca[p] = z[e].v + 0.0;
-      dup |= last[r] == j + 1, last[r] = j + 1;
+      first = last[r] == j + 1 && r < first ? r : first, last[r] = j + 1;
       if (!(e & 3)) ahead_step(&next);
     }
-    if (dup) {
-      d = merge_repeats(c->di, r0, nr, d0, dj, da);
-      if (c->oi) o = merge_repeats(c->oi, r0, nr, o0, oj, oa);
+    if (first < nr) { /* rows before the first with a repeat stay as they are */
+      d = merge_repeats(c->di, r0 + first, nr - first, c->di[r0 + first], dj, da);
+      if (c->oi) o = merge_repeats(c->oi, r0 + first, nr - first, c->oi[r0 + first], oj, oa);
     }
   }
   PetscCall(PetscFree5(hist, at, last, x, y));
