@@ -39,8 +39,8 @@ int cdn_col_bits(PetscInt N)
 
 /* The entries (both directions) of this rank's m edges per bucket of their owners' rows, bbase[q]
    being the first bucket of rank q: cnt[b] entries in bucket b, dcnt[q] of rank q's with their
-   column in q's range too. Returns the first edge that is not one (a node out of range or a
-   self-loop), else -1: the check rides on this pass over the edges. */
+   column in q's range too. Returns the first bad edge (a node out of range, or a self-loop), else
+   -1: the check rides on this pass over the edges instead of a pass of its own. */
 static PetscInt count_entries(PetscMPIInt size, const PetscInt *range, int shift, PetscInt m, const PetscInt *ei,
                               const PetscInt *ej, const PetscInt *bbase, PetscInt *cnt, PetscInt *dcnt)
 {
