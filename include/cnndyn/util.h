@@ -86,6 +86,11 @@ int cdn_pair_cmp(const void *p, const void *q); /* for qsort over cdn_pair_t; Na
 /* numpy's default ("linear") quantile: position q*(n-1) of the sorted values, interpolated; NaN
    for n < 1. */
 double cdn_quantile_sorted(const double *sorted, int n, double q);
+/* Order statistics of v[0..n) without sorting it (expected O(n), a sort's n log n): kout[j] gets
+   the value of rank k[j] in v sorted ascending (cdn_sort_doubles), qout[j] exactly
+   cdn_quantile_sorted of the sorted values at q[j]. v is reordered; NaN must be filtered out
+   first; n < 1 gives NaN everywhere. */
+void   cdn_select(double *v, int n, const int *k, int nk, double *kout, const double *q, int nq, double *qout);
 
 /* ---- atomic output files ------------------------------------------------------------------- */
 
