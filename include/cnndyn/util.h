@@ -95,11 +95,15 @@ void   cdn_select(double *v, int n, const int *k, int nk, double *kout, const do
 /* ---- atomic output files ------------------------------------------------------------------- */
 
 /* Write to "PATH.tmp.PID", then fsync and rename onto PATH in cdn_afile_commit. A file that was
-   not committed is removed by cdn_afile_abort, so no half-written output is ever left behind. */
+   not committed is removed by cdn_afile_abort, so no half-written output is ever left behind.
+   unsynced (set before the commit): no fsync, only the rename. For files whose reader checks a
+   checksum and can make a lost or torn one again (checkpoints, src/run/checkpoint.c): after a
+   crash of the machine, not of the process, the last of them may be missing or torn. */
 typedef struct {
-  FILE *fp;
-  char  path[PETSC_MAX_PATH_LEN];
-  char  tmp[PETSC_MAX_PATH_LEN + 32];
+  FILE     *fp;
+  char      path[PETSC_MAX_PATH_LEN];
+  char      tmp[PETSC_MAX_PATH_LEN + 32];
+  PetscBool unsynced;
 } cdn_afile_t;
 
 PetscErrorCode cdn_afile_open(cdn_afile_t *af, const char *path);
@@ -112,6 +116,9 @@ int cdn_file_name_ok(const char *name);
 
 /* Creates a directory and its parents (mkdir -p); fine if it exists. */
 PetscErrorCode cdn_mkdir_p(const char *path);
+/* Forces everything written to the file system holding path onto disk (syncfs): one call covers
+   many files committed unsynced. */
+PetscErrorCode cdn_sync_fs(const char *path);
 
 /* ---- checksums ------------------------------------------------------------------------------ */
 
