@@ -179,6 +179,50 @@ static void test_aggregate(void)
   CHECK(isnan(out[0]));
 }
 
+/* cdn_select against the sort it replaces, bit for bit (a zero's sign too, except at an inner rank,
+   where only the value is promised), over sizes around its insertion-sort cut and inputs that
+   trouble quickselects: runs of equal values, -0 beside +0, sorted, reversed, organ pipes, one
+   value; infinities too (the quantile's mix of -inf and -inf is NaN in both). */
+static void test_select(void)
+{
+  static const double q[] = {0, 0.25, 0.5, 0.75, 1, 0.025, 0.975, 1.0 / 3};
+  const int           nq = (int)(sizeof q / sizeof q[0]);
+  static double       v[5000], sorted[5000];
+  const int           sizes[] = {1, 2, 3, 5, 16, 17, 18, 33, 100, 257, 1000, 4999};
+  unsigned long long  seed = 12345;
+
+  for (int shape = 0; shape < 8; shape++)
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+      int    n = sizes[t], k[4] = {0, n - 1, n / 3, (2 * n) / 3};
+      double kout[4], qout[8];
+      for (int i = 0; i < n; i++) {
+        seed     = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        int    r = (int)(seed >> 33) % 1000;
+        double x = shape == 0 ? r / 7.0 - 60         /* spread values */
+                 : shape == 1 ? (double)(r % 3)      /* a few, repeated */
+                 : shape == 2 ? (r % 2 ? 0.0 : -0.0) /* zeros of both signs only */
+                 : shape == 3 ? (r % 3 ? (r % 2 ? 0.0 : -0.0) : r - 700.0)
+                 : shape == 4 ? (double)i            /* sorted */
+                 : shape == 5 ? (double)(n - i)      /* reversed */
+                 : shape == 6 ? (double)(i < n / 2 ? i : n - i) /* organ pipe */
+                              : (r % 5 == 0 ? -INFINITY : r % 5 == 1 ? INFINITY : r);
+        v[i] = sorted[i] = x;
+      }
+      cdn_sort_doubles(sorted, n);
+      cdn_select(v, n, k, 4, kout, q, nq, qout);
+      for (int j = 0; j < 4; j++) CHECK(j < 2 ? !memcmp(&kout[j], &sorted[k[j]], sizeof(double)) : kout[j] == sorted[k[j]]);
+      for (int j = 0; j < nq; j++) {
+        double want = cdn_quantile_sorted(sorted, n, q[j]);
+        CHECK(!memcmp(&qout[j], &want, sizeof want));
+      }
+    }
+  {
+    double kout, qout;
+    cdn_select(v, 0, (int[]){0}, 1, &kout, q, 1, &qout);
+    CHECK(isnan(kout) && isnan(qout));
+  }
+}
+
 static void test_names(void)
 {
   CHECK(!strcmp(cdn_stat_name(CDN_STAT_EIGENVECTOR), "eigenvector") && !strcmp(cdn_agg_name(CDN_AGG_Q25), "q25"));
@@ -236,6 +280,7 @@ int main(int argc, char **argv)
   test_degenerate();
   test_no_convergence();
   test_aggregate();
+  test_select();
   test_names();
   test_features();
   cdn_finalize();

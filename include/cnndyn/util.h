@@ -90,15 +90,24 @@ int cdn_pair_cmp(const void *p, const void *q); /* for qsort over cdn_pair_t; Na
 /* numpy's default ("linear") quantile: position q*(n-1) of the sorted values, interpolated; NaN
    for n < 1. */
 double cdn_quantile_sorted(const double *sorted, int n, double q);
+/* Order statistics of v[0..n) without sorting it (expected O(n), a sort's n log n): kout[j] gets
+   the value of rank k[j] in v sorted ascending (cdn_sort_doubles), qout[j] exactly
+   cdn_quantile_sorted of the sorted values at q[j]. v is reordered; NaN must be filtered out
+   first; n < 1 gives NaN everywhere. */
+void   cdn_select(double *v, int n, const int *k, int nk, double *kout, const double *q, int nq, double *qout);
 
 /* ---- atomic output files ------------------------------------------------------------------- */
 
 /* Write to "PATH.tmp.PID", then fsync and rename onto PATH in cdn_afile_commit. A file that was
-   not committed is removed by cdn_afile_abort, so no half-written output is ever left behind. */
+   not committed is removed by cdn_afile_abort, so no half-written output is ever left behind.
+   unsynced (set before the commit): no fsync, only the rename. For files whose reader checks a
+   checksum and can make a lost or torn one again (checkpoints, src/run/checkpoint.c): after a
+   crash of the machine, not of the process, the last of them may be missing or torn. */
 typedef struct {
-  FILE *fp;
-  char  path[PETSC_MAX_PATH_LEN];
-  char  tmp[PETSC_MAX_PATH_LEN + 32];
+  FILE     *fp;
+  char      path[PETSC_MAX_PATH_LEN];
+  char      tmp[PETSC_MAX_PATH_LEN + 32];
+  PetscBool unsynced;
 } cdn_afile_t;
 
 PetscErrorCode cdn_afile_open(cdn_afile_t *af, const char *path);
@@ -111,6 +120,9 @@ int cdn_file_name_ok(const char *name);
 
 /* Creates a directory and its parents (mkdir -p); fine if it exists. */
 PetscErrorCode cdn_mkdir_p(const char *path);
+/* Forces everything written to the file system holding path onto disk (syncfs): one call covers
+   many files committed unsynced. */
+PetscErrorCode cdn_sync_fs(const char *path);
 
 /* ---- checksums ------------------------------------------------------------------------------ */
 

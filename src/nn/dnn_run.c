@@ -42,7 +42,7 @@ double cdn_dnn_forward_backward(cdn_net_t *net, const float *x, const int *y, in
 
   if (n > s.plan->B && d->nplan > 1) s.plan = &d->plan[1];
   s.B = s.plan->B;
-  if (x != net->x) memcpy(net->x, x, sizeof(float) * n * insz);
+  if (x != net->x) memmove(net->x, x, sizeof(float) * n * insz); /* a team member's slice of net->x: may overlap */
   if (n < s.B) memset(net->x + n * insz, 0, sizeof(float) * (s.B - n) * insz);
   cdn_dnn_run(d, &s.plan->in, "input reorder");
 

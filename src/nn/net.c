@@ -36,6 +36,22 @@ static size_t work_floats(const cdn_net_t *net, const cdn_layer_t *l, int B)
    too (BatchNorm's sums), which an odd float count before them would misalign. */
 static size_t span(size_t floats) { return (floats + 15) / 16 * 16; }
 
+/* -cnndyn_test_poison VALUE (tests only): every activation, gradient and workspace float starts
+   as VALUE instead of whatever the allocator left, so that a read before a write changes results. */
+static PetscErrorCode poison(float *buf, size_t n)
+{
+  double v = 0;
+  PetscBool set = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  if (!PetscInitializeCalled) PetscFunctionReturn(0); /* nn without PETSc (test_layers): no options */
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-cnndyn_test_poison", &set));
+  if (!set) PetscFunctionReturn(0);
+  PetscCall(cdn_option_real(NULL, "-cnndyn_test_poison", -3e38, 3e38, &v));
+  for (size_t k = 0; k < n; k++) buf[k] = (float)v;
+  PetscFunctionReturn(0);
+}
+
 int cdn_net_add(cdn_net_t *net, cdn_op_t op, const char *name, int src, int width, int kernel, int stride,
                 int padding, float p, int bias)
 {
@@ -133,7 +149,12 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
   PetscCall(PetscCalloc1(nparam, &net->mom));
   if (cfg->optimizer == CDN_OPT_ADAM) PetscCall(PetscCalloc1(nparam, &net->mom2));
   PetscCall(PetscCalloc1(nstats + 1, &net->stats));
-  PetscCall(PetscCalloc1(nbuf, &net->buf)); /* zeroed: oneDNN's padded channels must start at zero */
+  /* Not zeroed (a memset sized for the 256-image evaluation batch, per network): every step writes
+     what it reads first -- each layer's output and gradient over its plan's items, the input's
+     padded tail (dnn_run.c), every workspace in forward before backward. The test hook
+     -cnndyn_test_poison fills it to prove that no result depends on its starting bytes. */
+  PetscCall(PetscMalloc1(nbuf, &net->buf));
+  PetscCall(poison(net->buf, nbuf));
   PetscCall(PetscMalloc1(B, &net->y));
   net->x       = net->buf;
   net->xc      = net->buf + span((size_t)B * insz);

@@ -112,6 +112,14 @@ PetscErrorCode cdn_train_share(const cdn_jobspec_t *spec, const cdn_data_t *data
     if (!finished) break;
     if (ctl->team_rank == 0) (*nmine)++; /* the leader holds the team's records */
   }
+  /* the checkpoints were committed unsynced (checkpoint.c): on disk now, finished or stopped */
+  if (ctl->team_rank == 0) {
+    PetscErrorCode ierr;
+    snprintf(path, sizeof path, "%s/checkpoints", ctl->outdir);
+    ierr = cdn_sync_fs(path);
+    if (ierr) fclose(log);
+    PetscCall(ierr);
+  }
   *busy = MPI_Wtime() - t0;
   fprintf(log, "rank %d: %d models in %.2f s%s", rank, *nmine, *busy, ctl->stopped ? "; stopped on request" : "");
   if (ctl->pruner) fprintf(log, "; waited %.2f s for earlier models' pruning decisions", cdn_pruner_waited(ctl->pruner));

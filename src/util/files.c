@@ -1,7 +1,9 @@
 /* Output files appear whole or not at all: written under a temporary name, flushed to disk, then
    renamed, which POSIX makes atomic within one file system. And the CRC-32 of a file, which tells
    a damaged or changed one. */
+#define _GNU_SOURCE /* syncfs */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@ PetscErrorCode cdn_afile_open(cdn_afile_t *af, const char *path)
 {
   PetscFunctionBeginUser;
   snprintf(af->path, sizeof af->path, "%s", path);
+  af->unsynced = PETSC_FALSE; /* fsynced unless the writer says otherwise before the commit */
   snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
   af->fp = fopen(af->tmp, "w");
   PetscCheck(af->fp, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write: %s", af->tmp, strerror(errno));
@@ -24,7 +27,7 @@ PetscErrorCode cdn_afile_commit(cdn_afile_t *af)
 
   PetscFunctionBeginUser;
   /* ferror catches a failed fprintf earlier on (disk full), which fflush alone may not report. */
-  ok     = !ferror(af->fp) && fflush(af->fp) == 0 && fsync(fileno(af->fp)) == 0;
+  ok     = !ferror(af->fp) && fflush(af->fp) == 0 && (af->unsynced || fsync(fileno(af->fp)) == 0);
   ok     = (fclose(af->fp) == 0) && ok;
   af->fp = NULL;
   if (ok) ok = rename(af->tmp, af->path) == 0;
@@ -60,6 +63,19 @@ PetscErrorCode cdn_mkdir_p(const char *path)
       if (!c) break;
     }
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_sync_fs(const char *path)
+{
+  int fd = open(path, O_RDONLY), ok, err;
+
+  PetscFunctionBeginUser;
+  PetscCheck(fd >= 0, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot open to sync: %s", path, strerror(errno));
+  ok  = syncfs(fd) == 0;
+  err = errno;
+  close(fd);
+  PetscCheck(ok, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot sync to disk: %s", path, strerror(err));
   PetscFunctionReturn(0);
 }
 
