@@ -120,9 +120,13 @@ int cdn_file_name_ok(const char *name);
 
 /* Creates a directory and its parents (mkdir -p); fine if it exists. */
 PetscErrorCode cdn_mkdir_p(const char *path);
-/* Forces everything written to the file system holding path onto disk (syncfs): one call covers
-   many files committed unsynced. */
-PetscErrorCode cdn_sync_fs(const char *path);
+/* Everything written to the file system holding path, onto disk with one syncfs for many files
+   committed unsynced. begin opens a descriptor on path before those files are written, because
+   syncfs reports a failed write-back only to descriptors opened before it happened (another
+   process's syncfs may have been told first); end syncs, closes *fd and sets it to -1 (-1: nothing
+   to do). */
+PetscErrorCode cdn_sync_fs_begin(const char *path, int *fd);
+PetscErrorCode cdn_sync_fs_end(int *fd, const char *path);
 
 /* ---- checksums ------------------------------------------------------------------------------ */
 

@@ -4,8 +4,10 @@
    (the walkers emit them so), and only rows that are not get sorted; entries from edge lists,
    in no order, are sorted bucket by bucket (cdn_csr_from_buckets). The arrays are handed to
    PETSc as they are (MatCreateSeqAIJWithArrays / MatCreateMPIAIJWithSplitArrays) and freed with
-   the matrix. The matrix is the one COO assembly gives, entry for entry: the same diagonal and
-   off-diagonal blocks, columns sorted, repeated entries summed in entry order. */
+   the matrix. It has COO assembly's structure (the same diagonal and off-diagonal blocks, columns
+   sorted) and a position's repeated entries summed in entry order, at any rank count. That is
+   COO's value bit for bit when a position repeats at most twice; with three or more PETSc's COO
+   sums in an order of its own, so the sums may differ in the last bit (and a NaN's sign may). */
 #include <stdlib.h>
 #include "cnndyn/util.h"
 #include "graph_impl.h"
@@ -392,9 +394,9 @@ PetscErrorCode cdn_csr_values_end(Mat A, PetscScalar **da)
   PetscFunctionReturn(0);
 }
 
-/* Entry k's value v[k] into its position. Repeated positions are summed in entry order (COO
-   assembly's rule); a single one is stored as v + 0.0, which is what summing into a zeroed entry
-   gives (-0 becomes +0), so the matrix is bit for bit COO's. Collective (the assembly). */
+/* Entry k's value v[k] into its position. Repeated positions are summed in entry order; a single
+   one is stored as v + 0.0, which is what summing into a zeroed entry gives (-0 becomes +0), as
+   COO assembly does (see the top of this file for three or more). Collective (the assembly). */
 PetscErrorCode cdn_csr_set_values(Mat A, PetscInt n, const PetscInt *pos, const PetscScalar *v)
 {
   csr_t       *c;

@@ -37,17 +37,20 @@ static size_t work_floats(const cdn_net_t *net, const cdn_layer_t *l, int B)
 static size_t span(size_t floats) { return (floats + 15) / 16 * 16; }
 
 /* -cnndyn_test_poison VALUE (tests only): every activation, gradient and workspace float starts
-   as VALUE instead of whatever the allocator left, so that a read before a write changes results. */
+   as VALUE instead of whatever the allocator left, so that a read before a write changes results.
+   VALUE nan is the strictest: a NaN survives a multiplication by zero and poisons any max. */
 static PetscErrorCode poison(float *buf, size_t n)
 {
-  double v = 0;
+  double    v = 0;
   PetscBool set = PETSC_FALSE;
+  char      text[16] = "";
 
   PetscFunctionBeginUser;
   if (!PetscInitializeCalled) PetscFunctionReturn(0); /* nn without PETSc (test_layers): no options */
-  PetscCall(PetscOptionsHasName(NULL, NULL, "-cnndyn_test_poison", &set));
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-cnndyn_test_poison", text, sizeof text, &set));
   if (!set) PetscFunctionReturn(0);
-  PetscCall(cdn_option_real(NULL, "-cnndyn_test_poison", -3e38, 3e38, &v));
+  if (!strcmp(text, "nan")) v = NAN;
+  else PetscCall(cdn_option_real(NULL, "-cnndyn_test_poison", -3e38, 3e38, &v));
   for (size_t k = 0; k < n; k++) buf[k] = (float)v;
   PetscFunctionReturn(0);
 }

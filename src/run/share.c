@@ -1,5 +1,6 @@
 /* One rank's share of the population: models taken from the shared counter as the rank frees up,
    their records appended to a growing buffer (gathered at the root by cdn_records_gather). */
+#include <unistd.h>
 #include "run_internal.h"
 
 /* Room for one more record. */
@@ -79,16 +80,23 @@ PetscErrorCode cdn_train_share(const cdn_jobspec_t *spec, const cdn_data_t *data
                                const cdn_stages_t *st, cdn_train_ctl_t *ctl, double **recs, int *nmine, double *busy)
 {
   const int N = ctl->end, len = cdn_record_length(spec->epochs, nfeat);
-  char      path[PETSC_MAX_PATH_LEN];
+  char      path[PETSC_MAX_PATH_LEN], ckdir[PETSC_MAX_PATH_LEN];
   FILE     *log;
-  int       cap = 0;
+  int       cap = 0, sync_fd = -1;
   double    t0  = MPI_Wtime();
 
   PetscFunctionBeginUser;
   snprintf(path, sizeof path, "%s/logs/rank-%d.log", ctl->outdir, rank);
+  snprintf(ckdir, sizeof ckdir, "%s/checkpoints", ctl->outdir);
   log = fopen(path, ctl->resume ? "a" : "w");
   if (!log) (void)cdn_sched_raise_stop(ctl->sched); /* the others stop at their next model */
   PetscCheck(log, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot write", path);
+  /* the checkpoints are committed unsynced (checkpoint.c): on disk at the end of the share */
+  if (ctl->team_rank == 0) {
+    PetscErrorCode ierr = cdn_sync_fs_begin(ckdir, &sync_fd);
+    if (ierr) fclose(log), (void)cdn_sched_raise_stop(ctl->sched);
+    PetscCall(ierr);
+  }
   *nmine = 0;
   for (;;) {
     PetscErrorCode ierr;
@@ -106,17 +114,15 @@ PetscErrorCode cdn_train_share(const cdn_jobspec_t *spec, const cdn_data_t *data
     if (ierr) {
       /* the others need not train the rest of the population for nothing */
       fclose(log);
+      if (sync_fd >= 0) close(sync_fd);
       (void)cdn_sched_raise_stop(ctl->sched);
       PetscCall(ierr);
     }
     if (!finished) break;
     if (ctl->team_rank == 0) (*nmine)++; /* the leader holds the team's records */
   }
-  /* the checkpoints were committed unsynced (checkpoint.c): on disk now, finished or stopped */
-  if (ctl->team_rank == 0) {
-    PetscErrorCode ierr;
-    snprintf(path, sizeof path, "%s/checkpoints", ctl->outdir);
-    ierr = cdn_sync_fs(path);
+  { /* the checkpoints on disk now, finished or stopped */
+    PetscErrorCode ierr = cdn_sync_fs_end(&sync_fd, ckdir);
     if (ierr) fclose(log);
     PetscCall(ierr);
   }

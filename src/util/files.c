@@ -66,15 +66,24 @@ PetscErrorCode cdn_mkdir_p(const char *path)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cdn_sync_fs(const char *path)
+PetscErrorCode cdn_sync_fs_begin(const char *path, int *fd)
 {
-  int fd = open(path, O_RDONLY), ok, err;
+  PetscFunctionBeginUser;
+  *fd = open(path, O_RDONLY);
+  PetscCheck(*fd >= 0, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot open to sync: %s", path, strerror(errno));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_sync_fs_end(int *fd, const char *path)
+{
+  int ok, err;
 
   PetscFunctionBeginUser;
-  PetscCheck(fd >= 0, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot open to sync: %s", path, strerror(errno));
-  ok  = syncfs(fd) == 0;
+  if (*fd < 0) PetscFunctionReturn(0);
+  ok  = syncfs(*fd) == 0;
   err = errno;
-  close(fd);
+  close(*fd);
+  *fd = -1;
   PetscCheck(ok, PETSC_COMM_SELF, CDN_ERR_WRITE, "%s: cannot sync to disk: %s", path, strerror(err));
   PetscFunctionReturn(0);
 }
