@@ -60,7 +60,7 @@ print(f"peak memory: root {rss[0] / 1024:.0f} MB, worker {max(rss[1:] or [0]) / 
       f"the root's extra: {root_per_model:.0f} bytes per model")
 print(f"disk: {disk / 2**20:.1f} MB, {disk / n / 1024:.1f} KB per model")
 N, R = 50000, 1000
-print(f"extrapolated to {N:,} such models on {R:,} ranks: training phase {N * per_model / R:.0f} s "
+print(f"extrapolated to {N:,} such models on {R:,} ranks: training phase {N * per_model / R:.2f} s "
       f"(ideal balance; each rank takes {N / R:.0f} models), root memory {(rss[0] * 1024 + (N - n) * root_per_model) / 2**30:.2f} GB, "
       f"disk {N * disk / n / 2**30:.2f} GB")
 PY
