@@ -69,6 +69,27 @@ static size_t at_reference(const cdn_net_t *e, int i, int n, int b, int c, int h
                             : (size_t)b * d->out_c * d->out_h * d->out_w + ((size_t)c * d->out_h + h) * d->out_w + w;
 }
 
+/* The first max of the engine's values in the window of max-pool layer i at output (b, c, oh,
+   ow), padding never winning: *wh, *ww its place in the input; *equal how many later elements of
+   the window equal it. */
+static float engine_window_max(const cdn_net_t *eng, int i, int b, int c, int oh, int ow, int *wh, int *ww, int *equal)
+{
+  const cdn_layer_desc_t *d = &eng->desc.layer[i];
+  const float            *e = eng->layer[d->src].out;
+  float                   m = -INFINITY;
+  *wh = *ww = -1, *equal = 0;
+  for (int ki = 0; ki < d->kernel; ki++)
+    for (int kj = 0; kj < d->kernel; kj++) {
+      int   ih = oh * d->stride + ki - d->padding, iw = ow * d->stride + kj - d->padding;
+      float v;
+      if (ih < 0 || iw < 0 || ih >= d->in_h || iw >= d->in_w) continue;
+      v = e[at_engine(eng, d->src, b, c, ih, iw)];
+      if (v > m) m = v, *wh = ih, *ww = iw, *equal = 0;
+      else *equal += v == m;
+    }
+  return m;
+}
+
 /* A ReLU and a max-pool are not differentiable everywhere: where an input is within rounding of
    0 (ReLU) or of another input of its window (max-pool), the engine and the reference may each
    take another side, two valid gradients that differ by far more than rounding in every layer
@@ -109,16 +130,10 @@ static int give_choices(const char *arch, const cdn_net_t *eng, cdn_net_t *ref, 
         for (int c = 0; c < d->in_c; c++)
           for (int oh = 0; oh < d->out_h; oh++)
             for (int ow = 0; ow < d->out_w; ow++) {
-              int   win = -1;
-              float m   = -INFINITY;
-              for (int ki = 0; ki < d->kernel; ki++)
-                for (int kj = 0; kj < d->kernel; kj++) {
-                  int ih = oh * d->stride + ki - d->padding, iw = ow * d->stride + kj - d->padding;
-                  if (ih < 0 || iw < 0 || ih >= d->in_h || iw >= d->in_w) continue;
-                  if (e[at_engine(eng, src, b, c, ih, iw)] > m)
-                    m = e[at_engine(eng, src, b, c, ih, iw)], win = (int)at_reference(eng, src, n, b, c, ih, iw);
-                }
+              int    wh, ww, equal, win;
               size_t o = (((size_t)c * n + b) * d->out_h + oh) * d->out_w + ow;
+              engine_window_max(eng, i, b, c, oh, ow, &wh, &ww, &equal);
+              win = (int)at_reference(eng, src, n, b, c, wh, ww);
               changed += arg[o] != win;
               arg[o] = win;
             }
@@ -153,17 +168,10 @@ static void pool_routes(const char *arch, const cdn_net_t *net, int n)
       for (int oh = 0; oh < d->out_h; oh++)
         for (int ow = 0; ow < d->out_w; ow++)
           for (int c = 0; c < d->in_c; c++) {
-            size_t o = (((size_t)b * d->out_h + oh) * d->out_w + ow) * d->in_c + c, at = 0;
-            float  m = -INFINITY;
-            int    equal = 0;
-            for (int ki = 0; ki < d->kernel; ki++)
-              for (int kj = 0; kj < d->kernel; kj++) {
-                int ih = oh * d->stride + ki - d->padding, iw = ow * d->stride + kj - d->padding;
-                if (ih < 0 || iw < 0 || ih >= d->in_h || iw >= d->in_w) continue;
-                size_t k = (((size_t)b * d->in_h + ih) * d->in_w + iw) * d->in_c + c;
-                if (in[k] > m) m = in[k], at = k, equal = 0;
-                else equal += in[k] == m;
-              }
+            size_t o = at_engine(net, i, b, c, oh, ow);
+            int    wh, ww, equal;
+            float  m  = engine_window_max(net, i, b, c, oh, ow, &wh, &ww, &equal);
+            size_t at = at_engine(net, d->src, b, c, wh, ww);
             ties += equal && m > 0;
             wrong_max += m != out[o];
             want[at] += dout[o];
