@@ -54,12 +54,12 @@ static void agree(const char *arch, const char *what, int n_items, const float *
   }
 }
 
-/* Where element (b, c, h, w) of layer i's output sits in the engine (NHWC while the engine keeps
-   the layer blocked, else [B][C*H*W]) and in the reference ([C][B][H][W], or the same flat rows). */
+/* Where element (b, c, h, w) of layer i's output sits in the engine (its blocked layout while the
+   engine keeps the layer blocked, else [B][C*H*W]) and in the reference ([C][B][H][W], or the same flat rows). */
 static size_t at_engine(const cdn_net_t *e, int i, int b, int c, int h, int w)
 {
   const cdn_layer_desc_t *d = &e->desc.layer[i];
-  return e->dnn->blocked[i] ? (((size_t)b * d->out_h + h) * d->out_w + w) * d->out_c + c
+  return e->dnn->blocked[i] ? cdn_dnn_at(e, i, b, c, h, w)
                             : (size_t)b * d->out_c * d->out_h * d->out_w + ((size_t)c * d->out_h + h) * d->out_w + w;
 }
 static size_t at_reference(const cdn_net_t *e, int i, int n, int b, int c, int h, int w)
@@ -192,6 +192,21 @@ static void pool_routes(const char *arch, const cdn_net_t *net, int n)
 
 /* family's batches: training, a partial training batch, evaluation; and how many images of the
    input stream come before the first */
+/* The engine's layout for arch at this width: nChw16c exactly when want16 and the CPU has AVX-512
+   (dnn.c, use_blocks16; ONEDNN_MAX_CPU_ISA=AVX2 keeps NHWC), so the cases below cover what they
+   say they cover. */
+static void layout(const char *arch, int C, int H, double width, int direct_conv, int want16)
+{
+  cdn_train_config_t cfg = {.init_scale = 1, .batch_size = 8, .width = width, .direct_conv = direct_conv};
+  cdn_net_t         *net = NULL;
+  int                avx512 = (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
+  CHECK(cdn_net_create(arch, C, H, H, 10, &cfg, &net) == 0);
+  if (!net) return;
+  printf("%-7s width %-5g %s: %s\n", arch, width, direct_conv ? "direct" : "      ", net->dnn->blocks16 ? "nChw16c" : "NHWC");
+  CHECK(net->dnn->blocks16 == (want16 && avx512));
+  cdn_net_destroy(&net);
+}
+
 static int g_batch = 8, g_part = 5, g_eval = 20, g_skip = 0;
 
 static void family(const char *arch, int C, int H, double width, double dropout, int direct_conv)
@@ -286,6 +301,16 @@ int main(int argc, char **argv)
   fused("resnet", "layer1.0.add", "layer1.0.relu2");
   fused("resnet", "layer2.0.downsample.1", ""); /* the add's second input */
   fused("resnet", "layer1.0.conv1", ""); /* read by a BatchNorm */
+  layout("lenet5", 1, 28, 1, 0, 0); /* 6 channels */
+  layout("vgg", 1, 28, 0.25, 0, 0); /* 8 */
+  layout("vgg", 1, 28, 1, 0, 1);    /* 32 and 64, Winograd */
+  layout("vgg", 1, 28, 1, 1, 0);    /* no Winograd */
+  layout("alexnet", 3, 32, 0.125, 0, 0);
+  layout("alexnet", 3, 32, 0.25, 0, 1);
+  layout("resnet", 3, 32, 0.5, 0, 0);
+  layout("resnet", 1, 28, 1, 0, 1);
+  layout("resnet", 1, 12, 5, 0, 1);
+  layout("resnet", 1, 12, 5, 1, 0);
   family("lenet5", 1, 28, 1, 0.3, 0);
   family("lenet5", 3, 32, 1, 0, 0);
   /* odd sizes: each max-pool leaves a row and a column no window covers (27 -> 13, 9 -> 4), on the
@@ -298,9 +323,15 @@ int main(int argc, char **argv)
   family("vgg", 1, 28, 1, 0, 0);
   family("vgg", 1, 28, 1, 0, 1);
   family("resnet", 3, 32, 0.5, 0, 0);
-  /* 80, 160 and 320 channels: the fused BatchNorm + ReLU backward walks a row in chunks of 256
-     channels (batchnorm.c), here with a partial one */
+  /* nChw16c: the stem on conv_small.c's kernels (16 channels, where the layouts agree), BatchNorm
+     on 16-channel runs (batchnorm.c), Winograd at 32 and 64 channels */
+  family("resnet", 1, 28, 1, 0, 0);
+  /* 80, 160 and 320 channels: on nChw16c (first convolution from NCHW); on NHWC (direct) the fused
+     BatchNorm + ReLU backward walks a row in chunks of 256 channels, here with a partial one */
   family("resnet", 1, 12, 5, 0, 0);
+  family("resnet", 1, 12, 5, 0, 1);
+  /* nChw16c with three input channels and oneDNN's padded 3x3/2 max-pools */
+  family("alexnet", 3, 32, 0.25, 0.5, 0);
   /* one image whose pool3 holds a near-tie (the review's case: on AVX-512 the engine's winner is
      the reference's runner-up, 1e-6 below); one whose relu2 is 4.7e-7 in the engine and 0 in the
      reference; and the batches of the original report, where no gradient used to be comparable */
@@ -316,6 +347,7 @@ int main(int argc, char **argv)
   /* 2x2 max-pools that also run their ReLU's backward: cnndyn's own kernels (pool.c) */
   ties("lenet5", 1, 28, 1, 128);
   ties("vgg", 1, 28, 0.25, 64);
+  ties("vgg", 1, 28, 1, 64); /* on nChw16c: 16-channel blocks as items (pool.c) */
   cdn_finalize();
   return CHECK_STATUS();
 }

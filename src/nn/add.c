@@ -34,15 +34,20 @@ void cdn_add_relu_backward(float *din, float *d2, int accumulate, const float *d
 /* ---- the oneDNN engine ---- */
 
 /* A BatchNorm's normalisation done by the add reading it, with the ReLU after the add:
-   out = max(fmaf(x, a, b) + sc, 0), so the BatchNorm's own output is never written nor read. */
+   out = max(fmaf(x, a, b) + sc, 0), so the BatchNorm's own output is never written nor read.
+   The blocked layout as batchnorm.c walks it: runs of HW rows of k channels. */
 static void bn_add_relu_forward(float *restrict out, const float *restrict x, const float *restrict ab,
-                                const float *restrict sc, int C, size_t rows)
+                                const float *restrict sc, int C, int k, size_t HW, size_t items)
 {
-  for (size_t r = 0; r < rows; r++)
-    for (int c = 0; c < C; c++) {
-      float y        = fmaf(x[r * C + c], ab[c], ab[C + c]) + sc[r * C + c];
-      out[r * C + c] = y > 0 ? y : 0;
-    }
+  size_t nb = (size_t)(C / k), run = HW * k;
+  for (size_t q = 0; q < items * nb; q++) {
+    const float *a = ab + q % nb * k, *b = a + C;
+    for (size_t r = q * run; r < (q + 1) * run; r += k)
+      for (int c = 0; c < k; c++) {
+        float y    = fmaf(x[r + c], a[c], b[c]) + sc[r + c];
+        out[r + c] = y > 0 ? y : 0;
+      }
+  }
 }
 
 /* A ReLU that is its sole reader (ResNet's): the add writes the ReLU's output and runs its
@@ -65,7 +70,7 @@ static void add_run_fwd(const cdn_dnn_step_t *s, int i)
   size_t       m   = (size_t)s->B * net->dnn->floats[i];
   if (src->fused == i)
     bn_add_relu_forward(net->layer[l->fused].out, cdn_dnn_src(net, l->d->src), cdn_bn_scale_shift(src), l->in2,
-                        l->d->in_c, (size_t)s->B * l->d->in_h * l->d->in_w);
+                        l->d->in_c, cdn_dnn_cblock(net->dnn, l->d->in_c), (size_t)l->d->in_h * l->d->in_w, (size_t)s->B);
   else if (l->fused >= 0) cdn_add_relu_forward(net->layer[l->fused].out, src->out, l->in2, (int)m);
   else cdn_add_forward(l->out, src->out, l->in2, (int)m);
 }
@@ -95,7 +100,7 @@ static void add_bwd(cdn_layer_t *l, const float *in, float *din, int B)
   if (din) memcpy(din, l->dout, sizeof(float) * B * cdn_layer_out_size(l->d));
 }
 /* out_shape: the architecture checks that src2 has the same shape */
-const cdn_layer_ops_t cdn_add_op = {.op = CDN_OP_ADD, .inputs = 2, .nhwc_in = 1, .fused_bwd = 1,
+const cdn_layer_ops_t cdn_add_op = {.op = CDN_OP_ADD, .inputs = 2, .nhwc_in = 1, .blocks16 = 1, .fused_bwd = 1,
                                     .out_shape = cdn_same_shape, .work_bytes = cdn_no_work, .forward = add_fwd,
                                     .backward = add_bwd, .fuse = add_fuse, .run_forward = add_run_fwd,
                                     .run_backward = add_run_bwd};

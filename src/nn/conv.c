@@ -129,7 +129,7 @@ static PetscErrorCode weights_in(cdn_dnn_t *d, const dnnl_memory_desc_t *want, c
    evaluation plan that exists beside smaller training batches: there its buffers and scratchpad
    took 160 MB more for a width-1 VGG, to save 4% of a run's time. (Evaluation's last, smaller chunk
    runs in the training plan, Winograd included.) */
-static int wino_fits(const cdn_net_t *net, const cdn_layer_desc_t *ld, int B)
+int cdn_conv_wino_fits(const cdn_net_t *net, const cdn_layer_desc_t *ld, int B)
 {
   dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
   return B == net->cfg.batch_size && !net->cfg.direct_conv && !net->cfg.reference &&
@@ -201,7 +201,9 @@ static PetscErrorCode conv_plan(cdn_net_t *net, int i, int B, cdn_dnn_layer_t *p
   dnnl_alg_kind_t         alg = dnnl_convolution_direct;
   dnnl_primitive_attr_t   attr = d->attr, fattr = attr, relu_attr = NULL;
   dnnl_post_ops_t         relu_ops = NULL;
-  void                   *in = ld->src >= 0 ? net->layer[ld->src].out : ld->in_c == 1 ? (void *)net->x : (void *)net->xc;
+  /* the network's input: NCHW on nChw16c (oneDNN's first-layer kernels read that), else NHWC (dnn.c) */
+  int                     plain_in = ld->src < 0 && (d->blocks16 || ld->in_c == 1);
+  void                   *in = ld->src >= 0 ? net->layer[ld->src].out : plain_in ? (void *)net->x : (void *)net->xc;
   void                   *wfb, *wbb = NULL, *wdb;
   void                   *din = cdn_dnn_grad_in(net, i);
   int                     relu = l->fused >= 0; /* conv_fuse: the ReLU after it */
@@ -209,14 +211,16 @@ static PetscErrorCode conv_plan(cdn_net_t *net, int i, int B, cdn_dnn_layer_t *p
   void                   *cin = in, *cout = out, *cdout = l->dout, *cdin = din; /* what the primitives see */
 
   PetscFunctionBeginUser;
-  if (cdn_conv1_fits(ld)) { /* a one-channel first layer: our kernels, 3x oneDNN's speed there */
+  /* a one-channel first layer: our NHWC kernels, 3x oneDNN's speed there (on nChw16c only where the
+     two layouts agree) */
+  if (cdn_conv1_fits(ld) && cdn_dnn_cblock(d, ld->out_c) == ld->out_c) {
     PetscCall(cdn_dnn_buf(d, sizeof(float) * cdn_conv1_work_floats(ld), (void **)&pl->conv1));
     if (lanes_isa(net) && cdn_conv1_lanes_fits(ld))
       PetscCall(cdn_dnn_buf(d, sizeof(float) * cdn_conv1_lanes_work_floats(ld, B), (void **)&pl->lanes));
     PetscFunctionReturn(0);
   }
-  cdn_dnn_md4(&src, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nhwc);
-  cdn_dnn_md4(&dst, B, ld->out_c, ld->out_h, ld->out_w, dnnl_nhwc);
+  cdn_dnn_md4(&src, B, ld->in_c, ld->in_h, ld->in_w, ld->src >= 0 ? cdn_dnn_tag(d) : plain_in ? dnnl_nchw : dnnl_nhwc);
+  cdn_dnn_md4(&dst, B, ld->out_c, ld->out_h, ld->out_w, cdn_dnn_tag(d));
   cdn_dnn_md4(&wany, ld->out_c, ld->in_c, ld->kernel, ld->kernel, dnnl_format_tag_any);
   cdn_dnn_md4(&oihw, ld->out_c, ld->in_c, ld->kernel, ld->kernel, dnnl_oihw);
   wdims[0] = ld->out_c;
@@ -229,18 +233,23 @@ static PetscErrorCode conv_plan(cdn_net_t *net, int i, int B, cdn_dnn_layer_t *p
     fattr = relu_attr;
   }
 
-  if (wino_fits(net, ld, B)) { /* falls back to direct if this oneDNN build has no Winograd here */
+  if (cdn_conv_wino_fits(net, ld, B)) { /* falls back to direct if this oneDNN build has no Winograd here */
     cdn_dnn_md4(&bsrc, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nChw16c);
     cdn_dnn_md4(&bdst, B, ld->out_c, ld->out_h, ld->out_w, dnnl_nChw16c);
     DNNL_CALL("convolution", dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_winograd,
                                                                 &bsrc, &wany, ld->bias ? &bias : NULL, &bdst, strides, pad, pad));
     if (dnnl_primitive_desc_create(&pl->fwd.pd, &cd, fattr, d->eng, NULL) == dnnl_success) {
       alg = dnnl_convolution_winograd, csrc = &bsrc, cdst = &bdst;
-      cin = d->wino[0], cout = cdout = d->wino[1], cdin = din ? d->wino[2] : NULL;
-      PetscCall(cdn_dnn_reorder(d, &pl->src_blk, &src, in, &bsrc, cin, layer_name));
-      PetscCall(cdn_dnn_reorder(d, &pl->dst_nhwc, &bdst, cout, &dst, out, layer_name));
-      PetscCall(cdn_dnn_reorder(d, &pl->ddst_blk, &dst, l->dout, &bdst, cdout, layer_name));
-      if (din) PetscCall(cdn_dnn_reorder(d, &pl->dsrc_nhwc, &bsrc, cdin, &src, din, layer_name));
+      if (!dnnl_memory_desc_equal(&src, &bsrc)) { /* NHWC: copies in d->wino */
+        cin = d->wino[0], cdin = din ? d->wino[2] : NULL;
+        PetscCall(cdn_dnn_reorder(d, &pl->src_blk, &src, in, &bsrc, cin, layer_name));
+        if (din) PetscCall(cdn_dnn_reorder(d, &pl->dsrc_nhwc, &bsrc, cdin, &src, din, layer_name));
+      }
+      if (!dnnl_memory_desc_equal(&dst, &bdst)) {
+        cout = cdout = d->wino[1];
+        PetscCall(cdn_dnn_reorder(d, &pl->dst_nhwc, &bdst, cout, &dst, out, layer_name));
+        PetscCall(cdn_dnn_reorder(d, &pl->ddst_blk, &dst, l->dout, &bdst, cdout, layer_name));
+      }
     }
   }
   if (alg == dnnl_convolution_direct) {
@@ -297,7 +306,8 @@ PetscErrorCode cdn_conv_wino_buffers(cdn_net_t *net, const int *sizes, int nsize
   for (int k = 0; k < nsizes; k++)
     for (int i = 0; i < net->nl; i++) {
       const cdn_layer_desc_t *ld = &net->desc.layer[i];
-      if (ld->op != CDN_OP_CONV2D || !wino_fits(net, ld, sizes[k])) continue;
+      if (ld->op != CDN_OP_CONV2D || !cdn_conv_wino_fits(net, ld, sizes[k]) || (net->dnn->blocks16 && ld->src >= 0))
+        continue; /* on nChw16c only a convolution of the network's input reorders */
       in  = PetscMax(in, wino_bytes(sizes[k], ld->in_c, ld->in_h, ld->in_w));
       out = PetscMax(out, wino_bytes(sizes[k], ld->out_c, ld->out_h, ld->out_w));
     }
@@ -390,6 +400,6 @@ static void conv_setup(cdn_layer_t *l, int bias)
 }
 
 const cdn_layer_ops_t cdn_conv2d_op = {
-  .op = CDN_OP_CONV2D, .inputs = 1, .nhwc_in = 1, .starts_nhwc = 1, .out_shape = conv_shape, .setup = conv_setup,
+  .op = CDN_OP_CONV2D, .inputs = 1, .nhwc_in = 1, .starts_nhwc = 1, .blocks16 = 1, .out_shape = conv_shape, .setup = conv_setup,
   .work_bytes = conv_work, .forward = conv_fwd, .backward = conv_bwd, .fuse = conv_fuse, .plan = conv_plan,
   .run_forward = conv_run_fwd, .run_backward = conv_run_bwd};

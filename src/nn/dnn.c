@@ -19,7 +19,30 @@ int cdn_dnn_blocked(const cdn_net_t *net, int i)
 size_t cdn_dnn_out_floats(const cdn_net_t *net, int i)
 {
   const cdn_layer_desc_t *d = &net->desc.layer[i];
-  return (size_t)d->out_c * d->out_h * d->out_w; /* NHWC pads nothing */
+  return (size_t)d->out_c * d->out_h * d->out_w; /* neither layout pads (nChw16c only at C % 16 == 0) */
+}
+
+size_t cdn_dnn_at(const cdn_net_t *net, int i, int b, int c, int h, int w)
+{
+  const cdn_layer_desc_t *d = &net->desc.layer[i];
+  int                     k = cdn_dnn_cblock(net->dnn, d->out_c);
+  return ((((size_t)b * (d->out_c / k) + c / k) * d->out_h + h) * d->out_w + w) * k + c % k;
+}
+
+/* nChw16c rather than NHWC when that spares the Winograd convolutions their reorders: some
+   convolution of the training plan runs on Winograd, every blocked layer has a multiple of 16
+   channels (nChw16c then pads nothing) and every blocked layer's operation runs on it. The
+   network's input stays NHWC (its few channels would be padded to 16). */
+static int use_blocks16(const cdn_net_t *net)
+{
+  int wino = 0;
+  for (int i = 0; i < net->nl; i++) {
+    const cdn_layer_desc_t *ld = &net->desc.layer[i];
+    if (!cdn_dnn_blocked(net, i)) continue;
+    if (ld->out_c % 16 || !net->layer[i].ops->blocks16) return 0;
+    wino |= ld->op == CDN_OP_CONV2D && cdn_conv_wino_fits(net, ld, net->cfg.batch_size);
+  }
+  return wino;
 }
 
 void cdn_dnn_md4(dnnl_memory_desc_t *md, int n, int c, int h, int w, dnnl_format_tag_t tag)
@@ -211,13 +234,14 @@ PetscErrorCode cdn_dnn_create(cdn_net_t *net)
   DNNL_CALL("attributes", dnnl_primitive_attr_set_scratchpad_mode(d->attr, dnnl_scratchpad_mode_user));
   route_gradients(net);
   for (int i = 0; i < net->nl; i++) d->blocked[i] = (char)cdn_dnn_blocked(net, i), d->floats[i] = cdn_dnn_out_floats(net, i);
+  d->blocks16 = use_blocks16(net);
   route_fusions(net);
   PetscCall(cdn_conv_wino_buffers(net, sizes, CDN_DNN_MAX_PLANS));
   for (int k = 0; k < CDN_DNN_MAX_PLANS; k++) {
     cdn_dnn_plan_t *p = &d->plan[d->nplan];
     if (k && sizes[k] == sizes[0]) continue;
     p->B = sizes[k], d->nplan++;
-    if (net->desc.in_c > 1) {
+    if (net->desc.in_c > 1 && !d->blocks16) { /* on nChw16c the first convolution reads NCHW (conv.c) */
       dnnl_memory_desc_t nchw, nhwc;
       cdn_dnn_md4(&nchw, p->B, net->desc.in_c, net->desc.in_h, net->desc.in_w, dnnl_nchw);
       cdn_dnn_md4(&nhwc, p->B, net->desc.in_c, net->desc.in_h, net->desc.in_w, dnnl_nhwc);

@@ -1,11 +1,14 @@
 #pragma once
-/* Private to nn: the oneDNN engine. Every activation before the flatten lives in NHWC, so
-   consecutive conv, pool, BatchNorm, ReLU and add layers never convert. NHWC rather than oneDNN's
-   nChw16c: with a channel count that is not a multiple of 16 (LeNet's 6) oneDNN 2.6 has only its
-   reference convolution for nChw16c (1000x slower, measured), while NHWC gets its brgconv/jit
-   kernels at every width, within a few percent of nChw16c at 16, 32 and 64 channels (the
-   Winograd convolutions, which exist only on nChw16c, reorder their own tensors around each
-   call); the input batch is reordered from NCHW once and the
+/* Private to nn: the oneDNN engine. Every activation before the flatten lives in one spatial
+   layout, so consecutive conv, pool, BatchNorm, ReLU and add layers never convert: NHWC, or
+   nChw16c (channels in blocks of 16: [B][C/16][H][W][16]) when the net runs Winograd
+   convolutions, which exist only on nChw16c (dnn.c, use_blocks16). NHWC is the default: with a
+   channel count that is not a multiple of 16 (LeNet's 6) oneDNN 2.6 has only its reference
+   convolution for nChw16c (1000x slower, measured), while NHWC gets its brgconv/jit kernels at
+   every width, within a few percent of nChw16c at 16, 32 and 64 channels. On NHWC a Winograd
+   convolution reorders its own tensors around each call; on nChw16c it reads and writes the
+   layers' buffers directly. Both layouts are [B][C/k][H][W][k], k = C or 16 (cdn_dnn_cblock),
+   so our own kernels take k and serve both. The input batch is reordered from NCHW once and the
    flatten reorders back to PyTorch's order. Master weights stay in PyTorch layouts in the parameter block:
    each forward reorders conv weights into the primitive's layout and each backward reorders the
    weight gradient back (a few thousand floats per layer, far below the convolution's cost).
@@ -73,8 +76,9 @@ struct cdn_dnn {
      heap (oneDNN's code is not instrumented by AddressSanitizer). */
   PetscBool      guard;
   void          *scratch;  /* one scratchpad shared by every primitive (they never run at once) */
-  void          *wino[3];  /* nChw16c input, output (and its gradient), input gradient of the Winograd
-                              convolution running now: no layer's copies outlive its own step */
+  void          *wino[3];  /* on NHWC: nChw16c input, output (and its gradient), input gradient of the
+                              Winograd convolution running now: no layer's copies outlive its own step */
+  int            blocks16; /* the layout is nChw16c (else NHWC) */
   char           to_scratch[CDN_MAX_LAYERS]; /* layer i's input gradient goes to net->scratch */
   char           blocked[CDN_MAX_LAYERS];    /* cdn_dnn_blocked, once */
   int            readers[CDN_MAX_LAYERS];    /* layers reading layer i's output (fusions need 1) */
@@ -100,9 +104,15 @@ struct cdn_dnn_step {
                dnnl_status2str(s_), layer_name);                                                                  \
   } while (0)
 
-/* Whether layer i's output is in the engine's NHWC layout (everything before flatten); "blocked"
-   below means that layout. */
+/* Whether layer i's output is in the engine's spatial layout (everything before flatten); "blocked"
+   below means that layout, NHWC or nChw16c. */
 int            cdn_dnn_blocked(const cdn_net_t *net, int i);
+/* Channels per block of a blocked C-channel activation: C on NHWC, 16 on nChw16c. */
+static inline int cdn_dnn_cblock(const cdn_dnn_t *d, int C) { return d->blocks16 ? 16 : C; }
+/* The oneDNN tag of the blocked layout. */
+static inline dnnl_format_tag_t cdn_dnn_tag(const cdn_dnn_t *d) { return d->blocks16 ? dnnl_nChw16c : dnnl_nhwc; }
+/* Where element (b, c, h, w) of blocked layer i's output sits. */
+size_t         cdn_dnn_at(const cdn_net_t *net, int i, int b, int c, int h, int w);
 /* Floats per item of layer i's output in the layout the engine keeps it in. */
 size_t         cdn_dnn_out_floats(const cdn_net_t *net, int i);
 /* The engine is a part of the net (net->dnn), never an object of its own: cdn_dnn_create builds
@@ -137,5 +147,7 @@ void           cdn_dnn_run(cdn_dnn_t *d, cdn_dnn_op_t *op, const char *what);
 /* batchnorm.c: the C scales and C shifts a BatchNorm's last forward applied (an add normalising
    for it reads them) */
 const float   *cdn_bn_scale_shift(const cdn_layer_t *bn);
-/* conv.c: the Winograd convolutions' shared buffers (d->wino), for plans of the given batch sizes */
+/* conv.c: whether layer ld runs on Winograd in a plan of B items; the Winograd convolutions'
+   shared buffers (d->wino, for reorders on NHWC) for plans of the given batch sizes */
+int            cdn_conv_wino_fits(const cdn_net_t *net, const cdn_layer_desc_t *ld, int B);
 PetscErrorCode cdn_conv_wino_buffers(cdn_net_t *net, const int *sizes, int nsizes);

@@ -1,6 +1,6 @@
 /* Flatten turns the spatial layout into one row per item, [B][C*HW], in the order PyTorch's
    flatten gives an NCHW tensor, so fc1's weights keep PyTorch's meaning: from channel-major
-   [C][B][HW] (the reference), or from the engine's NHWC by a oneDNN reorder. */
+   [C][B][HW] (the reference), or from the engine's blocked layout by a oneDNN reorder. */
 #include <string.h>
 #include "dnn.h"
 #include "reference.h"
@@ -17,7 +17,7 @@ void cdn_flatten_backward(float *din, const float *dout, int B, int C, int HW)
     for (int b = 0; b < B; b++) memcpy(din + ((size_t)c * B + b) * HW, dout + ((size_t)b * C + c) * HW, sizeof(float) * HW);
 }
 
-/* ---- the oneDNN engine: NHWC -> NCHW, and back for the gradient ---- */
+/* ---- the oneDNN engine: blocked -> NCHW, and back for the gradient ---- */
 
 static PetscErrorCode flat_plan(cdn_net_t *net, int i, int B, cdn_dnn_layer_t *pl)
 {
@@ -26,7 +26,7 @@ static PetscErrorCode flat_plan(cdn_net_t *net, int i, int B, cdn_dnn_layer_t *p
   dnnl_memory_desc_t      blk, flat;
 
   PetscFunctionBeginUser;
-  cdn_dnn_md4(&blk, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nhwc);
+  cdn_dnn_md4(&blk, B, ld->in_c, ld->in_h, ld->in_w, cdn_dnn_tag(net->dnn));
   cdn_dnn_md4(&flat, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nchw);
   PetscCall(cdn_dnn_reorder(net->dnn, &pl->fwd, &blk, net->layer[ld->src].out, &flat, l->out, ld->name));
   PetscCall(cdn_dnn_reorder(net->dnn, &pl->bwd, &flat, l->dout, &blk, cdn_dnn_grad_in(net, i), ld->name));
@@ -60,5 +60,5 @@ static void flat_bwd(cdn_layer_t *l, const float *in, float *din, int B)
   if (din) cdn_flatten_backward(din, l->dout, B, l->d->in_c, l->d->in_h * l->d->in_w);
 }
 const cdn_layer_ops_t cdn_flatten_op = {
-  .op = CDN_OP_FLATTEN, .inputs = 1, .nhwc_in = 1, .ends_nhwc = 1, .out_shape = flat_shape, .work_bytes = cdn_no_work,
+  .op = CDN_OP_FLATTEN, .inputs = 1, .nhwc_in = 1, .ends_nhwc = 1, .blocks16 = 1, .out_shape = flat_shape, .work_bytes = cdn_no_work,
   .forward = flat_fwd, .backward = flat_bwd, .plan = flat_plan, .run_forward = flat_run_fwd, .run_backward = flat_run_bwd};

@@ -20,6 +20,7 @@ typedef struct {
   /* the oneDNN engine's layout (dnn.h): 1 its inputs must be NHWC, -1 must not be, 0 either;
      starts: NHWC even when reading the network's input; ends: its output is plain again */
   int      nhwc_in, starts_nhwc, ends_nhwc;
+  int      blocks16;  /* its engine code runs on nChw16c as well as NHWC (dnn.h) */
   int      fused_bwd; /* fused with its reader (fuse), it also runs the reader's backward */
   int    (*out_shape)(cdn_layer_desc_t *d);                 /* fills out_*; 0 if the input does not fit */
   void   (*setup)(cdn_layer_t *l, int bias);                /* parameter counts; NULL: none */

@@ -214,8 +214,8 @@ static PetscErrorCode pool_plan(cdn_net_t *net, int i, int B, cdn_dnn_layer_t *p
   void                   *wsb = NULL, *din = cdn_dnn_grad_in(net, i);
 
   PetscFunctionBeginUser;
-  cdn_dnn_md4(&src, B, ld->in_c, ld->in_h, ld->in_w, dnnl_nhwc);
-  cdn_dnn_md4(&dst, B, ld->out_c, ld->out_h, ld->out_w, dnnl_nhwc);
+  cdn_dnn_md4(&src, B, ld->in_c, ld->in_h, ld->in_w, cdn_dnn_tag(d));
+  cdn_dnn_md4(&dst, B, ld->out_c, ld->out_h, ld->out_w, cdn_dnn_tag(d));
   /* tiling max-pools (LeNet's) run our backward, which needs no workspace, so forward need not keep one */
   DNNL_CALL("pooling", dnnl_pooling_forward_desc_init(&pd, tiles(ld) ? dnnl_forward_inference : dnnl_forward_training,
                                                       alg, &src, &dst, strides, kernel, pad, pad));
@@ -256,10 +256,12 @@ static int pool_run_bwd(const cdn_dnn_step_t *s, int i, float *din)
   cdn_layer_t            *l   = &net->layer[i];
   const cdn_layer_desc_t *ld  = l->d;
   const float            *in  = cdn_dnn_src(net, i);
+  /* nChw16c is NHWC with B * C/16 items of 16 channels, as far as a pool is concerned */
+  int                     k = cdn_dnn_cblock(net->dnn, ld->in_c), items = s->B * (ld->in_c / k);
   if (tiles(ld) && net->layer[ld->src].fused == i) /* the ReLU's backward too */
-    maxpool_nhwc_backward(net->layer[net->desc.layer[ld->src].src].dout, l->dout, in, l->out, s->B, ld->in_c, ld->in_h,
+    maxpool_nhwc_backward(net->layer[net->desc.layer[ld->src].src].dout, l->dout, in, l->out, items, k, ld->in_h,
                           ld->in_w, ld->kernel, 1);
-  else if (tiles(ld)) maxpool_nhwc_backward(din, l->dout, in, l->out, s->B, ld->in_c, ld->in_h, ld->in_w, ld->kernel, 0);
+  else if (tiles(ld)) maxpool_nhwc_backward(din, l->dout, in, l->out, items, k, ld->in_h, ld->in_w, ld->kernel, 0);
   else cdn_dnn_run(net->dnn, &s->plan->l[i].bwd, "pooling backward");
   return 0;
 }
@@ -291,7 +293,7 @@ static void max_bwd(cdn_layer_t *l, const float *in, float *din, int B)
   if (din) cdn_maxpool_backward(din, l->dout, l->work, d->in_c * B, d->in_h, d->in_w, d->kernel, d->stride, d->padding);
 }
 const cdn_layer_ops_t cdn_maxpool_op = {
-  .op = CDN_OP_MAXPOOL2D, .inputs = 1, .nhwc_in = 1, .out_shape = pool_shape, .work_bytes = max_work, .forward = max_fwd,
+  .op = CDN_OP_MAXPOOL2D, .inputs = 1, .nhwc_in = 1, .blocks16 = 1, .out_shape = pool_shape, .work_bytes = max_work, .forward = max_fwd,
   .backward = max_bwd, .fuse = pool_fuse, .plan = pool_plan, .run_forward = pool_run_fwd, .run_backward = pool_run_bwd};
 
 static void avg_fwd(cdn_layer_t *l, const float *in, int B, PetscBool train, cdn_rng_t *rng)
@@ -305,7 +307,7 @@ static void avg_bwd(cdn_layer_t *l, const float *in, float *din, int B)
   if (din) cdn_avgpool_backward(din, l->dout, d->in_c * B, d->in_h, d->in_w, d->kernel, d->stride, d->padding);
 }
 const cdn_layer_ops_t cdn_avgpool_op = {
-  .op = CDN_OP_AVGPOOL2D, .inputs = 1, .nhwc_in = 1, .out_shape = pool_shape, .work_bytes = cdn_no_work,
+  .op = CDN_OP_AVGPOOL2D, .inputs = 1, .nhwc_in = 1, .blocks16 = 1, .out_shape = pool_shape, .work_bytes = cdn_no_work,
   .forward = avg_fwd, .backward = avg_bwd, .plan = pool_plan, .run_forward = pool_run_fwd, .run_backward = pool_run_bwd};
 
 static int gap_shape(cdn_layer_desc_t *d)
@@ -322,5 +324,5 @@ static void gap_bwd(cdn_layer_t *l, const float *in, float *din, int B)
   if (din) cdn_gap_backward(din, l->dout, l->d->in_c * B, l->d->in_h * l->d->in_w);
 }
 const cdn_layer_ops_t cdn_gap_op = {
-  .op = CDN_OP_GLOBALAVGPOOL, .inputs = 1, .nhwc_in = 1, .out_shape = gap_shape, .work_bytes = cdn_no_work,
+  .op = CDN_OP_GLOBALAVGPOOL, .inputs = 1, .nhwc_in = 1, .blocks16 = 1, .out_shape = gap_shape, .work_bytes = cdn_no_work,
   .forward = gap_fwd, .backward = gap_bwd, .plan = pool_plan, .run_forward = pool_run_fwd, .run_backward = pool_run_bwd};

@@ -54,6 +54,6 @@ static void relu_bwd(cdn_layer_t *l, const float *in, float *din, int B)
 {
   if (din) cdn_relu_backward(din, l->dout, l->out, B * cdn_layer_out_size(l->d));
 }
-const cdn_layer_ops_t cdn_relu_op = {.op = CDN_OP_RELU, .inputs = 1, .out_shape = cdn_same_shape,
+const cdn_layer_ops_t cdn_relu_op = {.op = CDN_OP_RELU, .inputs = 1, .blocks16 = 1, .out_shape = cdn_same_shape,
                                      .work_bytes = cdn_no_work, .forward = relu_fwd, .backward = relu_bwd,
                                      .run_forward = relu_run_fwd, .run_backward = relu_run_bwd};
