@@ -323,8 +323,8 @@ int main(int argc, char **argv)
   family("vgg", 1, 28, 1, 0, 0);
   family("vgg", 1, 28, 1, 0, 1);
   family("resnet", 3, 32, 0.5, 0, 0);
-  /* nChw16c: the stem on conv_small.c's kernels (16 channels, where the layouts agree), BatchNorm
-     on 16-channel runs (batchnorm.c), Winograd at 32 and 64 channels */
+  /* nChw16c: the stem on oneDNN's first-layer kernels, BatchNorm on 16-channel runs
+     (batchnorm.c), Winograd at 32 and 64 channels */
   family("resnet", 1, 28, 1, 0, 0);
   /* 80, 160 and 320 channels: on nChw16c (first convolution from NCHW); on NHWC (direct) the fused
      BatchNorm + ReLU backward walks a row in chunks of 256 channels, here with a partial one */

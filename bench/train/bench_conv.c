@@ -1,8 +1,9 @@
 /* Direct against Winograd convolution, one training step's worth (forward, backward data,
-   backward weights) per shape, as the engine runs them (src/nn/dnn.c): direct on NHWC tensors,
-   Winograd on nChw16c copies with the four NHWC <-> nChw16c reorders around it counted in. The
-   shapes are the 3x3 stride-1 convolutions of the VGG and ResNet families at several widths; the
-   ratio column is what wino_fits in conv.c is chosen from.
+   backward weights) per shape, in each of the engine's ways (src/nn/dnn.h): on NHWC, direct, or
+   Winograd on nChw16c copies with the four NHWC <-> nChw16c reorders around it counted in; on
+   nChw16c (a net whose channels are multiples of 16 and that runs Winograd), direct or Winograd on
+   the layers' own buffers. The shapes are the 3x3 stride-1 convolutions of the VGG and ResNet
+   families at several widths; wino_fits in conv.c is chosen from the ratios.
    Usage: bench_conv [BATCH] [REPEATS]   (defaults 64 and 20; one thread, as a rank trains) */
 #include <dnnl.h>
 #include <omp.h>
@@ -83,15 +84,15 @@ static double step_ms(op_t *ops, int n, int repeats)
   return 1e3 * best;
 }
 
-/* One algorithm on one shape: 0 direct on NHWC, 1 Winograd on nChw16c with its reorders. */
-static double conv_ms(int wino, int B, int C, int K, int H, int repeats)
+/* One way on one shape: wino or direct, on nChw16c (blocked) or NHWC (Winograd then reorders). */
+static double conv_ms(int wino, int blocked, int B, int C, int K, int H, int repeats)
 {
   dnnl_memory_desc_t      src, dst, wany, bias, nsrc, ndst;
   dnnl_dims_t             one = {1, 1}, pad = {1, 1}, kdim = {K};
   dnnl_convolution_desc_t cd;
   dnnl_primitive_desc_t   fwd, bwd, bww;
   dnnl_alg_kind_t         alg = wino ? dnnl_convolution_winograd : dnnl_convolution_direct;
-  dnnl_format_tag_t       tag = wino ? dnnl_nChw16c : dnnl_nhwc;
+  dnnl_format_tag_t       tag = wino || blocked ? dnnl_nChw16c : dnnl_nhwc;
   op_t                    ops[7] = {0};
   dnnl_memory_t           x, y, dy, dx, nx, ny, ndy, ndx;
   double                  ms;
@@ -115,7 +116,7 @@ static double conv_ms(int wino, int B, int C, int K, int H, int repeats)
   make(&ops[6], bww);
   add(&ops[6], DNNL_ARG_SRC, x), add(&ops[6], DNNL_ARG_DIFF_DST, dy), add(&ops[6], DNNL_ARG_DIFF_BIAS, mem(&bias));
   add(&ops[6], DNNL_ARG_DIFF_WEIGHTS, mem(dnnl_primitive_desc_query_md(bww, dnnl_query_diff_weights_md, 0)));
-  if (wino) { /* the engine's reorders: input in, output out, gradient in, input gradient out */
+  if (wino && !blocked) { /* the NHWC engine's reorders: input in, output out, gradient in, input gradient out */
     nx = mem(&nsrc), ny = mem(&ndst), ndy = mem(&ndst), ndx = mem(&nsrc);
     reorder(&ops[0], nx, x), reorder(&ops[2], y, ny), reorder(&ops[3], ndy, dy), reorder(&ops[5], dx, ndx);
   }
@@ -141,13 +142,20 @@ int main(int argc, char **argv)
   omp_set_num_threads(1);
   die("engine", dnnl_engine_create(&eng, dnnl_cpu, 0));
   die("stream", dnnl_stream_create(&stream, eng, dnnl_stream_default_flags));
-  printf("%4s %4s %4s %10s %10s %7s   (batch %d, ms per forward + backward data + backward weights)\n", "in", "out",
-         "hw", "direct_ms", "wino_ms", "ratio", B);
+  printf("batch %d, ms per forward + backward data + backward weights; ratio: Winograd / direct\n", B);
+  printf("%4s %4s %4s | %-26s | %-26s\n", "", "", "", "NHWC (Winograd reorders)", "nChw16c");
+  printf("%4s %4s %4s | %8s %8s %8s | %8s %8s %8s\n", "in", "out", "hw", "direct", "wino", "ratio", "direct", "wino",
+         "ratio");
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     int    C = shapes[s][0], K = shapes[s][1], H = shapes[s][2];
-    double d = conv_ms(0, B, C, K, H, repeats), w = conv_ms(1, B, C, K, H, repeats);
-    if (w < 0) printf("%4d %4d %4d %10.2f %10s %7s\n", C, K, H, d, "-", "-");
-    else printf("%4d %4d %4d %10.2f %10.2f %7.2f\n", C, K, H, d, w, w / d);
+    double ms[2][2];
+    printf("%4d %4d %4d", C, K, H);
+    for (int blocked = 0; blocked < 2; blocked++) {
+      for (int wino = 0; wino < 2; wino++) ms[blocked][wino] = conv_ms(wino, blocked, B, C, K, H, repeats);
+      if (ms[blocked][1] < 0) printf(" | %8.2f %8s %8s", ms[blocked][0], "-", "-");
+      else printf(" | %8.2f %8.2f %8.2f", ms[blocked][0], ms[blocked][1], ms[blocked][1] / ms[blocked][0]);
+    }
+    printf("\n");
   }
   return 0;
 }
