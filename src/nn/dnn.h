@@ -44,8 +44,9 @@ struct cdn_dnn_layer { /* a layer's primitives in one plan: slots each operation
   cdn_dnn_op_t bwd;        /* conv: backward data; pool: backward; flatten: plain -> blocked */
   cdn_dnn_op_t bwd_w;      /* conv: backward weights (and bias) */
   cdn_dnn_op_t w_fwd, w_bwd, dw; /* conv: weight reorders (p NULL when the layouts agree) */
-  /* conv on Winograd (conv.c, wino_fits): its primitives run on nChw16c copies in d->wino; these
-     reorder the NHWC input, output, output gradient and input gradient (p NULL otherwise) */
+  /* conv on Winograd in an NHWC net (conv.c, cdn_conv_wino_fits): its primitives run on nChw16c
+     copies in d->wino; these reorder the NHWC input, output, output gradient and input gradient
+     (p NULL otherwise, and on nChw16c but for a first layer's input) */
   cdn_dnn_op_t src_blk, dst_nhwc, ddst_blk, dsrc_nhwc;
   float       *conv1; /* conv: work buffer when conv_small.c's kernels run it instead (no primitives) */
   float       *lanes; /* conv: work buffer when conv_dgrad.c's image-lane kernel runs the input gradient
