@@ -78,6 +78,13 @@ static inline __m512d hi_pd(__m512 v)
   return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
 }
 
+/* s[16] += a run's sums: a[0], a[1] (channels 0-7, 8-15) of the even rows, a[2], a[3] of the odd */
+static inline void add_run(double *s, const __m512d *a)
+{
+  _mm512_storeu_pd(s, _mm512_add_pd(_mm512_loadu_pd(s), _mm512_add_pd(a[0], a[2])));
+  _mm512_storeu_pd(s + 8, _mm512_add_pd(_mm512_loadu_pd(s + 8), _mm512_add_pd(a[1], a[3])));
+}
+
 /* s += (x - k0) and s2 += (x - k0)^2 over a run of HW rows */
 static void stats_run16(double *s, double *s2, const float *x, const double *k0, int HW)
 {
@@ -92,10 +99,7 @@ static void stats_run16(double *s, double *s2, const float *x, const double *k0,
       q[2 * u] = _mm512_fmadd_pd(l, l, q[2 * u]), q[2 * u + 1] = _mm512_fmadd_pd(h, h, q[2 * u + 1]);
     }
   }
-  _mm512_storeu_pd(s, _mm512_add_pd(_mm512_loadu_pd(s), _mm512_add_pd(a[0], a[2])));
-  _mm512_storeu_pd(s + 8, _mm512_add_pd(_mm512_loadu_pd(s + 8), _mm512_add_pd(a[1], a[3])));
-  _mm512_storeu_pd(s2, _mm512_add_pd(_mm512_loadu_pd(s2), _mm512_add_pd(q[0], q[2])));
-  _mm512_storeu_pd(s2 + 8, _mm512_add_pd(_mm512_loadu_pd(s2 + 8), _mm512_add_pd(q[1], q[3])));
+  add_run(s, a), add_run(s2, q);
 }
 
 /* The gradient g of one row: dy, or with the fused ReLU rd where fmaf(x, a, b) > 0 (relu_row). */
@@ -121,10 +125,7 @@ static void grad_sums_run16(double *sb, double *sg, const float *x, const float 
       u[2 * t] = _mm512_add_pd(u[2 * t], lo_pd(g)), u[2 * t + 1] = _mm512_add_pd(u[2 * t + 1], hi_pd(g));
       w[2 * t] = _mm512_add_pd(w[2 * t], lo_pd(p)), w[2 * t + 1] = _mm512_add_pd(w[2 * t + 1], hi_pd(p));
     }
-  _mm512_storeu_pd(sb, _mm512_add_pd(_mm512_loadu_pd(sb), _mm512_add_pd(u[0], u[2])));
-  _mm512_storeu_pd(sb + 8, _mm512_add_pd(_mm512_loadu_pd(sb + 8), _mm512_add_pd(u[1], u[3])));
-  _mm512_storeu_pd(sg, _mm512_add_pd(_mm512_loadu_pd(sg), _mm512_add_pd(w[0], w[2])));
-  _mm512_storeu_pd(sg + 8, _mm512_add_pd(_mm512_loadu_pd(sg + 8), _mm512_add_pd(w[1], w[3])));
+  add_run(sb, u), add_run(sg, w);
 }
 
 /* dx = kc * (g - mb - (x - mean) * mg) over a run, rounded as the generic loop rounds */
