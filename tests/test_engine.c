@@ -190,8 +190,6 @@ static void pool_routes(const char *arch, const cdn_net_t *net, int n)
   }
 }
 
-/* family's batches: training, a partial training batch, evaluation; and how many images of the
-   input stream come before the first */
 /* The engine's layout for arch at this width: nChw16c exactly when want16 and the CPU has AVX-512
    (dnn.c, use_blocks16; ONEDNN_MAX_CPU_ISA=AVX2 keeps NHWC), so the cases below cover what they
    say they cover. */
@@ -207,6 +205,8 @@ static void layout(const char *arch, int C, int H, double width, int direct_conv
   cdn_net_destroy(&net);
 }
 
+/* family's batches: training, a partial training batch, evaluation; and how many images of the
+   input stream come before the first */
 static int g_batch = 8, g_part = 5, g_eval = 20, g_skip = 0;
 
 static void family(const char *arch, int C, int H, double width, double dropout, int direct_conv)
@@ -309,6 +309,7 @@ int main(int argc, char **argv)
   layout("alexnet", 3, 32, 0.25, 0, 1);
   layout("resnet", 3, 32, 0.5, 0, 0);
   layout("resnet", 1, 28, 1, 0, 1);
+  layout("resnet", 3, 16, 1, 0, 1); /* test_torch_ref's resnet16c */
   layout("resnet", 1, 12, 5, 0, 1);
   layout("resnet", 1, 12, 5, 1, 0);
   family("lenet5", 1, 28, 1, 0.3, 0);

@@ -31,15 +31,18 @@ size_t cdn_dnn_at(const cdn_net_t *net, int i, int b, int c, int h, int w)
 
 /* nChw16c rather than NHWC when that spares the Winograd convolutions their reorders: some
    convolution of the training plan runs on Winograd, every blocked layer has a multiple of 16
-   channels (nChw16c then pads nothing) and every blocked layer's operation runs on it. The
-   network's input stays NHWC (its few channels would be padded to 16). */
+   channels (nChw16c then pads nothing) and every operation that writes or reads a blocked layer
+   runs on it (the flatten reads one). The network's input is not a layer: the first convolution
+   reads it as it is. */
 static int use_blocks16(const cdn_net_t *net)
 {
   int wino = 0;
   for (int i = 0; i < net->nl; i++) {
     const cdn_layer_desc_t *ld = &net->desc.layer[i];
-    if (!cdn_dnn_blocked(net, i)) continue;
-    if (ld->out_c % 16 || !net->layer[i].ops->blocks16) return 0;
+    int reads = (ld->src >= 0 && cdn_dnn_blocked(net, ld->src)) ||
+                (net->layer[i].ops->inputs == 2 && ld->src2 >= 0 && cdn_dnn_blocked(net, ld->src2));
+    if (cdn_dnn_blocked(net, i) && ld->out_c % 16) return 0;
+    if ((cdn_dnn_blocked(net, i) || reads) && !net->layer[i].ops->blocks16) return 0;
     wino |= ld->op == CDN_OP_CONV2D && cdn_conv_wino_fits(net, ld, net->cfg.batch_size);
   }
   return wino;

@@ -55,7 +55,8 @@ struct cdn_dnn_layer { /* a layer's primitives in one plan: slots each operation
 
 typedef struct {
   int             B;
-  cdn_dnn_op_t    in; /* the NCHW batch -> NHWC (net->xc); p NULL with one channel, where they agree */
+  cdn_dnn_op_t    in; /* the NCHW batch -> NHWC (net->xc); p NULL with one channel, where they agree,
+                         and on nChw16c, where the first convolution reads NCHW */
   cdn_dnn_layer_t l[CDN_MAX_LAYERS];
 } cdn_dnn_plan_t;
 

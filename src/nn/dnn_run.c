@@ -1,6 +1,6 @@
 /* A training step on the oneDNN engine: the same walk as the reference (train.c), each layer
-   running its operation's run_forward and run_backward (NHWC layers execute their bound
-   primitives or their own NHWC kernels over the plan's B items) or, without them, its reference
+   running its operation's run_forward and run_backward (blocked layers execute their bound
+   primitives or their own kernels over the plan's B items) or, without them, its reference
    kernels over the n real items (the head after the flatten). */
 #include <math.h>
 #include <string.h>

@@ -17,8 +17,9 @@ typedef struct cdn_dnn_layer cdn_dnn_layer_t; /* dnn.h */
 typedef struct {
   cdn_op_t op;
   int      inputs;   /* 2: also reads layer src2, whose gradient is then the output's (a sum) */
-  /* the oneDNN engine's layout (dnn.h): 1 its inputs must be NHWC, -1 must not be, 0 either;
-     starts: NHWC even when reading the network's input; ends: its output is plain again */
+  /* the oneDNN engine's blocked layout (dnn.h: NHWC, or nChw16c): 1 its inputs must be blocked,
+     -1 must not be, 0 either; starts: blocked even when reading the network's input; ends: its
+     output is plain again */
   int      nhwc_in, starts_nhwc, ends_nhwc;
   int      blocks16;  /* its engine code runs on nChw16c as well as NHWC (dnn.h) */
   int      fused_bwd; /* fused with its reader (fuse), it also runs the reader's backward */

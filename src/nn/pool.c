@@ -235,7 +235,7 @@ static PetscErrorCode pool_plan(cdn_net_t *net, int i, int B, cdn_dnn_layer_t *p
   PetscFunctionReturn(0);
 }
 
-/* A tiling max-pool reading a ReLU (NHWC) does the ReLU's backward too, straight into the ReLU's
+/* A tiling max-pool reading a blocked ReLU does the ReLU's backward too, straight into the ReLU's
    input gradient, so the ReLU's output gradient is never written: when the pool is the ReLU's
    sole reader, the ReLU reads a layer, and the ReLU's input gradient is not routed through the
    scratch buffer. */

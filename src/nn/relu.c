@@ -1,5 +1,5 @@
-/* ReLU; backward reads the output (positive exactly where the input was). On the engine's NHWC
-   activations a neighbour usually does its work (layer.h, fused): the conv, BatchNorm or add
+/* ReLU; backward reads the output (positive exactly where the input was). On the engine's blocked
+   activations (NHWC or nChw16c: elementwise, the layout does not matter) a neighbour usually does its work (layer.h, fused): the conv, BatchNorm or add
    before it writes its output, and a tiling max-pool after it (or that BatchNorm or add) runs its
    backward. */
 #include "dnn.h"
@@ -23,7 +23,7 @@ static int done_by_src(const cdn_net_t *net, int i)
   return s >= 0 && net->layer[s].fused == i;
 }
 
-/* NHWC: over all B items (the padded tail stays finite); after the flatten: the n real ones. */
+/* Blocked: over all B items (the padded tail stays finite); after the flatten: the n real ones. */
 static void relu_run_fwd(const cdn_dnn_step_t *s, int i)
 {
   cdn_net_t   *net = s->net;

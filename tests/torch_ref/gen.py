@@ -166,3 +166,6 @@ if __name__ == "__main__":
     write(f"{out}/alexnet.bin", "alexnet", alexnet(3, 0.0625, 32), 3, 32, 0.0625, 5, 1, 0.02, 0.9, 1e-3)
     write(f"{out}/vgg.bin", "vgg", vgg(1, 0.125, 28, 4), 1, 28, 0.125, 4, 2, 1e-3, 0.9, 1e-4)
     write(f"{out}/resnet.bin", "resnet", ResNet(3, 0.25, 8), 3, 32, 0.25, 8, 0, 0.1, 0.9, 5e-4)
+    # width 1: 16, 32 and 64 channels, so on AVX-512 the engine keeps it in nChw16c (docs/design.md,
+    # "Engine"; the others are NHWC): Winograd on the layers' buffers, BatchNorm on 16-channel runs
+    write(f"{out}/resnet16c.bin", "resnet", ResNet(3, 1, 8), 3, 16, 1, 8, 0, 0.05, 0.9, 5e-4)
