@@ -227,8 +227,7 @@ PetscErrorCode cdn_dnn_create(cdn_net_t *net)
   PetscCall(check_stack(net));
   PetscCall(PetscCalloc1(1, &d));
   net->dnn = d;
-  if (PetscInitializeCalled) /* nn works without PETSc initialised (test_layers); then no options */
-    PetscCall(PetscOptionsGetBool(NULL, NULL, "-cnndyn_test_dnn_guard", &d->guard, NULL));
+  d->guard = net->guard, d->guard_at = (const char *const *)net->guard_at, d->nguard = net->nguard;
   /* a thread team per rank as the spec says (1 by default), the same for OpenBLAS */
   omp_set_num_threads(net->cfg.threads > 0 ? net->cfg.threads : 1);
   DNNL_CALL("engine", dnnl_engine_create(&d->eng, dnnl_cpu, 0));

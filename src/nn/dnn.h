@@ -73,10 +73,13 @@ struct cdn_dnn {
   size_t        *buf_bytes; /* each buffer's size, for the guard check */
   int            nbufs, maxbufs;
   /* Guard mode (option -cnndyn_test_dnn_guard, for tests): every buffer of ours that oneDNN writes
-     gets CDN_DNN_GUARD bytes of a known pattern after it, checked after every primitive runs, so
+     (the engine's own and the net's activations, gradients and workspaces) gets CDN_DNN_GUARD
+     bytes of a known pattern after it, checked after every primitive runs, so
      a kernel that writes past what its descriptor booked fails the step instead of corrupting the
      heap (oneDNN's code is not instrumented by AddressSanitizer). */
   PetscBool      guard;
+  const char *const *guard_at; /* and the net's buffers (net.h) */
+  int            nguard;
   void          *scratch;  /* one scratchpad shared by every primitive (they never run at once) */
   void          *wino[3];  /* on NHWC: nChw16c input, output (and its gradient), input gradient of the
                               Winograd convolution running now: no layer's copies outlive its own step */

@@ -16,6 +16,9 @@ static int guard_broken(const cdn_dnn_t *d)
     for (size_t i = 0; i < n; i++)
       if (g[i] != CDN_DNN_GUARD_BYTE) return 1;
   }
+  for (int k = 0; k < d->nguard; k++)
+    for (size_t i = 0; i < CDN_DNN_GUARD; i++)
+      if ((unsigned char)d->guard_at[k][i] != CDN_DNN_GUARD_BYTE) return 1;
   return 0;
 }
 

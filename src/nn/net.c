@@ -35,6 +35,23 @@ static size_t work_floats(const cdn_net_t *net, const cdn_layer_t *l, int B)
 /* Every buffer carved out of net->buf starts on a 64-byte boundary: workspaces hold doubles
    too (BatchNorm's sums), which an odd float count before them would misalign. */
 static size_t span(size_t floats) { return (floats + 15) / 16 * 16; }
+/* floats a buffer of n takes in net->buf: 64-byte aligned, then its guard in guard mode */
+static size_t span_in(const cdn_net_t *net, size_t floats)
+{
+  return span(floats) + (net->guard ? CDN_DNN_GUARD / sizeof(float) : 0);
+}
+/* The next buffer of n floats from net->buf at *off; in guard mode its guard gets the pattern and
+   joins guard_at. */
+static float *carve(cdn_net_t *net, size_t *off, size_t floats)
+{
+  float *b = net->buf + *off;
+  if (net->guard) {
+    net->guard_at[net->nguard] = (char *)(b + span(floats));
+    memset(net->guard_at[net->nguard++], CDN_DNN_GUARD_BYTE, CDN_DNN_GUARD);
+  }
+  *off += span_in(net, floats);
+  return b;
+}
 
 /* -cnndyn_test_poison VALUE (tests only): every activation, gradient and workspace float starts
    as VALUE instead of whatever the allocator left, so that a read before a write changes results.
@@ -118,6 +135,8 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
     PetscCall(ierr);
   }
   if (cfg->threads > 0) openblas_set_num_threads(cfg->threads);
+  if (PetscInitializeCalled && !cfg->reference) /* nn works without PETSc initialised (test_layers): no options */
+    PetscCall(PetscOptionsGetBool(NULL, NULL, "-cnndyn_test_dnn_guard", &net->guard, NULL));
   net->nl   = net->desc.nlayers;
   net->maxb = B = cfg->batch_size > CDN_EVAL_BATCH ? cfg->batch_size : CDN_EVAL_BATCH;
 
@@ -128,10 +147,10 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
     long long    w = cdn_layer_weight_count(l->d); /* 64 bits: l->nw saturates (conv.c, linear.c) */
     nparam += (size_t)(w > 0 ? w : l->nw) + (size_t)l->nb;
     nstats += l->nstats;
-    nbuf += 2 * span((size_t)B * o) + span(work_floats(net, l, B));
+    nbuf += 2 * span_in(net, (size_t)B * o) + span_in(net, work_floats(net, l, B));
     if (o > maxact) maxact = o;
   }
-  nbuf += 2 * span((size_t)B * insz) + span((size_t)B * maxact); /* the NCHW batch, its channel-major copy, scratch */
+  nbuf += 2 * span_in(net, (size_t)B * insz) + span_in(net, (size_t)B * maxact); /* the NCHW batch, its channel-major copy, scratch */
   { /* before any allocation: a network that cannot fit is refused with its size, not left to the
        allocator (an outside review's resnet at width 64, depth 32 -- every key in range -- swapped the
        machine to 22 GB and hung); half the physical memory, as two ranks share a node */
@@ -159,10 +178,10 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
   PetscCall(PetscMalloc1(nbuf, &net->buf));
   PetscCall(poison(net->buf, nbuf));
   PetscCall(PetscMalloc1(B, &net->y));
-  net->x       = net->buf;
-  net->xc      = net->buf + span((size_t)B * insz);
-  net->scratch = net->buf + 2 * span((size_t)B * insz);
-  off          = 2 * span((size_t)B * insz) + span((size_t)B * maxact);
+  if (net->guard) PetscCall(PetscMalloc1(3 * net->nl + 3, &net->guard_at));
+  net->x       = carve(net, &off, (size_t)B * insz);
+  net->xc      = carve(net, &off, (size_t)B * insz);
+  net->scratch = carve(net, &off, (size_t)B * maxact);
   nparam = nstats = 0;
   for (int i = 0; i < net->nl; i++) {
     cdn_layer_t      *l = &net->layer[i];
@@ -175,9 +194,9 @@ PetscErrorCode cdn_net_create(const char *arch, int in_c, int in_h, int in_w, in
       d->running_mean = net->stats + nstats, d->running_var = d->running_mean + l->nstats / 2;
       nstats += l->nstats;
     }
-    l->out  = net->buf + off, off += span(o);
-    l->dout = net->buf + off, off += span(o);
-    l->work = net->buf + off, off += span(work_floats(net, l, B));
+    l->out  = carve(net, &off, o);
+    l->dout = carve(net, &off, o);
+    l->work = carve(net, &off, work_floats(net, l, B));
   }
   for (int i = 0; i < net->nl; i++)
     if (net->layer[i].ops->inputs == 2) net->layer[i].in2 = net->layer[net->desc.layer[i].src2].out;
@@ -205,6 +224,7 @@ PetscErrorCode cdn_net_destroy(cdn_net_t **pnet)
   (void)PetscFree(net->mom2);
   (void)PetscFree(net->stats);
   (void)PetscFree(net->buf);
+  (void)PetscFree(net->guard_at);
   (void)PetscFree(net->y);
   (void)PetscFree(net);
   *pnet = NULL;

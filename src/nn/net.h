@@ -16,6 +16,11 @@ struct cdn_net {
   float             *buf;                /* every activation, gradient and workspace */
   float             *x, *xc;             /* batch as NCHW, and as [C][B][H][W] when C > 1 */
   float             *scratch;            /* a gradient for a layer whose output feeds two layers */
+  /* guard mode (dnn.h, -cnndyn_test_dnn_guard): CDN_DNN_GUARD bytes of pattern follow every
+     buffer carved from buf; guard_at lists where (nguard of them) */
+  PetscBool          guard;
+  char             **guard_at;
+  int                nguard;
   int               *y;
   struct cdn_dnn    *dnn;                /* the oneDNN engine (NULL: the reference kernels) */
   char               err[160];           /* why the layer stack did not fit its input */
