@@ -124,8 +124,9 @@ static PetscErrorCode weights_in(cdn_dnn_t *d, const dnnl_memory_desc_t *want, c
 /* Winograd F(4x4, 3x3) (oneDNN's jit_wino_4x3, AVX-512 only, on nChw16c) for 3x3 stride-1
    convolutions with 24 or more channels in and out: forward and both backwards took 0.5-0.86 of
    direct's time from 32 to 256 channels on a net kept in nChw16c, 0.55-0.95 on NHWC with the four
-   reorders around them, 0.85-1.05 at 24; at 16 channels they lost on both layouts (1.08-1.44),
-   and at 2x2 outputs too (bench/train/bench_conv). Results differ from direct by about 1e-6 relative. Not in the 256-item
+   reorders around them; at 24 channels (NHWC: 24 is no multiple of 16) 0.85-1.14 by shape and
+   run; at 16 channels they lost on both layouts (1.01-1.44), and at 2x2 outputs too
+   (bench/train/bench_conv). Results differ from direct by about 1e-6 relative. Not in the 256-item
    evaluation plan that exists beside smaller training batches: there its buffers and scratchpad
    took 160 MB more for a width-1 VGG, to save 4% of a run's time. (Evaluation's last, smaller chunk
    runs in the training plan, Winograd included.) */
