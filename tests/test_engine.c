@@ -190,6 +190,18 @@ static void pool_routes(const char *arch, const cdn_net_t *net, int n)
   }
 }
 
+/* No primitive of the net may run oneDNN's reference kernels (dnn.h): results would be right and
+   training 80x slower (LeNet's conv1 once was, described as NCHW beside an NHWC output). */
+static void fast_kernels(const char *arch, double width, const cdn_net_t *net)
+{
+  char first[128];
+  int  n = cdn_dnn_reference_kernels(net, first, sizeof first);
+  if (n) {
+    fprintf(stderr, "%s width %g: %d primitives on oneDNN's reference kernels, first %s\n", arch, width, n, first);
+    check_failures++;
+  }
+}
+
 /* The engine's layout for arch at this width: nChw16c exactly when want16 and the CPU has AVX-512
    (dnn.c, use_blocks16; ONEDNN_MAX_CPU_ISA=AVX2 keeps NHWC), so the cases below cover what they
    say they cover. */
@@ -202,6 +214,7 @@ static void layout(const char *arch, int C, int H, double width, int direct_conv
   if (!net) return;
   printf("%-7s width %-5g %s: %s\n", arch, width, direct_conv ? "direct" : "      ", net->dnn->blocks16 ? "nChw16c" : "NHWC");
   CHECK(net->dnn->blocks16 == (want16 && avx512));
+  fast_kernels(arch, width, net);
   cdn_net_destroy(&net);
 }
 
@@ -227,6 +240,7 @@ static void family(const char *arch, int C, int H, double width, double dropout,
     cfg.reference = k;
     CHECK(cdn_net_create(arch, C, H, H, 10, &cfg, &net[k]) == 0);
     if (!net[k]) goto done;
+    if (!k) fast_kernels(arch, width, net[k]);
     cdn_net_params(net[k], &p[k], &g[k], NULL, &np);
     cdn_net_stats(net[k], &s[k], &ns);
   }
@@ -302,6 +316,12 @@ int main(int argc, char **argv)
   fused("resnet", "layer2.0.downsample.1", ""); /* the add's second input */
   fused("resnet", "layer1.0.conv1", ""); /* read by a BatchNorm */
   layout("lenet5", 1, 28, 1, 0, 0); /* 6 channels */
+  layout("lenet5", 1, 28, 0.5, 0, 0); /* conv1 on oneDNN: 3 outputs do not fit conv_small */
+  layout("lenet5", 3, 32, 0.5, 0, 0);
+  layout("vgg", 3, 32, 1, 0, 1);
+  layout("vgg", 1, 28, 2, 0, 1);
+  layout("alexnet", 1, 28, 1, 0, 1);
+  layout("resnet", 3, 32, 2, 0, 1);
   layout("vgg", 1, 28, 0.25, 0, 0); /* 8 */
   layout("vgg", 1, 28, 1, 0, 1);    /* 32 and 64, Winograd */
   layout("vgg", 1, 28, 1, 1, 0);    /* no Winograd */

@@ -202,7 +202,9 @@ static PetscErrorCode conv_plan(cdn_net_t *net, int i, int B, cdn_dnn_layer_t *p
   dnnl_alg_kind_t         alg = dnnl_convolution_direct;
   dnnl_primitive_attr_t   attr = d->attr, fattr = attr, relu_attr = NULL;
   dnnl_post_ops_t         relu_ops = NULL;
-  /* the network's input: NCHW on nChw16c (oneDNN's first-layer kernels read that), else NHWC (dnn.c) */
+  /* the network's input: NCHW on nChw16c (oneDNN's first-layer kernels read that), else NHWC (dnn.c;
+     with one channel the two are the same bytes, net->x, but described as NCHW beside an NHWC
+     output oneDNN 2.6 has only its reference kernel: 80x slower on LeNet's conv1) */
   int                     plain_in = ld->src < 0 && (d->blocks16 || ld->in_c == 1);
   void                   *in = ld->src >= 0 ? net->layer[ld->src].out : plain_in ? (void *)net->x : (void *)net->xc;
   void                   *wfb, *wbb = NULL, *wdb;
@@ -221,7 +223,7 @@ static PetscErrorCode conv_plan(cdn_net_t *net, int i, int B, cdn_dnn_layer_t *p
       PetscCall(cdn_dnn_buf(d, sizeof(float) * cdn_conv1_lanes_work_floats(ld, B), (void **)&pl->lanes));
     PetscFunctionReturn(0);
   }
-  cdn_dnn_md4(&src, B, ld->in_c, ld->in_h, ld->in_w, ld->src >= 0 ? cdn_dnn_tag(d) : plain_in ? dnnl_nchw : dnnl_nhwc);
+  cdn_dnn_md4(&src, B, ld->in_c, ld->in_h, ld->in_w, ld->src >= 0 || !d->blocks16 ? cdn_dnn_tag(d) : dnnl_nchw);
   cdn_dnn_md4(&dst, B, ld->out_c, ld->out_h, ld->out_w, cdn_dnn_tag(d));
   cdn_dnn_md4(&wany, ld->out_c, ld->in_c, ld->kernel, ld->kernel, dnnl_format_tag_any);
   cdn_dnn_md4(&oihw, ld->out_c, ld->in_c, ld->kernel, ld->kernel, dnnl_oihw);

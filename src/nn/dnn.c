@@ -212,6 +212,25 @@ static PetscErrorCode finish(cdn_net_t *net)
   PetscFunctionReturn(0);
 }
 
+int cdn_dnn_reference_kernels(const cdn_net_t *net, char *first, size_t len)
+{
+  cdn_dnn_t *d = net->dnn;
+  int        count = 0;
+  if (first && len) first[0] = '\0';
+  for (int p = 0; d && p < d->nplan; p++)
+    for (int i = -1; i < net->nl; i++)
+      for (int k = 0; k < CDN_DNN_LAYER_OPS; k++) {
+        cdn_dnn_op_t         *op = op_at(d, p, i, k);
+        const_dnnl_primitive_desc_t pd;
+        const char           *impl = "";
+        if (!op || !op->p || dnnl_primitive_get_primitive_desc(op->p, &pd) != dnnl_success ||
+            dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || strncmp(impl, "ref", 3))
+          continue;
+        if (!count++ && first) snprintf(first, len, "%s (%s, batch %d)", i < 0 ? "input" : net->desc.layer[i].name, impl, d->plan[p].B);
+      }
+  return count;
+}
+
 PetscErrorCode cdn_dnn_create(cdn_net_t *net)
 {
   cdn_dnn_t  *d;

@@ -120,6 +120,10 @@ static inline dnnl_format_tag_t cdn_dnn_tag(const cdn_dnn_t *d) { return d->bloc
 size_t         cdn_dnn_at(const cdn_net_t *net, int i, int b, int c, int h, int w);
 /* Floats per item of layer i's output in the layout the engine keeps it in. */
 size_t         cdn_dnn_out_floats(const cdn_net_t *net, int i);
+/* How many of the engine's primitives run oneDNN's reference implementation (plain loops, 10-1000x
+   slower than its jit kernels: a layout or shape oneDNN has no fast kernel for); first names the
+   first one's layer. For tests: every family's shapes must get fast kernels. */
+int            cdn_dnn_reference_kernels(const cdn_net_t *net, char *first, size_t len);
 /* The engine is a part of the net (net->dnn), never an object of its own: cdn_dnn_create builds
    it into net, cdn_dnn_free (called by cdn_net_destroy alone) frees it and sets net->dnn NULL. */
 PetscErrorCode cdn_dnn_create(cdn_net_t *net);
