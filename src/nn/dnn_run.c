@@ -7,18 +7,24 @@
 #include "cnndyn/nn.h"
 #include "dnn.h"
 
-/* Guard mode (dnn.h): did the last primitive write into any buffer's guard bytes? */
+/* Does any of the n guard bytes at g differ from the pattern? */
+static int pattern_broken(const void *g, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (((const unsigned char *)g)[i] != CDN_DNN_GUARD_BYTE) return 1;
+  return 0;
+}
+
+/* Guard mode (dnn.h): did the last primitive write into any buffer's guard bytes (the engine's
+   own buffers', then the net's)? */
 static int guard_broken(const cdn_dnn_t *d)
 {
-  for (int k = 0; k < d->nbufs; k++) {
-    const unsigned char *g = (const unsigned char *)d->bufs[k] + d->buf_bytes[k];
-    size_t               n = (d->buf_bytes[k] + 63) / 64 * 64 + CDN_DNN_GUARD - d->buf_bytes[k];
-    for (size_t i = 0; i < n; i++)
-      if (g[i] != CDN_DNN_GUARD_BYTE) return 1;
-  }
+  for (int k = 0; k < d->nbufs; k++)
+    if (pattern_broken((const char *)d->bufs[k] + d->buf_bytes[k],
+                       (d->buf_bytes[k] + 63) / 64 * 64 + CDN_DNN_GUARD - d->buf_bytes[k]))
+      return 1;
   for (int k = 0; k < d->nguard; k++)
-    for (size_t i = 0; i < CDN_DNN_GUARD; i++)
-      if ((unsigned char)d->guard_at[k][i] != CDN_DNN_GUARD_BYTE) return 1;
+    if (pattern_broken(d->guard_at[k], CDN_DNN_GUARD)) return 1;
   return 0;
 }
 
