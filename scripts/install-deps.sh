@@ -15,8 +15,9 @@ packages=(
 )
 
 # --bench: also what the benchmarks and fixture generators need (bench/train, bench/graph,
-# tests/torch_ref/gen.py); never part of the default install, so CI stays lean.
-bench_packages=(python3-torch python3-scipy)
+# tests/torch_ref/gen.py; perf for bench/train/shares.sh); never part of the default install, so CI
+# stays lean.
+bench_packages=(python3-torch python3-scipy linux-perf)
 # --fuzz: clang with libFuzzer's runtime and clang's OpenMP, for bench/fuzz/run.sh.
 fuzz_packages=(clang libclang-rt-14-dev libomp-dev)
 for arg in "$@"; do

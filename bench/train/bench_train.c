@@ -4,7 +4,10 @@
    forward and backward multiply-adds as 2 FLOPs: conv and linear layers, no input gradient for the
    first; C divides by the process's CPU time instead of wall time, steadier on a shared machine).
    Usage: bench_train ARCH WIDTH DEPTH BATCH EPOCHS TRAIN_N [SEED]
-   TRAIN_N (0: all 60000); SEED (default 1) picks the initial weights and the data order. */
+   TRAIN_N (0: all 60000); SEED (default 1) picks the initial weights and the data order.
+   With CDN_BENCH_WINDOW set it also gives, on stderr, the training's start and end on
+   CLOCK_MONOTONIC, the clock `perf record -k CLOCK_MONOTONIC` stamps samples with: shares.sh
+   profiles that window alone. */
 #include <stdlib.h>
 #include <time.h>
 #include "cnndyn/nn.h"
@@ -13,6 +16,13 @@ static double cpu_seconds(void)
 {
   struct timespec t;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static double monotonic_seconds(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
@@ -35,7 +45,7 @@ int main(int argc, char **argv)
   cdn_net_t         *net;
   cdn_rng_t          init, train;
   cdn_train_config_t cfg = {.lr = 0.01, .momentum = 0.9, .init_scale = 1};
-  double             loss, acc, seconds = 0, cpu = 0;
+  double             loss, acc, seconds = 0, cpu = 0, start;
   int                epochs, seed;
 
   if (cdn_initialize(&argc, &argv, NULL)) return 1;
@@ -51,12 +61,15 @@ int main(int argc, char **argv)
   if (cdn_net_create(argv[1], 1, 28, 28, 10, &cfg, &net)) return 1;
   cdn_rng_seed(&init, seed, 1), cdn_rng_seed(&train, seed, 2);
   cdn_net_init(net, &init);
+  start = monotonic_seconds();
   for (int e = 0; e < epochs; e++) {
     double t0 = MPI_Wtime(), c0 = cpu_seconds();
     if (cdn_net_train_epoch(net, data, &data->train, &train, NULL, &loss)) return 1;
     seconds += MPI_Wtime() - t0, cpu += cpu_seconds() - c0;
     fprintf(stderr, "cnndyn epoch %d loss %.4f (%.2f s)\n", e + 1, loss, MPI_Wtime() - t0);
   }
+  if (getenv("CDN_BENCH_WINDOW"))
+    fprintf(stderr, "cnndyn training from %.6f to %.6f s (CLOCK_MONOTONIC)\n", start, monotonic_seconds());
   if (cdn_net_evaluate(net, data, &data->test, &loss, &acc)) return 1;
   {
     double ips = epochs * (double)data->train.n / seconds, mf = mflop_per_image(cdn_net_desc(net));

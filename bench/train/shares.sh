@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Where a training step's time goes: profiles bench_train with perf over the training alone (the
+# test-set evaluation after it is left out) and prints, per step of BATCH images, the milliseconds
+# and share of oneDNN (its JIT kernels: convolutions, pooling, reorders), cnndyn's own kernels
+# (the bench_train binary: BatchNorm, add, ReLU, max-pool backward, the optimiser step, and the
+# first-layer convolutions of src/nn/conv_small.c on LeNet), OpenBLAS (linear layers) and the rest
+# (kernel, libc), then cnndyn's ten largest functions.
+# The oneDNN share bounds what work outside oneDNN can still gain: with everything else free, a
+# step would take that share of its time (bench/README.md, "What the training targets need").
+# Needs perf (package linux-perf: scripts/install-deps.sh --bench) and a build.
+# Usage: bench/train/shares.sh [ARCH WIDTH DEPTH BATCH TRAIN_N]   (default: vgg 1 4 64 6000)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$root/scripts/env.sh"
+args=("${@:-vgg 1 4 64 6000}")
+set -- ${args[*]}
+[ $# -eq 5 ] || { echo "usage: $0 [ARCH WIDTH DEPTH BATCH TRAIN_N]" >&2; exit 2; }
+bench=$root/build/bench/train/bench_train
+freq=1999
+[ -x "$bench" ] || { echo "$0: $bench is missing: build first (scripts/build.sh)" >&2; exit 1; }
+command -v perf > /dev/null || { echo "$0: perf is missing: scripts/install-deps.sh --bench installs it" >&2; exit 1; }
+work=$(mktemp -d /tmp/cdn_shares.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+if ! CDN_BENCH_WINDOW=1 perf record -q -k CLOCK_MONOTONIC -F $freq -o "$work/perf.data" -- "$bench" "$1" "$2" "$3" "$4" 1 "$5" \
+  > "$work/out" 2> "$work/err"; then
+  cat "$work/err" >&2
+  echo "$0: perf record failed (as a user other than root, /proc/sys/kernel/perf_event_paranoid may need 1)" >&2
+  exit 1
+fi
+window=$(awk '/^cnndyn training from/ { print $4 "," $6 }' "$work/err")
+[ -n "$window" ] || { echo "$0: bench_train printed no training window" >&2; exit 1; }
+n=$(awk '{ for (i = 1; i < NF; i++) if ($i == "images_per_s") print $(i + 1) }' "$work/out")
+steps=$(awk -v n="$5" -v b="$4" 'BEGIN { n = n > 0 ? n : 60000; print int((n + b - 1) / b) }')
+
+echo "$1 width $2 depth $3, batch $4, $steps steps; $n images/s while profiled"
+perf report -i "$work/perf.data" --time "$window" --no-children --sort dso -F sample,dso --stdio 2> /dev/null |
+  awk -v f=$freq -v s="$steps" '
+    /^#/ || NF < 2 { next }
+    { d = $2; k = d ~ /^\[JIT\]/ || d ~ /^libdnnl/ ? "oneDNN" : d == "bench_train" ? "cnndyn" : d ~ /^libopenblas/ ? "OpenBLAS" : "other"
+      n[k] += $1; t += $1 }
+    END {
+      printf "%-10s %10s %7s\n", "part", "ms/step", "share"
+      split("oneDNN cnndyn OpenBLAS other", o, " ")
+      for (i = 1; i <= 4; i++) printf "%-10s %10.2f %6.1f%%\n", o[i], 1e3 * n[o[i]] / f / s, 100 * n[o[i]] / t
+      printf "%-10s %10.2f\n", "total", 1e3 * t / f / s
+    }'
+echo
+echo "cnndyn's largest functions (share of the training's samples):"
+perf report -i "$work/perf.data" --time "$window" --no-children --dsos bench_train --sort sym -F overhead,sym --stdio \
+  2> /dev/null | awk '!/^#/ && NF >= 3 { print "  " $0 }' | sort -rn | head -10
