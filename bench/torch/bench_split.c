@@ -22,7 +22,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "usage: bench_split JOB.ini OUT.bin\n");
     return 2;
   }
-  if (cdn_jobspec_load(PETSC_COMM_WORLD, argv[1], &spec) || cdn_data_load(PETSC_COMM_WORLD, &spec, &data)) return 1;
+  if (cdn_jobspec_load(PETSC_COMM_WORLD, argv[1], &spec) || cdn_data_load(PETSC_COMM_WORLD, &spec, &data))
+    return cdn_error_exit("bench_split");
   if (!(f = fopen(argv[2], "wb"))) {
     perror(argv[2]);
     return 1;

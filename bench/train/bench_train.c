@@ -57,27 +57,27 @@ int main(int argc, char **argv)
   seed = argc > 7 ? atoi(argv[7]) : 1;
   cdn_jobspec_defaults(&spec);
   spec.validation_size = 0, spec.train_size = atoi(argv[6]);
-  if (cdn_data_load(PETSC_COMM_WORLD, &spec, &data)) return 1;
-  if (cdn_net_create(argv[1], 1, 28, 28, 10, &cfg, &net)) return 1;
+  if (cdn_data_load(PETSC_COMM_WORLD, &spec, &data)) return cdn_error_exit("bench_train");
+  if (cdn_net_create(argv[1], 1, 28, 28, 10, &cfg, &net)) return cdn_error_exit("bench_train");
   cdn_rng_seed(&init, seed, 1), cdn_rng_seed(&train, seed, 2);
   cdn_net_init(net, &init);
   start = monotonic_seconds();
   for (int e = 0; e < epochs; e++) {
     double t0 = MPI_Wtime(), c0 = cpu_seconds();
-    if (cdn_net_train_epoch(net, data, &data->train, &train, NULL, &loss)) return 1;
+    if (cdn_net_train_epoch(net, data, &data->train, &train, NULL, &loss)) return cdn_error_exit("bench_train");
     seconds += MPI_Wtime() - t0, cpu += cpu_seconds() - c0;
     fprintf(stderr, "cnndyn epoch %d loss %.4f (%.2f s)\n", e + 1, loss, MPI_Wtime() - t0);
   }
   if (getenv("CDN_BENCH_WINDOW"))
     fprintf(stderr, "cnndyn training from %.6f to %.6f s (CLOCK_MONOTONIC)\n", start, monotonic_seconds());
-  if (cdn_net_evaluate(net, data, &data->test, &loss, &acc)) return 1;
+  if (cdn_net_evaluate(net, data, &data->test, &loss, &acc)) return cdn_error_exit("bench_train");
   {
     double ips = epochs * (double)data->train.n / seconds, mf = mflop_per_image(cdn_net_desc(net));
     printf("cnndyn %s images_per_s %.0f test_acc %.4f mflop_per_image %.3f gflop_s %.1f cpu_images_per_s %.0f\n",
            argv[1], ips, acc, mf, ips * mf / 1e3, epochs * (double)data->train.n / cpu);
   }
   cdn_net_destroy(&net);
-  if (cdn_data_destroy(&data)) return 1;
+  if (cdn_data_destroy(&data)) return cdn_error_exit("bench_train");
   cdn_finalize();
   return 0;
 }

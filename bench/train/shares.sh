@@ -26,7 +26,8 @@ trap 'rm -rf "$work"' EXIT
 if ! CDN_BENCH_WINDOW=1 perf record -q -k CLOCK_MONOTONIC -F $freq -o "$work/perf.data" -- "$bench" "$1" "$2" "$3" "$4" 1 "$5" \
   > "$work/out" 2> "$work/err"; then
   cat "$work/err" >&2
-  echo "$0: perf record failed (as a user other than root, /proc/sys/kernel/perf_event_paranoid may need 1)" >&2
+  echo "$0: the profiled run failed (messages above; perf, for a user other than root, may need" \
+    "/proc/sys/kernel/perf_event_paranoid at 1 or lower)" >&2
   exit 1
 fi
 window=$(awk '/^cnndyn training from/ { print $4 "," $6 }' "$work/err")

@@ -25,6 +25,10 @@ PetscErrorCode cdn_finalize(void);
 PetscBool   cdn_error_is_user(PetscErrorCode code);
 /* The message of the most recent error raised on this rank ("" if none). */
 const char *cdn_error_message(void);
+/* For small tools (the benches): prints "who: error: message" to stderr and returns 1, an exit
+   status. A user error passes up unprinted (the CLI prints it once); without this a tool that
+   only returned would end silently. */
+int         cdn_error_exit(const char *who);
 
 /* Between these two calls errors are recorded (cdn_error_message) but not printed, for a caller
    that handles them itself. */

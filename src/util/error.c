@@ -25,6 +25,12 @@ PetscBool cdn_error_is_user(PetscErrorCode code)
 
 const char *cdn_error_message(void) { return last_message; }
 
+int cdn_error_exit(const char *who)
+{
+  fprintf(stderr, "%s: error: %s\n", who, last_message[0] ? last_message : "failed (no message)");
+  return 1;
+}
+
 /* Records the first message of every error; user errors pass quietly up to the caller, which
    prints the message once; anything else also gets PETSc's traceback. */
 static PetscErrorCode handler(MPI_Comm comm, int line, const char *func, const char *file, PetscErrorCode n,
