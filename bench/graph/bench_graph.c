@@ -175,8 +175,10 @@ int main(int argc, char **argv)
     if (!ierr) ierr = bench_family(&d, "vgg_graph_stats_s");
   } else {
     fprintf(stderr, "usage: bench_graph fc W.npy | edges EI.npy EJ.npy W.npy N | families\n");
-    ierr = 1;
+    cdn_finalize();
+    return 2;
   }
+  if (ierr) (void)cdn_error_exit("bench_graph"); /* a user error (a missing file) is not printed on its way up */
   cdn_finalize();
   return ierr ? 1 : 0;
 }
