@@ -13,9 +13,15 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/scripts/env.sh"
-args=("${@:-vgg 1 4 64 6000}")
-set -- ${args[*]}
-[ $# -eq 5 ] || { echo "usage: $0 [ARCH WIDTH DEPTH BATCH TRAIN_N]" >&2; exit 2; }
+export LC_ALL=C # awk's and perf's figures with one decimal point whatever the user's locale
+[ $# -gt 0 ] || set -- vgg 1 4 64 6000
+usage() { echo "usage: $0 [ARCH WIDTH DEPTH BATCH TRAIN_N]${1:+ ($1)}" >&2; exit 2; }
+[ $# -eq 5 ] || usage
+# bench_train reads them with atoi/atof (a typo becomes 0: TRAIN_N all 60000 images, 0 steps here)
+[[ $2 =~ ^[0-9]*\.?[0-9]+$ ]] || usage "WIDTH: a number"
+[[ $3 =~ ^[0-9]+$ ]] || usage "DEPTH: a whole number"
+[[ $4 =~ ^[0-9]+$ && $4 -gt 0 ]] || usage "BATCH: a whole number above 0"
+[[ $5 =~ ^[0-9]+$ ]] || usage "TRAIN_N: a whole number (0: all 60000)"
 bench=$root/build/bench/train/bench_train
 freq=1999
 [ -x "$bench" ] || { echo "$0: $bench is missing: build first (scripts/build.sh)" >&2; exit 1; }
@@ -32,16 +38,22 @@ if ! CDN_BENCH_WINDOW=1 perf record -q -k CLOCK_MONOTONIC -F $freq -o "$work/per
 fi
 window=$(awk '/^cnndyn training from/ { print $4 "," $6 }' "$work/err")
 [ -n "$window" ] || { echo "$0: bench_train printed no training window" >&2; exit 1; }
-n=$(awk '{ for (i = 1; i < NF; i++) if ($i == "images_per_s") print $(i + 1) }' "$work/out")
+field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$work/out"; }
 steps=$(awk -v n="$5" -v b="$4" 'BEGIN { n = n > 0 ? n : 60000; print int((n + b - 1) / b) }')
 
-echo "$1 width $2 depth $3, batch $4, $steps steps; $n images/s while profiled"
+# ms/step below is CPU time (perf samples a process only while it runs): on a shared machine it
+# matches BATCH / the CPU-time figure, not the wall-time one
+echo "$1 width $2 depth $3, batch $4, $steps steps; $(field images_per_s) images/s while profiled" \
+  "($(field cpu_images_per_s) by CPU time)"
+[ "$(id -u)" -eq 0 ] || [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -le 1 ] ||
+  echo "(perf_event_paranoid above 1: the kernel's part of a step is not sampled, so not counted)"
 perf report -i "$work/perf.data" --time "$window" --no-children --sort dso -F sample,dso --stdio 2> /dev/null |
-  awk -v f=$freq -v s="$steps" '
+  awk -v f=$freq -v s="$steps" -v me="$0" '
     /^#/ || NF < 2 { next }
     { d = $2; k = d ~ /^\[JIT\]/ || d ~ /^libdnnl/ ? "oneDNN" : d == "bench_train" ? "cnndyn" : d ~ /^libopenblas/ ? "OpenBLAS" : "other"
       n[k] += $1; t += $1 }
     END {
+      if (!t) { print me ": no perf samples in the training window" > "/dev/stderr"; exit 1 }
       printf "%-10s %10s %7s\n", "part", "ms/step", "share"
       split("oneDNN cnndyn OpenBLAS other", o, " ")
       for (i = 1; i <= 4; i++) printf "%-10s %10.2f %6.1f%%\n", o[i], 1e3 * n[o[i]] / f / s, 100 * n[o[i]] / t
