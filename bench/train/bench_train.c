@@ -57,6 +57,8 @@ int main(int argc, char **argv)
   seed = argc > 7 ? atoi(argv[7]) : 1;
   cdn_jobspec_defaults(&spec);
   spec.validation_size = 0, spec.train_size = atoi(argv[6]);
+  /* the data loader's messages start with the job file's name: here the arguments are the job */
+  snprintf(spec.source, sizeof spec.source, "TRAIN_N %s", argv[6]);
   if (cdn_data_load(PETSC_COMM_WORLD, &spec, &data)) return cdn_error_exit("bench_train");
   if (cdn_net_create(argv[1], 1, 28, 28, 10, &cfg, &net)) return cdn_error_exit("bench_train");
   cdn_rng_seed(&init, seed, 1), cdn_rng_seed(&train, seed, 2);
