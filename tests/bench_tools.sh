@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The bench tools' own input checks (they are run by hand, so nobody else sees them fail):
+# - bench_train, bench_split and bench_graph end bad input with exactly one line "TOOL: error: ..."
+#   naming what is wrong and a non-zero status (usage: 2), and leave no output file;
+# - bench/train/shares.sh refuses bad arguments before running anything; with perf usable it also
+#   fails on a training window without samples or a run that printed none (a checkout whose
+#   bench_train is a script), and on a real run its CPU milliseconds per step match BATCH over
+#   bench_train's own CPU-time images/s.
+# Usage: bench_tools.sh SOURCE_DIR BENCH_TRAIN BENCH_SPLIT BENCH_GRAPH
+src=$1 train=$2 split=$3 graph=$4
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
+. "$src/scripts/env.sh"
+
+# STATUS PATTERN COMMAND...: the command exits STATUS with one line on stderr holding PATTERN
+one_line() {
+  local want=$1 pat=$2 got
+  shift 2
+  "$@" > /dev/null 2> "$work/err"
+  got=$?
+  check "[ $got -eq $want ]" "$* exited $got, not $want: $(cat "$work/err")"
+  check "[ \$(wc -l < '$work/err') -eq 1 ]" "$*: not one line: $(cat "$work/err")"
+  check "grep -q -- '$pat' '$work/err'" "$*: no '$pat' in: $(cat "$work/err")"
+  check "! grep -q ': :' '$work/err'" "$*: an empty name in: $(cat "$work/err")"
+}
+printf '[data]\ntrain_size = 99999999\n' > "$work/bad.ini"
+one_line 2 "usage" "$train" vgg 1 4
+one_line 1 "bench_train: error: architecture" "$train" nosuch 1 4 64 1 100
+one_line 1 "bench_train: error: TRAIN_N 70000: train_size" "$train" vgg 1 4 64 1 70000
+one_line 1 "bench_train: error: TRAIN_N -5" "$train" vgg 1 4 64 1 -5
+one_line 1 "bench_train: error: batch_size" "$train" vgg 1 4 0 1 100
+one_line 2 "usage" "$split"
+one_line 1 "bench_split: error: $work/none.ini: cannot read" "$split" "$work/none.ini" "$work/x.bin"
+one_line 1 "bench_split: error: $work/bad.ini:2: train_size" "$split" "$work/bad.ini" "$work/x.bin"
+check "[ ! -e '$work/x.bin' ]" "bench_split left its output file"
+one_line 2 "usage" "$graph"
+one_line 2 "usage" "$graph" nonsense
+one_line 1 "bench_graph: error: $work/none.npy: cannot open" "$graph" fc "$work/none.npy"
+
+# shares.sh in a checkout of its own whose bench_train is a script recording its arguments; its
+# window (unless FAKE_NO_WINDOW) is one second that ended before the process started
+fake=$work/checkout
+mkdir -p "$fake/bench/train" "$fake/scripts" "$fake/build/bench/train"
+cp "$src/bench/train/shares.sh" "$fake/bench/train/"
+cp "$src/scripts/env.sh" "$fake/scripts/"
+cat > "$fake/build/bench/train/bench_train" <<'EOB'
+#!/bin/sh
+echo "$*" > "$(dirname "$0")/args"
+[ -n "${FAKE_NO_WINDOW:-}" ] || echo "cnndyn training from 1.000000 to 2.000000 s (CLOCK_MONOTONIC)" >&2
+echo "cnndyn $1 images_per_s 100 test_acc 0.1 mflop_per_image 1 gflop_s 1 cpu_images_per_s 100"
+EOB
+chmod +x "$fake/build/bench/train/bench_train"
+shares() { # STATUS PATTERN ARGS...: shares.sh ARGS exits STATUS with PATTERN on stderr
+  local want=$1 pat=$2 got
+  shift 2
+  rm -f "$fake/build/bench/train/args"
+  (cd "$fake" && "$fake/bench/train/shares.sh" "$@") > "$work/out" 2> "$work/err" # in $fake a glob would match
+  got=$?
+  check "[ $got -eq $want ]" "shares.sh $* exited $got, not $want: $(cat "$work/err")"
+  check "grep -q -- '$pat' '$work/err'" "shares.sh $*: no '$pat' in: $(cat "$work/err")"
+  [ "$want" -ne 2 ] || check "[ ! -e '$fake/build/bench/train/args' ]" "shares.sh $*: ran bench_train"
+}
+shares 2 usage vgg
+shares 2 usage vgg 1 4 64 6000 7
+shares 2 usage ""
+shares 2 usage "lenet5 1 0 64 640"
+shares 2 TRAIN_N lenet5 1 0 64 abc
+shares 2 TRAIN_N lenet5 1 0 64 -5
+shares 2 BATCH lenet5 1 0 0 640
+shares 2 BATCH lenet5 1 0 x 640
+shares 2 WIDTH lenet5 one 0 64 640
+
+if ! perf record -q -o "$work/probe.data" -- true > /dev/null 2>&1; then
+  echo "perf is missing or may not sample here: shares.sh's runs not checked (install linux-perf)"
+  [ $fail -eq 0 ]
+  exit
+fi
+shares 1 "no perf samples" '*' 1 0 64 640 # reaches bench_train as it is, not globbed
+check "[ \"\$(cat '$fake/build/bench/train/args')\" = '* 1 0 64 1 640' ]" "ARCH '*' reached bench_train as: $(cat "$fake/build/bench/train/args")"
+shares 1 "no perf samples in the training window" lenet5 1 0 64 640
+FAKE_NO_WINDOW=1 shares 1 "printed no training window" lenet5 1 0 64 640
+
+# a real run, when this checkout's build/ holds bench_train: perf's CPU time per step against
+# bench_train's CPU-time figure (same process and window; sampling error about 1/sqrt(1000))
+if [ -x "$src/build/bench/train/bench_train" ]; then
+  out=$("$src/bench/train/shares.sh" lenet5 1 0 64 12800)
+  check "[ $? -eq 0 ]" "shares.sh lenet5 1 0 64 12800 failed"
+  cpu=$(echo "$out" | sed -n 's/.*(\([0-9]*\) by CPU time).*/\1/p')
+  total=$(echo "$out" | awk '$1 == "total" { print $2 }')
+  echo "$out"
+  check "awk -v c='$cpu' -v t='$total' 'BEGIN { r = t / (1e3 * 64 / c); exit !(r > 0.9 && r < 1.1) }'" \
+    "$total ms/step by perf against 64 / $cpu CPU images/s"
+fi
+[ $fail -eq 0 ]
