@@ -12,17 +12,10 @@
 #include <time.h>
 #include "cnndyn/nn.h"
 
-static double cpu_seconds(void)
+static double seconds_on(clockid_t clock)
 {
   struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-static double monotonic_seconds(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(clock, &t);
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
@@ -63,15 +56,15 @@ int main(int argc, char **argv)
   if (cdn_net_create(argv[1], 1, 28, 28, 10, &cfg, &net)) return cdn_error_exit("bench_train");
   cdn_rng_seed(&init, seed, 1), cdn_rng_seed(&train, seed, 2);
   cdn_net_init(net, &init);
-  start = monotonic_seconds();
+  start = seconds_on(CLOCK_MONOTONIC);
   for (int e = 0; e < epochs; e++) {
-    double t0 = MPI_Wtime(), c0 = cpu_seconds();
+    double t0 = MPI_Wtime(), c0 = seconds_on(CLOCK_PROCESS_CPUTIME_ID);
     if (cdn_net_train_epoch(net, data, &data->train, &train, NULL, &loss)) return cdn_error_exit("bench_train");
-    seconds += MPI_Wtime() - t0, cpu += cpu_seconds() - c0;
+    seconds += MPI_Wtime() - t0, cpu += seconds_on(CLOCK_PROCESS_CPUTIME_ID) - c0;
     fprintf(stderr, "cnndyn epoch %d loss %.4f (%.2f s)\n", e + 1, loss, MPI_Wtime() - t0);
   }
   if (getenv("CDN_BENCH_WINDOW"))
-    fprintf(stderr, "cnndyn training from %.6f to %.6f s (CLOCK_MONOTONIC)\n", start, monotonic_seconds());
+    fprintf(stderr, "cnndyn training from %.6f to %.6f s (CLOCK_MONOTONIC)\n", start, seconds_on(CLOCK_MONOTONIC));
   if (cdn_net_evaluate(net, data, &data->test, &loss, &acc)) return cdn_error_exit("bench_train");
   {
     double ips = epochs * (double)data->train.n / seconds, mf = mflop_per_image(cdn_net_desc(net));
