@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The bench tools' own input checks (they are run by hand, so nobody else sees them fail):
-# - bench_train, bench_split and bench_graph end bad input with exactly one line "TOOL: error: ..."
-#   naming what is wrong and a non-zero status (usage: 2), and leave no output file;
+# - bench_train, bench_split, bench_graph and bench_peak end bad input with exactly one line
+#   "TOOL: error: ..." naming what is wrong and a non-zero status (usage: 2), and leave no output
+#   file; bench_peak measures a rate a core can have;
 # - bench/train/shares.sh refuses bad arguments before running anything; with perf usable it also
 #   fails on a training window without samples or a run that printed none (a checkout whose
 #   bench_train is a script), and on a real run its CPU milliseconds per step match BATCH over
-#   bench_train's own CPU-time images/s.
-# Usage: bench_tools.sh SOURCE_DIR BENCH_TRAIN BENCH_SPLIT BENCH_GRAPH
-src=$1 train=$2 split=$3 graph=$4
+#   bench_train's own CPU-time images/s, and oneDNN's own timing of its primitives fits in the step.
+# Usage: bench_tools.sh SOURCE_DIR BENCH_TRAIN BENCH_SPLIT BENCH_GRAPH BENCH_PEAK
+src=$1 train=$2 split=$3 graph=$4 peak=$5
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 . "$(dirname "$0")/lib.sh"
@@ -37,6 +38,10 @@ check "[ ! -e '$work/x.bin' ]" "bench_split left its output file"
 one_line 2 "usage" "$graph"
 one_line 2 "usage" "$graph" nonsense
 one_line 1 "bench_graph: error: $work/none.npy: cannot open" "$graph" fc "$work/none.npy"
+one_line 2 "usage" "$peak" avx1024
+one_line 2 "usage" "$peak" sse sse
+rate=$("$peak" sse | awk '$1 == "fp32_peak_gflop_s" && $3 == "isa" && $4 == "sse" { print $2 }')
+check "awk -v r='$rate' 'BEGIN { exit !(r >= 1 && r <= 10000) }'" "bench_peak sse: '$rate' GFLOP/s"
 
 # shares.sh in a checkout of its own whose bench_train is a script recording its arguments; its
 # window (unless FAKE_NO_WINDOW) is one second that ended before the process started
@@ -50,7 +55,8 @@ echo "$*" > "$(dirname "$0")/args"
 [ -n "${FAKE_NO_WINDOW:-}" ] || echo "cnndyn training from 1.000000 to 2.000000 s (CLOCK_MONOTONIC)" >&2
 echo "cnndyn $1 images_per_s 100 test_acc 0.1 mflop_per_image 1 gflop_s 1 cpu_images_per_s 100"
 EOB
-chmod +x "$fake/build/bench/train/bench_train"
+printf '#!/bin/sh\necho "fp32_peak_gflop_s 100.0 isa fake"\n' > "$fake/build/bench/train/bench_peak"
+chmod +x "$fake/build/bench/train/bench_train" "$fake/build/bench/train/bench_peak"
 shares() { # STATUS PATTERN ARGS...: shares.sh ARGS exits STATUS with PATTERN on stderr
   local want=$1 pat=$2 got
   shift 2
@@ -91,5 +97,11 @@ if [ -x "$src/build/bench/train/bench_train" ]; then
   echo "$out"
   check "awk -v c='$cpu' -v t='$total' 'BEGIN { r = t / (1e3 * 64 / c); exit !(r > 0.9 && r < 1.1) }'" \
     "$total ms/step by perf against 64 / $cpu CPU images/s"
+  # oneDNN's own timing of its primitives: inside the step, and LeNet's second convolution's rate
+  # a plausible one (a core does 10-1000 GFLOP/s)
+  prims=$(echo "$out" | sed -n "s/^oneDNN's largest primitives by its own timing, in a run of their own (\([0-9.]*\) ms a step.*/\1/p")
+  rate=$(echo "$out" | awk '$5 == "convolution" && $6 == "forward" { print $3; exit }')
+  check "awk -v p='$prims' -v t='$total' 'BEGIN { exit !(p > 0 && p < t) }'" "oneDNN's $prims ms/step outside 0 .. $total"
+  check "awk -v r='$rate' 'BEGIN { exit !(r >= 10 && r <= 1000) }'" "conv2 forward at '$rate' GFLOP/s"
 fi
 [ $fail -eq 0 ]

@@ -7,7 +7,10 @@
    TRAIN_N (0: all 60000); SEED (default 1) picks the initial weights and the data order.
    With CDN_BENCH_WINDOW set it also gives, on stderr, the training's start and end on
    CLOCK_MONOTONIC, the clock `perf record -k CLOCK_MONOTONIC` stamps samples with: shares.sh
-   profiles that window alone. */
+   profiles that window alone. With CDN_BENCH_PRIMITIVES set, oneDNN prints one line per primitive
+   it runs during the training (its verbose mode, on stdout; the evaluation after is left out):
+   shares.sh sums them per primitive. */
+#include <dnnl.h>
 #include <stdlib.h>
 #include <time.h>
 #include "cnndyn/nn.h"
@@ -56,6 +59,10 @@ int main(int argc, char **argv)
   if (cdn_net_create(argv[1], 1, 28, 28, 10, &cfg, &net)) return cdn_error_exit("bench_train");
   cdn_rng_seed(&init, seed, 1), cdn_rng_seed(&train, seed, 2);
   cdn_net_init(net, &init);
+  if (getenv("CDN_BENCH_PRIMITIVES") && dnnl_set_verbose(1) != dnnl_success) {
+    fprintf(stderr, "bench_train: error: oneDNN refused its verbose mode\n");
+    return 1;
+  }
   start = seconds_on(CLOCK_MONOTONIC);
   for (int e = 0; e < epochs; e++) {
     double t0 = MPI_Wtime(), c0 = seconds_on(CLOCK_PROCESS_CPUTIME_ID);
@@ -63,6 +70,7 @@ int main(int argc, char **argv)
     seconds += MPI_Wtime() - t0, cpu += seconds_on(CLOCK_PROCESS_CPUTIME_ID) - c0;
     fprintf(stderr, "cnndyn epoch %d loss %.4f (%.2f s)\n", e + 1, loss, MPI_Wtime() - t0);
   }
+  (void)dnnl_set_verbose(0);
   if (getenv("CDN_BENCH_WINDOW"))
     fprintf(stderr, "cnndyn training from %.6f to %.6f s (CLOCK_MONOTONIC)\n", start, seconds_on(CLOCK_MONOTONIC));
   if (cdn_net_evaluate(net, data, &data->test, &loss, &acc)) return cdn_error_exit("bench_train");

@@ -4,7 +4,11 @@
 # and share of oneDNN (its JIT kernels: convolutions, pooling, reorders), cnndyn's own kernels
 # (the bench_train binary: BatchNorm, add, ReLU, max-pool backward, the optimiser step, and the
 # first-layer convolutions of src/nn/conv_small.c on LeNet), OpenBLAS (linear layers) and the rest
-# (kernel, libc), then cnndyn's ten largest functions.
+# (kernel, libc), then cnndyn's ten largest functions; then, from a second run without perf, oneDNN's
+# twelve largest primitives by oneDNN's own timing (its verbose mode: bench_train turns it on for the
+# training alone), with a convolution's rate in GFLOP/s counted as a direct convolution's FLOPs
+# and as a share of the core's FP32 peak that bench_peak measures (Winograd does fewer FLOPs, so it
+# can pass 100%).
 # The oneDNN share bounds what work outside oneDNN can still gain: with everything else free, a
 # step would take that share of its time (bench/README.md, "What the training targets need").
 # Needs perf (package linux-perf: scripts/install-deps.sh --bench) and a build.
@@ -24,7 +28,9 @@ usage() { echo "usage: $0 [ARCH WIDTH DEPTH BATCH TRAIN_N]${1:+ ($1)}" >&2; exit
 [[ $5 =~ ^[0-9]+$ ]] || usage "TRAIN_N: a whole number (0: all 60000)"
 bench=$root/build/bench/train/bench_train
 freq=1999
-[ -x "$bench" ] || { echo "$0: $bench is missing: build first (scripts/build.sh)" >&2; exit 1; }
+for tool in "$bench" "$root/build/bench/train/bench_peak"; do
+  [ -x "$tool" ] || { echo "$0: $tool is missing: build first (scripts/build.sh)" >&2; exit 1; }
+done
 command -v perf > /dev/null || { echo "$0: perf is missing: scripts/install-deps.sh --bench installs it" >&2; exit 1; }
 work=$(mktemp -d /tmp/cdn_shares.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -63,3 +69,38 @@ echo
 echo "cnndyn's largest functions (share of the training's samples):"
 perf report -i "$work/perf.data" --time "$window" --no-children --dsos bench_train --sort sym -F overhead,sym --stdio \
   2> /dev/null | awk '!/^#/ && NF >= 3 { print "  " $0 }' | sort -rn | head -10
+
+# oneDNN's own timing per primitive, from a run of its own (the verbose mode costs time per call)
+if ! CDN_BENCH_PRIMITIVES=1 "$bench" "$1" "$2" "$3" "$4" 1 "$5" > "$work/prims" 2> "$work/err"; then
+  cat "$work/err" >&2
+  echo "$0: the run timing oneDNN's primitives failed (messages above)" >&2
+  exit 1
+fi
+peak=$("$root/build/bench/train/bench_peak" | awk '{ print $2 }')
+echo
+awk -F, -v s="$steps" -v peak="$peak" -v me="$0" '
+  # the number after NAME in the shape, 1 when absent (mb64_ic16oc16_ih28oh28kh3sh1dh0ph1_iw28...)
+  function dim(name) { return match(shape, name "[0-9]+") ? substr(shape, RSTART + length(name), RLENGTH - length(name)) + 0 : 1 }
+  /^onednn_verbose,exec,/ {
+    kind = $4; prop = $6; alg = $(NF - 2); shape = $(NF - 1)
+    sub(/^alg:/, "", alg); sub(/^convolution_|^pooling_/, "", alg); sub(/_training$|_inference$/, "", prop)
+    key = kind (prop == "undef" ? "" : " " prop) (alg == "" ? "" : " " alg) " " shape
+    t[key] += $NF; total += $NF # milliseconds
+    if (kind == "convolution")
+      flop[key] += 2 * dim("mb") * dim("oc") * dim("ic") / dim("g") * dim("kh") * dim("kw") * dim("oh") * dim("ow")
+  }
+  END {
+    if (!total) { print me ": oneDNN timed no primitive in the training" > "/dev/stderr"; exit 1 }
+    printf "oneDNN'"'"'s largest primitives by its own timing, in a run of their own (%.2f ms a step in all; peak: one core'"'"'s %.0f GFLOP/s):\n", total / s, peak
+    printf "  %8s %7s %8s %6s  %s\n", "ms/step", "share", "GFLOP/s", "peak", "primitive"
+    for (k in t) order[++n] = k
+    for (i = 1; i <= n; i++)
+      for (j = i + 1; j <= n; j++)
+        if (t[order[j]] > t[order[i]]) { x = order[i]; order[i] = order[j]; order[j] = x }
+    for (i = 1; i <= n && i <= 12; i++) {
+      k = order[i]
+      rate = (k in flop) && t[k] > 0 ? flop[k] / t[k] / 1e6 : -1
+      printf "  %8.2f %6.1f%% %8s %6s  %s\n", t[k] / s, 100 * t[k] / total, rate < 0 ? "-" : sprintf("%.0f", rate),
+        rate < 0 ? "-" : sprintf("%.0f%%", 100 * rate / peak), k
+    }
+  }' "$work/prims"
