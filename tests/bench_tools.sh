@@ -2,7 +2,7 @@
 # The bench tools' own input checks (they are run by hand, so nobody else sees them fail):
 # - bench_train, bench_split, bench_graph and bench_peak end bad input with exactly one line
 #   "TOOL: error: ..." naming what is wrong and a non-zero status (usage: 2), and leave no output
-#   file; bench_peak measures a rate a core can have;
+#   file; bench_peak measures a rate a core can have, by default on the vectors oneDNN may use;
 # - bench/train/shares.sh refuses bad arguments before running anything; with perf usable it also
 #   fails on a training window without samples or a run that printed none (a checkout whose
 #   bench_train is a script), and on a real run its CPU milliseconds per step match BATCH over
@@ -42,6 +42,11 @@ one_line 2 "usage" "$peak" avx1024
 one_line 2 "usage" "$peak" sse sse
 rate=$("$peak" sse | awk '$1 == "fp32_peak_gflop_s" && $3 == "isa" && $4 == "sse" { print $2 }')
 check "awk -v r='$rate' 'BEGIN { exit !(r >= 1 && r <= 10000) }'" "bench_peak sse: '$rate' GFLOP/s"
+# its default follows oneDNN's cap: AVX2 kernels measured against AVX-512's peak look half as good
+isa=$(ONEDNN_MAX_CPU_ISA=AVX2 "$peak" | awk '{ print $4 }')
+check "[ '$isa' = avx2 ]" "bench_peak under ONEDNN_MAX_CPU_ISA=AVX2 measured '$isa'"
+isa=$(DNNL_MAX_CPU_ISA=sse41 "$peak" | awk '{ print $4 }')
+check "[ '$isa' = sse ]" "bench_peak under DNNL_MAX_CPU_ISA=sse41 measured '$isa'"
 
 # shares.sh in a checkout of its own whose bench_train is a script recording its arguments; its
 # window (unless FAKE_NO_WINDOW) is one second that ended before the process started

@@ -3,11 +3,15 @@
    to hide their latency, for under a second. Prints "fp32_peak_gflop_s G isa NAME".
    shares.sh and table.sh divide convolution rates by it: a figure from the machine they run on,
    not a constant from another. Usage: bench_peak [avx512|avx2|sse] (default: the widest the CPU
-   has; a narrower one shows what an AVX2-only machine's kernels could reach here) */
+   has that ONEDNN_MAX_CPU_ISA, or DNNL_MAX_CPU_ISA, leaves oneDNN: the kernels being measured
+   against it can use no wider; a narrower one shows what an AVX2-only machine's kernels could
+   reach here) */
 #define _POSIX_C_SOURCE 200809L
 #include <immintrin.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define CHAINS 12 /* two FMA ports x a latency of 4-6 cycles: more chains than a port can have in flight */
@@ -55,12 +59,24 @@ static float run128(long n) /* SSE2: every x86-64 has it; a multiply and an add,
   return out[0] + out[1] + out[2] + out[3];
 }
 
+/* The widest vectors oneDNN may use here: the CPU's, capped as oneDNN caps its own (ALL or a value
+   it does not know leaves them uncapped; SSE41 and AVX, below what cnndyn runs, count as SSE). */
+static const char *widest(void)
+{
+  const char *cap = getenv("ONEDNN_MAX_CPU_ISA") ? getenv("ONEDNN_MAX_CPU_ISA") : getenv("DNNL_MAX_CPU_ISA");
+  int         lim = !cap                                                ? 2
+                  : !strncasecmp(cap, "AVX512", 6)                      ? 2
+                  : !strncasecmp(cap, "AVX2", 4)                        ? 1
+                  : !strcasecmp(cap, "AVX") || !strcasecmp(cap, "SSE41") ? 0
+                                                                          : 2;
+  if (lim >= 2 && __builtin_cpu_supports("avx512f")) return "avx512";
+  if (lim >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
+  return "sse";
+}
+
 int main(int argc, char **argv)
 {
-  const char *isa = argc > 1 ? argv[1]
-                  : __builtin_cpu_supports("avx512f")                                  ? "avx512"
-                  : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? "avx2"
-                                                                                       : "sse";
+  const char *isa = argc > 1 ? argv[1] : widest();
   int    lanes = !strcmp(isa, "avx512") ? 16 : !strcmp(isa, "avx2") ? 8 : !strcmp(isa, "sse") ? 4 : 0;
   float (*run)(long) = lanes == 16 ? run512 : lanes == 8 ? run256 : run128;
   double          best = 0;
