@@ -95,7 +95,8 @@ FAKE_NO_WINDOW=1 shares 1 "printed no training window" lenet5 1 0 64 640
 # a real run, when this checkout's build/ holds bench_train: perf's CPU time per step against
 # bench_train's CPU-time figure (same process and window; sampling error about 1/sqrt(1000))
 if [ -x "$src/build/bench/train/bench_train" ]; then
-  out=$("$src/bench/train/shares.sh" lenet5 1 0 64 12800)
+  # a user's ONEDNN_VERBOSE_TIMESTAMP (a field before each line's own) changes nothing
+  out=$(ONEDNN_VERBOSE_TIMESTAMP=1 "$src/bench/train/shares.sh" lenet5 1 0 64 12800)
   check "[ $? -eq 0 ]" "shares.sh lenet5 1 0 64 12800 failed"
   cpu=$(echo "$out" | sed -n 's/.*(\([0-9]*\) by CPU time).*/\1/p')
   total=$(echo "$out" | awk '$1 == "total" { print $2 }')

@@ -70,8 +70,9 @@ echo "cnndyn's largest functions (share of the training's samples):"
 perf report -i "$work/perf.data" --time "$window" --no-children --dsos bench_train --sort sym -F overhead,sym --stdio \
   2> /dev/null | awk '!/^#/ && NF >= 3 { print "  " $0 }' | sort -rn | head -10
 
-# oneDNN's own timing per primitive, from a run of its own (the verbose mode costs time per call)
-if ! CDN_BENCH_PRIMITIVES=1 "$bench" "$1" "$2" "$3" "$4" 1 "$5" > "$work/prims" 2> "$work/err"; then
+# oneDNN's own timing per primitive, from a run of its own (the verbose mode costs time per call);
+# without the timestamp a user's ONEDNN_VERBOSE_TIMESTAMP would put before each line's fields
+if ! env -u ONEDNN_VERBOSE_TIMESTAMP -u DNNL_VERBOSE_TIMESTAMP CDN_BENCH_PRIMITIVES=1 "$bench" "$1" "$2" "$3" "$4" 1 "$5" > "$work/prims" 2> "$work/err"; then
   cat "$work/err" >&2
   echo "$0: the run timing oneDNN's primitives failed (messages above)" >&2
   exit 1
