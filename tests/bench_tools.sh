@@ -38,6 +38,14 @@ check "[ ! -e '$work/x.bin' ]" "bench_split left its output file"
 one_line 2 "usage" "$graph"
 one_line 2 "usage" "$graph" nonsense
 one_line 1 "bench_graph: error: $work/none.npy: cannot open" "$graph" fc "$work/none.npy"
+# CDN_BENCH_PRIMITIVES confines oneDNN's lines to the training (no 256-image evaluation batch),
+# and without it a user's ONEDNN_VERBOSE still shows the evaluation; the result line stays whole
+CDN_BENCH_PRIMITIVES=1 "$train" lenet5 1 0 64 1 128 > "$work/v1" 2> /dev/null
+check "grep -q '^onednn_verbose,exec,.*mb64_' '$work/v1' && ! grep -q 'mb256' '$work/v1'" \
+  "CDN_BENCH_PRIMITIVES: no training lines, or evaluation lines: $(grep -c mb256 "$work/v1")"
+check "grep -q '^cnndyn lenet5 images_per_s [0-9]* test_acc ' '$work/v1'" "CDN_BENCH_PRIMITIVES: no result line"
+ONEDNN_VERBOSE=1 "$train" lenet5 1 0 64 1 128 > "$work/v2" 2> /dev/null
+check "grep -q '^onednn_verbose,exec,.*mb256' '$work/v2'" "ONEDNN_VERBOSE=1: the evaluation's lines were silenced"
 one_line 2 "usage" "$peak" avx1024
 one_line 2 "usage" "$peak" sse sse
 rate=$("$peak" sse | awk '$1 == "fp32_peak_gflop_s" && $3 == "isa" && $4 == "sse" { print $2 }')
