@@ -7,6 +7,8 @@
 #   fails on a training window without samples or a run that printed none (a checkout whose
 #   bench_train is a script), and on a real run its CPU milliseconds per step match BATCH over
 #   bench_train's own CPU-time images/s, and oneDNN's own timing of its primitives fits in the step.
+#   From oneDNN 2.6 lines (a fake run) it derives grouped and 1x1 strided convolutions' GFLOP/s as
+#   worked out by hand, and it stops with one message when bench_peak gives no peak.
 # Usage: bench_tools.sh SOURCE_DIR BENCH_TRAIN BENCH_SPLIT BENCH_GRAPH BENCH_PEAK
 src=$1 train=$2 split=$3 graph=$4 peak=$5
 work=$(mktemp -d)
@@ -65,7 +67,14 @@ cp "$src/scripts/env.sh" "$fake/scripts/"
 cat > "$fake/build/bench/train/bench_train" <<'EOB'
 #!/bin/sh
 echo "$*" > "$(dirname "$0")/args"
-[ -n "${FAKE_NO_WINDOW:-}" ] || echo "cnndyn training from 1.000000 to 2.000000 s (CLOCK_MONOTONIC)" >&2
+if [ -n "${CDN_BENCH_PRIMITIVES:-}" ]; then cat "$(dirname "$0")/prims"; exit 0; fi
+if [ -n "${FAKE_LIVE:-}" ]; then # a window around a real half second of work, for perf to sample
+  now() { /usr/bin/python3 -c 'import time; print("%.6f" % time.clock_gettime(time.CLOCK_MONOTONIC))'; }
+  t0=$(now); i=0; while [ $i -lt 100000 ]; do i=$((i + 1)); done
+  echo "cnndyn training from $t0 to $(now) s (CLOCK_MONOTONIC)" >&2
+elif [ -z "${FAKE_NO_WINDOW:-}" ]; then
+  echo "cnndyn training from 1.000000 to 2.000000 s (CLOCK_MONOTONIC)" >&2
+fi
 echo "cnndyn $1 images_per_s 100 test_acc 0.1 mflop_per_image 1 gflop_s 1 cpu_images_per_s 100"
 EOB
 printf '#!/bin/sh\necho "fp32_peak_gflop_s 100.0 isa fake"\n' > "$fake/build/bench/train/bench_peak"
@@ -99,6 +108,26 @@ shares 1 "no perf samples" '*' 1 0 64 640 # reaches bench_train as it is, not gl
 check "[ \"\$(cat '$fake/build/bench/train/args')\" = '* 1 0 64 1 640' ]" "ARCH '*' reached bench_train as: $(cat "$fake/build/bench/train/args")"
 shares 1 "no perf samples in the training window" lenet5 1 0 64 640
 FAKE_NO_WINDOW=1 shares 1 "printed no training window" lenet5 1 0 64 640
+# oneDNN's part from lines as oneDNN 2.6 prints them: a grouped convolution (g2mb8_..., 2 ms:
+# 2*8*32*(32/2)*3*3*14*14 = 14.45 MFLOP, so 7 GFLOP/s, 7% of the fake's 100), a 1x1 strided one
+# (2*8*32*16*1*1*14*14 = 1.606 MFLOP in 0.1 ms: 16 GFLOP/s) and a reorder without a rate
+v='onednn_verbose,exec,cpu,convolution,jit:avx2,'
+{ echo 'onednn_verbose,info,oneDNN v2.6.3 (commit N/A)'
+  echo "${v}forward_training,src_f32::blocked:aBcd8b:f0 wei_f32::blocked:aBCde8c8b:f0,attr-scratchpad:user ,alg:convolution_direct,g2mb8_ic32oc32_ih14oh14kh3sh1dh0ph1_iw14ow14kw3sw1dw0pw1,2"
+  echo "${v}backward_weights,src_f32::blocked:aBcd8b:f0,,alg:convolution_direct,mb8_ic16oc32_ih28oh14kh1sh2dh0ph0_iw28ow14kw1sw2dw0pw0,0.1"
+  echo 'onednn_verbose,exec,cpu,reorder,jit:uni,undef,src_f32::blocked:abcd:f0 dst_f32::blocked:Acdb16a:f0,attr-scratchpad:user ,,16x6x5x5,0.05'
+} > "$fake/build/bench/train/prims"
+(cd "$fake" && FAKE_LIVE=1 bench/train/shares.sh lenet5 1 0 64 640) > "$work/out" 2> "$work/err"
+check "[ $? -eq 0 ]" "shares.sh on the fake's lines failed: $(cat "$work/err")"
+check "grep -q '^ *0.20 *93.0% *7 *7%  convolution forward direct g2mb8_ic32oc32_ih14oh14' '$work/out'" "grouped convolution: $(cat "$work/out")"
+check "grep -q '^ *0.01 *4.7% *16 *16%  convolution backward_weights direct mb8_ic16oc32_ih28oh14kh1sh2' '$work/out'" "1x1 strided convolution"
+check "grep -q '^ *0.01 *2.3% *- *-  reorder 16x6x5x5' '$work/out'" "reorder"
+# a bench_peak that fails or prints no figure: one message, not a share of 'inf%' and status 0
+for body in 'exit 1' 'echo garbage' 'echo fp32_peak_gflop_s 0.0 isa fake'; do
+  printf '#!/bin/sh\n%s\n' "$body" > "$fake/build/bench/train/bench_peak"
+  (cd "$fake" && FAKE_LIVE=1 bench/train/shares.sh lenet5 1 0 64 640) > "$work/out" 2> "$work/err"
+  check "[ $? -eq 1 ] && grep -q 'bench_peak measured no peak' '$work/err'" "bench_peak '$body': $(cat "$work/err" "$work/out")"
+done
 
 # a real run, when this checkout's build/ holds bench_train: perf's CPU time per step against
 # bench_train's CPU-time figure (same process and window; sampling error about 1/sqrt(1000))
