@@ -8,7 +8,7 @@
 #   bench_train is a script), and on a real run its CPU milliseconds per step match BATCH over
 #   bench_train's own CPU-time images/s, and oneDNN's own timing of its primitives fits in the step.
 #   From oneDNN 2.6 lines (a fake run) it derives grouped and 1x1 strided convolutions' GFLOP/s as
-#   worked out by hand, and it stops with one message when bench_peak gives no peak.
+#   worked out by hand, and it and table.sh stop with one message when bench_peak gives no peak.
 # Usage: bench_tools.sh SOURCE_DIR BENCH_TRAIN BENCH_SPLIT BENCH_GRAPH BENCH_PEAK
 src=$1 train=$2 split=$3 graph=$4 peak=$5
 work=$(mktemp -d)
@@ -62,7 +62,7 @@ check "[ '$isa' = sse ]" "bench_peak under DNNL_MAX_CPU_ISA=sse41 measured '$isa
 # window (unless FAKE_NO_WINDOW) is one second that ended before the process started
 fake=$work/checkout
 mkdir -p "$fake/bench/train" "$fake/scripts" "$fake/build/bench/train"
-cp "$src/bench/train/shares.sh" "$fake/bench/train/"
+cp "$src/bench/train/shares.sh" "$src/bench/train/table.sh" "$src/bench/train/peak.sh" "$fake/bench/train/"
 cp "$src/scripts/env.sh" "$fake/scripts/"
 cat > "$fake/build/bench/train/bench_train" <<'EOB'
 #!/bin/sh
@@ -127,6 +127,8 @@ for body in 'exit 1' 'echo garbage' 'echo fp32_peak_gflop_s 0.0 isa fake'; do
   printf '#!/bin/sh\n%s\n' "$body" > "$fake/build/bench/train/bench_peak"
   (cd "$fake" && FAKE_LIVE=1 bench/train/shares.sh lenet5 1 0 64 640) > "$work/out" 2> "$work/err"
   check "[ $? -eq 1 ] && grep -q 'bench_peak measured no peak' '$work/err'" "bench_peak '$body': $(cat "$work/err" "$work/out")"
+  "$fake/bench/train/table.sh" > "$work/out" 2> "$work/err" # before any training
+  check "[ $? -eq 1 ] && grep -q 'bench_peak measured no peak' '$work/err'" "table.sh, bench_peak '$body': $(cat "$work/err" "$work/out")"
 done
 
 # a real run, when this checkout's build/ holds bench_train: perf's CPU time per step against

@@ -17,6 +17,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/scripts/env.sh"
+. "$here/peak.sh"
 export LC_ALL=C # awk's and perf's figures with one decimal point whatever the user's locale
 [ $# -gt 0 ] || set -- vgg 1 4 64 6000
 usage() { echo "usage: $0 [ARCH WIDTH DEPTH BATCH TRAIN_N]${1:+ ($1)}" >&2; exit 2; }
@@ -79,9 +80,7 @@ if ! env -u ONEDNN_VERBOSE_TIMESTAMP -u DNNL_VERBOSE_TIMESTAMP CDN_BENCH_PRIMITI
 fi
 # the widest vectors oneDNN may use under ONEDNN_MAX_CPU_ISA: AVX2 kernels against AVX-512's peak
 # would look half as good as they are
-read -r _ peak _ isa < <("$root/build/bench/train/bench_peak") || true # its status: the check below
-[[ ${peak:-} =~ ^[0-9]+(\.[0-9]+)?$ && ${peak:-} =~ [1-9] ]] ||
-  { echo "$0: bench_peak measured no peak ('${peak:-}'): build/bench/train/bench_peak alone shows why" >&2; exit 1; }
+read_peak "$root/build/bench/train/bench_peak"
 echo
 awk -F, -v s="$steps" -v peak="$peak" -v isa="$isa" -v me="$0" '
   # the number after NAME in the shape, 1 when absent (mb64_ic16oc16_ih28oh28kh3sh1dh0ph1_iw28...)

@@ -9,7 +9,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # with the widest vectors ONEDNN_MAX_CPU_ISA leaves oneDNN (bench_peak reads it)
-read -r _ peak _ isa < <("$here/../../build/bench/train/bench_peak")
+. "$here/peak.sh"
+read_peak "$here/../../build/bench/train/bench_peak"
 echo "one core's FP32 peak: $peak GFLOP/s with $isa (bench_peak)"
 printf "%-26s %10s %10s %6s %9s %8s %8s %9s %7s\n" network cnndyn_ips torch_ips ratio cpu_ratio acc_ours acc_torch MFLOP/img %peak
 for r in $(seq "${1:-1}"); do
