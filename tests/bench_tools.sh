@@ -8,7 +8,7 @@
 #   bench_train is a script), and on a real run its CPU milliseconds per step match BATCH over
 #   bench_train's own CPU-time images/s, and oneDNN's own timing of its primitives fits in the step.
 #   From oneDNN 2.6 lines (a fake run) it derives grouped and 1x1 strided convolutions' GFLOP/s as
-#   worked out by hand, and it and table.sh stop with one message when bench_peak gives no peak.
+#   worked out by hand, warns when that run lost the core to others, and it and table.sh stop with one message when bench_peak gives no peak.
 # Usage: bench_tools.sh SOURCE_DIR BENCH_TRAIN BENCH_SPLIT BENCH_GRAPH BENCH_PEAK
 src=$1 train=$2 split=$3 graph=$4 peak=$5
 work=$(mktemp -d)
@@ -116,12 +116,18 @@ v='onednn_verbose,exec,cpu,convolution,jit:avx2,'
   echo "${v}forward_training,src_f32::blocked:aBcd8b:f0 wei_f32::blocked:aBCde8c8b:f0,attr-scratchpad:user ,alg:convolution_direct,g2mb8_ic32oc32_ih14oh14kh3sh1dh0ph1_iw14ow14kw3sw1dw0pw1,2"
   echo "${v}backward_weights,src_f32::blocked:aBcd8b:f0,,alg:convolution_direct,mb8_ic16oc32_ih28oh14kh1sh2dh0ph0_iw28ow14kw1sw2dw0pw0,0.1"
   echo 'onednn_verbose,exec,cpu,reorder,jit:uni,undef,src_f32::blocked:abcd:f0 dst_f32::blocked:Acdb16a:f0,attr-scratchpad:user ,,16x6x5x5,0.05'
+  echo "cnndyn lenet5 images_per_s 100 test_acc 0.1 mflop_per_image 1 gflop_s 1 cpu_images_per_s 100"
 } > "$fake/build/bench/train/prims"
 (cd "$fake" && FAKE_LIVE=1 bench/train/shares.sh lenet5 1 0 64 640) > "$work/out" 2> "$work/err"
 check "[ $? -eq 0 ]" "shares.sh on the fake's lines failed: $(cat "$work/err")"
 check "grep -q '^ *0.20 *93.0% *7 *7%  convolution forward direct g2mb8_ic32oc32_ih14oh14' '$work/out'" "grouped convolution: $(cat "$work/out")"
 check "grep -q '^ *0.01 *4.7% *16 *16%  convolution backward_weights direct mb8_ic16oc32_ih28oh14kh1sh2' '$work/out'" "1x1 strided convolution"
 check "grep -q '^ *0.01 *2.3% *- *-  reorder 16x6x5x5' '$work/out'" "reorder"
+check "! grep -q 'of its wall time' '$work/out'" "a warning of time lost to other processes in a run that lost none"
+# a primitives run that had the core a quarter of its wall time says so (oneDNN times by the wall)
+sed -i 's/images_per_s 100 /images_per_s 25 /' "$fake/build/bench/train/prims"
+(cd "$fake" && FAKE_LIVE=1 bench/train/shares.sh lenet5 1 0 64 640) > "$work/out" 2> "$work/err"
+check "grep -q 'this run had the core 25% of its wall time' '$work/out'" "no warning of a time-sliced run: $(cat "$work/out")"
 # a bench_peak that fails or prints no figure: one message, not a share of 'inf%' and status 0
 for body in 'exit 1' 'echo garbage' 'echo fp32_peak_gflop_s 0.0 isa fake'; do
   printf '#!/bin/sh\n%s\n' "$body" > "$fake/build/bench/train/bench_peak"

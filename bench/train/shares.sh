@@ -45,7 +45,7 @@ if ! CDN_BENCH_WINDOW=1 perf record -q -k CLOCK_MONOTONIC -F $freq -o "$work/per
 fi
 window=$(awk '/^cnndyn training from/ { print $4 "," $6 }' "$work/err")
 [ -n "$window" ] || { echo "$0: bench_train printed no training window" >&2; exit 1; }
-field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$work/out"; }
+field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "${2:-$work/out}"; } # KEY [FILE]
 steps=$(awk -v n="$5" -v b="$4" 'BEGIN { n = n > 0 ? n : 60000; print int((n + b - 1) / b) }')
 
 # ms/step below is CPU time (perf samples a process only while it runs): on a shared machine it
@@ -82,6 +82,12 @@ fi
 # would look half as good as they are
 read_peak "$root/build/bench/train/bench_peak"
 echo
+# oneDNN times by the wall and bench_peak by CPU time: a run that lost the core to other processes
+# shows rates that much low (on this 2-core machine, shared, 18-34% in one run, 56-108% in the next)
+sliced=$(awk -v w="$(field images_per_s "$work/prims")" -v c="$(field cpu_images_per_s "$work/prims")" \
+  'BEGIN { if (w > 0 && c > 0 && w < 0.9 * c) printf "%.0f", 100 * w / c }')
+[ -z "$sliced" ] || echo "(this run had the core $sliced% of its wall time: the rates and shares of the peak" \
+  "below are that much too low; run it on a quiet machine)"
 awk -F, -v s="$steps" -v peak="$peak" -v isa="$isa" -v me="$0" '
   # the number after NAME in the shape, 1 when absent (mb64_ic16oc16_ih28oh28kh3sh1dh0ph1_iw28...)
   function dim(name) { return match(shape, name "[0-9]+") ? substr(shape, RSTART + length(name), RLENGTH - length(name)) + 0 : 1 }
