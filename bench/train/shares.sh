@@ -88,7 +88,10 @@ sliced=$(awk -v w="$(field images_per_s "$work/prims")" -v c="$(field cpu_images
   'BEGIN { if (w > 0 && c > 0 && w < 0.9 * c) printf "%.0f", 100 * w / c }')
 [ -z "$sliced" ] || echo "(this run had the core $sliced% of its wall time: the rates and shares of the peak" \
   "below are that much too low; run it on a quiet machine)"
-awk -F, -v s="$steps" -v peak="$peak" -v isa="$isa" -v me="$0" '
+# the same run's step by the wall, which oneDNN's own times fall within (perf's ms above are CPU time)
+wall_ms=$(awk -v n="$5" -v s="$steps" -v w="$(field images_per_s "$work/prims")" \
+  'BEGIN { if (w > 0) printf "%.2f", 1e3 * (n > 0 ? n : 60000) / w / s; else print "?" }')
+awk -F, -v s="$steps" -v peak="$peak" -v isa="$isa" -v wall_ms="$wall_ms" -v me="$0" '
   # the number after NAME in the shape, 1 when absent (mb64_ic16oc16_ih28oh28kh3sh1dh0ph1_iw28...)
   function dim(name) { return match(shape, name "[0-9]+") ? substr(shape, RSTART + length(name), RLENGTH - length(name)) + 0 : 1 }
   /^onednn_verbose,exec,/ {
@@ -101,7 +104,7 @@ awk -F, -v s="$steps" -v peak="$peak" -v isa="$isa" -v me="$0" '
   }
   END {
     if (!total) { print me ": oneDNN timed no primitive in the training" > "/dev/stderr"; exit 1 }
-    printf "oneDNN'"'"'s largest primitives by its own timing, in a run of their own (%.2f ms a step in all; peak: one core'"'"'s %.0f GFLOP/s with %s):\n", total / s, peak, isa
+    printf "oneDNN'"'"'s largest primitives by its own timing, in a run of their own (%.2f ms a step in all, of its %s ms by the wall; peak: one core'"'"'s %.0f GFLOP/s with %s):\n", total / s, wall_ms, peak, isa
     printf "  %8s %7s %8s %6s  %s\n", "ms/step", "share", "GFLOP/s", "peak", "primitive"
     for (k in t) order[++n] = k
     for (i = 1; i <= n; i++)
