@@ -6,7 +6,8 @@
 # first-layer convolutions of src/nn/conv_small.c on LeNet), OpenBLAS (linear layers) and the rest
 # (kernel, libc), then cnndyn's ten largest functions; then, from a second run without perf, oneDNN's
 # twelve largest primitives by oneDNN's own timing (its verbose mode: bench_train turns it on for the
-# training alone), with a convolution's rate in GFLOP/s counted as a direct convolution's FLOPs
+# training alone; beside that run's wall-time step, with a note when the run lost over a tenth of
+# it to other processes), with a convolution's rate in GFLOP/s counted as a direct convolution's FLOPs
 # and as a share of the core's FP32 peak that bench_peak measures (Winograd does fewer FLOPs, so it
 # can pass 100%).
 # The oneDNN share bounds what work outside oneDNN can still gain: with everything else free, a
