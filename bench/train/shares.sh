@@ -110,7 +110,9 @@ awk -F, -v s="$steps" -v peak="$peak" -v isa="$isa" -v wall_ms="$wall_ms" -v me=
     for (k in t) order[++n] = k
     for (i = 1; i <= n; i++)
       for (j = i + 1; j <= n; j++)
-        if (t[order[j]] > t[order[i]]) { x = order[i]; order[i] = order[j]; order[j] = x }
+        if (t[order[j]] > t[order[i]] || (t[order[j]] == t[order[i]] && order[j] < order[i])) { # ties by name, not hash order
+          x = order[i]; order[i] = order[j]; order[j] = x
+        }
     for (i = 1; i <= n && i <= 12; i++) {
       k = order[i]
       rate = (k in flop) && t[k] > 0 ? flop[k] / t[k] / 1e6 : -1
