@@ -50,6 +50,9 @@ ONEDNN_VERBOSE=1 "$train" lenet5 1 0 64 1 128 > "$work/v2" 2> /dev/null
 check "grep -q '^onednn_verbose,exec,.*mb256' '$work/v2'" "ONEDNN_VERBOSE=1: the evaluation's lines were silenced"
 one_line 2 "usage" "$peak" avx1024
 one_line 2 "usage" "$peak" sse sse
+"$peak" sse > /dev/full 2> "$work/err" # a figure that cannot be written is an error
+check "[ $? -eq 1 ] && [ \$(wc -l < '$work/err') -eq 1 ] && grep -q 'bench_peak: error: cannot write' '$work/err'" \
+  "bench_peak > /dev/full: $(cat "$work/err")"
 rate=$("$peak" sse | awk '$1 == "fp32_peak_gflop_s" && $3 == "isa" && $4 == "sse" { print $2 }')
 check "awk -v r='$rate' 'BEGIN { exit !(r >= 1 && r <= 10000) }'" "bench_peak sse: '$rate' GFLOP/s"
 # its default follows oneDNN's cap: AVX2 kernels measured against AVX-512's peak look half as good
