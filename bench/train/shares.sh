@@ -98,6 +98,10 @@ awk -F, -v s="$steps" -v peak="$peak" -v isa="$isa" -v wall_ms="$wall_ms" -v me=
   /^onednn_verbose,exec,/ {
     kind = $4; prop = $6; alg = $(NF - 2); shape = $(NF - 1)
     sub(/^alg:/, "", alg); sub(/^convolution_|^pooling_/, "", alg); sub(/_training$|_inference$/, "", prop)
+    if (kind == "reorder") { # its layouts, src->dst: a weight reorder and its way back have one shape
+      alg = ""; nm = split($7, md, " ")
+      for (m = 1; m <= nm; m++) if (split(md[m], part, ":") >= 4) alg = alg (alg == "" ? "" : "->") part[4]
+    }
     key = kind (prop == "undef" ? "" : " " prop) (alg == "" ? "" : " " alg) " " shape
     t[key] += $NF; total += $NF # milliseconds
     if (kind == "convolution")
