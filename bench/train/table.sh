@@ -8,8 +8,10 @@
 # Usage: bench/train/table.sh [REPEATS]   (default 1; the machine may be shared: repeat)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-peak=$("$here/../../build/bench/train/bench_peak" | awk '{ print $2 }')
-echo "one core's FP32 peak: $peak GFLOP/s (bench_peak)"
+# with the widest vectors ONEDNN_MAX_CPU_ISA leaves oneDNN (bench_peak reads it)
+. "$here/peak.sh"
+read_peak "$here/../../build/bench/train/bench_peak"
+echo "one core's FP32 peak: $peak GFLOP/s with $isa (bench_peak)"
 printf "%-26s %10s %10s %6s %9s %8s %8s %9s %7s\n" network cnndyn_ips torch_ips ratio cpu_ratio acc_ours acc_torch MFLOP/img %peak
 for r in $(seq "${1:-1}"); do
   for cfg in "lenet5 1 0 64 3 0" "vgg 1 4 64 1 6000" "resnet 1 8 64 1 6000"; do
