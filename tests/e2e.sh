@@ -60,6 +60,21 @@ ranks)
   mpi 2 "$cnndyn" predict "$work/r1" --quiet > "$work/p.out" 2>&1 # no --job: the run's own job.ini
   check "[ $? -eq 0 ]" "predict failed: $(cat "$work/p.out")"
   check "cmp -s '$work/r1/report.csv' '$work/report.run.csv'" "predict changed report.csv"
+  # the ranks other than the root hold one copy of the table per node (src/results/bcast.c), read
+  # through a shared mapping; when a rank cannot map it, or the arrays go in small pieces, each
+  # holds its own: the report is the same every way, and no segment is left in /dev/shm
+  shm0=$(ls /dev/shm | grep -c '^cnndyn\.')
+  for how in "shared by 2" "-cnndyn_test_shm_fail 1:copied to each of 2" "-cnndyn_test_shm_fail 2:copied to each of 2" \
+    "-cnndyn_shared_table 0:copied to each of 2" "-cnndyn_test_bcast_piece 1000:shared by 2"; do
+    opt=${how%:*} want=${how##*:}
+    [ "$opt" != "$how" ] || opt=
+    PETSC_OPTIONS="$opt -info" mpi 3 "$cnndyn" predict "$work/r1" --quiet > "$work/p.out" 2>&1
+    check "[ $? -eq 0 ]" "predict at 3 ranks ($opt) failed: $(grep -v '^\[' "$work/p.out")"
+    check "[ \$(grep -c 'results table: .* $want rank(s) of this node' '$work/p.out') -eq 2 ]" \
+      "predict at 3 ranks ($opt): not '$want' on both ranks other than the root"
+    check "cmp -s '$work/r1/report.csv' '$work/report.run.csv'" "predict at 3 ranks ($opt) changed report.csv"
+  done
+  check "[ \$(ls /dev/shm | grep -c '^cnndyn\.') -eq $shm0 ]" "a shared segment was left in /dev/shm"
   mpi 1 "$cnndyn" predict "$work/r1" --job "$top/jobs/smoke.ini" --budget 1 --methods degree,val_acc --learners linear,score --quiet > "$work/p.out" 2>&1
   check "[ $? -eq 0 ] && [ \"\$(cut -d, -f5 '$work/r1/report.csv' | sort -u | tr '\n' ' ')\" = '1 epochs ' ]" "predict --budget 1: $(cut -d, -f5 "$work/r1/report.csv" | sort -u | tr '\n' ' ')"
   check "[ \"\$(cut -d, -f2 '$work/r1/report.csv' | sort -u | tr '\n' ' ')\" = 'best_baseline best_graph degree graph_minus_baseline method val_acc ' ]" "predict --methods"

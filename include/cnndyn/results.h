@@ -36,6 +36,10 @@ typedef struct {
   double             *curves;         /* nmodels x (E+1) x CDN_CURVE_COLS, NaN where absent */
   double             *timing;         /* nmodels x (E+1) x CDN_TIME_COLS */
   double             *features;       /* nmodels x (E+1) x nfeat, NaN where absent */
+  /* When not NULL: curves, timing and features lie in this shared mapping of mapped_bytes (a
+     broadcast table, src/results/bcast.c), read-only, which cdn_results_destroy unmaps. */
+  void               *mapped;
+  size_t              mapped_bytes;
 } cdn_results_t;
 
 static inline double *cdn_results_curve(const cdn_results_t *r, int m, int e)
@@ -90,7 +94,9 @@ PetscErrorCode cdn_results_load(const char *dir, cdn_results_t **res);
 /* cdn_results_load, refusing a part of a population (run --part: DIR/part.txt) with a message. */
 PetscErrorCode cdn_results_load_whole(const char *dir, cdn_results_t **res);
 /* Root's *res (complete) to every rank of comm; on the others *res must be NULL and is allocated
-   here (NULL again after an error). */
+   here (NULL again after an error). The other ranks of a node hold one copy of the per-epoch arrays
+   between them, mapped read-only (PETSc option -cnndyn_shared_table 0: a copy each); destroying
+   a copy is local to its rank. */
 PetscErrorCode cdn_results_bcast(MPI_Comm comm, cdn_results_t **res);
 /* An empty table (no models, no epochs), to be sized by the two calls below. */
 PetscErrorCode cdn_results_create(cdn_results_t **res);

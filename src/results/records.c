@@ -3,6 +3,7 @@
    stage. The CSV reader (load.c) and the broadcast (bcast.c) allocate through the same calls. */
 #include <math.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "cnndyn/model.h"
 #include "cnndyn/results.h"
 #include "records_impl.h"
@@ -52,6 +53,27 @@ PetscErrorCode cdn_results_alloc_epochs(cdn_results_t *res, int E, int nfeat)
   PetscCall(PetscMalloc1(cells * nfeat + 1, &res->features));
   for (size_t i = 0; i < cells * CDN_CURVE_COLS; i++) res->curves[i] = NAN;
   for (size_t i = 0; i < cells * nfeat; i++) res->features[i] = NAN;
+  PetscFunctionReturn(0);
+}
+
+size_t cdn_results_epoch_doubles(int n, int E, int nfeat)
+{
+  return (size_t)n * (E + 1) * (CDN_CURVE_COLS + CDN_TIME_COLS + nfeat);
+}
+
+PetscErrorCode cdn_results_map_epochs(cdn_results_t *res, int E, int nfeat, void *map, size_t mapped_bytes)
+{
+  const size_t cells = (size_t)res->nmodels * (E + 1);
+
+  PetscFunctionBeginUser;
+  PetscCheck(mapped_bytes >= sizeof(double) * cdn_results_epoch_doubles(res->nmodels, E, nfeat), PETSC_COMM_SELF,
+             PETSC_ERR_ARG_SIZ, "results table: a mapping of %zu bytes is too small", mapped_bytes);
+  res->epochs = E, res->nfeat = nfeat;
+  PetscCall(PetscCalloc1(nfeat + 1, &res->columns));
+  res->mapped = map, res->mapped_bytes = mapped_bytes;
+  res->curves   = map;
+  res->timing   = res->curves + cells * CDN_CURVE_COLS;
+  res->features = res->timing + cells * CDN_TIME_COLS;
   PetscFunctionReturn(0);
 }
 
@@ -202,7 +224,11 @@ unsigned cdn_results_arch_mask(const cdn_results_t *res)
 /* What a table holds, not the table itself: cdn_results_finished swaps a table's contents. */
 static PetscErrorCode free_arrays(cdn_results_t *res)
 {
+  void  *map   = res->mapped; /* a broadcast copy's per-epoch arrays (bcast.c) */
+  size_t bytes = res->mapped_bytes;
+
   PetscFunctionBeginUser;
+  if (map) res->mapped = NULL, res->curves = res->timing = res->features = NULL;
   PetscCall(PetscFree(res->config));
   PetscCall(PetscFree(res->status));
   PetscCall(PetscFree(res->diverged_epoch));
@@ -215,6 +241,7 @@ static PetscErrorCode free_arrays(cdn_results_t *res)
   PetscCall(PetscFree(res->timing));
   PetscCall(PetscFree(res->features));
   PetscCall(PetscFree(res->columns));
+  PetscCheck(!map || munmap(map, bytes) == 0, PETSC_COMM_SELF, PETSC_ERR_SYS, "results table: munmap failed");
   PetscFunctionReturn(0);
 }
 
