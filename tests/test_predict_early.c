@@ -1,7 +1,12 @@
 /* Early-stopping simulation: the three stopping rules on a hand-made population (epochs saved and
    regret computed by hand), a planted population where a perfect predictor and halving on a
    validation accuracy equal to the label lose nothing at any fraction while random stopping does,
-   and the equal-compute interpolation on a hand-computed case. */
+   the equal-compute interpolation on a hand-computed case, and the rules against the way they were
+   first written (sorting the repeated list itself) on random populations with ties, NaNs, repeated
+   models and models stopped early, bit for bit. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
 #include "check.h"
 #include "cnndyn/evaluate.h"
 #include "cnndyn/util.h"
@@ -88,6 +93,117 @@ static PetscErrorCode planted(void)
   PetscFunctionReturn(0);
 }
 
+/* ---- the rules as first written: sort the list itself, repeats and all (the oracle) ---- */
+typedef struct {
+  double v;
+  int    i;
+} ref_item_t;
+
+static int ref_desc(const void *p, const void *q)
+{
+  const ref_item_t *a = p, *b = q;
+  double            x = isfinite(a->v) ? a->v : -INFINITY, y = isfinite(b->v) ? b->v : -INFINITY;
+  if (x != y) return x > y ? -1 : 1;
+  return a->i - b->i;
+}
+
+static int ref_keep(double f, int m)
+{
+  int keep = (int)ceil((1 - f) * m - 1e-9);
+  return keep < 1 ? 1 : keep;
+}
+
+static void ref_rule(const cdn_results_t *res, const int *model, int m, const double *label, const double *score,
+                     cdn_stop_rule_t rule, int k, double f, double *saved, double *regret)
+{
+  int         E = res->epochs, keep;
+  double      best = -INFINITY, kept = -INFINITY, spent;
+  ref_item_t *it   = malloc(sizeof *it * (size_t)m);
+  for (int i = 0; i < m; i++) best = fmax(best, label[model[i]]);
+  if (rule == CDN_STOP_HALVING) {
+    int alive = m, prev = 0;
+    for (int i = 0; i < m; i++) it[i].i = model[i];
+    spent = 0;
+    for (int r = k; r < E && alive > 1; r *= 2) {
+      spent += (double)alive * (r - prev);
+      prev = r;
+      for (int j = 0; j < alive; j++) {
+        int id = it[j].i, at = r <= res->epochs_done[id] ? r : res->epochs_done[id];
+        it[j].v = cdn_results_curve(res, id, at)[CDN_CURVE_VAL_ACC];
+      }
+      qsort(it, (size_t)alive, sizeof *it, ref_desc);
+      alive = ref_keep(f, alive);
+    }
+    spent += (double)alive * (E - prev);
+    for (int j = 0; j < alive; j++) kept = fmax(kept, label[it[j].i]);
+  } else {
+    keep  = ref_keep(f, m);
+    spent = (double)m * k + (double)keep * (E - k);
+    for (int i = 0; i < m; i++) it[i] = (ref_item_t){rule == CDN_STOP_PRUNE ? score[model[i]] : label[model[i]], model[i]};
+    qsort(it, (size_t)m, sizeof *it, ref_desc);
+    if (rule == CDN_STOP_PRUNE)
+      for (int j = 0; j < keep; j++) kept = fmax(kept, label[it[j].i]);
+    else {
+      double p = (double)keep / m;
+      kept     = 0;
+      for (int j = 0; j <= m - keep; j++) {
+        kept += p * label[it[j].i];
+        if (j < m - keep) p *= (double)(m - j - keep) / (m - 1 - j);
+      }
+    }
+  }
+  *saved  = 1 - spent / ((double)m * E);
+  *regret = best - kept;
+  free(it);
+}
+
+/* Values from a few levels (ties), now and then NaN. */
+static double coarse(unsigned *s)
+{
+  *s = *s * 1103515245u + 12345u;
+  unsigned r = *s >> 16;
+  return r % 17 == 0 ? NAN : 0.1 + 0.1 * (double)(r % 7);
+}
+
+/* Random populations: the rules as cdn_early_stop_rule runs them equal the oracle's bits. */
+static PetscErrorCode against_oracle(void)
+{
+  enum { N = 30, E = 9 };
+  static double curves[N * (E + 1) * CDN_CURVE_COLS];
+  double        label[N], score[N];
+  int           done[N], ids[3 * N];
+  cdn_status_t  status[N];
+  cdn_results_t res;
+  unsigned      seed = 7;
+  long          differ = 0, calls = 0;
+
+  PetscFunctionBeginUser;
+  for (int round = 0; round < 40; round++) {
+    population(&res, N, E, curves, done, status);
+    for (int m = 0; m < N; m++) {
+      label[m] = coarse(&seed), score[m] = coarse(&seed);
+      done[m]  = 1 + (int)((seed >> 8) % E); /* some stopped early: their last epoch's accuracy counts */
+      for (int e = 0; e <= E; e++) cdn_results_curve(&res, m, e)[CDN_CURVE_VAL_ACC] = coarse(&seed);
+    }
+    /* a list of m models drawn with repeats, as a resample is */
+    int m = 1 + (int)((seed >> 4) % (3 * N));
+    for (int i = 0; i < m; i++) ids[i] = (int)(((seed = seed * 1103515245u + 12345u) >> 16) % N);
+    for (int k = 1; k < E; k++)
+      for (int f = 0; f <= 10; f++)
+        for (int r = 0; r < 3; r++) {
+          cdn_stop_rule_t rule = r == 0 ? CDN_STOP_PRUNE : r == 1 ? CDN_STOP_HALVING : CDN_STOP_RANDOM;
+          double          s0, g0, s1, g1;
+          ref_rule(&res, ids, m, label, score, rule, k, f / 10.0, &s0, &g0);
+          PetscCall(cdn_early_stop_rule(&res, ids, m, label, score, rule, k, f / 10.0, &s1, &g1));
+          differ += memcmp(&s0, &s1, sizeof s0) != 0 || memcmp(&g0, &g1, sizeof g0) != 0;
+          calls++;
+        }
+  }
+  CHECK(calls == 40L * (E - 1) * 11 * 3);
+  CHECK(differ == 0);
+  PetscFunctionReturn(0);
+}
+
 static void interpolation(void)
 {
   /* points out of order, two at x = 0.3 (mean 0.3) */
@@ -107,6 +223,7 @@ int main(int argc, char **argv)
   PetscCall(cdn_initialize(&argc, &argv, NULL));
   PetscCall(hand_case());
   PetscCall(planted());
+  PetscCall(against_oracle());
   interpolation();
   PetscCall(cdn_finalize());
   return CHECK_STATUS();

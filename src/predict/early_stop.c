@@ -11,7 +11,8 @@
 
 typedef struct {
   double v;
-  int    i;
+  int    i;  /* model id */
+  int    at; /* its index among the population's distinct models */
 } item_t;
 
 /* descending value, non-finite last, ties by model id */
@@ -30,54 +31,190 @@ static int keep_count(double f, int m)
   return keep < 1 ? 1 : keep;
 }
 
-PetscErrorCode cdn_early_stop_rule(const cdn_results_t *res, const int *model, int m, const double *label,
-                                   const double *score, cdn_stop_rule_t rule, int k, double fraction, double *saved,
-                                   double *regret)
+/* A population as its n distinct models, how many times each is in it (a bootstrap resample repeats
+   models), and the orders the rules walk. Sorted by a value (by_value_desc), a population is its
+   distinct models in order, each repeated by its count: one order of the distinct models, sorted
+   once, serves every resample. Sorting the repeated list for every rule, fraction and resample took
+   minutes at 20,000 models. */
+typedef struct {
+  int        n;                      /* distinct models */
+  const int *model;                  /* their ids */
+  const int *count;                  /* how many times each is in the population (0: not at all) */
+  int        m;                      /* the counts' sum */
+  double     best;                   /* the population's best label */
+  int        k, rungs;               /* the budget; successive halving's rungs k, 2k, 4k, ... < epochs */
+  int       *by_rung;                /* per rung, 0..n) by validation accuracy at the rung, best first */
+  int       *by_label;               /* 0..n) by label */
+  int       *by_score[CDN_POLICIES]; /* 0..n) by a prune policy's score (NULL: none) */
+  int       *alive;                  /* n counts: successive halving's work */
+  int       *cum;                    /* prune's work: counts summed along a policy's order */
+  double    *top;                    /* and the best label up to each place in it */
+} pop_t;
+
+/* fmax for labels, which are never -0: NaN (a second argument) never wins */
+static inline double max_label(double a, double b) { return b > a ? b : a; }
+
+/* ord = 0..n) ordered by value (per distinct model) as by_value_desc orders the repeated list */
+static void sort_order(const pop_t *pop, item_t *it, int *ord)
 {
-  int     E = res->epochs, keep;
-  double  best = -INFINITY, kept = -INFINITY, spent;
+  qsort(it, (size_t)pop->n, sizeof *it, by_value_desc);
+  for (int j = 0; j < pop->n; j++) ord[j] = it[j].at;
+}
+
+/* The orders of n distinct models for budget k; score[p] (by model id) for the prune policies,
+   NULL for none. */
+static PetscErrorCode pop_create(const cdn_results_t *res, const int *model, int n, const double *label,
+                                 const double *const *score, int k, pop_t *pop)
+{
   item_t *it;
 
   PetscFunctionBeginUser;
-  *saved = *regret = NAN;
-  if (m <= 0 || k < 1 || k >= E) PetscFunctionReturn(0);
-  PetscCall(PetscMalloc1(m, &it));
-  for (int i = 0; i < m; i++) best = fmax(best, label[model[i]]);
-  if (rule == CDN_STOP_HALVING) { /* it[0..alive) are the models still training */
-    int alive = m, prev = 0;
-    for (int i = 0; i < m; i++) it[i].i = model[i];
-    spent = 0;
-    for (int r = k; r < E && alive > 1; r *= 2) {
-      spent += (double)alive * (r - prev);
-      prev = r;
-      for (int j = 0; j < alive; j++) {
-        int id = it[j].i, at = r <= res->epochs_done[id] ? r : res->epochs_done[id];
-        it[j].v = cdn_results_curve(res, id, at)[CDN_CURVE_VAL_ACC];
-      }
-      qsort(it, (size_t)alive, sizeof *it, by_value_desc);
-      alive = keep_count(fraction, alive);
+  memset(pop, 0, sizeof *pop);
+  pop->n = n, pop->model = model, pop->k = k;
+  for (int r = k; r < res->epochs; r *= 2) pop->rungs++;
+  PetscCall(PetscMalloc1(n + 1, &it));
+  PetscCall(PetscMalloc3((size_t)pop->rungs * n + 1, &pop->by_rung, n + 1, &pop->by_label, n + 1, &pop->alive));
+  PetscCall(PetscMalloc2(n + 1, &pop->cum, n + 1, &pop->top));
+  for (int q = 0, r = k; q < pop->rungs; q++, r *= 2) {
+    for (int j = 0; j < n; j++) {
+      int id = model[j], at = r <= res->epochs_done[id] ? r : res->epochs_done[id];
+      it[j] = (item_t){cdn_results_curve(res, id, at)[CDN_CURVE_VAL_ACC], id, j};
     }
-    spent += (double)alive * (E - prev);
-    for (int j = 0; j < alive; j++) kept = fmax(kept, label[it[j].i]);
-  } else {
-    keep  = keep_count(fraction, m);
-    spent = (double)m * k + (double)keep * (E - k);
-    for (int i = 0; i < m; i++) it[i] = (item_t){rule == CDN_STOP_PRUNE ? score[model[i]] : label[model[i]], model[i]};
-    qsort(it, (size_t)m, sizeof *it, by_value_desc);
-    if (rule == CDN_STOP_PRUNE)
-      for (int j = 0; j < keep; j++) kept = fmax(kept, label[it[j].i]);
-    else { /* the j-th best label is the best kept with probability C(m-1-j, keep-1) / C(m, keep) */
-      double p = (double)keep / m;
-      kept     = 0;
-      for (int j = 0; j <= m - keep; j++) {
-        kept += p * label[it[j].i];
-        if (j < m - keep) p *= (double)(m - j - keep) / (m - 1 - j);
-      }
+    sort_order(pop, it, pop->by_rung + (size_t)q * n);
+  }
+  for (int j = 0; j < n; j++) it[j] = (item_t){label[model[j]], model[j], j};
+  sort_order(pop, it, pop->by_label);
+  for (int p = 0; p < CDN_POLICIES; p++) {
+    if (!score || !score[p]) continue;
+    PetscCall(PetscMalloc1(n + 1, &pop->by_score[p]));
+    for (int j = 0; j < n; j++) it[j] = (item_t){score[p][model[j]], model[j], j};
+    sort_order(pop, it, pop->by_score[p]);
+  }
+  PetscCall(PetscFree(it));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode pop_destroy(pop_t *pop)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFree3(pop->by_rung, pop->by_label, pop->alive));
+  PetscCall(PetscFree2(pop->cum, pop->top));
+  for (int p = 0; p < CDN_POLICIES; p++) PetscCall(PetscFree(pop->by_score[p]));
+  PetscFunctionReturn(0);
+}
+
+/* The population with these counts: its size and best label. */
+static void pop_weigh(pop_t *pop, const int *count, const double *label)
+{
+  pop->count = count, pop->m = 0, pop->best = -INFINITY;
+  for (int j = 0; j < pop->n; j++)
+    if (count[j]) pop->m += count[j], pop->best = max_label(pop->best, label[pop->model[j]]);
+}
+
+/* Prune: every model trains k epochs; the first keep of the population in ord go on. Their best
+   label for any keep, from the running sums and bests along ord (once per population and policy). */
+static void prune_prefix(pop_t *pop, const int *ord, const double *label)
+{
+  int    sum  = 0;
+  double best = -INFINITY;
+  for (int j = 0; j < pop->n; j++) {
+    int c = pop->count[ord[j]];
+    if (c) sum += c, best = max_label(best, label[pop->model[ord[j]]]);
+    pop->cum[j] = sum, pop->top[j] = best;
+  }
+}
+
+static double prune_kept(const pop_t *pop, int keep)
+{
+  int lo = 0, hi = pop->n - 1; /* the first place where the running sum reaches keep (<= m) */
+  while (lo < hi) {
+    int mid = lo + (hi - lo) / 2;
+    if (pop->cum[mid] >= keep) hi = mid;
+    else lo = mid + 1;
+  }
+  return pop->top[lo];
+}
+
+/* Random stopping: the j-th best label is the best kept with probability C(m-1-j, keep-1) / C(m, keep) */
+static double random_kept(const pop_t *pop, const double *label, int keep)
+{
+  const int m = pop->m;
+  double    p = (double)keep / m, kept = 0;
+  for (int j = 0, pos = 0; j < pop->n && pos <= m - keep; j++) {
+    double l = label[pop->model[pop->by_label[j]]];
+    for (int t = 0; t < pop->count[pop->by_label[j]] && pos <= m - keep; t++, pos++) {
+      kept += p * l;
+      if (pos < m - keep) p *= (double)(m - pos - keep) / (m - 1 - pos);
     }
   }
-  *saved  = 1 - spent / ((double)m * E);
-  *regret = best - kept;
-  PetscCall(PetscFree(it));
+  return kept;
+}
+
+/* Successive halving: at each rung the share f of the models still training stops, by validation
+   accuracy at the rung; *spent is the epochs trained. */
+static double halving_kept(const pop_t *pop, const double *label, int E, double f, double *spent)
+{
+  int    alive = pop->m, prev = 0;
+  double kept  = -INFINITY;
+  memcpy(pop->alive, pop->count, sizeof(int) * pop->n);
+  *spent = 0;
+  for (int q = 0, r = pop->k; q < pop->rungs && alive > 1; q++, r *= 2) {
+    const int *ord = pop->by_rung + (size_t)q * pop->n;
+    *spent += (double)alive * (r - prev);
+    prev  = r;
+    alive = keep_count(f, alive);
+    for (int j = 0, left = alive; j < pop->n; j++) { /* the first alive of this rung's order go on */
+      int *a = &pop->alive[ord[j]];
+      *a = *a < left ? *a : left, left -= *a;
+    }
+  }
+  *spent += (double)alive * (E - prev);
+  for (int j = 0; j < pop->n; j++)
+    if (pop->alive[j]) kept = max_label(kept, label[pop->model[j]]);
+  return kept;
+}
+
+/* One rule at fraction f on a weighed population (prune: after prune_prefix on the policy's order). */
+static void rule(const pop_t *pop, const cdn_results_t *res, const double *label, cdn_stop_rule_t rule, double f,
+                 double *saved, double *regret)
+{
+  const int E = res->epochs, k = pop->k, keep = keep_count(f, pop->m);
+  double    spent, kept;
+  *saved = *regret = NAN;
+  if (pop->m <= 0 || k < 1 || k >= E) return;
+  if (rule == CDN_STOP_HALVING) kept = halving_kept(pop, label, E, f, &spent);
+  else {
+    spent = (double)pop->m * k + (double)keep * (E - k);
+    kept  = rule == CDN_STOP_PRUNE ? prune_kept(pop, keep) : random_kept(pop, label, keep);
+  }
+  *saved  = 1 - spent / ((double)pop->m * E);
+  *regret = pop->best - kept;
+}
+
+PetscErrorCode cdn_early_stop_rule(const cdn_results_t *res, const int *model, int m, const double *label,
+                                   const double *score, cdn_stop_rule_t stop, int k, double fraction, double *saved,
+                                   double *regret)
+{
+  const double *scores[CDN_POLICIES] = {stop == CDN_STOP_PRUNE ? score : NULL};
+  int          *ids, *count, n = 0;
+  pop_t         pop;
+
+  PetscFunctionBeginUser;
+  *saved = *regret = NAN;
+  if (m <= 0 || k < 1 || k >= res->epochs) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc2(m, &ids, m, &count));
+  PetscCall(PetscArraycpy(ids, model, m));
+  PetscCall(PetscSortInt(m, ids));
+  for (int i = 0; i < m; i++) { /* distinct ids and their counts */
+    if (n && ids[n - 1] == ids[i]) count[n - 1]++;
+    else ids[n] = ids[i], count[n++] = 1;
+  }
+  PetscCall(pop_create(res, ids, n, label, scores, k, &pop));
+  pop_weigh(&pop, count, label);
+  if (stop == CDN_STOP_PRUNE) prune_prefix(&pop, pop.by_score[0], label);
+  rule(&pop, res, label, stop, fraction, saved, regret);
+  PetscCall(pop_destroy(&pop));
+  PetscCall(PetscFree2(ids, count));
   PetscFunctionReturn(0);
 }
 
@@ -111,24 +248,21 @@ void cdn_early_policy_names(int p, const char **policy, const char **predictor, 
   *policy = ok ? pol[p] : "?", *predictor = ok ? pre[p] : "?", *family = ok ? fam[p] : "?";
 }
 
-/* Every run policy's sweep over c->fraction on the population list[0..m) and its regret at the
-   common levels; score[p] by model id for the prune policies. */
-static PetscErrorCode sweep(const cdn_results_t *res, const double *label, double *const *score,
-                            const cdn_early_curve_t *c, const int *list, int m, double saved[][CDN_EARLY_MAX_FRACTIONS],
-                            double regret[][CDN_EARLY_MAX_FRACTIONS], double at[][CDN_EARLY_LEVELS])
+/* Every run policy's sweep over c->fraction on the weighed population and its regret at the common
+   levels. */
+static void sweep(pop_t *pop, const cdn_results_t *res, const double *label, const cdn_early_curve_t *c,
+                  double saved[][CDN_EARLY_MAX_FRACTIONS], double regret[][CDN_EARLY_MAX_FRACTIONS],
+                  double at[][CDN_EARLY_LEVELS])
 {
-  PetscFunctionBeginUser;
   for (int p = 0; p < CDN_POLICIES; p++) {
-    cdn_stop_rule_t rule = p == CDN_POLICY_HALVING ? CDN_STOP_HALVING : p == CDN_POLICY_RANDOM ? CDN_STOP_RANDOM : CDN_STOP_PRUNE;
+    cdn_stop_rule_t stop = p == CDN_POLICY_HALVING ? CDN_STOP_HALVING : p == CDN_POLICY_RANDOM ? CDN_STOP_RANDOM : CDN_STOP_PRUNE;
+    if (c->run[p] && stop == CDN_STOP_PRUNE) prune_prefix(pop, pop->by_score[p], label);
     for (int f = 0; f < c->nf; f++) {
       saved[p][f] = regret[p][f] = NAN;
-      if (c->run[p])
-        PetscCall(cdn_early_stop_rule(res, list, m, label, score[p], rule, c->budget, c->fraction[f], &saved[p][f],
-                                      &regret[p][f]));
+      if (c->run[p]) rule(pop, res, label, stop, c->fraction[f], &saved[p][f], &regret[p][f]);
     }
     for (int l = 0; l < CDN_EARLY_LEVELS; l++) at[p][l] = cdn_early_interpolate(saved[p], regret[p], c->nf, cdn_early_level(l));
   }
-  PetscFunctionReturn(0);
 }
 
 /* Policy p's mean regret and prune-by-graph-only minus p, averaged over the levels of c->span[p]. */
@@ -148,7 +282,7 @@ static void averages(const cdn_early_curve_t *c, int p, double at[][CDN_EARLY_LE
 
 /* One budget: the population's curves, the spans, then the same on every bootstrap resample. */
 static PetscErrorCode budget_curves(const cdn_results_t *res, const cdn_evaluation_t *ev, cdn_resampler_t *rs, double *w,
-                                    double *const *score, int *list, double *boot, cdn_early_curve_t *c)
+                                    double *const *score, int *count, double *boot, cdn_early_curve_t *c)
 {
   const cdn_subset_t *sub = &ev->subset[CDN_SUBSET_ALL];
   const int           B = CDN_BOOTSTRAP, NF = CDN_EARLY_MAX_FRACTIONS, L = CDN_EARLY_LEVELS;
@@ -158,8 +292,15 @@ static PetscErrorCode budget_curves(const cdn_results_t *res, const cdn_evaluati
   double *bf = boot, *bl = bf + (size_t)CDN_POLICIES * NF * B, *bm = bl + (size_t)CDN_POLICIES * L * B,
          *bd = bm + (size_t)CDN_POLICIES * B;
 
+  const double       *scores[CDN_POLICIES];
+  pop_t               pop;
+
   PetscFunctionBeginUser;
-  PetscCall(sweep(res, ev->label, score, c, sub->model, sub->n, c->saved, c->regret, c->at));
+  for (int p = 0; p < CDN_POLICIES; p++) scores[p] = p < CDN_POLICY_HALVING && c->run[p] ? score[p] : NULL;
+  PetscCall(pop_create(res, sub->model, sub->n, ev->label, scores, c->budget, &pop));
+  for (int i = 0; i < sub->n; i++) count[i] = 1;
+  pop_weigh(&pop, count, ev->label);
+  sweep(&pop, res, ev->label, c, c->saved, c->regret, c->at);
   for (int p = 0; p < CDN_POLICIES; p++) {
     c->span[p][0] = c->span[p][1] = NAN;
     for (int l = 0; l < L; l++)
@@ -171,11 +312,10 @@ static PetscErrorCode budget_curves(const cdn_results_t *res, const cdn_evaluati
   }
   cdn_resampler_restart(rs);
   for (int b = 0; b < B; b++) {
-    int m = 0;
     cdn_resampler_next(rs, w);
-    for (int i = 0; i < sub->n; i++)
-      for (int t = 0; t < (int)w[i]; t++) list[m++] = sub->model[i];
-    PetscCall(sweep(res, ev->label, score, c, list, m, sv, rg, at));
+    for (int i = 0; i < sub->n; i++) count[i] = (int)w[i];
+    pop_weigh(&pop, count, ev->label);
+    sweep(&pop, res, ev->label, c, sv, rg, at);
     for (int p = 0; p < CDN_POLICIES; p++) {
       for (int f = 0; f < NF; f++) bf[((size_t)p * NF + f) * B + b] = f < c->nf ? rg[p][f] : NAN;
       for (int l = 0; l < L; l++) bl[((size_t)p * L + l) * B + b] = at[p][l];
@@ -188,6 +328,7 @@ static PetscErrorCode budget_curves(const cdn_results_t *res, const cdn_evaluati
     cdn_percentile_interval(bm + (size_t)p * B, B, c->mean_ci[p]);
     cdn_percentile_interval(bd + (size_t)p * B, B, c->diff_ci[p]);
   }
+  PetscCall(pop_destroy(&pop));
   PetscFunctionReturn(0);
 }
 
@@ -196,7 +337,7 @@ PetscErrorCode cdn_evaluation_early_stop(const cdn_jobspec_t *spec, const cdn_re
   const cdn_subset_t *sub = &ev->subset[CDN_SUBSET_ALL];
   const int           ns = sub->n, B = CDN_BOOTSTRAP;
   double             *w, *boot, *score[CDN_POLICIES], fr[CDN_EARLY_MAX_FRACTIONS], best = -INFINITY;
-  int                *cfg, *list, nf = 0, most = 0;
+  int                *cfg, *count, nf = 0;
   cdn_resampler_t    *rs;
 
   PetscFunctionBeginUser;
@@ -215,13 +356,7 @@ PetscErrorCode cdn_evaluation_early_stop(const cdn_jobspec_t *spec, const cdn_re
   for (int p = 0; p < CDN_POLICIES; p++) PetscCall(PetscMalloc1(res->nmodels + 1, &score[p]));
   for (int i = 0; i < ns; i++) cfg[i] = res->config[sub->model[i]].config_id;
   PetscCall(cdn_resampler_create(spec->seed, CDN_SUBSET_ALL, ns, cfg, &rs));
-  for (int b = 0; b < B; b++) { /* the longest resample, for the list of its models */
-    int m = 0;
-    cdn_resampler_next(rs, w);
-    for (int i = 0; i < ns; i++) m += (int)w[i];
-    most = m > most ? m : most;
-  }
-  PetscCall(PetscMalloc1(most + 1, &list));
+  PetscCall(PetscMalloc1(ns, &count));
   for (int k = 1; k <= ev->max_budget && k < res->epochs; k++) {
     cdn_early_curve_t *c = &ev->early[ev->nearly];
     memset(c, 0, sizeof *c);
@@ -235,13 +370,13 @@ PetscErrorCode cdn_evaluation_early_stop(const cdn_jobspec_t *spec, const cdn_re
         for (int i = 0; i < ns; i++) score[p][sub->model[i]] = h->pred[i];
     }
     if (!c->run[CDN_POLICY_PRUNE_GRAPH] && !c->run[CDN_POLICY_PRUNE_BASELINE]) continue; /* no predictions */
-    PetscCall(budget_curves(res, ev, rs, w, score, list, boot, c));
+    PetscCall(budget_curves(res, ev, rs, w, score, count, boot, c));
     const cdn_headline_t *g = cdn_evaluation_headline(ev, CDN_SUBSET_ALL, k, CDN_FAMILY_GRAPH);
     if (g && isfinite(g->mean.tau_fold) && g->mean.tau_fold > best) best = g->mean.tau_fold, ev->early_k = k;
     ev->nearly++;
   }
   for (int p = 0; p < CDN_POLICIES; p++) PetscCall(PetscFree(score[p]));
-  PetscCall(PetscFree(list));
+  PetscCall(PetscFree(count));
   PetscCall(PetscFree(boot));
   PetscCall(PetscFree2(w, cfg));
   PetscCall(cdn_resampler_destroy(&rs));
