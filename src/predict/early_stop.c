@@ -71,7 +71,7 @@ static PetscErrorCode pop_create(const cdn_results_t *res, const int *model, int
   PetscFunctionBeginUser;
   memset(pop, 0, sizeof *pop);
   pop->n = n, pop->model = model, pop->k = k;
-  for (int r = k; r < res->epochs; r *= 2) pop->rungs++;
+  for (int r = k; r >= 1 && r < res->epochs; r *= 2) pop->rungs++; /* k >= 1 here: r grows */
   PetscCall(PetscMalloc1(n + 1, &it));
   PetscCall(PetscMalloc3((size_t)pop->rungs * n + 1, &pop->by_rung, n + 1, &pop->by_label, n + 1, &pop->alive));
   PetscCall(PetscMalloc2(n + 1, &pop->cum, n + 1, &pop->top));
