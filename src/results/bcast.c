@@ -18,6 +18,31 @@
 /* MPI counts are ints: arrays go in pieces of this many bytes (a test option makes it small) */
 #define BCAST_PIECE ((size_t)1 << 30)
 
+/* The broadcast's options (docs/cli.md): -cnndyn_shared_table, and the test hooks' failing rank
+   (-1: none) and piece size. */
+static PetscErrorCode bcast_options(int *shared, int *fail_rank, size_t *piece)
+{
+  int p = 0;
+
+  PetscFunctionBeginUser;
+  *shared = 1, *fail_rank = -1, *piece = BCAST_PIECE;
+  PetscCall(cdn_option_int(NULL, "-cnndyn_shared_table", 0, 1, shared));
+  PetscCall(cdn_option_int(NULL, "-cnndyn_test_shm_fail", -1, INT_MAX, fail_rank));
+  PetscCall(cdn_option_int(NULL, "-cnndyn_test_bcast_piece", 0, INT_MAX, &p));
+  if (p) *piece = (size_t)p;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cdn_results_bcast_options_check(void)
+{
+  int    shared, fail_rank;
+  size_t piece;
+
+  PetscFunctionBeginUser;
+  PetscCall(bcast_options(&shared, &fail_rank, &piece));
+  PetscFunctionReturn(0);
+}
+
 /* n bytes at p from rank 0 of comm, in pieces */
 static PetscErrorCode bcast_bytes(void *p, size_t n, size_t piece, MPI_Comm comm)
 {
@@ -69,20 +94,14 @@ static PetscErrorCode map_shared(MPI_Comm grp, size_t bytes, PetscBool fail, voi
 /* Every rank's res has the root's shape (allocated on the others), then the arrays follow. */
 static PetscErrorCode bcast(MPI_Comm comm, PetscMPIInt rank, cdn_results_t *res)
 {
-  int         hdr[4] = {res->nmodels, res->epochs, res->nfeat, res->num_classes}, shared = 1, fail_rank = -1, mine;
-  size_t      piece  = BCAST_PIECE, cells, bytes;
+  int         hdr[4] = {res->nmodels, res->epochs, res->nfeat, res->num_classes}, shared, fail_rank, mine;
+  size_t      piece, cells, bytes;
   PetscMPIInt world;
   MPI_Comm    node, grp = MPI_COMM_NULL, recv;
   void       *map = NULL;
 
   PetscFunctionBeginUser;
-  PetscCall(cdn_option_int(NULL, "-cnndyn_shared_table", 0, 1, &shared));
-  PetscCall(cdn_option_int(NULL, "-cnndyn_test_shm_fail", -1, INT_MAX, &fail_rank));
-  {
-    int p = 0;
-    PetscCall(cdn_option_int(NULL, "-cnndyn_test_bcast_piece", 0, INT_MAX, &p));
-    if (p) piece = (size_t)p;
-  }
+  PetscCall(bcast_options(&shared, &fail_rank, &piece));
   PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &world));
   PetscCallMPI(MPI_Bcast(hdr, 4, MPI_INT, 0, comm));
   cells = (size_t)hdr[0] * (hdr[1] + 1);
