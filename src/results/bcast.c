@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cnndyn/results.h"
 #include "cnndyn/util.h"
@@ -67,9 +68,11 @@ static PetscErrorCode bcast_bytes(void *p, size_t n, size_t piece, MPI_Comm comm
 static PetscErrorCode map_shared(MPI_Comm grp, size_t bytes, int hook, void **map)
 {
   struct {
-    int  ok, fd;
-    long pid;
-  } made = {0, -1, 0};
+    int                ok, fd;
+    long               pid;
+    unsigned long long dev, ino;
+  } made = {0, -1, 0, 0, 0};
+  struct stat st;
   static int  made_here; /* names made by this process: each segment its own */
   PetscMPIInt grank;
   int         fd = -1, ok, all;
@@ -86,14 +89,18 @@ static PetscErrorCode map_shared(MPI_Comm grp, size_t bytes, int hook, void **ma
     if (fd >= 0) (void)shm_unlink(name); /* at once: the descriptor is the segment from now on */
     /* reserved now: tmpfs would otherwise fail a write beyond its size with SIGBUS */
     if (fd >= 0 && posix_fallocate(fd, 0, (off_t)bytes) == 0) p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    made.ok = p != MAP_FAILED, made.fd = fd, made.pid = (long)getpid();
+    made.ok = p != MAP_FAILED && fstat(fd, &st) == 0, made.fd = fd, made.pid = (long)getpid();
+    if (made.ok) made.dev = st.st_dev, made.ino = st.st_ino;
   }
   PetscCallMPI(MPI_Bcast(&made, (int)sizeof made, MPI_BYTE, 0, grp));
   if (made.ok && grank != 0 && !hook) { /* the maker's descriptor: same node, same user */
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/fd/%d", made.pid, made.fd);
     fd = open(path, O_RDONLY);
-    if (fd >= 0) p = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+    /* the same file, not another process's descriptor: a rank in its own PID namespace sees
+       another process under that pid */
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == made.dev && st.st_ino == made.ino)
+      p = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
   }
   ok = p != MAP_FAILED;
   PetscCallMPI(MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_LAND, grp)); /* the maker's fd is open until here */
