@@ -84,6 +84,10 @@ compare)
   refused "run with a bad learner option" "-cnndyn_svr_tol: '5' is not a number in" \
     run "$top/jobs/smoke.ini" --out "$work/o_opt" -cnndyn_svr_tol 5
   check "[ ! -e '$work/o_opt' ]" "bad learner option: output folder created"
+  # and so does a bad memory option (docs/cli.md), read in the prediction stage's broadcast
+  refused "run with a bad memory option" "-cnndyn_shared_table: '2' is not an integer in [0, 1]" \
+    run "$top/jobs/smoke.ini" --out "$work/o_mem" -cnndyn_shared_table 2
+  check "[ ! -e '$work/o_mem' ]" "bad memory option: output folder created"
   # a method whose statistic the run did not compute: refused, the run's report left as it was
   cp "$work/r/report.csv" "$work/report_before.csv"
   refused "method without its statistic" "--methods: the methods asked for need statistics" \

@@ -74,6 +74,11 @@ ranks)
       "predict at 3 ranks ($opt): not '$want' on both ranks other than the root"
     check "cmp -s '$work/r1/report.csv' '$work/report.run.csv'" "predict at 3 ranks ($opt) changed report.csv"
   done
+  # a rank killed while its node shares the table (the OOM killer, scancel): the job fails, and the
+  # segment, whose name goes the moment it is made, is not left behind (it once stayed, the table's
+  # size, until the node rebooted)
+  mpi 3 "$cnndyn" predict "$work/r1" --quiet -cnndyn_test_shm_kill 2 > "$work/p.out" 2>&1
+  check "[ $? -ne 0 ]" "predict at 3 ranks with rank 2 killed while sharing the table did not fail"
   check "[ \$(ls /dev/shm | grep -c '^cnndyn\.') -eq $shm0 ]" "a shared segment was left in /dev/shm"
   mpi 1 "$cnndyn" predict "$work/r1" --job "$top/jobs/smoke.ini" --budget 1 --methods degree,val_acc --learners linear,score --quiet > "$work/p.out" 2>&1
   check "[ $? -eq 0 ] && [ \"\$(cut -d, -f5 '$work/r1/report.csv' | sort -u | tr '\n' ' ')\" = '1 epochs ' ]" "predict --budget 1: $(cut -d, -f5 "$work/r1/report.csv" | sort -u | tr '\n' ' ')"

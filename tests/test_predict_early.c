@@ -3,7 +3,8 @@
    validation accuracy equal to the label lose nothing at any fraction while random stopping does,
    the equal-compute interpolation on a hand-computed case, and the rules against the way they were
    first written (sorting the repeated list itself) on random populations with ties, NaNs, repeated
-   models and models stopped early, bit for bit. */
+   models and models stopped early, and on edge cases (no label, one model, epoch 0, infinities,
+   fractions that are not tenths), bit for bit. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,12 +166,31 @@ static double coarse(unsigned *s)
   return r % 17 == 0 ? NAN : 0.1 + 0.1 * (double)(r % 7);
 }
 
+/* Every rule at budgets 1..E-1 (the oracle leaves out the check of k) and the fractions fr on the
+   list ids[0..m): how many results differ from the oracle's in any bit; *calls counts them. */
+static PetscErrorCode oracle_differs(const cdn_results_t *res, const int *ids, int m, const double *label,
+                                     const double *score, const double *fr, int nfr, long *differ, long *calls)
+{
+  PetscFunctionBeginUser;
+  for (int k = 1; k < res->epochs; k++)
+    for (int f = 0; f < nfr; f++)
+      for (int r = 0; r < 3; r++) {
+        cdn_stop_rule_t rule = r == 0 ? CDN_STOP_PRUNE : r == 1 ? CDN_STOP_HALVING : CDN_STOP_RANDOM;
+        double          s0, g0, s1, g1;
+        ref_rule(res, ids, m, label, score, rule, k, fr[f], &s0, &g0);
+        PetscCall(cdn_early_stop_rule(res, ids, m, label, score, rule, k, fr[f], &s1, &g1));
+        *differ += memcmp(&s0, &s1, sizeof s0) != 0 || memcmp(&g0, &g1, sizeof g0) != 0;
+        ++*calls;
+      }
+  PetscFunctionReturn(0);
+}
+
 /* Random populations: the rules as cdn_early_stop_rule runs them equal the oracle's bits. */
 static PetscErrorCode against_oracle(void)
 {
   enum { N = 30, E = 9 };
   static double curves[N * (E + 1) * CDN_CURVE_COLS];
-  double        label[N], score[N];
+  double        label[N], score[N], tenths[11];
   int           done[N], ids[3 * N];
   cdn_status_t  status[N];
   cdn_results_t res;
@@ -178,6 +198,7 @@ static PetscErrorCode against_oracle(void)
   long          differ = 0, calls = 0;
 
   PetscFunctionBeginUser;
+  for (int f = 0; f <= 10; f++) tenths[f] = f / 10.0;
   for (int round = 0; round < 40; round++) {
     population(&res, N, E, curves, done, status);
     for (int m = 0; m < N; m++) {
@@ -188,18 +209,70 @@ static PetscErrorCode against_oracle(void)
     /* a list of m models drawn with repeats, as a resample is */
     int m = 1 + (int)((seed >> 4) % (3 * N));
     for (int i = 0; i < m; i++) ids[i] = (int)(((seed = seed * 1103515245u + 12345u) >> 16) % N);
-    for (int k = 1; k < E; k++)
-      for (int f = 0; f <= 10; f++)
-        for (int r = 0; r < 3; r++) {
-          cdn_stop_rule_t rule = r == 0 ? CDN_STOP_PRUNE : r == 1 ? CDN_STOP_HALVING : CDN_STOP_RANDOM;
-          double          s0, g0, s1, g1;
-          ref_rule(&res, ids, m, label, score, rule, k, f / 10.0, &s0, &g0);
-          PetscCall(cdn_early_stop_rule(&res, ids, m, label, score, rule, k, f / 10.0, &s1, &g1));
-          differ += memcmp(&s0, &s1, sizeof s0) != 0 || memcmp(&g0, &g1, sizeof g0) != 0;
-          calls++;
-        }
+    PetscCall(oracle_differs(&res, ids, m, label, score, tenths, 11, &differ, &calls));
   }
   CHECK(calls == 40L * (E - 1) * 11 * 3);
+  CHECK(differ == 0);
+  PetscFunctionReturn(0);
+}
+
+/* The oracle on what random populations rarely give: every label NaN, every value tied, one model
+   (once, or repeated thousands of times), models stopped at epoch 0, infinities, a list far longer
+   than the population, and fractions that are not tenths (a job's prune_fraction). */
+static PetscErrorCode oracle_edges(void)
+{
+  enum { N = 12, E = 6, M = 20000 };
+  static double curves[N * (E + 1) * CDN_CURVE_COLS];
+  static int    ids[M];
+  const double  fr[] = {0, 1e-12, 0.05, 1.0 / 3, 0.37, 0.5, 0.95, 0.999, 1 - 1e-12, 1};
+  const int     nfr  = (int)(sizeof fr / sizeof fr[0]);
+  double        label[N], score[N];
+  int           done[N];
+  cdn_status_t  status[N];
+  cdn_results_t res;
+  unsigned      seed = 11;
+  long          differ = 0, calls = 0;
+
+  PetscFunctionBeginUser;
+  for (int c = 0; c < 7; c++) {
+    int m = 0;
+    population(&res, N, E, curves, done, status);
+    for (int i = 0; i < N; i++) {
+      label[i] = coarse(&seed), score[i] = coarse(&seed);
+      for (int e = 0; e <= E; e++) cdn_results_curve(&res, i, e)[CDN_CURVE_VAL_ACC] = coarse(&seed);
+    }
+    switch (c) {
+    case 0: /* no label at all */
+      for (int i = 0; i < N; i++) label[i] = NAN;
+      for (int i = 0; i < 3 * N; i++) ids[m++] = i % N;
+      break;
+    case 1: /* every value tied: only the model ids order them */
+      for (int i = 0; i < N; i++) label[i] = score[i] = 0.5;
+      for (int i = 0; i < 2 * N; i++) ids[m++] = (i * 5) % N;
+      break;
+    case 2: /* one model, once */
+      ids[m++] = 7;
+      break;
+    case 3: /* one model, many times */
+      for (; m < 5000; m++) ids[m] = 3;
+      break;
+    case 4: /* stopped at epoch 0 and 1, infinities in every value */
+      for (int i = 0; i < N; i++) {
+        done[i] = i % 3 == 0 ? 0 : i % 3 == 1 ? 1 : E;
+        if (i % 4 == 1) score[i] = INFINITY, cdn_results_curve(&res, i, 1)[CDN_CURVE_VAL_ACC] = -INFINITY;
+        if (i % 5 == 2) label[i] = i % 2 ? -INFINITY : INFINITY;
+      }
+      for (int i = 0; i < 4 * N; i++) ids[m++] = (int)(((seed = seed * 1103515245u + 12345u) >> 16) % N);
+      break;
+    case 5: /* a list far longer than the population: the random rule's products run long */
+      for (; m < M; m++) ids[m] = (int)(((seed = seed * 1103515245u + 12345u) >> 16) % N);
+      break;
+    default: /* the population itself, each model once, in no order */
+      for (int i = 0; i < N; i++) ids[m++] = (i * 7) % N;
+    }
+    PetscCall(oracle_differs(&res, ids, m, label, score, fr, nfr, &differ, &calls));
+  }
+  CHECK(calls == 7L * (E - 1) * nfr * 3);
   CHECK(differ == 0);
   PetscFunctionReturn(0);
 }
@@ -224,6 +297,7 @@ int main(int argc, char **argv)
   PetscCall(hand_case());
   PetscCall(planted());
   PetscCall(against_oracle());
+  PetscCall(oracle_edges());
   interpolation();
   PetscCall(cdn_finalize());
   return CHECK_STATUS();

@@ -98,6 +98,9 @@ PetscErrorCode cdn_results_load_whole(const char *dir, cdn_results_t **res);
    between them, mapped read-only (PETSc option -cnndyn_shared_table 0: a copy each); destroying
    a copy is local to its rank. */
 PetscErrorCode cdn_results_bcast(MPI_Comm comm, cdn_results_t **res);
+/* Reads cdn_results_bcast's options (-cnndyn_shared_table and its test hooks) and refuses a bad one
+   with its message, so that `cnndyn run` stops before training rather than at its prediction stage. */
+PetscErrorCode cdn_results_bcast_options_check(void);
 /* An empty table (no models, no epochs), to be sized by the two calls below. */
 PetscErrorCode cdn_results_create(cdn_results_t **res);
 /* The per-model arrays of res for n models (zeroed; test accuracies NaN), then the per-epoch ones

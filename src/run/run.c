@@ -94,6 +94,7 @@ PetscErrorCode cdn_run(MPI_Comm comm, const cdn_jobspec_t *spec, const char *out
 
   PetscFunctionBeginUser;
   PetscCall(cdn_learner_options_check()); /* before any folder or training: read at the prediction stage */
+  PetscCall(cdn_results_bcast_options_check()); /* the same: a typo there once cost a whole training run */
   *stopped = PETSC_FALSE;
   cdn_signals_install();
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
